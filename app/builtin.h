@@ -1,0 +1,13 @@
+// The explicit list of plugins compiled into faultline. To add a detector or a sink: write it in
+// its own folder under detect/ or sinks/, then add one line here.
+#pragma once
+
+#include "detect/registry.h"
+#include "sinks/registry.h"
+
+namespace faultline {
+
+void RegisterBuiltinDetectors(DetectorRegistry& registry);
+void RegisterBuiltinSinks(SinkRegistry& registry);
+
+}  // namespace faultline

@@ -1,0 +1,358 @@
+#include "app/commands.h"
+
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "app/builtin.h"
+#include "app/kafka_publish.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "detect/registry.h"
+#include "ingest/file/file_source.h"
+#include "ingest/kafka/kafka_source.h"
+#include "ingest/parse/winlogbeat_parser.h"
+#include "librdkafka/rdkafka_mock.h"
+
+namespace faultline {
+
+extern const std::string_view kDemoIncidentJsonl;
+
+namespace {
+
+constexpr char kReplayHelp[] = R"(Usage: faultline replay FILE... [--config FILE] [--format json|text]
+
+Reads forwarder JSON lines (one Windows event per line) from the files, or from stdin for "-",
+runs the detectors in event time and prints the alerts on stdout, one JSON object per line
+(--format text for a readable form). A replay of last month behaves exactly like live traffic.
+
+As its last line on stderr it prints a summary:
+  {"events":N,"parsed":N,"rejected":N,"rejected_by_reason":{...},"alerts":N,"sink_failures":N}
+Malformed lines are counted by reason, never fatal. Exit status: 0 on success, 2 for bad
+arguments, an unreadable file or a bad config.
+
+Options:
+  --config FILE    detection settings (the kafka and sinks sections are ignored)
+  --format FMT     json (default) or text
+  --quiet          no informational messages on stderr (the summary is still printed)
+)";
+
+constexpr char kRunHelp[] = R"(Usage: faultline run --config FILE [options]
+
+Consumes Windows events from Kafka as a member of a consumer group, detects incidents and
+delivers alerts to the configured sinks, until SIGINT or SIGTERM: then it stops fetching, flushes
+the sinks, commits the processed offsets and exits 0. Offsets are committed only for events that
+were fully processed (at-least-once).
+
+Options (override the config file):
+  --config FILE        YAML configuration (see deploy/faultline.example.yaml)
+  --brokers LIST       kafka.brokers, e.g. 127.0.0.1:9092
+  --topic NAME         kafka.topics (repeatable)
+  --group ID           kafka.group_id
+  --exit-at-end        stop once every assigned partition is consumed to its end (backfills)
+  --progress-every D   progress line on stderr every D (default 30s; 0 disables)
+  --quiet              only warnings and errors on stderr
+)";
+
+constexpr char kDemoHelp[] = R"(Usage: faultline demo [--json]
+
+Runs faultline end to end with nothing to install: starts librdkafka's in-process mock Kafka
+cluster, publishes a bundled real-shaped incident (Exchange's MSExchangeOWAAppPool failing: a
+worker stack overflow seen by WAS 5009 and Application Error 1000, four WAS 5011 within two
+minutes, then WAS 5002 as IIS rapid-fail protection disables the pool) as Winlogbeat 8 JSON,
+consumes it through the same Kafka source as `faultline run`, and prints the alerts.
+
+Options:
+  --json    print the alerts as JSON lines (the stable alert shape) instead of text
+)";
+
+std::atomic<bool> g_stop{false};
+
+void OnSignal(int) { g_stop.store(true); }
+
+void InstallSignalHandlers() {
+  struct sigaction sa = {};
+  sa.sa_handler = &OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+bool WantsHelp(const std::vector<std::string>& args) {
+  for (const std::string& a : args) {
+    if (a == "--help" || a == "-h") return true;
+  }
+  return false;
+}
+
+int Usage(const char* help, const std::string& error) {
+  std::fprintf(stderr, "faultline: %s\n\n%s", error.c_str(), help);
+  return 2;
+}
+
+// Reads `--name VALUE` at args[*i]; false (after printing usage) if VALUE is missing.
+bool TakeValue(const std::vector<std::string>& args, size_t* i, std::string* out) {
+  if (*i + 1 >= args.size()) return false;
+  *out = args[++*i];
+  return true;
+}
+
+// Prints a progress line every `every` until `done`, from its own thread.
+class ProgressReporter {
+ public:
+  ProgressReporter(const RunStats& stats, absl::Duration every, Clock& clock)
+      : stats_(stats), every_(every), clock_(clock) {
+    if (every_ > absl::ZeroDuration()) thread_ = std::thread([this] { Loop(); });
+  }
+  ~ProgressReporter() {
+    done_.store(true);
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void Loop() {
+    absl::Time last = clock_.TimeNow();
+    uint64_t last_messages = 0;
+    while (!done_.load()) {
+      clock_.SleepFor(absl::Milliseconds(200));
+      const absl::Time now = clock_.TimeNow();
+      if (now - last < every_) continue;
+      const uint64_t messages = stats_.messages.load(std::memory_order_relaxed);
+      LogInfo(absl::StrFormat("progress: %d events (%.0f/s), %d parsed, %d rejected, %d alerts",
+                              messages,
+                              static_cast<double>(messages - last_messages) /
+                                  absl::ToDoubleSeconds(now - last),
+                              stats_.parsed.load(), stats_.rejected(), stats_.alerts.load()));
+      last = now;
+      last_messages = messages;
+    }
+  }
+
+  const RunStats& stats_;
+  absl::Duration every_;
+  Clock& clock_;
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Pipeline>> BuildPipeline(const Config& config,
+                                                        const std::vector<SinkSpec>& sinks,
+                                                        const SinkContext& context) {
+  DetectorRegistry detectors;
+  RegisterBuiltinDetectors(detectors);
+  absl::StatusOr<std::vector<std::unique_ptr<Detector>>> built =
+      detectors.CreateAll(config.detect);
+  if (!built.ok()) return built.status();
+
+  SinkRegistry sink_registry;
+  RegisterBuiltinSinks(sink_registry);
+  std::vector<std::unique_ptr<Sink>> made;
+  std::vector<std::string> errors;
+  for (size_t i = 0; i < sinks.size(); ++i) {
+    absl::StatusOr<std::unique_ptr<Sink>> sink = sink_registry.Create(sinks[i], context);
+    if (!sink.ok()) {
+      errors.push_back(absl::StrCat("sinks[", i, "]: ", sink.status().message()));
+    } else {
+      made.push_back(std::move(*sink));
+    }
+  }
+  if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
+  return std::make_unique<Pipeline>(std::make_unique<WinlogbeatParser>(),
+                                    std::make_unique<Engine>(std::move(*built)), std::move(made),
+                                    config.max_message_bytes);
+}
+
+int ReplayCommand(const std::vector<std::string>& args) {
+  if (WantsHelp(args)) {
+    std::fputs(kReplayHelp, stdout);
+    return 0;
+  }
+  std::vector<std::string> files;
+  std::string config_path, format = "json";
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--config") {
+      if (!TakeValue(args, &i, &config_path)) return Usage(kReplayHelp, "--config needs a file");
+    } else if (a == "--format") {
+      if (!TakeValue(args, &i, &format)) return Usage(kReplayHelp, "--format needs json or text");
+    } else if (a == "--quiet") {
+      SetLogLevel(LogLevel::kWarning);
+    } else if (a.size() > 1 && a[0] == '-') {
+      return Usage(kReplayHelp, absl::StrCat("unknown option ", a));
+    } else {
+      files.push_back(a);
+    }
+  }
+  if (files.empty()) return Usage(kReplayHelp, "no input files (use - for stdin)");
+  Config config;
+  if (!config_path.empty()) {
+    absl::StatusOr<Config> loaded = LoadConfigFile(config_path);
+    if (!loaded.ok()) return Usage(kReplayHelp, std::string(loaded.status().message()));
+    config = *std::move(loaded);
+  }
+  absl::StatusOr<std::unique_ptr<Pipeline>> pipeline =
+      BuildPipeline(config, {SinkSpec{.type = "stdout", .options = {{"format", format}}}}, {});
+  if (!pipeline.ok()) return Usage(kReplayHelp, std::string(pipeline.status().message()));
+  absl::StatusOr<std::unique_ptr<FileSource>> source = FileSource::Create(files);
+  if (!source.ok()) return Usage(kReplayHelp, std::string(source.status().message()));
+
+  InstallSignalHandlers();
+  const absl::Status status = (*source)->Run(**pipeline, g_stop);
+  (*pipeline)->Flush();
+  std::fprintf(stderr, "%s\n", (*pipeline)->stats().SummaryJson().c_str());
+  if (!status.ok()) {
+    LogError(status.message());
+    return 1;
+  }
+  return 0;
+}
+
+int RunCommand(const std::vector<std::string>& args) {
+  if (WantsHelp(args)) {
+    std::fputs(kRunHelp, stdout);
+    return 0;
+  }
+  std::string config_path, brokers, group, progress = "30s";
+  std::vector<std::string> topics;
+  bool exit_at_end = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    std::string v;
+    if (a == "--config") {
+      if (!TakeValue(args, &i, &config_path)) return Usage(kRunHelp, "--config needs a file");
+    } else if (a == "--brokers") {
+      if (!TakeValue(args, &i, &brokers)) return Usage(kRunHelp, "--brokers needs a list");
+    } else if (a == "--topic") {
+      if (!TakeValue(args, &i, &v)) return Usage(kRunHelp, "--topic needs a name");
+      topics.push_back(v);
+    } else if (a == "--group") {
+      if (!TakeValue(args, &i, &group)) return Usage(kRunHelp, "--group needs an id");
+    } else if (a == "--exit-at-end") {
+      exit_at_end = true;
+    } else if (a == "--progress-every") {
+      if (!TakeValue(args, &i, &progress)) return Usage(kRunHelp, "--progress-every needs a duration");
+    } else if (a == "--quiet") {
+      SetLogLevel(LogLevel::kWarning);
+    } else {
+      return Usage(kRunHelp, absl::StrCat("unknown argument ", a));
+    }
+  }
+  if (config_path.empty()) return Usage(kRunHelp, "--config is required");
+  absl::StatusOr<Config> config = LoadConfigFile(config_path);
+  if (!config.ok()) return Usage(kRunHelp, std::string(config.status().message()));
+  if (!brokers.empty()) config->kafka.brokers = brokers;
+  if (!topics.empty()) config->kafka.topics = topics;
+  if (!group.empty()) config->kafka.group_id = group;
+  config->kafka.stop_at_end = exit_at_end;
+  absl::Duration progress_every;
+  if (!absl::ParseDuration(progress, &progress_every)) {
+    return Usage(kRunHelp, absl::StrCat("--progress-every: not a duration: ", progress));
+  }
+
+  absl::StatusOr<std::unique_ptr<Pipeline>> pipeline = BuildPipeline(*config, config->sinks, {});
+  if (!pipeline.ok()) return Usage(kRunHelp, std::string(pipeline.status().message()));
+  absl::StatusOr<std::unique_ptr<KafkaSource>> source =
+      KafkaSource::Create(config->kafka, RealClock::Get());
+  if (!source.ok()) return Usage(kRunHelp, std::string(source.status().message()));
+
+  InstallSignalHandlers();
+  LogInfo(absl::StrCat("consuming ", absl::StrJoin(config->kafka.topics, ","), " from ",
+                       config->kafka.brokers, " as group ", config->kafka.group_id));
+  absl::Status status;
+  {
+    ProgressReporter progress_reporter((*pipeline)->stats(), progress_every, RealClock::Get());
+    status = (*source)->Run(**pipeline, g_stop);
+  }
+  (*pipeline)->Flush();
+  const KafkaSource::Stats& ks = (*source)->stats();
+  LogInfo(absl::StrFormat("stopped: %d commits (%d failed), %d consumer errors, %d rebalances",
+                          ks.commits, ks.commit_failures, ks.consumer_errors, ks.rebalances));
+  std::fprintf(stderr, "%s\n", (*pipeline)->stats().SummaryJson().c_str());
+  if (!status.ok()) {
+    LogError(status.message());
+    return 1;
+  }
+  return 0;
+}
+
+int DemoCommand(const std::vector<std::string>& args) {
+  if (WantsHelp(args)) {
+    std::fputs(kDemoHelp, stdout);
+    return 0;
+  }
+  std::string format = "text";
+  for (const std::string& a : args) {
+    if (a == "--json") {
+      format = "json";
+    } else {
+      return Usage(kDemoHelp, absl::StrCat("unknown argument ", a));
+    }
+  }
+  const std::string topic = "winlogbeat";
+  // The producer hosts librdkafka's in-process mock cluster; it must outlive the consumer.
+  absl::StatusOr<rd_kafka_t*> producer = NewProducer("", {{"test.mock.num.brokers", "1"}});
+  if (!producer.ok()) {
+    LogError(producer.status().message());
+    return 1;
+  }
+  rd_kafka_mock_cluster_t* cluster = rd_kafka_handle_mock_cluster(*producer);
+  const std::string bootstrap = rd_kafka_mock_cluster_bootstraps(cluster);
+  rd_kafka_mock_topic_create(cluster, topic.c_str(), 1, 1);
+  const std::vector<Record> records = SplitLines(kDemoIncidentJsonl, "EXCH01");
+  int exit_code = 0;
+  if (absl::Status s = PublishAll(*producer, topic, records); !s.ok()) {
+    LogError(s.message());
+    exit_code = 1;
+  } else {
+    std::fprintf(stderr,
+                 "demo: published %zu Winlogbeat 8 events of the MSExchangeOWAAppPool incident to "
+                 "topic '%s' on the in-process mock cluster %s\n"
+                 "demo: consuming them through the Kafka source (joining the group takes a few "
+                 "seconds)...\n\n",
+                 records.size(), topic.c_str(), bootstrap.c_str());
+    Config config;
+    config.kafka.brokers = bootstrap;
+    config.kafka.topics = {topic};
+    config.kafka.group_id = "faultline-demo";
+    config.kafka.stop_at_end = true;
+    SetLogLevel(LogLevel::kWarning);  // the demo's own lines say what happens
+    absl::StatusOr<std::unique_ptr<Pipeline>> pipeline =
+        BuildPipeline(config, {SinkSpec{.type = "stdout", .options = {{"format", format}}}}, {});
+    absl::StatusOr<std::unique_ptr<KafkaSource>> source =
+        pipeline.ok() ? KafkaSource::Create(config.kafka, RealClock::Get())
+                      : absl::StatusOr<std::unique_ptr<KafkaSource>>(pipeline.status());
+    if (!source.ok()) {
+      LogError(source.status().message());
+      exit_code = 1;
+    } else {
+      // A watchdog: the demo must end by itself even if the mock cluster misbehaves.
+      std::atomic<bool> done{false};
+      std::thread watchdog([&] {
+        for (int i = 0; i < 600 && !done.load(); ++i) RealClock::Get().SleepFor(absl::Milliseconds(100));
+        if (!done.load()) {
+          LogError("demo: no end of topic after 60s; stopping");
+          g_stop.store(true);
+        }
+      });
+      InstallSignalHandlers();
+      const absl::Status status = (*source)->Run(**pipeline, g_stop);
+      done.store(true);
+      watchdog.join();
+      (*pipeline)->Flush();
+      std::fprintf(stderr, "\ndemo: %s\n", (*pipeline)->stats().SummaryJson().c_str());
+      if (!status.ok() || g_stop.load()) exit_code = 1;
+    }
+  }
+  rd_kafka_destroy(*producer);
+  return exit_code;
+}
+
+}  // namespace faultline

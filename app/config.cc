@@ -1,0 +1,242 @@
+#include "app/config.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/strings.h"
+#include "yaml-cpp/yaml.h"
+
+namespace faultline {
+namespace {
+
+// Reads typed values out of a YAML tree, collecting every problem with its path instead of
+// stopping at the first. yaml-cpp reports through exceptions; they stop here.
+class Reader {
+ public:
+  // Checks that `node` is a map whose keys are all in `known`.
+  bool Map(const YAML::Node& node, const std::string& path,
+           std::initializer_list<std::string_view> known) {
+    if (!node) return false;
+    if (!node.IsMap()) {
+      Error(path, "must be a mapping");
+      return false;
+    }
+    for (const auto& kv : node) {
+      const std::string key = kv.first.as<std::string>("");
+      if (std::find(known.begin(), known.end(), key) == known.end()) {
+        std::string names;
+        for (std::string_view k : known) absl::StrAppend(&names, names.empty() ? "" : ", ", ToAbsl(k));
+        Error(Join(path, key), absl::StrCat("unknown key (known: ", names, ")"));
+      }
+    }
+    return true;
+  }
+
+  void String(const YAML::Node& node, const std::string& path, std::string* out) {
+    if (!node) return;
+    if (!node.IsScalar()) return Error(path, "must be a string");
+    *out = node.Scalar();
+  }
+
+  void Bool(const YAML::Node& node, const std::string& path, bool* out) {
+    if (!node) return;
+    bool v;
+    if (!node.IsScalar() || !YAML::convert<bool>::decode(node, v)) {
+      return Error(path, absl::StrCat("must be true or false, got \"", Text(node), "\""));
+    }
+    *out = v;
+  }
+
+  template <typename Int>
+  void Integer(const YAML::Node& node, const std::string& path, Int* out) {
+    if (!node) return;
+    Int v;
+    if (!node.IsScalar() || !YAML::convert<Int>::decode(node, v)) {
+      return Error(path, absl::StrCat("must be a whole number, got \"", Text(node), "\""));
+    }
+    *out = v;
+  }
+
+  void Duration(const YAML::Node& node, const std::string& path, absl::Duration* out) {
+    if (!node) return;
+    absl::Duration d;
+    if (!node.IsScalar() || !absl::ParseDuration(node.Scalar(), &d)) {
+      return Error(path, absl::StrCat("must be a duration such as 90s, 5m or 1h30m, got \"",
+                                      Text(node), "\""));
+    }
+    *out = d;
+  }
+
+  void StringList(const YAML::Node& node, const std::string& path, std::vector<std::string>* out) {
+    if (!node) return;
+    if (node.IsScalar()) {
+      *out = {node.Scalar()};
+      return;
+    }
+    if (!node.IsSequence()) return Error(path, "must be a string or a list of strings");
+    out->clear();
+    for (size_t i = 0; i < node.size(); ++i) {
+      if (!node[i].IsScalar()) {
+        Error(absl::StrCat(path, "[", i, "]"), "must be a string");
+        continue;
+      }
+      out->push_back(node[i].Scalar());
+    }
+  }
+
+  template <typename MapLike>
+  void StringMap(const YAML::Node& node, const std::string& path, MapLike* out) {
+    if (!node) return;
+    if (!node.IsMap()) return Error(path, "must be a mapping of strings");
+    for (const auto& kv : node) {
+      const std::string key = kv.first.as<std::string>("");
+      if (!kv.second.IsScalar()) {
+        Error(Join(path, key), "must be a string");
+        continue;
+      }
+      out->insert(out->end(), {key, kv.second.Scalar()});
+    }
+  }
+
+  void Error(const std::string& path, std::string_view message) {
+    errors_.push_back(absl::StrCat(path, ": ", ToAbsl(message)));
+  }
+  static std::string Join(const std::string& path, std::string_view key) {
+    return path.empty() ? std::string(key) : absl::StrCat(path, ".", ToAbsl(key));
+  }
+  const std::vector<std::string>& errors() const { return errors_; }
+
+ private:
+  static std::string Text(const YAML::Node& node) {
+    return node.IsScalar() ? node.Scalar() : "<not a scalar>";
+  }
+  std::vector<std::string> errors_;
+};
+
+void ReadKafka(Reader& r, const YAML::Node& node, KafkaSourceConfig* k) {
+  if (!r.Map(node, "kafka",
+             {"brokers", "topics", "group_id", "group_instance_id", "client_id",
+              "auto_offset_reset", "commit_interval", "queued_max_messages_kbytes",
+              "properties"})) {
+    return;
+  }
+  r.String(node["brokers"], "kafka.brokers", &k->brokers);
+  r.StringList(node["topics"], "kafka.topics", &k->topics);
+  r.String(node["group_id"], "kafka.group_id", &k->group_id);
+  r.String(node["group_instance_id"], "kafka.group_instance_id", &k->group_instance_id);
+  r.String(node["client_id"], "kafka.client_id", &k->client_id);
+  r.String(node["auto_offset_reset"], "kafka.auto_offset_reset", &k->auto_offset_reset);
+  if (k->auto_offset_reset != "earliest" && k->auto_offset_reset != "latest") {
+    r.Error("kafka.auto_offset_reset",
+            absl::StrCat("must be earliest or latest, got \"", k->auto_offset_reset, "\""));
+  }
+  r.Duration(node["commit_interval"], "kafka.commit_interval", &k->commit_interval);
+  if (k->commit_interval <= absl::ZeroDuration()) {
+    r.Error("kafka.commit_interval", "must be positive");
+  }
+  r.Integer(node["queued_max_messages_kbytes"], "kafka.queued_max_messages_kbytes",
+            &k->queued_max_messages_kbytes);
+  r.StringMap(node["properties"], "kafka.properties", &k->properties);
+}
+
+void ReadDetect(Reader& r, const YAML::Node& node, DetectConfig* d) {
+  if (!r.Map(node, "detect", {"labels", "iis_rapid_fail"})) return;
+  r.StringMap(node["labels"], "detect.labels", &d->labels);
+  const YAML::Node rf = node["iis_rapid_fail"];
+  const std::string p = "detect.iis_rapid_fail";
+  if (!r.Map(rf, p,
+             {"max_crashes", "interval", "burst_threshold", "correlation_window", "rules"})) {
+    return;
+  }
+  RapidFailConfig& c = d->iis_rapid_fail;
+  r.Integer(rf["max_crashes"], p + ".max_crashes", &c.max_crashes);
+  r.Duration(rf["interval"], p + ".interval", &c.interval);
+  r.Integer(rf["burst_threshold"], p + ".burst_threshold", &c.burst_threshold);
+  r.Duration(rf["correlation_window"], p + ".correlation_window", &c.correlation_window);
+  const YAML::Node rules = rf["rules"];
+  if (r.Map(rules, p + ".rules",
+            {"iis_worker_failure_burst", "iis_rapid_fail_imminent", "iis_app_pool_disabled"})) {
+    r.Bool(rules["iis_worker_failure_burst"], p + ".rules.iis_worker_failure_burst",
+           &c.burst_enabled);
+    r.Bool(rules["iis_rapid_fail_imminent"], p + ".rules.iis_rapid_fail_imminent",
+           &c.imminent_enabled);
+    r.Bool(rules["iis_app_pool_disabled"], p + ".rules.iis_app_pool_disabled",
+           &c.disabled_enabled);
+  }
+}
+
+void ReadSinks(Reader& r, const YAML::Node& node, std::vector<SinkSpec>* sinks) {
+  if (!node) return;
+  if (!node.IsSequence()) return r.Error("sinks", "must be a list of sinks");
+  sinks->clear();
+  for (size_t i = 0; i < node.size(); ++i) {
+    const std::string path = absl::StrCat("sinks[", i, "]");
+    const YAML::Node s = node[i];
+    if (!s.IsMap() || !s["type"] || !s["type"].IsScalar()) {
+      r.Error(path, "must be a mapping with a type");
+      continue;
+    }
+    SinkSpec spec{.type = s["type"].Scalar()};
+    for (const auto& kv : s) {
+      const std::string key = kv.first.as<std::string>("");
+      if (key == "type") continue;
+      if (!kv.second.IsScalar()) {
+        r.Error(Reader::Join(path, key), "must be a string");
+        continue;
+      }
+      spec.options[key] = kv.second.Scalar();
+    }
+    sinks->push_back(std::move(spec));
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<Config> ParseConfig(std::string_view yaml) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config is not valid YAML (line ", e.mark.line + 1, "): ", e.msg));
+  }
+  Config config;
+  if (root.IsNull()) return config;  // an empty file means all defaults
+  Reader r;
+  try {
+    if (r.Map(root, "", {"kafka", "ingest", "detect", "sinks"})) {
+      ReadKafka(r, root["kafka"], &config.kafka);
+      const YAML::Node ingest = root["ingest"];
+      if (r.Map(ingest, "ingest", {"max_message_bytes"})) {
+        r.Integer(ingest["max_message_bytes"], "ingest.max_message_bytes",
+                  &config.max_message_bytes);
+        if (config.max_message_bytes == 0) r.Error("ingest.max_message_bytes", "must be positive");
+      }
+      ReadDetect(r, root["detect"], &config.detect);
+      ReadSinks(r, root["sinks"], &config.sinks);
+    }
+  } catch (const YAML::Exception& e) {
+    r.Error("", e.what());
+  }
+  if (!r.errors().empty()) {
+    return absl::InvalidArgumentError(absl::StrJoin(r.errors(), "\n"));
+  }
+  return config;
+}
+
+absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read config file ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  absl::StatusOr<Config> config = ParseConfig(text.str());
+  if (!config.ok()) {
+    return absl::Status(config.status().code(),
+                        absl::StrCat(path, ":\n", config.status().message()));
+  }
+  return config;
+}
+
+}  // namespace faultline

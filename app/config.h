@@ -1,0 +1,28 @@
+// faultline's configuration file: YAML parsed into validated plain structs. Unknown keys, bad
+// durations and bad numbers are errors naming the field path, all reported at once.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "detect/config.h"
+#include "ingest/kafka/kafka_source.h"
+#include "sinks/sink.h"
+
+namespace faultline {
+
+struct Config {
+  KafkaSourceConfig kafka;
+  // Messages larger than this are rejected as too_large before parsing.
+  size_t max_message_bytes = 1 << 20;
+  DetectConfig detect;
+  std::vector<SinkSpec> sinks = {SinkSpec{.type = "stdout", .options = {{"format", "json"}}}};
+};
+
+absl::StatusOr<Config> ParseConfig(std::string_view yaml);
+absl::StatusOr<Config> LoadConfigFile(const std::string& path);
+
+}  // namespace faultline

@@ -1,0 +1,58 @@
+// The per-message path, wired from the three stages: bytes -> EventParser -> Engine -> sinks.
+// It is the MessageHandler a Source drives, so it runs on the source's thread; when OnMessage
+// returns, the message's alerts have been handed to every sink and the source may commit past it.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "detect/engine.h"
+#include "ingest/parse/parser.h"
+#include "ingest/source.h"
+#include "sinks/sink.h"
+
+namespace faultline {
+
+// Counters of one run. Written by the pipeline thread only; readable from another thread
+// (progress reports) through relaxed atomics.
+struct RunStats {
+  std::atomic<uint64_t> messages{0};
+  std::atomic<uint64_t> parsed{0};
+  std::array<std::atomic<uint64_t>, kParseErrorCount> rejected_by_reason{};
+  std::atomic<uint64_t> alerts{0};
+  std::atomic<uint64_t> sink_failures{0};
+
+  uint64_t rejected() const;
+  // {"events":N,"parsed":N,"rejected":N,"rejected_by_reason":{...},"alerts":N,...}
+  std::string SummaryJson() const;
+};
+
+class Pipeline final : public MessageHandler, private AlertOutput {
+ public:
+  Pipeline(std::unique_ptr<EventParser> parser, std::unique_ptr<Engine> engine,
+           std::vector<std::unique_ptr<Sink>> sinks, size_t max_message_bytes);
+
+  void OnMessage(const Message& message) override;
+  // Flushes every sink; call once the source has stopped.
+  void Flush();
+  const RunStats& stats() const { return stats_; }
+
+ private:
+  void Emit(Alert alert) override;
+  static void Bump(std::atomic<uint64_t>& counter) {
+    // Single writer: a plain load/store pair avoids a locked instruction per event.
+    counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+
+  std::unique_ptr<EventParser> parser_;
+  std::unique_ptr<Engine> engine_;
+  std::vector<std::unique_ptr<Sink>> sinks_;
+  size_t max_message_bytes_;
+  Event event_;  // reused: parsing assigns into its strings without reallocating
+  RunStats stats_;
+};
+
+}  // namespace faultline

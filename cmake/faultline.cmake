@@ -1,0 +1,40 @@
+# One target per module: faultline_library(), faultline_test(), faultline_bench().
+# Target dependencies enforce the layering core <- ingest | detect | sinks <- app.
+
+set(FAULTLINE_WARNINGS -Wall -Wextra -Werror -Wno-missing-field-initializers)
+
+function(faultline_library name)
+  cmake_parse_arguments(ARG "" "" "SRCS;DEPS" ${ARGN})
+  add_library(${name} STATIC ${ARG_SRCS})
+  target_include_directories(${name} PUBLIC ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR})
+  target_compile_options(${name} PRIVATE ${FAULTLINE_WARNINGS})
+  target_compile_definitions(${name} PUBLIC SIMDJSON_EXCEPTIONS=0)
+  target_link_libraries(${name} PUBLIC ${ARG_DEPS})
+endfunction()
+
+# A GoogleTest binary registered with CTest; tests run from the source dir so relative paths
+# to testdata and ../shared work. LABELS lets `ctest -L kafka` select the real-broker tests.
+function(faultline_test name)
+  cmake_parse_arguments(ARG "" "" "SRCS;DEPS;LABELS;FIXTURES" ${ARGN})
+  add_executable(${name} ${ARG_SRCS})
+  target_compile_options(${name} PRIVATE ${FAULTLINE_WARNINGS})
+  target_compile_definitions(${name} PRIVATE
+    FAULTLINE_SHARED_DIR="${FAULTLINE_SHARED_DIR}"
+    FAULTLINE_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
+    FAULTLINE_BINARY_DIR="${CMAKE_BINARY_DIR}")
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gmock GTest::gtest_main)
+  gtest_discover_tests(${name}
+    WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}
+    DISCOVERY_TIMEOUT 30
+    PROPERTIES LABELS "${ARG_LABELS}" FIXTURES_REQUIRED "${ARG_FIXTURES}")
+endfunction()
+
+function(faultline_bench name)
+  cmake_parse_arguments(ARG "" "" "SRCS;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SRCS})
+  target_compile_options(${name} PRIVATE ${FAULTLINE_WARNINGS})
+  target_compile_definitions(${name} PRIVATE FAULTLINE_SHARED_DIR="${FAULTLINE_SHARED_DIR}")
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} benchmark::benchmark)
+endfunction()
+
+include(GoogleTest)

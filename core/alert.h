@@ -1,0 +1,28 @@
+// The alert type is the protobuf message of proto/alert.proto: the stable JSON shape of
+// DESIGN.md is that message printed with proto field names, so the JSON, the Kafka alerts topic
+// and every sink speak one schema. Alerts are rare (not on the per-event path).
+#pragma once
+
+#include <string>
+
+#include "absl/time/time.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "proto/alert.pb.h"
+
+namespace faultline {
+
+using Alert = v1::Alert;
+using Evidence = v1::Evidence;
+
+google::protobuf::Timestamp ToProtoTime(absl::Time t);
+absl::Time FromProtoTime(const google::protobuf::Timestamp& t);
+
+// One line of JSON with every field present (empty strings and zero counts included), field
+// names as in alert.proto, times as RFC 3339 UTC.
+std::string AlertToJson(const Alert& alert);
+
+// A deterministic 16-hex-digit id of the given parts (FNV-1a 64), stable across processes and
+// machines: used for alert fingerprints and incident ids.
+std::string StableId(std::initializer_list<std::string_view> parts);
+
+}  // namespace faultline

@@ -1,0 +1,64 @@
+// Names for the Windows providers and event ids faultline understands. Facts and sources:
+// ../shared/docs/windows-events.md. Provider names vary by forwarder and OS version ("WAS" vs
+// "Microsoft-Windows-WAS"), so parsers map them to a Provider once and detectors route on it.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace faultline {
+
+enum class Provider : uint8_t {
+  kOther = 0,
+  kWas,               // Microsoft-Windows-WAS / WAS (IIS 7+)
+  kW3svc,             // W3SVC (IIS 6)
+  kApplicationError,  // Application Error (faulting application, event 1000)
+  kWindowsErrorReporting,
+  kServiceControlManager,
+};
+
+// Maps a provider or legacy source name to a Provider; unknown names are kOther.
+Provider ClassifyProvider(std::string_view name);
+std::string_view ProviderName(Provider provider);
+
+// WAS (System log).
+inline constexpr uint32_t kWasAppPoolDisabled = 5002;
+inline constexpr uint32_t kWasWorkerTerminated = 5009;
+inline constexpr uint32_t kWasWorkerPingFailed = 5010;
+inline constexpr uint32_t kWasWorkerCommunicationError = 5011;
+inline constexpr uint32_t kWasWorkerStartupTimeLimit = 5012;
+inline constexpr uint32_t kWasWorkerShutdownTimeLimit = 5013;
+inline constexpr uint32_t kWasAppPoolDisabledIdentity = 5057;
+inline constexpr uint32_t kWasAppPoolDisabledStartFailure = 5059;
+inline constexpr uint32_t kWasWorkerRecycledFirst = 5074;
+inline constexpr uint32_t kWasWorkerRecycledLast = 5080;
+inline constexpr uint32_t kWasWorkerIdleShutdown = 5186;
+
+// W3SVC (IIS 6): the same failures with ids 1002 and 1009-1013.
+inline constexpr uint32_t kW3svcAppPoolDisabled = 1002;
+inline constexpr uint32_t kW3svcWorkerTerminated = 1009;
+inline constexpr uint32_t kW3svcWorkerShutdownTimeLimit = 1013;
+
+// Application log crash companions.
+inline constexpr uint32_t kApplicationErrorFaultingApp = 1000;
+inline constexpr uint32_t kWerReport = 1001;
+
+// Service Control Manager.
+inline constexpr uint32_t kScmServiceTerminatedUnexpectedly = 7031;
+inline constexpr uint32_t kScmServiceTerminatedNoRecovery = 7034;
+
+// The worker-process failures that IIS rapid-fail protection counts.
+inline bool IsWorkerFailure(Provider provider, uint32_t id) {
+  return (provider == Provider::kWas && id >= kWasWorkerTerminated &&
+          id <= kWasWorkerShutdownTimeLimit) ||
+         (provider == Provider::kW3svc && id >= kW3svcWorkerTerminated &&
+          id <= kW3svcWorkerShutdownTimeLimit);
+}
+
+// An application pool taken down by rapid-fail protection (or unable to start at all).
+inline bool IsAppPoolDisabled(Provider provider, uint32_t id) {
+  return (provider == Provider::kWas && id == kWasAppPoolDisabled) ||
+         (provider == Provider::kW3svc && id == kW3svcAppPoolDisabled);
+}
+
+}  // namespace faultline

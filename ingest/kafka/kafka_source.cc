@@ -1,0 +1,215 @@
+#include "ingest/kafka/kafka_source.h"
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/log.h"
+
+namespace faultline {
+namespace {
+
+std::string ErrorName(rd_kafka_resp_err_t err) {
+  return absl::StrCat(rd_kafka_err2name(err), " (", rd_kafka_err2str(err), ")");
+}
+
+// librdkafka's own error callback: connection trouble arrives here, not as messages.
+void ErrorCallback(rd_kafka_t*, int err, const char* reason, void*) {
+  LogWarning(absl::StrCat("kafka: ", rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)),
+                          ": ", reason));
+}
+
+}  // namespace
+
+KafkaSource::KafkaSource(const KafkaSourceConfig& config, Clock& clock)
+    : config_(config), clock_(clock) {}
+
+KafkaSource::~KafkaSource() {
+  if (rk_ == nullptr) return;
+  if (!closed_) rd_kafka_consumer_close(rk_);
+  rd_kafka_destroy(rk_);
+}
+
+absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Create(const KafkaSourceConfig& config,
+                                                                  Clock& clock) {
+  std::vector<std::string> errors;
+  if (config.brokers.empty()) errors.push_back("kafka.brokers: must not be empty");
+  if (config.topics.empty()) errors.push_back("kafka.topics: must name at least one topic");
+  if (config.group_id.empty()) errors.push_back("kafka.group_id: must not be empty");
+
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char errstr[512];
+  auto set = [&](const std::string& name, const std::string& value) {
+    if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), errstr, sizeof(errstr)) !=
+        RD_KAFKA_CONF_OK) {
+      errors.push_back(absl::StrCat("kafka property ", name, "=", value, ": ", errstr));
+    }
+  };
+  set("bootstrap.servers", config.brokers);
+  set("group.id", config.group_id);
+  set("client.id", config.client_id);
+  if (!config.group_instance_id.empty()) set("group.instance.id", config.group_instance_id);
+  set("auto.offset.reset", config.auto_offset_reset);
+  // Offsets are ours to commit, and only for processed messages.
+  set("enable.auto.commit", "false");
+  set("enable.auto.offset.store", "false");
+  set("enable.partition.eof", config.stop_at_end ? "true" : "false");
+  set("queued.max.messages.kbytes", std::to_string(config.queued_max_messages_kbytes));
+  for (const auto& [name, value] : config.properties) set(name, value);
+  if (!errors.empty()) {
+    rd_kafka_conf_destroy(conf);
+    return absl::InvalidArgumentError(absl::StrJoin(errors, "; "));
+  }
+
+  std::unique_ptr<KafkaSource> source(new KafkaSource(config, clock));
+  rd_kafka_conf_set_opaque(conf, source.get());
+  rd_kafka_conf_set_rebalance_cb(conf, &KafkaSource::RebalanceCallback);
+  rd_kafka_conf_set_error_cb(conf, &ErrorCallback);
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+  if (rk == nullptr) {  // rd_kafka_new frees conf only on success
+    rd_kafka_conf_destroy(conf);
+    return absl::InvalidArgumentError(absl::StrCat("kafka consumer: ", errstr));
+  }
+  source->rk_ = rk;
+  rd_kafka_poll_set_consumer(rk);
+
+  rd_kafka_topic_partition_list_t* topics =
+      rd_kafka_topic_partition_list_new(static_cast<int>(config.topics.size()));
+  for (const std::string& topic : config.topics) {
+    rd_kafka_topic_partition_list_add(topics, topic.c_str(), RD_KAFKA_PARTITION_UA);
+  }
+  const rd_kafka_resp_err_t err = rd_kafka_subscribe(rk, topics);
+  rd_kafka_topic_partition_list_destroy(topics);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::InvalidArgumentError(absl::StrCat("kafka subscribe: ", ErrorName(err)));
+  }
+  return source;
+}
+
+void KafkaSource::RebalanceCallback(rd_kafka_t*, rd_kafka_resp_err_t err,
+                                    rd_kafka_topic_partition_list_t* parts, void* opaque) {
+  static_cast<KafkaSource*>(opaque)->OnRebalance(err, parts);
+}
+
+void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts) {
+  ++stats_.rebalances;
+  const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk_), "COOPERATIVE") == 0;
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    if (cooperative) {
+      if (rd_kafka_error_t* e = rd_kafka_incremental_assign(rk_, parts)) {
+        LogError(absl::StrCat("kafka incremental assign: ", rd_kafka_error_string(e)));
+        rd_kafka_error_destroy(e);
+      }
+    } else {
+      rd_kafka_assign(rk_, parts);
+    }
+    for (int i = 0; i < parts->cnt; ++i) {
+      assigned_.push_back({parts->elems[i].topic, parts->elems[i].partition, false});
+    }
+    LogInfo(absl::StrCat("kafka: assigned ", parts->cnt, " partition(s), now holding ",
+                         assigned_.size()));
+    return;
+  }
+  // Revoked (or lost): commit what was processed while the partitions are still ours.
+  if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && !rd_kafka_assignment_lost(rk_)) {
+    CommitProcessed(/*sync=*/true);
+  }
+  for (int i = 0; i < parts->cnt; ++i) {
+    offsets_.Forget(parts->elems[i].topic, parts->elems[i].partition);
+    std::erase_if(assigned_, [&](const PartitionState& p) {
+      return p.partition == parts->elems[i].partition && p.topic == parts->elems[i].topic;
+    });
+  }
+  if (cooperative) {
+    if (rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk_, parts)) {
+      LogError(absl::StrCat("kafka incremental unassign: ", rd_kafka_error_string(e)));
+      rd_kafka_error_destroy(e);
+    }
+  } else {
+    rd_kafka_assign(rk_, nullptr);
+  }
+  LogInfo(absl::StrCat("kafka: revoked ", parts->cnt, " partition(s)"));
+}
+
+void KafkaSource::CommitProcessed(bool sync) {
+  std::vector<OffsetTracker::Entry> dirty = offsets_.TakeDirty();
+  if (dirty.empty()) return;
+  rd_kafka_topic_partition_list_t* list =
+      rd_kafka_topic_partition_list_new(static_cast<int>(dirty.size()));
+  for (const OffsetTracker::Entry& e : dirty) {
+    rd_kafka_topic_partition_list_add(list, e.topic.c_str(), e.partition)->offset = e.next_offset;
+  }
+  const rd_kafka_resp_err_t err = rd_kafka_commit(rk_, list, sync ? 0 : 1);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    ++stats_.commit_failures;
+    offsets_.Restore(dirty);  // retried on the next timer tick
+    LogWarning(absl::StrCat("kafka commit failed (will retry): ", ErrorName(err)));
+    return;
+  }
+  ++stats_.commits;
+}
+
+bool KafkaSource::AllAssignedAtEnd() const {
+  if (assigned_.empty()) return false;
+  for (const PartitionState& p : assigned_) {
+    if (!p.at_end) return false;
+  }
+  return true;
+}
+
+absl::Status KafkaSource::Run(MessageHandler& handler, const std::atomic<bool>& stop) {
+  const int poll_ms = static_cast<int>(absl::ToInt64Milliseconds(config_.poll_timeout));
+  absl::Time next_commit = clock_.TimeNow() + config_.commit_interval;
+  absl::Status status;
+  while (!stop.load(std::memory_order_relaxed)) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, poll_ms);
+    if (m != nullptr) {
+      const char* topic = rd_kafka_topic_name(m->rkt);
+      if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        ++stats_.messages;
+        rd_kafka_timestamp_type_t ts_type;
+        const int64_t ts_ms = rd_kafka_message_timestamp(m, &ts_type);
+        handler.OnMessage(Message{
+            .payload = {static_cast<const char*>(m->payload), m->len},
+            .key = {static_cast<const char*>(m->key), m->key_len},
+            .origin = {.partition = m->partition, .offset = m->offset},
+            .broker_time = ts_ms >= 0 ? absl::FromUnixMillis(ts_ms) : absl::InfinitePast(),
+        });
+        offsets_.MarkProcessed(topic, m->partition, m->offset);
+        if (config_.stop_at_end) {
+          for (PartitionState& p : assigned_) {
+            if (p.partition == m->partition && p.topic == topic) p.at_end = false;
+          }
+        }
+      } else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        for (PartitionState& p : assigned_) {
+          if (p.partition == m->partition && p.topic == topic) p.at_end = true;
+        }
+      } else {
+        ++stats_.consumer_errors;
+        LogWarning(absl::StrCat("kafka consume error on ", topic ? topic : "?", "[",
+                                m->partition, "]: ", ErrorName(m->err)));
+        if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
+          char reason[512];
+          rd_kafka_fatal_error(rk_, reason, sizeof(reason));
+          status = absl::InternalError(absl::StrCat("kafka fatal error: ", reason));
+          rd_kafka_message_destroy(m);
+          break;
+        }
+      }
+      rd_kafka_message_destroy(m);
+    }
+    if (clock_.TimeNow() >= next_commit) {
+      CommitProcessed(/*sync=*/false);
+      next_commit = clock_.TimeNow() + config_.commit_interval;
+    }
+    if (config_.stop_at_end && AllAssignedAtEnd()) break;
+  }
+  CommitProcessed(/*sync=*/true);
+  rd_kafka_consumer_close(rk_);
+  closed_ = true;
+  return status;
+}
+
+}  // namespace faultline

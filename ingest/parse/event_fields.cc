@@ -1,0 +1,187 @@
+#include "ingest/parse/event_fields.h"
+
+#include <cstdint>
+
+#include "core/strings.h"
+
+namespace faultline {
+namespace {
+
+// 1-based insertion-string positions of the fields faultline needs, per (provider, event id),
+// from windows-events.md section 2. 0 means "not carried". WAS 5074-5080 and 5186 put the pid
+// first and the pool second.
+struct Positions {
+  uint8_t pool = 0, pid = 0, exit_code = 0;
+  uint8_t app = 0, module = 0, exception = 0;
+  uint8_t service = 0, occurrences = 0;
+  bool pid_hex = false;
+};
+
+Positions PositionsFor(Provider provider, uint32_t id) {
+  switch (provider) {
+    case Provider::kWas:
+      if (id == kWasAppPoolDisabled || id == kWasAppPoolDisabledIdentity ||
+          id == kWasAppPoolDisabledStartFailure || id == 5117) {
+        return {.pool = 1};
+      }
+      if (id == kWasWorkerTerminated) return {.pool = 1, .pid = 2, .exit_code = 3};
+      if ((id >= kWasWorkerPingFailed && id <= kWasWorkerShutdownTimeLimit) || id == 5127) {
+        return {.pool = 1, .pid = 2};
+      }
+      if ((id >= kWasWorkerRecycledFirst && id <= kWasWorkerRecycledLast) ||
+          id == kWasWorkerIdleShutdown) {
+        return {.pool = 2, .pid = 1};
+      }
+      return {};
+    case Provider::kW3svc:
+      if (id == kW3svcAppPoolDisabled) return {.pool = 1};
+      if (id == kW3svcWorkerTerminated) return {.pool = 1, .pid = 2, .exit_code = 3};
+      if (id > kW3svcWorkerTerminated && id <= kW3svcWorkerShutdownTimeLimit) {
+        return {.pool = 1, .pid = 2};
+      }
+      return {};
+    case Provider::kApplicationError:
+      if (id == kApplicationErrorFaultingApp) {
+        return {.pid = 9, .app = 1, .module = 4, .exception = 7, .pid_hex = true};
+      }
+      return {};
+    case Provider::kWindowsErrorReporting:
+      // Legacy layout: 1 bucket, 2 type, 3 event name, 4 response, 5 cab id, 6.. P1..P10.
+      if (id == kWerReport) return {.app = 6, .module = 9, .exception = 12};
+      return {};
+    case Provider::kServiceControlManager:
+      if (id == kScmServiceTerminatedUnexpectedly || id == kScmServiceTerminatedNoRecovery) {
+        return {.service = 1, .occurrences = 2};
+      }
+      return {};
+    case Provider::kOther:
+      return {};
+  }
+  return {};
+}
+
+std::string_view Param(const RawFields& raw, uint8_t position) {
+  if (position == 0 || position > RawFields::kMaxParams) return {};
+  return raw.params[position - 1];
+}
+
+std::string_view Pick(std::string_view named, const RawFields& raw, uint8_t position) {
+  return named.empty() ? Param(raw, position) : named;
+}
+
+// The text between `prefix` and the next `terminator`, matching the prefix case-insensitively.
+std::string_view Between(std::string_view text, std::string_view prefix,
+                         std::string_view terminator) {
+  if (text.empty()) return {};
+  // Messages are short (< 1 KB); a linear case-insensitive scan is cheaper than a regex engine.
+  for (size_t i = 0; i + prefix.size() <= text.size(); ++i) {
+    if (EqualsIgnoreCase(text.substr(i, prefix.size()), prefix)) {
+      const size_t start = i + prefix.size();
+      const size_t end = text.find(terminator, start);
+      if (end == std::string_view::npos) return {};
+      return text.substr(start, end - start);
+    }
+  }
+  return {};
+}
+
+bool StartsWith0x(std::string_view s) {
+  return s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+}
+
+}  // namespace
+
+bool ParseUint32(std::string_view text, bool hex, uint32_t* out) {
+  text = StripWhitespace(text);
+  if (StartsWith0x(text)) {
+    hex = true;
+    text.remove_prefix(2);
+  }
+  if (text.empty() || text.size() > (hex ? 8u : 10u)) return false;
+  uint64_t v = 0;
+  for (char c : text) {
+    int d;
+    if (c >= '0' && c <= '9') {
+      d = c - '0';
+    } else if (hex && c >= 'a' && c <= 'f') {
+      d = c - 'a' + 10;
+    } else if (hex && c >= 'A' && c <= 'F') {
+      d = c - 'A' + 10;
+    } else {
+      return false;
+    }
+    v = v * (hex ? 16 : 10) + d;
+  }
+  if (v > UINT32_MAX) return false;
+  *out = static_cast<uint32_t>(v);
+  return true;
+}
+
+bool RawFields::Add(std::string_view name, std::string_view value) {
+  if (name.size() > 5 && name.substr(0, 5) == "param") {
+    uint32_t n;
+    if (!ParseUint32(name.substr(5), false, &n) || n == 0 || n > kMaxParams) return false;
+    params[n - 1] = value;
+    return true;
+  }
+  // Provider manifests differ in case (ProcessID on WAS, ProcessId on Application Error).
+  if (EqualsIgnoreCase(name, "AppPoolID") || EqualsIgnoreCase(name, "AppPoolName")) {
+    app_pool = value;
+  } else if (EqualsIgnoreCase(name, "ProcessID")) {
+    pid = value;
+  } else if (name == "ExitCode") {
+    exit_code = value;
+  } else if (name == "AppName" || name == "P1") {
+    faulting_app = value;
+  } else if (name == "ModuleName" || name == "P4") {
+    faulting_module = value;
+  } else if (name == "ExceptionCode" || name == "P7") {
+    exception_code = value;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+void ResolveEventFields(const RawFields& raw, Event* event) {
+  const Positions pos = PositionsFor(event->provider, event->event_id);
+  if (pos.pool) {
+    std::string_view pool = Pick(raw.app_pool, raw, pos.pool);
+    if (pool.empty()) pool = Between(raw.message, "application pool '", "'");
+    event->app_pool.assign(pool);
+  }
+  if (pos.pid) {
+    std::string_view pid = Pick(raw.pid, raw, pos.pid);
+    if (pid.empty()) pid = Between(raw.message, "process id was '", "'");
+    if (pid.empty()) pid = Between(raw.message, "process id of '", "'");
+    uint32_t v;
+    if (ParseUint32(pid, pos.pid_hex, &v)) event->pid = v;
+  }
+  if (pos.exit_code) {
+    std::string_view code = Pick(raw.exit_code, raw, pos.exit_code);
+    if (code.empty()) code = Between(raw.message, "exit code was '", "'");
+    uint32_t v;
+    if (ParseUint32(code, true, &v)) event->exit_code = v;
+  }
+  if (pos.app) event->faulting_app.assign(Pick(raw.faulting_app, raw, pos.app));
+  if (pos.module) event->faulting_module.assign(Pick(raw.faulting_module, raw, pos.module));
+  if (pos.exception) {
+    uint32_t v;
+    if (ParseUint32(Pick(raw.exception_code, raw, pos.exception), true, &v)) {
+      event->exception_code = v;
+    }
+  }
+  if (pos.service) {
+    std::string_view service = Param(raw, pos.service);
+    if (service.empty()) service = Between(raw.message, "The ", " service terminated");
+    event->service.assign(service);
+  }
+  if (pos.occurrences) {
+    std::string_view n = Param(raw, pos.occurrences);
+    if (n.empty()) n = Between(raw.message, "done this ", " time");
+    uint32_t v;
+    if (ParseUint32(n, false, &v)) event->occurrences = v;
+  }
+}
+
+}  // namespace faultline

@@ -1,0 +1,42 @@
+// The envelope-independent half of parsing. An envelope parser (Winlogbeat, NXLog, ...) finds the
+// event header and collects the event data it sees into RawFields; ResolveEventFields then fills
+// the detector fields of Event the same way for every envelope: by name when the data is named,
+// else by the per-event-id position of the insertion string, else from the message text.
+#pragma once
+
+#include <array>
+#include <string_view>
+
+#include "core/event.h"
+
+namespace faultline {
+
+// Views into the parser's buffer; valid until the next message is parsed.
+struct RawFields {
+  static constexpr int kMaxParams = 16;
+
+  // Named event data (Data Name="..."), by the names real providers use.
+  std::string_view app_pool;        // AppPoolID, AppPoolName
+  std::string_view pid;             // ProcessID, ProcessId
+  std::string_view exit_code;       // ExitCode
+  std::string_view faulting_app;    // AppName, P1 (named WER)
+  std::string_view faulting_module; // ModuleName, P4 (named WER)
+  std::string_view exception_code;  // ExceptionCode, P7 (named WER)
+  // Unnamed event data by position: params[0] is %1 (Winlogbeat "param1").
+  std::array<std::string_view, kMaxParams> params{};
+  std::string_view message;
+
+  // Records one event data item; returns false if the name is not one faultline uses.
+  bool Add(std::string_view name, std::string_view value);
+  void Clear() { *this = RawFields{}; }
+};
+
+// Fills app_pool, pid, exit_code, exception_code, faulting_app, faulting_module, service and
+// occurrences of `event` (whose provider and event_id are already set) from `raw`.
+void ResolveEventFields(const RawFields& raw, Event* event);
+
+// Number parsing used by every envelope: decimal, or hex with or without "0x" when hex is
+// true or the text starts with "0x". Returns false on anything else or on overflow.
+bool ParseUint32(std::string_view text, bool hex, uint32_t* out);
+
+}  // namespace faultline

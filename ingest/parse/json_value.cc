@@ -1,0 +1,85 @@
+#include "ingest/parse/json_value.h"
+
+#include <cstring>
+
+#include "core/strings.h"
+
+namespace faultline {
+
+ParseError FromSimdjson(simdjson::error_code error) {
+  switch (error) {
+    case simdjson::SUCCESS:
+      return ParseError::kOk;
+    case simdjson::UNCLOSED_STRING:
+    case simdjson::INCOMPLETE_ARRAY_OR_OBJECT:
+    case simdjson::EMPTY:
+      return ParseError::kTruncated;
+    case simdjson::INCORRECT_TYPE:
+    case simdjson::NUMBER_OUT_OF_RANGE:
+      return ParseError::kWrongType;
+    case simdjson::CAPACITY:
+      return ParseError::kTooLarge;
+    default:
+      return ParseError::kNotJson;
+  }
+}
+
+simdjson::error_code ValueText(simdjson::ondemand::value value, std::string_view* out) {
+  simdjson::ondemand::json_type type;
+  if (auto err = value.type().get(type)) return err;
+  switch (type) {
+    case simdjson::ondemand::json_type::string:
+      return value.get_string().get(*out);
+    case simdjson::ondemand::json_type::number:
+    case simdjson::ondemand::json_type::boolean:
+      *out = StripWhitespace(value.raw_json_token());
+      return simdjson::SUCCESS;
+    default:
+      *out = {};
+      return simdjson::SUCCESS;
+  }
+}
+
+ParseError RootNotObject(simdjson::ondemand::document& doc) {
+  simdjson::ondemand::json_type type;
+  if (doc.type().get(type)) return ParseError::kNotJson;
+  bool valid = false;
+  switch (type) {
+    case simdjson::ondemand::json_type::array:
+      return ParseError::kNotObject;
+    case simdjson::ondemand::json_type::string: {
+      std::string_view s;
+      valid = doc.get_string().get(s) == simdjson::SUCCESS;
+      break;
+    }
+    case simdjson::ondemand::json_type::number: {
+      double d;
+      valid = doc.get_double().get(d) == simdjson::SUCCESS;
+      break;
+    }
+    case simdjson::ondemand::json_type::boolean: {
+      bool b;
+      valid = doc.get_bool().get(b) == simdjson::SUCCESS;
+      break;
+    }
+    case simdjson::ondemand::json_type::null: {
+      bool n = false;
+      valid = doc.is_null().get(n) == simdjson::SUCCESS && n;
+      break;
+    }
+    default:
+      break;
+  }
+  return valid ? ParseError::kNotObject : ParseError::kNotJson;
+}
+
+simdjson::error_code IteratePadded(simdjson::ondemand::parser& parser, std::string_view message,
+                                   std::string& buffer, simdjson::ondemand::document* doc) {
+  const size_t needed = message.size() + simdjson::SIMDJSON_PADDING;
+  if (buffer.size() < needed) buffer.resize(needed);
+  std::memcpy(buffer.data(), message.data(), message.size());
+  std::memset(buffer.data() + message.size(), 0, simdjson::SIMDJSON_PADDING);
+  return parser.iterate(buffer.data(), message.size(), buffer.size()).get(*doc);
+}
+
+}  // namespace faultline

@@ -1,0 +1,47 @@
+#include "ingest/parse/time_parse.h"
+
+#include "gtest/gtest.h"
+
+namespace faultline {
+namespace {
+
+absl::Time Parse(std::string_view s) {
+  absl::Time t = absl::InfinitePast();
+  EXPECT_TRUE(ParseIso8601(s, &t)) << s;
+  return t;
+}
+
+TEST(ParseIso8601Test, ReadsWinlogbeatTimestamps) {
+  EXPECT_EQ(Parse("2019-08-02T09:46:20.000Z"), absl::FromUnixSeconds(1564739180));
+  EXPECT_EQ(Parse("2020-05-13T13:21:43.1831809Z"),
+            absl::FromUnixSeconds(1589376103) + absl::Nanoseconds(183180900));
+}
+
+TEST(ParseIso8601Test, AppliesOffsetsWithAndWithoutColon) {
+  const absl::Time utc = Parse("2025-12-18T23:12:13Z");
+  EXPECT_EQ(Parse("2025-12-18T18:12:13-05:00"), utc);
+  EXPECT_EQ(Parse("2025-12-18 18:12:13 -0500"), utc);  // Fluent Bit TimeCreated (%z)
+  EXPECT_EQ(Parse("2025-12-19T00:42:13+01:30"), utc);
+}
+
+TEST(ParseIso8601Test, TreatsZonelessTimesAsUtc) {
+  EXPECT_EQ(Parse("2019-01-02 08:15:51"), Parse("2019-01-02T08:15:51Z"));
+}
+
+TEST(ParseIso8601Test, HandlesLeapDaysAndYearEnds) {
+  EXPECT_EQ(Parse("2024-02-29T00:00:00Z") + absl::Hours(24), Parse("2024-03-01T00:00:00Z"));
+  EXPECT_EQ(Parse("1999-12-31T23:59:59Z") + absl::Seconds(1), Parse("2000-01-01T00:00:00Z"));
+}
+
+TEST(ParseIso8601Test, RejectsMalformedAndOutOfRangeTimes) {
+  absl::Time t;
+  for (std::string_view bad :
+       {"", "2019", "2019-08-02", "2019-13-02T00:00:00Z", "2023-02-29T00:00:00Z",
+        "2019-08-02T24:00:00Z", "2019-08-02T09:46:20.Z", "2019-08-02T09:46:20Zjunk",
+        "2019-08-02T09:46:20+5", "2019-08-02X09:46:20Z", "20190802T094620Z", "1564739180.5"}) {
+    EXPECT_FALSE(ParseIso8601(bad, &t)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace faultline
