@@ -1,1 +1,107 @@
-#include <gtest/gtest.h>
+#include "app/config.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace faultline {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(ParseConfigTest, AnEmptyFileMeansAllDefaults) {
+  auto c = ParseConfig("");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->detect.iis_rapid_fail.max_crashes, 5);
+  EXPECT_EQ(c->detect.iis_rapid_fail.interval, absl::Minutes(5));
+  EXPECT_EQ(c->kafka.group_id, "faultline");
+  ASSERT_EQ(c->sinks.size(), 1u);
+  EXPECT_EQ(c->sinks[0].type, "stdout");
+}
+
+TEST(ParseConfigTest, ReadsEverySection) {
+  auto c = ParseConfig(R"(
+kafka:
+  brokers: 10.0.0.1:9092,10.0.0.2:9092
+  topics: [winlogbeat, nxlog]
+  group_id: faultline-prod
+  commit_interval: 2s
+  properties:
+    security.protocol: SASL_SSL
+ingest:
+  max_message_bytes: 65536
+detect:
+  labels: {team: web}
+  iis_rapid_fail:
+    max_crashes: 10
+    interval: 10m
+    burst_threshold: 4
+    rules: {iis_worker_failure_burst: false}
+sinks:
+  - type: stdout
+    format: text
+)");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->kafka.brokers, "10.0.0.1:9092,10.0.0.2:9092");
+  EXPECT_EQ(c->kafka.topics, (std::vector<std::string>{"winlogbeat", "nxlog"}));
+  EXPECT_EQ(c->kafka.commit_interval, absl::Seconds(2));
+  ASSERT_EQ(c->kafka.properties.size(), 1u);
+  EXPECT_EQ(c->kafka.properties[0].first, "security.protocol");
+  EXPECT_EQ(c->max_message_bytes, 65536u);
+  EXPECT_EQ(c->detect.labels.at("team"), "web");
+  EXPECT_EQ(c->detect.iis_rapid_fail.max_crashes, 10);
+  EXPECT_EQ(c->detect.iis_rapid_fail.interval, absl::Minutes(10));
+  EXPECT_FALSE(c->detect.iis_rapid_fail.burst_enabled);
+  EXPECT_TRUE(c->detect.iis_rapid_fail.imminent_enabled);
+  EXPECT_EQ(c->sinks[0].options.at("format"), "text");
+}
+
+TEST(ParseConfigTest, ReportsEveryErrorAtOnceWithItsPath) {
+  auto c = ParseConfig(R"(
+kafka:
+  brokers: x
+  topic: typo
+  commit_interval: soon
+detect:
+  iis_rapid_fail:
+    max_crashes: five
+    interval: 5 minutes
+  bogus: 1
+sinks: stdout
+)");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  const std::string m(c.status().message());
+  EXPECT_THAT(m, HasSubstr("kafka.topic: unknown key"));
+  EXPECT_THAT(m, HasSubstr("kafka.commit_interval: must be a duration"));
+  EXPECT_THAT(m, HasSubstr("detect.iis_rapid_fail.max_crashes: must be a whole number, got \"five\""));
+  EXPECT_THAT(m, HasSubstr("detect.iis_rapid_fail.interval: must be a duration"));
+  EXPECT_THAT(m, HasSubstr("detect.bogus: unknown key"));
+  EXPECT_THAT(m, HasSubstr("sinks: must be a list"));
+}
+
+TEST(ParseConfigTest, RejectsInvalidYamlWithItsLine) {
+  auto c = ParseConfig("kafka:\n  brokers: [unclosed\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(std::string(c.status().message()), HasSubstr("not valid YAML"));
+}
+
+TEST(ParseConfigTest, RejectsAnOffsetResetThatLibrdkafkaWouldNotKnow) {
+  auto c = ParseConfig("kafka:\n  auto_offset_reset: beginning\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(std::string(c.status().message()), HasSubstr("kafka.auto_offset_reset"));
+}
+
+TEST(LoadConfigFileTest, NamesAMissingFile) {
+  auto c = LoadConfigFile("/nonexistent/faultline.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(std::string(c.status().message()), HasSubstr("/nonexistent/faultline.yaml"));
+}
+
+TEST(LoadConfigFileTest, AcceptsTheShippedExampleConfiguration) {
+  auto c = LoadConfigFile(std::string(FAULTLINE_SOURCE_DIR) + "/deploy/faultline.example.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_FALSE(c->kafka.topics.empty());
+}
+
+}  // namespace
+}  // namespace faultline

@@ -149,13 +149,8 @@ void RapidFailDetector::OnWorkerFailure(const Event& event, AlertOutput& out) {
       pending_crashes_.erase(it);
     }
   }
-  const bool new_incident =
-      entries.empty() || event.time >= entries.back().time + config_.interval;
   if (pool.failures.Add(event.time, std::move(failure)) == nullptr) return;  // too old
-  if (new_incident) {
-    pool.incident_start = event.time;
-    pool.fired = 0;
-  }
+  Touch(pool, event.time);
   if (event.pid != 0) {
     pid_pools_.insert_or_assign(PidKey(event.host, event.pid), PidPool{event.time, pool_key});
   }
@@ -170,12 +165,16 @@ void RapidFailDetector::OnPoolDisabled(const Event& event, AlertOutput& out) {
   if (event.app_pool.empty() || !config_.disabled_enabled) return;
   PoolState& pool =
       pools_.try_emplace(PoolKey(event.host, event.app_pool), config_.interval).first->second;
-  const auto& entries = pool.failures.entries();
-  if (entries.empty() || event.time >= entries.back().time + config_.interval) {
-    pool.incident_start = event.time;  // disabled with no failure seen: an incident of its own
+  Touch(pool, event.time);  // disabled with no failure seen: an incident of its own
+  Fire(kDisabled, event, pool, out);
+}
+
+void RapidFailDetector::Touch(PoolState& pool, absl::Time time) const {
+  if (pool.last_seen == absl::InfinitePast() || time >= pool.last_seen + config_.interval) {
+    pool.incident_start = time;
     pool.fired = 0;
   }
-  Fire(kDisabled, event, pool, out);
+  pool.last_seen = std::max(pool.last_seen, time);
 }
 
 void RapidFailDetector::Fire(Rule rule, const Event& event, PoolState& pool,
@@ -271,8 +270,7 @@ void RapidFailDetector::Sweep(absl::Time now) {
     }
   }
   for (auto it = pools_.begin(); it != pools_.end();) {
-    const auto& entries = it->second.failures.entries();
-    if (entries.empty() || entries.back().time < horizon) {
+    if (it->second.last_seen < horizon) {
       pools_.erase(it++);
     } else {
       ++it;

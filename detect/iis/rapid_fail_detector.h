@@ -48,6 +48,9 @@ class RapidFailDetector final : public Detector {
     explicit PoolState(absl::Duration interval) : failures(interval) {}
     EventTimeWindow<Failure> failures;
     absl::Time incident_start = absl::InfinitePast();
+    // The newest failure or disable event of the pool: an incident ends when nothing happened
+    // for a whole interval.
+    absl::Time last_seen = absl::InfinitePast();
     uint8_t fired = 0;  // bit per rule, reset when a new incident starts
   };
   // An Application Error 1000 for w3wp.exe whose WAS event has not been seen yet.
@@ -68,6 +71,8 @@ class RapidFailDetector final : public Detector {
   void OnWorkerFailure(const Event& event, AlertOutput& out);
   void OnApplicationCrash(const Event& event);
   void OnPoolDisabled(const Event& event, AlertOutput& out);
+  // Starts a new incident when the pool was quiet for a whole interval before `time`.
+  void Touch(PoolState& pool, absl::Time time) const;
   void Fire(Rule rule, const Event& event, PoolState& pool, AlertOutput& out) const;
   const std::string& PoolKey(std::string_view host, std::string_view pool);
   const std::string& PidKey(std::string_view host, uint32_t pid);

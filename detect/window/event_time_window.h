@@ -30,7 +30,9 @@ class EventTimeWindow {
     if (!entries_.empty() && time <= entries_.back().time - width_) return nullptr;
     auto it = std::upper_bound(entries_.begin(), entries_.end(), time,
                                [](absl::Time t, const Entry& e) { return t < e.time; });
-    const size_t index = entries_.insert(it, Entry{time, std::move(value)}) - entries_.begin();
+    // Two statements: in `insert(...) - begin()` begin() may be read before insert reallocates.
+    it = entries_.insert(it, Entry{time, std::move(value)});
+    const size_t index = static_cast<size_t>(it - entries_.begin());
     size_t dropped = AdvanceTo(entries_.back().time);
     if (entries_.size() > max_entries_) {  // bound memory under a storm: the oldest go first
       entries_.erase(entries_.begin());

@@ -123,6 +123,8 @@ struct Hostile {
   ParseError expected;
 };
 
+void PrintTo(const Hostile& h, std::ostream* os) { *os << h.name; }
+
 class WinlogbeatHostileTest : public ::testing::TestWithParam<Hostile> {};
 
 TEST_P(WinlogbeatHostileTest, RejectsWithTheRightReason) {

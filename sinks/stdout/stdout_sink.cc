@@ -53,7 +53,7 @@ std::string FormatAlertText(const Alert& alert) {
     if (!e.meaning().empty()) absl::StrAppend(&out, "  (", e.meaning(), ")");
     out.push_back('\n');
   }
-  absl::StrAppend(&out, "  fingerprint=", alert.fingerprint(), "\n");
+  absl::StrAppend(&out, "  fingerprint=", alert.fingerprint(), "\n\n");
   return out;
 }
 

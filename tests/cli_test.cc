@@ -1,0 +1,137 @@
+// The faultline binary as a user runs it: exit codes, stdout/stderr contracts, the demo and a
+// replay of the real Winlogbeat corpus.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_split.h"
+#include "core/testing/shared_fixtures.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace faultline {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+struct Result {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs build/faultline with `args` (shell words), capturing stdout and stderr separately.
+Result RunFaultline(const std::string& args, const std::string& stdin_file = "/dev/null") {
+  // CTest runs each test in its own process, in parallel: the pid keeps their files apart.
+  const std::string err_path =
+      ::testing::TempDir() + "/cli_test_stderr." + std::to_string(getpid()) + ".txt";
+  const std::string cmd = std::string(FAULTLINE_BINARY_DIR) + "/faultline " + args + " <" +
+                          stdin_file + " 2>" + err_path;
+  Result r;
+  std::FILE* p = popen(cmd.c_str(), "r");
+  char buf[65536];
+  for (size_t n; (n = std::fread(buf, 1, sizeof(buf), p)) > 0;) r.out.append(buf, n);
+  const int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.err = testing::ReadFile(err_path);
+  return r;
+}
+
+std::string LastLine(const std::string& text) {
+  std::vector<std::string> lines = absl::StrSplit(text, '\n', absl::SkipEmpty());
+  return lines.empty() ? "" : lines.back();
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  return absl::StrSplit(text, '\n', absl::SkipEmpty());
+}
+
+TEST(CliTest, DemoWarnsImminentBeforeDisabledAndExplainsTheStackOverflow) {
+  Result r = RunFaultline("demo --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<std::string> alerts = Lines(r.out);
+  ASSERT_EQ(alerts.size(), 3u) << r.out;
+  EXPECT_THAT(alerts[0], HasSubstr("\"rule\":\"iis_worker_failure_burst\""));
+  EXPECT_THAT(alerts[1], HasSubstr("\"rule\":\"iis_rapid_fail_imminent\""));
+  EXPECT_THAT(alerts[1], HasSubstr("MSExchangeOWAAppPool"));
+  EXPECT_THAT(alerts[2], HasSubstr("\"rule\":\"iis_app_pool_disabled\""));
+  for (const char* pid : {"4312", "7120", "7344", "7560", "7788"}) {
+    EXPECT_THAT(alerts[2], HasSubstr(std::string("\"pid\":") + pid));
+  }
+  EXPECT_THAT(alerts[2], HasSubstr("\"exit_code\":\"0x800703E9\""));
+  EXPECT_THAT(alerts[2], HasSubstr("0x800703E9 stack overflow"));
+}
+
+TEST(CliTest, DemoPrintsReadableAlertsByDefault) {
+  Result r = RunFaultline("demo");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const size_t imminent = r.out.find("iis_rapid_fail_imminent firing");
+  const size_t disabled = r.out.find("iis_app_pool_disabled firing");
+  ASSERT_NE(imminent, std::string::npos) << r.out;
+  ASSERT_NE(disabled, std::string::npos) << r.out;
+  EXPECT_LT(imminent, disabled);
+  EXPECT_THAT(r.out, HasSubstr("pid=4312  exit=0x800703E9"));
+  EXPECT_THAT(r.err, HasSubstr("mock cluster"));
+}
+
+TEST(CliTest, ReplaysTheRealWinlogbeatCorpusWithZeroRejects) {
+  FAULTLINE_SKIP_WITHOUT_SHARED();
+  Result r = RunFaultline(
+      "replay " + testing::SharedPath("fixtures/real/logprep__winlogbeat-7.2.0_kafka_wineventlog_raw.jsonl"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(LastLine(r.err),
+            "{\"events\":838,\"parsed\":838,\"rejected\":0,\"rejected_by_reason\":{},\"alerts\":0,"
+            "\"sink_failures\":0}");
+}
+
+TEST(CliTest, ReplayReadsStdinAndSummarisesRejectsByReason) {
+  const std::string path =
+      ::testing::TempDir() + "/cli_test_input." + std::to_string(getpid()) + ".jsonl";
+  {
+    std::ofstream f(path);
+    f << std::ifstream(std::string(FAULTLINE_SOURCE_DIR) + "/app/demo/exchange_owa_incident.jsonl")
+             .rdbuf();
+    f << "not json\n{\"winlog\":{\"event_id\":1}}\n";
+  }
+  Result r = RunFaultline("replay - --quiet", path);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Lines(r.out).size(), 3u);
+  EXPECT_EQ(LastLine(r.err),
+            "{\"events\":9,\"parsed\":7,\"rejected\":2,\"rejected_by_reason\":{\"not_json\":1,"
+            "\"no_host\":1},\"alerts\":3,\"sink_failures\":0}");
+}
+
+TEST(CliTest, ExitsTwoOnBadArgumentsMissingFilesAndBadConfig) {
+  EXPECT_EQ(RunFaultline("").exit_code, 2);
+  EXPECT_EQ(RunFaultline("frobnicate").exit_code, 2);
+  Result missing = RunFaultline("replay /nonexistent.jsonl");
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_THAT(missing.err, HasSubstr("cannot open /nonexistent.jsonl"));
+  const std::string bad =
+      ::testing::TempDir() + "/cli_test_bad." + std::to_string(getpid()) + ".yaml";
+  std::ofstream(bad) << "detect:\n  iis_rapid_fail:\n    max_crashes: 0\n    colour: red\n";
+  Result config = RunFaultline("replay - --config " + bad);
+  EXPECT_EQ(config.exit_code, 2);
+  EXPECT_THAT(config.err, HasSubstr("detect.iis_rapid_fail.colour: unknown key"));
+  Result run = RunFaultline("run");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_THAT(run.err, HasSubstr("--config is required"));
+}
+
+TEST(CliTest, EverySubcommandExplainsItselfWithHelp) {
+  for (const char* cmd : {"--help", "replay --help", "run --help", "demo --help"}) {
+    Result r = RunFaultline(cmd);
+    EXPECT_EQ(r.exit_code, 0) << cmd;
+    EXPECT_THAT(r.out, HasSubstr("faultline")) << cmd;
+  }
+  EXPECT_THAT(RunFaultline("run --help").out, StartsWith("Usage: faultline run --config FILE"));
+}
+
+}  // namespace
+}  // namespace faultline

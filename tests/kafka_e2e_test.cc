@@ -1,0 +1,185 @@
+// End to end against the real Apache Kafka broker (started by the CTest fixture): forwarder
+// JSON produced into a fresh topic, consumed by the Kafka source as a consumer-group member,
+// parsed, detected, delivered; offsets committed only for what was processed.
+#include <fstream>
+#include <thread>
+
+#include "app/commands.h"
+#include "app/kafka_publish.h"
+#include "core/clock.h"
+#include "detect/iis/rapid_fail_detector.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "ingest/kafka/kafka_source.h"
+#include "ingest/parse/winlogbeat_parser.h"
+#include "sinks/testing/fake_sink.h"
+#include "tests/kafka_test_env.h"
+
+namespace faultline {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+std::vector<Record> IncidentRecords() {
+  auto records =
+      ReadLines(std::string(FAULTLINE_SOURCE_DIR) + "/app/demo/exchange_owa_incident.jsonl",
+                "EXCH01.contoso.local");
+  EXPECT_TRUE(records.ok());
+  return records.ok() ? *records : std::vector<Record>{};
+}
+
+// A pipeline with the built-in detectors and a FakeSink; the source runs to the topic's end.
+struct ConsumerRun {
+  FakeSink* sink = nullptr;
+  std::unique_ptr<Pipeline> pipeline;
+  KafkaSource::Stats source_stats;
+  absl::Status status;
+};
+
+ConsumerRun ConsumeToEnd(const std::string& brokers, const std::string& topic, const std::string& group) {
+  ConsumerRun run;
+  auto detector = RapidFailDetector::Create({});
+  std::vector<std::unique_ptr<Detector>> detectors;
+  detectors.push_back(std::move(*detector));
+  auto sink = std::make_unique<FakeSink>();
+  run.sink = sink.get();
+  std::vector<std::unique_ptr<Sink>> sinks;
+  sinks.push_back(std::move(sink));
+  run.pipeline = std::make_unique<Pipeline>(std::make_unique<WinlogbeatParser>(),
+                                            std::make_unique<Engine>(std::move(detectors)),
+                                            std::move(sinks), 1 << 20);
+  KafkaSourceConfig config{.brokers = brokers, .topics = {topic}, .group_id = group,
+                           .commit_interval = absl::Milliseconds(200), .stop_at_end = true};
+  auto source = KafkaSource::Create(config, RealClock::Get());
+  if (!source.ok()) {
+    run.status = source.status();
+    return run;
+  }
+  // Bounded: if the end is never reached the test fails instead of hanging.
+  std::atomic<bool> stop{false}, done{false};
+  std::thread watchdog([&] {
+    for (int i = 0; i < 900 && !done.load(); ++i) absl::SleepFor(absl::Milliseconds(100));
+    stop.store(true);
+  });
+  run.status = (*source)->Run(*run.pipeline, stop);
+  const bool timed_out = stop.load();
+  done.store(true);
+  watchdog.join();
+  if (timed_out) run.status = absl::DeadlineExceededError("topic end not reached in 90s");
+  run.source_stats = (*source)->stats();
+  return run;
+}
+
+// The group's committed offset for partition 0 of `topic`, asked of the broker.
+int64_t CommittedOffset(const std::string& brokers, const std::string& group,
+                        const std::string& topic) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char err[256];
+  rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), err, sizeof(err));
+  rd_kafka_conf_set(conf, "group.id", group.c_str(), err, sizeof(err));
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+  rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(parts, topic.c_str(), 0);
+  int64_t offset = -1000;
+  if (rd_kafka_committed(rk, parts, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    offset = parts->elems[0].offset;
+  }
+  rd_kafka_topic_partition_list_destroy(parts);
+  rd_kafka_destroy(rk);
+  return offset;
+}
+
+absl::Status Publish(const std::string& brokers, const std::string& topic,
+                     const std::vector<Record>& records) {
+  auto producer = NewProducer(brokers);
+  if (!producer.ok()) return producer.status();
+  absl::Status s = PublishAll(*producer, topic, records);
+  rd_kafka_destroy(*producer);
+  return s;
+}
+
+TEST(KafkaEndToEndTest, DetectsTheSeedIncidentProducedAsWinlogbeat8) {
+  FAULTLINE_REQUIRE_KAFKA(brokers);
+  const std::string topic = testing::UniqueName("seed-incident");
+  const std::string group = testing::UniqueName("faultline-e2e");
+  ASSERT_TRUE(Publish(brokers, topic, IncidentRecords()).ok());
+
+  ConsumerRun run = ConsumeToEnd(brokers, topic, group);
+  ASSERT_TRUE(run.status.ok()) << run.status;
+  EXPECT_EQ(run.pipeline->stats().parsed.load(), 7u);
+  ASSERT_EQ(run.sink->alerts.size(), 3u);
+  EXPECT_EQ(run.sink->alerts[0].rule(), "iis_worker_failure_burst");
+  EXPECT_EQ(run.sink->alerts[1].rule(), "iis_rapid_fail_imminent");
+  const Alert& disabled = run.sink->alerts[2];
+  EXPECT_EQ(disabled.rule(), "iis_app_pool_disabled");
+  EXPECT_EQ(disabled.host(), "EXCH01.contoso.local");
+  EXPECT_EQ(disabled.app_pool(), "MSExchangeOWAAppPool");
+  EXPECT_EQ(disabled.count(), 5u);
+  std::vector<uint32_t> pids;
+  for (const Evidence& e : disabled.evidence()) {
+    if (e.pid() != 0) pids.push_back(e.pid());
+  }
+  EXPECT_THAT(pids, ElementsAre(4312, 7120, 7344, 7560, 7788));
+  EXPECT_EQ(disabled.evidence(0).exit_code(), "0x800703E9");
+  EXPECT_EQ(disabled.evidence(0).exception_code(), "0xC00000FD");
+  EXPECT_EQ(disabled.evidence(0).meaning(), "stack overflow");
+  EXPECT_THAT(disabled.summary(), HasSubstr("0x800703E9 stack overflow"));
+
+  EXPECT_EQ(CommittedOffset(brokers, group, topic), 7) << "every processed event committed";
+}
+
+TEST(KafkaEndToEndTest, CountsAndSkipsMalformedMessagesAndDetectsTheIncidentAnyway) {
+  FAULTLINE_REQUIRE_KAFKA(brokers);
+  const std::string topic = testing::UniqueName("hostile");
+  const std::string group = testing::UniqueName("faultline-e2e");
+  std::vector<Record> records;
+  for (const Record& r : IncidentRecords()) {
+    records.push_back({"EXCH01", "{\"@timestamp\":\"2026-03-10T09:14:02Z\",\"winlog\":{"});
+    records.push_back({"EXCH01", std::string("\x00\x01\x02\xff binary", 11)});
+    records.push_back({"EXCH01", "[\"an array\"]"});
+    records.push_back(r);
+  }
+  ASSERT_TRUE(Publish(brokers, topic, records).ok());
+
+  ConsumerRun run = ConsumeToEnd(brokers, topic, group);
+  ASSERT_TRUE(run.status.ok()) << run.status;
+  const RunStats& s = run.pipeline->stats();
+  EXPECT_EQ(s.messages.load(), 28u);
+  EXPECT_EQ(s.parsed.load(), 7u);
+  EXPECT_EQ(s.rejected_by_reason[static_cast<int>(ParseError::kTruncated)].load(), 7u);
+  EXPECT_EQ(s.rejected_by_reason[static_cast<int>(ParseError::kNotJson)].load(), 7u);
+  EXPECT_EQ(s.rejected_by_reason[static_cast<int>(ParseError::kNotObject)].load(), 7u);
+  ASSERT_EQ(run.sink->alerts.size(), 3u);
+  EXPECT_EQ(run.sink->alerts[2].rule(), "iis_app_pool_disabled");
+  EXPECT_EQ(CommittedOffset(brokers, group, topic), 28) << "rejects are processed too";
+}
+
+TEST(KafkaEndToEndTest, ARestartedMemberResumesAfterTheCommittedOffset) {
+  FAULTLINE_REQUIRE_KAFKA(brokers);
+  const std::string topic = testing::UniqueName("restart");
+  const std::string group = testing::UniqueName("faultline-e2e");
+  const std::vector<Record> all = IncidentRecords();
+  ASSERT_TRUE(Publish(brokers, topic, {all.begin(), all.begin() + 3}).ok());
+  ConsumerRun first = ConsumeToEnd(brokers, topic, group);
+  ASSERT_TRUE(first.status.ok()) << first.status;
+  EXPECT_EQ(first.pipeline->stats().messages.load(), 3u);
+  EXPECT_EQ(CommittedOffset(brokers, group, topic), 3);
+
+  ASSERT_TRUE(Publish(brokers, topic, {all.begin() + 3, all.end()}).ok());
+  ConsumerRun second = ConsumeToEnd(brokers, topic, group);
+  ASSERT_TRUE(second.status.ok()) << second.status;
+  EXPECT_EQ(second.pipeline->stats().messages.load(), 4u) << "nothing consumed twice";
+  EXPECT_EQ(CommittedOffset(brokers, group, topic), 7);
+}
+
+TEST(KafkaEndToEndTest, RefusesBadConsumerPropertiesNamingThem) {
+  KafkaSourceConfig config{.brokers = "127.0.0.1:1", .topics = {"t"},
+                           .properties = {{"no.such.property", "1"}}};
+  auto source = KafkaSource::Create(config, RealClock::Get());
+  ASSERT_FALSE(source.ok());
+  EXPECT_THAT(std::string(source.status().message()), HasSubstr("no.such.property"));
+}
+
+}  // namespace
+}  // namespace faultline
