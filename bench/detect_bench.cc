@@ -1,0 +1,84 @@
+// The detect stage alone (events already parsed), against a reference in the same process: a
+// loop that only reads each event's id (the floor any detector pays to look at an event).
+//
+//   build-release/bench/detect_bench --benchmark_min_time=2
+#include <vector>
+
+#include "benchmark/benchmark.h"
+#include "detect/engine.h"
+#include "detect/iis/rapid_fail_detector.h"
+
+namespace faultline {
+namespace {
+
+class DiscardOutput final : public AlertOutput {
+ public:
+  void Emit(Alert) override { ++alerts; }
+  uint64_t alerts = 0;
+};
+
+std::unique_ptr<Engine> MakeEngine() {
+  auto detector = RapidFailDetector::Create({});
+  std::vector<std::unique_ptr<Detector>> detectors;
+  detectors.push_back(std::move(*detector));
+  return std::make_unique<Engine>(std::move(detectors));
+}
+
+// A realistic mix: 1 worker failure in `failure_every` events, the rest irrelevant System and
+// Security events, over `pools` (host, pool) keys, one second of event time apart.
+std::vector<Event> MakeEvents(int n, int failure_every, int pools) {
+  std::vector<Event> events(n);
+  const absl::Time t0 = absl::FromUnixSeconds(1'700'000'000);
+  for (int i = 0; i < n; ++i) {
+    Event& e = events[i];
+    e.time = t0 + absl::Seconds(i);
+    const int key = i % pools;
+    e.host = "web" + std::to_string(key % 1000);
+    if (i % failure_every == 0) {
+      e.provider = Provider::kWas;
+      e.provider_name = "Microsoft-Windows-WAS";
+      e.event_id = kWasWorkerCommunicationError;
+      e.app_pool = "pool" + std::to_string(key);
+      e.pid = static_cast<uint32_t>(1000 + i);
+    } else {
+      e.provider = i % 2 ? Provider::kServiceControlManager : Provider::kOther;
+      e.event_id = i % 2 ? 7036 : 4624;
+    }
+  }
+  return events;
+}
+
+void BM_ReferenceReadEventId(benchmark::State& state) {
+  const std::vector<Event> events = MakeEvents(100'000, state.range(0), 1000);
+  uint64_t sum = 0;
+  for (auto _ : state) {
+    for (const Event& e : events) sum += e.event_id;
+    benchmark::DoNotOptimize(sum);
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(events.size()));
+}
+BENCHMARK(BM_ReferenceReadEventId)->Arg(100)->Arg(10);
+
+void BM_Engine(benchmark::State& state) {
+  const std::vector<Event> events = MakeEvents(100'000, state.range(0), 1000);
+  DiscardOutput out;
+  std::unique_ptr<Engine> engine = MakeEngine();
+  absl::Duration shift;  // each pass moves event time on, so windows slide instead of piling up
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::vector<Event> pass = events;
+    for (Event& e : pass) e.time += shift;
+    shift += absl::Hours(48);
+    state.ResumeTiming();
+    for (const Event& e : pass) engine->Process(e, out);
+  }
+  state.counters["alerts"] = static_cast<double>(out.alerts);
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(events.size()));
+}
+// Arg: one worker failure per N events (100: a busy fleet; 10: a fleet on fire).
+BENCHMARK(BM_Engine)->Arg(100)->Arg(10);
+
+}  // namespace
+}  // namespace faultline
+
+BENCHMARK_MAIN();
