@@ -26,7 +26,8 @@ extern const std::string_view kDemoIncidentJsonl;
 
 namespace {
 
-constexpr char kReplayHelp[] = R"(Usage: faultline replay FILE... [--config FILE] [--format json|text]
+constexpr char kReplayHelp[] =
+    R"(Usage: faultline replay FILE... [--config FILE] [--format json|text]
 
 Reads forwarder JSON lines (one Windows event per line) from the files, or from stdin for "-",
 runs the detectors in event time and prints the alerts on stdout, one JSON object per line
@@ -124,11 +125,10 @@ class ProgressReporter {
       const absl::Time now = clock_.TimeNow();
       if (now - last < every_) continue;
       const uint64_t messages = stats_.messages.load(std::memory_order_relaxed);
-      LogInfo(absl::StrFormat("progress: %d events (%.0f/s), %d parsed, %d rejected, %d alerts",
-                              messages,
-                              static_cast<double>(messages - last_messages) /
-                                  absl::ToDoubleSeconds(now - last),
-                              stats_.parsed.load(), stats_.rejected(), stats_.alerts.load()));
+      LogInfo(absl::StrFormat(
+          "progress: %d events (%.0f/s), %d parsed, %d rejected, %d alerts", messages,
+          static_cast<double>(messages - last_messages) / absl::ToDoubleSeconds(now - last),
+          stats_.parsed.load(), stats_.rejected(), stats_.alerts.load()));
       last = now;
       last_messages = messages;
     }
@@ -148,8 +148,7 @@ absl::StatusOr<std::unique_ptr<Pipeline>> BuildPipeline(const Config& config,
                                                         const SinkContext& context) {
   DetectorRegistry detectors;
   RegisterBuiltinDetectors(detectors);
-  absl::StatusOr<std::vector<std::unique_ptr<Detector>>> built =
-      detectors.CreateAll(config.detect);
+  absl::StatusOr<std::vector<std::unique_ptr<Detector>>> built = detectors.CreateAll(config.detect);
   if (!built.ok()) return built.status();
 
   SinkRegistry sink_registry;
@@ -238,7 +237,8 @@ int RunCommand(const std::vector<std::string>& args) {
     } else if (a == "--exit-at-end") {
       exit_at_end = true;
     } else if (a == "--progress-every") {
-      if (!TakeValue(args, &i, &progress)) return Usage(kRunHelp, "--progress-every needs a duration");
+      if (!TakeValue(args, &i, &progress))
+        return Usage(kRunHelp, "--progress-every needs a duration");
     } else if (a == "--quiet") {
       SetLogLevel(LogLevel::kWarning);
     } else {
@@ -336,7 +336,8 @@ int DemoCommand(const std::vector<std::string>& args) {
       // A watchdog: the demo must end by itself even if the mock cluster misbehaves.
       std::atomic<bool> done{false};
       std::thread watchdog([&] {
-        for (int i = 0; i < 600 && !done.load(); ++i) RealClock::Get().SleepFor(absl::Milliseconds(100));
+        for (int i = 0; i < 600 && !done.load(); ++i)
+          RealClock::Get().SleepFor(absl::Milliseconds(100));
         if (!done.load()) {
           LogError("demo: no end of topic after 60s; stopping");
           g_stop.store(true);

@@ -27,7 +27,8 @@ class Reader {
       const std::string key = kv.first.as<std::string>("");
       if (std::find(known.begin(), known.end(), key) == known.end()) {
         std::string names;
-        for (std::string_view k : known) absl::StrAppend(&names, names.empty() ? "" : ", ", ToAbsl(k));
+        for (std::string_view k : known)
+          absl::StrAppend(&names, names.empty() ? "" : ", ", ToAbsl(k));
         Error(Join(path, key), absl::StrCat("unknown key (known: ", names, ")"));
       }
     }
@@ -116,10 +117,10 @@ class Reader {
 };
 
 void ReadKafka(Reader& r, const YAML::Node& node, KafkaSourceConfig* k) {
-  if (!r.Map(node, "kafka",
-             {"brokers", "topics", "group_id", "group_instance_id", "client_id",
-              "auto_offset_reset", "commit_interval", "queued_max_messages_kbytes",
-              "properties"})) {
+  if (!r.Map(
+          node, "kafka",
+          {"brokers", "topics", "group_id", "group_instance_id", "client_id", "auto_offset_reset",
+           "commit_interval", "queued_max_messages_kbytes", "properties"})) {
     return;
   }
   r.String(node["brokers"], "kafka.brokers", &k->brokers);
@@ -162,8 +163,7 @@ void ReadDetect(Reader& r, const YAML::Node& node, DetectConfig* d) {
            &c.burst_enabled);
     r.Bool(rules["iis_rapid_fail_imminent"], p + ".rules.iis_rapid_fail_imminent",
            &c.imminent_enabled);
-    r.Bool(rules["iis_app_pool_disabled"], p + ".rules.iis_app_pool_disabled",
-           &c.disabled_enabled);
+    r.Bool(rules["iis_app_pool_disabled"], p + ".rules.iis_app_pool_disabled", &c.disabled_enabled);
   }
 }
 

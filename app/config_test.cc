@@ -73,7 +73,8 @@ sinks: stdout
   const std::string m(c.status().message());
   EXPECT_THAT(m, HasSubstr("kafka.topic: unknown key"));
   EXPECT_THAT(m, HasSubstr("kafka.commit_interval: must be a duration"));
-  EXPECT_THAT(m, HasSubstr("detect.iis_rapid_fail.max_crashes: must be a whole number, got \"five\""));
+  EXPECT_THAT(m,
+              HasSubstr("detect.iis_rapid_fail.max_crashes: must be a whole number, got \"five\""));
   EXPECT_THAT(m, HasSubstr("detect.iis_rapid_fail.interval: must be a duration"));
   EXPECT_THAT(m, HasSubstr("detect.bogus: unknown key"));
   EXPECT_THAT(m, HasSubstr("sinks: must be a list"));

@@ -28,7 +28,8 @@ void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
 }  // namespace
 
 absl::StatusOr<rd_kafka_t*> NewProducer(
-    const std::string& brokers, const std::vector<std::pair<std::string, std::string>>& properties) {
+    const std::string& brokers,
+    const std::vector<std::pair<std::string, std::string>>& properties) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   char errstr[512];
   std::vector<std::pair<std::string, std::string>> all = {
@@ -55,23 +56,22 @@ absl::Status PublishAll(rd_kafka_t* producer, const std::string& topic,
   DeliveryReport report;
   for (const Record& r : records) {
     rd_kafka_resp_err_t err = rd_kafka_producev(
-        producer, RD_KAFKA_V_TOPIC(topic.c_str()),
-        RD_KAFKA_V_KEY(r.key.data(), r.key.size()),
+        producer, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(r.key.data(), r.key.size()),
         RD_KAFKA_V_VALUE(const_cast<char*>(r.value.data()), r.value.size()),
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(&report), RD_KAFKA_V_END);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       rd_kafka_flush(producer, 1000);
-      return absl::UnavailableError(absl::StrCat("produce to ", topic, ": ", rd_kafka_err2str(err)));
+      return absl::UnavailableError(
+          absl::StrCat("produce to ", topic, ": ", rd_kafka_err2str(err)));
     }
     rd_kafka_poll(producer, 0);
   }
   const rd_kafka_resp_err_t err =
       rd_kafka_flush(producer, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return absl::DeadlineExceededError(absl::StrCat("produce to ", topic, ": ",
-                                                    rd_kafka_outq_len(producer),
-                                                    " record(s) undelivered after ",
-                                                    absl::FormatDuration(timeout)));
+    return absl::DeadlineExceededError(
+        absl::StrCat("produce to ", topic, ": ", rd_kafka_outq_len(producer),
+                     " record(s) undelivered after ", absl::FormatDuration(timeout)));
   }
   if (report.failed > 0) {
     return absl::UnavailableError(absl::StrCat("produce to ", topic, ": ", report.failed,

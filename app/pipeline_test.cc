@@ -97,9 +97,9 @@ TEST_F(PipelineTest, SummarisesAsOneJsonLine) {
 
 TEST(BuildPipelineTest, ReportsEveryBadSinkWithItsIndex) {
   Config config;
-  auto p = BuildPipeline(config,
-                         {SinkSpec{.type = "pager"}, SinkSpec{.type = "stdout", .options = {{"format", "xml"}}}},
-                         {});
+  auto p = BuildPipeline(
+      config,
+      {SinkSpec{.type = "pager"}, SinkSpec{.type = "stdout", .options = {{"format", "xml"}}}}, {});
   ASSERT_FALSE(p.ok());
   const std::string m(p.status().message());
   EXPECT_THAT(m, HasSubstr("sinks[0]: unknown sink type \"pager\"; known: stdout"));

@@ -30,8 +30,8 @@ TEST(AlertToJsonTest, WritesTimesAsRfc3339Utc) {
 }
 
 TEST(ProtoTimeTest, RoundTripsBeforeAndAfterTheEpoch) {
-  for (absl::Time t : {absl::FromUnixNanos(1'700'000'000'123'456'789),
-                       absl::FromUnixNanos(-1'500'000'001)}) {
+  for (absl::Time t :
+       {absl::FromUnixNanos(1'700'000'000'123'456'789), absl::FromUnixNanos(-1'500'000'001)}) {
     EXPECT_EQ(FromProtoTime(ToProtoTime(t)), t);
   }
 }

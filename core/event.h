@@ -20,9 +20,9 @@ struct Origin {
 
 struct Event {
   absl::Time time = absl::InfinitePast();  // event time (UTC), as the source system logged it
-  std::string host;                         // computer that logged the event
-  std::string provider_name;                // as sent by the forwarder
-  Provider provider = Provider::kOther;     // provider_name classified
+  std::string host;                        // computer that logged the event
+  std::string provider_name;               // as sent by the forwarder
+  Provider provider = Provider::kOther;    // provider_name classified
   std::string channel;
   uint32_t event_id = 0;
   uint8_t level = 0;  // 1 critical, 2 error, 3 warning, 4 information; 0 unknown
@@ -33,9 +33,9 @@ struct Event {
   uint32_t pid = 0;
   std::optional<uint32_t> exit_code;       // WAS 5009 / W3SVC 1009
   std::optional<uint32_t> exception_code;  // Application Error 1000, WER 1001
-  std::string service;                      // SCM 7031/7034
-  uint32_t occurrences = 0;                 // SCM "done this N time(s)"
-  std::string faulting_app;                 // Application Error 1000 / WER 1001 (e.g. w3wp.exe)
+  std::string service;                     // SCM 7031/7034
+  uint32_t occurrences = 0;                // SCM "done this N time(s)"
+  std::string faulting_app;                // Application Error 1000 / WER 1001 (e.g. w3wp.exe)
   std::string faulting_module;
 
   Origin origin;

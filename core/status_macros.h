@@ -4,11 +4,11 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-#define FAULTLINE_RETURN_IF_ERROR(expr)            \
-  do {                                             \
-    if (absl::Status _st = (expr); !_st.ok()) {    \
-      return _st;                                  \
-    }                                              \
+#define FAULTLINE_RETURN_IF_ERROR(expr)         \
+  do {                                          \
+    if (absl::Status _st = (expr); !_st.ok()) { \
+      return _st;                               \
+    }                                           \
   } while (0)
 
 #define FAULTLINE_CONCAT_INNER_(a, b) a##b

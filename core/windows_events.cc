@@ -30,12 +30,18 @@ Provider ClassifyProvider(std::string_view name) {
 
 std::string_view ProviderName(Provider provider) {
   switch (provider) {
-    case Provider::kWas: return "Microsoft-Windows-WAS";
-    case Provider::kW3svc: return "W3SVC";
-    case Provider::kApplicationError: return "Application Error";
-    case Provider::kWindowsErrorReporting: return "Windows Error Reporting";
-    case Provider::kServiceControlManager: return "Service Control Manager";
-    case Provider::kOther: break;
+    case Provider::kWas:
+      return "Microsoft-Windows-WAS";
+    case Provider::kW3svc:
+      return "W3SVC";
+    case Provider::kApplicationError:
+      return "Application Error";
+    case Provider::kWindowsErrorReporting:
+      return "Windows Error Reporting";
+    case Provider::kServiceControlManager:
+      return "Service Control Manager";
+    case Provider::kOther:
+      break;
   }
   return "other";
 }

@@ -12,9 +12,9 @@ namespace faultline {
 // IIS rapid-fail protection as configured in applicationHost.config <failure>, and the three
 // rules faultline derives from it. Defaults are IIS's: 5 failures in 5 minutes.
 struct RapidFailConfig {
-  int max_crashes = 5;                      // rapidFailProtectionMaxCrashes
+  int max_crashes = 5;                         // rapidFailProtectionMaxCrashes
   absl::Duration interval = absl::Minutes(5);  // rapidFailProtectionInterval
-  int burst_threshold = 3;                  // iis_worker_failure_burst fires at this count
+  int burst_threshold = 3;                     // iis_worker_failure_burst fires at this count
   // How far apart an Application Error 1000 for w3wp.exe and the WAS event of the same worker
   // pid may be and still count as one failure.
   absl::Duration correlation_window = absl::Minutes(2);

@@ -10,12 +10,12 @@ void SinkRegistry::Register(std::string type, Factory factory) {
 }
 
 absl::StatusOr<std::unique_ptr<Sink>> SinkRegistry::Create(const SinkSpec& spec,
-                                                            const SinkContext& ctx) const {
+                                                           const SinkContext& ctx) const {
   for (const auto& [type, factory] : factories_) {
     if (type == spec.type) return factory(spec, ctx);
   }
-  return absl::NotFoundError(absl::StrCat("unknown sink type \"", spec.type,
-                                          "\"; known: ", absl::StrJoin(types(), ", ")));
+  return absl::NotFoundError(
+      absl::StrCat("unknown sink type \"", spec.type, "\"; known: ", absl::StrJoin(types(), ", ")));
 }
 
 std::vector<std::string> SinkRegistry::types() const {

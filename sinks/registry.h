@@ -25,8 +25,7 @@ class SinkRegistry {
                                                                       const SinkContext& ctx)>;
   void Register(std::string type, Factory factory);
   // kNotFound naming the known types when `spec.type` is unknown; the factory's error otherwise.
-  absl::StatusOr<std::unique_ptr<Sink>> Create(const SinkSpec& spec,
-                                               const SinkContext& ctx) const;
+  absl::StatusOr<std::unique_ptr<Sink>> Create(const SinkSpec& spec, const SinkContext& ctx) const;
   std::vector<std::string> types() const;
 
  private:

@@ -83,7 +83,8 @@ TEST(CliTest, DemoPrintsReadableAlertsByDefault) {
 TEST(CliTest, ReplaysTheRealWinlogbeatCorpusWithZeroRejects) {
   FAULTLINE_SKIP_WITHOUT_SHARED();
   Result r = RunFaultline(
-      "replay " + testing::SharedPath("fixtures/real/logprep__winlogbeat-7.2.0_kafka_wineventlog_raw.jsonl"));
+      "replay " +
+      testing::SharedPath("fixtures/real/logprep__winlogbeat-7.2.0_kafka_wineventlog_raw.jsonl"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(LastLine(r.err),
             "{\"events\":838,\"parsed\":838,\"rejected\":0,\"rejected_by_reason\":{},\"alerts\":0,"

@@ -37,7 +37,8 @@ struct ConsumerRun {
   absl::Status status;
 };
 
-ConsumerRun ConsumeToEnd(const std::string& brokers, const std::string& topic, const std::string& group) {
+ConsumerRun ConsumeToEnd(const std::string& brokers, const std::string& topic,
+                         const std::string& group) {
   ConsumerRun run;
   auto detector = RapidFailDetector::Create({});
   std::vector<std::unique_ptr<Detector>> detectors;
@@ -49,8 +50,11 @@ ConsumerRun ConsumeToEnd(const std::string& brokers, const std::string& topic, c
   run.pipeline = std::make_unique<Pipeline>(std::make_unique<WinlogbeatParser>(),
                                             std::make_unique<Engine>(std::move(detectors)),
                                             std::move(sinks), 1 << 20);
-  KafkaSourceConfig config{.brokers = brokers, .topics = {topic}, .group_id = group,
-                           .commit_interval = absl::Milliseconds(200), .stop_at_end = true};
+  KafkaSourceConfig config{.brokers = brokers,
+                           .topics = {topic},
+                           .group_id = group,
+                           .commit_interval = absl::Milliseconds(200),
+                           .stop_at_end = true};
   auto source = KafkaSource::Create(config, RealClock::Get());
   if (!source.ok()) {
     run.status = source.status();
@@ -174,8 +178,8 @@ TEST(KafkaEndToEndTest, ARestartedMemberResumesAfterTheCommittedOffset) {
 }
 
 TEST(KafkaEndToEndTest, RefusesBadConsumerPropertiesNamingThem) {
-  KafkaSourceConfig config{.brokers = "127.0.0.1:1", .topics = {"t"},
-                           .properties = {{"no.such.property", "1"}}};
+  KafkaSourceConfig config{
+      .brokers = "127.0.0.1:1", .topics = {"t"}, .properties = {{"no.such.property", "1"}}};
   auto source = KafkaSource::Create(config, RealClock::Get());
   ASSERT_FALSE(source.ok());
   EXPECT_THAT(std::string(source.status().message()), HasSubstr("no.such.property"));

@@ -43,8 +43,11 @@ class KafkaSourceTest : public ::testing::Test {
   }
 
   KafkaSourceConfig Config(const std::string& group) {
-    return {.brokers = bootstrap_, .topics = {"events"}, .group_id = group,
-            .commit_interval = absl::Seconds(5), .stop_at_end = true};
+    return {.brokers = bootstrap_,
+            .topics = {"events"},
+            .group_id = group,
+            .commit_interval = absl::Seconds(5),
+            .stop_at_end = true};
   }
 
   rd_kafka_t* producer_ = nullptr;

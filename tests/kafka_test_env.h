@@ -26,9 +26,9 @@ inline std::string UniqueName(const std::string& prefix) {
 
 }  // namespace faultline::testing
 
-#define FAULTLINE_REQUIRE_KAFKA(var)                                                   \
-  const std::string var = ::faultline::testing::KafkaBootstrap();                      \
-  if (var.empty()) {                                                                   \
+#define FAULTLINE_REQUIRE_KAFKA(var)                                                        \
+  const std::string var = ::faultline::testing::KafkaBootstrap();                           \
+  if (var.empty()) {                                                                        \
     GTEST_SKIP() << "no Kafka broker: run through ctest (it starts deploy/local/kafka.sh) " \
-                    "or set FAULTLINE_KAFKA_BOOTSTRAP";                                \
+                    "or set FAULTLINE_KAFKA_BOOTSTRAP";                                     \
   }

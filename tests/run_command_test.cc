@@ -103,8 +103,8 @@ TEST(RunCommandTest, AlertsThenStopsCleanlyOnSigtermWithOffsetsCommitted) {
   FAULTLINE_REQUIRE_KAFKA(brokers);
   const std::string topic = testing::UniqueName("run-command");
   const std::string group = testing::UniqueName("faultline-run");
-  auto records = ReadLines(std::string(FAULTLINE_SOURCE_DIR) + "/app/demo/exchange_owa_incident.jsonl",
-                           "EXCH01");
+  auto records = ReadLines(
+      std::string(FAULTLINE_SOURCE_DIR) + "/app/demo/exchange_owa_incident.jsonl", "EXCH01");
   ASSERT_TRUE(records.ok());
   auto producer = NewProducer(brokers);
   ASSERT_TRUE(producer.ok());

@@ -30,8 +30,8 @@ inline std::string SourcePath(const std::string& relative) {
 
 }  // namespace faultline::testing
 
-#define FAULTLINE_SKIP_WITHOUT_SHARED()                                                     \
-  if (!::faultline::testing::HaveShared()) {                                               \
+#define FAULTLINE_SKIP_WITHOUT_SHARED()                                                       \
+  if (!::faultline::testing::HaveShared()) {                                                  \
     GTEST_SKIP() << "../shared/fixtures not found next to the checkout; this test needs the " \
-                    "real event documents (CI always has them)";                           \
+                    "real event documents (CI always has them)";                              \
   }

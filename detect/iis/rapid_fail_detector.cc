@@ -2,11 +2,11 @@
 
 #include <algorithm>
 
-#include "core/strings.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "core/exit_codes.h"
+#include "core/strings.h"
 
 namespace faultline {
 namespace {
@@ -25,7 +25,8 @@ std::string CodesText(const std::vector<uint32_t>& codes) {
   std::vector<std::string> parts;
   for (uint32_t code : codes) {
     const std::string_view meaning = DescribeExitCode(code);
-    parts.push_back(meaning.empty() ? FormatCode(code) : absl::StrCat(FormatCode(code), " ", ToAbsl(meaning)));
+    parts.push_back(meaning.empty() ? FormatCode(code)
+                                    : absl::StrCat(FormatCode(code), " ", ToAbsl(meaning)));
   }
   return absl::StrJoin(parts, ", ");
 }
@@ -42,21 +43,21 @@ absl::StatusOr<std::unique_ptr<Detector>> RapidFailDetector::Create(const Detect
   const RapidFailConfig& c = config.iis_rapid_fail;
   std::vector<std::string> errors;
   if (c.max_crashes < 2) {
-    errors.push_back(absl::StrCat("detect.iis_rapid_fail.max_crashes: must be at least 2, got ",
-                                  c.max_crashes));
+    errors.push_back(
+        absl::StrCat("detect.iis_rapid_fail.max_crashes: must be at least 2, got ", c.max_crashes));
   }
   if (c.burst_threshold < 1) {
-    errors.push_back(absl::StrCat(
-        "detect.iis_rapid_fail.burst_threshold: must be at least 1, got ", c.burst_threshold));
+    errors.push_back(absl::StrCat("detect.iis_rapid_fail.burst_threshold: must be at least 1, got ",
+                                  c.burst_threshold));
   }
   if (c.interval <= absl::ZeroDuration()) {
     errors.push_back(absl::StrCat("detect.iis_rapid_fail.interval: must be positive, got ",
                                   absl::FormatDuration(c.interval)));
   }
   if (c.correlation_window < absl::ZeroDuration()) {
-    errors.push_back(absl::StrCat(
-        "detect.iis_rapid_fail.correlation_window: must not be negative, got ",
-        absl::FormatDuration(c.correlation_window)));
+    errors.push_back(
+        absl::StrCat("detect.iis_rapid_fail.correlation_window: must not be negative, got ",
+                     absl::FormatDuration(c.correlation_window)));
   }
   if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "; "));
   if (!c.burst_enabled && !c.imminent_enabled && !c.disabled_enabled) return nullptr;
@@ -137,8 +138,8 @@ void RapidFailDetector::OnWorkerFailure(const Event& event, AlertOutput& out) {
       }
     }
   }
-  Failure failure{event.provider, event.event_id, event.pid, event.record_id, event.exit_code,
-                  std::nullopt, {}};
+  Failure failure{event.provider,  event.event_id, event.pid, event.record_id,
+                  event.exit_code, std::nullopt,   {}};
   if (event.pid != 0) {
     if (auto it = pending_crashes_.find(PidKey(event.host, event.pid));
         it != pending_crashes_.end()) {
@@ -183,8 +184,9 @@ void RapidFailDetector::Fire(Rule rule, const Event& event, PoolState& pool,
   pool.fired |= rule;
 
   Alert alert;
-  const std::string_view name =
-      rule == kBurst ? kBurstRule : rule == kImminent ? kImminentRule : kDisabledRule;
+  const std::string_view name = rule == kBurst      ? kBurstRule
+                                : rule == kImminent ? kImminentRule
+                                                    : kDisabledRule;
   alert.set_rule(std::string(name));
   alert.set_severity(rule == kBurst ? "warning" : "critical");
   alert.set_status("firing");
@@ -236,9 +238,8 @@ void RapidFailDetector::Fire(Rule rule, const Event& event, PoolState& pool,
     alert.set_summary(absl::StrFormat(
         "Application pool '%s' on %s had %d worker process failures in %s%s: one more before "
         "%s and IIS rapid-fail protection disables it (max %d in %s).",
-        event.app_pool, event.host, count, span, codes_clause,
-        TimeText(first + config_.interval), config_.max_crashes,
-        absl::FormatDuration(config_.interval)));
+        event.app_pool, event.host, count, span, codes_clause, TimeText(first + config_.interval),
+        config_.max_crashes, absl::FormatDuration(config_.interval)));
   } else {
     alert.set_summary(absl::StrFormat(
         "%d worker process failures of application pool '%s' on %s in %s%s; IIS disables the "
@@ -276,8 +277,8 @@ void RapidFailDetector::Sweep(absl::Time now) {
       ++it;
     }
   }
-  sweep_at_ = std::max<size_t>(1024, 2 * (pools_.size() + pending_crashes_.size() +
-                                          pid_pools_.size()));
+  sweep_at_ =
+      std::max<size_t>(1024, 2 * (pools_.size() + pending_crashes_.size() + pid_pools_.size()));
 }
 
 }  // namespace faultline

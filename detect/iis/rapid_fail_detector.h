@@ -82,9 +82,9 @@ class RapidFailDetector final : public Detector {
 
   RapidFailConfig config_;
   std::map<std::string, std::string> labels_;
-  absl::flat_hash_map<std::string, PoolState> pools_;             // host \x1f pool
+  absl::flat_hash_map<std::string, PoolState> pools_;               // host \x1f pool
   absl::flat_hash_map<std::string, PendingCrash> pending_crashes_;  // host \x1f pid
-  absl::flat_hash_map<std::string, PidPool> pid_pools_;           // host \x1f pid
+  absl::flat_hash_map<std::string, PidPool> pid_pools_;             // host \x1f pid
   size_t sweep_at_ = 1024;
   std::string key_;  // reused key buffer: lookups of existing keys allocate nothing
 };

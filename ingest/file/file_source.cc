@@ -50,7 +50,8 @@ absl::Status FileSource::Run(MessageHandler& handler, const std::atomic<bool>& s
         payload.remove_suffix(1);
       }
       if (payload.empty()) continue;
-      handler.OnMessage(Message{.payload = payload, .origin = {.partition = -1, .offset = line_number}});
+      handler.OnMessage(
+          Message{.payload = payload, .origin = {.partition = -1, .offset = line_number}});
     }
     if (f != stdin) std::fclose(f);
   }

@@ -15,8 +15,8 @@ std::string ErrorName(rd_kafka_resp_err_t err) {
 
 // librdkafka's own error callback: connection trouble arrives here, not as messages.
 void ErrorCallback(rd_kafka_t*, int err, const char* reason, void*) {
-  LogWarning(absl::StrCat("kafka: ", rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)),
-                          ": ", reason));
+  LogWarning(absl::StrCat("kafka: ", rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)), ": ",
+                          reason));
 }
 
 }  // namespace
@@ -31,7 +31,7 @@ KafkaSource::~KafkaSource() {
 }
 
 absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Create(const KafkaSourceConfig& config,
-                                                                  Clock& clock) {
+                                                                 Clock& clock) {
   std::vector<std::string> errors;
   if (config.brokers.empty()) errors.push_back("kafka.brokers: must not be empty");
   if (config.topics.empty()) errors.push_back("kafka.topics: must name at least one topic");
@@ -188,8 +188,8 @@ absl::Status KafkaSource::Run(MessageHandler& handler, const std::atomic<bool>& 
         }
       } else {
         ++stats_.consumer_errors;
-        LogWarning(absl::StrCat("kafka consume error on ", topic ? topic : "?", "[",
-                                m->partition, "]: ", ErrorName(m->err)));
+        LogWarning(absl::StrCat("kafka consume error on ", topic ? topic : "?", "[", m->partition,
+                                "]: ", ErrorName(m->err)));
         if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
           char reason[512];
           rd_kafka_fatal_error(rk_, reason, sizeof(reason));

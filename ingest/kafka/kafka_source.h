@@ -23,10 +23,10 @@
 namespace faultline {
 
 struct KafkaSourceConfig {
-  std::string brokers;               // bootstrap.servers
+  std::string brokers;  // bootstrap.servers
   std::vector<std::string> topics;
   std::string group_id = "faultline";
-  std::string group_instance_id;     // static membership: no rebalance on a quick restart
+  std::string group_instance_id;  // static membership: no rebalance on a quick restart
   std::string client_id = "faultline";
   std::string auto_offset_reset = "earliest";
   absl::Duration commit_interval = absl::Seconds(5);
@@ -53,7 +53,7 @@ class KafkaSource final : public Source {
   // Validates the configuration with librdkafka (every property error at once) and subscribes.
   // Connects lazily: an unreachable broker is not an error here.
   static absl::StatusOr<std::unique_ptr<KafkaSource>> Create(const KafkaSourceConfig& config,
-                                                              Clock& clock);
+                                                             Clock& clock);
   ~KafkaSource() override;
 
   absl::Status Run(MessageHandler& handler, const std::atomic<bool>& stop) override;

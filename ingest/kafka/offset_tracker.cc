@@ -49,9 +49,8 @@ void OffsetTracker::Restore(const std::vector<Entry>& entries) {
 }
 
 void OffsetTracker::Forget(std::string_view topic, int32_t partition) {
-  std::erase_if(entries_, [&](const Entry& e) {
-    return e.partition == partition && e.topic == topic;
-  });
+  std::erase_if(entries_,
+                [&](const Entry& e) { return e.partition == partition && e.topic == topic; });
   last_ = 0;
 }
 

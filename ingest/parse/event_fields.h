@@ -16,12 +16,12 @@ struct RawFields {
   static constexpr int kMaxParams = 16;
 
   // Named event data (Data Name="..."), by the names real providers use.
-  std::string_view app_pool;        // AppPoolID, AppPoolName
-  std::string_view pid;             // ProcessID, ProcessId
-  std::string_view exit_code;       // ExitCode
-  std::string_view faulting_app;    // AppName, P1 (named WER)
-  std::string_view faulting_module; // ModuleName, P4 (named WER)
-  std::string_view exception_code;  // ExceptionCode, P7 (named WER)
+  std::string_view app_pool;         // AppPoolID, AppPoolName
+  std::string_view pid;              // ProcessID, ProcessId
+  std::string_view exit_code;        // ExitCode
+  std::string_view faulting_app;     // AppName, P1 (named WER)
+  std::string_view faulting_module;  // ModuleName, P4 (named WER)
+  std::string_view exception_code;   // ExceptionCode, P7 (named WER)
   // Unnamed event data by position: params[0] is %1 (Winlogbeat "param1").
   std::array<std::string_view, kMaxParams> params{};
   std::string_view message;

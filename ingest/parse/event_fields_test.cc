@@ -58,8 +58,9 @@ TEST(ResolveEventFieldsTest, FallsBackToTheMessageText) {
 
 TEST(ResolveEventFieldsTest, ReadsLegacyApplicationErrorWithHexPid) {
   RawFields raw;  // the real legacy layout of Application Error 1000 (was5011_and_apperror1000)
-  const char* values[] = {"w3wp.exe", "8.5.9600.16384", "5215df96", "MSVCR120.dll",
-                          "12.0.21005.1", "524f83ff", "c0000409", "000000000006dd27", "709c"};
+  const char* values[] = {"w3wp.exe",     "8.5.9600.16384",   "5215df96",
+                          "MSVCR120.dll", "12.0.21005.1",     "524f83ff",
+                          "c0000409",     "000000000006dd27", "709c"};
   for (int i = 0; i < 9; ++i) raw.params[i] = values[i];
   const Event e = Resolve(Provider::kApplicationError, 1000, raw);
   EXPECT_EQ(e.faulting_app, "w3wp.exe");
@@ -89,7 +90,8 @@ TEST(ResolveEventFieldsTest, ReadsServiceCrashCountFromPositionsOrMessage) {
   EXPECT_EQ(e.occurrences, 3u);
 
   RawFields text;
-  text.message = "The IIS Admin Service service terminated unexpectedly.  It has done this 2 time(s).";
+  text.message =
+      "The IIS Admin Service service terminated unexpectedly.  It has done this 2 time(s).";
   e = Resolve(Provider::kServiceControlManager, 7034, text);
   EXPECT_EQ(e.service, "IIS Admin Service");
   EXPECT_EQ(e.occurrences, 2u);

@@ -11,22 +11,22 @@ namespace faultline {
 
 enum class ParseError : uint8_t {
   kOk = 0,
-  kNotJson,     // not valid JSON at all (binary, bad UTF-8, garbage)
-  kTruncated,   // JSON cut short (unclosed string, object or array)
-  kNotObject,   // valid JSON whose root is not an object
-  kWrongType,   // a field faultline needs has the wrong JSON type
-  kNoEventId,   // no event id, or one that is not a 32-bit number
-  kNoHost,      // no computer name
-  kBadTime,     // event time missing or unparseable
-  kTooLarge,    // larger than the configured per-message limit
+  kNotJson,          // not valid JSON at all (binary, bad UTF-8, garbage)
+  kTruncated,        // JSON cut short (unclosed string, object or array)
+  kNotObject,        // valid JSON whose root is not an object
+  kWrongType,        // a field faultline needs has the wrong JSON type
+  kNoEventId,        // no event id, or one that is not a 32-bit number
+  kNoHost,           // no computer name
+  kBadTime,          // event time missing or unparseable
+  kTooLarge,         // larger than the configured per-message limit
   kUnknownEnvelope,  // JSON object that no forwarder envelope parser recognises
 };
 
 inline constexpr int kParseErrorCount = 10;
 
 inline constexpr std::array<std::string_view, kParseErrorCount> kParseErrorNames = {
-    "ok",         "not_json", "truncated", "not_object", "wrong_type",
-    "no_event_id", "no_host", "bad_time",  "too_large",  "unknown_envelope"};
+    "ok",          "not_json", "truncated", "not_object", "wrong_type",
+    "no_event_id", "no_host",  "bad_time",  "too_large",  "unknown_envelope"};
 
 inline std::string_view ParseErrorName(ParseError e) {
   return kParseErrorNames[static_cast<int>(e)];

@@ -81,8 +81,8 @@ bool ParseIso8601(std::string_view s, absl::Time* out) {
     }
   }
   if (pos != s.size()) return false;
-  const int64_t secs = DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 +
-                       second - offset_seconds;
+  const int64_t secs =
+      DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
   *out = absl::FromUnixSeconds(secs) + absl::Nanoseconds(nanos);
   return true;
 }

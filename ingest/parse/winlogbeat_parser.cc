@@ -102,8 +102,8 @@ ParseError WinlogbeatParser::ParseWinlog(object winlog, Event* out) {
       }
       continue;
     }
-    if (key != "provider_name" && key != "channel" && key != "event_id" &&
-        key != "computer_name" && key != "record_id") {
+    if (key != "provider_name" && key != "channel" && key != "event_id" && key != "computer_name" &&
+        key != "record_id") {
       continue;
     }
     if (auto err = ValueText(v, &text)) return FromSimdjson(err);

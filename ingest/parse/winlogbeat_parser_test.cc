@@ -60,7 +60,8 @@ TEST(WinlogbeatParserTest, ReadsWinlogbeat8StringEventIdsFromTheRealGoldenFile) 
   simdjson::dom::parser dom;
   simdjson::dom::array docs;
   ASSERT_EQ(dom.parse(ReadFile(SharedPath(
-                          "fixtures/real/elastic-beats__winlogbeat_powershell_collection_600.evtx.golden.json")))
+                          "fixtures/real/"
+                          "elastic-beats__winlogbeat_powershell_collection_600.evtx.golden.json")))
                 .get_array()
                 .get(docs),
             simdjson::SUCCESS);
@@ -154,27 +155,34 @@ INSTANTIATE_TEST_SUITE_P(
         Hostile{"no_event_id",
                 R"({"@timestamp":"2024-01-01T00:00:00Z","winlog":{"computer_name":"h"}})",
                 ParseError::kNoEventId},
-        Hostile{"event_id_text",
-                R"({"@timestamp":"2024-01-01T00:00:00Z","winlog":{"event_id":"abc","computer_name":"h"}})",
-                ParseError::kNoEventId},
-        Hostile{"event_id_too_big",
-                R"({"@timestamp":"2024-01-01T00:00:00Z","winlog":{"event_id":99999999999,"computer_name":"h"}})",
-                ParseError::kNoEventId},
+        Hostile{
+            "event_id_text",
+            R"({"@timestamp":"2024-01-01T00:00:00Z","winlog":{"event_id":"abc","computer_name":"h"}})",
+            ParseError::kNoEventId},
+        Hostile{
+            "event_id_too_big",
+            R"({"@timestamp":"2024-01-01T00:00:00Z","winlog":{"event_id":99999999999,"computer_name":"h"}})",
+            ParseError::kNoEventId},
         Hostile{"no_host", R"({"@timestamp":"2024-01-01T00:00:00Z","winlog":{"event_id":1}})",
                 ParseError::kNoHost},
         Hostile{"no_time", R"({"winlog":{"event_id":1,"computer_name":"h"}})",
                 ParseError::kBadTime},
-        Hostile{"bad_time", R"({"@timestamp":"yesterday","winlog":{"event_id":1,"computer_name":"h"}})",
+        Hostile{"bad_time",
+                R"({"@timestamp":"yesterday","winlog":{"event_id":1,"computer_name":"h"}})",
                 ParseError::kBadTime},
-        Hostile{"time_is_number", R"({"@timestamp":1700000000.5,"winlog":{"event_id":1,"computer_name":"h"}})",
+        Hostile{"time_is_number",
+                R"({"@timestamp":1700000000.5,"winlog":{"event_id":1,"computer_name":"h"}})",
                 ParseError::kWrongType},
-        Hostile{"record_id_text",
-                R"({"@timestamp":"2024-01-01T00:00:00Z","winlog":{"event_id":1,"computer_name":"h","record_id":"x1"}})",
-                ParseError::kWrongType},
-        Hostile{"bad_utf8", "{\"@timestamp\":\"2024-01-01T00:00:00Z\",\"winlog\":{\"event_id\":1,"
-                            "\"computer_name\":\"h\xff\xfe\"}}",
+        Hostile{
+            "record_id_text",
+            R"({"@timestamp":"2024-01-01T00:00:00Z","winlog":{"event_id":1,"computer_name":"h","record_id":"x1"}})",
+            ParseError::kWrongType},
+        Hostile{"bad_utf8",
+                "{\"@timestamp\":\"2024-01-01T00:00:00Z\",\"winlog\":{\"event_id\":1,"
+                "\"computer_name\":\"h\xff\xfe\"}}",
                 ParseError::kNotJson},
-        Hostile{"deep_nesting", "{\"winlog\":" + std::string(5000, '[') + std::string(5000, ']') + "}",
+        Hostile{"deep_nesting",
+                "{\"winlog\":" + std::string(5000, '[') + std::string(5000, ']') + "}",
                 ParseError::kWrongType}),
     [](const ::testing::TestParamInfo<Hostile>& info) { return info.param.name; });
 

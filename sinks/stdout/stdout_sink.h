@@ -14,8 +14,7 @@ class StdoutSink final : public Sink {
  public:
   enum class Format { kJson, kText };
 
-  static absl::StatusOr<std::unique_ptr<Sink>> Create(const SinkSpec& spec,
-                                                      const SinkContext& ctx);
+  static absl::StatusOr<std::unique_ptr<Sink>> Create(const SinkSpec& spec, const SinkContext& ctx);
   StdoutSink(Format format, std::FILE* out) : format_(format), out_(out) {}
 
   std::string_view name() const override { return "stdout"; }
