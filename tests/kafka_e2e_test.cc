@@ -75,25 +75,6 @@ ConsumerRun ConsumeToEnd(const std::string& brokers, const std::string& topic,
   return run;
 }
 
-// The group's committed offset for partition 0 of `topic`, asked of the broker.
-int64_t CommittedOffset(const std::string& brokers, const std::string& group,
-                        const std::string& topic) {
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  char err[256];
-  rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), err, sizeof(err));
-  rd_kafka_conf_set(conf, "group.id", group.c_str(), err, sizeof(err));
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
-  rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(parts, topic.c_str(), 0);
-  int64_t offset = -1000;
-  if (rd_kafka_committed(rk, parts, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    offset = parts->elems[0].offset;
-  }
-  rd_kafka_topic_partition_list_destroy(parts);
-  rd_kafka_destroy(rk);
-  return offset;
-}
-
 absl::Status Publish(const std::string& brokers, const std::string& topic,
                      const std::vector<Record>& records) {
   auto producer = NewProducer(brokers);
@@ -130,7 +111,8 @@ TEST(KafkaEndToEndTest, DetectsTheSeedIncidentProducedAsWinlogbeat8) {
   EXPECT_EQ(disabled.evidence(0).meaning(), "stack overflow");
   EXPECT_THAT(disabled.summary(), HasSubstr("0x800703E9 stack overflow"));
 
-  EXPECT_EQ(CommittedOffset(brokers, group, topic), 7) << "every processed event committed";
+  EXPECT_EQ(testing::CommittedOffset(brokers, group, topic), 7)
+      << "every processed event committed";
 }
 
 TEST(KafkaEndToEndTest, CountsAndSkipsMalformedMessagesAndDetectsTheIncidentAnyway) {
@@ -156,7 +138,7 @@ TEST(KafkaEndToEndTest, CountsAndSkipsMalformedMessagesAndDetectsTheIncidentAnyw
   EXPECT_EQ(s.rejected_by_reason[static_cast<int>(ParseError::kNotObject)].load(), 7u);
   ASSERT_EQ(run.sink->alerts.size(), 3u);
   EXPECT_EQ(run.sink->alerts[2].rule(), "iis_app_pool_disabled");
-  EXPECT_EQ(CommittedOffset(brokers, group, topic), 28) << "rejects are processed too";
+  EXPECT_EQ(testing::CommittedOffset(brokers, group, topic), 28) << "rejects are processed too";
 }
 
 TEST(KafkaEndToEndTest, ARestartedMemberResumesAfterTheCommittedOffset) {
@@ -168,13 +150,13 @@ TEST(KafkaEndToEndTest, ARestartedMemberResumesAfterTheCommittedOffset) {
   ConsumerRun first = ConsumeToEnd(brokers, topic, group);
   ASSERT_TRUE(first.status.ok()) << first.status;
   EXPECT_EQ(first.pipeline->stats().messages.load(), 3u);
-  EXPECT_EQ(CommittedOffset(brokers, group, topic), 3);
+  EXPECT_EQ(testing::CommittedOffset(brokers, group, topic), 3);
 
   ASSERT_TRUE(Publish(brokers, topic, {all.begin() + 3, all.end()}).ok());
   ConsumerRun second = ConsumeToEnd(brokers, topic, group);
   ASSERT_TRUE(second.status.ok()) << second.status;
   EXPECT_EQ(second.pipeline->stats().messages.load(), 4u) << "nothing consumed twice";
-  EXPECT_EQ(CommittedOffset(brokers, group, topic), 7);
+  EXPECT_EQ(testing::CommittedOffset(brokers, group, topic), 7);
 }
 
 TEST(KafkaEndToEndTest, RefusesBadConsumerPropertiesNamingThem) {

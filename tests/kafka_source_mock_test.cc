@@ -6,6 +6,7 @@
 #include "gtest/gtest.h"
 #include "ingest/kafka/kafka_source.h"
 #include "librdkafka/rdkafka_mock.h"
+#include "tests/kafka_test_env.h"
 
 namespace faultline {
 namespace {
@@ -26,20 +27,7 @@ class KafkaSourceTest : public ::testing::Test {
   void TearDown() override { rd_kafka_destroy(producer_); }
 
   int64_t Committed(const std::string& group) {
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    char err[256];
-    rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap_.c_str(), err, sizeof(err));
-    rd_kafka_conf_set(conf, "group.id", group.c_str(), err, sizeof(err));
-    rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
-    rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(parts, "events", 0);
-    int64_t offset = -1000;
-    if (rd_kafka_committed(rk, parts, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      offset = parts->elems[0].offset;
-    }
-    rd_kafka_topic_partition_list_destroy(parts);
-    rd_kafka_destroy(rk);
-    return offset;
+    return testing::CommittedOffset(bootstrap_, group, "events");
   }
 
   KafkaSourceConfig Config(const std::string& group) {

@@ -4,10 +4,12 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <random>
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
+#include "absl/strings/str_format.h"
+#include "librdkafka/rdkafka.h"
 
 namespace faultline::testing {
 
@@ -19,9 +21,30 @@ inline std::string KafkaBootstrap() {
   return address;
 }
 
-// A topic or group name no earlier run used.
+// A topic or group name no earlier run used (the broker's data outlives test runs).
 inline std::string UniqueName(const std::string& prefix) {
-  return absl::StrCat(prefix, "-", absl::ToUnixMicros(absl::Now()));
+  static std::mt19937_64 random{std::random_device{}()};
+  return absl::StrCat(prefix, "-", absl::StrFormat("%016x", random()));
+}
+
+// The committed offset of `group` for one partition, asked of the cluster at `brokers` (the real
+// broker or the mock cluster); -1000 when the broker did not answer.
+inline int64_t CommittedOffset(const std::string& brokers, const std::string& group,
+                               const std::string& topic, int32_t partition = 0) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char err[256];
+  rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), err, sizeof(err));
+  rd_kafka_conf_set(conf, "group.id", group.c_str(), err, sizeof(err));
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+  rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(parts, topic.c_str(), partition);
+  int64_t offset = -1000;
+  if (rd_kafka_committed(rk, parts, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    offset = parts->elems[0].offset;
+  }
+  rd_kafka_topic_partition_list_destroy(parts);
+  rd_kafka_destroy(rk);
+  return offset;
 }
 
 }  // namespace faultline::testing

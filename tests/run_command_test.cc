@@ -81,24 +81,6 @@ class Child {
   std::string output_;
 };
 
-int64_t CommittedOffset(const std::string& brokers, const std::string& group,
-                        const std::string& topic) {
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  char err[256];
-  rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), err, sizeof(err));
-  rd_kafka_conf_set(conf, "group.id", group.c_str(), err, sizeof(err));
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
-  rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(parts, topic.c_str(), 0);
-  int64_t offset = -1000;
-  if (rd_kafka_committed(rk, parts, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    offset = parts->elems[0].offset;
-  }
-  rd_kafka_topic_partition_list_destroy(parts);
-  rd_kafka_destroy(rk);
-  return offset;
-}
-
 TEST(RunCommandTest, AlertsThenStopsCleanlyOnSigtermWithOffsetsCommitted) {
   FAULTLINE_REQUIRE_KAFKA(brokers);
   const std::string topic = testing::UniqueName("run-command");
@@ -125,7 +107,7 @@ TEST(RunCommandTest, AlertsThenStopsCleanlyOnSigtermWithOffsetsCommitted) {
   EXPECT_THAT(lines[2], HasSubstr("iis_app_pool_disabled"));
 
   EXPECT_EQ(child.SignalAndWait(SIGTERM, absl::Seconds(30)), 0);
-  EXPECT_EQ(CommittedOffset(brokers, group, topic), 7);
+  EXPECT_EQ(testing::CommittedOffset(brokers, group, topic), 7);
 }
 
 }  // namespace
