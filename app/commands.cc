@@ -17,7 +17,7 @@
 #include "detect/registry.h"
 #include "ingest/file/file_source.h"
 #include "ingest/kafka/kafka_source.h"
-#include "ingest/parse/winlogbeat_parser.h"
+#include "ingest/parse/envelope_parser.h"
 #include "librdkafka/rdkafka_mock.h"
 
 namespace faultline {
@@ -164,7 +164,7 @@ absl::StatusOr<std::unique_ptr<Pipeline>> BuildPipeline(const Config& config,
     }
   }
   if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
-  return std::make_unique<Pipeline>(std::make_unique<WinlogbeatParser>(),
+  return std::make_unique<Pipeline>(std::make_unique<EnvelopeParser>(config.envelope),
                                     std::make_unique<Engine>(std::move(*built)), std::move(made),
                                     config.max_message_bytes);
 }

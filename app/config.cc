@@ -209,10 +209,24 @@ absl::StatusOr<Config> ParseConfig(std::string_view yaml) {
     if (r.Map(root, "", {"kafka", "ingest", "detect", "sinks"})) {
       ReadKafka(r, root["kafka"], &config.kafka);
       const YAML::Node ingest = root["ingest"];
-      if (r.Map(ingest, "ingest", {"max_message_bytes"})) {
+      if (r.Map(ingest, "ingest", {"max_message_bytes", "format", "local_time_zone"})) {
         r.Integer(ingest["max_message_bytes"], "ingest.max_message_bytes",
                   &config.max_message_bytes);
         if (config.max_message_bytes == 0) r.Error("ingest.max_message_bytes", "must be positive");
+        std::string format = "auto", zone = "UTC";
+        r.String(ingest["format"], "ingest.format", &format);
+        if (!ParseEnvelopeName(format, &config.envelope.format)) {
+          r.Error("ingest.format",
+                  absl::StrCat("must be auto, winlogbeat, winlogbeat6, nxlog, fluentbit_winevtlog, "
+                               "fluentbit_winlog or xml, got \"",
+                               format, "\""));
+        }
+        r.String(ingest["local_time_zone"], "ingest.local_time_zone", &zone);
+        if (!absl::LoadTimeZone(zone, &config.envelope.local_time_zone)) {
+          r.Error("ingest.local_time_zone",
+                  absl::StrCat("unknown time zone \"", zone,
+                               "\" (an IANA name such as Europe/Berlin)"));
+        }
       }
       ReadDetect(r, root["detect"], &config.detect);
       ReadSinks(r, root["sinks"], &config.sinks);

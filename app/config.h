@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "detect/config.h"
 #include "ingest/kafka/kafka_source.h"
+#include "ingest/parse/envelope_parser.h"
 #include "sinks/sink.h"
 
 namespace faultline {
@@ -18,6 +19,9 @@ struct Config {
   KafkaSourceConfig kafka;
   // Messages larger than this are rejected as too_large before parsing.
   size_t max_message_bytes = 1 << 20;
+  // ingest.format and ingest.local_time_zone: the forwarder envelope (auto-detected per message
+  // unless forced) and the zone of NXLog CE's zone-less times.
+  EnvelopeOptions envelope;
   DetectConfig detect;
   std::vector<SinkSpec> sinks = {SinkSpec{.type = "stdout", .options = {{"format", "json"}}}};
 };

@@ -8,7 +8,7 @@
 #include "detect/iis/rapid_fail_detector.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "ingest/parse/winlogbeat_parser.h"
+#include "ingest/parse/envelope_parser.h"
 #include "sinks/testing/fake_sink.h"
 
 namespace faultline {
@@ -35,7 +35,7 @@ class PipelineTest : public ::testing::Test {
     sink_ = sink.get();
     std::vector<std::unique_ptr<Sink>> sinks;
     sinks.push_back(std::move(sink));
-    pipeline_ = std::make_unique<Pipeline>(std::make_unique<WinlogbeatParser>(),
+    pipeline_ = std::make_unique<Pipeline>(std::make_unique<EnvelopeParser>(),
                                            std::make_unique<Engine>(std::move(detectors)),
                                            std::move(sinks), /*max_message_bytes=*/64 * 1024);
   }

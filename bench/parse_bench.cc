@@ -11,7 +11,7 @@
 
 #include "bench/alloc_counter.h"
 #include "benchmark/benchmark.h"
-#include "ingest/parse/winlogbeat_parser.h"
+#include "ingest/parse/envelope_parser.h"
 #include "simdjson.h"
 
 namespace faultline {
@@ -116,7 +116,7 @@ BENCHMARK(BM_SimdjsonFullParse);
 
 void BM_WinlogbeatParser(benchmark::State& state) {
   const auto& docs = Documents();
-  WinlogbeatParser parser;
+  EnvelopeParser parser;
   Event event;
   for (const auto& d : docs) parser.Parse(d, &event);  // warm the reused buffers
   const uint64_t allocations_before = bench::g_allocations.load();

@@ -46,6 +46,7 @@ inline constexpr uint32_t kWerReport = 1001;
 // Service Control Manager.
 inline constexpr uint32_t kScmServiceTerminatedUnexpectedly = 7031;
 inline constexpr uint32_t kScmServiceTerminatedNoRecovery = 7034;
+inline constexpr uint32_t kScmServiceStateChanged = 7036;
 
 // The worker-process failures that IIS rapid-fail protection counts.
 inline bool IsWorkerFailure(Provider provider, uint32_t id) {

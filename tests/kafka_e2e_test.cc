@@ -11,7 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ingest/kafka/kafka_source.h"
-#include "ingest/parse/winlogbeat_parser.h"
+#include "ingest/parse/envelope_parser.h"
 #include "sinks/testing/fake_sink.h"
 #include "tests/kafka_test_env.h"
 
@@ -47,7 +47,7 @@ ConsumerRun ConsumeToEnd(const std::string& brokers, const std::string& topic,
   run.sink = sink.get();
   std::vector<std::unique_ptr<Sink>> sinks;
   sinks.push_back(std::move(sink));
-  run.pipeline = std::make_unique<Pipeline>(std::make_unique<WinlogbeatParser>(),
+  run.pipeline = std::make_unique<Pipeline>(std::make_unique<EnvelopeParser>(),
                                             std::make_unique<Engine>(std::move(detectors)),
                                             std::move(sinks), 1 << 20);
   KafkaSourceConfig config{.brokers = brokers,

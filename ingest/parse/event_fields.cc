@@ -53,6 +53,7 @@ Positions PositionsFor(Provider provider, uint32_t id) {
       if (id == kScmServiceTerminatedUnexpectedly || id == kScmServiceTerminatedNoRecovery) {
         return {.service = 1, .occurrences = 2};
       }
+      if (id == kScmServiceStateChanged) return {.service = 1};
       return {};
     case Provider::kOther:
       return {};
@@ -117,6 +118,35 @@ bool ParseUint32(std::string_view text, bool hex, uint32_t* out) {
   return true;
 }
 
+bool ParseUint64(std::string_view text, uint64_t* out) {
+  text = StripWhitespace(text);
+  if (text.empty() || text.size() > 19) return false;
+  uint64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  *out = v;
+  return true;
+}
+
+bool DecodeUtf16LeHex(std::string_view hex, std::string* out) {
+  out->clear();
+  if (hex.size() % 4 != 0) return false;
+  for (size_t i = 0; i + 4 <= hex.size(); i += 4) {
+    uint32_t lo, hi;
+    if (!ParseUint32(hex.substr(i, 2), true, &lo) ||
+        !ParseUint32(hex.substr(i + 2, 2), true, &hi)) {
+      return false;
+    }
+    const uint32_t unit = lo | (hi << 8);
+    if (unit == 0) break;
+    if (unit >= 0x80) return false;  // service key names are ASCII
+    out->push_back(static_cast<char>(unit));
+  }
+  return !out->empty();
+}
+
 bool RawFields::Add(std::string_view name, std::string_view value) {
   if (name.size() > 5 && name.substr(0, 5) == "param") {
     uint32_t n;
@@ -137,6 +167,8 @@ bool RawFields::Add(std::string_view name, std::string_view value) {
     faulting_module = value;
   } else if (name == "ExceptionCode" || name == "P7") {
     exception_code = value;
+  } else if (name == "Binary") {
+    binary = value;
   } else {
     return false;
   }
@@ -172,6 +204,13 @@ void ResolveEventFields(const RawFields& raw, Event* event) {
     }
   }
   if (pos.service) {
+    // The Binary holds the service key name (language independent); 7036 writes "key/state".
+    if (!raw.binary.empty() && DecodeUtf16LeHex(raw.binary, &event->service)) {
+      const size_t slash = event->service.find('/');
+      if (slash != std::string::npos) event->service.resize(slash);
+    }
+  }
+  if (pos.service && event->service.empty()) {
     std::string_view service = Param(raw, pos.service);
     if (service.empty()) service = Between(raw.message, "The ", " service terminated");
     event->service.assign(service);

@@ -25,6 +25,7 @@ struct RawFields {
   // Unnamed event data by position: params[0] is %1 (Winlogbeat "param1").
   std::array<std::string_view, kMaxParams> params{};
   std::string_view message;
+  std::string_view binary;  // hex: SCM service key name (UTF-16LE), WAS HRESULT, ...
 
   // Records one event data item; returns false if the name is not one faultline uses.
   bool Add(std::string_view name, std::string_view value);
@@ -38,5 +39,11 @@ void ResolveEventFields(const RawFields& raw, Event* event);
 // Number parsing used by every envelope: decimal, or hex with or without "0x" when hex is
 // true or the text starts with "0x". Returns false on anything else or on overflow.
 bool ParseUint32(std::string_view text, bool hex, uint32_t* out);
+// Decimal only, up to 19 digits.
+bool ParseUint64(std::string_view text, uint64_t* out);
+
+// Decodes hex-encoded UTF-16LE text (the Binary of Service Control Manager events) into
+// `out`, keeping ASCII characters and stopping at a NUL; false if `hex` is not that.
+bool DecodeUtf16LeHex(std::string_view hex, std::string* out);
 
 }  // namespace faultline

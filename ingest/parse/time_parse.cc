@@ -35,19 +35,37 @@ int DaysInMonth(int y, int m) {
 
 }  // namespace
 
-bool ParseIso8601(std::string_view s, absl::Time* out) {
-  int year, month, day, hour, minute, second;
-  if (s.size() < 19 || !Digits(s, 0, 4, &year) || s[4] != '-' || !Digits(s, 5, 2, &month) ||
-      s[7] != '-' || !Digits(s, 8, 2, &day) || (s[10] != 'T' && s[10] != ' ') ||
-      !Digits(s, 11, 2, &hour) || s[13] != ':' || !Digits(s, 14, 2, &minute) || s[16] != ':' ||
-      !Digits(s, 17, 2, &second)) {
+bool ParseIso8601(std::string_view s, absl::Time* out, const absl::TimeZone* zoneless) {
+  // Fields after the year may have one or two digits: Microsoft's documentation renders
+  // SystemTime="2011-1-1T1:11:11.000000000Z", and such copies reach pipelines too.
+  size_t pos = 0;
+  auto field = [&](size_t min_digits, size_t max_digits, int* v) {
+    size_t n = 0;
+    while (n < max_digits && pos + n < s.size() && s[pos + n] >= '0' && s[pos + n] <= '9') ++n;
+    if (n < min_digits) return false;
+    Digits(s, pos, n, v);
+    pos += n;
+    return true;
+  };
+  auto expect = [&](char c) {
+    if (pos >= s.size() || s[pos] != c) return false;
+    ++pos;
+    return true;
+  };
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  if (!field(4, 4, &year) || !expect('-') || !field(1, 2, &month) || !expect('-') ||
+      !field(1, 2, &day) || pos >= s.size() || (s[pos] != 'T' && s[pos] != ' ')) {
+    return false;
+  }
+  ++pos;
+  if (!field(1, 2, &hour) || !expect(':') || !field(1, 2, &minute) || !expect(':') ||
+      !field(1, 2, &second)) {
     return false;
   }
   if (month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month) || hour > 23 ||
       minute > 59 || second > 60) {
     return false;
   }
-  size_t pos = 19;
   int64_t nanos = 0;
   if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {
     ++pos;
@@ -64,6 +82,11 @@ bool ParseIso8601(std::string_view s, absl::Time* out) {
   }
   if (pos < s.size() && s[pos] == ' ') ++pos;  // "2025-12-18 18:12:13 -0500"
   int offset_seconds = 0;
+  if (pos == s.size() && zoneless != nullptr) {
+    *out = absl::FromCivil(absl::CivilSecond(year, month, day, hour, minute, second), *zoneless) +
+           absl::Nanoseconds(nanos);
+    return true;
+  }
   if (pos < s.size()) {
     if (s[pos] == 'Z' || s[pos] == 'z') {
       ++pos;

@@ -10,7 +10,8 @@ namespace faultline {
 // Parses ISO-8601 / RFC 3339 date-times as forwarders write them:
 // "2019-08-02T09:46:20.000Z", "2020-05-13T13:21:43.1831809Z", "2024-01-02T03:04:05+01:00",
 // "2024-01-02 03:04:05 -0500" (space separator, "%z" offset). Without a zone the time is UTC.
-// Returns false on anything else, including out-of-range fields.
-bool ParseIso8601(std::string_view text, absl::Time* out);
+// A time without a zone designator is read in `zoneless` (UTC when null): NXLog CE writes local
+// time without a zone. Returns false on anything else, including out-of-range fields.
+bool ParseIso8601(std::string_view text, absl::Time* out, const absl::TimeZone* zoneless = nullptr);
 
 }  // namespace faultline

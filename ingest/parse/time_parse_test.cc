@@ -24,6 +24,22 @@ TEST(ParseIso8601Test, AppliesOffsetsWithAndWithoutColon) {
   EXPECT_EQ(Parse("2025-12-19T00:42:13+01:30"), utc);
 }
 
+TEST(ParseIso8601Test, AcceptsUnpaddedFieldsAsMicrosoftDocsRenderThem) {
+  EXPECT_EQ(Parse("2011-1-1T1:11:11.000000000Z"), Parse("2011-01-01T01:11:11Z"));
+}
+
+TEST(ParseIso8601Test, ReadsZonelessTimesInTheGivenZone) {
+  absl::TimeZone berlin;
+  ASSERT_TRUE(absl::LoadTimeZone("Europe/Berlin", &berlin));
+  absl::Time t;
+  ASSERT_TRUE(ParseIso8601("2019-01-02 08:15:51", &t, &berlin));
+  EXPECT_EQ(t, Parse("2019-01-02T07:15:51Z"));
+  ASSERT_TRUE(ParseIso8601("2019-07-02 08:15:51", &t, &berlin));
+  EXPECT_EQ(t, Parse("2019-07-02T06:15:51Z")) << "summer time";
+  ASSERT_TRUE(ParseIso8601("2019-07-02 08:15:51+00:00", &t, &berlin));
+  EXPECT_EQ(t, Parse("2019-07-02T08:15:51Z")) << "an explicit offset wins";
+}
+
 TEST(ParseIso8601Test, TreatsZonelessTimesAsUtc) {
   EXPECT_EQ(Parse("2019-01-02 08:15:51"), Parse("2019-01-02T08:15:51Z"));
 }
@@ -38,7 +54,8 @@ TEST(ParseIso8601Test, RejectsMalformedAndOutOfRangeTimes) {
   for (std::string_view bad :
        {"", "2019", "2019-08-02", "2019-13-02T00:00:00Z", "2023-02-29T00:00:00Z",
         "2019-08-02T24:00:00Z", "2019-08-02T09:46:20.Z", "2019-08-02T09:46:20Zjunk",
-        "2019-08-02T09:46:20+5", "2019-08-02X09:46:20Z", "20190802T094620Z", "1564739180.5"}) {
+        "2019-08-02T09:46:20+5", "2019-08-02X09:46:20Z", "20190802T094620Z", "1564739180.5",
+        "2019-123-02T00:00:00Z", "2019-08-02T09:46", "2019-08-02T"}) {
     EXPECT_FALSE(ParseIso8601(bad, &t)) << bad;
   }
 }

@@ -1,0 +1,478 @@
+#include "ingest/parse/envelope_parser.h"
+
+#include <array>
+
+#include "core/strings.h"
+#include "ingest/parse/json_value.h"
+#include "ingest/parse/time_parse.h"
+
+namespace faultline {
+namespace {
+
+using simdjson::ondemand::array;
+using simdjson::ondemand::object;
+using simdjson::ondemand::value;
+
+// Keys whose presence tells the envelopes apart.
+enum SeenBit : uint32_t {
+  kSawWinlog = 1 << 0,        // winlog {...}: Winlogbeat 7/8
+  kSawWinlogbeat6 = 1 << 1,   // event_id / source_name / computer_name at the top level
+  kSawNxlog = 1 << 2,         // Hostname, EventTime, SourceModuleType
+  kSawNxlogEe = 1 << 3,       // ExecutionProcessID: EE renamed the header pid
+  kSawWinevtlog = 1 << 4,     // ProviderName, Computer, TimeCreated
+  kSawWinlogLegacy = 1 << 5,  // ComputerName, TimeGenerated
+  kSawUpperEventId = 1 << 6,  // EventID / EventId
+};
+
+enum class Key : uint8_t {
+  kOther,
+  kTimestamp,
+  kWinlog,
+  kEventObject,
+  kLogObject,
+  kHostObject,
+  kMessage,
+  kEventIdWb6,
+  kProviderWb6,
+  kHostWb6,
+  kChannelWb6,
+  kRecordWb6,
+  kLevelWb6,
+  kEventDataWb6,
+  kEventId,
+  kSourceName,
+  kProviderName,
+  kHostname,
+  kComputer,
+  kComputerName,
+  kChannel,
+  kRecordNumber,
+  kEventRecordId,
+  kEventTime,
+  kTimeCreated,
+  kTimeGenerated,
+  kLevel,
+  kEventType,
+  kProcessId,
+  kExecutionProcessId,
+  kStringInserts,
+  kEventDataMap,
+  kData,
+  kSourceModuleType,
+};
+
+struct KeyName {
+  std::string_view name;
+  Key key;
+};
+
+// Top-level keys of every JSON envelope. Checked by length first, so a miss is cheap.
+constexpr std::array<KeyName, 36> kRootKeys = {{
+    {"@timestamp", Key::kTimestamp},
+    {"winlog", Key::kWinlog},
+    {"event", Key::kEventObject},
+    {"log", Key::kLogObject},
+    {"host", Key::kHostObject},
+    {"message", Key::kMessage},
+    {"Message", Key::kMessage},
+    {"event_id", Key::kEventIdWb6},
+    {"source_name", Key::kProviderWb6},
+    {"computer_name", Key::kHostWb6},
+    {"log_name", Key::kChannelWb6},
+    {"record_number", Key::kRecordWb6},
+    {"level", Key::kLevelWb6},
+    {"event_data", Key::kEventDataWb6},
+    {"EventID", Key::kEventId},
+    {"EventId", Key::kEventId},
+    {"SourceName", Key::kSourceName},
+    {"ProviderName", Key::kProviderName},
+    {"Hostname", Key::kHostname},
+    {"Computer", Key::kComputer},
+    {"ComputerName", Key::kComputerName},
+    {"Channel", Key::kChannel},
+    {"RecordNumber", Key::kRecordNumber},
+    {"EventRecordID", Key::kEventRecordId},
+    {"EventTime", Key::kEventTime},
+    {"TimeCreated", Key::kTimeCreated},
+    {"TimeGenerated", Key::kTimeGenerated},
+    {"Level", Key::kLevel},
+    {"EventType", Key::kEventType},
+    {"ProcessID", Key::kProcessId},
+    {"ExecutionProcessID", Key::kExecutionProcessId},
+    {"StringInserts", Key::kStringInserts},
+    {"EventData", Key::kEventDataMap},
+    {"Data", Key::kData},
+    {"SourceModuleType", Key::kSourceModuleType},
+    {"date", Key::kOther},  // Fluent Bit's read time: never the event time
+}};
+
+Key LookupRootKey(std::string_view name) {
+  for (const KeyName& k : kRootKeys) {
+    if (k.name.size() == name.size() && k.name == name) return k.key;
+  }
+  return Key::kOther;
+}
+
+constexpr std::array<std::pair<Envelope, std::string_view>, 7> kEnvelopeNames = {{
+    {Envelope::kAuto, "auto"},
+    {Envelope::kWinlogbeat, "winlogbeat"},
+    {Envelope::kWinlogbeat6, "winlogbeat6"},
+    {Envelope::kNxlog, "nxlog"},
+    {Envelope::kFluentBitWinevtlog, "fluentbit_winevtlog"},
+    {Envelope::kFluentBitWinlog, "fluentbit_winlog"},
+    {Envelope::kXml, "xml"},
+}};
+
+uint8_t LevelFrom(std::string_view text) {
+  uint32_t n;
+  if (ParseUint32(text, false, &n)) return n < 256 ? static_cast<uint8_t>(n) : 0;
+  if (EqualsIgnoreCase(text, "critical")) return 1;
+  if (EqualsIgnoreCase(text, "error")) return 2;
+  if (EqualsIgnoreCase(text, "warning")) return 3;
+  if (EqualsIgnoreCase(text, "information") || EqualsIgnoreCase(text, "info") ||
+      EqualsIgnoreCase(text, "audit_success") || EqualsIgnoreCase(text, "audit_failure")) {
+    return 4;
+  }
+  if (EqualsIgnoreCase(text, "verbose")) return 5;
+  return 0;
+}
+
+bool StartsWith(std::string_view text, char c) {
+  text = StripWhitespace(text);
+  return !text.empty() && text.front() == c;
+}
+
+// Reads the one nested key we want out of a small object (event.code, log.level, host.name).
+simdjson::error_code FindText(value v, std::string_view wanted, std::string_view* out) {
+  object obj;
+  if (v.get_object().get(obj) != simdjson::SUCCESS) return simdjson::SUCCESS;
+  for (auto field : obj) {
+    std::string_view key;
+    if (auto err = field.unescaped_key().get(key)) return err;
+    if (key != wanted) continue;
+    value field_value;
+    if (auto err = field.value().get(field_value)) return err;
+    return ValueText(field_value, out);
+  }
+  return simdjson::SUCCESS;
+}
+
+}  // namespace
+
+std::string_view EnvelopeName(Envelope envelope) {
+  for (const auto& [e, name] : kEnvelopeNames) {
+    if (e == envelope) return name;
+  }
+  return "unknown";
+}
+
+bool ParseEnvelopeName(std::string_view name, Envelope* out) {
+  for (const auto& [e, n] : kEnvelopeNames) {
+    if (n == name) {
+      *out = e;
+      return true;
+    }
+  }
+  return false;
+}
+
+ParseError EnvelopeParser::Parse(std::string_view message, Event* out) {
+  out->Clear();
+  raw_.Clear();
+  if (options_.format == Envelope::kXml || StartsWith(message, '<')) return ParseXml(message, out);
+  return ParseJson(message, out, /*may_unwrap=*/true);
+}
+
+ParseError EnvelopeParser::ParseXml(std::string_view xml, Event* out) {
+  if (ParseError e = xml_.Parse(xml, out, &raw_); e != ParseError::kOk) return e;
+  out->provider = ClassifyProvider(out->provider_name);
+  ResolveEventFields(raw_, out);
+  last_envelope_ = Envelope::kXml;
+  return ParseError::kOk;
+}
+
+ParseError EnvelopeParser::ParseJson(std::string_view message, Event* out, bool may_unwrap) {
+  slots_ = Slots{};
+  simdjson::ondemand::document doc;
+  if (auto err = IteratePadded(parser_, message, buffer_, &doc)) return FromSimdjson(err);
+  object root;
+  if (auto err = doc.get_object().get(root)) {
+    return err == simdjson::INCORRECT_TYPE ? RootNotObject(doc) : FromSimdjson(err);
+  }
+  if (ParseError e = Walk(root); e != ParseError::kOk) return e;
+
+  const uint32_t seen = slots_.seen;
+  Envelope envelope = options_.format;
+  if (envelope == Envelope::kAuto) {
+    if (seen & kSawWinlog) {
+      envelope = Envelope::kWinlogbeat;
+    } else if (seen & kSawWinlogbeat6) {
+      envelope = Envelope::kWinlogbeat6;
+    } else if (seen & kSawUpperEventId) {
+      envelope = (seen & kSawNxlog)          ? Envelope::kNxlog
+                 : (seen & kSawWinevtlog)    ? Envelope::kFluentBitWinevtlog
+                 : (seen & kSawWinlogLegacy) ? Envelope::kFluentBitWinlog
+                                             : Envelope::kAuto;
+    } else if (!slots_.event_code.empty()) {
+      envelope = Envelope::kWinlogbeat;  // ECS without winlog: event.code and host.name
+    }
+  }
+  if (envelope == Envelope::kAuto) {
+    // No header of a JSON envelope: the event may travel as XML or as an inner JSON document.
+    for (std::string_view inner : {slots_.original, raw_.message}) {
+      if (StartsWith(inner, '<')) {
+        out->Clear();
+        return ParseXml(inner, out);
+      }
+      if (may_unwrap && StartsWith(inner, '{')) {
+        out->Clear();
+        raw_.Clear();
+        return ParseJson(inner, out, /*may_unwrap=*/false);
+      }
+    }
+    return ParseError::kUnknownEnvelope;
+  }
+  return Finish(envelope, out);
+}
+
+ParseError EnvelopeParser::Finish(Envelope envelope, Event* out) {
+  const Slots& s = slots_;
+  std::string_view id = s.event_id.empty() ? s.event_code : s.event_id;
+  if (!ParseUint32(id, false, &out->event_id)) return ParseError::kNoEventId;
+  out->host.assign(s.host.empty() ? s.host_name : s.host);
+  if (out->host.empty()) return ParseError::kNoHost;
+
+  std::string_view time;
+  const absl::TimeZone* zoneless = nullptr;
+  switch (envelope) {
+    case Envelope::kNxlog:
+      time = s.event_time;
+      zoneless = &options_.local_time_zone;  // CE: local time without a zone
+      break;
+    case Envelope::kFluentBitWinevtlog:
+      time = s.time_created;  // its @timestamp is the read time, as a float
+      break;
+    case Envelope::kFluentBitWinlog:
+      time = s.time_generated;
+      break;
+    default:
+      time = s.timestamp;
+      break;
+  }
+  if (!ParseIso8601(time, &out->time, zoneless)) return ParseError::kBadTime;
+
+  // NXLog EE renames the header pid ExecutionProcessID, so its ProcessID is event data. In CE
+  // and Fluent Bit, ProcessID is the logging process (WAS writes 0): never the worker's pid.
+  if (envelope == Envelope::kNxlog && (s.seen & kSawNxlogEe) && raw_.pid.empty()) {
+    raw_.pid = s.process_id;
+  }
+  if (!s.record.empty() && !ParseUint64(s.record, &out->record_id)) return ParseError::kWrongType;
+  out->provider_name.assign(s.provider);
+  out->provider = ClassifyProvider(s.provider);
+  out->channel.assign(s.channel);
+  out->level = LevelFrom(s.level);
+  ResolveEventFields(raw_, out);
+  last_envelope_ = envelope;
+  return ParseError::kOk;
+}
+
+ParseError EnvelopeParser::Walk(object root) {
+  Slots& s = slots_;
+  for (auto field : root) {
+    std::string_view name;
+    if (auto err = field.unescaped_key().get(name)) return FromSimdjson(err);
+    value v;
+    if (auto err = field.value().get(v)) return FromSimdjson(err);
+    simdjson::error_code err = simdjson::SUCCESS;
+    switch (LookupRootKey(name)) {
+      case Key::kTimestamp: {
+        // A string in Winlogbeat; Fluent Bit's float read time is not the event time.
+        simdjson::ondemand::json_type type;
+        if ((err = v.type().get(type)) == simdjson::SUCCESS &&
+            type == simdjson::ondemand::json_type::string) {
+          err = v.get_string().get(s.timestamp);
+        }
+        break;
+      }
+      case Key::kWinlog: {
+        object winlog;
+        if (auto e = v.get_object().get(winlog)) return FromSimdjson(e);
+        s.seen |= kSawWinlog;
+        if (ParseError pe = WalkWinlog(winlog); pe != ParseError::kOk) return pe;
+        break;
+      }
+      case Key::kEventObject: {
+        object event;
+        if (v.get_object().get(event) != simdjson::SUCCESS) break;
+        for (auto f : event) {
+          std::string_view k;
+          if ((err = f.unescaped_key().get(k))) break;
+          if (k != "code" && k != "original") continue;
+          value fv;
+          if ((err = f.value().get(fv))) break;
+          if ((err = ValueText(fv, k == "code" ? &s.event_code : &s.original))) break;
+        }
+        break;
+      }
+      case Key::kLogObject:
+        err = FindText(v, "level", &s.level);
+        break;
+      case Key::kHostObject:
+        err = FindText(v, "name", &s.host_name);
+        break;
+      case Key::kMessage:
+        err = ValueText(v, &raw_.message);
+        break;
+      case Key::kEventIdWb6:
+        s.seen |= kSawWinlogbeat6;
+        err = ValueText(v, &s.event_id);
+        break;
+      case Key::kProviderWb6:
+        s.seen |= kSawWinlogbeat6;
+        err = ValueText(v, &s.provider);
+        break;
+      case Key::kHostWb6:
+        s.seen |= kSawWinlogbeat6;
+        err = ValueText(v, &s.host);
+        break;
+      case Key::kChannelWb6:
+      case Key::kChannel:
+        err = ValueText(v, &s.channel);
+        break;
+      case Key::kRecordWb6:
+      case Key::kRecordNumber:
+      case Key::kEventRecordId:
+        err = ValueText(v, &s.record);
+        break;
+      case Key::kLevelWb6:
+      case Key::kLevel:
+      case Key::kEventType:
+        err = ValueText(v, &s.level);
+        break;
+      case Key::kEventDataWb6:
+      case Key::kEventDataMap: {
+        object data;
+        if (v.get_object().get(data) != simdjson::SUCCESS) break;
+        if (ParseError pe = WalkNamedData(data); pe != ParseError::kOk) return pe;
+        break;
+      }
+      case Key::kEventId:
+        s.seen |= kSawUpperEventId;
+        err = ValueText(v, &s.event_id);
+        break;
+      case Key::kSourceName:
+        err = ValueText(v, &s.provider);
+        break;
+      case Key::kProviderName:
+        s.seen |= kSawWinevtlog;
+        err = ValueText(v, &s.provider);
+        break;
+      case Key::kHostname:
+        s.seen |= kSawNxlog;
+        err = ValueText(v, &s.host);
+        break;
+      case Key::kComputer:
+        s.seen |= kSawWinevtlog;
+        err = ValueText(v, &s.host);
+        break;
+      case Key::kComputerName:
+        s.seen |= kSawWinlogLegacy;
+        err = ValueText(v, &s.host);
+        break;
+      case Key::kEventTime:
+        s.seen |= kSawNxlog;
+        err = ValueText(v, &s.event_time);
+        break;
+      case Key::kTimeCreated:
+        s.seen |= kSawWinevtlog;
+        err = ValueText(v, &s.time_created);
+        break;
+      case Key::kTimeGenerated:
+        s.seen |= kSawWinlogLegacy;
+        err = ValueText(v, &s.time_generated);
+        break;
+      case Key::kProcessId:
+        err = ValueText(v, &s.process_id);
+        break;
+      case Key::kExecutionProcessId:
+        s.seen |= kSawNxlogEe;
+        break;
+      case Key::kSourceModuleType:
+        s.seen |= kSawNxlog;
+        break;
+      case Key::kStringInserts: {
+        array inserts;
+        if (v.get_array().get(inserts) != simdjson::SUCCESS) break;
+        if (ParseError pe = WalkInserts(inserts); pe != ParseError::kOk) return pe;
+        break;
+      }
+      case Key::kData:
+        err = ValueText(v, &raw_.binary);
+        break;
+      case Key::kOther: {
+        // NXLog writes each named event data item as a top-level key.
+        std::string_view text;
+        if ((err = ValueText(v, &text)) == simdjson::SUCCESS && !text.empty()) raw_.Add(name, text);
+        break;
+      }
+    }
+    if (err) return FromSimdjson(err);
+  }
+  return ParseError::kOk;
+}
+
+ParseError EnvelopeParser::WalkWinlog(object winlog) {
+  Slots& s = slots_;
+  for (auto field : winlog) {
+    std::string_view key;
+    if (auto err = field.unescaped_key().get(key)) return FromSimdjson(err);
+    value v;
+    if (auto err = field.value().get(v)) return FromSimdjson(err);
+    simdjson::error_code err = simdjson::SUCCESS;
+    if (key == "event_data" || key == "user_data") {
+      object data;
+      if (v.get_object().get(data) == simdjson::SUCCESS) {
+        if (ParseError pe = WalkNamedData(data); pe != ParseError::kOk) return pe;
+      }
+    } else if (key == "provider_name") {
+      err = ValueText(v, &s.provider);
+    } else if (key == "channel") {
+      err = ValueText(v, &s.channel);
+    } else if (key == "event_id") {
+      err = ValueText(v, &s.event_id);  // 7.x: number, 8.x: string
+    } else if (key == "computer_name") {
+      err = ValueText(v, &s.host);
+    } else if (key == "record_id") {
+      err = ValueText(v, &s.record);
+    }
+    if (err) return FromSimdjson(err);
+  }
+  return ParseError::kOk;
+}
+
+ParseError EnvelopeParser::WalkNamedData(object data) {
+  for (auto field : data) {
+    std::string_view key, text;
+    if (auto err = field.unescaped_key().get(key)) return FromSimdjson(err);
+    value v;
+    if (auto err = field.value().get(v)) return FromSimdjson(err);
+    if (auto err = ValueText(v, &text)) return FromSimdjson(err);
+    raw_.Add(key, text);
+  }
+  return ParseError::kOk;
+}
+
+ParseError EnvelopeParser::WalkInserts(array inserts) {
+  size_t i = 0;
+  for (auto element : inserts) {
+    value v;
+    if (auto err = element.get(v)) return FromSimdjson(err);
+    std::string_view text;
+    if (auto err = ValueText(v, &text)) return FromSimdjson(err);  // strings or numbers
+    if (i < RawFields::kMaxParams) raw_.params[i] = text;
+    ++i;
+  }
+  return ParseError::kOk;
+}
+
+}  // namespace faultline

@@ -1,0 +1,84 @@
+// Parses one forwarder message of any supported envelope into an Event, detecting the envelope
+// per message (real topics mix forwarders) unless one is forced:
+//   winlogbeat          Winlogbeat / Elastic Agent 7.x (numeric ids) and 8.x (string ids),
+//                       also as passed through Logstash (extra @version/tags keys)
+//   winlogbeat6         Winlogbeat 6.x: top-level event_id, source_name, computer_name, event_data
+//   nxlog               NXLog im_msvistalog + to_json(): CE (zone-less local EventTime, header
+//                       ProcessID) and EE (ISO-8601 EventTime, ExecutionProcessID)
+//   fluentbit_winevtlog Fluent Bit in_winevtlog: TimeCreated with %z, StringInserts, EventData map
+//   fluentbit_winlog    Fluent Bit in_winlog (legacy): TimeGenerated, StringInserts
+//   xml                 the Windows event XML: a bare message, or a JSON string field
+//                       (event.original, message)
+// A JSON message whose only content is another JSON document as a string (a plain-codec
+// pipeline in between) is unwrapped once.
+//
+// One mechanism for every JSON envelope: their key names do not collide, so a single pass over
+// each object in document order (simdjson On-Demand; out-of-order lookups would rescan) files
+// every value into a slot; the envelope is then told from which keys were present, and its spec
+// says which time field to trust and whose ProcessID is the worker's.
+#pragma once
+
+#include <string>
+
+#include "absl/time/time.h"
+#include "ingest/parse/event_fields.h"
+#include "ingest/parse/parser.h"
+#include "ingest/parse/windows_xml.h"
+#include "simdjson.h"
+
+namespace faultline {
+
+enum class Envelope : uint8_t {
+  kAuto = 0,
+  kWinlogbeat,
+  kWinlogbeat6,
+  kNxlog,
+  kFluentBitWinevtlog,
+  kFluentBitWinlog,
+  kXml,
+};
+
+std::string_view EnvelopeName(Envelope envelope);
+// "auto", "winlogbeat", ...; false for an unknown name.
+bool ParseEnvelopeName(std::string_view name, Envelope* out);
+
+struct EnvelopeOptions {
+  Envelope format = Envelope::kAuto;  // forced envelope, or detect per message
+  // The zone of NXLog CE's zone-less EventTime (the forwarding host's local time).
+  absl::TimeZone local_time_zone = absl::UTCTimeZone();
+};
+
+class EnvelopeParser final : public EventParser {
+ public:
+  explicit EnvelopeParser(EnvelopeOptions options = {}) : options_(std::move(options)) {}
+  ParseError Parse(std::string_view message, Event* out) override;
+  // The envelope of the last message parsed successfully.
+  Envelope last_envelope() const { return last_envelope_; }
+
+  // Everything the walk of one JSON document found, as views into the parser's buffers.
+  struct Slots {
+    std::string_view timestamp, event_time, time_created, time_generated;  // time candidates
+    std::string_view event_id, event_code, provider, host, host_name, channel, record, level;
+    std::string_view original, process_id;
+    uint32_t seen = 0;  // SeenBit flags: which identifying keys were present
+  };
+
+ private:
+  ParseError ParseJson(std::string_view message, Event* out, bool may_unwrap);
+  ParseError ParseXml(std::string_view xml, Event* out);
+  ParseError Walk(simdjson::ondemand::object root);
+  ParseError WalkWinlog(simdjson::ondemand::object winlog);
+  ParseError WalkNamedData(simdjson::ondemand::object data);
+  ParseError WalkInserts(simdjson::ondemand::array inserts);
+  ParseError Finish(Envelope envelope, Event* out);
+
+  EnvelopeOptions options_;
+  simdjson::ondemand::parser parser_;
+  std::string buffer_;  // the message copied with SIMDJSON_PADDING spare bytes
+  WindowsXmlParser xml_;
+  RawFields raw_;
+  Slots slots_;
+  Envelope last_envelope_ = Envelope::kAuto;
+};
+
+}  // namespace faultline

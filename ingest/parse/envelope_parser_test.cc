@@ -1,0 +1,359 @@
+#include "ingest/parse/envelope_parser.h"
+
+#include <filesystem>
+#include <regex>
+#include <sstream>
+
+#include "core/testing/shared_fixtures.h"
+#include "gtest/gtest.h"
+
+namespace faultline {
+namespace {
+
+using testing::ReadFile;
+using testing::SharedPath;
+using testing::SourcePath;
+
+constexpr char kWas5011[] =
+    R"({"@timestamp":"2017-06-15T14:27:23.000Z","log":{"level":"warning"},)"
+    R"("message":"A process serving application pool 'Pool' suffered a fatal error.",)"
+    R"("winlog":{"provider_name":"Microsoft-Windows-WAS","channel":"System","event_id":5011,)"
+    R"("computer_name":"WEB01","record_id":272960,"process":{"pid":0},)"
+    R"("event_data":{"AppPoolID":"Pool","ProcessID":"28828","Binary":"6D000780"}}})";
+
+TEST(WinlogbeatEnvelopeTest, ParsesEveryRealWinlogbeat72EventFromKafkaWithZeroRejects) {
+  FAULTLINE_SKIP_WITHOUT_SHARED();
+  std::istringstream in(
+      ReadFile(SharedPath("fixtures/real/logprep__winlogbeat-7.2.0_kafka_wineventlog_raw.jsonl")));
+  EnvelopeParser parser;
+  Event event;
+  int lines = 0, scm_7036 = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++lines;
+    ASSERT_EQ(parser.Parse(line, &event), ParseError::kOk) << "line " << lines << ": " << line;
+    EXPECT_FALSE(event.host.empty());
+    EXPECT_GT(event.time, absl::FromUnixSeconds(1500000000));
+    if (event.provider == Provider::kServiceControlManager && event.event_id == 7036) ++scm_7036;
+  }
+  EXPECT_EQ(lines, 838);  // 837 newlines; the last line has none
+  EXPECT_EQ(scm_7036, 386);
+}
+
+TEST(WinlogbeatEnvelopeTest, ReadsTheFirstRealEventFieldByField) {
+  FAULTLINE_SKIP_WITHOUT_SHARED();
+  std::istringstream in(
+      ReadFile(SharedPath("fixtures/real/logprep__winlogbeat-7.2.0_kafka_wineventlog_raw.jsonl")));
+  std::string line;
+  std::getline(in, line);
+  EnvelopeParser parser;
+  Event e;
+  ASSERT_EQ(parser.Parse(line, &e), ParseError::kOk);
+  EXPECT_EQ(e.host, "CLIENT1");
+  EXPECT_EQ(e.provider_name, "EventLog");
+  EXPECT_EQ(e.channel, "System");
+  EXPECT_EQ(e.event_id, 6005u);
+  EXPECT_EQ(e.record_id, 11571u);
+  EXPECT_EQ(e.level, 4);
+  EXPECT_EQ(e.time, absl::FromUnixSeconds(1564739180));
+}
+
+TEST(WinlogbeatEnvelopeTest, ReadsWinlogbeat8StringEventIdsFromTheRealGoldenFile) {
+  FAULTLINE_SKIP_WITHOUT_SHARED();
+  simdjson::dom::parser dom;
+  simdjson::dom::array docs;
+  ASSERT_EQ(dom.parse(ReadFile(SharedPath(
+                          "fixtures/real/"
+                          "elastic-beats__winlogbeat_powershell_collection_600.evtx.golden.json")))
+                .get_array()
+                .get(docs),
+            simdjson::SUCCESS);
+  EnvelopeParser parser;
+  int n = 0;
+  for (simdjson::dom::element doc : docs) {
+    Event e;
+    ASSERT_EQ(parser.Parse(simdjson::minify(doc), &e), ParseError::kOk);
+    EXPECT_EQ(e.event_id, 600u);
+    EXPECT_EQ(e.host, "vagrant");
+    EXPECT_EQ(e.channel, "Windows PowerShell");
+    ++n;
+  }
+  EXPECT_GT(n, 0);
+}
+
+TEST(WinlogbeatEnvelopeTest, ReadsTheWorkerFieldsOfAWasEvent) {
+  EnvelopeParser parser;
+  Event e;
+  ASSERT_EQ(parser.Parse(kWas5011, &e), ParseError::kOk);
+  EXPECT_EQ(e.provider, Provider::kWas);
+  EXPECT_EQ(e.event_id, 5011u);
+  EXPECT_EQ(e.app_pool, "Pool");
+  EXPECT_EQ(e.pid, 28828u) << "the header's process.pid (0) must not hide the worker pid";
+  EXPECT_EQ(e.level, 3);
+}
+
+TEST(WinlogbeatEnvelopeTest, ParsesTheBundledDemoIncident) {
+  std::istringstream in(ReadFile(SourcePath("app/demo/exchange_owa_incident.jsonl")));
+  EnvelopeParser parser;
+  Event e;
+  std::string line;
+  std::getline(in, line);
+  ASSERT_EQ(parser.Parse(line, &e), ParseError::kOk);
+  EXPECT_EQ(e.provider, Provider::kApplicationError);
+  EXPECT_EQ(e.pid, 4312u);
+  EXPECT_EQ(e.host, "EXCH01.contoso.local") << "computer_name wins over the collector's host.name";
+  std::getline(in, line);
+  ASSERT_EQ(parser.Parse(line, &e), ParseError::kOk);
+  EXPECT_EQ(e.event_id, 5009u);
+  EXPECT_EQ(e.exit_code, 0x800703E9u) << "from the message text";
+}
+
+TEST(WinlogbeatEnvelopeTest, FallsBackToEventCodeAndHostName) {
+  EnvelopeParser parser;
+  Event e;
+  ASSERT_EQ(parser.Parse(R"({"@timestamp":"2024-01-01T00:00:00Z","event":{"code":"5002"},)"
+                         R"("host":{"name":"web7"},"winlog":{"provider_name":"WAS",)"
+                         R"("event_data":{"param1":"Pool"}}})",
+                         &e),
+            ParseError::kOk);
+  EXPECT_EQ(e.event_id, 5002u);
+  EXPECT_EQ(e.host, "web7");
+  EXPECT_EQ(e.app_pool, "Pool");
+}
+
+// The documents of one fixture file as messages: JSON lines, a JSON array, Fluent Bit's stdout
+// rendering (Ruby-hash style, `=>`: turned into the JSON out_kafka would send), or XML files
+// holding one or more <Event> elements (one message each).
+std::vector<std::string> FixtureMessages(const std::filesystem::path& path) {
+  const std::string text = ReadFile(path.string());
+  std::vector<std::string> out;
+  const std::string ext = path.extension().string();
+  if (ext == ".xml") {
+    for (size_t pos = 0; (pos = text.find("<Event ", pos)) != std::string::npos;) {
+      const size_t end = text.find("</Event>", pos);
+      if (end == std::string::npos) break;
+      out.push_back(text.substr(pos, end + 8 - pos));
+      pos = end;
+    }
+  } else if (ext == ".txt") {
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+      const size_t open = line.find("{\"");
+      const size_t close = line.rfind('}');
+      if (open == std::string::npos || close == std::string::npos) continue;
+      out.push_back(
+          std::regex_replace(line.substr(open, close + 1 - open), std::regex("\"=>"), "\":"));
+    }
+  } else if (!text.empty() && text.find_first_not_of(" \n") != std::string::npos &&
+             text[text.find_first_not_of(" \n")] == '[') {
+    simdjson::dom::parser dom;
+    simdjson::dom::array docs;
+    EXPECT_EQ(dom.parse(text).get_array().get(docs), simdjson::SUCCESS) << path;
+    for (simdjson::dom::element doc : docs) out.push_back(simdjson::minify(doc));
+  } else {
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty()) out.push_back(line);
+    }
+  }
+  return out;
+}
+
+TEST(RealFixturesTest, EveryDocumentOfEveryFixtureFileParses) {
+  FAULTLINE_SKIP_WITHOUT_SHARED();
+  EnvelopeParser parser;
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(SharedPath("fixtures/real"))) {
+    if (entry.path().filename() == "SOURCES.md") continue;
+    const std::vector<std::string> messages = FixtureMessages(entry.path());
+    EXPECT_FALSE(messages.empty()) << entry.path();
+    for (const std::string& m : messages) {
+      Event e;
+      EXPECT_EQ(ParseErrorName(parser.Parse(m, &e)), "ok")
+          << entry.path() << ": " << m.substr(0, 300);
+      EXPECT_FALSE(e.host.empty());
+    }
+    ++files;
+  }
+  EXPECT_EQ(files, 14);
+}
+
+Event ParseFixture(const std::string& file, size_t index = 0, EnvelopeOptions options = {}) {
+  const auto messages = FixtureMessages(SharedPath("fixtures/real/" + file));
+  EnvelopeParser parser(options);
+  Event e;
+  EXPECT_LT(index, messages.size());
+  if (index < messages.size()) {
+    EXPECT_EQ(ParseErrorName(parser.Parse(messages[index], &e)), "ok");
+  }
+  return e;
+}
+
+TEST(RealFixturesTest, ReadsNxlogCeWithZonelessLocalTimeAndTheServiceKey) {
+  FAULTLINE_SKIP_WITHOUT_SHARED();
+  const Event utc = ParseFixture("nxlog-ce__im_msvistalog_to_json_SCM7036_from_rsyslog_blog.json");
+  EXPECT_EQ(utc.host, "WIN-ENU956P6HR0");
+  EXPECT_EQ(utc.event_id, 7036u);
+  EXPECT_EQ(utc.provider, Provider::kServiceControlManager);
+  EXPECT_EQ(utc.service, "nxlog");
+  EXPECT_EQ(utc.record_id, 80664u);
+  EXPECT_EQ(utc.time, absl::FromUnixSeconds(1546416951)) << "2019-01-02 08:15:51 read as UTC";
+  EnvelopeOptions berlin;
+  ASSERT_TRUE(absl::LoadTimeZone("Europe/Berlin", &berlin.local_time_zone));
+  const Event local =
+      ParseFixture("nxlog-ce__im_msvistalog_to_json_SCM7036_from_rsyslog_blog.json", 0, berlin);
+  EXPECT_EQ(local.time, utc.time - absl::Hours(1));
+}
+
+TEST(RealFixturesTest, ReadsNxlogEeWithItsOffset) {
+  FAULTLINE_SKIP_WITHOUT_SHARED();
+  const Event e = ParseFixture("nxlog-ee__im_msvistalog_to_json_Security4769_from_scala_test.json");
+  EXPECT_EQ(e.host, "hostname3");
+  EXPECT_EQ(e.event_id, 4769u);
+  EXPECT_EQ(e.channel, "Security");
+  EXPECT_EQ(e.time, absl::FromUnixSeconds(1617181426) + absl::Microseconds(974060));
+}
+
+TEST(RealFixturesTest, ReadsFluentBitTimeCreatedNotItsReadTime) {
+  FAULTLINE_SKIP_WITHOUT_SHARED();
+  const Event e =
+      ParseFixture("fluent-bit-4.2.1__in_winevtlog_json_System37_from_victorialogs_blog.json");
+  EXPECT_EQ(e.host, "PF1K1CRK");
+  EXPECT_EQ(e.event_id, 37u);
+  EXPECT_EQ(e.level, 4);
+  EXPECT_EQ(e.time, absl::FromUnixSeconds(1766099533)) << "2025-12-18 18:12:13 -0500";
+  const Event legacy = ParseFixture("fluent-bit-1.8.7__in_winlog_stdout_issue3383.txt");
+  EXPECT_EQ(legacy.host, "Redacted_Computer_Name");
+  EXPECT_EQ(legacy.event_id, 1034u);
+  EXPECT_EQ(legacy.time, absl::FromUnixSeconds(1632321141)) << "2021-09-22 07:32:21 -0700";
+}
+
+TEST(RealFixturesTest, CorrelatesTheRealWas5011AndApplicationErrorPair) {
+  FAULTLINE_SKIP_WITHOUT_SHARED();
+  const std::string file =
+      "was5011_and_apperror1000_w3wp_legacy-unnamed__blog_2017-06-18_diagnosing-process-crashes."
+      "xml";
+  const Event crash = ParseFixture(file, 0);
+  EXPECT_EQ(crash.provider, Provider::kApplicationError);
+  EXPECT_EQ(crash.faulting_app, "w3wp.exe");
+  EXPECT_EQ(crash.exception_code, 0xC0000409u);
+  const Event was = ParseFixture(file, 1);
+  EXPECT_EQ(was.provider, Provider::kWas);
+  EXPECT_EQ(was.event_id, 5011u);
+  EXPECT_EQ(was.pid, crash.pid) << "0x709c = 28828: the same worker";
+  EXPECT_EQ(was.app_pool, "[REDACTED]");
+}
+
+TEST(RealFixturesTest, ReadsNamedApplicationErrorAndWerLayouts) {
+  FAULTLINE_SKIP_WITHOUT_SHARED();
+  const Event wer = ParseFixture("wer1001_APPCRASH_named-format_win11__ue4_bug_report.xml");
+  EXPECT_EQ(wer.provider, Provider::kWindowsErrorReporting);
+  EXPECT_EQ(wer.faulting_app, "UE4-ShooterGame");
+  EXPECT_EQ(wer.faulting_module, "KERNELBASE.dll");
+  EXPECT_EQ(wer.exception_code, 1u);
+  const Event app = ParseFixture("apperror1000_named-format_win11__ROCm_issue_5871.xml");
+  EXPECT_EQ(app.provider, Provider::kApplicationError);
+  EXPECT_NE(app.pid, 0u);
+  EXPECT_TRUE(app.exception_code.has_value());
+}
+
+TEST(RealFixturesTest, DecodesTheServiceKeyNameFromTheBinary) {
+  FAULTLINE_SKIP_WITHOUT_SHARED();
+  std::istringstream in(
+      ReadFile(SharedPath("fixtures/real/logprep__winlogbeat-7.2.0_kafka_wineventlog_raw.jsonl")));
+  EnvelopeParser parser;
+  int decoded = 0;
+  for (std::string line; std::getline(in, line);) {
+    Event e;
+    ASSERT_EQ(parser.Parse(line, &e), ParseError::kOk);
+    if (e.event_id != kScmServiceStateChanged || e.provider != Provider::kServiceControlManager) {
+      continue;
+    }
+    if (line.find("\"param1\":\"Software Protection\"") != std::string::npos) {
+      EXPECT_EQ(e.service, "sppsvc") << "the key name, not the localized display name";
+    }
+    if (!e.service.empty()) ++decoded;
+  }
+  EXPECT_EQ(decoded, 386);
+}
+
+struct Hostile {
+  std::string name;
+  std::string input;
+  ParseError expected;
+};
+
+void PrintTo(const Hostile& h, std::ostream* os) { *os << h.name; }
+
+class HostileInputTest : public ::testing::TestWithParam<Hostile> {};
+
+TEST_P(HostileInputTest, RejectsWithTheRightReason) {
+  EnvelopeParser parser;
+  Event e;
+  EXPECT_EQ(ParseErrorName(parser.Parse(GetParam().input, &e)),
+            ParseErrorName(GetParam().expected));
+  // The parser stays usable after any rejection.
+  EXPECT_EQ(parser.Parse(kWas5011, &e), ParseError::kOk);
+  EXPECT_EQ(e.pid, 28828u);
+}
+
+std::string Truncated() { return std::string(kWas5011).substr(0, 120); }
+
+INSTANTIATE_TEST_SUITE_P(
+    Inputs, HostileInputTest,
+    ::testing::Values(
+        Hostile{"empty", "", ParseError::kTruncated},
+        Hostile{"garbage", "this is not json", ParseError::kNotJson},
+        Hostile{"binary", std::string("\x00\xff\xfe{\x01", 5), ParseError::kNotJson},
+        Hostile{"array", "[1,2,3]", ParseError::kNotObject},
+        Hostile{"number", "42", ParseError::kNotObject},
+        Hostile{"truncated", Truncated(), ParseError::kTruncated},
+        Hostile{"no_winlog", R"({"@timestamp":"2024-01-01T00:00:00Z"})",
+                ParseError::kUnknownEnvelope},
+        Hostile{"winlog_not_object", R"({"winlog":"x"})", ParseError::kWrongType},
+        Hostile{"no_event_id",
+                R"({"@timestamp":"2024-01-01T00:00:00Z","winlog":{"computer_name":"h"}})",
+                ParseError::kNoEventId},
+        Hostile{
+            "event_id_text",
+            R"({"@timestamp":"2024-01-01T00:00:00Z","winlog":{"event_id":"abc","computer_name":"h"}})",
+            ParseError::kNoEventId},
+        Hostile{
+            "event_id_too_big",
+            R"({"@timestamp":"2024-01-01T00:00:00Z","winlog":{"event_id":99999999999,"computer_name":"h"}})",
+            ParseError::kNoEventId},
+        Hostile{"no_host", R"({"@timestamp":"2024-01-01T00:00:00Z","winlog":{"event_id":1}})",
+                ParseError::kNoHost},
+        Hostile{"no_time", R"({"winlog":{"event_id":1,"computer_name":"h"}})",
+                ParseError::kBadTime},
+        Hostile{"bad_time",
+                R"({"@timestamp":"yesterday","winlog":{"event_id":1,"computer_name":"h"}})",
+                ParseError::kBadTime},
+        // A float @timestamp is Fluent Bit's read time: ignored, so no event time is left.
+        Hostile{"time_is_number",
+                R"({"@timestamp":1700000000.5,"winlog":{"event_id":1,"computer_name":"h"}})",
+                ParseError::kBadTime},
+        Hostile{
+            "record_id_text",
+            R"({"@timestamp":"2024-01-01T00:00:00Z","winlog":{"event_id":1,"computer_name":"h","record_id":"x1"}})",
+            ParseError::kWrongType},
+        Hostile{"bad_utf8",
+                "{\"@timestamp\":\"2024-01-01T00:00:00Z\",\"winlog\":{\"event_id\":1,"
+                "\"computer_name\":\"h\xff\xfe\"}}",
+                ParseError::kNotJson},
+        Hostile{"deep_nesting",
+                "{\"winlog\":" + std::string(5000, '[') + std::string(5000, ']') + "}",
+                ParseError::kWrongType}),
+    [](const ::testing::TestParamInfo<Hostile>& info) { return info.param.name; });
+
+TEST(WinlogbeatEnvelopeTest, SurvivesAHugeStringValue) {
+  std::string big = R"({"@timestamp":"2024-01-01T00:00:00Z","message":")" +
+                    std::string(10 << 20, 'A') +
+                    R"(","winlog":{"event_id":1,"computer_name":"h"}})";
+  EnvelopeParser parser;
+  Event e;
+  EXPECT_EQ(parser.Parse(big, &e), ParseError::kOk);
+  EXPECT_EQ(e.event_id, 1u);
+}
+
+}  // namespace
+}  // namespace faultline
