@@ -34,7 +34,8 @@ runs the detectors in event time and prints the alerts on stdout, one JSON objec
 (--format text for a readable form). A replay of last month behaves exactly like live traffic.
 
 As its last line on stderr it prints a summary:
-  {"events":N,"parsed":N,"rejected":N,"rejected_by_reason":{...},"alerts":N,"sink_failures":N}
+  {"events":N,"parsed":N,"rejected":N,"rejected_by_reason":{...},"duplicates":N,"alerts":N,
+   "sink_failures":N}
 Malformed lines are counted by reason, never fatal. Exit status: 0 on success, 2 for bad
 arguments, an unreadable file or a bad config.
 
@@ -165,7 +166,7 @@ absl::StatusOr<std::unique_ptr<Pipeline>> BuildPipeline(const Config& config,
   }
   if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
   return std::make_unique<Pipeline>(std::make_unique<EnvelopeParser>(config.envelope),
-                                    std::make_unique<Engine>(std::move(*built)), std::move(made),
+                                    std::make_unique<Engine>(std::move(*built), config.detect.dedupe_window), std::move(made),
                                     config.max_message_bytes);
 }
 

@@ -143,8 +143,12 @@ void ReadKafka(Reader& r, const YAML::Node& node, KafkaSourceConfig* k) {
 }
 
 void ReadDetect(Reader& r, const YAML::Node& node, DetectConfig* d) {
-  if (!r.Map(node, "detect", {"labels", "iis_rapid_fail"})) return;
+  if (!r.Map(node, "detect", {"labels", "dedupe_window", "iis_rapid_fail"})) return;
   r.StringMap(node["labels"], "detect.labels", &d->labels);
+  r.Duration(node["dedupe_window"], "detect.dedupe_window", &d->dedupe_window);
+  if (d->dedupe_window < absl::ZeroDuration()) {
+    r.Error("detect.dedupe_window", "must not be negative");
+  }
   const YAML::Node rf = node["iis_rapid_fail"];
   const std::string p = "detect.iis_rapid_fail";
   if (!r.Map(rf, p,

@@ -22,7 +22,7 @@ std::string RunStats::SummaryJson() const {
   }
   return absl::StrCat("{\"events\":", messages.load(), ",\"parsed\":", parsed.load(),
                       ",\"rejected\":", rejected(), ",\"rejected_by_reason\":{", reasons,
-                      "},\"alerts\":", alerts.load(), ",\"sink_failures\":", sink_failures.load(),
+                      "},\"duplicates\":", duplicates.load(), ",\"alerts\":", alerts.load(), ",\"sink_failures\":", sink_failures.load(),
                       "}");
 }
 
@@ -44,7 +44,9 @@ void Pipeline::OnMessage(const Message& message) {
   }
   Bump(stats_.parsed);
   event_.origin = message.origin;
+  const uint64_t duplicates_before = engine_->duplicates();
   engine_->Process(event_, *this);
+  if (engine_->duplicates() != duplicates_before) Bump(stats_.duplicates);
 }
 
 void Pipeline::Emit(Alert alert) {

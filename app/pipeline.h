@@ -22,11 +22,12 @@ struct RunStats {
   std::atomic<uint64_t> messages{0};
   std::atomic<uint64_t> parsed{0};
   std::array<std::atomic<uint64_t>, kParseErrorCount> rejected_by_reason{};
+  std::atomic<uint64_t> duplicates{0};  // parsed, but a redelivery of a record already seen
   std::atomic<uint64_t> alerts{0};
   std::atomic<uint64_t> sink_failures{0};
 
   uint64_t rejected() const;
-  // {"events":N,"parsed":N,"rejected":N,"rejected_by_reason":{...},"alerts":N,...}
+  // {"events":N,"parsed":N,"rejected":N,"rejected_by_reason":{...},"duplicates":N,"alerts":N,...}
   std::string SummaryJson() const;
 };
 

@@ -80,6 +80,16 @@ TEST_F(PipelineTest, CountsAndSkipsMalformedMessagesAndTheStreamGoesOn) {
   EXPECT_EQ(s.rejected_by_reason[static_cast<int>(ParseError::kTooLarge)].load(), 7u);
 }
 
+TEST_F(PipelineTest, DropsRedeliveredRecordsSoFailuresCountOnce) {
+  const std::vector<std::string> lines = IncidentLines();
+  // An at-least-once forwarder resends the first four events after a reconnect.
+  for (size_t i = 0; i < 4; ++i) Send(lines[i]);
+  for (const std::string& line : lines) Send(line);
+  EXPECT_EQ(pipeline_->stats().duplicates.load(), 4u);
+  ASSERT_EQ(sink_->alerts.size(), 3u);
+  EXPECT_EQ(sink_->alerts[2].count(), 5u) << "five failures, not nine";
+}
+
 TEST_F(PipelineTest, CountsSinkFailuresWithoutStopping) {
   sink_->fail = true;
   for (const std::string& line : IncidentLines()) Send(line);
@@ -92,7 +102,7 @@ TEST_F(PipelineTest, SummarisesAsOneJsonLine) {
   for (const std::string& line : IncidentLines()) Send(line);
   EXPECT_EQ(pipeline_->stats().SummaryJson(),
             "{\"events\":8,\"parsed\":7,\"rejected\":1,\"rejected_by_reason\":{\"not_object\":1},"
-            "\"alerts\":3,\"sink_failures\":0}");
+            "\"duplicates\":0,\"alerts\":3,\"sink_failures\":0}");
 }
 
 TEST(BuildPipelineTest, ReportsEveryBadSinkWithItsIndex) {

@@ -24,6 +24,9 @@ struct RapidFailConfig {
 };
 
 struct DetectConfig {
+  // A record (host, channel, record id) seen again within this window is dropped as a
+  // forwarder redelivery; 0 disables.
+  absl::Duration dedupe_window = absl::Minutes(10);
   RapidFailConfig iis_rapid_fail;
   // Added to every alert's labels (team, environment, ...).
   std::map<std::string, std::string> labels;

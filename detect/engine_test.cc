@@ -46,3 +46,58 @@ TEST(EngineTest, RoutesOnlySubscribedProviderAndIdPairs) {
 
 }  // namespace
 }  // namespace faultline
+
+namespace faultline {
+namespace {
+
+std::unique_ptr<Engine> CountingEngine(CountingDetector** out, absl::Duration window) {
+  auto d = std::make_unique<CountingDetector>(std::vector<EventKey>{{Provider::kWas, 5011}});
+  *out = d.get();
+  std::vector<std::unique_ptr<Detector>> detectors;
+  detectors.push_back(std::move(d));
+  return std::make_unique<Engine>(std::move(detectors), window);
+}
+
+Event Record(uint64_t record, absl::Duration at, std::string host = "h") {
+  Event e = MakeEvent(Provider::kWas, 5011);
+  e.host = std::move(host);
+  e.channel = "System";
+  e.record_id = record;
+  e.time = absl::FromUnixSeconds(1'700'000'000) + at;
+  return e;
+}
+
+TEST(EngineDedupeTest, DropsARecordSeenAgainWithinTheWindow) {
+  CountingDetector* d;
+  auto engine = CountingEngine(&d, absl::Minutes(10));
+  CollectingOutput out;
+  engine->Process(Record(1, absl::Seconds(0)), out);
+  engine->Process(Record(1, absl::Seconds(5)), out);   // redelivered
+  engine->Process(Record(2, absl::Seconds(6)), out);
+  engine->Process(Record(1, absl::Seconds(7), "other-host"), out);
+  EXPECT_EQ(d->seen.size(), 3u);
+  EXPECT_EQ(engine->duplicates(), 1u);
+}
+
+TEST(EngineDedupeTest, ForgetsRecordsOlderThanTheWindow) {
+  CountingDetector* d;
+  auto engine = CountingEngine(&d, absl::Minutes(10));
+  CollectingOutput out;
+  for (int i = 0; i < 1000; ++i) engine->Process(Record(i + 1, absl::Minutes(i)), out);
+  EXPECT_LE(engine->remembered_records(), 12u) << "bounded by the window, not the stream";
+  engine->Process(Record(1, absl::Minutes(1000)), out);  // a record id reused much later
+  EXPECT_EQ(d->seen.size(), 1001u);
+  EXPECT_EQ(engine->duplicates(), 0u);
+}
+
+TEST(EngineDedupeTest, NeverDropsEventsWithoutARecordId) {
+  CountingDetector* d;
+  auto engine = CountingEngine(&d, absl::Minutes(10));
+  CollectingOutput out;
+  engine->Process(Record(0, absl::Seconds(0)), out);
+  engine->Process(Record(0, absl::Seconds(0)), out);
+  EXPECT_EQ(d->seen.size(), 2u);
+}
+
+}  // namespace
+}  // namespace faultline

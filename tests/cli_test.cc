@@ -87,7 +87,7 @@ TEST(CliTest, ReplaysTheRealWinlogbeatCorpusWithZeroRejects) {
       testing::SharedPath("fixtures/real/logprep__winlogbeat-7.2.0_kafka_wineventlog_raw.jsonl"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(LastLine(r.err),
-            "{\"events\":838,\"parsed\":838,\"rejected\":0,\"rejected_by_reason\":{},\"alerts\":0,"
+            "{\"events\":838,\"parsed\":838,\"rejected\":0,\"rejected_by_reason\":{},\"duplicates\":0,\"alerts\":0,"
             "\"sink_failures\":0}");
 }
 
@@ -105,7 +105,7 @@ TEST(CliTest, ReplayReadsStdinAndSummarisesRejectsByReason) {
   EXPECT_EQ(Lines(r.out).size(), 3u);
   EXPECT_EQ(LastLine(r.err),
             "{\"events\":9,\"parsed\":7,\"rejected\":2,\"rejected_by_reason\":{\"not_json\":1,"
-            "\"no_host\":1},\"alerts\":3,\"sink_failures\":0}");
+            "\"no_host\":1},\"duplicates\":0,\"alerts\":3,\"sink_failures\":0}");
 }
 
 TEST(CliTest, ExitsTwoOnBadArgumentsMissingFilesAndBadConfig) {

@@ -134,7 +134,8 @@ def fluentbit_winlog(ev):
 def xml(ev):
     sec, prov, legacy, eid, lvl, chan, rec, named, inserts, msg = ev
     t = T0 + dt.timedelta(seconds=sec)
-    esc = lambda s: s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("'", "&apos;")
+    esc = lambda s: (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                     .replace("'", "&apos;").replace("\n", "&#10;"))  # one event per line
     source = f' EventSourceName="{legacy}"' if legacy != prov else ""
     data = "".join(f"<Binary>{v}</Binary>" if k == "Binary" else f'<Data Name="{k}">{esc(v)}</Data>'
                    for k, v in named)
