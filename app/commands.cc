@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "detect/registry.h"
 #include "ingest/file/file_source.h"
+#include "ingest/kafka/dead_letter_producer.h"
 #include "ingest/kafka/kafka_source.h"
 #include "ingest/parse/envelope_parser.h"
 #include "librdkafka/rdkafka_mock.h"
@@ -146,7 +147,8 @@ class ProgressReporter {
 
 absl::StatusOr<std::unique_ptr<Pipeline>> BuildPipeline(const Config& config,
                                                         const std::vector<SinkSpec>& sinks,
-                                                        const SinkContext& context) {
+                                                        const SinkContext& context,
+                                                        bool with_dead_letters) {
   DetectorRegistry detectors;
   RegisterBuiltinDetectors(detectors);
   absl::StatusOr<std::vector<std::unique_ptr<Detector>>> built = detectors.CreateAll(config.detect);
@@ -164,10 +166,21 @@ absl::StatusOr<std::unique_ptr<Pipeline>> BuildPipeline(const Config& config,
       made.push_back(std::move(*sink));
     }
   }
+  std::unique_ptr<DeadLetters> dead_letters;
+  if (with_dead_letters && !config.dead_letter_topic.empty()) {
+    auto producer = DeadLetterProducer::Create(config.kafka.brokers, config.dead_letter_topic,
+                                               config.kafka.properties);
+    if (!producer.ok()) {
+      errors.push_back(absl::StrCat("ingest.dead_letter_topic: ", producer.status().message()));
+    } else {
+      dead_letters = std::move(*producer);
+    }
+  }
   if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
-  return std::make_unique<Pipeline>(std::make_unique<EnvelopeParser>(config.envelope),
-                                    std::make_unique<Engine>(std::move(*built), config.detect.dedupe_window), std::move(made),
-                                    config.max_message_bytes);
+  return std::make_unique<Pipeline>(
+      std::make_unique<EnvelopeParser>(config.envelope),
+      std::make_unique<Engine>(std::move(*built), config.detect.dedupe_window), std::move(made),
+      config.max_message_bytes, std::move(dead_letters));
 }
 
 int ReplayCommand(const std::vector<std::string>& args) {
@@ -258,7 +271,8 @@ int RunCommand(const std::vector<std::string>& args) {
     return Usage(kRunHelp, absl::StrCat("--progress-every: not a duration: ", progress));
   }
 
-  absl::StatusOr<std::unique_ptr<Pipeline>> pipeline = BuildPipeline(*config, config->sinks, {});
+  absl::StatusOr<std::unique_ptr<Pipeline>> pipeline =
+      BuildPipeline(*config, config->sinks, {}, /*with_dead_letters=*/true);
   if (!pipeline.ok()) return Usage(kRunHelp, std::string(pipeline.status().message()));
   absl::StatusOr<std::unique_ptr<KafkaSource>> source =
       KafkaSource::Create(config->kafka, RealClock::Get());

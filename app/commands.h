@@ -19,8 +19,11 @@ int DemoCommand(const std::vector<std::string>& args);
 
 // Builds parser, engine and the given sinks from `config`: the composition root shared by every
 // subcommand and the cross-stage tests.
+// `with_dead_letters`: publish rejects to config.dead_letter_topic when it is set (run only;
+// replay and the demo just count them).
 absl::StatusOr<std::unique_ptr<Pipeline>> BuildPipeline(const Config& config,
                                                         const std::vector<SinkSpec>& sinks,
-                                                        const SinkContext& context);
+                                                        const SinkContext& context,
+                                                        bool with_dead_letters = false);
 
 }  // namespace faultline

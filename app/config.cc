@@ -213,7 +213,10 @@ absl::StatusOr<Config> ParseConfig(std::string_view yaml) {
     if (r.Map(root, "", {"kafka", "ingest", "detect", "sinks"})) {
       ReadKafka(r, root["kafka"], &config.kafka);
       const YAML::Node ingest = root["ingest"];
-      if (r.Map(ingest, "ingest", {"max_message_bytes", "format", "local_time_zone"})) {
+      if (r.Map(ingest, "ingest",
+                {"max_message_bytes", "format", "local_time_zone", "dead_letter_topic"})) {
+        r.String(ingest["dead_letter_topic"], "ingest.dead_letter_topic",
+                 &config.dead_letter_topic);
         r.Integer(ingest["max_message_bytes"], "ingest.max_message_bytes",
                   &config.max_message_bytes);
         if (config.max_message_bytes == 0) r.Error("ingest.max_message_bytes", "must be positive");

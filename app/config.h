@@ -22,6 +22,9 @@ struct Config {
   // ingest.format and ingest.local_time_zone: the forwarder envelope (auto-detected per message
   // unless forced) and the zone of NXLog CE's zone-less times.
   EnvelopeOptions envelope;
+  // ingest.dead_letter_topic: rejected messages go there (on kafka.brokers) with the reason and
+  // their source partition and offset in headers; empty: rejects are only counted.
+  std::string dead_letter_topic;
   DetectConfig detect;
   std::vector<SinkSpec> sinks = {SinkSpec{.type = "stdout", .options = {{"format", "json"}}}};
 };

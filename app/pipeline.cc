@@ -22,16 +22,18 @@ std::string RunStats::SummaryJson() const {
   }
   return absl::StrCat("{\"events\":", messages.load(), ",\"parsed\":", parsed.load(),
                       ",\"rejected\":", rejected(), ",\"rejected_by_reason\":{", reasons,
-                      "},\"duplicates\":", duplicates.load(), ",\"alerts\":", alerts.load(), ",\"sink_failures\":", sink_failures.load(),
-                      "}");
+                      "},\"duplicates\":", duplicates.load(), ",\"alerts\":", alerts.load(),
+                      ",\"sink_failures\":", sink_failures.load(), "}");
 }
 
 Pipeline::Pipeline(std::unique_ptr<EventParser> parser, std::unique_ptr<Engine> engine,
-                   std::vector<std::unique_ptr<Sink>> sinks, size_t max_message_bytes)
+                   std::vector<std::unique_ptr<Sink>> sinks, size_t max_message_bytes,
+                   std::unique_ptr<DeadLetters> dead_letters)
     : parser_(std::move(parser)),
       engine_(std::move(engine)),
       sinks_(std::move(sinks)),
-      max_message_bytes_(max_message_bytes) {}
+      max_message_bytes_(max_message_bytes),
+      dead_letters_(std::move(dead_letters)) {}
 
 void Pipeline::OnMessage(const Message& message) {
   Bump(stats_.messages);
@@ -40,6 +42,7 @@ void Pipeline::OnMessage(const Message& message) {
                          : parser_->Parse(message.payload, &event_);
   if (error != ParseError::kOk) {
     Bump(stats_.rejected_by_reason[static_cast<int>(error)]);
+    if (dead_letters_) dead_letters_->Publish(message, error);
     return;
   }
   Bump(stats_.parsed);
@@ -63,6 +66,9 @@ void Pipeline::Emit(Alert alert) {
 }
 
 void Pipeline::Flush() {
+  if (dead_letters_) {
+    if (absl::Status s = dead_letters_->Flush(absl::Seconds(10)); !s.ok()) LogError(s.message());
+  }
   for (const auto& sink : sinks_) {
     if (absl::Status s = sink->Flush(); !s.ok()) {
       LogError(absl::StrCat("sink ", ToAbsl(sink->name()), ": ", s.message()));

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "detect/engine.h"
+#include "ingest/dead_letters.h"
 #include "ingest/parse/parser.h"
 #include "ingest/source.h"
 #include "sinks/sink.h"
@@ -33,11 +34,13 @@ struct RunStats {
 
 class Pipeline final : public MessageHandler, private AlertOutput {
  public:
+  // `dead_letters` may be null: rejects are then only counted.
   Pipeline(std::unique_ptr<EventParser> parser, std::unique_ptr<Engine> engine,
-           std::vector<std::unique_ptr<Sink>> sinks, size_t max_message_bytes);
+           std::vector<std::unique_ptr<Sink>> sinks, size_t max_message_bytes,
+           std::unique_ptr<DeadLetters> dead_letters = nullptr);
 
   void OnMessage(const Message& message) override;
-  // Flushes every sink; call once the source has stopped.
+  // Flushes every sink and the dead letters; call once the source has stopped.
   void Flush();
   const RunStats& stats() const { return stats_; }
 
@@ -52,6 +55,7 @@ class Pipeline final : public MessageHandler, private AlertOutput {
   std::unique_ptr<Engine> engine_;
   std::vector<std::unique_ptr<Sink>> sinks_;
   size_t max_message_bytes_;
+  std::unique_ptr<DeadLetters> dead_letters_;
   Event event_;  // reused: parsing assigns into its strings without reallocating
   RunStats stats_;
 };

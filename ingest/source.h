@@ -15,6 +15,7 @@ namespace faultline {
 struct Message {
   std::string_view payload;  // valid only during OnMessage
   std::string_view key;
+  std::string_view topic;  // Kafka topic; empty for files
   Origin origin;
   absl::Time broker_time = absl::InfinitePast();  // Kafka append/create time when known
 };

@@ -10,6 +10,7 @@
 #include "detect/iis/rapid_fail_detector.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "ingest/kafka/dead_letter_producer.h"
 #include "ingest/kafka/kafka_source.h"
 #include "ingest/parse/envelope_parser.h"
 #include "sinks/testing/fake_sink.h"
@@ -38,7 +39,8 @@ struct ConsumerRun {
 };
 
 ConsumerRun ConsumeToEnd(const std::string& brokers, const std::string& topic,
-                         const std::string& group) {
+                         const std::string& group,
+                         std::unique_ptr<DeadLetters> dead_letters = nullptr) {
   ConsumerRun run;
   auto detector = RapidFailDetector::Create({});
   std::vector<std::unique_ptr<Detector>> detectors;
@@ -49,7 +51,7 @@ ConsumerRun ConsumeToEnd(const std::string& brokers, const std::string& topic,
   sinks.push_back(std::move(sink));
   run.pipeline = std::make_unique<Pipeline>(std::make_unique<EnvelopeParser>(),
                                             std::make_unique<Engine>(std::move(detectors)),
-                                            std::move(sinks), 1 << 20);
+                                            std::move(sinks), 1 << 20, std::move(dead_letters));
   KafkaSourceConfig config{.brokers = brokers,
                            .topics = {topic},
                            .group_id = group,
@@ -72,6 +74,7 @@ ConsumerRun ConsumeToEnd(const std::string& brokers, const std::string& topic,
   watchdog.join();
   if (timed_out) run.status = absl::DeadlineExceededError("topic end not reached in 90s");
   run.source_stats = (*source)->stats();
+  run.pipeline->Flush();
   return run;
 }
 
@@ -139,6 +142,77 @@ TEST(KafkaEndToEndTest, CountsAndSkipsMalformedMessagesAndDetectsTheIncidentAnyw
   ASSERT_EQ(run.sink->alerts.size(), 3u);
   EXPECT_EQ(run.sink->alerts[2].rule(), "iis_app_pool_disabled");
   EXPECT_EQ(testing::CommittedOffset(brokers, group, topic), 28) << "rejects are processed too";
+}
+
+// Every message of partition 0 of `topic`, with its headers, read from the beginning.
+struct Received {
+  std::string value;
+  std::map<std::string, std::string> headers;
+};
+std::vector<Received> ReadTopic(const std::string& brokers, const std::string& topic,
+                                size_t expected) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char err[256];
+  rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), err, sizeof(err));
+  rd_kafka_conf_set(conf, "group.id", testing::UniqueName("reader").c_str(), err, sizeof(err));
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+  rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(parts, topic.c_str(), 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  rd_kafka_assign(rk, parts);
+  rd_kafka_topic_partition_list_destroy(parts);
+  std::vector<Received> out;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (out.size() < expected && absl::Now() < deadline) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 200);
+    if (m == nullptr) continue;
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      Received r{std::string(static_cast<const char*>(m->payload), m->len), {}};
+      rd_kafka_headers_t* headers = nullptr;
+      if (rd_kafka_message_headers(m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        const char* name;
+        const void* value;
+        size_t size;
+        for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) ==
+                           RD_KAFKA_RESP_ERR_NO_ERROR;
+             ++i) {
+          r.headers[name] = std::string(static_cast<const char*>(value), size);
+        }
+      }
+      out.push_back(std::move(r));
+    }
+    rd_kafka_message_destroy(m);
+  }
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
+  return out;
+}
+
+TEST(KafkaEndToEndTest, DeadLettersRejectsWithTheReasonAndTheirOrigin) {
+  FAULTLINE_REQUIRE_KAFKA(brokers);
+  const std::string topic = testing::UniqueName("with-rejects");
+  const std::string dlq = testing::UniqueName("dead-letters");
+  std::vector<Record> records = IncidentRecords();
+  records.insert(records.begin() + 2, Record{"EXCH01", "{\"winlog\":{\"event_id\":5011}"});
+  records.insert(records.begin() + 5, Record{"EXCH01", "not json at all"});
+  ASSERT_TRUE(Publish(brokers, topic, records).ok());
+  auto dead_letters = DeadLetterProducer::Create(brokers, dlq);
+  ASSERT_TRUE(dead_letters.ok()) << dead_letters.status();
+
+  ConsumerRun run =
+      ConsumeToEnd(brokers, topic, testing::UniqueName("faultline-e2e"), std::move(*dead_letters));
+  ASSERT_TRUE(run.status.ok()) << run.status;
+  EXPECT_EQ(run.sink->alerts.size(), 3u);
+
+  const std::vector<Received> letters = ReadTopic(brokers, dlq, 2);
+  ASSERT_EQ(letters.size(), 2u);
+  EXPECT_EQ(letters[0].value, "{\"winlog\":{\"event_id\":5011}");
+  EXPECT_EQ(letters[0].headers.at("faultline.reason"), "truncated");
+  EXPECT_EQ(letters[0].headers.at("faultline.source.topic"), topic);
+  EXPECT_EQ(letters[0].headers.at("faultline.source.partition"), "0");
+  EXPECT_EQ(letters[0].headers.at("faultline.source.offset"), "2");
+  EXPECT_EQ(letters[1].value, "not json at all");
+  EXPECT_EQ(letters[1].headers.at("faultline.reason"), "not_json");
+  EXPECT_EQ(letters[1].headers.at("faultline.source.offset"), "5");
 }
 
 TEST(KafkaEndToEndTest, ARestartedMemberResumesAfterTheCommittedOffset) {

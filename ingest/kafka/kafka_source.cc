@@ -173,6 +173,7 @@ absl::Status KafkaSource::Run(MessageHandler& handler, const std::atomic<bool>& 
         handler.OnMessage(Message{
             .payload = {static_cast<const char*>(m->payload), m->len},
             .key = {static_cast<const char*>(m->key), m->key_len},
+            .topic = topic,
             .origin = {.partition = m->partition, .offset = m->offset},
             .broker_time = ts_ms >= 0 ? absl::FromUnixMillis(ts_ms) : absl::InfinitePast(),
         });

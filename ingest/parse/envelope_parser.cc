@@ -142,6 +142,30 @@ bool StartsWith(std::string_view text, char c) {
   return !text.empty() && text.front() == c;
 }
 
+// True if `json` opens more objects and arrays than it closes (outside strings): cut short.
+// Only run on the error path.
+bool LeavesOpen(std::string_view json) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < json.size(); ++i) {
+    const char c = json[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return depth > 0 || in_string;
+}
+
 // Reads the one nested key we want out of a small object (event.code, log.level, host.name).
 simdjson::error_code FindText(value v, std::string_view wanted, std::string_view* out) {
   object obj;
@@ -180,7 +204,14 @@ ParseError EnvelopeParser::Parse(std::string_view message, Event* out) {
   out->Clear();
   raw_.Clear();
   if (options_.format == Envelope::kXml || StartsWith(message, '<')) return ParseXml(message, out);
-  return ParseJson(message, out, /*may_unwrap=*/true);
+  const ParseError error = ParseJson(message, out, /*may_unwrap=*/true);
+  // simdjson reports a document cut after a complete value as a structural error; a message
+  // that opens an object and never closes one was cut short (a forwarder's size limit, a torn
+  // write), which the user should read as such.
+  if (error == ParseError::kNotJson && StartsWith(message, '{') && LeavesOpen(message)) {
+    return ParseError::kTruncated;
+  }
+  return error;
 }
 
 ParseError EnvelopeParser::ParseXml(std::string_view xml, Event* out) {

@@ -307,6 +307,7 @@ INSTANTIATE_TEST_SUITE_P(
         Hostile{"array", "[1,2,3]", ParseError::kNotObject},
         Hostile{"number", "42", ParseError::kNotObject},
         Hostile{"truncated", Truncated(), ParseError::kTruncated},
+        Hostile{"truncated_after_a_value", R"({"winlog":{"event_id":5011})", ParseError::kTruncated},
         Hostile{"no_winlog", R"({"@timestamp":"2024-01-01T00:00:00Z"})",
                 ParseError::kUnknownEnvelope},
         Hostile{"winlog_not_object", R"({"winlog":"x"})", ParseError::kWrongType},
