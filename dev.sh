@@ -2,7 +2,8 @@
 # The README's two commands. Each installs what is missing (Debian packages; the Kafka broker
 # jars come from Maven Central via deploy/local/kafka.sh), builds, and then:
 #   ./dev.sh demo [--json]   runs `faultline demo` (in-process Kafka, nothing else to start)
-#   ./dev.sh test            runs every test; CTest starts and stops the local Kafka broker
+#   ./dev.sh test            runs every test (CTest starts and stops the local Kafka broker),
+#                            again under AddressSanitizer + UBSan, then the fuzzer for a bounded time
 # Idempotent: a second run installs nothing and rebuilds only what changed.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -13,7 +14,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev prometheus-cpp-dev
   libyaml-cpp-dev
 )
-TEST_PACKAGES=(default-jre-headless maven)
+TEST_PACKAGES=(default-jre-headless maven clang libclang-rt-14-dev)
 
 install_missing() {
   local missing=() p
@@ -28,23 +29,38 @@ install_missing() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 
+# build PRESET: configure once, then build incrementally.
 build() {
-  [ -f build/CMakeCache.txt ] || cmake --preset dev >&2
-  cmake --build --preset dev >&2
+  local dir=build  # as in CMakePresets.json: build for dev, build-NAME for the others
+  [ "$1" = dev ] || dir="build-$1"
+  [ -f "$dir/CMakeCache.txt" ] || cmake --preset "$1" >&2
+  cmake --build --preset "$1" >&2
 }
 
 case "${1:-}" in
   demo)
     install_missing "${PACKAGES[@]}"
-    build
+    build dev
     shift
     exec build/faultline demo "$@"
     ;;
   test)
     install_missing "${PACKAGES[@]}" "${TEST_PACKAGES[@]}"
-    build
     deploy/local/kafka.sh fetch >&2
-    exec ctest --preset dev -j2 --timeout 900
+    passed=0 failed=0
+    for preset in dev asan fuzz; do
+      echo "dev.sh: === $preset ===" >&2
+      build "$preset"
+      status=0
+      ctest --preset "$preset" -j2 --timeout 900 | tee "build-ctest-$preset.log" || status=$?
+      total=$(sed -n 's/.* tests failed out of \([0-9]*\)$/\1/p' "build-ctest-$preset.log")
+      bad=$(sed -n 's/.*, \([0-9]*\) tests failed out of .*/\1/p' "build-ctest-$preset.log")
+      passed=$((passed + ${total:-0} - ${bad:-0}))
+      failed=$((failed + ${bad:-0}))
+      rm -f "build-ctest-$preset.log"
+      [ "$status" -eq 0 ] || { echo "dev.sh: $preset tests failed" >&2; exit "$status"; }
+    done
+    echo "all suites (dev, asan, fuzz): $passed passed, $failed failed"
     ;;
   *)
     echo "usage: ./dev.sh demo [--json] | ./dev.sh test" >&2

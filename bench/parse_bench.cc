@@ -4,6 +4,8 @@
 // allocation per event in the steady state.
 //
 //   build-release/bench/parse_bench --benchmark_min_time=2
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -17,29 +19,43 @@
 namespace faultline {
 namespace {
 
-// The 838 real Winlogbeat 7.2 documents from Kafka (../shared), else the bundled demo incident.
-const std::vector<std::string>& Documents() {
-  static const std::vector<std::string> docs = [] {
-    std::vector<std::string> out;
-    for (const std::string& path :
-         {std::string(FAULTLINE_SHARED_DIR) +
-              "/fixtures/real/logprep__winlogbeat-7.2.0_kafka_wineventlog_raw.jsonl",
-          std::string(FAULTLINE_SOURCE_DIR) + "/app/demo/exchange_owa_incident.jsonl"}) {
-      std::ifstream in(path);
-      for (std::string line; std::getline(in, line);) {
-        if (!line.empty()) out.push_back(line);
-      }
-      if (!out.empty()) break;
-    }
-    return out;
-  }();
-  return docs;
+struct Corpus {
+  std::string name;
+  std::vector<std::string> docs;
+  int64_t bytes = 0;
+  bool json = true;
+};
+
+std::vector<std::string> ReadLines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> out;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) out.push_back(line);
+  }
+  return out;
 }
 
-int64_t TotalBytes() {
-  int64_t n = 0;
-  for (const std::string& d : Documents()) n += static_cast<int64_t>(d.size());
-  return n;
+// The 838 real Winlogbeat 7.2 documents from Kafka (when ../shared is there), and the incident
+// rendered in every envelope (tests/testdata/envelopes).
+std::vector<Corpus> Corpora() {
+  std::vector<Corpus> out;
+  std::vector<std::string> real =
+      ReadLines(std::string(FAULTLINE_SHARED_DIR) +
+                "/fixtures/real/logprep__winlogbeat-7.2.0_kafka_wineventlog_raw.jsonl");
+  if (!real.empty()) out.push_back({"real_winlogbeat72", std::move(real)});
+  const std::filesystem::path dir =
+      std::filesystem::path(FAULTLINE_SOURCE_DIR) / "tests" / "testdata" / "envelopes";
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) {
+    out.push_back({f.stem().string(), ReadLines(f.string())});
+    out.back().json = f.stem() != "xml_bare";
+  }
+  for (Corpus& c : out) {
+    for (const std::string& d : c.docs) c.bytes += static_cast<int64_t>(d.size());
+  }
+  return out;
 }
 
 // Touches every key and value, as a consumer that needs the whole document would.
@@ -93,52 +109,63 @@ simdjson::error_code Walk(simdjson::ondemand::value v, uint64_t* sink) {
   }
 }
 
-void BM_SimdjsonFullParse(benchmark::State& state) {
-  const auto& docs = Documents();
+void SimdjsonFullParse(benchmark::State& state, const Corpus* corpus) {
   simdjson::ondemand::parser parser;
-  std::vector<simdjson::padded_string> padded(docs.begin(), docs.end());
+  std::vector<simdjson::padded_string> padded(corpus->docs.begin(), corpus->docs.end());
   uint64_t sink = 0;
   for (auto _ : state) {
     for (const auto& p : padded) {
       simdjson::ondemand::document doc;
       simdjson::ondemand::value root;
       if (parser.iterate(p).get(doc) || doc.get_value().get(root) || Walk(root, &sink)) {
-        state.SkipWithError("simdjson failed on a fixture document");
+        state.SkipWithError("simdjson failed on a document");
         return;
       }
     }
   }
   benchmark::DoNotOptimize(sink);
-  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(docs.size()));
-  state.SetBytesProcessed(state.iterations() * TotalBytes());
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(corpus->docs.size()));
+  state.SetBytesProcessed(state.iterations() * corpus->bytes);
 }
-BENCHMARK(BM_SimdjsonFullParse);
 
-void BM_WinlogbeatParser(benchmark::State& state) {
-  const auto& docs = Documents();
-  EnvelopeParser parser;
+void Normalize(benchmark::State& state, const Corpus* corpus) {
+  EnvelopeOptions options;
+  if (corpus->name == "nxlog_ce") absl::LoadTimeZone("Europe/Berlin", &options.local_time_zone);
+  EnvelopeParser parser(options);
   Event event;
-  for (const auto& d : docs) parser.Parse(d, &event);  // warm the reused buffers
+  for (const auto& d : corpus->docs) parser.Parse(d, &event);  // warm the reused buffers
   const uint64_t allocations_before = bench::g_allocations.load();
   for (auto _ : state) {
-    for (const auto& d : docs) {
+    for (const auto& d : corpus->docs) {
       if (parser.Parse(d, &event) != ParseError::kOk) {
-        state.SkipWithError("a fixture document was rejected");
+        state.SkipWithError("a document was rejected");
         return;
       }
       benchmark::DoNotOptimize(event.event_id);
     }
   }
-  const int64_t events = state.iterations() * static_cast<int64_t>(docs.size());
+  const int64_t events = state.iterations() * static_cast<int64_t>(corpus->docs.size());
   state.counters["allocs_per_event"] =
       static_cast<double>(bench::g_allocations.load() - allocations_before) /
       static_cast<double>(events);
   state.SetItemsProcessed(events);
-  state.SetBytesProcessed(state.iterations() * TotalBytes());
+  state.SetBytesProcessed(state.iterations() * corpus->bytes);
 }
-BENCHMARK(BM_WinlogbeatParser);
 
 }  // namespace
 }  // namespace faultline
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  static const std::vector<faultline::Corpus> corpora = faultline::Corpora();
+  for (const faultline::Corpus& c : corpora) {
+    if (c.json) {
+      benchmark::RegisterBenchmark(("simdjson_full_parse/" + c.name).c_str(),
+                                   faultline::SimdjsonFullParse, &c);
+    }
+    benchmark::RegisterBenchmark(("normalize/" + c.name).c_str(), faultline::Normalize, &c);
+  }
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -15,6 +15,9 @@ endfunction()
 # A GoogleTest binary registered with CTest; tests run from the source dir so relative paths
 # to testdata and ../shared work. LABELS lets `ctest -L kafka` select the real-broker tests.
 function(faultline_test name)
+  if(FAULTLINE_FUZZ)
+    return()
+  endif()
   cmake_parse_arguments(ARG "" "" "SRCS;DEPS;LABELS;FIXTURES" ${ARGN})
   add_executable(${name} ${ARG_SRCS})
   target_compile_options(${name} PRIVATE ${FAULTLINE_WARNINGS})
@@ -34,6 +37,32 @@ function(faultline_test name)
     WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}
     DISCOVERY_TIMEOUT 30
     PROPERTIES ${properties})
+endfunction()
+
+# A libFuzzer target, registered with CTest as a bounded run (FAULTLINE_FUZZ_SECONDS) over a
+# corpus in the build tree seeded from SEEDS (directories; missing ones are skipped).
+set(FAULTLINE_FUZZ_SECONDS 60 CACHE STRING "how long each fuzz target runs in ctest")
+function(faultline_fuzz name)
+  if(NOT FAULTLINE_FUZZ)
+    return()
+  endif()
+  cmake_parse_arguments(ARG "" "" "SRCS;DEPS;SEEDS" ${ARGN})
+  add_executable(${name} ${ARG_SRCS})
+  target_compile_options(${name} PRIVATE ${FAULTLINE_WARNINGS})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+  set(corpus ${CMAKE_BINARY_DIR}/fuzz-corpus/${name})
+  file(MAKE_DIRECTORY ${corpus})
+  set(seeds)
+  foreach(seed ${ARG_SEEDS})
+    if(IS_DIRECTORY ${seed})
+      list(APPEND seeds ${seed})
+    endif()
+  endforeach()
+  add_test(NAME ${name}
+    COMMAND ${name} -max_total_time=${FAULTLINE_FUZZ_SECONDS} -timeout=10 -rss_limit_mb=4096
+            -max_len=65536 -print_final_stats=1 ${corpus} ${seeds})
+  set_tests_properties(${name} PROPERTIES TIMEOUT 900 LABELS fuzz)
 endfunction()
 
 function(faultline_bench name)

@@ -71,6 +71,8 @@ class EnvelopeParser final : public EventParser {
   ParseError WalkNamedData(simdjson::ondemand::object data);
   ParseError WalkInserts(simdjson::ondemand::array inserts);
   ParseError Finish(Envelope envelope, Event* out);
+  // ClassifyProvider with a one-entry memo: consecutive events mostly share a provider.
+  Provider Classify(std::string_view provider_name);
 
   EnvelopeOptions options_;
   simdjson::ondemand::parser parser_;
@@ -79,6 +81,8 @@ class EnvelopeParser final : public EventParser {
   RawFields raw_;
   Slots slots_;
   Envelope last_envelope_ = Envelope::kAuto;
+  std::string last_provider_name_;
+  Provider last_provider_ = Provider::kOther;
 };
 
 }  // namespace faultline

@@ -70,20 +70,17 @@ std::string_view Pick(std::string_view named, const RawFields& raw, uint8_t posi
   return named.empty() ? Param(raw, position) : named;
 }
 
-// The text between `prefix` and the next `terminator`, matching the prefix case-insensitively.
+// The text between `prefix` and the next `terminator`. Windows renders these messages from
+// fixed templates, so the prefix is matched exactly (a memchr-driven find; a case-insensitive
+// scan cost ~10% of parsing a WAS event).
 std::string_view Between(std::string_view text, std::string_view prefix,
                          std::string_view terminator) {
-  if (text.empty()) return {};
-  // Messages are short (< 1 KB); a linear case-insensitive scan is cheaper than a regex engine.
-  for (size_t i = 0; i + prefix.size() <= text.size(); ++i) {
-    if (EqualsIgnoreCase(text.substr(i, prefix.size()), prefix)) {
-      const size_t start = i + prefix.size();
-      const size_t end = text.find(terminator, start);
-      if (end == std::string_view::npos) return {};
-      return text.substr(start, end - start);
-    }
-  }
-  return {};
+  const size_t at = text.find(prefix);
+  if (at == std::string_view::npos) return {};
+  const size_t start = at + prefix.size();
+  const size_t end = text.find(terminator, start);
+  if (end == std::string_view::npos) return {};
+  return text.substr(start, end - start);
 }
 
 bool StartsWith0x(std::string_view s) {
@@ -147,45 +144,36 @@ bool DecodeUtf16LeHex(std::string_view hex, std::string* out) {
   return !out->empty();
 }
 
-bool RawFields::Add(std::string_view name, std::string_view value) {
+std::string_view* RawFields::SlotFor(std::string_view name) {
   if (name.size() > 5 && name.substr(0, 5) == "param") {
     uint32_t n;
-    if (!ParseUint32(name.substr(5), false, &n) || n == 0 || n > kMaxParams) return false;
-    params[n - 1] = value;
-    return true;
+    if (!ParseUint32(name.substr(5), false, &n) || n == 0 || n > kMaxParams) return nullptr;
+    return &params[n - 1];
   }
   // Provider manifests differ in case (ProcessID on WAS, ProcessId on Application Error).
-  if (EqualsIgnoreCase(name, "AppPoolID") || EqualsIgnoreCase(name, "AppPoolName")) {
-    app_pool = value;
-  } else if (EqualsIgnoreCase(name, "ProcessID")) {
-    pid = value;
-  } else if (name == "ExitCode") {
-    exit_code = value;
-  } else if (name == "AppName" || name == "P1") {
-    faulting_app = value;
-  } else if (name == "ModuleName" || name == "P4") {
-    faulting_module = value;
-  } else if (name == "ExceptionCode" || name == "P7") {
-    exception_code = value;
-  } else if (name == "Binary") {
-    binary = value;
-  } else {
-    return false;
-  }
-  return true;
+  if (EqualsIgnoreCase(name, "AppPoolID") || EqualsIgnoreCase(name, "AppPoolName"))
+    return &app_pool;
+  if (EqualsIgnoreCase(name, "ProcessID")) return &pid;
+  if (name == "ExitCode") return &exit_code;
+  if (name == "AppName" || name == "P1") return &faulting_app;
+  if (name == "ModuleName" || name == "P4") return &faulting_module;
+  if (name == "ExceptionCode" || name == "P7") return &exception_code;
+  if (name == "Binary") return &binary;
+  return nullptr;
 }
 
 void ResolveEventFields(const RawFields& raw, Event* event) {
   const Positions pos = PositionsFor(event->provider, event->event_id);
   if (pos.pool) {
     std::string_view pool = Pick(raw.app_pool, raw, pos.pool);
-    if (pool.empty()) pool = Between(raw.message, "application pool '", "'");
+    if (pool.empty()) pool = Between(raw.message, "pplication pool '", "'");  // A or a
     event->app_pool.assign(pool);
   }
   if (pos.pid) {
     std::string_view pid = Pick(raw.pid, raw, pos.pid);
     if (pid.empty()) pid = Between(raw.message, "process id was '", "'");
     if (pid.empty()) pid = Between(raw.message, "process id of '", "'");
+    if (pid.empty()) pid = Between(raw.message, "process ID '", "'");
     uint32_t v;
     if (ParseUint32(pid, pos.pid_hex, &v)) event->pid = v;
   }

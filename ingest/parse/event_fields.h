@@ -27,8 +27,15 @@ struct RawFields {
   std::string_view message;
   std::string_view binary;  // hex: SCM service key name (UTF-16LE), WAS HRESULT, ...
 
+  // Where an event data item of this name goes, or null if faultline does not use it. Parsers
+  // ask before reading the value, so unused values are never unescaped.
+  std::string_view* SlotFor(std::string_view name);
   // Records one event data item; returns false if the name is not one faultline uses.
-  bool Add(std::string_view name, std::string_view value);
+  bool Add(std::string_view name, std::string_view value) {
+    std::string_view* slot = SlotFor(name);
+    if (slot != nullptr) *slot = value;
+    return slot != nullptr;
+  }
   void Clear() { *this = RawFields{}; }
 };
 

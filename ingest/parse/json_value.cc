@@ -25,6 +25,10 @@ ParseError FromSimdjson(simdjson::error_code error) {
 }
 
 simdjson::error_code ValueText(simdjson::ondemand::value value, std::string_view* out) {
+  // Strings are the common case: try one first (a failed get_string does not consume the value)
+  // instead of asking the type of every value.
+  const simdjson::error_code as_string = value.get_string().get(*out);
+  if (as_string != simdjson::INCORRECT_TYPE) return as_string;
   simdjson::ondemand::json_type type;
   if (auto err = value.type().get(type)) return err;
   switch (type) {

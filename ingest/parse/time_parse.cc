@@ -36,31 +36,39 @@ int DaysInMonth(int y, int m) {
 }  // namespace
 
 bool ParseIso8601(std::string_view s, absl::Time* out, const absl::TimeZone* zoneless) {
-  // Fields after the year may have one or two digits: Microsoft's documentation renders
-  // SystemTime="2011-1-1T1:11:11.000000000Z", and such copies reach pipelines too.
-  size_t pos = 0;
-  auto field = [&](size_t min_digits, size_t max_digits, int* v) {
-    size_t n = 0;
-    while (n < max_digits && pos + n < s.size() && s[pos + n] >= '0' && s[pos + n] <= '9') ++n;
-    if (n < min_digits) return false;
-    Digits(s, pos, n, v);
-    pos += n;
-    return true;
-  };
-  auto expect = [&](char c) {
-    if (pos >= s.size() || s[pos] != c) return false;
-    ++pos;
-    return true;
-  };
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (!field(4, 4, &year) || !expect('-') || !field(1, 2, &month) || !expect('-') ||
-      !field(1, 2, &day) || pos >= s.size() || (s[pos] != 'T' && s[pos] != ' ')) {
-    return false;
-  }
-  ++pos;
-  if (!field(1, 2, &hour) || !expect(':') || !field(1, 2, &minute) || !expect(':') ||
-      !field(1, 2, &second)) {
-    return false;
+  size_t pos = 0;
+  // The canonical fixed-width form first (what forwarders write); fields after the year may also
+  // have one digit: Microsoft's documentation renders SystemTime="2011-1-1T1:11:11.000000000Z",
+  // and such copies reach pipelines too.
+  if (s.size() >= 19 && s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == ' ') &&
+      s[13] == ':' && s[16] == ':' && Digits(s, 0, 4, &year) && Digits(s, 5, 2, &month) &&
+      Digits(s, 8, 2, &day) && Digits(s, 11, 2, &hour) && Digits(s, 14, 2, &minute) &&
+      Digits(s, 17, 2, &second)) {
+    pos = 19;
+  } else {
+    auto field = [&](size_t min_digits, size_t max_digits, int* v) {
+      size_t n = 0;
+      while (n < max_digits && pos + n < s.size() && s[pos + n] >= '0' && s[pos + n] <= '9') ++n;
+      if (n < min_digits) return false;
+      Digits(s, pos, n, v);
+      pos += n;
+      return true;
+    };
+    auto expect = [&](char c) {
+      if (pos >= s.size() || s[pos] != c) return false;
+      ++pos;
+      return true;
+    };
+    if (!field(4, 4, &year) || !expect('-') || !field(1, 2, &month) || !expect('-') ||
+        !field(1, 2, &day) || pos >= s.size() || (s[pos] != 'T' && s[pos] != ' ')) {
+      return false;
+    }
+    ++pos;
+    if (!field(1, 2, &hour) || !expect(':') || !field(1, 2, &minute) || !expect(':') ||
+        !field(1, 2, &second)) {
+      return false;
+    }
   }
   if (month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month) || hour > 23 ||
       minute > 59 || second > 60) {
