@@ -34,6 +34,8 @@ std::vector<Event> MakeEvents(int n, int failure_every, int pools) {
     e.time = t0 + absl::Seconds(i);
     const int key = i % pools;
     e.host = "web" + std::to_string(key % 1000);
+    e.channel = "System";
+    e.record_id = static_cast<uint64_t>(i) + 1;  // routed events pass the dedupe check
     if (i % failure_every == 0) {
       e.provider = Provider::kWas;
       e.provider_name = "Microsoft-Windows-WAS";
