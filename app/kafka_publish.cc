@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "core/strings.h"
+#include "ingest/kafka/producer.h"
 
 namespace faultline {
 namespace {
@@ -30,25 +31,8 @@ void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
 absl::StatusOr<rd_kafka_t*> NewProducer(
     const std::string& brokers,
     const std::vector<std::pair<std::string, std::string>>& properties) {
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  char errstr[512];
-  std::vector<std::pair<std::string, std::string>> all = {
-      {"bootstrap.servers", brokers}, {"enable.idempotence", "true"}, {"linger.ms", "5"}};
-  all.insert(all.end(), properties.begin(), properties.end());
-  for (const auto& [name, value] : all) {
-    if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), errstr, sizeof(errstr)) !=
-        RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      return absl::InvalidArgumentError(absl::StrCat("producer ", name, ": ", errstr));
-    }
-  }
-  rd_kafka_conf_set_dr_msg_cb(conf, &OnDelivery);
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
-  if (rk == nullptr) {
-    rd_kafka_conf_destroy(conf);
-    return absl::InvalidArgumentError(absl::StrCat("producer: ", errstr));
-  }
-  return rk;
+  // The report lives with each message (RD_KAFKA_V_OPAQUE), so the producer needs no opaque.
+  return NewKafkaProducer(brokers, properties, &OnDelivery, nullptr);
 }
 
 absl::Status PublishAll(rd_kafka_t* producer, const std::string& topic,

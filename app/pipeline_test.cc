@@ -5,7 +5,7 @@
 
 #include "app/builtin.h"
 #include "app/commands.h"
-#include "detect/iis/rapid_fail_detector.h"
+#include "app/testing/test_pipeline.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ingest/parse/envelope_parser.h"
@@ -27,17 +27,9 @@ std::vector<std::string> IncidentLines() {
 class PipelineTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto detector = RapidFailDetector::Create({});
-    ASSERT_TRUE(detector.ok());
-    std::vector<std::unique_ptr<Detector>> detectors;
-    detectors.push_back(std::move(*detector));
-    auto sink = std::make_unique<FakeSink>();
-    sink_ = sink.get();
-    std::vector<std::unique_ptr<Sink>> sinks;
-    sinks.push_back(std::move(sink));
-    pipeline_ = std::make_unique<Pipeline>(std::make_unique<EnvelopeParser>(),
-                                           std::make_unique<Engine>(std::move(detectors)),
-                                           std::move(sinks), /*max_message_bytes=*/64 * 1024);
+    TestPipeline t = MakeTestPipeline({}, /*max_message_bytes=*/64 * 1024);
+    sink_ = t.sink;
+    pipeline_ = std::move(t.pipeline);
   }
   void Send(std::string_view payload, int64_t offset = 0) {
     pipeline_->OnMessage(Message{.payload = payload, .origin = {.partition = 0, .offset = offset}});

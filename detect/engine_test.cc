@@ -72,7 +72,7 @@ TEST(EngineDedupeTest, DropsARecordSeenAgainWithinTheWindow) {
   auto engine = CountingEngine(&d, absl::Minutes(10));
   CollectingOutput out;
   engine->Process(Record(1, absl::Seconds(0)), out);
-  engine->Process(Record(1, absl::Seconds(5)), out);   // redelivered
+  engine->Process(Record(1, absl::Seconds(5)), out);  // redelivered
   engine->Process(Record(2, absl::Seconds(6)), out);
   engine->Process(Record(1, absl::Seconds(7), "other-host"), out);
   EXPECT_EQ(d->seen.size(), 3u);

@@ -87,7 +87,8 @@ TEST(CliTest, ReplaysTheRealWinlogbeatCorpusWithZeroRejects) {
       testing::SharedPath("fixtures/real/logprep__winlogbeat-7.2.0_kafka_wineventlog_raw.jsonl"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(LastLine(r.err),
-            "{\"events\":838,\"parsed\":838,\"rejected\":0,\"rejected_by_reason\":{},\"duplicates\":0,\"alerts\":0,"
+            "{\"events\":838,\"parsed\":838,\"rejected\":0,\"rejected_by_reason\":{},"
+            "\"duplicates\":0,\"alerts\":0,"
             "\"sink_failures\":0}");
 }
 

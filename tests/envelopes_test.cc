@@ -3,18 +3,16 @@
 #include <filesystem>
 #include <fstream>
 
-#include "app/pipeline.h"
-#include "detect/iis/rapid_fail_detector.h"
+#include "app/testing/test_pipeline.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ingest/parse/envelope_parser.h"
-#include "sinks/testing/fake_sink.h"
 
 namespace faultline {
 namespace {
 
-const std::filesystem::path kDir = std::filesystem::path(FAULTLINE_SOURCE_DIR) / "tests" /
-                                   "testdata" / "envelopes";
+const std::filesystem::path kDir =
+    std::filesystem::path(FAULTLINE_SOURCE_DIR) / "tests" / "testdata" / "envelopes";
 
 std::vector<std::string> Lines(const std::filesystem::path& path) {
   std::ifstream in(path);
@@ -79,15 +77,9 @@ TEST(EnvelopesTest, EveryEnvelopeGivesTheSameNormalizedEvents) {
 TEST(EnvelopesTest, EveryEnvelopeGivesTheSameAlerts) {
   std::vector<std::string> expected;
   for (const std::string& name : Names()) {
-    auto detector = RapidFailDetector::Create({});
-    std::vector<std::unique_ptr<Detector>> detectors;
-    detectors.push_back(std::move(*detector));
-    auto sink = std::make_unique<FakeSink>();
-    FakeSink* fake = sink.get();
-    std::vector<std::unique_ptr<Sink>> sinks;
-    sinks.push_back(std::move(sink));
-    Pipeline pipeline(std::make_unique<EnvelopeParser>(OptionsFor(name)),
-                      std::make_unique<Engine>(std::move(detectors)), std::move(sinks), 1 << 20);
+    TestPipeline t = MakeTestPipeline(OptionsFor(name));
+    Pipeline& pipeline = *t.pipeline;
+    FakeSink* fake = t.sink;
     for (const std::string& line : Lines(kDir / (name + ".jsonl"))) {
       pipeline.OnMessage(Message{.payload = line});
     }

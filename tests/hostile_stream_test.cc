@@ -3,11 +3,8 @@
 #include <fstream>
 #include <random>
 
-#include "app/pipeline.h"
-#include "detect/iis/rapid_fail_detector.h"
+#include "app/testing/test_pipeline.h"
 #include "gtest/gtest.h"
-#include "ingest/parse/envelope_parser.h"
-#include "sinks/testing/fake_sink.h"
 
 namespace faultline {
 namespace {
@@ -26,8 +23,8 @@ class HostileGenerator {
                R"("record_id":"x","event_data":[1,2]},"message":17})";
       case 2: {  // nesting deeper than any parser should follow, balanced or not
         const int depth = 500 + static_cast<int>(rng_() % 3000);
-        return "{\"winlog\":" + std::string(depth, '[') + std::string(i % 24 == 2 ? depth : 3, ']') +
-               "}";
+        return "{\"winlog\":" + std::string(depth, '[') +
+               std::string(i % 24 == 2 ? depth : 3, ']') + "}";
       }
       case 3: {  // invalid UTF-8 inside a string
         std::string bad = doc;
@@ -75,16 +72,10 @@ TEST(HostileStreamTest, SurvivesCountsEveryHostileMessageAndStillDetectsTheIncid
   for (std::string line; std::getline(in, line);) incident.push_back(line);
   ASSERT_EQ(incident.size(), 7u);
 
-  auto detector = RapidFailDetector::Create({});
-  std::vector<std::unique_ptr<Detector>> detectors;
-  detectors.push_back(std::move(*detector));
-  auto sink = std::make_unique<FakeSink>();
-  FakeSink* fake = sink.get();
-  std::vector<std::unique_ptr<Sink>> sinks;
-  sinks.push_back(std::move(sink));
   // A limit above the 10 MB strings, so they reach the parser instead of the size check.
-  Pipeline pipeline(std::make_unique<EnvelopeParser>(),
-                    std::make_unique<Engine>(std::move(detectors)), std::move(sinks), 16 << 20);
+  TestPipeline t = MakeTestPipeline({}, 16 << 20);
+  Pipeline& pipeline = *t.pipeline;
+  FakeSink* fake = t.sink;
 
   constexpr int kHostile = 100'000;
   HostileGenerator hostile(incident);

@@ -6,8 +6,8 @@
 
 #include "app/commands.h"
 #include "app/kafka_publish.h"
+#include "app/testing/test_pipeline.h"
 #include "core/clock.h"
-#include "detect/iis/rapid_fail_detector.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ingest/kafka/dead_letter_producer.h"
@@ -42,16 +42,9 @@ ConsumerRun ConsumeToEnd(const std::string& brokers, const std::string& topic,
                          const std::string& group,
                          std::unique_ptr<DeadLetters> dead_letters = nullptr) {
   ConsumerRun run;
-  auto detector = RapidFailDetector::Create({});
-  std::vector<std::unique_ptr<Detector>> detectors;
-  detectors.push_back(std::move(*detector));
-  auto sink = std::make_unique<FakeSink>();
-  run.sink = sink.get();
-  std::vector<std::unique_ptr<Sink>> sinks;
-  sinks.push_back(std::move(sink));
-  run.pipeline = std::make_unique<Pipeline>(std::make_unique<EnvelopeParser>(),
-                                            std::make_unique<Engine>(std::move(detectors)),
-                                            std::move(sinks), 1 << 20, std::move(dead_letters));
+  TestPipeline t = MakeTestPipeline({}, 1 << 20, std::move(dead_letters));
+  run.sink = t.sink;
+  run.pipeline = std::move(t.pipeline);
   KafkaSourceConfig config{.brokers = brokers,
                            .topics = {topic},
                            .group_id = group,

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/log.h"
+#include "ingest/kafka/producer.h"
 
 namespace faultline {
 
@@ -10,26 +11,15 @@ absl::StatusOr<std::unique_ptr<DeadLetterProducer>> DeadLetterProducer::Create(
     const std::vector<std::pair<std::string, std::string>>& properties) {
   if (topic.empty()) return absl::InvalidArgumentError("dead-letter topic must not be empty");
   std::unique_ptr<DeadLetterProducer> p(new DeadLetterProducer(topic));
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  char errstr[512];
-  std::vector<std::pair<std::string, std::string>> all = {
-      {"bootstrap.servers", brokers}, {"enable.idempotence", "true"}, {"linger.ms", "50"}};
+  // A little more batching than the default: dead letters are not latency-sensitive.
+  std::vector<std::pair<std::string, std::string>> all = {{"linger.ms", "50"}};
   all.insert(all.end(), properties.begin(), properties.end());
-  for (const auto& [name, value] : all) {
-    if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), errstr, sizeof(errstr)) !=
-        RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      return absl::InvalidArgumentError(
-          absl::StrCat("dead-letter producer property ", name, ": ", errstr));
-    }
+  absl::StatusOr<rd_kafka_t*> rk =
+      NewKafkaProducer(brokers, all, &DeadLetterProducer::OnDelivery, p.get());
+  if (!rk.ok()) {
+    return absl::Status(rk.status().code(), absl::StrCat("dead-letter ", rk.status().message()));
   }
-  rd_kafka_conf_set_opaque(conf, p.get());
-  rd_kafka_conf_set_dr_msg_cb(conf, &DeadLetterProducer::OnDelivery);
-  p->rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
-  if (p->rk_ == nullptr) {
-    rd_kafka_conf_destroy(conf);
-    return absl::InvalidArgumentError(absl::StrCat("dead-letter producer: ", errstr));
-  }
+  p->rk_ = *rk;
   return p;
 }
 
