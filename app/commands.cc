@@ -179,8 +179,10 @@ absl::StatusOr<std::unique_ptr<Pipeline>> BuildPipeline(const Config& config,
   if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
   return std::make_unique<Pipeline>(
       std::make_unique<EnvelopeParser>(config.envelope),
-      std::make_unique<Engine>(std::move(*built), config.detect.dedupe_window), std::move(made),
-      config.max_message_bytes, std::move(dead_letters));
+      std::make_unique<Engine>(std::move(*built),
+                               EngineOptions{.dedupe_window = config.detect.dedupe_window,
+                                             .allowed_lateness = config.detect.allowed_lateness}),
+      std::move(made), config.max_message_bytes, std::move(dead_letters));
 }
 
 int ReplayCommand(const std::vector<std::string>& args) {

@@ -142,32 +142,79 @@ void ReadKafka(Reader& r, const YAML::Node& node, KafkaSourceConfig* k) {
   r.StringMap(node["properties"], "kafka.properties", &k->properties);
 }
 
-void ReadDetect(Reader& r, const YAML::Node& node, DetectConfig* d) {
-  if (!r.Map(node, "detect", {"labels", "dedupe_window", "iis_rapid_fail"})) return;
-  r.StringMap(node["labels"], "detect.labels", &d->labels);
-  r.Duration(node["dedupe_window"], "detect.dedupe_window", &d->dedupe_window);
-  if (d->dedupe_window < absl::ZeroDuration()) {
-    r.Error("detect.dedupe_window", "must not be negative");
-  }
-  const YAML::Node rf = node["iis_rapid_fail"];
-  const std::string p = "detect.iis_rapid_fail";
+void ReadRapidFail(Reader& r, const YAML::Node& rf, const std::string& p, RapidFailConfig* c) {
   if (!r.Map(rf, p,
-             {"max_crashes", "interval", "burst_threshold", "correlation_window", "rules"})) {
+             {"max_crashes", "interval", "burst_threshold", "correlation_window",
+              "disabled_resolve_after", "rules", "overrides"})) {
     return;
   }
-  RapidFailConfig& c = d->iis_rapid_fail;
-  r.Integer(rf["max_crashes"], p + ".max_crashes", &c.max_crashes);
-  r.Duration(rf["interval"], p + ".interval", &c.interval);
-  r.Integer(rf["burst_threshold"], p + ".burst_threshold", &c.burst_threshold);
-  r.Duration(rf["correlation_window"], p + ".correlation_window", &c.correlation_window);
+  r.Integer(rf["max_crashes"], p + ".max_crashes", &c->max_crashes);
+  r.Duration(rf["interval"], p + ".interval", &c->interval);
+  r.Integer(rf["burst_threshold"], p + ".burst_threshold", &c->burst_threshold);
+  r.Duration(rf["correlation_window"], p + ".correlation_window", &c->correlation_window);
+  r.Duration(rf["disabled_resolve_after"], p + ".disabled_resolve_after",
+             &c->disabled_resolve_after);
   const YAML::Node rules = rf["rules"];
   if (r.Map(rules, p + ".rules",
             {"iis_worker_failure_burst", "iis_rapid_fail_imminent", "iis_app_pool_disabled"})) {
     r.Bool(rules["iis_worker_failure_burst"], p + ".rules.iis_worker_failure_burst",
-           &c.burst_enabled);
+           &c->burst_enabled);
     r.Bool(rules["iis_rapid_fail_imminent"], p + ".rules.iis_rapid_fail_imminent",
-           &c.imminent_enabled);
-    r.Bool(rules["iis_app_pool_disabled"], p + ".rules.iis_app_pool_disabled", &c.disabled_enabled);
+           &c->imminent_enabled);
+    r.Bool(rules["iis_app_pool_disabled"], p + ".rules.iis_app_pool_disabled",
+           &c->disabled_enabled);
+  }
+  const YAML::Node overrides = rf["overrides"];
+  if (!overrides) return;
+  if (!overrides.IsSequence()) return r.Error(p + ".overrides", "must be a list");
+  for (size_t i = 0; i < overrides.size(); ++i) {
+    const std::string op = absl::StrCat(p, ".overrides[", i, "]");
+    const YAML::Node o = overrides[i];
+    if (!r.Map(o, op, {"host", "app_pool", "max_crashes", "interval", "burst_threshold"})) {
+      continue;
+    }
+    RapidFailOverride ov;
+    r.String(o["host"], op + ".host", &ov.host);
+    r.String(o["app_pool"], op + ".app_pool", &ov.app_pool);
+    if (o["max_crashes"])
+      r.Integer(o["max_crashes"], op + ".max_crashes", &ov.max_crashes.emplace());
+    if (o["interval"]) r.Duration(o["interval"], op + ".interval", &ov.interval.emplace());
+    if (o["burst_threshold"]) {
+      r.Integer(o["burst_threshold"], op + ".burst_threshold", &ov.burst_threshold.emplace());
+    }
+    c->overrides.push_back(std::move(ov));
+  }
+}
+
+void ReadDetect(Reader& r, const YAML::Node& node, DetectConfig* d) {
+  if (!r.Map(node, "detect",
+             {"labels", "dedupe_window", "allowed_lateness", "renotify_interval", "max_keys",
+              "iis_rapid_fail", "service_crash_loop", "fleet_app_pool_failures"})) {
+    return;
+  }
+  r.StringMap(node["labels"], "detect.labels", &d->labels);
+  for (auto [name, field] : {std::pair{"dedupe_window", &d->dedupe_window},
+                             std::pair{"allowed_lateness", &d->allowed_lateness},
+                             std::pair{"renotify_interval", &d->renotify_interval}}) {
+    const std::string path = absl::StrCat("detect.", name);
+    r.Duration(node[name], path, field);
+    if (*field < absl::ZeroDuration()) r.Error(path, "must not be negative");
+  }
+  r.Integer(node["max_keys"], "detect.max_keys", &d->max_keys);
+  ReadRapidFail(r, node["iis_rapid_fail"], "detect.iis_rapid_fail", &d->iis_rapid_fail);
+  const YAML::Node scl = node["service_crash_loop"];
+  if (r.Map(scl, "detect.service_crash_loop", {"enabled", "threshold", "window"})) {
+    r.Bool(scl["enabled"], "detect.service_crash_loop.enabled", &d->service_crash_loop.enabled);
+    r.Integer(scl["threshold"], "detect.service_crash_loop.threshold",
+              &d->service_crash_loop.threshold);
+    r.Duration(scl["window"], "detect.service_crash_loop.window", &d->service_crash_loop.window);
+  }
+  const YAML::Node fleet = node["fleet_app_pool_failures"];
+  if (r.Map(fleet, "detect.fleet_app_pool_failures", {"enabled", "min_hosts", "window"})) {
+    FleetConfig& f = d->fleet_app_pool_failures;
+    r.Bool(fleet["enabled"], "detect.fleet_app_pool_failures.enabled", &f.enabled);
+    r.Integer(fleet["min_hosts"], "detect.fleet_app_pool_failures.min_hosts", &f.min_hosts);
+    r.Duration(fleet["window"], "detect.fleet_app_pool_failures.window", &f.window);
   }
 }
 

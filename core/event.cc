@@ -19,6 +19,7 @@ void Event::Clear() {
   occurrences = 0;
   faulting_app.clear();
   faulting_module.clear();
+  detail.clear();
   origin = Origin{};
 }
 

@@ -37,6 +37,8 @@ struct Event {
   uint32_t occurrences = 0;                // SCM "done this N time(s)"
   std::string faulting_app;                // Application Error 1000 / WER 1001 (e.g. w3wp.exe)
   std::string faulting_module;
+  // Companion events only (IsCompanion): the failing module DLL, else the message's first line.
+  std::string detail;
 
   Origin origin;
 

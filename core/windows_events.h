@@ -15,6 +15,11 @@ enum class Provider : uint8_t {
   kApplicationError,  // Application Error (faulting application, event 1000)
   kWindowsErrorReporting,
   kServiceControlManager,
+  // Companions: seen beside worker crashes, attached to incidents as context.
+  kDotNetRuntime,      // .NET Runtime 1026 (unhandled exception)
+  kAspNet,             // ASP.NET 1309 (unhandled exception); the provider name carries a version
+  kIisWorkerProcess,   // Microsoft-Windows-IIS-W3SVC-WP 2280/2282 (module DLL failed to load)
+  kImap4,              // IMAP4SVC 1036 (Exchange IMAP4 instance failed to start)
 };
 
 // Maps a provider or legacy source name to a Provider; unknown names are kOther.
@@ -48,6 +53,21 @@ inline constexpr uint32_t kScmServiceTerminatedUnexpectedly = 7031;
 inline constexpr uint32_t kScmServiceTerminatedNoRecovery = 7034;
 inline constexpr uint32_t kScmServiceStateChanged = 7036;
 
+// Companion events worth attaching to an incident of the same host.
+inline bool IsCompanion(Provider provider, uint32_t id) {
+  return (provider == Provider::kDotNetRuntime && id == 1026) ||
+         (provider == Provider::kAspNet && id == 1309) ||
+         (provider == Provider::kIisWorkerProcess && (id == 2280 || id == 2282)) ||
+         (provider == Provider::kImap4 && id == 1036);
+}
+
+// WAS events that name a live worker of a pool (recycles, idle shutdown, private-bytes recycle).
+inline bool IsWorkerAlive(Provider provider, uint32_t id) {
+  return provider == Provider::kWas &&
+         ((id >= kWasWorkerRecycledFirst && id <= kWasWorkerRecycledLast) || id == 5117 ||
+          id == kWasWorkerIdleShutdown);
+}
+
 // The worker-process failures that IIS rapid-fail protection counts.
 inline bool IsWorkerFailure(Provider provider, uint32_t id) {
   return (provider == Provider::kWas && id >= kWasWorkerTerminated &&
@@ -58,7 +78,9 @@ inline bool IsWorkerFailure(Provider provider, uint32_t id) {
 
 // An application pool taken down by rapid-fail protection (or unable to start at all).
 inline bool IsAppPoolDisabled(Provider provider, uint32_t id) {
-  return (provider == Provider::kWas && id == kWasAppPoolDisabled) ||
+  return (provider == Provider::kWas &&
+          (id == kWasAppPoolDisabled || id == kWasAppPoolDisabledIdentity ||
+           id == kWasAppPoolDisabledStartFailure)) ||
          (provider == Provider::kW3svc && id == kW3svcAppPoolDisabled);
 }
 

@@ -1,13 +1,25 @@
-// Detection settings as plain validated structs (app/config.cc fills them from YAML). Each
-// detector plugin has its own section here.
+// Detection settings as plain validated structs (app/config.cc fills them from YAML; tests build
+// them inline). Each detector plugin has its own section.
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 
 namespace faultline {
+
+// Rapid-fail settings for the pools and hosts whose names match the glob patterns (`*`, `?`,
+// case-insensitive). The first matching override wins; unset fields keep the defaults.
+struct RapidFailOverride {
+  std::string host = "*";
+  std::string app_pool = "*";
+  std::optional<int> max_crashes;
+  std::optional<absl::Duration> interval;
+  std::optional<int> burst_threshold;
+};
 
 // IIS rapid-fail protection as configured in applicationHost.config <failure>, and the three
 // rules faultline derives from it. Defaults are IIS's: 5 failures in 5 minutes.
@@ -18,18 +30,44 @@ struct RapidFailConfig {
   // How far apart an Application Error 1000 for w3wp.exe and the WAS event of the same worker
   // pid may be and still count as one failure.
   absl::Duration correlation_window = absl::Minutes(2);
+  // A disabled pool's alert resolves when a worker of the pool is seen again, or after this.
+  absl::Duration disabled_resolve_after = absl::Hours(1);
   bool burst_enabled = true;
   bool imminent_enabled = true;
   bool disabled_enabled = true;
+  std::vector<RapidFailOverride> overrides;
+};
+
+// Service Control Manager 7031/7034 per (host, service key).
+struct ServiceCrashLoopConfig {
+  bool enabled = true;
+  int threshold = 3;  // terminations in the window, or "done this N time(s)"
+  absl::Duration window = absl::Minutes(10);
+};
+
+// The same application pool failing on several hosts at once (a bad deployment or patch).
+struct FleetConfig {
+  bool enabled = true;
+  int min_hosts = 3;
+  absl::Duration window = absl::Minutes(5);
 };
 
 struct DetectConfig {
   // A record (host, channel, record id) seen again within this window is dropped as a
   // forwarder redelivery; 0 disables.
   absl::Duration dedupe_window = absl::Minutes(10);
-  RapidFailConfig iis_rapid_fail;
+  // Events older than a partition's newest event by more than this are too late: counted and
+  // dropped, so they cannot reopen closed incidents.
+  absl::Duration allowed_lateness = absl::Minutes(2);
+  // A firing alert is sent again, as an update, when its count grew, at most this often.
+  absl::Duration renotify_interval = absl::Minutes(5);
+  // Per detector: beyond this many keys the least recently seen are evicted (and counted).
+  int max_keys = 100'000;
   // Added to every alert's labels (team, environment, ...).
   std::map<std::string, std::string> labels;
+  RapidFailConfig iis_rapid_fail;
+  ServiceCrashLoopConfig service_crash_loop;
+  FleetConfig fleet_app_pool_failures;
 };
 
 }  // namespace faultline

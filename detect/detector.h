@@ -34,6 +34,16 @@ class Detector {
   // The events this detector wants; the engine sends it nothing else.
   virtual std::vector<EventKey> Subscriptions() const = 0;
   virtual void OnEvent(const Event& event, AlertOutput& out) = 0;
+  // Event time has advanced to `watermark` (the newest event time less the allowed lateness):
+  // resolve incidents whose window drained, expire idle keys. Called every few seconds of event
+  // time, never with a smaller watermark than before.
+  virtual void OnWatermark(absl::Time watermark, AlertOutput& out) = 0;
+
+  struct Stats {
+    size_t keys = 0;         // state held now
+    uint64_t evictions = 0;  // keys dropped because max_keys was reached
+  };
+  virtual Stats stats() const = 0;
 };
 
 }  // namespace faultline

@@ -1,5 +1,7 @@
 #include "detect/engine.h"
 
+#include <algorithm>
+
 #include "detect/testing/collecting_output.h"
 #include "gtest/gtest.h"
 
@@ -12,7 +14,10 @@ class CountingDetector final : public Detector {
   std::string_view name() const override { return "counting"; }
   std::vector<EventKey> Subscriptions() const override { return keys_; }
   void OnEvent(const Event& event, AlertOutput&) override { seen.push_back(event.event_id); }
+  void OnWatermark(absl::Time watermark, AlertOutput&) override { watermarks.push_back(watermark); }
+  Stats stats() const override { return {}; }
   std::vector<uint32_t> seen;
+  std::vector<absl::Time> watermarks;
 
  private:
   std::vector<EventKey> keys_;
@@ -55,7 +60,7 @@ std::unique_ptr<Engine> CountingEngine(CountingDetector** out, absl::Duration wi
   *out = d.get();
   std::vector<std::unique_ptr<Detector>> detectors;
   detectors.push_back(std::move(d));
-  return std::make_unique<Engine>(std::move(detectors), window);
+  return std::make_unique<Engine>(std::move(detectors), EngineOptions{.dedupe_window = window});
 }
 
 Event Record(uint64_t record, absl::Duration at, std::string host = "h") {
@@ -88,6 +93,43 @@ TEST(EngineDedupeTest, ForgetsRecordsOlderThanTheWindow) {
   engine->Process(Record(1, absl::Minutes(1000)), out);  // a record id reused much later
   EXPECT_EQ(d->seen.size(), 1001u);
   EXPECT_EQ(engine->duplicates(), 0u);
+}
+
+TEST(EngineLatenessTest, CountsLateEventsInsideTheAllowanceAndDropsLaterOnes) {
+  CountingDetector* d;
+  auto engine = CountingEngine(&d, absl::Minutes(10));  // allowed lateness: 2 minutes (default)
+  CollectingOutput out;
+  engine->Process(Record(1, absl::Minutes(10)), out);
+  engine->Process(Record(2, absl::Minutes(8)), out);                     // 2 min late: in
+  engine->Process(Record(3, absl::Minutes(8) - absl::Seconds(1)), out);  // beyond: dropped
+  EXPECT_EQ(d->seen.size(), 2u);
+  EXPECT_EQ(engine->too_late(), 1u);
+}
+
+TEST(EngineLatenessTest, KeepsOneEventTimePerPartition) {
+  CountingDetector* d;
+  auto engine = CountingEngine(&d, absl::Minutes(10));
+  CollectingOutput out;
+  Event ahead = Record(1, absl::Hours(1));
+  ahead.origin.partition = 0;
+  Event behind = Record(2, absl::Minutes(0));
+  behind.origin.partition = 1;  // another partition's forwarder lags: not late for its own
+  engine->Process(ahead, out);
+  engine->Process(behind, out);
+  EXPECT_EQ(d->seen.size(), 2u);
+  EXPECT_EQ(engine->too_late(), 0u);
+}
+
+TEST(EngineLatenessTest, TellsDetectorsTheWatermarkAsEventTimeAdvances) {
+  CountingDetector* d;
+  auto engine = CountingEngine(&d, absl::Minutes(10));
+  CollectingOutput out;
+  for (int s = 0; s <= 120; s += 5) engine->Process(Record(s + 1, absl::Seconds(s)), out);
+  ASSERT_GE(d->watermarks.size(), 4u);  // a tick every 30 s of event time
+  EXPECT_LE(d->watermarks.size(), 6u);
+  EXPECT_EQ(d->watermarks.back(),
+            absl::FromUnixSeconds(1'700'000'000) + absl::Seconds(120) - absl::Minutes(2));
+  EXPECT_TRUE(std::is_sorted(d->watermarks.begin(), d->watermarks.end()));
 }
 
 TEST(EngineDedupeTest, NeverDropsEventsWithoutARecordId) {

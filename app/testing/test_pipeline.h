@@ -4,8 +4,8 @@
 
 #include <memory>
 
+#include "app/builtin.h"
 #include "app/pipeline.h"
-#include "detect/iis/rapid_fail_detector.h"
 #include "ingest/parse/envelope_parser.h"
 #include "sinks/testing/fake_sink.h"
 
@@ -19,8 +19,9 @@ struct TestPipeline {
 inline TestPipeline MakeTestPipeline(EnvelopeOptions envelope = {},
                                      size_t max_message_bytes = 1 << 20,
                                      std::unique_ptr<DeadLetters> dead_letters = nullptr) {
-  std::vector<std::unique_ptr<Detector>> detectors;
-  detectors.push_back(std::move(RapidFailDetector::Create({})).value());
+  DetectorRegistry registry;
+  RegisterBuiltinDetectors(registry);
+  std::vector<std::unique_ptr<Detector>> detectors = registry.CreateAll({}).value();
   auto sink = std::make_unique<FakeSink>();
   TestPipeline t{.sink = sink.get()};
   std::vector<std::unique_ptr<Sink>> sinks;

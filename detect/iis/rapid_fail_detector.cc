@@ -5,31 +5,18 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "core/exit_codes.h"
 #include "core/strings.h"
+#include "detect/alert_builder.h"
 
 namespace faultline {
 namespace {
 
-constexpr std::string_view kBurstRule = "iis_worker_failure_burst";
-constexpr std::string_view kImminentRule = "iis_rapid_fail_imminent";
-constexpr std::string_view kDisabledRule = "iis_app_pool_disabled";
+constexpr std::string_view kRuleNames[] = {"iis_worker_failure_burst", "iis_rapid_fail_imminent",
+                                           "iis_app_pool_disabled"};
+constexpr size_t kCompanionsPerHost = 16;
 
-std::string TimeText(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", t, absl::UTCTimeZone());
-}
-
-// "0x800703E9 stack overflow, 0xC0000005 access violation in native code": each distinct exit
-// or exception code once, in order of appearance.
-std::string CodesText(const std::vector<uint32_t>& codes) {
-  std::vector<std::string> parts;
-  for (uint32_t code : codes) {
-    const std::string_view meaning = DescribeExitCode(code);
-    parts.push_back(meaning.empty() ? FormatCode(code)
-                                    : absl::StrCat(FormatCode(code), " ", ToAbsl(meaning)));
-  }
-  return absl::StrJoin(parts, ", ");
-}
+std::string_view HostOf(std::string_view key) { return key.substr(0, key.find('\x1f')); }
+std::string_view PoolOf(std::string_view key) { return key.substr(key.find('\x1f') + 1); }
 
 void AddCode(std::optional<uint32_t> code, std::vector<uint32_t>* codes) {
   if (code && std::find(codes->begin(), codes->end(), *code) == codes->end()) {
@@ -37,32 +24,63 @@ void AddCode(std::optional<uint32_t> code, std::vector<uint32_t>* codes) {
   }
 }
 
+std::string Span(absl::Duration d) {
+  return absl::FormatDuration(absl::Trunc(d, absl::Seconds(1)));
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Detector>> RapidFailDetector::Create(const DetectConfig& config) {
   const RapidFailConfig& c = config.iis_rapid_fail;
   std::vector<std::string> errors;
-  if (c.max_crashes < 2) {
-    errors.push_back(
-        absl::StrCat("detect.iis_rapid_fail.max_crashes: must be at least 2, got ", c.max_crashes));
-  }
-  if (c.burst_threshold < 1) {
-    errors.push_back(absl::StrCat("detect.iis_rapid_fail.burst_threshold: must be at least 1, got ",
-                                  c.burst_threshold));
-  }
-  if (c.interval <= absl::ZeroDuration()) {
-    errors.push_back(absl::StrCat("detect.iis_rapid_fail.interval: must be positive, got ",
-                                  absl::FormatDuration(c.interval)));
-  }
+  const std::string p = "detect.iis_rapid_fail";
+  auto check = [&](const std::string& path, int max_crashes, absl::Duration interval, int burst) {
+    if (max_crashes < 2) {
+      errors.push_back(absl::StrCat(path, ".max_crashes: must be at least 2, got ", max_crashes));
+    }
+    if (burst < 1) {
+      errors.push_back(absl::StrCat(path, ".burst_threshold: must be at least 1, got ", burst));
+    }
+    if (interval <= absl::ZeroDuration()) {
+      errors.push_back(
+          absl::StrCat(path, ".interval: must be positive, got ", absl::FormatDuration(interval)));
+    }
+  };
+  check(p, c.max_crashes, c.interval, c.burst_threshold);
   if (c.correlation_window < absl::ZeroDuration()) {
-    errors.push_back(
-        absl::StrCat("detect.iis_rapid_fail.correlation_window: must not be negative, got ",
-                     absl::FormatDuration(c.correlation_window)));
+    errors.push_back(absl::StrCat(p, ".correlation_window: must not be negative, got ",
+                                  absl::FormatDuration(c.correlation_window)));
+  }
+  if (c.disabled_resolve_after <= absl::ZeroDuration()) {
+    errors.push_back(absl::StrCat(p, ".disabled_resolve_after: must be positive, got ",
+                                  absl::FormatDuration(c.disabled_resolve_after)));
+  }
+  std::vector<Thresholds> thresholds;
+  for (size_t i = 0; i < c.overrides.size(); ++i) {
+    const RapidFailOverride& o = c.overrides[i];
+    Thresholds t{o.max_crashes.value_or(c.max_crashes), o.interval.value_or(c.interval),
+                 o.burst_threshold.value_or(c.burst_threshold)};
+    check(absl::StrCat(p, ".overrides[", i, "]"), t.max_crashes, t.interval, t.burst_threshold);
+    thresholds.push_back(t);
+  }
+  thresholds.push_back({c.max_crashes, c.interval, c.burst_threshold});
+  if (config.max_keys < 1) {
+    errors.push_back(absl::StrCat("detect.max_keys: must be at least 1, got ", config.max_keys));
   }
   if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "; "));
   if (!c.burst_enabled && !c.imminent_enabled && !c.disabled_enabled) return nullptr;
-  return std::unique_ptr<Detector>(new RapidFailDetector(config));
+  return std::unique_ptr<Detector>(new RapidFailDetector(config, std::move(thresholds)));
 }
+
+RapidFailDetector::RapidFailDetector(const DetectConfig& config, std::vector<Thresholds> thresholds)
+    : config_(config.iis_rapid_fail),
+      renotify_(config.renotify_interval),
+      labels_(config.labels),
+      thresholds_(std::move(thresholds)),
+      pools_(config.max_keys),
+      pending_crashes_(config.max_keys),
+      pid_pools_(config.max_keys),
+      hosts_(config.max_keys) {}
 
 std::vector<EventKey> RapidFailDetector::Subscriptions() const {
   std::vector<EventKey> keys;
@@ -72,10 +90,32 @@ std::vector<EventKey> RapidFailDetector::Subscriptions() const {
   for (uint32_t id = kW3svcWorkerTerminated; id <= kW3svcWorkerShutdownTimeLimit; ++id) {
     keys.push_back({Provider::kW3svc, id});
   }
-  keys.push_back({Provider::kApplicationError, kApplicationErrorFaultingApp});
-  keys.push_back({Provider::kWas, kWasAppPoolDisabled});
+  for (uint32_t id :
+       {kWasAppPoolDisabled, kWasAppPoolDisabledIdentity, kWasAppPoolDisabledStartFailure}) {
+    keys.push_back({Provider::kWas, id});
+  }
   keys.push_back({Provider::kW3svc, kW3svcAppPoolDisabled});
+  for (uint32_t id = kWasWorkerRecycledFirst; id <= kWasWorkerRecycledLast; ++id) {
+    keys.push_back({Provider::kWas, id});
+  }
+  keys.push_back({Provider::kWas, 5117});
+  keys.push_back({Provider::kWas, kWasWorkerIdleShutdown});
+  keys.push_back({Provider::kApplicationError, kApplicationErrorFaultingApp});
+  keys.push_back({Provider::kDotNetRuntime, 1026});
+  keys.push_back({Provider::kAspNet, 1309});
+  keys.push_back({Provider::kIisWorkerProcess, 2280});
+  keys.push_back({Provider::kIisWorkerProcess, 2282});
+  keys.push_back({Provider::kImap4, 1036});
   return keys;
+}
+
+const RapidFailDetector::Thresholds* RapidFailDetector::ThresholdsFor(std::string_view host,
+                                                                      std::string_view pool) const {
+  for (size_t i = 0; i < config_.overrides.size(); ++i) {
+    const RapidFailOverride& o = config_.overrides[i];
+    if (GlobMatch(o.host, host) && GlobMatch(o.app_pool, pool)) return &thresholds_[i];
+  }
+  return &thresholds_.back();
 }
 
 const std::string& RapidFailDetector::PoolKey(std::string_view host, std::string_view pool) {
@@ -97,18 +137,21 @@ void RapidFailDetector::OnEvent(const Event& event, AlertOutput& out) {
     OnWorkerFailure(event, out);
   } else if (IsAppPoolDisabled(event.provider, event.event_id)) {
     OnPoolDisabled(event, out);
+  } else if (IsWorkerAlive(event.provider, event.event_id)) {
+    OnWorkerAlive(event, out);
+  } else if (IsCompanion(event.provider, event.event_id)) {
+    OnCompanion(event);
   } else if (event.provider == Provider::kApplicationError) {
     OnApplicationCrash(event);
   }
-  Sweep(event.time);
 }
 
 void RapidFailDetector::OnApplicationCrash(const Event& event) {
   if (event.pid == 0 || !EqualsIgnoreCase(event.faulting_app, "w3wp.exe")) return;
-  if (auto it = pid_pools_.find(PidKey(event.host, event.pid)); it != pid_pools_.end()) {
+  if (PidPool* known = pid_pools_.Find(PidKey(event.host, event.pid))) {
     // The WAS event came first: enrich the failure already counted.
-    if (auto pool = pools_.find(it->second.pool_key); pool != pools_.end()) {
-      for (auto& entry : pool->second.failures.entries()) {
+    if (PoolState* pool = pools_.Find(known->pool_key)) {
+      for (auto& entry : pool->failures.entries()) {
         if (entry.value.pid != event.pid) continue;
         if (!entry.value.exception_code) entry.value.exception_code = event.exception_code;
         if (entry.value.faulting_module.empty()) {
@@ -118,18 +161,22 @@ void RapidFailDetector::OnApplicationCrash(const Event& event) {
       }
     }
   }
-  pending_crashes_.insert_or_assign(
-      PidKey(event.host, event.pid),
-      PendingCrash{event.time, event.exception_code.value_or(0), event.faulting_module});
+  auto [pending, inserted] = pending_crashes_.FindOrCreate(PidKey(event.host, event.pid));
+  *pending = PendingCrash{event.time, event.exception_code, event.faulting_module};
 }
 
 void RapidFailDetector::OnWorkerFailure(const Event& event, AlertOutput& out) {
   if (event.app_pool.empty()) return;  // nothing to key on
-  auto [pool_it, inserted] =
-      pools_.try_emplace(PoolKey(event.host, event.app_pool), config_.interval);
-  const std::string& pool_key = pool_it->first;
-  PoolState& pool = pool_it->second;
-  auto& entries = pool.failures.entries();
+  auto [pool, inserted] = pools_.FindOrCreate(PoolKey(event.host, event.app_pool),
+                                              ThresholdsFor(event.host, event.app_pool));
+  const std::string pool_key = key_;  // PidKey below reuses key_
+  pool->last_seen = std::max(pool->last_seen, event.time);
+  EndIncidentIfQuiet(pool_key, *pool, event.time, out);
+  if (pool->disabled.firing() && event.time > pool->disabled_at) {
+    // A new worker failed, so someone started the pool again: it is no longer disabled.
+    ResolveDisabled(pool_key, *pool, event.time, &event, out);
+  }
+  auto& entries = pool->failures.entries();
   if (event.pid != 0) {
     for (auto& entry : entries) {
       if (entry.value.pid == event.pid) {  // the same worker died once: count it once
@@ -141,144 +188,197 @@ void RapidFailDetector::OnWorkerFailure(const Event& event, AlertOutput& out) {
   Failure failure{event.provider,  event.event_id, event.pid, event.record_id,
                   event.exit_code, std::nullopt,   {}};
   if (event.pid != 0) {
-    if (auto it = pending_crashes_.find(PidKey(event.host, event.pid));
-        it != pending_crashes_.end()) {
-      if (absl::AbsDuration(it->second.time - event.time) <= config_.correlation_window) {
-        if (it->second.exception_code != 0) failure.exception_code = it->second.exception_code;
-        failure.faulting_module = std::move(it->second.faulting_module);
-      }
-      pending_crashes_.erase(it);
+    if (PendingCrash* crash = pending_crashes_.Find(PidKey(event.host, event.pid));
+        crash != nullptr &&
+        absl::AbsDuration(crash->last_seen - event.time) <= config_.correlation_window) {
+      failure.exception_code = crash->exception_code;
+      failure.faulting_module = std::move(crash->faulting_module);
+      crash->last_seen = absl::InfinitePast();  // consumed; expires with the next watermark
     }
   }
-  if (pool.failures.Add(event.time, std::move(failure)) == nullptr) return;  // too old
-  Touch(pool, event.time);
+  if (pool->failures.Add(event.time, std::move(failure)) == nullptr) return;  // too old
+  if (pool->incident_start == absl::InfinitePast()) pool->incident_start = event.time;
+  pool->last_failure = std::max(pool->last_failure, event.time);
   if (event.pid != 0) {
-    pid_pools_.insert_or_assign(PidKey(event.host, event.pid), PidPool{event.time, pool_key});
+    *pid_pools_.FindOrCreate(PidKey(event.host, event.pid)).first = PidPool{event.time, pool_key};
   }
-  const int count = static_cast<int>(pool.failures.size());
-  if (config_.burst_enabled && count >= config_.burst_threshold) Fire(kBurst, event, pool, out);
-  if (config_.imminent_enabled && count >= config_.max_crashes - 1) {
-    Fire(kImminent, event, pool, out);
+  if (pool->disabled.firing()) return;  // the pool is down: the disabled alert speaks for it
+  const uint32_t count = static_cast<uint32_t>(pool->failures.size());
+  const Thresholds& t = *pool->thresholds;
+  if (config_.burst_enabled && count >= static_cast<uint32_t>(t.burst_threshold) &&
+      !pool->imminent.firing()) {
+    Notify(Rule::kBurst, pool->burst, count, pool_key, *pool, event, out);
+  }
+  if (config_.imminent_enabled && count >= static_cast<uint32_t>(t.max_crashes - 1)) {
+    Notify(Rule::kImminent, pool->imminent, count, pool_key, *pool, event, out);
+  }
+}
+
+void RapidFailDetector::Notify(Rule rule, AlertState& state, uint32_t count, std::string_view key,
+                               const PoolState& pool, const Event& event, AlertOutput& out) const {
+  if (state.Observe(count, event.time, renotify_) != AlertState::Action::kNone) {
+    Emit(rule, /*firing=*/true, key, pool, event.time, {&event}, out);
+  }
+}
+
+void RapidFailDetector::ResolveDisabled(std::string_view key, PoolState& pool, absl::Time now,
+                                        const Event* event, AlertOutput& out) const {
+  if (!pool.disabled.Resolve()) return;
+  Emit(Rule::kDisabled, /*firing=*/false, key, pool, now, {event, event != nullptr}, out);
+  if (!pool.burst.firing() && !pool.imminent.firing()) {
+    pool.incident_start = absl::InfinitePast();
+    pool.last_failure = absl::InfinitePast();
   }
 }
 
 void RapidFailDetector::OnPoolDisabled(const Event& event, AlertOutput& out) {
   if (event.app_pool.empty() || !config_.disabled_enabled) return;
-  PoolState& pool =
-      pools_.try_emplace(PoolKey(event.host, event.app_pool), config_.interval).first->second;
-  Touch(pool, event.time);  // disabled with no failure seen: an incident of its own
-  Fire(kDisabled, event, pool, out);
-}
-
-void RapidFailDetector::Touch(PoolState& pool, absl::Time time) const {
-  if (pool.last_seen == absl::InfinitePast() || time >= pool.last_seen + config_.interval) {
-    pool.incident_start = time;
-    pool.fired = 0;
+  auto [pool, inserted] = pools_.FindOrCreate(PoolKey(event.host, event.app_pool),
+                                              ThresholdsFor(event.host, event.app_pool));
+  const std::string pool_key = key_;
+  pool->last_seen = std::max(pool->last_seen, event.time);
+  if (pool->disabled.firing()) return;  // the same outage reported again
+  EndIncidentIfQuiet(pool_key, *pool, event.time, out);
+  if (pool->incident_start == absl::InfinitePast()) {
+    pool->incident_start = event.time;  // disabled with no failure seen: an incident of its own
   }
-  pool.last_seen = std::max(pool.last_seen, time);
+  pool->disabled_at = event.time;
+  Notify(Rule::kDisabled, pool->disabled, 0, pool_key, *pool, event, out);
 }
 
-void RapidFailDetector::Fire(Rule rule, const Event& event, PoolState& pool,
-                             AlertOutput& out) const {
-  if (pool.fired & rule) return;
-  pool.fired |= rule;
+void RapidFailDetector::OnWorkerAlive(const Event& event, AlertOutput& out) {
+  if (event.app_pool.empty()) return;
+  PoolState* pool = pools_.Find(PoolKey(event.host, event.app_pool));
+  if (pool == nullptr || !pool->disabled.firing() || event.time <= pool->disabled_at) return;
+  pool->last_seen = std::max(pool->last_seen, event.time);
+  const std::string pool_key = key_;
+  EndIncidentIfQuiet(pool_key, *pool, event.time, out);
+  ResolveDisabled(pool_key, *pool, event.time, &event, out);
+}
 
-  Alert alert;
-  const std::string_view name = rule == kBurst      ? kBurstRule
-                                : rule == kImminent ? kImminentRule
-                                                    : kDisabledRule;
-  alert.set_rule(std::string(name));
-  alert.set_severity(rule == kBurst ? "warning" : "critical");
-  alert.set_status("firing");
-  alert.set_host(event.host);
-  alert.set_app_pool(event.app_pool);
-  alert.set_window_seconds(static_cast<uint32_t>(absl::ToInt64Seconds(config_.interval)));
-  alert.set_fingerprint(
-      StableId({name, event.host, event.app_pool, TimeText(pool.incident_start)}));
-  for (const auto& [k, v] : labels_) (*alert.mutable_labels())[k] = v;
+void RapidFailDetector::OnCompanion(const Event& event) {
+  HostContext* host = hosts_.FindOrCreate(event.host).first;
+  host->last_seen = std::max(host->last_seen, event.time);
+  if (host->recent.size() >= kCompanionsPerHost) host->recent.erase(host->recent.begin());
+  host->recent.push_back({event.time, event.provider, event.event_id, event.detail});
+}
 
-  // Evidence: the failures in the window up to this event, then the disabling event itself.
-  absl::Time first = event.time, last = event.time;
+void RapidFailDetector::EndIncidentIfQuiet(std::string_view key, PoolState& pool, absl::Time now,
+                                           AlertOutput& out) {
+  if (pool.incident_start == absl::InfinitePast()) return;
+  if (now < pool.last_failure + pool.thresholds->interval) return;
+  if (pool.last_failure == absl::InfinitePast() && pool.disabled.firing()) return;
+  const absl::Time ended = pool.last_failure == absl::InfinitePast()
+                               ? now
+                               : pool.last_failure + pool.thresholds->interval;
+  if (pool.burst.Resolve()) Emit(Rule::kBurst, /*firing=*/false, key, pool, ended, {}, out);
+  if (pool.imminent.Resolve()) {
+    Emit(Rule::kImminent, /*firing=*/false, key, pool, ended, {}, out);
+  }
+  if (!pool.disabled.firing()) pool.incident_start = absl::InfinitePast();
+  pool.last_failure = absl::InfinitePast();
+  pool.failures.AdvanceTo(now);
+}
+
+void RapidFailDetector::OnWatermark(absl::Time watermark, AlertOutput& out) {
+  const absl::Duration idle = std::max(config_.interval, config_.correlation_window);
+  pools_.EraseIf([&](const std::string& key, PoolState& pool) {
+    EndIncidentIfQuiet(key, pool, watermark, out);
+    if (pool.disabled.firing() && watermark >= pool.disabled_at + config_.disabled_resolve_after) {
+      ResolveDisabled(key, pool, pool.disabled_at + config_.disabled_resolve_after, nullptr, out);
+    }
+    const bool open = pool.incident_start != absl::InfinitePast() || pool.disabled.firing();
+    return !open && pool.last_seen < watermark - std::max(idle, pool.thresholds->interval);
+  });
+  const absl::Time horizon = watermark - idle;
+  pending_crashes_.EraseIf(
+      [&](const std::string&, PendingCrash& c) { return c.last_seen < horizon; });
+  pid_pools_.EraseIf([&](const std::string&, PidPool& p) { return p.last_seen < horizon; });
+  hosts_.EraseIf([&](const std::string&, HostContext& h) { return h.last_seen < horizon; });
+}
+
+RapidFailDetector::Stats RapidFailDetector::stats() const {
+  return {.keys = pools_.size() + pending_crashes_.size() + pid_pools_.size() + hosts_.size(),
+          .evictions = pools_.evictions() + pending_crashes_.evictions() + pid_pools_.evictions() +
+                       hosts_.evictions()};
+}
+
+void RapidFailDetector::Emit(Rule rule, bool firing, std::string_view key, const PoolState& pool,
+                             absl::Time now, const Trigger& trigger, AlertOutput& out) const {
+  const std::string_view name = kRuleNames[static_cast<int>(rule)];
+  const std::string_view host = HostOf(key), app_pool = PoolOf(key);
+  const Thresholds& t = *pool.thresholds;
+  Alert alert = NewAlert(name, rule == Rule::kBurst ? "warning" : "critical", firing, key,
+                         pool.incident_start, t.interval, labels_);
+  alert.set_host(std::string(host));
+  alert.set_app_pool(std::string(app_pool));
+
+  // The failures in the window up to now, then what triggered this alert, then context.
+  absl::Time first = pool.incident_start, last = now;
   uint32_t count = 0;
   std::vector<uint32_t> codes;
   for (const auto& entry : pool.failures.entries()) {
-    if (entry.time > event.time || entry.time <= event.time - config_.interval) continue;
+    if (entry.time > now) continue;
     const Failure& f = entry.value;
-    Evidence* e = alert.add_evidence();
-    e->set_provider(std::string(ProviderName(f.provider)));
-    e->set_event_id(f.event_id);
-    *e->mutable_time() = ToProtoTime(entry.time);
-    e->set_pid(f.pid);
-    e->set_record_id(f.record_id);
-    if (f.exit_code) e->set_exit_code(FormatCode(*f.exit_code));
-    if (f.exception_code) e->set_exception_code(FormatCode(*f.exception_code));
-    e->set_faulting_module(f.faulting_module);
-    const std::optional<uint32_t> code = f.exception_code ? f.exception_code : f.exit_code;
-    if (code) e->set_meaning(std::string(DescribeExitCode(*code)));
+    AddEvidence(&alert, "failure", f.provider, f.event_id, entry.time, f.pid, f.record_id,
+                f.exit_code, f.exception_code, f.faulting_module);
     AddCode(f.exit_code, &codes);
     AddCode(f.exception_code, &codes);
-    if (count == 0) first = entry.time;
-    last = entry.time;
-    ++count;
+    if (count++ == 0) first = entry.time;
   }
-  const std::string codes_clause = codes.empty() ? "" : absl::StrCat(" (", CodesText(codes), ")");
-  const std::string span = absl::FormatDuration(last - first);
-  if (rule == kDisabled) {
-    Evidence* e = alert.add_evidence();
-    e->set_provider(std::string(ProviderName(event.provider)));
-    e->set_event_id(event.event_id);
-    *e->mutable_time() = ToProtoTime(event.time);
-    e->set_record_id(event.record_id);
-    last = event.time;
-    alert.set_summary(absl::StrFormat(
-        "IIS rapid-fail protection disabled application pool '%s' on %s after %d worker "
-        "process failure(s) in %s%s; the pool stays stopped (HTTP 503) until someone starts it.",
-        event.app_pool, event.host, count, span, codes_clause));
-  } else if (rule == kImminent) {
-    alert.set_summary(absl::StrFormat(
-        "Application pool '%s' on %s had %d worker process failures in %s%s: one more before "
-        "%s and IIS rapid-fail protection disables it (max %d in %s).",
-        event.app_pool, event.host, count, span, codes_clause, TimeText(first + config_.interval),
-        config_.max_crashes, absl::FormatDuration(config_.interval)));
-  } else {
-    alert.set_summary(absl::StrFormat(
-        "%d worker process failures of application pool '%s' on %s in %s%s; IIS disables the "
-        "pool at %d in %s.",
-        count, event.app_pool, event.host, span, codes_clause, config_.max_crashes,
-        absl::FormatDuration(config_.interval)));
+  if (trigger.event != nullptr &&
+      (trigger.recovered || !IsWorkerFailure(trigger.event->provider, trigger.event->event_id))) {
+    AddEvidence(&alert, trigger.recovered ? "recovery" : "disable", trigger.event->provider,
+                trigger.event->event_id, trigger.event->time, trigger.event->pid,
+                trigger.event->record_id);
+  }
+  if (const HostContext* context = hosts_.Find(host)) {
+    for (const Companion& c : context->recent) {
+      if (c.time < first - t.interval || c.time > now) continue;
+      AddEvidence(&alert, "context", c.provider, c.event_id, c.time, 0, 0, std::nullopt,
+                  std::nullopt, c.detail);
+    }
   }
   alert.set_count(count);
   *alert.mutable_first_event_time() = ToProtoTime(first);
   *alert.mutable_last_event_time() = ToProtoTime(last);
-  out.Emit(std::move(alert));
-}
 
-void RapidFailDetector::Sweep(absl::Time now) {
-  if (pools_.size() + pending_crashes_.size() + pid_pools_.size() < sweep_at_) return;
-  const absl::Time horizon = now - std::max(config_.interval, config_.correlation_window);
-  for (auto it = pending_crashes_.begin(); it != pending_crashes_.end();) {
-    if (it->second.time < horizon) {
-      pending_crashes_.erase(it++);
+  const std::string codes_clause = codes.empty() ? "" : absl::StrCat(" (", CodesText(codes), ")");
+  const std::string span = Span(last - first);
+  if (!firing) {
+    if (rule == Rule::kDisabled && trigger.recovered) {
+      alert.set_summary(absl::StrFormat(
+          "Application pool '%s' on %s serves again: worker %d seen %s after IIS disabled it.",
+          app_pool, host, trigger.event->pid, Span(now - pool.disabled_at)));
+    } else if (rule == Rule::kDisabled) {
+      alert.set_summary(absl::StrFormat(
+          "Application pool '%s' on %s: no sign of a worker %s after IIS disabled it; closing "
+          "the alert (disabled_resolve_after). Check that the pool was started.",
+          app_pool, host, Span(config_.disabled_resolve_after)));
     } else {
-      ++it;
+      alert.set_summary(absl::StrFormat(
+          "Application pool '%s' on %s: no worker process failure for %s; the incident is over.",
+          app_pool, host, Span(t.interval)));
     }
+  } else if (rule == Rule::kDisabled) {
+    alert.set_summary(absl::StrFormat(
+        "IIS disabled application pool '%s' on %s (event %d) after %d worker process failure(s) "
+        "in %s%s; the pool stays stopped (HTTP 503) until someone starts it.",
+        app_pool, host, trigger.event->event_id, count, span, codes_clause));
+  } else if (rule == Rule::kImminent) {
+    alert.set_summary(absl::StrFormat(
+        "Application pool '%s' on %s had %d worker process failures in %s%s: one more before %s "
+        "and IIS rapid-fail protection disables it (max %d in %s).",
+        app_pool, host, count, span, codes_clause, TimeText(first + t.interval), t.max_crashes,
+        absl::FormatDuration(t.interval)));
+  } else {
+    alert.set_summary(absl::StrFormat(
+        "%d worker process failures of application pool '%s' on %s in %s%s; IIS disables the "
+        "pool at %d in %s.",
+        count, app_pool, host, span, codes_clause, t.max_crashes,
+        absl::FormatDuration(t.interval)));
   }
-  for (auto it = pid_pools_.begin(); it != pid_pools_.end();) {
-    if (it->second.time < horizon) {
-      pid_pools_.erase(it++);
-    } else {
-      ++it;
-    }
-  }
-  for (auto it = pools_.begin(); it != pools_.end();) {
-    if (it->second.last_seen < horizon) {
-      pools_.erase(it++);
-    } else {
-      ++it;
-    }
-  }
-  sweep_at_ =
-      std::max<size_t>(1024, 2 * (pools_.size() + pending_crashes_.size() + pid_pools_.size()));
+  out.Emit(std::move(alert));
 }
 
 }  // namespace faultline

@@ -1,13 +1,24 @@
-// IIS rapid-fail protection, modelled per (host, application pool) in event time. One plugin,
-// one window of worker failures per pool, three rules read from it:
-//   iis_worker_failure_burst   `burst_threshold` failures inside the interval       (warning)
+// IIS rapid-fail protection, modelled per (host, application pool) in event time. One plugin, one
+// window of worker failures per pool, three rules read from it:
+//   iis_worker_failure_burst   burst_threshold failures inside the interval           (warning)
 //   iis_rapid_fail_imminent    max_crashes - 1 failures: the next one disables the pool (critical)
-//   iis_app_pool_disabled      WAS 5002 / W3SVC 1002, with the failures as evidence   (critical)
+//   iis_app_pool_disabled      WAS 5002/5057/5059, W3SVC 1002, with the failures as evidence
 // A failure is a WAS 5009-5013 / W3SVC 1009-1013 event. An Application Error 1000 for w3wp.exe
 // is the same crash seen from the Application log: matched to the WAS event of the same worker
 // pid (either order, within correlation_window) it adds its exception code to that failure
-// instead of counting again. Each rule fires once per incident (a run of failures that never
-// drains the window); the fingerprint is rule + host + pool + the incident's first failure.
+// instead of counting again.
+//
+// Lifecycle (detect/lifecycle.h): an incident is a run of failures with no quiet interval; each
+// rule fires once per incident, is updated as the count grows at most every re-notify interval,
+// and resolves when the window drains. Once imminent fires, burst stops updating (the higher rule
+// speaks for the incident), so a pool failing all hour gives a handful of alerts, not one per
+// failure. The disabled alert resolves when a worker of the pool is seen again (a recycle, an
+// idle shutdown, a new failure) or after disabled_resolve_after. All alerts of an incident share
+// its incident id. Companion events of the host (.NET Runtime 1026, ASP.NET 1309, IIS-W3SVC-WP
+// 2280/2282, IMAP4 1036) within the window are attached as context evidence.
+//
+// Thresholds can be overridden per host and pool pattern. State is bounded by max_keys per map
+// (least recently seen evicted and counted) and idle keys expire with the watermark.
 #pragma once
 
 #include <cstdint>
@@ -15,12 +26,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "detect/config.h"
 #include "detect/detector.h"
+#include "detect/lifecycle.h"
 #include "detect/window/event_time_window.h"
+#include "detect/window/keyed_state.h"
 
 namespace faultline {
 
@@ -31,10 +44,15 @@ class RapidFailDetector final : public Detector {
   std::string_view name() const override { return "iis_rapid_fail"; }
   std::vector<EventKey> Subscriptions() const override;
   void OnEvent(const Event& event, AlertOutput& out) override;
-
-  size_t pools_tracked() const { return pools_.size(); }
+  void OnWatermark(absl::Time watermark, AlertOutput& out) override;
+  Stats stats() const override;
 
  private:
+  struct Thresholds {
+    int max_crashes;
+    absl::Duration interval;
+    int burst_threshold;
+  };
   struct Failure {
     Provider provider;
     uint32_t event_id;
@@ -45,47 +63,71 @@ class RapidFailDetector final : public Detector {
     std::string faulting_module;
   };
   struct PoolState {
-    explicit PoolState(absl::Duration interval) : failures(interval) {}
+    explicit PoolState(const Thresholds* t) : thresholds(t), failures(t->interval) {}
+    const Thresholds* thresholds;
     EventTimeWindow<Failure> failures;
-    absl::Time incident_start = absl::InfinitePast();
-    // The newest failure or disable event of the pool: an incident ends when nothing happened
-    // for a whole interval.
-    absl::Time last_seen = absl::InfinitePast();
-    uint8_t fired = 0;  // bit per rule, reset when a new incident starts
+    absl::Time last_seen = absl::InfinitePast();  // newest event of any kind: LRU and idle
+    absl::Time last_failure = absl::InfinitePast();
+    absl::Time incident_start = absl::InfinitePast();  // InfinitePast: no incident open
+    absl::Time disabled_at = absl::InfinitePast();
+    AlertState burst, imminent, disabled;
   };
   // An Application Error 1000 for w3wp.exe whose WAS event has not been seen yet.
   struct PendingCrash {
-    absl::Time time;
-    uint32_t exception_code;
+    absl::Time last_seen;
+    std::optional<uint32_t> exception_code;
     std::string faulting_module;
   };
   struct PidPool {
-    absl::Time time;
+    absl::Time last_seen;
     std::string pool_key;
   };
-  enum Rule : uint8_t { kBurst = 1, kImminent = 2, kDisabled = 4 };
+  struct Companion {
+    absl::Time time;
+    Provider provider;
+    uint32_t event_id;
+    std::string detail;
+  };
+  struct HostContext {
+    absl::Time last_seen;
+    std::vector<Companion> recent;  // the last few, oldest first
+  };
+  enum class Rule { kBurst, kImminent, kDisabled };
+  // Why an alert is emitted, for its evidence and summary.
+  struct Trigger {
+    const Event* event = nullptr;  // the event that caused it, if any
+    bool recovered = false;        // a disabled alert resolved by a live worker
+  };
 
-  explicit RapidFailDetector(const DetectConfig& config)
-      : config_(config.iis_rapid_fail), labels_(config.labels) {}
+  RapidFailDetector(const DetectConfig& config, std::vector<Thresholds> thresholds);
 
   void OnWorkerFailure(const Event& event, AlertOutput& out);
   void OnApplicationCrash(const Event& event);
   void OnPoolDisabled(const Event& event, AlertOutput& out);
-  // Starts a new incident when the pool was quiet for a whole interval before `time`.
-  void Touch(PoolState& pool, absl::Time time) const;
-  void Fire(Rule rule, const Event& event, PoolState& pool, AlertOutput& out) const;
+  void OnWorkerAlive(const Event& event, AlertOutput& out);
+  void OnCompanion(const Event& event);
+  // Resolves burst and imminent when the pool had no failure for an interval before `now`.
+  void EndIncidentIfQuiet(std::string_view key, PoolState& pool, absl::Time now, AlertOutput& out);
+  // Fires or updates `rule` if its AlertState says so.
+  void Notify(Rule rule, AlertState& state, uint32_t count, std::string_view key,
+              const PoolState& pool, const Event& event, AlertOutput& out) const;
+  // Resolves the pool's disabled alert (recovery: `event` shows a live worker).
+  void ResolveDisabled(std::string_view key, PoolState& pool, absl::Time now, const Event* event,
+                       AlertOutput& out) const;
+  void Emit(Rule rule, bool firing, std::string_view key, const PoolState& pool, absl::Time now,
+            const Trigger& trigger, AlertOutput& out) const;
+  const Thresholds* ThresholdsFor(std::string_view host, std::string_view pool) const;
   const std::string& PoolKey(std::string_view host, std::string_view pool);
   const std::string& PidKey(std::string_view host, uint32_t pid);
-  // Drops correlation entries and drained pools older than the windows, amortized: runs when
-  // the maps have doubled since the last sweep, so state stays proportional to recent activity.
-  void Sweep(absl::Time now);
 
   RapidFailConfig config_;
+  absl::Duration renotify_;
   std::map<std::string, std::string> labels_;
-  absl::flat_hash_map<std::string, PoolState> pools_;               // host \x1f pool
-  absl::flat_hash_map<std::string, PendingCrash> pending_crashes_;  // host \x1f pid
-  absl::flat_hash_map<std::string, PidPool> pid_pools_;             // host \x1f pid
-  size_t sweep_at_ = 1024;
+  std::vector<Thresholds> thresholds_;        // [i] for overrides[i]; the last: the defaults
+  KeyedState<PoolState> pools_;               // host \x1f pool
+  KeyedState<PendingCrash> pending_crashes_;  // host \x1f pid
+  KeyedState<PidPool> pid_pools_;             // host \x1f pid
+  KeyedState<HostContext> hosts_;             // host
   std::string key_;  // reused key buffer: lookups of existing keys allocate nothing
 };
 

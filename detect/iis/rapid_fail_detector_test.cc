@@ -1,6 +1,6 @@
 #include "detect/iis/rapid_fail_detector.h"
 
-#include "detect/testing/collecting_output.h"
+#include "detect/testing/harness.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -24,9 +24,13 @@ Event WasFailure(absl::Duration at, uint32_t pid, std::string pool = "OwaPool",
   return e;
 }
 
-Event Disabled(absl::Duration at, std::string pool = "OwaPool", std::string host = "EXCH01") {
-  Event e = WasFailure(at, 0, std::move(pool), std::move(host), kWasAppPoolDisabled);
-  return e;
+Event Disabled(absl::Duration at, std::string pool = "OwaPool", std::string host = "EXCH01",
+               uint32_t id = kWasAppPoolDisabled) {
+  return WasFailure(at, 0, std::move(pool), std::move(host), id);
+}
+
+Event Recycled(absl::Duration at, uint32_t pid) {
+  return WasFailure(at, pid, "OwaPool", "EXCH01", kWasWorkerRecycledFirst);
 }
 
 Event AppCrash(absl::Duration at, uint32_t pid, uint32_t exception, std::string app = "w3wp.exe") {
@@ -47,25 +51,25 @@ class RapidFailDetectorTest : public ::testing::Test {
   void Make(DetectConfig config = {}) {
     auto d = RapidFailDetector::Create(config);
     ASSERT_TRUE(d.ok()) << d.status();
-    detector_ = std::move(*d);
+    h_ = std::make_unique<DetectorHarness>(std::move(*d));
   }
-  void Feed(const Event& e) { detector_->OnEvent(e, out_); }
   void SetUp() override { Make(); }
+  void Feed(const Event& e) { h_->Feed(e); }
+  std::vector<std::string> Log() const { return h_->Log(); }
+  const std::vector<Alert>& alerts() const { return h_->alerts(); }
 
-  std::unique_ptr<Detector> detector_;
-  CollectingOutput out_;
+  std::unique_ptr<DetectorHarness> h_;
 };
 
 TEST_F(RapidFailDetectorTest, BurstFiresAtTheThirdFailureNotTheSecond) {
   Feed(WasFailure(absl::Seconds(0), 101));
   Feed(WasFailure(absl::Seconds(30), 102));
-  EXPECT_TRUE(out_.alerts.empty());
+  EXPECT_TRUE(alerts().empty());
   Feed(WasFailure(absl::Seconds(60), 103));
-  ASSERT_THAT(out_.rules(), ElementsAre("iis_worker_failure_burst"));
-  const Alert& a = out_.alerts[0];
+  ASSERT_THAT(Log(), ElementsAre("iis_worker_failure_burst firing"));
+  const Alert& a = alerts()[0];
   EXPECT_EQ(a.count(), 3u);
   EXPECT_EQ(a.severity(), "warning");
-  EXPECT_EQ(a.status(), "firing");
   EXPECT_EQ(a.host(), "EXCH01");
   EXPECT_EQ(a.app_pool(), "OwaPool");
   EXPECT_EQ(a.window_seconds(), 300u);
@@ -74,30 +78,32 @@ TEST_F(RapidFailDetectorTest, BurstFiresAtTheThirdFailureNotTheSecond) {
 }
 
 TEST_F(RapidFailDetectorTest, IgnoresFailuresSpreadWiderThanTheInterval) {
-  Feed(WasFailure(absl::Minutes(0), 101));
-  Feed(WasFailure(absl::Minutes(3), 102));
-  Feed(WasFailure(absl::Minutes(6), 103));  // the first is 6 minutes old: only 2 in the window
-  Feed(WasFailure(absl::Minutes(9), 104));
-  EXPECT_TRUE(out_.alerts.empty());
+  for (int i = 0; i < 4; ++i) Feed(WasFailure(absl::Minutes(3 * i), 101 + i));
+  EXPECT_TRUE(alerts().empty()) << "never more than 2 within 5 minutes";
 }
 
 TEST_F(RapidFailDetectorTest, CountsAFailureExactlyOneIntervalOldAsExpired) {
   Feed(WasFailure(absl::Minutes(0), 101));
   Feed(WasFailure(absl::Minutes(1), 102));
   Feed(WasFailure(absl::Minutes(5), 103));
-  EXPECT_TRUE(out_.alerts.empty());
+  EXPECT_TRUE(alerts().empty());
   Feed(WasFailure(absl::Minutes(5) + absl::Seconds(1), 104));
-  EXPECT_THAT(out_.rules(), ElementsAre("iis_worker_failure_burst"));
+  EXPECT_THAT(Log(), ElementsAre("iis_worker_failure_burst firing"));
 }
 
 TEST_F(RapidFailDetectorTest, WarnsImminentAtTheFourthFailureBeforeThePoolIsDisabled) {
   for (int i = 0; i < 5; ++i) Feed(WasFailure(absl::Seconds(20 * i), 100 + i));
   Feed(Disabled(absl::Seconds(81)));
-  ASSERT_THAT(out_.rules(), ElementsAre("iis_worker_failure_burst", "iis_rapid_fail_imminent",
-                                        "iis_app_pool_disabled"));
-  EXPECT_EQ(out_.alerts[1].count(), 4u);
-  EXPECT_EQ(out_.alerts[1].severity(), "critical");
-  EXPECT_THAT(out_.alerts[1].summary(), HasSubstr("one more before"));
+  ASSERT_THAT(Log(), ElementsAre("iis_worker_failure_burst firing",
+                                 "iis_rapid_fail_imminent firing", "iis_app_pool_disabled firing"));
+  EXPECT_EQ(alerts()[1].count(), 4u);
+  EXPECT_EQ(alerts()[1].severity(), "critical");
+  EXPECT_THAT(alerts()[1].summary(), HasSubstr("one more before"));
+  // One incident: every alert carries its id; each rule its own fingerprint.
+  EXPECT_FALSE(alerts()[0].incident_id().empty());
+  EXPECT_EQ(alerts()[1].incident_id(), alerts()[0].incident_id());
+  EXPECT_EQ(alerts()[2].incident_id(), alerts()[0].incident_id());
+  EXPECT_NE(alerts()[1].fingerprint(), alerts()[0].fingerprint());
 }
 
 TEST_F(RapidFailDetectorTest, DisabledAlertCarriesTheFailuresWithDecodedCodes) {
@@ -106,41 +112,49 @@ TEST_F(RapidFailDetectorTest, DisabledAlertCarriesTheFailuresWithDecodedCodes) {
   Feed(first);
   for (int i = 1; i < 5; ++i) Feed(WasFailure(absl::Seconds(20 * i), 7000 + i));
   Feed(Disabled(absl::Seconds(100)));
-  ASSERT_EQ(out_.alerts.size(), 3u);
-  const Alert& a = out_.alerts[2];
-  EXPECT_EQ(a.rule(), "iis_app_pool_disabled");
+  ASSERT_EQ(alerts().size(), 3u);
+  const Alert& a = alerts()[2];
   EXPECT_EQ(a.count(), 5u);
   std::vector<uint32_t> pids;
-  for (const Evidence& e : a.evidence()) pids.push_back(e.pid());
-  EXPECT_THAT(pids, ElementsAre(4312, 7001, 7002, 7003, 7004, 0)) << "failures, then the 5002";
+  std::vector<std::string> kinds;
+  for (const Evidence& e : a.evidence()) {
+    pids.push_back(e.pid());
+    kinds.push_back(e.kind());
+  }
+  EXPECT_THAT(pids, ElementsAre(4312, 7001, 7002, 7003, 7004, 0));
+  EXPECT_THAT(kinds, ElementsAre("failure", "failure", "failure", "failure", "failure", "disable"));
   EXPECT_EQ(a.evidence(0).exit_code(), "0x800703E9");
   EXPECT_EQ(a.evidence(0).meaning(), "stack overflow");
-  EXPECT_EQ(a.evidence(5).event_id(), kWasAppPoolDisabled);
   EXPECT_THAT(a.summary(), HasSubstr("0x800703E9 stack overflow"));
-  EXPECT_EQ(FromProtoTime(a.last_event_time()), kT0 + absl::Seconds(100));
+}
+
+TEST_F(RapidFailDetectorTest, TreatsWas5057And5059AsDisabledToo) {
+  Feed(Disabled(absl::Seconds(0), "IdentityPool", "WEB1", kWasAppPoolDisabledIdentity));
+  Feed(Disabled(absl::Seconds(0), "StartPool", "WEB1", kWasAppPoolDisabledStartFailure));
+  EXPECT_THAT(Log(), ElementsAre("iis_app_pool_disabled firing", "iis_app_pool_disabled firing"));
 }
 
 TEST_F(RapidFailDetectorTest, CountsACrashSeenByApplicationErrorThenWasOnce) {
   Feed(AppCrash(absl::Seconds(0), 4312, 0xC00000FD));
   Feed(WasFailure(absl::Seconds(13), 4312));
   Feed(WasFailure(absl::Seconds(40), 4313));
-  EXPECT_TRUE(out_.alerts.empty()) << "two failures, not three";
+  EXPECT_TRUE(alerts().empty()) << "two failures, not three";
   Feed(WasFailure(absl::Seconds(50), 4314));
-  ASSERT_EQ(out_.alerts.size(), 1u);
-  EXPECT_EQ(out_.alerts[0].count(), 3u);
-  EXPECT_EQ(out_.alerts[0].evidence(0).exception_code(), "0xC00000FD");
-  EXPECT_EQ(out_.alerts[0].evidence(0).faulting_module(), "clr.dll");
+  ASSERT_EQ(alerts().size(), 1u);
+  EXPECT_EQ(alerts()[0].count(), 3u);
+  EXPECT_EQ(alerts()[0].evidence(0).exception_code(), "0xC00000FD");
+  EXPECT_EQ(alerts()[0].evidence(0).detail(), "clr.dll");
 }
 
 TEST_F(RapidFailDetectorTest, CountsACrashSeenByWasThenApplicationErrorOnce) {
   Feed(WasFailure(absl::Seconds(0), 4312));
   Feed(AppCrash(absl::Seconds(2), 4312, 0xC0000005));
   Feed(WasFailure(absl::Seconds(30), 4313));
-  EXPECT_TRUE(out_.alerts.empty());
+  EXPECT_TRUE(alerts().empty());
   Feed(WasFailure(absl::Seconds(40), 4314));
-  ASSERT_EQ(out_.alerts.size(), 1u);
-  EXPECT_EQ(out_.alerts[0].evidence(0).exception_code(), "0xC0000005");
-  EXPECT_EQ(out_.alerts[0].evidence(0).meaning(), "access violation in native code");
+  ASSERT_EQ(alerts().size(), 1u);
+  EXPECT_EQ(alerts()[0].evidence(0).exception_code(), "0xC0000005");
+  EXPECT_EQ(alerts()[0].evidence(0).meaning(), "access violation in native code");
 }
 
 TEST_F(RapidFailDetectorTest, DoesNotCorrelateCrashesOutsideTheCorrelationWindow) {
@@ -148,22 +162,21 @@ TEST_F(RapidFailDetectorTest, DoesNotCorrelateCrashesOutsideTheCorrelationWindow
   Feed(WasFailure(absl::Minutes(3), 4312));  // default correlation window: 2 minutes
   Feed(WasFailure(absl::Minutes(3) + absl::Seconds(1), 4313));
   Feed(WasFailure(absl::Minutes(3) + absl::Seconds(2), 4314));
-  ASSERT_EQ(out_.alerts.size(), 1u);
-  EXPECT_EQ(out_.alerts[0].evidence(0).exception_code(), "");
+  ASSERT_EQ(alerts().size(), 1u);
+  EXPECT_EQ(alerts()[0].evidence(0).exception_code(), "");
 }
 
-TEST_F(RapidFailDetectorTest, IgnoresApplicationErrorsOfOtherProgramsAndNeverCountsThemAlone) {
+TEST_F(RapidFailDetectorTest, NeverCountsApplicationErrorsAlone) {
   Feed(AppCrash(absl::Seconds(0), 1, 0xC0000005, "notepad.exe"));
   for (int i = 0; i < 5; ++i) Feed(AppCrash(absl::Seconds(i), 200 + i, 0xC0000005));
-  EXPECT_TRUE(out_.alerts.empty()) << "an Application Error names no pool";
+  EXPECT_TRUE(alerts().empty()) << "an Application Error names no pool";
 }
 
 TEST_F(RapidFailDetectorTest, CountsTheSameWorkerPidOnlyOnce) {
   Feed(WasFailure(absl::Seconds(0), 4312, "OwaPool", "EXCH01", kWasWorkerTerminated));
   Feed(WasFailure(absl::Seconds(1), 4312));  // a 5011 for the worker that already died
-  Feed(WasFailure(absl::Seconds(2), 4312));  // redelivered by an at-least-once forwarder
   Feed(WasFailure(absl::Seconds(3), 4313));
-  EXPECT_TRUE(out_.alerts.empty());
+  EXPECT_TRUE(alerts().empty());
 }
 
 TEST_F(RapidFailDetectorTest, KeepsPoolsAndHostsApart) {
@@ -171,42 +184,177 @@ TEST_F(RapidFailDetectorTest, KeepsPoolsAndHostsApart) {
   Feed(WasFailure(absl::Seconds(1), 2, "B", "H1"));
   Feed(WasFailure(absl::Seconds(2), 3, "A", "H2"));
   Feed(WasFailure(absl::Seconds(3), 4, "A", "H1"));
-  EXPECT_TRUE(out_.alerts.empty());
+  EXPECT_TRUE(alerts().empty());
   Feed(WasFailure(absl::Seconds(4), 5, "A", "H1"));
-  ASSERT_EQ(out_.alerts.size(), 1u);
-  EXPECT_EQ(out_.alerts[0].host(), "H1");
-  EXPECT_EQ(out_.alerts[0].app_pool(), "A");
+  ASSERT_EQ(alerts().size(), 1u);
+  EXPECT_EQ(alerts()[0].host(), "H1");
+  EXPECT_EQ(alerts()[0].app_pool(), "A");
 }
 
-TEST_F(RapidFailDetectorTest, FiresEachRuleOncePerIncidentAndAgainForTheNext) {
+TEST_F(RapidFailDetectorTest, ResolvesWhenTheWindowDrainsWithTheSameFingerprint) {
+  for (int i = 0; i < 3; ++i) Feed(WasFailure(absl::Seconds(10 * i), 100 + i));
+  h_->Advance(kT0 + absl::Minutes(4));
+  EXPECT_THAT(Log(), ElementsAre("iis_worker_failure_burst firing")) << "not drained yet";
+  h_->Advance(kT0 + absl::Minutes(8));  // last failure at 20 s, + 5 min interval, + 2 min lateness
+  ASSERT_THAT(Log(),
+              ElementsAre("iis_worker_failure_burst firing", "iis_worker_failure_burst resolved"));
+  EXPECT_EQ(alerts()[1].fingerprint(), alerts()[0].fingerprint());
+  EXPECT_EQ(alerts()[1].incident_id(), alerts()[0].incident_id());
+  EXPECT_EQ(FromProtoTime(alerts()[1].last_event_time()),
+            kT0 + absl::Seconds(20) + absl::Minutes(5));
+}
+
+TEST_F(RapidFailDetectorTest, StartsANewIncidentWithANewFingerprintAfterAQuietInterval) {
   for (int i = 0; i < 10; ++i) Feed(WasFailure(absl::Seconds(10 * i), 100 + i));
-  EXPECT_THAT(out_.rules(), ElementsAre("iis_worker_failure_burst", "iis_rapid_fail_imminent"));
-  const std::string first_fingerprint = out_.alerts[0].fingerprint();
-  // The window drains; a new run of failures is a new incident with a new fingerprint.
   for (int i = 0; i < 3; ++i) Feed(WasFailure(absl::Minutes(30) + absl::Seconds(i), 200 + i));
-  ASSERT_EQ(out_.alerts.size(), 3u);
-  EXPECT_EQ(out_.alerts[2].rule(), "iis_worker_failure_burst");
-  EXPECT_NE(out_.alerts[2].fingerprint(), first_fingerprint);
+  ASSERT_THAT(Log(),
+              ElementsAre("iis_worker_failure_burst firing", "iis_rapid_fail_imminent firing",
+                          "iis_worker_failure_burst resolved", "iis_rapid_fail_imminent resolved",
+                          "iis_worker_failure_burst firing"));
+  EXPECT_NE(alerts()[4].fingerprint(), alerts()[0].fingerprint());
+  EXPECT_NE(alerts()[4].incident_id(), alerts()[0].incident_id());
+}
+
+TEST_F(RapidFailDetectorTest, RenotifiesAGrowingIncidentAtMostEveryRenotifyInterval) {
+  DetectConfig config;
+  config.iis_rapid_fail.max_crashes = 1000;  // keep it a burst
+  config.iis_rapid_fail.interval = absl::Hours(1);  // and let the count keep growing
+  Make(config);
+  for (int i = 0; i < 60; ++i) Feed(WasFailure(absl::Seconds(20 * i), 100 + i));  // 20 minutes
+  std::vector<uint32_t> counts;
+  for (const Alert& a : alerts()) counts.push_back(a.count());
+  // Fired at 3, then updates 5 minutes apart as the count grows.
+  ASSERT_EQ(alerts().size(), 4u);
+  EXPECT_EQ(counts.front(), 3u);
+  for (size_t i = 1; i < alerts().size(); ++i) {
+    EXPECT_EQ(alerts()[i].status(), "firing");
+    EXPECT_EQ(alerts()[i].fingerprint(), alerts()[0].fingerprint());
+    EXPECT_GE(FromProtoTime(alerts()[i].last_event_time()) -
+                  FromProtoTime(alerts()[i - 1].last_event_time()),
+              absl::Minutes(5));
+  }
+}
+
+TEST_F(RapidFailDetectorTest, AThousandFailuresInAnHourGiveAHandfulOfAlerts) {
+  for (int i = 0; i < 1000; ++i) Feed(WasFailure(absl::Milliseconds(3600 * i), 10'000 + i));
+  h_->Advance(kT0 + absl::Hours(2));
+  EXPECT_LE(alerts().size(), 16u);
+  // burst fired, then imminent spoke for the incident; both resolved at the end.
+  EXPECT_EQ(Log().front(), "iis_worker_failure_burst firing");
+  EXPECT_EQ(Log().back(), "iis_rapid_fail_imminent resolved");
+  int burst_updates = 0;
+  for (const std::string& line : Log()) burst_updates += line == "iis_worker_failure_burst firing";
+  EXPECT_EQ(burst_updates, 1) << "no burst updates once imminent fired";
+}
+
+TEST_F(RapidFailDetectorTest, ResolvesDisabledWhenAWorkerOfThePoolIsSeenAgain) {
+  for (int i = 0; i < 5; ++i) Feed(WasFailure(absl::Seconds(i), 100 + i));
+  Feed(Disabled(absl::Seconds(5)));
+  Feed(Recycled(absl::Minutes(20), 9000));
+  ASSERT_THAT(Log(), ElementsAre("iis_worker_failure_burst firing",
+                                 "iis_rapid_fail_imminent firing", "iis_app_pool_disabled firing",
+                                 "iis_worker_failure_burst resolved",
+                                 "iis_rapid_fail_imminent resolved",
+                                 "iis_app_pool_disabled resolved"));
+  const Alert& resolved = alerts().back();
+  EXPECT_THAT(resolved.summary(), HasSubstr("serves again"));
+  EXPECT_EQ(resolved.evidence(resolved.evidence_size() - 1).kind(), "recovery");
+  EXPECT_EQ(resolved.evidence(resolved.evidence_size() - 1).pid(), 9000u);
+  const Alert& fired = alerts()[2];
+  EXPECT_EQ(fired.rule(), "iis_app_pool_disabled");
+  EXPECT_EQ(resolved.fingerprint(), fired.fingerprint());
+}
+
+TEST_F(RapidFailDetectorTest, ResolvesDisabledAfterTheConfiguredTime) {
+  DetectConfig config;
+  config.iis_rapid_fail.disabled_resolve_after = absl::Minutes(30);
+  Make(config);
+  Feed(Disabled(absl::Seconds(0)));
+  h_->Advance(kT0 + absl::Minutes(20));
+  EXPECT_THAT(Log(), ElementsAre("iis_app_pool_disabled firing"));
+  h_->Advance(kT0 + absl::Minutes(33));
+  EXPECT_THAT(Log(), ElementsAre("iis_app_pool_disabled firing", "iis_app_pool_disabled resolved"));
+}
+
+TEST_F(RapidFailDetectorTest, AttachesCompanionEventsOfTheSameHostAsContext) {
+  Event dotnet;
+  dotnet.time = kT0 + absl::Seconds(1);
+  dotnet.host = "EXCH01";
+  dotnet.provider = Provider::kDotNetRuntime;
+  dotnet.event_id = 1026;
+  dotnet.detail = "Application: w3wp.exe Exception Info: System.StackOverflowException";
+  Feed(dotnet);
+  Event elsewhere = dotnet;
+  elsewhere.host = "OTHER";
+  Feed(elsewhere);
+  for (int i = 0; i < 3; ++i) Feed(WasFailure(absl::Seconds(2 + i), 100 + i));
+  ASSERT_EQ(alerts().size(), 1u);
+  const Evidence& last = alerts()[0].evidence(alerts()[0].evidence_size() - 1);
+  EXPECT_EQ(last.kind(), "context");
+  EXPECT_EQ(last.provider(), ".NET Runtime");
+  EXPECT_THAT(last.detail(), HasSubstr("StackOverflowException"));
+  EXPECT_EQ(alerts()[0].evidence_size(), 4) << "3 failures + 1 companion of this host only";
+}
+
+TEST_F(RapidFailDetectorTest, AppliesThresholdsPerPoolAndHostPattern) {
+  DetectConfig config;
+  config.iis_rapid_fail.overrides = {
+      {.host = "EXCH*", .app_pool = "MSExchange*", .max_crashes = 10, .burst_threshold = 6}};
+  Make(config);
+  for (int i = 0; i < 5; ++i) Feed(WasFailure(absl::Seconds(i), 100 + i, "MSExchangeOWAAppPool"));
+  EXPECT_TRUE(alerts().empty()) << "the override raised the thresholds for this pool";
+  for (int i = 0; i < 3; ++i) Feed(WasFailure(absl::Seconds(i), 200 + i, "DefaultAppPool"));
+  EXPECT_THAT(Log(), ElementsAre("iis_worker_failure_burst firing"));
+  Feed(WasFailure(absl::Seconds(6), 106, "MSExchangeOWAAppPool"));
+  EXPECT_EQ(alerts().back().app_pool(), "MSExchangeOWAAppPool");
+}
+
+TEST_F(RapidFailDetectorTest, EvictsTheLeastRecentlySeenPoolsBeyondMaxKeys) {
+  DetectConfig config;
+  config.max_keys = 100;
+  Make(config);
+  for (int i = 0; i < 1000; ++i) {
+    Feed(WasFailure(absl::Milliseconds(i), i + 1, "pool" + std::to_string(i)));
+  }
+  const Detector::Stats stats = h_->detector().stats();
+  EXPECT_GT(stats.evictions, 0u);
+  EXPECT_LE(stats.keys, 4 * 100u) << "each of its maps stays within max_keys";
+}
+
+TEST_F(RapidFailDetectorTest, ForgetsIdlePoolsAsEventTimeMovesOn) {
+  for (int i = 0; i < 500; ++i)
+    Feed(WasFailure(absl::Seconds(i), i + 1, "pool" + std::to_string(i)));
+  h_->Advance(kT0 + absl::Hours(1));
+  EXPECT_EQ(h_->detector().stats().keys, 0u);
+  EXPECT_EQ(h_->detector().stats().evictions, 0u);
 }
 
 TEST_F(RapidFailDetectorTest, CountsALateFailureInsideTheWindow) {
   Feed(WasFailure(absl::Seconds(60), 2));
   Feed(WasFailure(absl::Seconds(90), 3));
-  Feed(WasFailure(absl::Seconds(0), 1));  // arrives last, happened first
-  ASSERT_EQ(out_.alerts.size(), 1u);
-  EXPECT_EQ(FromProtoTime(out_.alerts[0].first_event_time()), kT0);
-  EXPECT_EQ(out_.alerts[0].evidence(0).pid(), 1u);
+  Feed(WasFailure(absl::Seconds(0), 1));  // arrives last, happened first (within lateness)
+  ASSERT_EQ(alerts().size(), 1u);
+  EXPECT_EQ(FromProtoTime(alerts()[0].first_event_time()), kT0);
+  EXPECT_EQ(alerts()[0].evidence(0).pid(), 1u);
+}
+
+TEST_F(RapidFailDetectorTest, DropsFailuresBeyondTheAllowedLateness) {
+  Feed(WasFailure(absl::Minutes(10), 3));
+  Feed(WasFailure(absl::Minutes(10), 4));
+  Feed(WasFailure(absl::Minutes(6), 1));  // 4 minutes late: dropped, counted by the engine
+  EXPECT_TRUE(alerts().empty());
+  EXPECT_EQ(h_->engine().too_late(), 1u);
 }
 
 TEST_F(RapidFailDetectorTest, GivesTheSameFingerprintForTheSameIncident) {
   for (int i = 0; i < 3; ++i) Feed(WasFailure(absl::Seconds(i), 100 + i));
-  CollectingOutput again;
   auto other = RapidFailDetector::Create({});
   ASSERT_TRUE(other.ok());
-  for (int i = 0; i < 3; ++i) (*other)->OnEvent(WasFailure(absl::Seconds(i), 100 + i), again);
-  ASSERT_EQ(out_.alerts.size(), 1u);
-  ASSERT_EQ(again.alerts.size(), 1u);
-  EXPECT_EQ(out_.alerts[0].fingerprint(), again.alerts[0].fingerprint());
+  DetectorHarness again(std::move(*other));
+  for (int i = 0; i < 3; ++i) again.Feed(WasFailure(absl::Seconds(i), 100 + i));
+  ASSERT_EQ(alerts().size(), 1u);
+  ASSERT_EQ(again.alerts().size(), 1u);
+  EXPECT_EQ(alerts()[0].fingerprint(), again.alerts()[0].fingerprint());
 }
 
 TEST_F(RapidFailDetectorTest, TreatsIis6W3svcEventsLikeWas) {
@@ -215,26 +363,11 @@ TEST_F(RapidFailDetectorTest, TreatsIis6W3svcEventsLikeWas) {
     e.provider = Provider::kW3svc;
     Feed(e);
   }
-  Event disabled = Disabled(absl::Seconds(5), "DefaultAppPool", "WEB6");
+  Event disabled = Disabled(absl::Seconds(5), "DefaultAppPool", "WEB6", kW3svcAppPoolDisabled);
   disabled.provider = Provider::kW3svc;
-  disabled.event_id = kW3svcAppPoolDisabled;
   Feed(disabled);
-  EXPECT_THAT(out_.rules(), ElementsAre("iis_worker_failure_burst", "iis_rapid_fail_imminent",
-                                        "iis_app_pool_disabled"));
-}
-
-TEST_F(RapidFailDetectorTest, FollowsConfiguredThresholds) {
-  DetectConfig config;
-  config.iis_rapid_fail.max_crashes = 3;
-  config.iis_rapid_fail.burst_threshold = 5;
-  config.iis_rapid_fail.interval = absl::Minutes(1);
-  config.labels = {{"team", "exchange"}};
-  Make(config);
-  Feed(WasFailure(absl::Seconds(0), 1));
-  Feed(WasFailure(absl::Seconds(30), 2));
-  ASSERT_THAT(out_.rules(), ElementsAre("iis_rapid_fail_imminent"));
-  EXPECT_EQ(out_.alerts[0].window_seconds(), 60u);
-  EXPECT_EQ(out_.alerts[0].labels().at("team"), "exchange");
+  EXPECT_THAT(Log(), ElementsAre("iis_worker_failure_burst firing",
+                                 "iis_rapid_fail_imminent firing", "iis_app_pool_disabled firing"));
 }
 
 TEST_F(RapidFailDetectorTest, SkipsDisabledRules) {
@@ -244,26 +377,7 @@ TEST_F(RapidFailDetectorTest, SkipsDisabledRules) {
   Make(config);
   for (int i = 0; i < 5; ++i) Feed(WasFailure(absl::Seconds(i), 100 + i));
   Feed(Disabled(absl::Seconds(6)));
-  EXPECT_THAT(out_.rules(), ElementsAre("iis_rapid_fail_imminent"));
-}
-
-TEST_F(RapidFailDetectorTest, ReportsDisabledWithoutPriorFailuresAsAnIncidentOfItsOwn) {
-  Feed(Disabled(absl::Seconds(0)));
-  Feed(Disabled(absl::Seconds(1)));  // the same incident: no second alert
-  ASSERT_THAT(out_.rules(), ElementsAre("iis_app_pool_disabled"));
-  EXPECT_EQ(out_.alerts[0].count(), 0u);
-}
-
-TEST_F(RapidFailDetectorTest, ForgetsDrainedPoolsSoStateStaysBounded) {
-  auto d = RapidFailDetector::Create({});
-  ASSERT_TRUE(d.ok());
-  auto* detector = static_cast<RapidFailDetector*>(d->get());
-  CollectingOutput out;
-  for (int i = 0; i < 5000; ++i) {
-    detector->OnEvent(WasFailure(absl::Seconds(i * 10), i, "pool" + std::to_string(i)), out);
-  }
-  // Each pool saw one failure 10 s apart from the next pool's; only the last 5 minutes matter.
-  EXPECT_LT(detector->pools_tracked(), 2100u);
+  EXPECT_THAT(Log(), ElementsAre("iis_rapid_fail_imminent firing"));
 }
 
 TEST(RapidFailDetectorCreateTest, ReportsEveryBadSettingAtOnce) {
@@ -271,13 +385,14 @@ TEST(RapidFailDetectorCreateTest, ReportsEveryBadSettingAtOnce) {
   config.iis_rapid_fail.max_crashes = 1;
   config.iis_rapid_fail.burst_threshold = 0;
   config.iis_rapid_fail.interval = absl::Seconds(-5);
+  config.iis_rapid_fail.overrides = {{.app_pool = "X*", .max_crashes = 0}};
   auto d = RapidFailDetector::Create(config);
   ASSERT_FALSE(d.ok());
-  EXPECT_EQ(d.status().code(), absl::StatusCode::kInvalidArgument);
   const std::string message(d.status().message());
   EXPECT_THAT(message, HasSubstr("detect.iis_rapid_fail.max_crashes: must be at least 2, got 1"));
   EXPECT_THAT(message, HasSubstr("detect.iis_rapid_fail.burst_threshold"));
   EXPECT_THAT(message, HasSubstr("detect.iis_rapid_fail.interval: must be positive, got -5s"));
+  EXPECT_THAT(message, HasSubstr("detect.iis_rapid_fail.overrides[0].max_crashes"));
 }
 
 TEST(RapidFailDetectorCreateTest, BuildsNothingWhenEveryRuleIsOff) {

@@ -55,7 +55,7 @@ Positions PositionsFor(Provider provider, uint32_t id) {
       }
       if (id == kScmServiceStateChanged) return {.service = 1};
       return {};
-    case Provider::kOther:
+    default:  // companions and others: nothing by position
       return {};
   }
   return {};
@@ -159,10 +159,16 @@ std::string_view* RawFields::SlotFor(std::string_view name) {
   if (name == "ModuleName" || name == "P4") return &faulting_module;
   if (name == "ExceptionCode" || name == "P7") return &exception_code;
   if (name == "Binary") return &binary;
+  if (name == "ModuleDll") return &module_dll;
   return nullptr;
 }
 
 void ResolveEventFields(const RawFields& raw, Event* event) {
+  if (IsCompanion(event->provider, event->event_id)) {
+    std::string_view detail = raw.module_dll;
+    if (detail.empty()) detail = raw.message.substr(0, raw.message.find('\n'));
+    event->detail.assign(StripWhitespace(detail.substr(0, 200)));
+  }
   const Positions pos = PositionsFor(event->provider, event->event_id);
   if (pos.pool) {
     std::string_view pool = Pick(raw.app_pool, raw, pos.pool);

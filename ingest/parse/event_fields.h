@@ -26,6 +26,7 @@ struct RawFields {
   std::array<std::string_view, kMaxParams> params{};
   std::string_view message;
   std::string_view binary;  // hex: SCM service key name (UTF-16LE), WAS HRESULT, ...
+  std::string_view module_dll;  // ModuleDll (IIS-W3SVC-WP 2280/2282)
 
   // Where an event data item of this name goes, or null if faultline does not use it. Parsers
   // ask before reading the value, so unused values are never unescaped.

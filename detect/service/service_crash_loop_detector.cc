@@ -1,0 +1,114 @@
+#include "detect/service/service_crash_loop_detector.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "detect/alert_builder.h"
+
+namespace faultline {
+
+absl::StatusOr<std::unique_ptr<Detector>> ServiceCrashLoopDetector::Create(
+    const DetectConfig& config) {
+  const ServiceCrashLoopConfig& c = config.service_crash_loop;
+  std::vector<std::string> errors;
+  if (c.threshold < 1) {
+    errors.push_back(
+        absl::StrCat("detect.service_crash_loop.threshold: must be at least 1, got ", c.threshold));
+  }
+  if (c.window <= absl::ZeroDuration()) {
+    errors.push_back(absl::StrCat("detect.service_crash_loop.window: must be positive, got ",
+                                  absl::FormatDuration(c.window)));
+  }
+  if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "; "));
+  if (!c.enabled) return nullptr;
+  return std::unique_ptr<Detector>(new ServiceCrashLoopDetector(config));
+}
+
+ServiceCrashLoopDetector::ServiceCrashLoopDetector(const DetectConfig& config)
+    : config_(config.service_crash_loop),
+      renotify_(config.renotify_interval),
+      labels_(config.labels),
+      pools_(std::max(config.max_keys, 1)) {}
+
+std::vector<EventKey> ServiceCrashLoopDetector::Subscriptions() const {
+  return {{Provider::kServiceControlManager, kScmServiceTerminatedUnexpectedly},
+          {Provider::kServiceControlManager, kScmServiceTerminatedNoRecovery}};
+}
+
+void ServiceCrashLoopDetector::OnEvent(const Event& event, AlertOutput& out) {
+  if (event.service.empty()) return;
+  key_.assign(event.host);
+  key_.push_back('\x1f');
+  key_.append(event.service);
+  ServiceState* state = pools_.FindOrCreate(key_, config_.window).first;
+  EndIfQuiet(key_, *state, event.time, out);  // a previous incident is over: resolve it first
+  state->last_seen = std::max(state->last_seen, event.time);
+  if (state->terminations.Add(event.time, {event.event_id, event.occurrences, event.record_id}) ==
+      nullptr) {
+    return;
+  }
+  uint32_t count = static_cast<uint32_t>(state->terminations.size());
+  for (const auto& t : state->terminations.entries()) count = std::max(count, t.value.occurrences);
+  if (count < static_cast<uint32_t>(config_.threshold)) return;
+  if (state->incident_start == absl::InfinitePast()) {
+    state->incident_start = state->terminations.entries().front().time;
+  }
+  if (state->alert.Observe(count, event.time, renotify_) != AlertState::Action::kNone) {
+    Emit(/*firing=*/true, key_, *state, event.time, out);
+  }
+}
+
+bool ServiceCrashLoopDetector::EndIfQuiet(std::string_view key, ServiceState& state, absl::Time now,
+                                          AlertOutput& out) {
+  const absl::Time last =
+      state.terminations.empty() ? state.last_seen : state.terminations.entries().back().time;
+  if (now < last + config_.window) return false;
+  if (state.alert.Resolve()) Emit(/*firing=*/false, key, state, last + config_.window, out);
+  state.incident_start = absl::InfinitePast();
+  state.terminations.AdvanceTo(now);
+  return true;
+}
+
+void ServiceCrashLoopDetector::OnWatermark(absl::Time watermark, AlertOutput& out) {
+  // Quiet for a whole window: resolved, and nothing left to remember.
+  pools_.EraseIf([&](const std::string& key, ServiceState& state) {
+    return EndIfQuiet(key, state, watermark, out);
+  });
+}
+
+void ServiceCrashLoopDetector::Emit(bool firing, std::string_view key, const ServiceState& state,
+                                    absl::Time now, AlertOutput& out) const {
+  const std::string_view host = key.substr(0, key.find('\x1f'));
+  const std::string_view service = key.substr(key.find('\x1f') + 1);
+  Alert alert = NewAlert("service_crash_loop", "critical", firing, key, state.incident_start,
+                         config_.window, labels_);
+  alert.set_host(std::string(host));
+  alert.set_service(std::string(service));
+  uint32_t windows_count = 0;
+  for (const auto& t : state.terminations.entries()) {
+    Evidence* e = AddEvidence(&alert, "termination", Provider::kServiceControlManager,
+                              t.value.event_id, t.time, 0, t.value.record_id);
+    if (t.value.occurrences > 0)
+      e->set_detail(absl::StrCat("done this ", t.value.occurrences, " time(s)"));
+    windows_count = std::max(windows_count, t.value.occurrences);
+  }
+  const auto& entries = state.terminations.entries();
+  const absl::Time first = entries.empty() ? state.incident_start : entries.front().time;
+  alert.set_count(static_cast<uint32_t>(entries.size()));
+  *alert.mutable_first_event_time() = ToProtoTime(first);
+  *alert.mutable_last_event_time() = ToProtoTime(entries.empty() ? now : entries.back().time);
+  if (firing) {
+    alert.set_summary(absl::StrFormat(
+        "Service '%s' on %s terminated unexpectedly %d time(s) in %s%s: a crash loop.", service,
+        host, entries.size(), absl::FormatDuration(absl::Trunc(now - first, absl::Seconds(1))),
+        windows_count > 0 ? absl::StrCat(" (Windows counts ", windows_count, ")") : ""));
+  } else {
+    alert.set_summary(absl::StrFormat("Service '%s' on %s: no unexpected termination for %s.",
+                                      service, host, absl::FormatDuration(config_.window)));
+  }
+  out.Emit(std::move(alert));
+}
+
+}  // namespace faultline

@@ -1,0 +1,60 @@
+// service_crash_loop: Service Control Manager 7031/7034 ("the X service terminated unexpectedly.
+// It has done this N time(s)") per (host, service key name), in event time. Fires when
+// `threshold` terminations fall in the window, or when one event's own "done this N time(s)" count
+// reaches the threshold (SCM counts across restarts we may not have seen). Lifecycle as every
+// detector: fire, update at most every re-notify interval, resolve when the window drains.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "detect/config.h"
+#include "detect/detector.h"
+#include "detect/lifecycle.h"
+#include "detect/window/event_time_window.h"
+#include "detect/window/keyed_state.h"
+
+namespace faultline {
+
+class ServiceCrashLoopDetector final : public Detector {
+ public:
+  static absl::StatusOr<std::unique_ptr<Detector>> Create(const DetectConfig& config);
+
+  std::string_view name() const override { return "service_crash_loop"; }
+  std::vector<EventKey> Subscriptions() const override;
+  void OnEvent(const Event& event, AlertOutput& out) override;
+  void OnWatermark(absl::Time watermark, AlertOutput& out) override;
+  Stats stats() const override { return {pools_.size(), pools_.evictions()}; }
+
+ private:
+  struct Termination {
+    uint32_t event_id;
+    uint32_t occurrences;
+    uint64_t record_id;
+  };
+  struct ServiceState {
+    explicit ServiceState(absl::Duration window) : terminations(window) {}
+    EventTimeWindow<Termination> terminations;
+    absl::Time last_seen = absl::InfinitePast();
+    absl::Time incident_start = absl::InfinitePast();
+    AlertState alert;
+  };
+
+  explicit ServiceCrashLoopDetector(const DetectConfig& config);
+  // Resolves the key's alert and forgets its terminations if it was quiet for a window before
+  // `now`; true if it was.
+  bool EndIfQuiet(std::string_view key, ServiceState& state, absl::Time now, AlertOutput& out);
+  void Emit(bool firing, std::string_view key, const ServiceState& state, absl::Time now,
+            AlertOutput& out) const;
+
+  ServiceCrashLoopConfig config_;
+  absl::Duration renotify_;
+  std::map<std::string, std::string> labels_;
+  KeyedState<ServiceState> pools_;  // host \x1f service
+  std::string key_;
+};
+
+}  // namespace faultline

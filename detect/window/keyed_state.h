@@ -1,0 +1,76 @@
+// Per-key detector state with a bound: at most `max_keys` keys; beyond that the least recently
+// seen (in event time) are evicted and counted. V must have an `absl::Time last_seen` member.
+// Eviction is amortized: it sorts out the oldest tenth at once instead of keeping an LRU list
+// (which would cost a pointer chase and two writes per event).
+#pragma once
+
+#include <algorithm>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/time/time.h"
+#include "core/strings.h"
+
+namespace faultline {
+
+template <typename V>
+class KeyedState {
+ public:
+  explicit KeyedState(size_t max_keys) : max_keys_(std::max<size_t>(max_keys, 1)) {}
+
+  V* Find(std::string_view key) {
+    auto it = map_.find(ToAbsl(key));
+    return it == map_.end() ? nullptr : &it->second;
+  }
+  const V* Find(std::string_view key) const {
+    auto it = map_.find(ToAbsl(key));
+    return it == map_.end() ? nullptr : &it->second;
+  }
+
+  // Finds the key or creates it from `args`; evicts first when the map is full. The pointer is
+  // valid until the next call that may insert.
+  template <typename... Args>
+  std::pair<V*, bool> FindOrCreate(std::string_view key, Args&&... args) {
+    if (V* v = Find(key)) return {v, false};
+    if (map_.size() >= max_keys_) EvictOldest();
+    auto [it, inserted] = map_.try_emplace(std::string(key), std::forward<Args>(args)...);
+    return {&it->second, inserted};
+  }
+
+  // Visits every key; `fn(key, value)` returns true to erase it.
+  template <typename F>
+  void EraseIf(F fn) {
+    for (auto it = map_.begin(); it != map_.end();) {
+      if (fn(it->first, it->second)) {
+        map_.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  size_t size() const { return map_.size(); }
+  uint64_t evictions() const { return evictions_; }
+
+ private:
+  void EvictOldest() {
+    std::vector<std::pair<absl::Time, const std::string*>> by_age;
+    by_age.reserve(map_.size());
+    for (const auto& [k, v] : map_) by_age.emplace_back(v.last_seen, &k);
+    const size_t n = std::max<size_t>(1, map_.size() / 10);
+    std::nth_element(by_age.begin(), by_age.begin() + (n - 1), by_age.end());
+    std::vector<std::string> victims;
+    for (size_t i = 0; i < n; ++i) victims.push_back(*by_age[i].second);
+    for (const std::string& k : victims) map_.erase(k);
+    evictions_ += n;
+  }
+
+  size_t max_keys_;
+  absl::flat_hash_map<std::string, V> map_;
+  uint64_t evictions_ = 0;
+};
+
+}  // namespace faultline
