@@ -321,7 +321,8 @@ void RapidFailDetector::Emit(Rule rule, bool firing, std::string_view key, const
     if (entry.time > now) continue;
     const Failure& f = entry.value;
     AddEvidence(&alert, "failure", f.provider, f.event_id, entry.time, f.pid, f.record_id,
-                f.exit_code, f.exception_code, f.faulting_module);
+                f.exit_code, f.exception_code)
+        ->set_faulting_module(f.faulting_module);
     AddCode(f.exit_code, &codes);
     AddCode(f.exception_code, &codes);
     if (count++ == 0) first = entry.time;

@@ -143,7 +143,7 @@ TEST_F(RapidFailDetectorTest, CountsACrashSeenByApplicationErrorThenWasOnce) {
   ASSERT_EQ(alerts().size(), 1u);
   EXPECT_EQ(alerts()[0].count(), 3u);
   EXPECT_EQ(alerts()[0].evidence(0).exception_code(), "0xC00000FD");
-  EXPECT_EQ(alerts()[0].evidence(0).detail(), "clr.dll");
+  EXPECT_EQ(alerts()[0].evidence(0).faulting_module(), "clr.dll");
 }
 
 TEST_F(RapidFailDetectorTest, CountsACrashSeenByWasThenApplicationErrorOnce) {

@@ -45,15 +45,18 @@ std::string FormatAlertText(const Alert& alert) {
                         Clock(alert.first_event_time()), Clock(alert.last_event_time()),
                         alert.summary());
   for (const Evidence& e : alert.evidence()) {
-    absl::StrAppendFormat(&out, "    %s  %s %d", Clock(e.time()), e.provider(), e.event_id());
+    absl::StrAppendFormat(&out, "    %s  %-8s %s %d", Clock(e.time()), e.kind(), e.provider(),
+                          e.event_id());
     if (e.pid() != 0) absl::StrAppend(&out, "  pid=", e.pid());
     if (!e.exit_code().empty()) absl::StrAppend(&out, "  exit=", e.exit_code());
     if (!e.exception_code().empty()) absl::StrAppend(&out, "  exception=", e.exception_code());
     if (!e.faulting_module().empty()) absl::StrAppend(&out, "  module=", e.faulting_module());
     if (!e.meaning().empty()) absl::StrAppend(&out, "  (", e.meaning(), ")");
+    if (!e.detail().empty()) absl::StrAppend(&out, "  ", e.detail());
     out.push_back('\n');
   }
-  absl::StrAppend(&out, "  fingerprint=", alert.fingerprint(), "\n\n");
+  absl::StrAppend(&out, "  fingerprint=", alert.fingerprint(), "  incident=", alert.incident_id(),
+                  "\n\n");
   return out;
 }
 

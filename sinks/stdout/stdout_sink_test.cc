@@ -34,6 +34,14 @@ Alert SampleAlert() {
   e->set_exit_code("0x800703E9");
   e->set_meaning("stack overflow");
   e->set_record_id(912340);
+  e->set_kind("failure");
+  Evidence* c = a.add_evidence();
+  c->set_kind("context");
+  c->set_provider(".NET Runtime");
+  c->set_event_id(1026);
+  *c->mutable_time() = ToProtoTime(absl::FromUnixSeconds(1773134044));
+  c->set_detail("Application: w3wp.exe Exception Info: System.StackOverflowException");
+  a.set_incident_id("5b1f0c2d9e8a7b64");
   (*a.mutable_labels())["team"] = "messaging";
   return a;
 }
