@@ -217,7 +217,7 @@ TEST_F(RapidFailDetectorTest, StartsANewIncidentWithANewFingerprintAfterAQuietIn
 
 TEST_F(RapidFailDetectorTest, RenotifiesAGrowingIncidentAtMostEveryRenotifyInterval) {
   DetectConfig config;
-  config.iis_rapid_fail.max_crashes = 1000;  // keep it a burst
+  config.iis_rapid_fail.max_crashes = 1000;         // keep it a burst
   config.iis_rapid_fail.interval = absl::Hours(1);  // and let the count keep growing
   Make(config);
   for (int i = 0; i < 60; ++i) Feed(WasFailure(absl::Seconds(20 * i), 100 + i));  // 20 minutes
@@ -251,11 +251,10 @@ TEST_F(RapidFailDetectorTest, ResolvesDisabledWhenAWorkerOfThePoolIsSeenAgain) {
   for (int i = 0; i < 5; ++i) Feed(WasFailure(absl::Seconds(i), 100 + i));
   Feed(Disabled(absl::Seconds(5)));
   Feed(Recycled(absl::Minutes(20), 9000));
-  ASSERT_THAT(Log(), ElementsAre("iis_worker_failure_burst firing",
-                                 "iis_rapid_fail_imminent firing", "iis_app_pool_disabled firing",
-                                 "iis_worker_failure_burst resolved",
-                                 "iis_rapid_fail_imminent resolved",
-                                 "iis_app_pool_disabled resolved"));
+  ASSERT_THAT(Log(),
+              ElementsAre("iis_worker_failure_burst firing", "iis_rapid_fail_imminent firing",
+                          "iis_app_pool_disabled firing", "iis_worker_failure_burst resolved",
+                          "iis_rapid_fail_imminent resolved", "iis_app_pool_disabled resolved"));
   const Alert& resolved = alerts().back();
   EXPECT_THAT(resolved.summary(), HasSubstr("serves again"));
   EXPECT_EQ(resolved.evidence(resolved.evidence_size() - 1).kind(), "recovery");

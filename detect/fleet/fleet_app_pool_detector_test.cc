@@ -1,0 +1,79 @@
+#include "detect/fleet/fleet_app_pool_detector.h"
+
+#include "detect/testing/harness.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace faultline {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+const absl::Time kT0 = absl::FromUnixSeconds(1'773'134'000);
+
+Event Failure(absl::Duration at, std::string host, std::string pool = "ShopPool",
+              uint32_t pid = 100) {
+  Event e;
+  e.time = kT0 + at;
+  e.host = std::move(host);
+  e.provider = Provider::kWas;
+  e.event_id = kWasWorkerTerminated;
+  e.app_pool = std::move(pool);
+  e.pid = pid;
+  return e;
+}
+
+std::unique_ptr<DetectorHarness> Make(DetectConfig config = {}) {
+  auto d = FleetAppPoolDetector::Create(config);
+  EXPECT_TRUE(d.ok()) << d.status();
+  return std::make_unique<DetectorHarness>(std::move(*d));
+}
+
+TEST(FleetAppPoolTest, OneIncidentWhenThePoolFailsOnThreeHosts) {
+  auto h = Make();
+  h->Feed(Failure(absl::Seconds(0), "WEB1"));
+  h->Feed(Failure(absl::Seconds(10), "WEB1", "ShopPool", 101));  // same host again
+  h->Feed(Failure(absl::Seconds(20), "WEB2"));
+  EXPECT_TRUE(h->alerts().empty());
+  h->Feed(Failure(absl::Seconds(30), "web3", "shoppool"));  // IIS pool names ignore case
+  ASSERT_THAT(h->Log(), ElementsAre("fleet_app_pool_failures firing"));
+  const Alert& a = h->alerts()[0];
+  EXPECT_EQ(a.app_pool(), "ShopPool");
+  EXPECT_EQ(a.count(), 3u);
+  EXPECT_EQ(a.labels().at("hosts"), "WEB1,WEB2,web3");
+  EXPECT_EQ(a.evidence_size(), 3) << "one entry per host";
+  EXPECT_THAT(a.summary(), HasSubstr("3 hosts"));
+}
+
+TEST(FleetAppPoolTest, UpdatesAsMoreHostsJoinAtMostEveryRenotifyInterval) {
+  auto h = Make();
+  for (int i = 0; i < 3; ++i) h->Feed(Failure(absl::Seconds(i), "WEB" + std::to_string(i)));
+  h->Feed(Failure(absl::Seconds(5), "WEB9"));  // a fourth host, too soon to re-notify
+  EXPECT_EQ(h->alerts().size(), 1u);
+  for (int i = 0; i < 8; ++i) {
+    h->Feed(Failure(absl::Minutes(1) * (i + 1), "WEB" + std::to_string(10 + i)));
+  }
+  ASSERT_EQ(h->alerts().size(), 2u);
+  EXPECT_EQ(h->alerts()[1].status(), "firing");
+  EXPECT_GT(h->alerts()[1].count(), h->alerts()[0].count());
+}
+
+TEST(FleetAppPoolTest, NeedsTheHostsWithinTheWindow) {
+  auto h = Make();
+  h->Feed(Failure(absl::Minutes(0), "WEB1"));
+  h->Feed(Failure(absl::Minutes(3), "WEB2"));
+  h->Feed(Failure(absl::Minutes(6), "WEB3"));  // WEB1's failure left the 5-minute window
+  EXPECT_TRUE(h->alerts().empty());
+}
+
+TEST(FleetAppPoolTest, ResolvesWhenNoHostFailsForAWindow) {
+  auto h = Make();
+  for (int i = 0; i < 3; ++i) h->Feed(Failure(absl::Seconds(i), "WEB" + std::to_string(i)));
+  h->Advance(kT0 + absl::Minutes(10));
+  EXPECT_THAT(h->Log(),
+              ElementsAre("fleet_app_pool_failures firing", "fleet_app_pool_failures resolved"));
+}
+
+}  // namespace
+}  // namespace faultline

@@ -1,0 +1,53 @@
+#include "detect/lifecycle.h"
+
+#include "core/strings.h"
+#include "detect/window/keyed_state.h"
+#include "gtest/gtest.h"
+
+namespace faultline {
+namespace {
+
+const absl::Time kT0 = absl::FromUnixSeconds(1'700'000'000);
+
+TEST(AlertStateTest, FiresOnceThenUpdatesOnlyWhenTheCountGrewAfterTheInterval) {
+  AlertState s;
+  using A = AlertState::Action;
+  EXPECT_EQ(s.Observe(3, kT0, absl::Minutes(5)), A::kFire);
+  EXPECT_EQ(s.Observe(4, kT0 + absl::Minutes(1), absl::Minutes(5)), A::kNone) << "too soon";
+  EXPECT_EQ(s.Observe(4, kT0 + absl::Minutes(5), absl::Minutes(5)), A::kUpdate);
+  EXPECT_EQ(s.Observe(4, kT0 + absl::Minutes(11), absl::Minutes(5)), A::kNone) << "no growth";
+  EXPECT_TRUE(s.Resolve());
+  EXPECT_FALSE(s.Resolve()) << "resolved once";
+  EXPECT_EQ(s.Observe(1, kT0 + absl::Hours(1), absl::Minutes(5)), A::kFire) << "a new incident";
+}
+
+struct Value {
+  absl::Time last_seen;
+};
+
+TEST(KeyedStateTest, EvictsTheLeastRecentlySeenWhenFull) {
+  KeyedState<Value> state(10);
+  for (int i = 0; i < 10; ++i) {
+    state.FindOrCreate("k" + std::to_string(i)).first->last_seen = kT0 + absl::Seconds(i);
+  }
+  state.Find("k0")->last_seen = kT0 + absl::Hours(1);  // k0 was just seen again
+  state.FindOrCreate("new");
+  EXPECT_EQ(state.evictions(), 1u);
+  EXPECT_NE(state.Find("k0"), nullptr);
+  EXPECT_EQ(state.Find("k1"), nullptr) << "the oldest left";
+  EXPECT_EQ(state.size(), 10u);
+}
+
+TEST(GlobMatchTest, MatchesStarsAndQuestionMarksIgnoringCase) {
+  EXPECT_TRUE(GlobMatch("*", ""));
+  EXPECT_TRUE(GlobMatch("MSExchange*", "msexchangeOWAAppPool"));
+  EXPECT_TRUE(GlobMatch("EXCH0?", "exch01"));
+  EXPECT_TRUE(GlobMatch("*Pool", "DefaultAppPool"));
+  EXPECT_TRUE(GlobMatch("a*b*c", "aXXbYYc"));
+  EXPECT_FALSE(GlobMatch("EXCH0?", "EXCH1"));
+  EXPECT_FALSE(GlobMatch("MSExchange*", "DefaultAppPool"));
+  EXPECT_FALSE(GlobMatch("a*b*c", "aXXbYY"));
+}
+
+}  // namespace
+}  // namespace faultline

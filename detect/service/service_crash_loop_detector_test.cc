@@ -1,0 +1,90 @@
+#include "detect/service/service_crash_loop_detector.h"
+
+#include "detect/testing/harness.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace faultline {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+const absl::Time kT0 = absl::FromUnixSeconds(1'773'134'000);
+
+Event Terminated(absl::Duration at, std::string service = "W3SVC", uint32_t occurrences = 0,
+                 std::string host = "WEB1", uint32_t id = kScmServiceTerminatedUnexpectedly) {
+  Event e;
+  e.time = kT0 + at;
+  e.host = std::move(host);
+  e.provider = Provider::kServiceControlManager;
+  e.event_id = id;
+  e.service = std::move(service);
+  e.occurrences = occurrences;
+  return e;
+}
+
+std::unique_ptr<DetectorHarness> Make(DetectConfig config = {}) {
+  auto d = ServiceCrashLoopDetector::Create(config);
+  EXPECT_TRUE(d.ok()) << d.status();
+  return std::make_unique<DetectorHarness>(std::move(*d));
+}
+
+TEST(ServiceCrashLoopTest, FiresAtTheThirdTerminationWithinTenMinutes) {
+  auto h = Make();
+  h->Feed(Terminated(absl::Minutes(0)));
+  h->Feed(Terminated(absl::Minutes(4), "W3SVC", 0, "WEB1", kScmServiceTerminatedNoRecovery));
+  EXPECT_TRUE(h->alerts().empty());
+  h->Feed(Terminated(absl::Minutes(9)));
+  ASSERT_THAT(h->Log(), ElementsAre("service_crash_loop firing"));
+  const Alert& a = h->alerts()[0];
+  EXPECT_EQ(a.host(), "WEB1");
+  EXPECT_EQ(a.service(), "W3SVC");
+  EXPECT_EQ(a.count(), 3u);
+  EXPECT_EQ(a.evidence_size(), 3);
+  EXPECT_EQ(a.evidence(1).event_id(), kScmServiceTerminatedNoRecovery);
+}
+
+TEST(ServiceCrashLoopTest, IgnoresTerminationsSpreadWiderThanTheWindow) {
+  auto h = Make();
+  for (int i = 0; i < 5; ++i) h->Feed(Terminated(absl::Minutes(6 * i)));
+  EXPECT_TRUE(h->alerts().empty());
+}
+
+TEST(ServiceCrashLoopTest, FiresOnOneEventWhoseOwnCountReachesTheThreshold) {
+  auto h = Make();
+  h->Feed(Terminated(absl::Minutes(0), "WAS", 3));
+  ASSERT_THAT(h->Log(), ElementsAre("service_crash_loop firing"));
+  EXPECT_THAT(h->alerts()[0].summary(), HasSubstr("Windows counts 3"));
+  EXPECT_EQ(h->alerts()[0].evidence(0).detail(), "done this 3 time(s)");
+}
+
+TEST(ServiceCrashLoopTest, KeepsServicesAndHostsApart) {
+  auto h = Make();
+  h->Feed(Terminated(absl::Minutes(0), "W3SVC", 0, "WEB1"));
+  h->Feed(Terminated(absl::Minutes(1), "WAS", 0, "WEB1"));
+  h->Feed(Terminated(absl::Minutes(2), "W3SVC", 0, "WEB2"));
+  EXPECT_TRUE(h->alerts().empty());
+}
+
+TEST(ServiceCrashLoopTest, ResolvesWhenTheWindowDrains) {
+  auto h = Make();
+  for (int i = 0; i < 3; ++i) h->Feed(Terminated(absl::Minutes(i)));
+  h->Advance(kT0 + absl::Minutes(20));
+  ASSERT_THAT(h->Log(), ElementsAre("service_crash_loop firing", "service_crash_loop resolved"));
+  EXPECT_EQ(h->alerts()[1].fingerprint(), h->alerts()[0].fingerprint());
+  EXPECT_EQ(h->detector().stats().keys, 0u);
+}
+
+TEST(ServiceCrashLoopTest, RejectsBadSettingsWithTheirPath) {
+  DetectConfig config;
+  config.service_crash_loop.threshold = 0;
+  config.service_crash_loop.window = absl::ZeroDuration();
+  auto d = ServiceCrashLoopDetector::Create(config);
+  ASSERT_FALSE(d.ok());
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("detect.service_crash_loop.threshold"));
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("detect.service_crash_loop.window"));
+}
+
+}  // namespace
+}  // namespace faultline
