@@ -16,6 +16,7 @@ namespace faultline {
 int ReplayCommand(const std::vector<std::string>& args);
 int RunCommand(const std::vector<std::string>& args);
 int DemoCommand(const std::vector<std::string>& args);
+int CheckConfigCommand(const std::vector<std::string>& args);
 
 // Builds parser, engine and the given sinks from `config`: the composition root shared by every
 // subcommand and the cross-stage tests.

@@ -80,6 +80,52 @@ sinks: stdout
   EXPECT_THAT(m, HasSubstr("sinks: must be a list"));
 }
 
+TEST(ParseConfigTest, ReadsOverridesAndEveryDetectorSection) {
+  auto c = ParseConfig(R"(
+detect:
+  allowed_lateness: 30s
+  renotify_interval: 15m
+  max_keys: 5000
+  iis_rapid_fail:
+    disabled_resolve_after: 2h
+    overrides:
+      - {app_pool: "MSExchange*", max_crashes: 10}
+      - {host: "LAB*", interval: 1m, burst_threshold: 2}
+  service_crash_loop: {threshold: 4, window: 15m}
+  fleet_app_pool_failures: {enabled: false, min_hosts: 5}
+)");
+  ASSERT_TRUE(c.ok()) << c.status();
+  const DetectConfig& d = c->detect;
+  EXPECT_EQ(d.allowed_lateness, absl::Seconds(30));
+  EXPECT_EQ(d.renotify_interval, absl::Minutes(15));
+  EXPECT_EQ(d.max_keys, 5000);
+  EXPECT_EQ(d.iis_rapid_fail.disabled_resolve_after, absl::Hours(2));
+  ASSERT_EQ(d.iis_rapid_fail.overrides.size(), 2u);
+  EXPECT_EQ(d.iis_rapid_fail.overrides[0].app_pool, "MSExchange*");
+  EXPECT_EQ(d.iis_rapid_fail.overrides[0].host, "*");
+  EXPECT_EQ(d.iis_rapid_fail.overrides[0].max_crashes, 10);
+  EXPECT_FALSE(d.iis_rapid_fail.overrides[0].interval.has_value());
+  EXPECT_EQ(d.iis_rapid_fail.overrides[1].interval, absl::Minutes(1));
+  EXPECT_EQ(d.service_crash_loop.threshold, 4);
+  EXPECT_FALSE(d.fleet_app_pool_failures.enabled);
+  EXPECT_EQ(d.fleet_app_pool_failures.min_hosts, 5);
+}
+
+TEST(ParseConfigTest, NamesTheOverrideThatIsWrong) {
+  auto c = ParseConfig(R"(
+detect:
+  iis_rapid_fail:
+    overrides:
+      - {app_pool: "A*", max_crashes: ten}
+      - {pool: "B*"}
+)");
+  ASSERT_FALSE(c.ok());
+  const std::string m(c.status().message());
+  EXPECT_THAT(m,
+              HasSubstr("detect.iis_rapid_fail.overrides[0].max_crashes: must be a whole number"));
+  EXPECT_THAT(m, HasSubstr("detect.iis_rapid_fail.overrides[1].pool: unknown key"));
+}
+
 TEST(ParseConfigTest, RejectsInvalidYamlWithItsLine) {
   auto c = ParseConfig("kafka:\n  brokers: [unclosed\n");
   ASSERT_FALSE(c.ok());
@@ -98,10 +144,12 @@ TEST(LoadConfigFileTest, NamesAMissingFile) {
   EXPECT_THAT(std::string(c.status().message()), HasSubstr("/nonexistent/faultline.yaml"));
 }
 
-TEST(LoadConfigFileTest, AcceptsTheShippedExampleConfiguration) {
-  auto c = LoadConfigFile(std::string(FAULTLINE_SOURCE_DIR) + "/deploy/faultline.example.yaml");
-  ASSERT_TRUE(c.ok()) << c.status();
-  EXPECT_FALSE(c->kafka.topics.empty());
+TEST(LoadConfigFileTest, AcceptsEveryShippedExampleConfiguration) {
+  for (const char* path : {"/deploy/faultline.example.yaml", "/deploy/examples/exchange.yaml"}) {
+    auto c = LoadConfigFile(std::string(FAULTLINE_SOURCE_DIR) + path);
+    ASSERT_TRUE(c.ok()) << path << ": " << c.status();
+    EXPECT_FALSE(c->kafka.topics.empty());
+  }
 }
 
 }  // namespace

@@ -16,10 +16,12 @@ Commands:
   run       consume Windows events from Kafka and deliver alerts (the service)
   replay    run the detectors over JSON-lines files or stdin, alerts on stdout (backtests)
   demo      the whole pipeline on a bundled incident, with an in-process Kafka: nothing to install
+  check-config FILE   validate a configuration and build every plugin, connecting nowhere
 
 Detectors: iis_worker_failure_burst, iis_rapid_fail_imminent (the warning before IIS rapid-fail
-protection disables an application pool), iis_app_pool_disabled (with the failures as evidence).
-Input: Winlogbeat 7.x/8.x JSON as forwarded to Kafka.
+protection disables an application pool), iis_app_pool_disabled (with the failures as evidence),
+service_crash_loop, fleet_app_pool_failures. Input: Winlogbeat 6/7/8, NXLog, Fluent Bit, Logstash
+or raw Windows event XML, detected per message.
 )";
 
 }  // namespace
@@ -38,6 +40,7 @@ int main(int argc, char** argv) {
   if (command == "replay") return faultline::ReplayCommand(args);
   if (command == "run") return faultline::RunCommand(args);
   if (command == "demo") return faultline::DemoCommand(args);
+  if (command == "check-config") return faultline::CheckConfigCommand(args);
   std::fprintf(stderr, "faultline: unknown command \"%s\"\n\n%s", command.c_str(), kHelp);
   return 2;
 }

@@ -12,18 +12,30 @@ uint64_t RunStats::rejected() const {
   return n;
 }
 
-std::string RunStats::SummaryJson() const {
-  std::string reasons;
+std::string Pipeline::SummaryJson() const {
+  const RunStats& s = stats_;
+  std::string reasons, rules;
   for (int i = 1; i < kParseErrorCount; ++i) {
-    const uint64_t n = rejected_by_reason[i].load(std::memory_order_relaxed);
+    const uint64_t n = s.rejected_by_reason[i].load(std::memory_order_relaxed);
     if (n == 0) continue;
     absl::StrAppend(&reasons, reasons.empty() ? "" : ",", "\"",
                     ToAbsl(ParseErrorName(static_cast<ParseError>(i))), "\":", n);
   }
-  return absl::StrCat("{\"events\":", messages.load(), ",\"parsed\":", parsed.load(),
-                      ",\"rejected\":", rejected(), ",\"rejected_by_reason\":{", reasons,
-                      "},\"duplicates\":", duplicates.load(), ",\"alerts\":", alerts.load(),
-                      ",\"sink_failures\":", sink_failures.load(), "}");
+  for (const auto& [rule, n] : s.alerts_by_rule) {
+    absl::StrAppend(&rules, rules.empty() ? "" : ",", "\"", rule, "\":", n);
+  }
+  size_t keys = 0;
+  uint64_t evictions = 0;
+  for (const auto& d : engine_->detectors()) {
+    keys += d->stats().keys;
+    evictions += d->stats().evictions;
+  }
+  return absl::StrCat("{\"events\":", s.messages.load(), ",\"parsed\":", s.parsed.load(),
+                      ",\"rejected\":", s.rejected(), ",\"rejected_by_reason\":{", reasons,
+                      "},\"duplicates\":", s.duplicates.load(), ",\"too_late\":", s.too_late.load(),
+                      ",\"alerts\":", s.alerts.load(), ",\"alerts_by_rule\":{", rules,
+                      "},\"state_keys\":", keys, ",\"state_evictions\":", evictions,
+                      ",\"sink_failures\":", s.sink_failures.load(), "}");
 }
 
 Pipeline::Pipeline(std::unique_ptr<EventParser> parser, std::unique_ptr<Engine> engine,
@@ -48,12 +60,15 @@ void Pipeline::OnMessage(const Message& message) {
   Bump(stats_.parsed);
   event_.origin = message.origin;
   const uint64_t duplicates_before = engine_->duplicates();
+  const uint64_t too_late_before = engine_->too_late();
   engine_->Process(event_, *this);
   if (engine_->duplicates() != duplicates_before) Bump(stats_.duplicates);
+  if (engine_->too_late() != too_late_before) Bump(stats_.too_late);
 }
 
 void Pipeline::Emit(Alert alert) {
   Bump(stats_.alerts);
+  ++stats_.alerts_by_rule[alert.rule()];
   for (const auto& sink : sinks_) {
     if (absl::Status s = sink->Send(alert); !s.ok()) {
       // Counted always; logged for the first few so a broken sink is visible but not a flood.

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,11 +26,12 @@ struct RunStats {
   std::array<std::atomic<uint64_t>, kParseErrorCount> rejected_by_reason{};
   std::atomic<uint64_t> duplicates{0};  // parsed, but a redelivery of a record already seen
   std::atomic<uint64_t> alerts{0};
+  std::atomic<uint64_t> too_late{0};  // parsed, but older than the allowed lateness
   std::atomic<uint64_t> sink_failures{0};
+  // By rule name; written and read on the pipeline thread only.
+  std::map<std::string, uint64_t> alerts_by_rule;
 
   uint64_t rejected() const;
-  // {"events":N,"parsed":N,"rejected":N,"rejected_by_reason":{...},"duplicates":N,"alerts":N,...}
-  std::string SummaryJson() const;
 };
 
 class Pipeline final : public MessageHandler, private AlertOutput {
@@ -43,6 +45,11 @@ class Pipeline final : public MessageHandler, private AlertOutput {
   // Flushes every sink and the dead letters; call once the source has stopped.
   void Flush();
   const RunStats& stats() const { return stats_; }
+  const std::vector<std::unique_ptr<Detector>>& detectors() const { return engine_->detectors(); }
+  // One JSON line: {"events":N,"parsed":N,"rejected":N,"rejected_by_reason":{...},
+  // "duplicates":N,"too_late":N,"alerts":N,"alerts_by_rule":{...},"state_keys":N,
+  // "state_evictions":N,"sink_failures":N}. Call on the pipeline thread or after it stopped.
+  std::string SummaryJson() const;
 
  private:
   void Emit(Alert alert) override;

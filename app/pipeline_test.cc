@@ -92,9 +92,12 @@ TEST_F(PipelineTest, CountsSinkFailuresWithoutStopping) {
 TEST_F(PipelineTest, SummarisesAsOneJsonLine) {
   Send("[]");
   for (const std::string& line : IncidentLines()) Send(line);
-  EXPECT_EQ(pipeline_->stats().SummaryJson(),
+  EXPECT_EQ(pipeline_->SummaryJson(),
             "{\"events\":8,\"parsed\":7,\"rejected\":1,\"rejected_by_reason\":{\"not_object\":1},"
-            "\"duplicates\":0,\"alerts\":3,\"sink_failures\":0}");
+            "\"duplicates\":0,\"too_late\":0,\"alerts\":3,\"alerts_by_rule\":{"
+            "\"iis_app_pool_disabled\":1,\"iis_rapid_fail_imminent\":1,"
+            "\"iis_worker_failure_burst\":1},\"state_keys\":7,\"state_evictions\":0,"
+            "\"sink_failures\":0}");
 }
 
 TEST(BuildPipelineTest, ReportsEveryBadSinkWithItsIndex) {

@@ -88,8 +88,8 @@ TEST(CliTest, ReplaysTheRealWinlogbeatCorpusWithZeroRejects) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(LastLine(r.err),
             "{\"events\":838,\"parsed\":838,\"rejected\":0,\"rejected_by_reason\":{},"
-            "\"duplicates\":0,\"alerts\":0,"
-            "\"sink_failures\":0}");
+            "\"duplicates\":0,\"too_late\":0,\"alerts\":0,\"alerts_by_rule\":{},"
+            "\"state_keys\":0,\"state_evictions\":0,\"sink_failures\":0}");
 }
 
 TEST(CliTest, ReplayReadsStdinAndSummarisesRejectsByReason) {
@@ -106,7 +106,10 @@ TEST(CliTest, ReplayReadsStdinAndSummarisesRejectsByReason) {
   EXPECT_EQ(Lines(r.out).size(), 3u);
   EXPECT_EQ(LastLine(r.err),
             "{\"events\":9,\"parsed\":7,\"rejected\":2,\"rejected_by_reason\":{\"not_json\":1,"
-            "\"no_host\":1},\"duplicates\":0,\"alerts\":3,\"sink_failures\":0}");
+            "\"no_host\":1},\"duplicates\":0,\"too_late\":0,\"alerts\":3,\"alerts_by_rule\":{"
+            "\"iis_app_pool_disabled\":1,\"iis_rapid_fail_imminent\":1,"
+            "\"iis_worker_failure_burst\":1},\"state_keys\":7,\"state_evictions\":0,"
+            "\"sink_failures\":0}");
 }
 
 TEST(CliTest, ExitsTwoOnBadArgumentsMissingFilesAndBadConfig) {
@@ -126,8 +129,27 @@ TEST(CliTest, ExitsTwoOnBadArgumentsMissingFilesAndBadConfig) {
   EXPECT_THAT(run.err, HasSubstr("--config is required"));
 }
 
+TEST(CliTest, CheckConfigAcceptsTheShippedExamplesAndReportsEveryErrorOfABadOne) {
+  for (const char* example : {"deploy/faultline.example.yaml", "deploy/examples/exchange.yaml"}) {
+    Result ok = RunFaultline(std::string("check-config ") + FAULTLINE_SOURCE_DIR + "/" + example);
+    EXPECT_EQ(ok.exit_code, 0) << example << ": " << ok.err;
+    EXPECT_THAT(ok.out, HasSubstr("ok; detectors: iis_rapid_fail, service_crash_loop"));
+  }
+  const std::string bad =
+      ::testing::TempDir() + "/cli_test_check." + std::to_string(getpid()) + ".yaml";
+  std::ofstream(bad) << "kafka:\n  brokers: x:1\n  topics: [t]\n  properties: {no.such: 1}\n"
+                     << "detect:\n  service_crash_loop: {threshold: 0}\n"
+                     << "sinks:\n  - type: pager\n";
+  Result r = RunFaultline("check-config " + bad);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("detect.service_crash_loop.threshold"));
+  EXPECT_THAT(r.err, HasSubstr("unknown sink type \"pager\""));
+  EXPECT_THAT(r.err, HasSubstr("no.such"));
+}
+
 TEST(CliTest, EverySubcommandExplainsItselfWithHelp) {
-  for (const char* cmd : {"--help", "replay --help", "run --help", "demo --help"}) {
+  for (const char* cmd :
+       {"--help", "replay --help", "run --help", "demo --help", "check-config --help"}) {
     Result r = RunFaultline(cmd);
     EXPECT_EQ(r.exit_code, 0) << cmd;
     EXPECT_THAT(r.out, HasSubstr("faultline")) << cmd;

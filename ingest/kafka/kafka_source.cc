@@ -30,19 +30,17 @@ KafkaSource::~KafkaSource() {
   rd_kafka_destroy(rk_);
 }
 
-absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Create(const KafkaSourceConfig& config,
-                                                                 Clock& clock) {
-  std::vector<std::string> errors;
-  if (config.brokers.empty()) errors.push_back("kafka.brokers: must not be empty");
-  if (config.topics.empty()) errors.push_back("kafka.topics: must name at least one topic");
-  if (config.group_id.empty()) errors.push_back("kafka.group_id: must not be empty");
-
+rd_kafka_conf_t* KafkaSource::BuildConf(const KafkaSourceConfig& config,
+                                        std::vector<std::string>* errors) {
+  if (config.brokers.empty()) errors->push_back("kafka.brokers: must not be empty");
+  if (config.topics.empty()) errors->push_back("kafka.topics: must name at least one topic");
+  if (config.group_id.empty()) errors->push_back("kafka.group_id: must not be empty");
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   char errstr[512];
   auto set = [&](const std::string& name, const std::string& value) {
     if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), errstr, sizeof(errstr)) !=
         RD_KAFKA_CONF_OK) {
-      errors.push_back(absl::StrCat("kafka property ", name, "=", value, ": ", errstr));
+      errors->push_back(absl::StrCat("kafka property ", name, "=", value, ": ", errstr));
     }
   };
   set("bootstrap.servers", config.brokers);
@@ -56,11 +54,27 @@ absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Create(const KafkaSour
   set("enable.partition.eof", config.stop_at_end ? "true" : "false");
   set("queued.max.messages.kbytes", std::to_string(config.queued_max_messages_kbytes));
   for (const auto& [name, value] : config.properties) set(name, value);
-  if (!errors.empty()) {
+  if (!errors->empty()) {
     rd_kafka_conf_destroy(conf);
-    return absl::InvalidArgumentError(absl::StrJoin(errors, "; "));
+    return nullptr;
   }
+  return conf;
+}
 
+absl::Status KafkaSource::Validate(const KafkaSourceConfig& config) {
+  std::vector<std::string> errors;
+  rd_kafka_conf_t* conf = BuildConf(config, &errors);
+  if (conf == nullptr) return absl::InvalidArgumentError(absl::StrJoin(errors, "; "));
+  rd_kafka_conf_destroy(conf);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Create(const KafkaSourceConfig& config,
+                                                                  Clock& clock) {
+  std::vector<std::string> errors;
+  rd_kafka_conf_t* conf = BuildConf(config, &errors);
+  if (conf == nullptr) return absl::InvalidArgumentError(absl::StrJoin(errors, "; "));
+  char errstr[512];
   std::unique_ptr<KafkaSource> source(new KafkaSource(config, clock));
   rd_kafka_conf_set_opaque(conf, source.get());
   rd_kafka_conf_set_rebalance_cb(conf, &KafkaSource::RebalanceCallback);

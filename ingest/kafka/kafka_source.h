@@ -54,6 +54,8 @@ class KafkaSource final : public Source {
   // Connects lazily: an unreachable broker is not an error here.
   static absl::StatusOr<std::unique_ptr<KafkaSource>> Create(const KafkaSourceConfig& config,
                                                              Clock& clock);
+  // The same validation as Create, creating nothing (faultline check-config).
+  static absl::Status Validate(const KafkaSourceConfig& config);
   ~KafkaSource() override;
 
   absl::Status Run(MessageHandler& handler, const std::atomic<bool>& stop) override;
@@ -61,6 +63,9 @@ class KafkaSource final : public Source {
 
  private:
   KafkaSource(const KafkaSourceConfig& config, Clock& clock);
+  // A librdkafka configuration from `config`, or every problem found (the conf is then null).
+  static rd_kafka_conf_t* BuildConf(const KafkaSourceConfig& config,
+                                    std::vector<std::string>* errors);
   static void RebalanceCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                                 rd_kafka_topic_partition_list_t* parts, void* opaque);
   void OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts);
