@@ -8,5 +8,7 @@
 namespace faultline::bench {
 
 inline std::atomic<uint64_t> g_allocations{0};
+// Heap bytes currently allocated (malloc_usable_size of each live block).
+inline std::atomic<int64_t> g_live_bytes{0};
 
 }  // namespace faultline::bench

@@ -4,9 +4,12 @@
 //   build-release/bench/detect_bench --benchmark_min_time=2
 #include <vector>
 
+#include "bench/alloc_counter.h"
 #include "benchmark/benchmark.h"
 #include "detect/engine.h"
+#include "detect/fleet/fleet_app_pool_detector.h"
 #include "detect/iis/rapid_fail_detector.h"
+#include "detect/service/service_crash_loop_detector.h"
 
 namespace faultline {
 namespace {
@@ -17,21 +20,26 @@ class DiscardOutput final : public AlertOutput {
   uint64_t alerts = 0;
 };
 
+// Every built-in detector, as faultline run builds them.
 std::unique_ptr<Engine> MakeEngine() {
-  auto detector = RapidFailDetector::Create({});
   std::vector<std::unique_ptr<Detector>> detectors;
-  detectors.push_back(std::move(*detector));
+  detectors.push_back(std::move(RapidFailDetector::Create({})).value());
+  detectors.push_back(std::move(ServiceCrashLoopDetector::Create({})).value());
+  detectors.push_back(std::move(FleetAppPoolDetector::Create({})).value());
   return std::make_unique<Engine>(std::move(detectors));
 }
 
 // A realistic mix: 1 worker failure in `failure_every` events, the rest irrelevant System and
-// Security events, over `pools` (host, pool) keys, one second of event time apart.
+// Security events, over `pools` (host, pool) keys, at 10,000 events per second of event time (a
+// busy fleet topic). The rate matters: every 30 s of event time detectors scan their keys for
+// drained incidents, so one event per second of event time (an earlier version of this
+// benchmark) made that scan cost 30x more per event than in any real stream.
 std::vector<Event> MakeEvents(int n, int failure_every, int pools) {
   std::vector<Event> events(n);
   const absl::Time t0 = absl::FromUnixSeconds(1'700'000'000);
   for (int i = 0; i < n; ++i) {
     Event& e = events[i];
-    e.time = t0 + absl::Seconds(i);
+    e.time = t0 + absl::Microseconds(100) * i;
     const int key = i % pools;
     e.host = "web" + std::to_string(key % 1000);
     e.channel = "System";
@@ -62,7 +70,8 @@ void BM_ReferenceReadEventId(benchmark::State& state) {
 BENCHMARK(BM_ReferenceReadEventId)->Arg(100)->Arg(10);
 
 void BM_Engine(benchmark::State& state) {
-  const std::vector<Event> events = MakeEvents(100'000, state.range(0), 1000);
+  const std::vector<Event> events =
+      MakeEvents(100'000, static_cast<int>(state.range(0)), static_cast<int>(state.range(1)));
   DiscardOutput out;
   std::unique_ptr<Engine> engine = MakeEngine();
   absl::Duration shift;  // each pass moves event time on, so windows slide instead of piling up
@@ -77,8 +86,40 @@ void BM_Engine(benchmark::State& state) {
   state.counters["alerts"] = static_cast<double>(out.alerts);
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(events.size()));
 }
-// Arg: one worker failure per N events (100: a busy fleet; 10: a fleet on fire).
-BENCHMARK(BM_Engine)->Arg(100)->Arg(10);
+// Args: one worker failure per N events (100: a busy fleet; 10: every pool bursting at once),
+// over K (host, pool) keys.
+BENCHMARK(BM_Engine)->Args({100, 100'000})->Args({100, 1000})->Args({10, 1000});
+
+// Heap bytes of detector state per (host, pool) key: 100,000 pools with one failure each, all
+// inside one window, measured by the allocation hook (bench/alloc_counter.cc).
+void BM_StateBytesPerKey(benchmark::State& state) {
+  const int keys = static_cast<int>(state.range(0));
+  std::vector<Event> events(keys);
+  const absl::Time t0 = absl::FromUnixSeconds(1'700'000'000);
+  for (int i = 0; i < keys; ++i) {
+    Event& e = events[i];
+    e.time = t0 + absl::Milliseconds(i % 60'000);
+    e.host = "web" + std::to_string(i / 10) + ".contoso.local";
+    e.provider = Provider::kWas;
+    e.event_id = kWasWorkerCommunicationError;
+    e.channel = "System";
+    e.record_id = static_cast<uint64_t>(i) + 1;
+    e.app_pool = "pool" + std::to_string(i % 10);
+    e.pid = static_cast<uint32_t>(1000 + i);
+  }
+  DiscardOutput out;
+  double bytes_per_key = 0;
+  for (auto _ : state) {
+    const int64_t before = bench::g_live_bytes.load();
+    auto engine = MakeEngine();
+    for (const Event& e : events) engine->Process(e, out);
+    bytes_per_key = static_cast<double>(bench::g_live_bytes.load() - before) / keys;
+    benchmark::DoNotOptimize(engine);
+  }
+  state.counters["bytes_per_key"] = bytes_per_key;
+  state.SetItemsProcessed(state.iterations() * keys);
+}
+BENCHMARK(BM_StateBytesPerKey)->Arg(100'000)->Iterations(3)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace faultline

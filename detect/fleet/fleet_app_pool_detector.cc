@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "core/strings.h"
 #include "detect/alert_builder.h"
 
 namespace faultline {
@@ -43,13 +44,21 @@ std::vector<EventKey> FleetAppPoolDetector::Subscriptions() const {
   return keys;
 }
 
-std::vector<std::string> FleetAppPoolDetector::Hosts(const PoolState& state) const {
-  std::vector<std::string> hosts;
-  for (const auto& f : state.failures.entries()) {
-    if (std::find(hosts.begin(), hosts.end(), f.value.host) == hosts.end()) {
-      hosts.push_back(f.value.host);
+void FleetAppPoolDetector::Prune(PoolState& state, absl::Time now) const {
+  for (auto it = state.hosts.begin(); it != state.hosts.end();) {
+    if (it->second.time <= now - config_.window) {
+      state.hosts.erase(it++);
+    } else {
+      ++it;
     }
   }
+  state.prune_at = std::max<size_t>(64, 2 * state.hosts.size());
+}
+
+std::vector<std::string> FleetAppPoolDetector::Hosts(const PoolState& state) const {
+  std::vector<std::string> hosts;
+  for (const auto& [host, failure] : state.hosts) hosts.push_back(host);
+  std::sort(hosts.begin(), hosts.end());
   return hosts;
 }
 
@@ -57,32 +66,41 @@ void FleetAppPoolDetector::OnEvent(const Event& event, AlertOutput& out) {
   if (event.app_pool.empty()) return;
   key_.assign(event.app_pool);
   absl::AsciiStrToLower(&key_);
-  auto [state, inserted] = pools_.FindOrCreate(key_, config_.window);
+  auto [state, inserted] = pools_.FindOrCreate(key_);
   if (inserted) state->pool = event.app_pool;
+  if (event.time <= state->last_seen - config_.window) return;  // older than the window
   EndIfQuiet(key_, *state, event.time, out);
   state->last_seen = std::max(state->last_seen, event.time);
-  if (state->failures.Add(event.time, {event.host, event.provider, event.event_id, event.pid}) ==
-      nullptr) {
-    return;
+  HostFailure& latest = state->hosts[ToAbsl(event.host)];
+  if (event.time >= latest.time) {
+    latest = {event.time, event.provider, event.event_id, event.pid};
   }
-  const uint32_t hosts = static_cast<uint32_t>(Hosts(*state).size());
+  // Pruning is amortized (when the map doubled), except while the pool is not yet firing and
+  // may be at its threshold: then the count must be exact.
+  const bool grown = state->hosts.size() >= state->prune_at;
+  const bool at_threshold =
+      !state->alert.firing() && state->hosts.size() >= static_cast<size_t>(config_.min_hosts);
+  if (grown || at_threshold) Prune(*state, state->last_seen);
+  const uint32_t hosts = static_cast<uint32_t>(state->hosts.size());
   if (hosts < static_cast<uint32_t>(config_.min_hosts)) return;
   if (state->incident_start == absl::InfinitePast()) {
-    state->incident_start = state->failures.entries().front().time;
+    absl::Time first = event.time;
+    for (const auto& [host, f] : state->hosts) first = std::min(first, f.time);
+    state->incident_start = first;
   }
   if (state->alert.Observe(hosts, event.time, renotify_) != AlertState::Action::kNone) {
+    Prune(*state, state->last_seen);  // report an exact count
     Emit(/*firing=*/true, key_, *state, event.time, out);
   }
 }
 
 bool FleetAppPoolDetector::EndIfQuiet(std::string_view key, PoolState& state, absl::Time now,
                                       AlertOutput& out) {
-  const absl::Time last =
-      state.failures.empty() ? state.last_seen : state.failures.entries().back().time;
-  if (now < last + config_.window) return false;
-  if (state.alert.Resolve()) Emit(/*firing=*/false, key, state, last + config_.window, out);
+  if (now < state.last_seen + config_.window) return false;
+  if (state.alert.Resolve())
+    Emit(/*firing=*/false, key, state, state.last_seen + config_.window, out);
   state.incident_start = absl::InfinitePast();
-  state.failures.AdvanceTo(now);
+  state.hosts.clear();
   return true;
 }
 
@@ -99,20 +117,19 @@ void FleetAppPoolDetector::Emit(bool firing, std::string_view key, const PoolSta
   alert.set_app_pool(state.pool);
   // One evidence entry per host: its latest failure; the host in `detail`.
   const std::vector<std::string> hosts = Hosts(state);
+  absl::Time first = absl::InfiniteFuture(), last = absl::InfinitePast();
   for (const std::string& host : hosts) {
-    for (auto it = state.failures.entries().rbegin(); it != state.failures.entries().rend(); ++it) {
-      if (it->value.host != host) continue;
-      AddEvidence(&alert, "failure", it->value.provider, it->value.event_id, it->time,
-                  it->value.pid, 0, std::nullopt, std::nullopt, host);
-      break;
-    }
+    const HostFailure& f = state.hosts.find(ToAbsl(host))->second;
+    AddEvidence(&alert, "failure", f.provider, f.event_id, f.time, f.pid, 0, std::nullopt,
+                std::nullopt, host);
+    first = std::min(first, f.time);
+    last = std::max(last, f.time);
   }
-  const auto& entries = state.failures.entries();
+  if (hosts.empty()) first = last = now;
   alert.set_count(static_cast<uint32_t>(hosts.size()));
   (*alert.mutable_labels())["hosts"] = absl::StrJoin(hosts, ",");
-  *alert.mutable_first_event_time() =
-      ToProtoTime(entries.empty() ? state.incident_start : entries.front().time);
-  *alert.mutable_last_event_time() = ToProtoTime(entries.empty() ? now : entries.back().time);
+  *alert.mutable_first_event_time() = ToProtoTime(first);
+  *alert.mutable_last_event_time() = ToProtoTime(last);
   if (firing) {
     alert.set_summary(absl::StrFormat(
         "Application pool '%s' is failing on %d hosts within %s (%s): a fleet-wide problem such "

@@ -119,17 +119,14 @@ const RapidFailDetector::Thresholds* RapidFailDetector::ThresholdsFor(std::strin
 }
 
 const std::string& RapidFailDetector::PoolKey(std::string_view host, std::string_view pool) {
-  key_.assign(host);
-  key_.push_back('\x1f');
-  key_.append(pool);
-  return key_;
+  pool_key_.assign(host);
+  pool_key_.push_back('\x1f');
+  pool_key_.append(pool);
+  return pool_key_;
 }
 
-const std::string& RapidFailDetector::PidKey(std::string_view host, uint32_t pid) {
-  key_.assign(host);
-  key_.push_back('\x1f');
-  absl::StrAppend(&key_, pid);
-  return key_;
+uint64_t RapidFailDetector::PidKey(std::string_view host, uint32_t pid) {
+  return absl::Hash<std::pair<absl::string_view, uint32_t>>{}({ToAbsl(host), pid});
 }
 
 void RapidFailDetector::OnEvent(const Event& event, AlertOutput& out) {
@@ -169,7 +166,7 @@ void RapidFailDetector::OnWorkerFailure(const Event& event, AlertOutput& out) {
   if (event.app_pool.empty()) return;  // nothing to key on
   auto [pool, inserted] = pools_.FindOrCreate(PoolKey(event.host, event.app_pool),
                                               ThresholdsFor(event.host, event.app_pool));
-  const std::string pool_key = key_;  // PidKey below reuses key_
+  const std::string& pool_key = pool_key_;
   pool->last_seen = std::max(pool->last_seen, event.time);
   EndIncidentIfQuiet(pool_key, *pool, event.time, out);
   if (pool->disabled.firing() && event.time > pool->disabled_at) {
@@ -235,7 +232,7 @@ void RapidFailDetector::OnPoolDisabled(const Event& event, AlertOutput& out) {
   if (event.app_pool.empty() || !config_.disabled_enabled) return;
   auto [pool, inserted] = pools_.FindOrCreate(PoolKey(event.host, event.app_pool),
                                               ThresholdsFor(event.host, event.app_pool));
-  const std::string pool_key = key_;
+  const std::string& pool_key = pool_key_;
   pool->last_seen = std::max(pool->last_seen, event.time);
   if (pool->disabled.firing()) return;  // the same outage reported again
   EndIncidentIfQuiet(pool_key, *pool, event.time, out);
@@ -251,9 +248,8 @@ void RapidFailDetector::OnWorkerAlive(const Event& event, AlertOutput& out) {
   PoolState* pool = pools_.Find(PoolKey(event.host, event.app_pool));
   if (pool == nullptr || !pool->disabled.firing() || event.time <= pool->disabled_at) return;
   pool->last_seen = std::max(pool->last_seen, event.time);
-  const std::string pool_key = key_;
-  EndIncidentIfQuiet(pool_key, *pool, event.time, out);
-  ResolveDisabled(pool_key, *pool, event.time, &event, out);
+  EndIncidentIfQuiet(pool_key_, *pool, event.time, out);
+  ResolveDisabled(pool_key_, *pool, event.time, &event, out);
 }
 
 void RapidFailDetector::OnCompanion(const Event& event) {
@@ -290,11 +286,14 @@ void RapidFailDetector::OnWatermark(absl::Time watermark, AlertOutput& out) {
     const bool open = pool.incident_start != absl::InfinitePast() || pool.disabled.firing();
     return !open && pool.last_seen < watermark - std::max(idle, pool.thresholds->interval);
   });
-  const absl::Time horizon = watermark - idle;
+  // The pid correlation only spans correlation_window; companions matter for an interval.
+  const absl::Time correlation_horizon = watermark - config_.correlation_window;
   pending_crashes_.EraseIf(
-      [&](const std::string&, PendingCrash& c) { return c.last_seen < horizon; });
-  pid_pools_.EraseIf([&](const std::string&, PidPool& p) { return p.last_seen < horizon; });
-  hosts_.EraseIf([&](const std::string&, HostContext& h) { return h.last_seen < horizon; });
+      [&](uint64_t, PendingCrash& c) { return c.last_seen < correlation_horizon; });
+  pid_pools_.EraseIf(
+      [&](uint64_t, PidPool& p) { return p.last_seen < correlation_horizon; });
+  hosts_.EraseIf(
+      [&](const std::string&, HostContext& h) { return h.last_seen < watermark - idle; });
 }
 
 RapidFailDetector::Stats RapidFailDetector::stats() const {

@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/hash/hash.h"
 #include "absl/status/statusor.h"
 #include "detect/config.h"
 #include "detect/detector.h"
@@ -117,18 +118,21 @@ class RapidFailDetector final : public Detector {
   void Emit(Rule rule, bool firing, std::string_view key, const PoolState& pool, absl::Time now,
             const Trigger& trigger, AlertOutput& out) const;
   const Thresholds* ThresholdsFor(std::string_view host, std::string_view pool) const;
+  // Builds "host \x1f pool" in pool_key_ (reused: no allocation for known pools).
   const std::string& PoolKey(std::string_view host, std::string_view pool);
-  const std::string& PidKey(std::string_view host, uint32_t pid);
+  // A worker is identified by (host, pid): a 64-bit hash keys the correlation maps, so a failure
+  // allocates no key string for them.
+  static uint64_t PidKey(std::string_view host, uint32_t pid);
 
   RapidFailConfig config_;
   absl::Duration renotify_;
   std::map<std::string, std::string> labels_;
-  std::vector<Thresholds> thresholds_;        // [i] for overrides[i]; the last: the defaults
-  KeyedState<PoolState> pools_;               // host \x1f pool
-  KeyedState<PendingCrash> pending_crashes_;  // host \x1f pid
-  KeyedState<PidPool> pid_pools_;             // host \x1f pid
-  KeyedState<HostContext> hosts_;             // host
-  std::string key_;  // reused key buffer: lookups of existing keys allocate nothing
+  std::vector<Thresholds> thresholds_;  // [i] for overrides[i]; the last: the defaults
+  KeyedState<PoolState> pools_;         // host \x1f pool
+  KeyedState<PendingCrash, uint64_t> pending_crashes_;  // PidKey
+  KeyedState<PidPool, uint64_t> pid_pools_;             // PidKey
+  KeyedState<HostContext> hosts_;                       // host
+  std::string pool_key_;
 };
 
 }  // namespace faultline

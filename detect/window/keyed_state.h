@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -16,27 +17,39 @@
 
 namespace faultline {
 
-template <typename V>
+// Key: std::string (looked up by std::string_view, no allocation for a key already present) or an
+// integer such as a 64-bit hash (no allocation at all).
+template <typename V, typename Key = std::string>
 class KeyedState {
+  static constexpr bool kStringKey = std::is_same_v<Key, std::string>;
+  using Lookup = std::conditional_t<kStringKey, std::string_view, Key>;
+  static auto Native(Lookup key) {
+    if constexpr (kStringKey) {
+      return ToAbsl(key);
+    } else {
+      return key;
+    }
+  }
+
  public:
   explicit KeyedState(size_t max_keys) : max_keys_(std::max<size_t>(max_keys, 1)) {}
 
-  V* Find(std::string_view key) {
-    auto it = map_.find(ToAbsl(key));
+  V* Find(Lookup key) {
+    auto it = map_.find(Native(key));
     return it == map_.end() ? nullptr : &it->second;
   }
-  const V* Find(std::string_view key) const {
-    auto it = map_.find(ToAbsl(key));
+  const V* Find(Lookup key) const {
+    auto it = map_.find(Native(key));
     return it == map_.end() ? nullptr : &it->second;
   }
 
   // Finds the key or creates it from `args`; evicts first when the map is full. The pointer is
   // valid until the next call that may insert.
   template <typename... Args>
-  std::pair<V*, bool> FindOrCreate(std::string_view key, Args&&... args) {
+  std::pair<V*, bool> FindOrCreate(Lookup key, Args&&... args) {
     if (V* v = Find(key)) return {v, false};
     if (map_.size() >= max_keys_) EvictOldest();
-    auto [it, inserted] = map_.try_emplace(std::string(key), std::forward<Args>(args)...);
+    auto [it, inserted] = map_.try_emplace(Key(key), std::forward<Args>(args)...);
     return {&it->second, inserted};
   }
 
@@ -57,19 +70,19 @@ class KeyedState {
 
  private:
   void EvictOldest() {
-    std::vector<std::pair<absl::Time, const std::string*>> by_age;
+    std::vector<std::pair<absl::Time, const Key*>> by_age;
     by_age.reserve(map_.size());
     for (const auto& [k, v] : map_) by_age.emplace_back(v.last_seen, &k);
     const size_t n = std::max<size_t>(1, map_.size() / 10);
     std::nth_element(by_age.begin(), by_age.begin() + (n - 1), by_age.end());
-    std::vector<std::string> victims;
+    std::vector<Key> victims;
     for (size_t i = 0; i < n; ++i) victims.push_back(*by_age[i].second);
-    for (const std::string& k : victims) map_.erase(k);
+    for (const Key& k : victims) map_.erase(k);
     evictions_ += n;
   }
 
   size_t max_keys_;
-  absl::flat_hash_map<std::string, V> map_;
+  absl::flat_hash_map<Key, V> map_;
   uint64_t evictions_ = 0;
 };
 
