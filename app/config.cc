@@ -70,6 +70,20 @@ class Reader {
     *out = d;
   }
 
+  void IntegerList(const YAML::Node& node, const std::string& path, std::vector<uint32_t>* out) {
+    if (!node) return;
+    if (!node.IsSequence()) return Error(path, "must be a list of event ids");
+    out->clear();
+    for (size_t i = 0; i < node.size(); ++i) {
+      uint32_t v;
+      if (!node[i].IsScalar() || !YAML::convert<uint32_t>::decode(node[i], v)) {
+        Error(absl::StrCat(path, "[", i, "]"), "must be an event id");
+        continue;
+      }
+      out->push_back(v);
+    }
+  }
+
   void StringList(const YAML::Node& node, const std::string& path, std::vector<std::string>* out) {
     if (!node) return;
     if (node.IsScalar()) {
@@ -145,7 +159,7 @@ void ReadKafka(Reader& r, const YAML::Node& node, KafkaSourceConfig* k) {
 void ReadRapidFail(Reader& r, const YAML::Node& rf, const std::string& p, RapidFailConfig* c) {
   if (!r.Map(rf, p,
              {"max_crashes", "interval", "burst_threshold", "correlation_window",
-              "disabled_resolve_after", "rules", "overrides"})) {
+              "disabled_resolve_after", "failure_events", "rules", "overrides"})) {
     return;
   }
   r.Integer(rf["max_crashes"], p + ".max_crashes", &c->max_crashes);
@@ -154,6 +168,7 @@ void ReadRapidFail(Reader& r, const YAML::Node& rf, const std::string& p, RapidF
   r.Duration(rf["correlation_window"], p + ".correlation_window", &c->correlation_window);
   r.Duration(rf["disabled_resolve_after"], p + ".disabled_resolve_after",
              &c->disabled_resolve_after);
+  r.IntegerList(rf["failure_events"], p + ".failure_events", &c->failure_events);
   const YAML::Node rules = rf["rules"];
   if (r.Map(rules, p + ".rules",
             {"iis_worker_failure_burst", "iis_rapid_fail_imminent", "iis_app_pool_disabled"})) {
@@ -203,7 +218,8 @@ void ReadDetect(Reader& r, const YAML::Node& node, DetectConfig* d) {
   r.Integer(node["max_keys"], "detect.max_keys", &d->max_keys);
   ReadRapidFail(r, node["iis_rapid_fail"], "detect.iis_rapid_fail", &d->iis_rapid_fail);
   const YAML::Node scl = node["service_crash_loop"];
-  if (r.Map(scl, "detect.service_crash_loop", {"enabled", "threshold", "window"})) {
+  if (r.Map(scl, "detect.service_crash_loop", {"enabled", "threshold", "window", "events"})) {
+    r.IntegerList(scl["events"], "detect.service_crash_loop.events", &d->service_crash_loop.events);
     r.Bool(scl["enabled"], "detect.service_crash_loop.enabled", &d->service_crash_loop.enabled);
     r.Integer(scl["threshold"], "detect.service_crash_loop.threshold",
               &d->service_crash_loop.threshold);

@@ -2,6 +2,7 @@
 // them inline). Each detector plugin has its own section.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -32,6 +33,10 @@ struct RapidFailConfig {
   absl::Duration correlation_window = absl::Minutes(2);
   // A disabled pool's alert resolves when a worker of the pool is seen again, or after this.
   absl::Duration disabled_resolve_after = absl::Hours(1);
+  // Which worker-process failures count (WAS 5009-5013, W3SVC 1009-1013); e.g. leave out 5010
+  // (ping failures) for pools that are slow by design.
+  std::vector<uint32_t> failure_events = {5009, 5010, 5011, 5012, 5013,
+                                          1009, 1010, 1011, 1012, 1013};
   bool burst_enabled = true;
   bool imminent_enabled = true;
   bool disabled_enabled = true;
@@ -43,6 +48,7 @@ struct ServiceCrashLoopConfig {
   bool enabled = true;
   int threshold = 3;  // terminations in the window, or "done this N time(s)"
   absl::Duration window = absl::Minutes(10);
+  std::vector<uint32_t> events = {7031, 7034};  // 7031: with recovery action; 7034: without
 };
 
 // The same application pool failing on several hosts at once (a bad deployment or patch).

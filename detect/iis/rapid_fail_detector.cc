@@ -64,6 +64,13 @@ absl::StatusOr<std::unique_ptr<Detector>> RapidFailDetector::Create(const Detect
     thresholds.push_back(t);
   }
   thresholds.push_back({c.max_crashes, c.interval, c.burst_threshold});
+  for (size_t i = 0; i < c.failure_events.size(); ++i) {
+    const uint32_t id = c.failure_events[i];
+    if (!IsWorkerFailure(Provider::kWas, id) && !IsWorkerFailure(Provider::kW3svc, id)) {
+      errors.push_back(absl::StrCat(p, ".failure_events[", i, "]: ", id,
+                                    " is not a worker failure (WAS 5009-5013, W3SVC 1009-1013)"));
+    }
+  }
   if (config.max_keys < 1) {
     errors.push_back(absl::StrCat("detect.max_keys: must be at least 1, got ", config.max_keys));
   }
@@ -84,11 +91,8 @@ RapidFailDetector::RapidFailDetector(const DetectConfig& config, std::vector<Thr
 
 std::vector<EventKey> RapidFailDetector::Subscriptions() const {
   std::vector<EventKey> keys;
-  for (uint32_t id = kWasWorkerTerminated; id <= kWasWorkerShutdownTimeLimit; ++id) {
-    keys.push_back({Provider::kWas, id});
-  }
-  for (uint32_t id = kW3svcWorkerTerminated; id <= kW3svcWorkerShutdownTimeLimit; ++id) {
-    keys.push_back({Provider::kW3svc, id});
+  for (uint32_t id : config_.failure_events) {
+    keys.push_back({IsWorkerFailure(Provider::kWas, id) ? Provider::kWas : Provider::kW3svc, id});
   }
   for (uint32_t id :
        {kWasAppPoolDisabled, kWasAppPoolDisabledIdentity, kWasAppPoolDisabledStartFailure}) {
@@ -130,6 +134,7 @@ uint64_t RapidFailDetector::PidKey(std::string_view host, uint32_t pid) {
 }
 
 void RapidFailDetector::OnEvent(const Event& event, AlertOutput& out) {
+  // The engine routes only the configured failure events here, so a worker failure is one.
   if (IsWorkerFailure(event.provider, event.event_id)) {
     OnWorkerFailure(event, out);
   } else if (IsAppPoolDisabled(event.provider, event.event_id)) {
@@ -290,8 +295,7 @@ void RapidFailDetector::OnWatermark(absl::Time watermark, AlertOutput& out) {
   const absl::Time correlation_horizon = watermark - config_.correlation_window;
   pending_crashes_.EraseIf(
       [&](uint64_t, PendingCrash& c) { return c.last_seen < correlation_horizon; });
-  pid_pools_.EraseIf(
-      [&](uint64_t, PidPool& p) { return p.last_seen < correlation_horizon; });
+  pid_pools_.EraseIf([&](uint64_t, PidPool& p) { return p.last_seen < correlation_horizon; });
   hosts_.EraseIf(
       [&](const std::string&, HostContext& h) { return h.last_seen < watermark - idle; });
 }

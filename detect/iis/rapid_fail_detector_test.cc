@@ -369,6 +369,23 @@ TEST_F(RapidFailDetectorTest, TreatsIis6W3svcEventsLikeWas) {
                                  "iis_rapid_fail_imminent firing", "iis_app_pool_disabled firing"));
 }
 
+TEST_F(RapidFailDetectorTest, CountsOnlyTheConfiguredFailureEvents) {
+  DetectConfig config;
+  config.iis_rapid_fail.failure_events = {5009, 5011};  // ping failures (5010) do not count
+  Make(config);
+  for (int i = 0; i < 5; ++i) {
+    Feed(WasFailure(absl::Seconds(i), 100 + i, "OwaPool", "EXCH01", kWasWorkerPingFailed));
+  }
+  EXPECT_TRUE(alerts().empty());
+  for (int i = 0; i < 3; ++i) Feed(WasFailure(absl::Seconds(10 + i), 200 + i));
+  EXPECT_THAT(Log(), ElementsAre("iis_worker_failure_burst firing"));
+  config.iis_rapid_fail.failure_events = {5002};
+  auto bad = RapidFailDetector::Create(config);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()),
+              HasSubstr("detect.iis_rapid_fail.failure_events[0]: 5002 is not a worker failure"));
+}
+
 TEST_F(RapidFailDetectorTest, SkipsDisabledRules) {
   DetectConfig config;
   config.iis_rapid_fail.burst_enabled = false;

@@ -21,6 +21,13 @@ absl::StatusOr<std::unique_ptr<Detector>> ServiceCrashLoopDetector::Create(
     errors.push_back(absl::StrCat("detect.service_crash_loop.window: must be positive, got ",
                                   absl::FormatDuration(c.window)));
   }
+  for (size_t i = 0; i < c.events.size(); ++i) {
+    if (c.events[i] != kScmServiceTerminatedUnexpectedly &&
+        c.events[i] != kScmServiceTerminatedNoRecovery) {
+      errors.push_back(absl::StrCat("detect.service_crash_loop.events[", i, "]: ", c.events[i],
+                                    " is not an unexpected termination (7031, 7034)"));
+    }
+  }
   if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "; "));
   if (!c.enabled) return nullptr;
   return std::unique_ptr<Detector>(new ServiceCrashLoopDetector(config));
@@ -33,8 +40,9 @@ ServiceCrashLoopDetector::ServiceCrashLoopDetector(const DetectConfig& config)
       pools_(std::max(config.max_keys, 1)) {}
 
 std::vector<EventKey> ServiceCrashLoopDetector::Subscriptions() const {
-  return {{Provider::kServiceControlManager, kScmServiceTerminatedUnexpectedly},
-          {Provider::kServiceControlManager, kScmServiceTerminatedNoRecovery}};
+  std::vector<EventKey> keys;
+  for (uint32_t id : config_.events) keys.push_back({Provider::kServiceControlManager, id});
+  return keys;
 }
 
 void ServiceCrashLoopDetector::OnEvent(const Event& event, AlertOutput& out) {

@@ -76,6 +76,18 @@ TEST(ServiceCrashLoopTest, ResolvesWhenTheWindowDrains) {
   EXPECT_EQ(h->detector().stats().keys, 0u);
 }
 
+TEST(ServiceCrashLoopTest, CountsOnlyTheConfiguredEvents) {
+  DetectConfig config;
+  config.service_crash_loop.events = {kScmServiceTerminatedNoRecovery};
+  auto h = Make(config);
+  for (int i = 0; i < 3; ++i) h->Feed(Terminated(absl::Minutes(i)));  // 7031: not counted
+  EXPECT_TRUE(h->alerts().empty());
+  for (int i = 0; i < 3; ++i) {
+    h->Feed(Terminated(absl::Minutes(3 + i), "W3SVC", 0, "WEB1", kScmServiceTerminatedNoRecovery));
+  }
+  EXPECT_THAT(h->Log(), ElementsAre("service_crash_loop firing"));
+}
+
 TEST(ServiceCrashLoopTest, RejectsBadSettingsWithTheirPath) {
   DetectConfig config;
   config.service_crash_loop.threshold = 0;
