@@ -8,6 +8,7 @@
 namespace faultline {
 namespace {
 
+// Every spelling of each provider faultline routes on; the first of each is its canonical name.
 constexpr std::array<std::pair<std::string_view, Provider>, 14> kAliases = {{
     {"Microsoft-Windows-WAS", Provider::kWas},
     {"WAS", Provider::kWas},
@@ -36,27 +37,9 @@ Provider ClassifyProvider(std::string_view name) {
 }
 
 std::string_view ProviderName(Provider provider) {
-  switch (provider) {
-    case Provider::kWas:
-      return "Microsoft-Windows-WAS";
-    case Provider::kW3svc:
-      return "W3SVC";
-    case Provider::kApplicationError:
-      return "Application Error";
-    case Provider::kWindowsErrorReporting:
-      return "Windows Error Reporting";
-    case Provider::kServiceControlManager:
-      return "Service Control Manager";
-    case Provider::kDotNetRuntime:
-      return ".NET Runtime";
-    case Provider::kAspNet:
-      return "ASP.NET";
-    case Provider::kIisWorkerProcess:
-      return "Microsoft-Windows-IIS-W3SVC-WP";
-    case Provider::kImap4:
-      return "IMAP4SVC";
-    case Provider::kOther:
-      break;
+  // The first alias of each provider in kAliases is its canonical name.
+  for (const auto& [alias, p] : kAliases) {
+    if (p == provider) return alias;
   }
   return "other";
 }

@@ -16,10 +16,10 @@ enum class Provider : uint8_t {
   kWindowsErrorReporting,
   kServiceControlManager,
   // Companions: seen beside worker crashes, attached to incidents as context.
-  kDotNetRuntime,      // .NET Runtime 1026 (unhandled exception)
-  kAspNet,             // ASP.NET 1309 (unhandled exception); the provider name carries a version
-  kIisWorkerProcess,   // Microsoft-Windows-IIS-W3SVC-WP 2280/2282 (module DLL failed to load)
-  kImap4,              // IMAP4SVC 1036 (Exchange IMAP4 instance failed to start)
+  kDotNetRuntime,     // .NET Runtime 1026 (unhandled exception)
+  kAspNet,            // ASP.NET 1309 (unhandled exception); the provider name carries a version
+  kIisWorkerProcess,  // Microsoft-Windows-IIS-W3SVC-WP 2280/2282 (module DLL failed to load)
+  kImap4,             // IMAP4SVC 1036 (Exchange IMAP4 instance failed to start)
 };
 
 // Maps a provider or legacy source name to a Provider; unknown names are kOther.

@@ -70,7 +70,7 @@ absl::Status KafkaSource::Validate(const KafkaSourceConfig& config) {
 }
 
 absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Create(const KafkaSourceConfig& config,
-                                                                  Clock& clock) {
+                                                                 Clock& clock) {
   std::vector<std::string> errors;
   rd_kafka_conf_t* conf = BuildConf(config, &errors);
   if (conf == nullptr) return absl::InvalidArgumentError(absl::StrJoin(errors, "; "));

@@ -25,7 +25,7 @@ struct RawFields {
   // Unnamed event data by position: params[0] is %1 (Winlogbeat "param1").
   std::array<std::string_view, kMaxParams> params{};
   std::string_view message;
-  std::string_view binary;  // hex: SCM service key name (UTF-16LE), WAS HRESULT, ...
+  std::string_view binary;      // hex: SCM service key name (UTF-16LE), WAS HRESULT, ...
   std::string_view module_dll;  // ModuleDll (IIS-W3SVC-WP 2280/2282)
 
   // Where an event data item of this name goes, or null if faultline does not use it. Parsers
