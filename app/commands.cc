@@ -364,7 +364,8 @@ int DemoCommand(const std::vector<std::string>& args) {
   }
   const std::string topic = "winlogbeat";
   // The producer hosts librdkafka's in-process mock cluster; it must outlive the consumer.
-  absl::StatusOr<rd_kafka_t*> producer = NewProducer("", {{"test.mock.num.brokers", "1"}, {"log_level", "4"}});
+  absl::StatusOr<rd_kafka_t*> producer =
+      NewProducer("", {{"test.mock.num.brokers", "1"}, {"log_level", "4"}});
   if (!producer.ok()) {
     LogError(producer.status().message());
     return 1;

@@ -218,7 +218,23 @@ void ReadDetect(Reader& r, const YAML::Node& node, DetectConfig* d) {
   r.Integer(node["max_keys"], "detect.max_keys", &d->max_keys);
   ReadRapidFail(r, node["iis_rapid_fail"], "detect.iis_rapid_fail", &d->iis_rapid_fail);
   const YAML::Node scl = node["service_crash_loop"];
-  if (r.Map(scl, "detect.service_crash_loop", {"enabled", "threshold", "window", "events"})) {
+  if (r.Map(scl, "detect.service_crash_loop",
+            {"enabled", "threshold", "window", "events", "overrides"})) {
+    const YAML::Node overrides = scl["overrides"];
+    if (overrides && !overrides.IsSequence()) {
+      r.Error("detect.service_crash_loop.overrides", "must be a list");
+    }
+    for (size_t i = 0; overrides && overrides.IsSequence() && i < overrides.size(); ++i) {
+      const std::string op = absl::StrCat("detect.service_crash_loop.overrides[", i, "]");
+      const YAML::Node o = overrides[i];
+      if (!r.Map(o, op, {"host", "service", "threshold", "window"})) continue;
+      ServiceCrashLoopOverride ov;
+      r.String(o["host"], op + ".host", &ov.host);
+      r.String(o["service"], op + ".service", &ov.service);
+      if (o["threshold"]) r.Integer(o["threshold"], op + ".threshold", &ov.threshold.emplace());
+      if (o["window"]) r.Duration(o["window"], op + ".window", &ov.window.emplace());
+      d->service_crash_loop.overrides.push_back(std::move(ov));
+    }
     r.IntegerList(scl["events"], "detect.service_crash_loop.events", &d->service_crash_loop.events);
     r.Bool(scl["enabled"], "detect.service_crash_loop.enabled", &d->service_crash_loop.enabled);
     r.Integer(scl["threshold"], "detect.service_crash_loop.threshold",
@@ -226,8 +242,23 @@ void ReadDetect(Reader& r, const YAML::Node& node, DetectConfig* d) {
     r.Duration(scl["window"], "detect.service_crash_loop.window", &d->service_crash_loop.window);
   }
   const YAML::Node fleet = node["fleet_app_pool_failures"];
-  if (r.Map(fleet, "detect.fleet_app_pool_failures", {"enabled", "min_hosts", "window"})) {
+  if (r.Map(fleet, "detect.fleet_app_pool_failures",
+            {"enabled", "min_hosts", "window", "overrides"})) {
     FleetConfig& f = d->fleet_app_pool_failures;
+    const YAML::Node overrides = fleet["overrides"];
+    if (overrides && !overrides.IsSequence()) {
+      r.Error("detect.fleet_app_pool_failures.overrides", "must be a list");
+    }
+    for (size_t i = 0; overrides && overrides.IsSequence() && i < overrides.size(); ++i) {
+      const std::string op = absl::StrCat("detect.fleet_app_pool_failures.overrides[", i, "]");
+      const YAML::Node o = overrides[i];
+      if (!r.Map(o, op, {"app_pool", "min_hosts", "window"})) continue;
+      FleetOverride ov;
+      r.String(o["app_pool"], op + ".app_pool", &ov.app_pool);
+      if (o["min_hosts"]) r.Integer(o["min_hosts"], op + ".min_hosts", &ov.min_hosts.emplace());
+      if (o["window"]) r.Duration(o["window"], op + ".window", &ov.window.emplace());
+      f.overrides.push_back(std::move(ov));
+    }
     r.Bool(fleet["enabled"], "detect.fleet_app_pool_failures.enabled", &f.enabled);
     r.Integer(fleet["min_hosts"], "detect.fleet_app_pool_failures.min_hosts", &f.min_hosts);
     r.Duration(fleet["window"], "detect.fleet_app_pool_failures.window", &f.window);

@@ -43,12 +43,28 @@ struct RapidFailConfig {
   std::vector<RapidFailOverride> overrides;
 };
 
+// Thresholds for the hosts and services matching the glob patterns; first match wins.
+struct ServiceCrashLoopOverride {
+  std::string host = "*";
+  std::string service = "*";
+  std::optional<int> threshold;
+  std::optional<absl::Duration> window;
+};
+
 // Service Control Manager 7031/7034 per (host, service key).
 struct ServiceCrashLoopConfig {
   bool enabled = true;
   int threshold = 3;  // terminations in the window, or "done this N time(s)"
   absl::Duration window = absl::Minutes(10);
   std::vector<uint32_t> events = {7031, 7034};  // 7031: with recovery action; 7034: without
+  std::vector<ServiceCrashLoopOverride> overrides;
+};
+
+// Thresholds for the pools matching the glob pattern; first match wins.
+struct FleetOverride {
+  std::string app_pool = "*";
+  std::optional<int> min_hosts;
+  std::optional<absl::Duration> window;
 };
 
 // The same application pool failing on several hosts at once (a bad deployment or patch).
@@ -56,6 +72,7 @@ struct FleetConfig {
   bool enabled = true;
   int min_hosts = 3;
   absl::Duration window = absl::Minutes(5);
+  std::vector<FleetOverride> overrides;
 };
 
 struct DetectConfig {

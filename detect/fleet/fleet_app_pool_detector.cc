@@ -14,24 +14,43 @@ namespace faultline {
 absl::StatusOr<std::unique_ptr<Detector>> FleetAppPoolDetector::Create(const DetectConfig& config) {
   const FleetConfig& c = config.fleet_app_pool_failures;
   std::vector<std::string> errors;
-  if (c.min_hosts < 2) {
-    errors.push_back(absl::StrCat(
-        "detect.fleet_app_pool_failures.min_hosts: must be at least 2, got ", c.min_hosts));
+  std::vector<Thresholds> thresholds;
+  auto check = [&](const std::string& path, const Thresholds& t) {
+    if (t.min_hosts < 2) {
+      errors.push_back(absl::StrCat(path, ".min_hosts: must be at least 2, got ", t.min_hosts));
+    }
+    if (t.window <= absl::ZeroDuration()) {
+      errors.push_back(
+          absl::StrCat(path, ".window: must be positive, got ", absl::FormatDuration(t.window)));
+    }
+  };
+  for (size_t i = 0; i < c.overrides.size(); ++i) {
+    const FleetOverride& o = c.overrides[i];
+    thresholds.push_back({o.min_hosts.value_or(c.min_hosts), o.window.value_or(c.window)});
+    check(absl::StrCat("detect.fleet_app_pool_failures.overrides[", i, "]"), thresholds.back());
   }
-  if (c.window <= absl::ZeroDuration()) {
-    errors.push_back(absl::StrCat("detect.fleet_app_pool_failures.window: must be positive, got ",
-                                  absl::FormatDuration(c.window)));
-  }
+  thresholds.push_back({c.min_hosts, c.window});
+  check("detect.fleet_app_pool_failures", thresholds.back());
   if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "; "));
   if (!c.enabled) return nullptr;
-  return std::unique_ptr<Detector>(new FleetAppPoolDetector(config));
+  return std::unique_ptr<Detector>(new FleetAppPoolDetector(config, std::move(thresholds)));
 }
 
-FleetAppPoolDetector::FleetAppPoolDetector(const DetectConfig& config)
+FleetAppPoolDetector::FleetAppPoolDetector(const DetectConfig& config,
+                                           std::vector<Thresholds> thresholds)
     : config_(config.fleet_app_pool_failures),
       renotify_(config.renotify_interval),
       labels_(config.labels),
+      thresholds_(std::move(thresholds)),
       pools_(std::max(config.max_keys, 1)) {}
+
+const FleetAppPoolDetector::Thresholds* FleetAppPoolDetector::ThresholdsFor(
+    std::string_view pool) const {
+  for (size_t i = 0; i < config_.overrides.size(); ++i) {
+    if (GlobMatch(config_.overrides[i].app_pool, pool)) return &thresholds_[i];
+  }
+  return &thresholds_.back();
+}
 
 std::vector<EventKey> FleetAppPoolDetector::Subscriptions() const {
   std::vector<EventKey> keys;
@@ -46,7 +65,7 @@ std::vector<EventKey> FleetAppPoolDetector::Subscriptions() const {
 
 void FleetAppPoolDetector::Prune(PoolState& state, absl::Time now) const {
   for (auto it = state.hosts.begin(); it != state.hosts.end();) {
-    if (it->second.time <= now - config_.window) {
+    if (it->second.time <= now - state.thresholds->window) {
       state.hosts.erase(it++);
     } else {
       ++it;
@@ -66,9 +85,9 @@ void FleetAppPoolDetector::OnEvent(const Event& event, AlertOutput& out) {
   if (event.app_pool.empty()) return;
   key_.assign(event.app_pool);
   absl::AsciiStrToLower(&key_);
-  auto [state, inserted] = pools_.FindOrCreate(key_);
+  auto [state, inserted] = pools_.FindOrCreate(key_, ThresholdsFor(event.app_pool));
   if (inserted) state->pool = event.app_pool;
-  if (event.time <= state->last_seen - config_.window) return;  // older than the window
+  if (event.time <= state->last_seen - state->thresholds->window) return;  // older than the window
   EndIfQuiet(key_, *state, event.time, out);
   state->last_seen = std::max(state->last_seen, event.time);
   HostFailure& latest = state->hosts[ToAbsl(event.host)];
@@ -79,10 +98,11 @@ void FleetAppPoolDetector::OnEvent(const Event& event, AlertOutput& out) {
   // may be at its threshold: then the count must be exact.
   const bool grown = state->hosts.size() >= state->prune_at;
   const bool at_threshold =
-      !state->alert.firing() && state->hosts.size() >= static_cast<size_t>(config_.min_hosts);
+      !state->alert.firing() &&
+      state->hosts.size() >= static_cast<size_t>(state->thresholds->min_hosts);
   if (grown || at_threshold) Prune(*state, state->last_seen);
   const uint32_t hosts = static_cast<uint32_t>(state->hosts.size());
-  if (hosts < static_cast<uint32_t>(config_.min_hosts)) return;
+  if (hosts < static_cast<uint32_t>(state->thresholds->min_hosts)) return;
   if (state->incident_start == absl::InfinitePast()) {
     absl::Time first = event.time;
     for (const auto& [host, f] : state->hosts) first = std::min(first, f.time);
@@ -96,9 +116,9 @@ void FleetAppPoolDetector::OnEvent(const Event& event, AlertOutput& out) {
 
 bool FleetAppPoolDetector::EndIfQuiet(std::string_view key, PoolState& state, absl::Time now,
                                       AlertOutput& out) {
-  if (now < state.last_seen + config_.window) return false;
+  if (now < state.last_seen + state.thresholds->window) return false;
   if (state.alert.Resolve())
-    Emit(/*firing=*/false, key, state, state.last_seen + config_.window, out);
+    Emit(/*firing=*/false, key, state, state.last_seen + state.thresholds->window, out);
   state.incident_start = absl::InfinitePast();
   state.hosts.clear();
   return true;
@@ -113,7 +133,7 @@ void FleetAppPoolDetector::OnWatermark(absl::Time watermark, AlertOutput& out) {
 void FleetAppPoolDetector::Emit(bool firing, std::string_view key, const PoolState& state,
                                 absl::Time now, AlertOutput& out) const {
   Alert alert = NewAlert("fleet_app_pool_failures", "critical", firing, key, state.incident_start,
-                         config_.window, labels_);
+                         state.thresholds->window, labels_);
   alert.set_app_pool(state.pool);
   // One evidence entry per host: its latest failure; the host in `detail`.
   const std::vector<std::string> hosts = Hosts(state);
@@ -134,12 +154,12 @@ void FleetAppPoolDetector::Emit(bool firing, std::string_view key, const PoolSta
     alert.set_summary(absl::StrFormat(
         "Application pool '%s' is failing on %d hosts within %s (%s): a fleet-wide problem such "
         "as a deployment or patch, not one server.",
-        state.pool, hosts.size(), absl::FormatDuration(config_.window),
+        state.pool, hosts.size(), absl::FormatDuration(state.thresholds->window),
         absl::StrJoin(hosts.begin(), hosts.begin() + std::min<size_t>(hosts.size(), 10), ", ")));
   } else {
     alert.set_summary(
         absl::StrFormat("Application pool '%s': no worker failure on any host for %s.", state.pool,
-                        absl::FormatDuration(config_.window)));
+                        absl::FormatDuration(state.thresholds->window)));
   }
   out.Emit(std::move(alert));
 }

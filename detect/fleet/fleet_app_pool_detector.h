@@ -41,7 +41,13 @@ class FleetAppPoolDetector final : public Detector {
   // Hosts are kept in a map, not a window of failures: a pool name such as DefaultAppPool spans
   // thousands of hosts, and counting distinct hosts by scanning failures was quadratic (found
   // by bench/replay_at_scale.py).
+  struct Thresholds {
+    int min_hosts;
+    absl::Duration window;
+  };
   struct PoolState {
+    explicit PoolState(const Thresholds* t) : thresholds(t) {}
+    const Thresholds* thresholds;
     absl::flat_hash_map<std::string, HostFailure> hosts;
     size_t prune_at = 64;  // prune expired hosts when the map reaches this size
     std::string pool;      // as first seen, for display
@@ -50,7 +56,8 @@ class FleetAppPoolDetector final : public Detector {
     AlertState alert;
   };
 
-  explicit FleetAppPoolDetector(const DetectConfig& config);
+  FleetAppPoolDetector(const DetectConfig& config, std::vector<Thresholds> thresholds);
+  const Thresholds* ThresholdsFor(std::string_view pool) const;
   // Drops hosts whose latest failure left the window ending at `now`.
   void Prune(PoolState& state, absl::Time now) const;
   // Hosts with a failure in the window, sorted by name.
@@ -62,7 +69,8 @@ class FleetAppPoolDetector final : public Detector {
   FleetConfig config_;
   absl::Duration renotify_;
   std::map<std::string, std::string> labels_;
-  KeyedState<PoolState> pools_;  // lowercased pool name
+  std::vector<Thresholds> thresholds_;  // [i] for overrides[i]; the last: the defaults
+  KeyedState<PoolState> pools_;         // lowercased pool name
   std::string key_;
 };
 

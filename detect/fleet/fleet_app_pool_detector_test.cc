@@ -67,6 +67,18 @@ TEST(FleetAppPoolTest, NeedsTheHostsWithinTheWindow) {
   EXPECT_TRUE(h->alerts().empty());
 }
 
+TEST(FleetAppPoolTest, AppliesThresholdsPerPoolPattern) {
+  DetectConfig config;
+  config.fleet_app_pool_failures.overrides = {{.app_pool = "Default*", .min_hosts = 10}};
+  auto h = Make(config);
+  for (int i = 0; i < 5; ++i) {
+    h->Feed(Failure(absl::Seconds(i), "WEB" + std::to_string(i), "DefaultAppPool"));
+  }
+  EXPECT_TRUE(h->alerts().empty()) << "DefaultAppPool runs everywhere: 10 hosts for it";
+  for (int i = 0; i < 3; ++i) h->Feed(Failure(absl::Seconds(i), "WEB" + std::to_string(i)));
+  EXPECT_THAT(h->Log(), ElementsAre("fleet_app_pool_failures firing"));
+}
+
 TEST(FleetAppPoolTest, ResolvesWhenNoHostFailsForAWindow) {
   auto h = Make();
   for (int i = 0; i < 3; ++i) h->Feed(Failure(absl::Seconds(i), "WEB" + std::to_string(i)));

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "core/strings.h"
 #include "detect/alert_builder.h"
 
 namespace faultline {
@@ -13,14 +14,23 @@ absl::StatusOr<std::unique_ptr<Detector>> ServiceCrashLoopDetector::Create(
     const DetectConfig& config) {
   const ServiceCrashLoopConfig& c = config.service_crash_loop;
   std::vector<std::string> errors;
-  if (c.threshold < 1) {
-    errors.push_back(
-        absl::StrCat("detect.service_crash_loop.threshold: must be at least 1, got ", c.threshold));
+  std::vector<Thresholds> thresholds;
+  auto check = [&](const std::string& path, const Thresholds& t) {
+    if (t.threshold < 1) {
+      errors.push_back(absl::StrCat(path, ".threshold: must be at least 1, got ", t.threshold));
+    }
+    if (t.window <= absl::ZeroDuration()) {
+      errors.push_back(
+          absl::StrCat(path, ".window: must be positive, got ", absl::FormatDuration(t.window)));
+    }
+  };
+  for (size_t i = 0; i < c.overrides.size(); ++i) {
+    const ServiceCrashLoopOverride& o = c.overrides[i];
+    thresholds.push_back({o.threshold.value_or(c.threshold), o.window.value_or(c.window)});
+    check(absl::StrCat("detect.service_crash_loop.overrides[", i, "]"), thresholds.back());
   }
-  if (c.window <= absl::ZeroDuration()) {
-    errors.push_back(absl::StrCat("detect.service_crash_loop.window: must be positive, got ",
-                                  absl::FormatDuration(c.window)));
-  }
+  thresholds.push_back({c.threshold, c.window});
+  check("detect.service_crash_loop", thresholds.back());
   for (size_t i = 0; i < c.events.size(); ++i) {
     if (c.events[i] != kScmServiceTerminatedUnexpectedly &&
         c.events[i] != kScmServiceTerminatedNoRecovery) {
@@ -30,14 +40,27 @@ absl::StatusOr<std::unique_ptr<Detector>> ServiceCrashLoopDetector::Create(
   }
   if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "; "));
   if (!c.enabled) return nullptr;
-  return std::unique_ptr<Detector>(new ServiceCrashLoopDetector(config));
+  return std::unique_ptr<Detector>(new ServiceCrashLoopDetector(config, std::move(thresholds)));
 }
 
-ServiceCrashLoopDetector::ServiceCrashLoopDetector(const DetectConfig& config)
+ServiceCrashLoopDetector::ServiceCrashLoopDetector(const DetectConfig& config,
+                                                   std::vector<Thresholds> thresholds)
     : config_(config.service_crash_loop),
       renotify_(config.renotify_interval),
       labels_(config.labels),
+      thresholds_(std::move(thresholds)),
       pools_(std::max(config.max_keys, 1)) {}
+
+const ServiceCrashLoopDetector::Thresholds* ServiceCrashLoopDetector::ThresholdsFor(
+    std::string_view host, std::string_view service) const {
+  for (size_t i = 0; i < config_.overrides.size(); ++i) {
+    if (GlobMatch(config_.overrides[i].host, host) &&
+        GlobMatch(config_.overrides[i].service, service)) {
+      return &thresholds_[i];
+    }
+  }
+  return &thresholds_.back();
+}
 
 std::vector<EventKey> ServiceCrashLoopDetector::Subscriptions() const {
   std::vector<EventKey> keys;
@@ -50,7 +73,7 @@ void ServiceCrashLoopDetector::OnEvent(const Event& event, AlertOutput& out) {
   key_.assign(event.host);
   key_.push_back('\x1f');
   key_.append(event.service);
-  ServiceState* state = pools_.FindOrCreate(key_, config_.window).first;
+  ServiceState* state = pools_.FindOrCreate(key_, ThresholdsFor(event.host, event.service)).first;
   EndIfQuiet(key_, *state, event.time, out);  // a previous incident is over: resolve it first
   state->last_seen = std::max(state->last_seen, event.time);
   if (state->terminations.Add(event.time, {event.event_id, event.occurrences, event.record_id}) ==
@@ -59,7 +82,7 @@ void ServiceCrashLoopDetector::OnEvent(const Event& event, AlertOutput& out) {
   }
   uint32_t count = static_cast<uint32_t>(state->terminations.size());
   for (const auto& t : state->terminations.entries()) count = std::max(count, t.value.occurrences);
-  if (count < static_cast<uint32_t>(config_.threshold)) return;
+  if (count < static_cast<uint32_t>(state->thresholds->threshold)) return;
   if (state->incident_start == absl::InfinitePast()) {
     state->incident_start = state->terminations.entries().front().time;
   }
@@ -72,8 +95,9 @@ bool ServiceCrashLoopDetector::EndIfQuiet(std::string_view key, ServiceState& st
                                           AlertOutput& out) {
   const absl::Time last =
       state.terminations.empty() ? state.last_seen : state.terminations.entries().back().time;
-  if (now < last + config_.window) return false;
-  if (state.alert.Resolve()) Emit(/*firing=*/false, key, state, last + config_.window, out);
+  const absl::Duration window = state.thresholds->window;
+  if (now < last + window) return false;
+  if (state.alert.Resolve()) Emit(/*firing=*/false, key, state, last + window, out);
   state.incident_start = absl::InfinitePast();
   state.terminations.AdvanceTo(now);
   return true;
@@ -91,7 +115,7 @@ void ServiceCrashLoopDetector::Emit(bool firing, std::string_view key, const Ser
   const std::string_view host = key.substr(0, key.find('\x1f'));
   const std::string_view service = key.substr(key.find('\x1f') + 1);
   Alert alert = NewAlert("service_crash_loop", "critical", firing, key, state.incident_start,
-                         config_.window, labels_);
+                         state.thresholds->window, labels_);
   alert.set_host(std::string(host));
   alert.set_service(std::string(service));
   uint32_t windows_count = 0;
@@ -114,7 +138,8 @@ void ServiceCrashLoopDetector::Emit(bool firing, std::string_view key, const Ser
         windows_count > 0 ? absl::StrCat(" (Windows counts ", windows_count, ")") : ""));
   } else {
     alert.set_summary(absl::StrFormat("Service '%s' on %s: no unexpected termination for %s.",
-                                      service, host, absl::FormatDuration(config_.window)));
+                                      service, host,
+                                      absl::FormatDuration(state.thresholds->window)));
   }
   out.Emit(std::move(alert));
 }

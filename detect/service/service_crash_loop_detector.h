@@ -35,15 +35,21 @@ class ServiceCrashLoopDetector final : public Detector {
     uint32_t occurrences;
     uint64_t record_id;
   };
+  struct Thresholds {
+    int threshold;
+    absl::Duration window;
+  };
   struct ServiceState {
-    explicit ServiceState(absl::Duration window) : terminations(window) {}
+    explicit ServiceState(const Thresholds* t) : thresholds(t), terminations(t->window) {}
+    const Thresholds* thresholds;
     EventTimeWindow<Termination> terminations;
     absl::Time last_seen = absl::InfinitePast();
     absl::Time incident_start = absl::InfinitePast();
     AlertState alert;
   };
 
-  explicit ServiceCrashLoopDetector(const DetectConfig& config);
+  ServiceCrashLoopDetector(const DetectConfig& config, std::vector<Thresholds> thresholds);
+  const Thresholds* ThresholdsFor(std::string_view host, std::string_view service) const;
   // Resolves the key's alert and forgets its terminations if it was quiet for a window before
   // `now`; true if it was.
   bool EndIfQuiet(std::string_view key, ServiceState& state, absl::Time now, AlertOutput& out);
@@ -53,7 +59,8 @@ class ServiceCrashLoopDetector final : public Detector {
   ServiceCrashLoopConfig config_;
   absl::Duration renotify_;
   std::map<std::string, std::string> labels_;
-  KeyedState<ServiceState> pools_;  // host \x1f service
+  std::vector<Thresholds> thresholds_;  // [i] for overrides[i]; the last: the defaults
+  KeyedState<ServiceState> pools_;      // host \x1f service
   std::string key_;
 };
 

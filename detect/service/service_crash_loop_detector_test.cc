@@ -88,6 +88,17 @@ TEST(ServiceCrashLoopTest, CountsOnlyTheConfiguredEvents) {
   EXPECT_THAT(h->Log(), ElementsAre("service_crash_loop firing"));
 }
 
+TEST(ServiceCrashLoopTest, AppliesThresholdsPerHostAndServicePattern) {
+  DetectConfig config;
+  config.service_crash_loop.overrides = {
+      {.host = "WEB*", .service = "MSExchange*", .threshold = 5}};
+  auto h = Make(config);
+  for (int i = 0; i < 4; ++i) h->Feed(Terminated(absl::Minutes(i), "MSExchangeIMAP4"));
+  EXPECT_TRUE(h->alerts().empty()) << "5 for Exchange services on WEB hosts";
+  for (int i = 0; i < 3; ++i) h->Feed(Terminated(absl::Minutes(4 + i), "W3SVC"));
+  EXPECT_THAT(h->Log(), ElementsAre("service_crash_loop firing"));
+}
+
 TEST(ServiceCrashLoopTest, RejectsBadSettingsWithTheirPath) {
   DetectConfig config;
   config.service_crash_loop.threshold = 0;
