@@ -23,7 +23,8 @@ absl::Time& Engine::PartitionTime(int32_t partition) {
 
 void Engine::Process(const Event& event, AlertOutput& out) {
   absl::Time& partition_newest = PartitionTime(event.origin.partition);
-  const bool too_late = event.time < partition_newest - options_.allowed_lateness;
+  const bool too_late = event.time < partition_newest - options_.allowed_lateness ||
+                        event.time < delivered_watermark_;
   if (event.time > partition_newest) partition_newest = event.time;
 
   auto it = routes_.find(RouteKey(event.provider, event.event_id));
@@ -41,6 +42,7 @@ void Engine::Process(const Event& event, AlertOutput& out) {
   const absl::Time watermark = newest_ - options_.allowed_lateness;
   if (watermark >= next_tick_) {
     for (const auto& d : detectors_) d->OnWatermark(watermark, out);
+    delivered_watermark_ = watermark;
     next_tick_ = watermark + options_.tick;
   }
 }

@@ -1,7 +1,8 @@
 // Runs the detectors in event time. For each normalized event it
 //   1. advances the event time of the event's partition; an event older than that partition's
-//      newest by more than the allowed lateness is too late: counted, dropped (it cannot reopen a
-//      closed incident); late events inside the allowance are processed normally;
+//      newest by more than the allowed lateness, or older than the watermark detectors have
+//      already seen (a partition lagging the others), is too late: counted, dropped, so it cannot
+//      reopen a closed incident; late events inside the allowance are processed normally;
 //   2. routes the event to the detectors that subscribed to its (provider, event id) (one hash
 //      lookup; most events have none);
 //   3. drops repeats: the same (host, channel, record id) within the dedupe window is a forwarder
@@ -51,6 +52,7 @@ class Engine {
   EngineOptions options_;
   std::vector<absl::Time> partition_time_;  // index partition + 1
   absl::Time newest_ = absl::InfinitePast();
+  absl::Time delivered_watermark_ = absl::InfinitePast();  // the last one detectors saw
   absl::Time next_tick_ = absl::InfinitePast();
   // Record identity hash -> event time; expired in event time through the queue.
   absl::flat_hash_map<uint64_t, absl::Time> seen_;

@@ -29,6 +29,12 @@ class AlertState {
     return Action::kNone;
   }
 
+  // Whether Observe(count, now, renotify) would return kUpdate, without recording anything: lets a
+  // detector make its count exact (costly) only when it is about to be reported.
+  bool WouldUpdate(uint32_t count, absl::Time now, absl::Duration renotify) const {
+    return firing_ && count > notified_count_ && now - notified_at_ >= renotify;
+  }
+
   // True once when a firing alert resolves.
   bool Resolve() {
     if (!firing_) return false;

@@ -40,6 +40,7 @@ FleetAppPoolDetector::FleetAppPoolDetector(const DetectConfig& config,
                                            std::vector<Thresholds> thresholds)
     : config_(config.fleet_app_pool_failures),
       renotify_(config.renotify_interval),
+      lateness_(config.allowed_lateness),
       labels_(config.labels),
       thresholds_(std::move(thresholds)),
       pools_(std::max(config.max_keys, 1)) {}
@@ -88,19 +89,21 @@ void FleetAppPoolDetector::OnEvent(const Event& event, AlertOutput& out) {
   auto [state, inserted] = pools_.FindOrCreate(key_, ThresholdsFor(event.app_pool));
   if (inserted) state->pool = event.app_pool;
   if (event.time <= state->last_seen - state->thresholds->window) return;  // older than the window
-  EndIfQuiet(key_, *state, event.time, out);
+  EndIfQuiet(key_, *state, event.time - lateness_, out);
   state->last_seen = std::max(state->last_seen, event.time);
   HostFailure& latest = state->hosts[ToAbsl(event.host)];
   if (event.time >= latest.time) {
     latest = {event.time, event.provider, event.event_id, event.pid};
   }
-  // Pruning is amortized (when the map doubled), except while the pool is not yet firing and
-  // may be at its threshold: then the count must be exact.
-  const bool grown = state->hosts.size() >= state->prune_at;
+  // Pruning is amortized (when the map doubled), except when the count is about to matter: the
+  // pool is not firing and may be at its threshold, or an update is due. Then it must be exact.
+  const size_t size = state->hosts.size();
+  const bool grown = size >= state->prune_at;
   const bool at_threshold =
-      !state->alert.firing() &&
-      state->hosts.size() >= static_cast<size_t>(state->thresholds->min_hosts);
-  if (grown || at_threshold) Prune(*state, state->last_seen);
+      !state->alert.firing() && size >= static_cast<size_t>(state->thresholds->min_hosts);
+  const bool update_due =
+      state->alert.WouldUpdate(static_cast<uint32_t>(size), event.time, renotify_);
+  if (grown || at_threshold || update_due) Prune(*state, state->last_seen);
   const uint32_t hosts = static_cast<uint32_t>(state->hosts.size());
   if (hosts < static_cast<uint32_t>(state->thresholds->min_hosts)) return;
   if (state->incident_start == absl::InfinitePast()) {
@@ -109,7 +112,6 @@ void FleetAppPoolDetector::OnEvent(const Event& event, AlertOutput& out) {
     state->incident_start = first;
   }
   if (state->alert.Observe(hosts, event.time, renotify_) != AlertState::Action::kNone) {
-    Prune(*state, state->last_seen);  // report an exact count
     Emit(/*firing=*/true, key_, *state, event.time, out);
   }
 }

@@ -54,6 +54,7 @@ class FleetAppPoolDetector final : public Detector {
     absl::Time last_seen = absl::InfinitePast();
     absl::Time incident_start = absl::InfinitePast();
     AlertState alert;
+    bool open() const { return alert.firing(); }  // evicted last
   };
 
   FleetAppPoolDetector(const DetectConfig& config, std::vector<Thresholds> thresholds);
@@ -68,6 +69,7 @@ class FleetAppPoolDetector final : public Detector {
 
   FleetConfig config_;
   absl::Duration renotify_;
+  absl::Duration lateness_;
   std::map<std::string, std::string> labels_;
   std::vector<Thresholds> thresholds_;  // [i] for overrides[i]; the last: the defaults
   KeyedState<PoolState> pools_;         // lowercased pool name

@@ -59,6 +59,17 @@ TEST(FleetAppPoolTest, UpdatesAsMoreHostsJoinAtMostEveryRenotifyInterval) {
   EXPECT_GT(h->alerts()[1].count(), h->alerts()[0].count());
 }
 
+TEST(FleetAppPoolTest, NeverReportsHostsThatLeftTheWindowInAnUpdate) {
+  auto h = Make();
+  h->Feed(Failure(absl::Seconds(0), "A"));
+  h->Feed(Failure(absl::Seconds(10), "B"));
+  h->Feed(Failure(absl::Seconds(20), "C"));
+  ASSERT_EQ(h->alerts().size(), 1u);
+  h->Feed(Failure(absl::Seconds(330), "C", "ShopPool", 101));
+  h->Feed(Failure(absl::Seconds(360), "D"));  // A and B left the window: 2 hosts, not 4
+  for (const Alert& a : h->alerts()) EXPECT_GE(a.count(), 3u) << a.summary();
+}
+
 TEST(FleetAppPoolTest, NeedsTheHostsWithinTheWindow) {
   auto h = Make();
   h->Feed(Failure(absl::Minutes(0), "WEB1"));

@@ -66,6 +66,10 @@ absl::StatusOr<std::unique_ptr<Detector>> RapidFailDetector::Create(const Detect
   thresholds.push_back({c.max_crashes, c.interval, c.burst_threshold});
   for (size_t i = 0; i < c.failure_events.size(); ++i) {
     const uint32_t id = c.failure_events[i];
+    if (std::find(c.failure_events.begin(), c.failure_events.begin() + i, id) !=
+        c.failure_events.begin() + i) {
+      errors.push_back(absl::StrCat(p, ".failure_events[", i, "]: ", id, " is listed twice"));
+    }
     if (!IsWorkerFailure(Provider::kWas, id) && !IsWorkerFailure(Provider::kW3svc, id)) {
       errors.push_back(absl::StrCat(p, ".failure_events[", i, "]: ", id,
                                     " is not a worker failure (WAS 5009-5013, W3SVC 1009-1013)"));
@@ -82,6 +86,7 @@ absl::StatusOr<std::unique_ptr<Detector>> RapidFailDetector::Create(const Detect
 RapidFailDetector::RapidFailDetector(const DetectConfig& config, std::vector<Thresholds> thresholds)
     : config_(config.iis_rapid_fail),
       renotify_(config.renotify_interval),
+      lateness_(config.allowed_lateness),
       labels_(config.labels),
       thresholds_(std::move(thresholds)),
       pools_(config.max_keys),
@@ -173,11 +178,9 @@ void RapidFailDetector::OnWorkerFailure(const Event& event, AlertOutput& out) {
                                               ThresholdsFor(event.host, event.app_pool));
   const std::string& pool_key = pool_key_;
   pool->last_seen = std::max(pool->last_seen, event.time);
-  EndIncidentIfQuiet(pool_key, *pool, event.time, out);
-  if (pool->disabled.firing() && event.time > pool->disabled_at) {
-    // A new worker failed, so someone started the pool again: it is no longer disabled.
-    ResolveDisabled(pool_key, *pool, event.time, &event, out);
-  }
+  // From an event, an incident ends only once it is quiet beyond the allowed lateness: a late
+  // failure of the same run must still land in it (the watermark does the rest).
+  EndIncidentIfQuiet(pool_key, *pool, event.time - lateness_, out);
   auto& entries = pool->failures.entries();
   if (event.pid != 0) {
     for (auto& entry : entries) {
@@ -186,6 +189,10 @@ void RapidFailDetector::OnWorkerFailure(const Event& event, AlertOutput& out) {
         return;
       }
     }
+  }
+  if (pool->disabled.firing() && event.time > pool->disabled_at) {
+    // A new worker failed, so someone started the pool again: it is no longer disabled.
+    ResolveDisabled(pool_key, *pool, event.time, &event, out);
   }
   Failure failure{event.provider,  event.event_id, event.pid, event.record_id,
                   event.exit_code, std::nullopt,   {}};
@@ -226,10 +233,19 @@ void RapidFailDetector::Notify(Rule rule, AlertState& state, uint32_t count, std
 void RapidFailDetector::ResolveDisabled(std::string_view key, PoolState& pool, absl::Time now,
                                         const Event* event, AlertOutput& out) const {
   if (!pool.disabled.Resolve()) return;
+  if (event != nullptr) {
+    // A live worker ends the incident: the failures that led to the outage are history, and
+    // whatever happens next is a new incident with new fingerprints.
+    if (pool.burst.Resolve()) Emit(Rule::kBurst, /*firing=*/false, key, pool, now, {}, out);
+    if (pool.imminent.Resolve()) {
+      Emit(Rule::kImminent, /*firing=*/false, key, pool, now, {}, out);
+    }
+  }
   Emit(Rule::kDisabled, /*firing=*/false, key, pool, now, {event, event != nullptr}, out);
   if (!pool.burst.firing() && !pool.imminent.firing()) {
     pool.incident_start = absl::InfinitePast();
     pool.last_failure = absl::InfinitePast();
+    pool.failures.entries().clear();
   }
 }
 
@@ -240,7 +256,7 @@ void RapidFailDetector::OnPoolDisabled(const Event& event, AlertOutput& out) {
   const std::string& pool_key = pool_key_;
   pool->last_seen = std::max(pool->last_seen, event.time);
   if (pool->disabled.firing()) return;  // the same outage reported again
-  EndIncidentIfQuiet(pool_key, *pool, event.time, out);
+  EndIncidentIfQuiet(pool_key, *pool, event.time - lateness_, out);
   if (pool->incident_start == absl::InfinitePast()) {
     pool->incident_start = event.time;  // disabled with no failure seen: an incident of its own
   }
@@ -253,7 +269,7 @@ void RapidFailDetector::OnWorkerAlive(const Event& event, AlertOutput& out) {
   PoolState* pool = pools_.Find(PoolKey(event.host, event.app_pool));
   if (pool == nullptr || !pool->disabled.firing() || event.time <= pool->disabled_at) return;
   pool->last_seen = std::max(pool->last_seen, event.time);
-  EndIncidentIfQuiet(pool_key_, *pool, event.time, out);
+  EndIncidentIfQuiet(pool_key_, *pool, event.time - lateness_, out);
   ResolveDisabled(pool_key_, *pool, event.time, &event, out);
 }
 

@@ -72,6 +72,8 @@ class RapidFailDetector final : public Detector {
     absl::Time incident_start = absl::InfinitePast();  // InfinitePast: no incident open
     absl::Time disabled_at = absl::InfinitePast();
     AlertState burst, imminent, disabled;
+    // Evicted last when max_keys is reached: a firing alert must still resolve.
+    bool open() const { return burst.firing() || imminent.firing() || disabled.firing(); }
   };
   // An Application Error 1000 for w3wp.exe whose WAS event has not been seen yet.
   struct PendingCrash {
@@ -126,6 +128,7 @@ class RapidFailDetector final : public Detector {
 
   RapidFailConfig config_;
   absl::Duration renotify_;
+  absl::Duration lateness_;
   std::map<std::string, std::string> labels_;
   std::vector<Thresholds> thresholds_;  // [i] for overrides[i]; the last: the defaults
   KeyedState<PoolState> pools_;         // host \x1f pool

@@ -264,6 +264,43 @@ TEST_F(RapidFailDetectorTest, ResolvesDisabledWhenAWorkerOfThePoolIsSeenAgain) {
   EXPECT_EQ(resolved.fingerprint(), fired.fingerprint());
 }
 
+TEST_F(RapidFailDetectorTest, ARecoveryEndsTheIncidentSoTheNextOutageIsANewOne) {
+  for (int i = 0; i < 5; ++i) Feed(WasFailure(absl::Seconds(i), 101 + i));
+  Feed(Disabled(absl::Seconds(5)));
+  const std::string first_disabled = alerts().back().fingerprint();
+  Feed(WasFailure(absl::Seconds(60), 106));  // someone started the pool; a new worker failed
+  for (int i = 0; i < 4; ++i) Feed(WasFailure(absl::Seconds(61 + i), 107 + i));
+  Feed(Disabled(absl::Seconds(90)));
+  ASSERT_EQ(Log().back(), "iis_app_pool_disabled firing");
+  EXPECT_NE(alerts().back().fingerprint(), first_disabled)
+      << "the same fingerprint must not go firing, resolved, firing";
+  int resolved = 0;
+  for (const std::string& line : Log()) resolved += line == "iis_app_pool_disabled resolved";
+  EXPECT_EQ(resolved, 1);
+}
+
+TEST_F(RapidFailDetectorTest, ASecondEventOfAWorkerAlreadyCountedIsNoRecovery) {
+  for (int i = 0; i < 5; ++i) {
+    Feed(WasFailure(absl::Seconds(i), 101 + i, "OwaPool", "EXCH01", kWasWorkerPingFailed));
+  }
+  Feed(Disabled(absl::Seconds(5)));
+  Feed(WasFailure(absl::Seconds(95), 105, "OwaPool", "EXCH01", kWasWorkerShutdownTimeLimit));
+  for (const std::string& line : Log()) EXPECT_NE(line, "iis_app_pool_disabled resolved");
+}
+
+TEST_F(RapidFailDetectorTest, EvictionSparesPoolsWithAnOpenIncident) {
+  DetectConfig config;
+  config.max_keys = 20;
+  Make(config);
+  Feed(Disabled(absl::Seconds(0), "DownPool"));  // open, then silent: the least recently seen
+  for (int i = 0; i < 200; ++i) {
+    Feed(WasFailure(absl::Seconds(1) + absl::Milliseconds(i), i + 1, "p" + std::to_string(i)));
+  }
+  EXPECT_GT(h_->detector().stats().evictions, 0u);
+  Feed(WasFailure(absl::Seconds(2), 9999, "DownPool", "EXCH01", kWasWorkerRecycledFirst));
+  EXPECT_EQ(Log().back(), "iis_app_pool_disabled resolved") << "DownPool was not evicted";
+}
+
 TEST_F(RapidFailDetectorTest, ResolvesDisabledAfterTheConfiguredTime) {
   DetectConfig config;
   config.iis_rapid_fail.disabled_resolve_after = absl::Minutes(30);

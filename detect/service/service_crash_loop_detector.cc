@@ -32,6 +32,10 @@ absl::StatusOr<std::unique_ptr<Detector>> ServiceCrashLoopDetector::Create(
   thresholds.push_back({c.threshold, c.window});
   check("detect.service_crash_loop", thresholds.back());
   for (size_t i = 0; i < c.events.size(); ++i) {
+    if (std::find(c.events.begin(), c.events.begin() + i, c.events[i]) != c.events.begin() + i) {
+      errors.push_back(absl::StrCat("detect.service_crash_loop.events[", i, "]: ", c.events[i],
+                                    " is listed twice"));
+    }
     if (c.events[i] != kScmServiceTerminatedUnexpectedly &&
         c.events[i] != kScmServiceTerminatedNoRecovery) {
       errors.push_back(absl::StrCat("detect.service_crash_loop.events[", i, "]: ", c.events[i],
@@ -47,6 +51,7 @@ ServiceCrashLoopDetector::ServiceCrashLoopDetector(const DetectConfig& config,
                                                    std::vector<Thresholds> thresholds)
     : config_(config.service_crash_loop),
       renotify_(config.renotify_interval),
+      lateness_(config.allowed_lateness),
       labels_(config.labels),
       thresholds_(std::move(thresholds)),
       pools_(std::max(config.max_keys, 1)) {}
@@ -74,7 +79,9 @@ void ServiceCrashLoopDetector::OnEvent(const Event& event, AlertOutput& out) {
   key_.push_back('\x1f');
   key_.append(event.service);
   ServiceState* state = pools_.FindOrCreate(key_, ThresholdsFor(event.host, event.service)).first;
-  EndIfQuiet(key_, *state, event.time, out);  // a previous incident is over: resolve it first
+  // A previous incident is over: resolve it first (beyond the allowed lateness, so a late
+  // termination of the same run still lands in it).
+  EndIfQuiet(key_, *state, event.time - lateness_, out);
   state->last_seen = std::max(state->last_seen, event.time);
   if (state->terminations.Add(event.time, {event.event_id, event.occurrences, event.record_id}) ==
       nullptr) {

@@ -46,6 +46,7 @@ class ServiceCrashLoopDetector final : public Detector {
     absl::Time last_seen = absl::InfinitePast();
     absl::Time incident_start = absl::InfinitePast();
     AlertState alert;
+    bool open() const { return alert.firing(); }  // evicted last
   };
 
   ServiceCrashLoopDetector(const DetectConfig& config, std::vector<Thresholds> thresholds);
@@ -58,6 +59,7 @@ class ServiceCrashLoopDetector final : public Detector {
 
   ServiceCrashLoopConfig config_;
   absl::Duration renotify_;
+  absl::Duration lateness_;
   std::map<std::string, std::string> labels_;
   std::vector<Thresholds> thresholds_;  // [i] for overrides[i]; the last: the defaults
   KeyedState<ServiceState> pools_;      // host \x1f service

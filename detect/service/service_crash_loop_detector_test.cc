@@ -99,6 +99,15 @@ TEST(ServiceCrashLoopTest, AppliesThresholdsPerHostAndServicePattern) {
   EXPECT_THAT(h->Log(), ElementsAre("service_crash_loop firing"));
 }
 
+TEST(ServiceCrashLoopTest, ALateTerminationWithinTheAllowanceStaysInItsIncident) {
+  auto h = Make();
+  for (int i = 0; i < 3; ++i) h->Feed(Terminated(absl::Minutes(i)));
+  h->Feed(Terminated(absl::Minutes(12) + absl::Seconds(30)));
+  h->Feed(Terminated(absl::Minutes(11)));  // 90 s late: allowed
+  EXPECT_THAT(h->Log(), ElementsAre("service_crash_loop firing"))
+      << "no resolve and re-fire of one crash loop";
+}
+
 TEST(ServiceCrashLoopTest, RejectsBadSettingsWithTheirPath) {
   DetectConfig config;
   config.service_crash_loop.threshold = 0;

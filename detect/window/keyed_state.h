@@ -1,5 +1,7 @@
 // Per-key detector state with a bound: at most `max_keys` keys; beyond that the least recently
-// seen (in event time) are evicted and counted. V must have an `absl::Time last_seen` member.
+// seen (in event time) are evicted and counted. V must have an `absl::Time last_seen` member; if it
+// has `bool open() const` (an incident with a firing alert), open keys are evicted last, so their
+// alerts still resolve.
 // Eviction is amortized: it sorts out the oldest tenth at once instead of keeping an LRU list
 // (which would cost a pointer chase and two writes per event).
 #pragma once
@@ -7,6 +9,7 @@
 #include <algorithm>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -70,13 +73,18 @@ class KeyedState {
 
  private:
   void EvictOldest() {
-    std::vector<std::pair<absl::Time, const Key*>> by_age;
+    // Ordered by (open, last seen): idle keys first, the oldest of them first.
+    std::vector<std::tuple<bool, absl::Time, const Key*>> by_age;
     by_age.reserve(map_.size());
-    for (const auto& [k, v] : map_) by_age.emplace_back(v.last_seen, &k);
+    for (const auto& [k, v] : map_) {
+      bool open = false;
+      if constexpr (requires { v.open(); }) open = v.open();
+      by_age.emplace_back(open, v.last_seen, &k);
+    }
     const size_t n = std::max<size_t>(1, map_.size() / 10);
     std::nth_element(by_age.begin(), by_age.begin() + (n - 1), by_age.end());
     std::vector<Key> victims;
-    for (size_t i = 0; i < n; ++i) victims.push_back(*by_age[i].second);
+    for (size_t i = 0; i < n; ++i) victims.push_back(*std::get<2>(by_age[i]));
     for (const Key& k : victims) map_.erase(k);
     evictions_ += n;
   }
