@@ -17,7 +17,7 @@ struct LogText {
   std::string_view text;
 };
 
-enum class LogLevel { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3, kQuiet = 4 };
+enum class LogLevel { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };
 
 void SetLogLevel(LogLevel level);
 void Log(LogLevel level, LogText message);

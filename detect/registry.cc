@@ -24,10 +24,4 @@ absl::StatusOr<std::vector<std::unique_ptr<Detector>>> DetectorRegistry::CreateA
   return detectors;
 }
 
-std::vector<std::string> DetectorRegistry::names() const {
-  std::vector<std::string> out;
-  for (const auto& entry : factories_) out.push_back(entry.first);
-  return out;
-}
-
 }  // namespace faultline

@@ -25,7 +25,6 @@ class DetectorRegistry {
   // reported at once.
   absl::StatusOr<std::vector<std::unique_ptr<Detector>>> CreateAll(
       const DetectConfig& config) const;
-  std::vector<std::string> names() const;
 
  private:
   std::vector<std::pair<std::string, Factory>> factories_;

@@ -44,7 +44,6 @@ absl::Status FileSource::Run(MessageHandler& handler, const std::atomic<bool>& s
     // getline(3) reuses one growing buffer: no allocation per line in the steady state.
     while (!stop.load(std::memory_order_relaxed) && (n = ::getline(&line, &capacity, f)) >= 0) {
       ++line_number;
-      bytes_read_.fetch_add(n, std::memory_order_relaxed);
       std::string_view payload(line, n);
       while (!payload.empty() && (payload.back() == '\n' || payload.back() == '\r')) {
         payload.remove_suffix(1);

@@ -18,13 +18,9 @@ class FileSource final : public Source {
 
   absl::Status Run(MessageHandler& handler, const std::atomic<bool>& stop) override;
 
-  // Bytes read so far, for progress reporting from another thread.
-  uint64_t bytes_read() const { return bytes_read_.load(std::memory_order_relaxed); }
-
  private:
   explicit FileSource(std::vector<std::string> paths) : paths_(std::move(paths)) {}
   std::vector<std::string> paths_;
-  std::atomic<uint64_t> bytes_read_{0};
 };
 
 }  // namespace faultline

@@ -237,7 +237,6 @@ ParseError EnvelopeParser::ParseXml(std::string_view xml, Event* out) {
   if (ParseError e = xml_.Parse(xml, out, &raw_); e != ParseError::kOk) return e;
   out->provider = Classify(out->provider_name);
   ResolveEventFields(raw_, out);
-  last_envelope_ = Envelope::kXml;
   return ParseError::kOk;
 }
 
@@ -322,7 +321,6 @@ ParseError EnvelopeParser::Finish(Envelope envelope, Event* out) {
   out->channel.assign(s.channel);
   out->level = LevelFrom(s.level);
   ResolveEventFields(raw_, out);
-  last_envelope_ = envelope;
   return ParseError::kOk;
 }
 

@@ -52,8 +52,6 @@ class EnvelopeParser final : public EventParser {
  public:
   explicit EnvelopeParser(EnvelopeOptions options = {}) : options_(std::move(options)) {}
   ParseError Parse(std::string_view message, Event* out) override;
-  // The envelope of the last message parsed successfully.
-  Envelope last_envelope() const { return last_envelope_; }
 
   // Everything the walk of one JSON document found, as views into the parser's buffers.
   struct Slots {
@@ -80,7 +78,6 @@ class EnvelopeParser final : public EventParser {
   WindowsXmlParser xml_;
   RawFields raw_;
   Slots slots_;
-  Envelope last_envelope_ = Envelope::kAuto;
   std::string last_provider_name_;
   Provider last_provider_ = Provider::kOther;
 };
