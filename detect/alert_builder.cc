@@ -11,13 +11,14 @@ std::string TimeText(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", t, absl::UTCTimeZone());
 }
 
-Alert NewAlert(std::string_view rule, std::string_view severity, bool firing, std::string_view key,
-               absl::Time incident_start, absl::Duration window,
+Alert NewAlert(std::string_view rule, std::string_view severity, const AlertState& state,
+               std::string_view key, absl::Time incident_start, absl::Duration window,
                const std::map<std::string, std::string>& labels) {
   Alert alert;
   alert.set_rule(std::string(rule));
   alert.set_severity(std::string(severity));
-  alert.set_status(firing ? "firing" : "resolved");
+  alert.set_status(state.firing() ? "firing" : "resolved");
+  alert.set_sequence(state.sequence());
   const std::string start = TimeText(incident_start);
   alert.set_fingerprint(StableId({rule, key, start}));
   alert.set_incident_id(StableId({key, start}));

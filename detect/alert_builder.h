@@ -17,10 +17,12 @@ namespace faultline {
 // "2026-03-10T09:14:03.472Z": how times appear in summaries and in fingerprint inputs.
 std::string TimeText(absl::Time t);
 
-// An alert with rule, severity, status ("firing" for kFire/kUpdate, else "resolved"), the
-// deterministic fingerprint (rule + key + incident start), the incident id shared by the
-// incident's alerts (key + incident start), window and labels set.
-Alert NewAlert(std::string_view rule, std::string_view severity, bool firing, std::string_view key,
+// An alert with rule, severity, status and sequence from the rule's `state` (firing while it
+// fires, resolved once Resolve() was called), the deterministic fingerprint (rule + key +
+// incident start), the incident id shared by the incident's alerts (key + incident start),
+// window and labels set.
+Alert NewAlert(std::string_view rule, std::string_view severity, const AlertState& state,
+               std::string_view key,
                absl::Time incident_start, absl::Duration window,
                const std::map<std::string, std::string>& labels);
 

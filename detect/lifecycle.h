@@ -19,11 +19,13 @@ class AlertState {
       firing_ = true;
       notified_count_ = count;
       notified_at_ = now;
+      sequence_ = 1;
       return Action::kFire;
     }
     if (count > notified_count_ && now - notified_at_ >= renotify) {
       notified_count_ = count;
       notified_at_ = now;
+      ++sequence_;
       return Action::kUpdate;
     }
     return Action::kNone;
@@ -39,15 +41,20 @@ class AlertState {
   bool Resolve() {
     if (!firing_) return false;
     firing_ = false;
+    ++sequence_;
     return true;
   }
 
   bool firing() const { return firing_; }
+  // The number of the last notification of this incident: 1 = fired, then one per update and
+  // one for the resolution (Alert.sequence).
+  uint32_t sequence() const { return sequence_; }
 
  private:
   bool firing_ = false;
   uint32_t notified_count_ = 0;
   absl::Time notified_at_ = absl::InfinitePast();
+  uint32_t sequence_ = 0;
 };
 
 }  // namespace faultline

@@ -21,6 +21,21 @@ TEST(AlertStateTest, FiresOnceThenUpdatesOnlyWhenTheCountGrewAfterTheInterval) {
   EXPECT_EQ(s.Observe(1, kT0 + absl::Hours(1), absl::Minutes(5)), A::kFire) << "a new incident";
 }
 
+TEST(AlertStateTest, NumbersEachNotificationOfAnIncidentFromOne) {
+  AlertState s;
+  const absl::Duration renotify = absl::Minutes(5);
+  s.Observe(3, kT0, renotify);
+  EXPECT_EQ(s.sequence(), 1u) << "fired";
+  s.Observe(4, kT0 + absl::Minutes(1), renotify);
+  EXPECT_EQ(s.sequence(), 1u) << "nothing sent, nothing numbered";
+  s.Observe(5, kT0 + absl::Minutes(6), renotify);
+  EXPECT_EQ(s.sequence(), 2u) << "updated";
+  s.Resolve();
+  EXPECT_EQ(s.sequence(), 3u) << "resolved";
+  s.Observe(3, kT0 + absl::Hours(1), renotify);
+  EXPECT_EQ(s.sequence(), 1u) << "a new incident starts again at one";
+}
+
 struct Value {
   absl::Time last_seen;
 };

@@ -112,15 +112,14 @@ void FleetAppPoolDetector::OnEvent(const Event& event, AlertOutput& out) {
     state->incident_start = first;
   }
   if (state->alert.Observe(hosts, event.time, renotify_) != AlertState::Action::kNone) {
-    Emit(/*firing=*/true, key_, *state, event.time, out);
+    Emit(key_, *state, event.time, out);
   }
 }
 
 bool FleetAppPoolDetector::EndIfQuiet(std::string_view key, PoolState& state, absl::Time now,
                                       AlertOutput& out) {
   if (now < state.last_seen + state.thresholds->window) return false;
-  if (state.alert.Resolve())
-    Emit(/*firing=*/false, key, state, state.last_seen + state.thresholds->window, out);
+  if (state.alert.Resolve()) Emit(key, state, state.last_seen + state.thresholds->window, out);
   state.incident_start = absl::InfinitePast();
   state.hosts.clear();
   return true;
@@ -132,9 +131,10 @@ void FleetAppPoolDetector::OnWatermark(absl::Time watermark, AlertOutput& out) {
   });
 }
 
-void FleetAppPoolDetector::Emit(bool firing, std::string_view key, const PoolState& state,
-                                absl::Time now, AlertOutput& out) const {
-  Alert alert = NewAlert("fleet_app_pool_failures", "critical", firing, key, state.incident_start,
+void FleetAppPoolDetector::Emit(std::string_view key, const PoolState& state, absl::Time now,
+                                AlertOutput& out) const {
+  Alert alert = NewAlert("fleet_app_pool_failures", "critical", state.alert, key,
+                         state.incident_start,
                          state.thresholds->window, labels_);
   alert.set_app_pool(state.pool);
   // One evidence entry per host: its latest failure; the host in `detail`.
@@ -149,10 +149,9 @@ void FleetAppPoolDetector::Emit(bool firing, std::string_view key, const PoolSta
   }
   if (hosts.empty()) first = last = now;
   alert.set_count(static_cast<uint32_t>(hosts.size()));
-  (*alert.mutable_labels())["hosts"] = absl::StrJoin(hosts, ",");
   *alert.mutable_first_event_time() = ToProtoTime(first);
   *alert.mutable_last_event_time() = ToProtoTime(last);
-  if (firing) {
+  if (state.alert.firing()) {
     alert.set_summary(absl::StrFormat(
         "Application pool '%s' is failing on %d hosts within %s (%s): a fleet-wide problem such "
         "as a deployment or patch, not one server.",

@@ -226,7 +226,7 @@ void RapidFailDetector::OnWorkerFailure(const Event& event, AlertOutput& out) {
 void RapidFailDetector::Notify(Rule rule, AlertState& state, uint32_t count, std::string_view key,
                                const PoolState& pool, const Event& event, AlertOutput& out) const {
   if (state.Observe(count, event.time, renotify_) != AlertState::Action::kNone) {
-    Emit(rule, /*firing=*/true, key, pool, event.time, {&event}, out);
+    Emit(rule, key, pool, event.time, {&event}, out);
   }
 }
 
@@ -236,12 +236,12 @@ void RapidFailDetector::ResolveDisabled(std::string_view key, PoolState& pool, a
   if (event != nullptr) {
     // A live worker ends the incident: the failures that led to the outage are history, and
     // whatever happens next is a new incident with new fingerprints.
-    if (pool.burst.Resolve()) Emit(Rule::kBurst, /*firing=*/false, key, pool, now, {}, out);
+    if (pool.burst.Resolve()) Emit(Rule::kBurst, key, pool, now, {}, out);
     if (pool.imminent.Resolve()) {
-      Emit(Rule::kImminent, /*firing=*/false, key, pool, now, {}, out);
+      Emit(Rule::kImminent, key, pool, now, {}, out);
     }
   }
-  Emit(Rule::kDisabled, /*firing=*/false, key, pool, now, {event, event != nullptr}, out);
+  Emit(Rule::kDisabled, key, pool, now, {event, event != nullptr}, out);
   if (!pool.burst.firing() && !pool.imminent.firing()) {
     pool.incident_start = absl::InfinitePast();
     pool.last_failure = absl::InfinitePast();
@@ -288,9 +288,9 @@ void RapidFailDetector::EndIncidentIfQuiet(std::string_view key, PoolState& pool
   const absl::Time ended = pool.last_failure == absl::InfinitePast()
                                ? now
                                : pool.last_failure + pool.thresholds->interval;
-  if (pool.burst.Resolve()) Emit(Rule::kBurst, /*firing=*/false, key, pool, ended, {}, out);
+  if (pool.burst.Resolve()) Emit(Rule::kBurst, key, pool, ended, {}, out);
   if (pool.imminent.Resolve()) {
-    Emit(Rule::kImminent, /*firing=*/false, key, pool, ended, {}, out);
+    Emit(Rule::kImminent, key, pool, ended, {}, out);
   }
   if (!pool.disabled.firing()) pool.incident_start = absl::InfinitePast();
   pool.last_failure = absl::InfinitePast();
@@ -322,12 +322,16 @@ RapidFailDetector::Stats RapidFailDetector::stats() const {
                        hosts_.evictions()};
 }
 
-void RapidFailDetector::Emit(Rule rule, bool firing, std::string_view key, const PoolState& pool,
-                             absl::Time now, const Trigger& trigger, AlertOutput& out) const {
+void RapidFailDetector::Emit(Rule rule, std::string_view key, const PoolState& pool, absl::Time now,
+                             const Trigger& trigger, AlertOutput& out) const {
   const std::string_view name = kRuleNames[static_cast<int>(rule)];
   const std::string_view host = HostOf(key), app_pool = PoolOf(key);
   const Thresholds& t = *pool.thresholds;
-  Alert alert = NewAlert(name, rule == Rule::kBurst ? "warning" : "critical", firing, key,
+  const AlertState& state = rule == Rule::kBurst      ? pool.burst
+                            : rule == Rule::kImminent ? pool.imminent
+                                                      : pool.disabled;
+  const bool firing = state.firing();
+  Alert alert = NewAlert(name, rule == Rule::kBurst ? "warning" : "critical", state, key,
                          pool.incident_start, t.interval, labels_);
   alert.set_host(std::string(host));
   alert.set_app_pool(std::string(app_pool));

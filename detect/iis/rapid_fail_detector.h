@@ -117,7 +117,8 @@ class RapidFailDetector final : public Detector {
   // Resolves the pool's disabled alert (recovery: `event` shows a live worker).
   void ResolveDisabled(std::string_view key, PoolState& pool, absl::Time now, const Event* event,
                        AlertOutput& out) const;
-  void Emit(Rule rule, bool firing, std::string_view key, const PoolState& pool, absl::Time now,
+  // Builds and emits `rule`'s alert; firing or resolved as the rule's AlertState says.
+  void Emit(Rule rule, std::string_view key, const PoolState& pool, absl::Time now,
             const Trigger& trigger, AlertOutput& out) const;
   const Thresholds* ThresholdsFor(std::string_view host, std::string_view pool) const;
   // Builds "host \x1f pool" in pool_key_ (reused: no allocation for known pools).

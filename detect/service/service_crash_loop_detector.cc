@@ -94,7 +94,7 @@ void ServiceCrashLoopDetector::OnEvent(const Event& event, AlertOutput& out) {
     state->incident_start = state->terminations.entries().front().time;
   }
   if (state->alert.Observe(count, event.time, renotify_) != AlertState::Action::kNone) {
-    Emit(/*firing=*/true, key_, *state, event.time, out);
+    Emit(key_, *state, event.time, out);
   }
 }
 
@@ -104,7 +104,7 @@ bool ServiceCrashLoopDetector::EndIfQuiet(std::string_view key, ServiceState& st
       state.terminations.empty() ? state.last_seen : state.terminations.entries().back().time;
   const absl::Duration window = state.thresholds->window;
   if (now < last + window) return false;
-  if (state.alert.Resolve()) Emit(/*firing=*/false, key, state, last + window, out);
+  if (state.alert.Resolve()) Emit(key, state, last + window, out);
   state.incident_start = absl::InfinitePast();
   state.terminations.AdvanceTo(now);
   return true;
@@ -117,11 +117,11 @@ void ServiceCrashLoopDetector::OnWatermark(absl::Time watermark, AlertOutput& ou
   });
 }
 
-void ServiceCrashLoopDetector::Emit(bool firing, std::string_view key, const ServiceState& state,
+void ServiceCrashLoopDetector::Emit(std::string_view key, const ServiceState& state,
                                     absl::Time now, AlertOutput& out) const {
   const std::string_view host = key.substr(0, key.find('\x1f'));
   const std::string_view service = key.substr(key.find('\x1f') + 1);
-  Alert alert = NewAlert("service_crash_loop", "critical", firing, key, state.incident_start,
+  Alert alert = NewAlert("service_crash_loop", "critical", state.alert, key, state.incident_start,
                          state.thresholds->window, labels_);
   alert.set_host(std::string(host));
   alert.set_service(std::string(service));
@@ -138,7 +138,7 @@ void ServiceCrashLoopDetector::Emit(bool firing, std::string_view key, const Ser
   alert.set_count(static_cast<uint32_t>(entries.size()));
   *alert.mutable_first_event_time() = ToProtoTime(first);
   *alert.mutable_last_event_time() = ToProtoTime(entries.empty() ? now : entries.back().time);
-  if (firing) {
+  if (state.alert.firing()) {
     alert.set_summary(absl::StrFormat(
         "Service '%s' on %s terminated unexpectedly %d time(s) in %s%s: a crash loop.", service,
         host, entries.size(), absl::FormatDuration(absl::Trunc(now - first, absl::Seconds(1))),

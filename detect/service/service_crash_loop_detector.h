@@ -54,7 +54,7 @@ class ServiceCrashLoopDetector final : public Detector {
   // Resolves the key's alert and forgets its terminations if it was quiet for a window before
   // `now`; true if it was.
   bool EndIfQuiet(std::string_view key, ServiceState& state, absl::Time now, AlertOutput& out);
-  void Emit(bool firing, std::string_view key, const ServiceState& state, absl::Time now,
+  void Emit(std::string_view key, const ServiceState& state, absl::Time now,
             AlertOutput& out) const;
 
   ServiceCrashLoopConfig config_;
