@@ -11,10 +11,13 @@ cd "$(dirname "$0")"
 PACKAGES=(
   cmake ninja-build g++ pkg-config python3
   librdkafka-dev libsimdjson-dev libprotobuf-dev protobuf-compiler libabsl-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev prometheus-cpp-dev
-  libyaml-cpp-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev libssl-dev zlib1g-dev
+  prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev
 )
-TEST_PACKAGES=(default-jre-headless maven clang libclang-rt-14-dev)
+# The real peers of the tests: Kafka's JVM and Maven, Prometheus (with promtool) and
+# Alertmanager; clang for the fuzzer.
+TEST_PACKAGES=(default-jre-headless maven prometheus prometheus-alertmanager clang
+               libclang-rt-14-dev)
 
 install_missing() {
   local missing=() p

@@ -3,7 +3,10 @@
 #include "detect/fleet/fleet_app_pool_detector.h"
 #include "detect/iis/rapid_fail_detector.h"
 #include "detect/service/service_crash_loop_detector.h"
-#include "sinks/stdout/stdout_sink.h"
+#include "sinks/alertmanager/alertmanager_sink.h"
+#include "sinks/file/file_sink.h"
+#include "sinks/kafka/kafka_sink.h"
+#include "sinks/webhook/webhook_sink.h"
 
 namespace faultline {
 
@@ -14,7 +17,13 @@ void RegisterBuiltinDetectors(DetectorRegistry& registry) {
 }
 
 void RegisterBuiltinSinks(SinkRegistry& registry) {
-  registry.Register("stdout", &StdoutSink::Create);
+  registry.Register("stdout", &FileSink::CreateStdout);
+  registry.Register("file", &FileSink::CreateFile);
+  registry.Register("webhook", &WebhookSink::CreateWebhook);
+  registry.Register("pagerduty", &WebhookSink::CreatePagerDuty);
+  registry.Register("slack", &WebhookSink::CreateSlack);
+  registry.Register("alertmanager", &AlertmanagerSink::Create);
+  registry.Register("kafka", &KafkaSink::Create);
 }
 
 }  // namespace faultline

@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "app/builtin.h"
 #include "app/kafka_publish.h"
+#include "app/metrics.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "detect/registry.h"
@@ -22,6 +23,7 @@
 #include "ingest/kafka/kafka_source.h"
 #include "ingest/parse/envelope_parser.h"
 #include "librdkafka/rdkafka_mock.h"
+#include "sinks/prometheus/metrics_endpoint.h"
 
 namespace faultline {
 
@@ -120,8 +122,8 @@ bool TakeValue(const std::vector<std::string>& args, size_t* i, std::string* out
 // Prints a progress line every `every` until `done`, from its own thread.
 class ProgressReporter {
  public:
-  ProgressReporter(const RunStats& stats, absl::Duration every, Clock& clock)
-      : stats_(stats), every_(every), clock_(clock) {
+  ProgressReporter(const Pipeline& pipeline, absl::Duration every, Clock& clock)
+      : pipeline_(pipeline), stats_(pipeline.stats()), every_(every), clock_(clock) {
     if (every_ > absl::ZeroDuration()) thread_ = std::thread([this] { Loop(); });
   }
   ~ProgressReporter() {
@@ -138,15 +140,24 @@ class ProgressReporter {
       const absl::Time now = clock_.TimeNow();
       if (now - last < every_) continue;
       const uint64_t messages = stats_.messages.load(std::memory_order_relaxed);
+      uint64_t delivered = 0, queued = 0;
+      for (const Dispatcher::SinkInfo& sink : pipeline_.dispatcher().sinks()) {
+        delivered += sink.stats.delivered.load();
+        queued += sink.stats.queued.load();
+      }
       LogInfo(absl::StrFormat(
-          "progress: %d events (%.0f/s), %d parsed, %d rejected, %d alerts", messages,
+          "progress: %d events (%.0f/s), %d parsed, %d rejected, %d alerts; sinks: %d delivered, "
+          "%d queued, %d failed",
+          messages,
           static_cast<double>(messages - last_messages) / absl::ToDoubleSeconds(now - last),
-          stats_.parsed.load(), stats_.rejected(), stats_.alerts.load()));
+          stats_.parsed.load(), stats_.rejected(), stats_.alerts.load(), delivered, queued,
+          pipeline_.sink_failures()));
       last = now;
       last_messages = messages;
     }
   }
 
+  const Pipeline& pipeline_;
   const RunStats& stats_;
   absl::Duration every_;
   Clock& clock_;
@@ -158,8 +169,7 @@ class ProgressReporter {
 
 absl::StatusOr<std::unique_ptr<Pipeline>> BuildPipeline(const Config& config,
                                                         const std::vector<SinkSpec>& sinks,
-                                                        const SinkContext& context,
-                                                        bool with_dead_letters) {
+                                                        const PipelineOptions& options) {
   DetectorRegistry detectors;
   RegisterBuiltinDetectors(detectors);
   absl::StatusOr<std::vector<std::unique_ptr<Detector>>> built = detectors.CreateAll(config.detect);
@@ -168,17 +178,28 @@ absl::StatusOr<std::unique_ptr<Pipeline>> BuildPipeline(const Config& config,
 
   SinkRegistry sink_registry;
   RegisterBuiltinSinks(sink_registry);
-  std::vector<std::unique_ptr<Sink>> made;
+  const SinkContext context{.stdout_stream = options.stdout_stream,
+                            .clock = options.clock,
+                            .kafka_brokers = config.kafka.brokers,
+                            .kafka_properties = config.kafka.properties,
+                            .dry_run = options.dry_run};
+  const QueueOptions queue_defaults{.capacity = config.delivery.queue_capacity,
+                                    .drop_when_full = config.delivery.drop_when_full,
+                                    .retry_backoff = config.delivery.retry_backoff,
+                                    .retry_backoff_max = config.delivery.retry_backoff_max};
+  std::vector<Dispatcher::Route> routes;
   for (size_t i = 0; i < sinks.size(); ++i) {
-    absl::StatusOr<std::unique_ptr<Sink>> sink = sink_registry.Create(sinks[i], context);
+    SinkOptions sink_options(sinks[i]);
+    QueueOptions queue = ReadQueueOptions(sink_options, queue_defaults);
+    absl::StatusOr<std::unique_ptr<Sink>> sink = sink_registry.Create(sink_options, context);
     if (!sink.ok()) {
       errors.push_back(absl::StrCat("sinks[", i, "]: ", sink.status().message()));
     } else {
-      made.push_back(std::move(*sink));
+      routes.push_back({.queue = std::move(queue), .type = sinks[i].type, .sink = std::move(*sink)});
     }
   }
   std::unique_ptr<DeadLetters> dead_letters;
-  if (with_dead_letters && !config.dead_letter_topic.empty()) {
+  if (options.for_service && !options.dry_run && !config.dead_letter_topic.empty()) {
     auto producer = DeadLetterProducer::Create(config.kafka.brokers, config.dead_letter_topic,
                                                config.kafka.properties);
     if (!producer.ok()) {
@@ -188,12 +209,18 @@ absl::StatusOr<std::unique_ptr<Pipeline>> BuildPipeline(const Config& config,
     }
   }
   if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
+  const std::string spool_dir =
+      options.for_service && !options.dry_run ? config.delivery.spool_dir : "";
+  absl::StatusOr<std::unique_ptr<Dispatcher>> dispatcher =
+      Dispatcher::Create(std::move(routes), spool_dir, *options.clock);
+  if (!dispatcher.ok()) return absl::InvalidArgumentError(dispatcher.status().message());
   return std::make_unique<Pipeline>(
       std::make_unique<EnvelopeParser>(config.envelope),
       std::make_unique<Engine>(std::move(*built),
                                EngineOptions{.dedupe_window = config.detect.dedupe_window,
                                              .allowed_lateness = config.detect.allowed_lateness}),
-      std::move(made), config.max_message_bytes, std::move(dead_letters));
+      std::move(*dispatcher), config.max_message_bytes, std::move(dead_letters), *options.clock,
+      config.delivery.shutdown_timeout);
 }
 
 int ReplayCommand(const std::vector<std::string>& args) {
@@ -225,7 +252,7 @@ int ReplayCommand(const std::vector<std::string>& args) {
     config = *std::move(loaded);
   }
   absl::StatusOr<std::unique_ptr<Pipeline>> pipeline =
-      BuildPipeline(config, {SinkSpec{.type = "stdout", .options = {{"format", format}}}}, {});
+      BuildPipeline(config, {SinkSpec{.type = "stdout", .options = {{"format", format}}}});
   if (!pipeline.ok()) return Usage(kReplayHelp, std::string(pipeline.status().message()));
   absl::StatusOr<std::unique_ptr<FileSource>> source = FileSource::Create(files);
   if (!source.ok()) return Usage(kReplayHelp, std::string(source.status().message()));
@@ -234,12 +261,11 @@ int ReplayCommand(const std::vector<std::string>& args) {
   absl::Status status;
   {
     // A person watching a long backtest sees it move; a pipe gets only the summary.
-    ProgressReporter progress((*pipeline)->stats(),
+    ProgressReporter progress(**pipeline,
                               isatty(STDERR_FILENO) ? absl::Seconds(5) : absl::ZeroDuration(),
                               RealClock::Get());
     status = (*source)->Run(**pipeline, g_stop);
   }
-  (*pipeline)->Flush();
   std::fprintf(stderr, "%s\n", (*pipeline)->SummaryJson().c_str());
   if (!status.ok()) {
     LogError(status.message());
@@ -253,7 +279,7 @@ int RunCommand(const std::vector<std::string>& args) {
     std::fputs(kRunHelp, stdout);
     return 0;
   }
-  std::string config_path, brokers, group, progress = "30s";
+  std::string config_path, brokers, group, progress = "30s", metrics_listen;
   std::vector<std::string> topics;
   bool exit_at_end = false;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -273,6 +299,9 @@ int RunCommand(const std::vector<std::string>& args) {
     } else if (a == "--progress-every") {
       if (!TakeValue(args, &i, &progress))
         return Usage(kRunHelp, "--progress-every needs a duration");
+    } else if (a == "--metrics-listen") {
+      if (!TakeValue(args, &i, &metrics_listen))
+        return Usage(kRunHelp, "--metrics-listen needs host:port");
     } else if (a == "--quiet") {
       SetLogLevel(LogLevel::kWarning);
     } else {
@@ -285,31 +314,65 @@ int RunCommand(const std::vector<std::string>& args) {
   if (!brokers.empty()) config->kafka.brokers = brokers;
   if (!topics.empty()) config->kafka.topics = topics;
   if (!group.empty()) config->kafka.group_id = group;
+  if (!metrics_listen.empty()) config->metrics.listen = metrics_listen;
   config->kafka.stop_at_end = exit_at_end;
   absl::Duration progress_every;
   if (!absl::ParseDuration(progress, &progress_every)) {
     return Usage(kRunHelp, absl::StrCat("--progress-every: not a duration: ", progress));
   }
 
+  Clock& clock = RealClock::Get();
   absl::StatusOr<std::unique_ptr<Pipeline>> pipeline =
-      BuildPipeline(*config, config->sinks, {}, /*with_dead_letters=*/true);
+      BuildPipeline(*config, config->sinks, {.for_service = true});
   if (!pipeline.ok()) return Usage(kRunHelp, std::string(pipeline.status().message()));
-  absl::StatusOr<std::unique_ptr<KafkaSource>> source =
-      KafkaSource::Create(config->kafka, RealClock::Get());
+  absl::StatusOr<std::unique_ptr<KafkaSource>> source = KafkaSource::Create(config->kafka, clock);
   if (!source.ok()) return Usage(kRunHelp, std::string(source.status().message()));
+
+  std::unique_ptr<MetricsEndpoint> endpoint;
+  if (!config->metrics.listen.empty()) {
+    const Pipeline* p = pipeline->get();
+    const KafkaSource* k = source->get();
+    const absl::Time started = clock.TimeNow();
+    // Alive while the consumer loop turns (it ticks every second, back-pressure or not).
+    auto live = [p, started, &clock](std::string* why) {
+      const int64_t tick = p->stats().last_tick_unix_ms.load();
+      const absl::Time last = tick == 0 ? started : absl::FromUnixMillis(tick);
+      if (clock.TimeNow() - last < absl::Minutes(1)) return true;
+      *why = absl::StrCat("the consumer loop has not turned for ",
+                          absl::FormatDuration(absl::Trunc(clock.TimeNow() - last,
+                                                           absl::Seconds(1))));
+      return false;
+    };
+    auto ready = [k](std::string* why) {
+      if (k->stats().joined.load()) return true;
+      *why = "not (yet) a member of the consumer group";
+      return false;
+    };
+    absl::StatusOr<std::unique_ptr<MetricsEndpoint>> started_endpoint = MetricsEndpoint::Start(
+        config->metrics.listen, std::make_shared<FaultlineMetrics>(p, k), live, ready);
+    if (!started_endpoint.ok()) {
+      return Usage(kRunHelp, std::string(started_endpoint.status().message()));
+    }
+    endpoint = std::move(*started_endpoint);
+    LogInfo(absl::StrCat("metrics on http://", config->metrics.listen.substr(
+                                                   0, config->metrics.listen.rfind(':')),
+                         ":", endpoint->port(), "/metrics (and /healthz, /readyz)"));
+  }
 
   InstallSignalHandlers();
   LogInfo(absl::StrCat("consuming ", absl::StrJoin(config->kafka.topics, ","), " from ",
                        config->kafka.brokers, " as group ", config->kafka.group_id));
   absl::Status status;
   {
-    ProgressReporter progress_reporter((*pipeline)->stats(), progress_every, RealClock::Get());
+    ProgressReporter progress_reporter(**pipeline, progress_every, clock);
     status = (*source)->Run(**pipeline, g_stop);
   }
-  (*pipeline)->Flush();
   const KafkaSource::Stats& ks = (*source)->stats();
-  LogInfo(absl::StrFormat("stopped: %d commits (%d failed), %d consumer errors, %d rebalances",
-                          ks.commits, ks.commit_failures, ks.consumer_errors, ks.rebalances));
+  LogInfo(absl::StrFormat(
+      "stopped: %d commits (%d failed), %d consumer errors, %d rebalances, %d back-pressure "
+      "pauses",
+      ks.commits.load(), ks.commit_failures.load(), ks.consumer_errors.load(),
+      ks.rebalances.load(), ks.pauses.load()));
   std::fprintf(stderr, "%s\n", (*pipeline)->SummaryJson().c_str());
   if (!status.ok()) {
     LogError(status.message());
@@ -327,7 +390,8 @@ int CheckConfigCommand(const std::vector<std::string>& args) {
   absl::StatusOr<Config> config = LoadConfigFile(args[0]);
   if (!config.ok()) return Usage(kCheckConfigHelp, std::string(config.status().message()));
   std::vector<std::string> errors;
-  absl::StatusOr<std::unique_ptr<Pipeline>> pipeline = BuildPipeline(*config, config->sinks, {});
+  absl::StatusOr<std::unique_ptr<Pipeline>> pipeline =
+      BuildPipeline(*config, config->sinks, {.for_service = true, .dry_run = true});
   if (!pipeline.ok()) errors.emplace_back(pipeline.status().message());
   const bool has_kafka = !config->kafka.brokers.empty() || !config->kafka.topics.empty();
   if (has_kafka) {
@@ -365,7 +429,7 @@ int DemoCommand(const std::vector<std::string>& args) {
   const std::string topic = "winlogbeat";
   // The producer hosts librdkafka's in-process mock cluster; it must outlive the consumer.
   absl::StatusOr<rd_kafka_t*> producer =
-      NewProducer("", {{"test.mock.num.brokers", "1"}, {"log_level", "4"}});
+      NewPublisher("", {{"test.mock.num.brokers", "1"}, {"log_level", "4"}});
   if (!producer.ok()) {
     LogError(producer.status().message());
     return 1;
@@ -373,7 +437,7 @@ int DemoCommand(const std::vector<std::string>& args) {
   rd_kafka_mock_cluster_t* cluster = rd_kafka_handle_mock_cluster(*producer);
   const std::string bootstrap = rd_kafka_mock_cluster_bootstraps(cluster);
   rd_kafka_mock_topic_create(cluster, topic.c_str(), 1, 1);
-  const std::vector<Record> records = SplitLines(kDemoIncidentJsonl, "EXCH01");
+  const std::vector<KafkaRecord> records = SplitLines(kDemoIncidentJsonl, "EXCH01");
   int exit_code = 0;
   if (absl::Status s = PublishAll(*producer, topic, records); !s.ok()) {
     LogError(s.message());
@@ -392,7 +456,7 @@ int DemoCommand(const std::vector<std::string>& args) {
     config.kafka.stop_at_end = true;
     SetLogLevel(LogLevel::kWarning);  // the demo's own lines say what happens
     absl::StatusOr<std::unique_ptr<Pipeline>> pipeline =
-        BuildPipeline(config, {SinkSpec{.type = "stdout", .options = {{"format", format}}}}, {});
+        BuildPipeline(config, {SinkSpec{.type = "stdout", .options = {{"format", format}}}});
     absl::StatusOr<std::unique_ptr<KafkaSource>> source =
         pipeline.ok() ? KafkaSource::Create(config.kafka, RealClock::Get())
                       : absl::StatusOr<std::unique_ptr<KafkaSource>>(pipeline.status());
@@ -414,7 +478,6 @@ int DemoCommand(const std::vector<std::string>& args) {
       const absl::Status status = (*source)->Run(**pipeline, g_stop);
       done.store(true);
       watchdog.join();
-      (*pipeline)->Flush();
       std::fprintf(stderr, "\ndemo: %s\n", (*pipeline)->SummaryJson().c_str());
       if (!status.ok() || g_stop.load()) exit_code = 1;
     }

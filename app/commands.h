@@ -18,13 +18,22 @@ int RunCommand(const std::vector<std::string>& args);
 int DemoCommand(const std::vector<std::string>& args);
 int CheckConfigCommand(const std::vector<std::string>& args);
 
-// Builds parser, engine and the given sinks from `config`: the composition root shared by every
-// subcommand and the cross-stage tests.
-// `with_dead_letters`: publish rejects to config.dead_letter_topic when it is set (run only;
-// replay and the demo just count them).
+struct PipelineOptions {
+  // Publish rejects to config.dead_letter_topic when it is set, and journal alerts in
+  // config.delivery.spool_dir when it is set: `run` only (replay and the demo count rejects and
+  // keep alerts in memory).
+  bool for_service = false;
+  // check-config: build and validate every plugin, connect nowhere, write nothing.
+  bool dry_run = false;
+  Clock* clock = &RealClock::Get();
+  std::FILE* stdout_stream = stdout;
+};
+
+// Builds parser, engine, dispatcher and the given sinks from `config`: the composition root
+// shared by every subcommand and the cross-stage tests. Every problem of every plugin is
+// reported at once (kInvalidArgument, one per line).
 absl::StatusOr<std::unique_ptr<Pipeline>> BuildPipeline(const Config& config,
                                                         const std::vector<SinkSpec>& sinks,
-                                                        const SinkContext& context,
-                                                        bool with_dead_letters = false);
+                                                        const PipelineOptions& options = {});
 
 }  // namespace faultline

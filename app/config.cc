@@ -277,17 +277,55 @@ void ReadSinks(Reader& r, const YAML::Node& node, std::vector<SinkSpec>* sinks) 
       continue;
     }
     SinkSpec spec{.type = s["type"].Scalar()};
+    // Values are strings, lists of strings or maps of strings; each sink's factory reads them
+    // with their types and reports unknown ones (sinks/options.h).
     for (const auto& kv : s) {
       const std::string key = kv.first.as<std::string>("");
       if (key == "type") continue;
-      if (!kv.second.IsScalar()) {
-        r.Error(Reader::Join(path, key), "must be a string");
-        continue;
+      const YAML::Node v = kv.second;
+      if (v.IsScalar()) {
+        spec.options[key] = v.Scalar();
+      } else if (v.IsSequence()) {
+        std::vector<std::string> items;
+        r.StringList(v, Reader::Join(path, key), &items);
+        spec.options[key] = OptionValue::List(std::move(items));
+      } else if (v.IsMap()) {
+        std::map<std::string, std::string> items;
+        r.StringMap(v, Reader::Join(path, key), &items);
+        spec.options[key] = OptionValue::Map(std::move(items));
+      } else if (v.IsNull()) {
+        r.Error(Reader::Join(path, key), "has no value");
       }
-      spec.options[key] = kv.second.Scalar();
     }
     sinks->push_back(std::move(spec));
   }
+}
+
+void ReadDelivery(Reader& r, const YAML::Node& node, DeliveryConfig* d) {
+  if (!r.Map(node, "delivery",
+             {"queue_capacity", "on_full", "retry_backoff", "retry_backoff_max",
+              "shutdown_timeout", "spool_dir"})) {
+    return;
+  }
+  r.Integer(node["queue_capacity"], "delivery.queue_capacity", &d->queue_capacity);
+  if (d->queue_capacity == 0) r.Error("delivery.queue_capacity", "must be positive");
+  std::string on_full = d->drop_when_full ? "drop" : "backpressure";
+  r.String(node["on_full"], "delivery.on_full", &on_full);
+  if (on_full != "backpressure" && on_full != "drop") {
+    r.Error("delivery.on_full", absl::StrCat("must be backpressure or drop, got \"", on_full, "\""));
+  }
+  d->drop_when_full = on_full == "drop";
+  for (auto [name, field] : {std::pair{"retry_backoff", &d->retry_backoff},
+                             std::pair{"retry_backoff_max", &d->retry_backoff_max},
+                             std::pair{"shutdown_timeout", &d->shutdown_timeout}}) {
+    const std::string path = absl::StrCat("delivery.", name);
+    r.Duration(node[name], path, field);
+    if (*field <= absl::ZeroDuration()) r.Error(path, "must be positive");
+  }
+  if (d->retry_backoff_max < d->retry_backoff) {
+    r.Error("delivery.retry_backoff_max", "must not be shorter than retry_backoff");
+  }
+  r.String(node["spool_dir"], "delivery.spool_dir", &d->spool_dir);
 }
 
 }  // namespace
@@ -304,7 +342,7 @@ absl::StatusOr<Config> ParseConfig(std::string_view yaml) {
   if (root.IsNull()) return config;  // an empty file means all defaults
   Reader r;
   try {
-    if (r.Map(root, "", {"kafka", "ingest", "detect", "sinks"})) {
+    if (r.Map(root, "", {"kafka", "ingest", "detect", "delivery", "metrics", "sinks"})) {
       ReadKafka(r, root["kafka"], &config.kafka);
       const YAML::Node ingest = root["ingest"];
       if (r.Map(ingest, "ingest",
@@ -330,6 +368,10 @@ absl::StatusOr<Config> ParseConfig(std::string_view yaml) {
         }
       }
       ReadDetect(r, root["detect"], &config.detect);
+      ReadDelivery(r, root["delivery"], &config.delivery);
+      if (r.Map(root["metrics"], "metrics", {"listen"})) {
+        r.String(root["metrics"]["listen"], "metrics.listen", &config.metrics.listen);
+      }
       ReadSinks(r, root["sinks"], &config.sinks);
     }
   } catch (const YAML::Exception& e) {

@@ -52,7 +52,62 @@ sinks:
   EXPECT_EQ(c->detect.iis_rapid_fail.interval, absl::Minutes(10));
   EXPECT_FALSE(c->detect.iis_rapid_fail.burst_enabled);
   EXPECT_TRUE(c->detect.iis_rapid_fail.imminent_enabled);
-  EXPECT_EQ(c->sinks[0].options.at("format"), "text");
+  EXPECT_EQ(c->sinks[0].options.at("format").scalar, "text");
+}
+
+TEST(ParseConfigTest, ReadsDeliveryMetricsAndSinkOptionsOfEveryShape) {
+  auto c = ParseConfig(R"(
+delivery:
+  queue_capacity: 500
+  on_full: drop
+  retry_backoff: 2s
+  retry_backoff_max: 30s
+  shutdown_timeout: 20s
+  spool_dir: /var/lib/faultline/spool
+metrics:
+  listen: 0.0.0.0:9464
+sinks:
+  - type: alertmanager
+    url: [http://am1:9093, http://am2:9093]
+    headers: {Authorization: Bearer x}
+    resend_interval: 30s
+)");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->delivery.queue_capacity, 500u);
+  EXPECT_TRUE(c->delivery.drop_when_full);
+  EXPECT_EQ(c->delivery.retry_backoff, absl::Seconds(2));
+  EXPECT_EQ(c->delivery.retry_backoff_max, absl::Seconds(30));
+  EXPECT_EQ(c->delivery.shutdown_timeout, absl::Seconds(20));
+  EXPECT_EQ(c->delivery.spool_dir, "/var/lib/faultline/spool");
+  EXPECT_EQ(c->metrics.listen, "0.0.0.0:9464");
+  ASSERT_EQ(c->sinks.size(), 1u);
+  const SinkSpec& am = c->sinks[0];
+  EXPECT_EQ(am.options.at("url").kind, OptionValue::Kind::kList);
+  EXPECT_EQ(am.options.at("url").list,
+            (std::vector<std::string>{"http://am1:9093", "http://am2:9093"}));
+  EXPECT_EQ(am.options.at("headers").map.at("Authorization"), "Bearer x");
+  EXPECT_EQ(am.options.at("resend_interval").scalar, "30s");
+}
+
+TEST(ParseConfigTest, ReportsBadDeliverySettingsWithTheirPath) {
+  auto c = ParseConfig(R"(
+delivery:
+  queue_capacity: 0
+  on_full: block
+  retry_backoff: 10s
+  retry_backoff_max: 1s
+  shutdown: 5s
+sinks:
+  - type: webhook
+    headers: {X-Nested: {a: b}}
+)");
+  ASSERT_FALSE(c.ok());
+  const std::string m(c.status().message());
+  EXPECT_THAT(m, HasSubstr("delivery.queue_capacity: must be positive"));
+  EXPECT_THAT(m, HasSubstr("delivery.on_full: must be backpressure or drop, got \"block\""));
+  EXPECT_THAT(m, HasSubstr("delivery.retry_backoff_max: must not be shorter than retry_backoff"));
+  EXPECT_THAT(m, HasSubstr("delivery.shutdown: unknown key"));
+  EXPECT_THAT(m, HasSubstr("sinks[0].headers.X-Nested: must be a string"));
 }
 
 TEST(ParseConfigTest, ReportsEveryErrorAtOnceWithItsPath) {

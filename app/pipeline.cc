@@ -12,50 +12,33 @@ uint64_t RunStats::rejected() const {
   return n;
 }
 
-std::string Pipeline::SummaryJson() const {
-  const RunStats& s = stats_;
-  std::string reasons, rules;
-  for (int i = 1; i < kParseErrorCount; ++i) {
-    const uint64_t n = s.rejected_by_reason[i].load(std::memory_order_relaxed);
-    if (n == 0) continue;
-    absl::StrAppend(&reasons, reasons.empty() ? "" : ",", "\"",
-                    ToAbsl(ParseErrorName(static_cast<ParseError>(i))), "\":", n);
-  }
-  for (const auto& [rule, n] : s.alerts_by_rule) {
-    absl::StrAppend(&rules, rules.empty() ? "" : ",", "\"", rule, "\":", n);
-  }
-  size_t keys = 0;
-  uint64_t evictions = 0;
-  for (const auto& d : engine_->detectors()) {
-    keys += d->stats().keys;
-    evictions += d->stats().evictions;
-  }
-  return absl::StrCat("{\"events\":", s.messages.load(), ",\"parsed\":", s.parsed.load(),
-                      ",\"rejected\":", s.rejected(), ",\"rejected_by_reason\":{", reasons,
-                      "},\"duplicates\":", s.duplicates.load(), ",\"too_late\":", s.too_late.load(),
-                      ",\"alerts\":", s.alerts.load(), ",\"alerts_by_rule\":{", rules,
-                      "},\"state_keys\":", keys, ",\"state_evictions\":", evictions,
-                      ",\"sink_failures\":", s.sink_failures.load(), "}");
-}
-
 Pipeline::Pipeline(std::unique_ptr<EventParser> parser, std::unique_ptr<Engine> engine,
-                   std::vector<std::unique_ptr<Sink>> sinks, size_t max_message_bytes,
-                   std::unique_ptr<DeadLetters> dead_letters)
+                   std::unique_ptr<Dispatcher> dispatcher, size_t max_message_bytes,
+                   std::unique_ptr<DeadLetters> dead_letters, Clock& clock,
+                   absl::Duration drain_timeout)
     : parser_(std::move(parser)),
       engine_(std::move(engine)),
-      sinks_(std::move(sinks)),
+      dispatcher_(std::move(dispatcher)),
       max_message_bytes_(max_message_bytes),
-      dead_letters_(std::move(dead_letters)) {}
+      dead_letters_(std::move(dead_letters)),
+      clock_(clock),
+      drain_timeout_(drain_timeout) {
+  PublishDetectorState();
+}
 
-void Pipeline::OnMessage(const Message& message) {
+std::shared_ptr<const DeliveryTicket> Pipeline::OnMessage(const Message& message) {
   Bump(stats_.messages);
+  message_ = &message;
   ParseError error = message.payload.size() > max_message_bytes_
                          ? ParseError::kTooLarge
                          : parser_->Parse(message.payload, &event_);
   if (error != ParseError::kOk) {
     Bump(stats_.rejected_by_reason[static_cast<int>(error)]);
-    if (dead_letters_) dead_letters_->Publish(message, error);
-    return;
+    if (dead_letters_) {
+      ticket_ = std::make_shared<DeliveryTicket>();
+      dead_letters_->Publish(message, error, ticket_);
+    }
+    return std::move(ticket_);
   }
   Bump(stats_.parsed);
   event_.origin = message.origin;
@@ -64,32 +47,116 @@ void Pipeline::OnMessage(const Message& message) {
   engine_->Process(event_, *this);
   if (engine_->duplicates() != duplicates_before) Bump(stats_.duplicates);
   if (engine_->too_late() != too_late_before) Bump(stats_.too_late);
+  // Null unless an alert was raised: most messages start no delivery.
+  return std::move(ticket_);
 }
 
 void Pipeline::Emit(Alert alert) {
   Bump(stats_.alerts);
-  ++stats_.alerts_by_rule[alert.rule()];
-  for (const auto& sink : sinks_) {
-    if (absl::Status s = sink->Send(alert); !s.ok()) {
-      // Counted always; logged for the first few so a broken sink is visible but not a flood.
-      if (stats_.sink_failures.load(std::memory_order_relaxed) < 10) {
-        LogError(absl::StrCat("sink ", ToAbsl(sink->name()), ": ", s.message()));
-      }
-      Bump(stats_.sink_failures);
+  const absl::Time now = clock_.TimeNow();
+  stats_.event_to_alert.Observe(
+      std::max(absl::ZeroDuration(), now - FromProtoTime(alert.last_event_time())));
+  if (message_ != nullptr && message_->broker_time != absl::InfinitePast()) {
+    stats_.broker_to_alert.Observe(std::max(absl::ZeroDuration(), now - message_->broker_time));
+  }
+  {
+    absl::MutexLock lock(&stats_.mu);
+    RunStats::Alerts& a = stats_.alerts_detail;
+    ++a.by_rule_severity_status[{alert.rule(), alert.severity(), alert.status()}];
+    int64_t& active = a.active_by_rule[alert.rule()];
+    if (alert.status() == "resolved") {
+      --active;
+    } else if (alert.sequence() == 1) {
+      ++active;
     }
+  }
+  if (!ticket_) ticket_ = std::make_shared<DeliveryTicket>();
+  dispatcher_->Submit(std::make_shared<const Alert>(std::move(alert)), ticket_);
+}
+
+void Pipeline::PublishDetectorState() {
+  std::vector<RunStats::DetectorState> state;
+  for (const auto& d : engine_->detectors()) {
+    const Detector::Stats s = d->stats();
+    state.push_back({std::string(d->name()), s.keys, s.evictions});
+  }
+  absl::MutexLock lock(&stats_.mu);
+  stats_.detectors = std::move(state);
+}
+
+void Pipeline::Tick() {
+  stats_.last_tick_unix_ms.store(absl::ToUnixMillis(clock_.TimeNow()), std::memory_order_relaxed);
+  PublishDetectorState();
+  if (dead_letters_) dead_letters_->Poll();
+}
+
+void Pipeline::Drain() {
+  if (drained_) return;
+  drained_ = true;
+  PublishDetectorState();
+  if (dead_letters_) {
+    if (absl::Status s = dead_letters_->Flush(drain_timeout_); !s.ok()) LogError(s.message());
+  }
+  dispatcher_->Stop(drain_timeout_);
+  uint64_t undelivered = 0;
+  for (const Dispatcher::SinkInfo& sink : dispatcher_->sinks()) {
+    undelivered += sink.stats.queued.load();
+  }
+  if (undelivered > 0) {
+    LogWarning(absl::StrCat(
+        undelivered, " alert(s) not delivered within ", absl::FormatDuration(drain_timeout_),
+        dispatcher_->spool() ? "; they stay in the spool for the next start"
+                             : "; their events stay uncommitted and are read again at the next "
+                               "start"));
   }
 }
 
-void Pipeline::Flush() {
-  if (dead_letters_) {
-    if (absl::Status s = dead_letters_->Flush(absl::Seconds(10)); !s.ok()) LogError(s.message());
+uint64_t Pipeline::sink_failures() const {
+  uint64_t n = 0;
+  for (const Dispatcher::SinkInfo& sink : dispatcher_->sinks()) {
+    n += sink.stats.failed.load() + sink.stats.dropped.load();
   }
-  for (const auto& sink : sinks_) {
-    if (absl::Status s = sink->Flush(); !s.ok()) {
-      LogError(absl::StrCat("sink ", ToAbsl(sink->name()), ": ", s.message()));
-      Bump(stats_.sink_failures);
+  return n;
+}
+
+std::string Pipeline::SummaryJson() const {
+  const RunStats& s = stats_;
+  std::string reasons, rules, sinks;
+  for (int i = 1; i < kParseErrorCount; ++i) {
+    const uint64_t n = s.rejected_by_reason[i].load(std::memory_order_relaxed);
+    if (n == 0) continue;
+    absl::StrAppend(&reasons, reasons.empty() ? "" : ",", "\"",
+                    ToAbsl(ParseErrorName(static_cast<ParseError>(i))), "\":", n);
+  }
+  size_t keys = 0;
+  uint64_t evictions = 0;
+  for (const auto& d : engine_->detectors()) {
+    keys += d->stats().keys;
+    evictions += d->stats().evictions;
+  }
+  {
+    absl::MutexLock lock(&s.mu);
+    std::map<std::string, uint64_t> by_rule;
+    for (const auto& [key, n] : s.alerts_detail.by_rule_severity_status) {
+      by_rule[std::get<0>(key)] += n;
+    }
+    for (const auto& [rule, n] : by_rule) {
+      absl::StrAppend(&rules, rules.empty() ? "" : ",", "\"", rule, "\":", n);
     }
   }
+  for (const Dispatcher::SinkInfo& sink : dispatcher_->sinks()) {
+    const SinkStats& st = sink.stats;
+    absl::StrAppend(&sinks, sinks.empty() ? "" : ",", "\"", sink.name,
+                    "\":{\"delivered\":", st.delivered.load(), ",\"failed\":", st.failed.load(),
+                    ",\"retried\":", st.retried.load(), ",\"dropped\":", st.dropped.load(),
+                    ",\"queued\":", st.queued.load(), "}");
+  }
+  return absl::StrCat("{\"events\":", s.messages.load(), ",\"parsed\":", s.parsed.load(),
+                      ",\"rejected\":", s.rejected(), ",\"rejected_by_reason\":{", reasons,
+                      "},\"duplicates\":", s.duplicates.load(), ",\"too_late\":", s.too_late.load(),
+                      ",\"alerts\":", s.alerts.load(), ",\"alerts_by_rule\":{", rules,
+                      "},\"state_keys\":", keys, ",\"state_evictions\":", evictions,
+                      ",\"sink_failures\":", sink_failures(), ",\"sinks\":{", sinks, "}}");
 }
 
 }  // namespace faultline

@@ -1,6 +1,7 @@
-// The per-message path, wired from the three stages: bytes -> EventParser -> Engine -> sinks.
-// It is the MessageHandler a Source drives, so it runs on the source's thread; when OnMessage
-// returns, the message's alerts have been handed to every sink and the source may commit past it.
+// The per-message path, wired from the three stages: bytes -> EventParser -> Engine -> the
+// Dispatcher's sink queues. It is the MessageHandler a Source drives, so it runs on the source's
+// thread; OnMessage returns the ticket of the deliveries a message started (its alerts, its dead
+// letter), and the source commits past the message once that ticket is done.
 #pragma once
 
 #include <array>
@@ -8,18 +9,22 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
+#include "core/clock.h"
+#include "core/histogram.h"
 #include "detect/engine.h"
 #include "ingest/dead_letters.h"
 #include "ingest/parse/parser.h"
 #include "ingest/source.h"
-#include "sinks/sink.h"
+#include "sinks/dispatcher.h"
 
 namespace faultline {
 
-// Counters of one run. Written by the pipeline thread only; readable from another thread
-// (progress reports) through relaxed atomics.
+// Counters of one run. Written by the pipeline thread (the event counters without locked
+// instructions: single writer); readable from other threads (progress reports, metrics).
 struct RunStats {
   std::atomic<uint64_t> messages{0};
   std::atomic<uint64_t> parsed{0};
@@ -27,32 +32,62 @@ struct RunStats {
   std::atomic<uint64_t> duplicates{0};  // parsed, but a redelivery of a record already seen
   std::atomic<uint64_t> alerts{0};
   std::atomic<uint64_t> too_late{0};  // parsed, but older than the allowed lateness
-  std::atomic<uint64_t> sink_failures{0};
-  // By rule name; written and read on the pipeline thread only.
-  std::map<std::string, uint64_t> alerts_by_rule;
+  std::atomic<int64_t> last_tick_unix_ms{0};  // the source thread's last Tick: liveness
+
+  // Per alert (rare), so a mutex is fine: by (rule, severity, status), active incidents by rule
+  // (fired minus resolved), and how long after the event and the broker append it was raised.
+  struct Alerts {
+    std::map<std::tuple<std::string, std::string, std::string>, uint64_t> by_rule_severity_status;
+    std::map<std::string, int64_t> active_by_rule;
+  };
+  mutable absl::Mutex mu;
+  Alerts alerts_detail ABSL_GUARDED_BY(mu);
+  LatencyHistogram event_to_alert;
+  LatencyHistogram broker_to_alert;
+
+  // The detectors' state, as of the last Tick.
+  struct DetectorState {
+    std::string detector;
+    size_t keys = 0;
+    uint64_t evictions = 0;
+  };
+  std::vector<DetectorState> detectors ABSL_GUARDED_BY(mu);
 
   uint64_t rejected() const;
 };
 
 class Pipeline final : public MessageHandler, private AlertOutput {
  public:
-  // `dead_letters` may be null: rejects are then only counted.
+  // `dead_letters` may be null: rejects are then only counted. `drain_timeout` bounds how long
+  // Drain() waits for the sinks.
   Pipeline(std::unique_ptr<EventParser> parser, std::unique_ptr<Engine> engine,
-           std::vector<std::unique_ptr<Sink>> sinks, size_t max_message_bytes,
-           std::unique_ptr<DeadLetters> dead_letters = nullptr);
+           std::unique_ptr<Dispatcher> dispatcher, size_t max_message_bytes,
+           std::unique_ptr<DeadLetters> dead_letters, Clock& clock,
+           absl::Duration drain_timeout = absl::Seconds(10));
 
-  void OnMessage(const Message& message) override;
-  // Flushes every sink and the dead letters; call once the source has stopped.
-  void Flush();
+  std::shared_ptr<const DeliveryTicket> OnMessage(const Message& message) override;
+  bool Saturated() const override { return dispatcher_->Saturated(); }
+  void Tick() override;
+  // Delivers what is queued (dead letters and alerts) within the drain timeout, then stops the
+  // sinks. Idempotent; the pipeline takes no more messages afterwards.
+  void Drain() override;
+
   const RunStats& stats() const { return stats_; }
+  const Dispatcher& dispatcher() const { return *dispatcher_; }
+  // Null when rejects are only counted.
+  const DeadLetters* dead_letters() const { return dead_letters_.get(); }
   const std::vector<std::unique_ptr<Detector>>& detectors() const { return engine_->detectors(); }
+  // Alerts refused for good or dropped by some sink.
+  uint64_t sink_failures() const;
   // One JSON line: {"events":N,"parsed":N,"rejected":N,"rejected_by_reason":{...},
   // "duplicates":N,"too_late":N,"alerts":N,"alerts_by_rule":{...},"state_keys":N,
-  // "state_evictions":N,"sink_failures":N}. Call on the pipeline thread or after it stopped.
+  // "state_evictions":N,"sink_failures":N,"sinks":{"NAME":{"delivered":N,"failed":N,
+  // "retried":N,"dropped":N,"queued":N},...}}. Call on the pipeline thread or after it stopped.
   std::string SummaryJson() const;
 
  private:
   void Emit(Alert alert) override;
+  void PublishDetectorState();
   static void Bump(std::atomic<uint64_t>& counter) {
     // Single writer: a plain load/store pair avoids a locked instruction per event.
     counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -60,10 +95,15 @@ class Pipeline final : public MessageHandler, private AlertOutput {
 
   std::unique_ptr<EventParser> parser_;
   std::unique_ptr<Engine> engine_;
-  std::vector<std::unique_ptr<Sink>> sinks_;
+  std::unique_ptr<Dispatcher> dispatcher_;
   size_t max_message_bytes_;
   std::unique_ptr<DeadLetters> dead_letters_;
+  Clock& clock_;
+  absl::Duration drain_timeout_;
+  bool drained_ = false;
   Event event_;  // reused: parsing assigns into its strings without reallocating
+  const Message* message_ = nullptr;          // the message being processed
+  std::shared_ptr<DeliveryTicket> ticket_;  // its deliveries, created at the first one
   RunStats stats_;
 };
 

@@ -24,19 +24,46 @@ std::vector<std::string> IncidentLines() {
   return lines;
 }
 
+// Dead letters kept in memory; delivered when the test says so.
+class FakeDeadLetters final : public DeadLetters {
+ public:
+  void Publish(const Message& m, ParseError reason,
+               const std::shared_ptr<DeliveryTicket>& ticket) override {
+    letters.emplace_back(std::string(m.payload), reason);
+    ticket->Expect(1);
+    tickets.push_back(ticket);
+  }
+  void Poll() override {}
+  absl::Status Flush(absl::Duration) override {
+    for (auto& t : tickets) t->Done();
+    tickets.clear();
+    return absl::OkStatus();
+  }
+  const DeadLetterStats& stats() const override { return stats_; }
+
+  std::vector<std::pair<std::string, ParseError>> letters;
+  std::vector<std::shared_ptr<DeliveryTicket>> tickets;
+
+ private:
+  DeadLetterStats stats_;
+};
+
 class PipelineTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    TestPipeline t = MakeTestPipeline({}, /*max_message_bytes=*/64 * 1024);
+  void SetUp() override { Make(); }
+  void Make(std::unique_ptr<DeadLetters> dead_letters = nullptr, QueueOptions queue = {}) {
+    TestPipeline t = MakeTestPipeline({}, /*max_message_bytes=*/64 * 1024,
+                                      std::move(dead_letters), std::move(queue));
     sink_ = t.sink;
     pipeline_ = std::move(t.pipeline);
   }
-  void Send(std::string_view payload, int64_t offset = 0) {
-    pipeline_->OnMessage(Message{.payload = payload, .origin = {.partition = 0, .offset = offset}});
+  std::shared_ptr<const DeliveryTicket> Send(std::string_view payload, int64_t offset = 0) {
+    return pipeline_->OnMessage(
+        Message{.payload = payload, .origin = {.partition = 0, .offset = offset}});
   }
   std::vector<std::string> Rules() const {
     std::vector<std::string> out;
-    for (const Alert& a : sink_->alerts) out.push_back(a.rule());
+    for (const Alert& a : sink_->alerts()) out.push_back(a.rule());
     return out;
   }
 
@@ -46,10 +73,28 @@ class PipelineTest : public ::testing::Test {
 
 TEST_F(PipelineTest, DetectsTheSeedIncidentEndToEnd) {
   for (const std::string& line : IncidentLines()) Send(line);
+  pipeline_->Drain();
   EXPECT_THAT(Rules(), ElementsAre("iis_worker_failure_burst", "iis_rapid_fail_imminent",
                                    "iis_app_pool_disabled"));
   EXPECT_EQ(pipeline_->stats().parsed.load(), 7u);
   EXPECT_EQ(pipeline_->stats().alerts.load(), 3u);
+}
+
+TEST_F(PipelineTest, ReturnsATicketOnlyForMessagesThatRaisedAnAlertDoneOnceDelivered) {
+  sink_->set_status(absl::UnavailableError("receiver down"));
+  std::vector<std::shared_ptr<const DeliveryTicket>> tickets;
+  for (const std::string& line : IncidentLines()) tickets.push_back(Send(line));
+  // The third failure raises the burst alert, the fourth imminent, WAS 5002 the disabled one.
+  std::vector<size_t> with_ticket;
+  for (size_t i = 0; i < tickets.size(); ++i) {
+    if (tickets[i] != nullptr) with_ticket.push_back(i);
+  }
+  ASSERT_EQ(with_ticket.size(), 3u);
+  for (size_t i : with_ticket) EXPECT_FALSE(tickets[i]->done()) << "message " << i;
+  sink_->set_status(absl::OkStatus());
+  pipeline_->Drain();
+  for (size_t i : with_ticket) EXPECT_TRUE(tickets[i]->done()) << "message " << i;
+  EXPECT_EQ(sink_->alerts().size(), 3u);
 }
 
 TEST_F(PipelineTest, CountsAndSkipsMalformedMessagesAndTheStreamGoesOn) {
@@ -61,6 +106,7 @@ TEST_F(PipelineTest, CountsAndSkipsMalformedMessagesAndTheStreamGoesOn) {
     Send(std::string(100 * 1024, 'x'), offset++);  // over the 64 KiB limit
     Send(line, offset++);
   }
+  pipeline_->Drain();
   EXPECT_THAT(Rules(), ElementsAre("iis_worker_failure_burst", "iis_rapid_fail_imminent",
                                    "iis_app_pool_disabled"));
   const RunStats& s = pipeline_->stats();
@@ -72,43 +118,75 @@ TEST_F(PipelineTest, CountsAndSkipsMalformedMessagesAndTheStreamGoesOn) {
   EXPECT_EQ(s.rejected_by_reason[static_cast<int>(ParseError::kTooLarge)].load(), 7u);
 }
 
+TEST_F(PipelineTest, HoldsARejectedMessageUntilItsDeadLetterIsOut) {
+  auto letters = std::make_unique<FakeDeadLetters>();
+  FakeDeadLetters* dlq = letters.get();
+  Make(std::move(letters));
+  std::shared_ptr<const DeliveryTicket> ticket = Send("not json", 3);
+  ASSERT_NE(ticket, nullptr);
+  EXPECT_FALSE(ticket->done());
+  ASSERT_EQ(dlq->letters.size(), 1u);
+  EXPECT_EQ(dlq->letters[0].second, ParseError::kNotJson);
+  pipeline_->Drain();  // flushes the dead letters
+  EXPECT_TRUE(ticket->done());
+}
+
 TEST_F(PipelineTest, DropsRedeliveredRecordsSoFailuresCountOnce) {
   const std::vector<std::string> lines = IncidentLines();
   // An at-least-once forwarder resends the first four events after a reconnect.
   for (size_t i = 0; i < 4; ++i) Send(lines[i]);
   for (const std::string& line : lines) Send(line);
+  pipeline_->Drain();
   EXPECT_EQ(pipeline_->stats().duplicates.load(), 4u);
-  ASSERT_EQ(sink_->alerts.size(), 3u);
-  EXPECT_EQ(sink_->alerts[2].count(), 5u) << "five failures, not nine";
+  const std::vector<Alert> alerts = sink_->alerts();
+  ASSERT_EQ(alerts.size(), 3u);
+  EXPECT_EQ(alerts[2].count(), 5u) << "five failures, not nine";
 }
 
-TEST_F(PipelineTest, CountsSinkFailuresWithoutStopping) {
-  sink_->fail = true;
+TEST_F(PipelineTest, CountsAlertsASinkRefusesForGoodWithoutStopping) {
+  sink_->set_status(absl::FailedPreconditionError("HTTP 400"));
   for (const std::string& line : IncidentLines()) Send(line);
+  pipeline_->Drain();
   EXPECT_EQ(pipeline_->stats().alerts.load(), 3u);
-  EXPECT_EQ(pipeline_->stats().sink_failures.load(), 3u);
+  EXPECT_EQ(pipeline_->sink_failures(), 3u);
+}
+
+TEST_F(PipelineTest, IsSaturatedWhileASinkQueueIsFull) {
+  Make(nullptr, QueueOptions{.capacity = 2});
+  sink_->set_status(absl::UnavailableError("receiver down"));
+  for (const std::string& line : IncidentLines()) Send(line);
+  EXPECT_TRUE(pipeline_->Saturated()) << "3 alerts in a queue of 2";
+  sink_->set_status(absl::OkStatus());
+  pipeline_->Drain();
+  EXPECT_FALSE(pipeline_->Saturated());
+  EXPECT_EQ(sink_->alerts().size(), 3u) << "back-pressure loses nothing";
 }
 
 TEST_F(PipelineTest, SummarisesAsOneJsonLine) {
   Send("[]");
   for (const std::string& line : IncidentLines()) Send(line);
+  pipeline_->Drain();
   EXPECT_EQ(pipeline_->SummaryJson(),
             "{\"events\":8,\"parsed\":7,\"rejected\":1,\"rejected_by_reason\":{\"not_object\":1},"
             "\"duplicates\":0,\"too_late\":0,\"alerts\":3,\"alerts_by_rule\":{"
             "\"iis_app_pool_disabled\":1,\"iis_rapid_fail_imminent\":1,"
             "\"iis_worker_failure_burst\":1},\"state_keys\":7,\"state_evictions\":0,"
-            "\"sink_failures\":0}");
+            "\"sink_failures\":0,\"sinks\":{\"fake\":{\"delivered\":3,\"failed\":0,"
+            "\"retried\":0,\"dropped\":0,\"queued\":0}}}");
 }
 
 TEST(BuildPipelineTest, ReportsEveryBadSinkWithItsIndex) {
   Config config;
   auto p = BuildPipeline(
       config,
-      {SinkSpec{.type = "pager"}, SinkSpec{.type = "stdout", .options = {{"format", "xml"}}}}, {});
+      {SinkSpec{.type = "pager"}, SinkSpec{.type = "stdout", .options = {{"format", "xml"}}},
+       SinkSpec{.type = "webhook", .options = {{"queue_capacity", "none"}}}});
   ASSERT_FALSE(p.ok());
   const std::string m(p.status().message());
-  EXPECT_THAT(m, HasSubstr("sinks[0]: unknown sink type \"pager\"; known: stdout"));
-  EXPECT_THAT(m, HasSubstr("sinks[1]: sink stdout: format must be json or text"));
+  EXPECT_THAT(m, HasSubstr("sinks[0]: unknown sink type \"pager\"; known: stdout, file, webhook"));
+  EXPECT_THAT(m, HasSubstr("sinks[1]: sink stdout: format: must be json or text"));
+  EXPECT_THAT(m, HasSubstr("sinks[2]: sink webhook: queue_capacity: must be a whole number"));
+  EXPECT_THAT(m, HasSubstr("url: required"));
 }
 
 }  // namespace

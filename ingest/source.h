@@ -4,10 +4,13 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "core/clock.h"
+#include "core/delivery.h"
 #include "core/event.h"
 
 namespace faultline {
@@ -23,17 +26,28 @@ struct Message {
 class MessageHandler {
  public:
   virtual ~MessageHandler() = default;
-  // Called for each message. When it returns, the message is fully processed (parsed, detected,
-  // alerts handed on), so the source may commit past it. Must not throw.
-  virtual void OnMessage(const Message& message) = 0;
+  // Called for each message; must not block or throw. Returns null when the message is fully
+  // processed, or the ticket of the deliveries it started (its alerts, its dead letter): the
+  // source commits past the message only once the ticket is done.
+  virtual std::shared_ptr<const DeliveryTicket> OnMessage(const Message& message) = 0;
+  // True while the handler cannot take more without exceeding its bounds (a full sink queue):
+  // the source delivers nothing until it turns false (the Kafka source pauses its partitions and
+  // keeps polling, so it stays in the group).
+  virtual bool Saturated() const { return false; }
+  // Called on the source thread about once a second, whether messages arrive or not.
+  virtual void Tick() {}
+  // The source has delivered its last message (input ended or a stop was requested): finish the
+  // work in flight, within the handler's own deadline. The source then commits what is done.
+  virtual void Drain() {}
 };
 
 class Source {
  public:
   virtual ~Source() = default;
-  // Delivers messages until the input ends or `stop` becomes true, commits what was processed,
-  // and returns. Blocks the calling thread. Errors: kNotFound / kPermissionDenied for inputs that
-  // cannot be opened, kUnavailable / kInternal for a consumer that cannot go on.
+  // Delivers messages until the input ends or `stop` becomes true, drains the handler, commits
+  // what was processed, and returns. Blocks the calling thread. Errors: kNotFound /
+  // kPermissionDenied for inputs that cannot be opened, kUnavailable / kInternal for a consumer
+  // that cannot go on.
   virtual absl::Status Run(MessageHandler& handler, const std::atomic<bool>& stop) = 0;
 };
 

@@ -9,13 +9,17 @@ void SinkRegistry::Register(std::string type, Factory factory) {
   factories_.emplace_back(std::move(type), std::move(factory));
 }
 
-absl::StatusOr<std::unique_ptr<Sink>> SinkRegistry::Create(const SinkSpec& spec,
+absl::StatusOr<std::unique_ptr<Sink>> SinkRegistry::Create(SinkOptions& options,
                                                            const SinkContext& ctx) const {
   for (const auto& [type, factory] : factories_) {
-    if (type == spec.type) return factory(spec, ctx);
+    if (type != options.type()) continue;
+    absl::StatusOr<std::unique_ptr<Sink>> sink = factory(options, ctx);
+    // Option errors first: they say what to fix in the file, all at once.
+    if (absl::Status s = options.Finish(); !s.ok()) return s;
+    return sink;
   }
-  return absl::NotFoundError(
-      absl::StrCat("unknown sink type \"", spec.type, "\"; known: ", absl::StrJoin(types(), ", ")));
+  return absl::NotFoundError(absl::StrCat("unknown sink type \"", options.type(),
+                                          "\"; known: ", absl::StrJoin(types(), ", ")));
 }
 
 std::vector<std::string> SinkRegistry::types() const {

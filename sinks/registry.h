@@ -6,9 +6,12 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/clock.h"
+#include "sinks/options.h"
 #include "sinks/sink.h"
 
 namespace faultline {
@@ -17,15 +20,24 @@ namespace faultline {
 // factory's signature.
 struct SinkContext {
   std::FILE* stdout_stream = stdout;
+  Clock* clock = &RealClock::Get();
+  // kafka.brokers and kafka.properties of the configuration: the Kafka alerts sink's defaults.
+  std::string kafka_brokers;
+  std::vector<std::pair<std::string, std::string>> kafka_properties;
+  // check-config: validate everything, create nothing that connects or writes.
+  bool dry_run = false;
 };
 
 class SinkRegistry {
  public:
-  using Factory = std::function<absl::StatusOr<std::unique_ptr<Sink>>(const SinkSpec& spec,
+  // A factory reads its options from `options` (unknown ones are reported by the registry) and
+  // returns the sink, or an error it cannot express as a bad option.
+  using Factory = std::function<absl::StatusOr<std::unique_ptr<Sink>>(SinkOptions& options,
                                                                       const SinkContext& ctx)>;
   void Register(std::string type, Factory factory);
-  // kNotFound naming the known types when `spec.type` is unknown; the factory's error otherwise.
-  absl::StatusOr<std::unique_ptr<Sink>> Create(const SinkSpec& spec, const SinkContext& ctx) const;
+  // kNotFound naming the known types when the type is unknown; kInvalidArgument listing every
+  // bad or unknown option; the factory's own error otherwise.
+  absl::StatusOr<std::unique_ptr<Sink>> Create(SinkOptions& options, const SinkContext& ctx) const;
   std::vector<std::string> types() const;
 
  private:

@@ -89,7 +89,8 @@ TEST(CliTest, ReplaysTheRealWinlogbeatCorpusWithZeroRejects) {
   EXPECT_EQ(LastLine(r.err),
             "{\"events\":838,\"parsed\":838,\"rejected\":0,\"rejected_by_reason\":{},"
             "\"duplicates\":0,\"too_late\":0,\"alerts\":0,\"alerts_by_rule\":{},"
-            "\"state_keys\":0,\"state_evictions\":0,\"sink_failures\":0}");
+            "\"state_keys\":0,\"state_evictions\":0,\"sink_failures\":0,\"sinks\":{\"stdout\":{"
+            "\"delivered\":0,\"failed\":0,\"retried\":0,\"dropped\":0,\"queued\":0}}}");
 }
 
 TEST(CliTest, ReplayReadsStdinAndSummarisesRejectsByReason) {
@@ -109,7 +110,8 @@ TEST(CliTest, ReplayReadsStdinAndSummarisesRejectsByReason) {
             "\"no_host\":1},\"duplicates\":0,\"too_late\":0,\"alerts\":3,\"alerts_by_rule\":{"
             "\"iis_app_pool_disabled\":1,\"iis_rapid_fail_imminent\":1,"
             "\"iis_worker_failure_burst\":1},\"state_keys\":7,\"state_evictions\":0,"
-            "\"sink_failures\":0}");
+            "\"sink_failures\":0,\"sinks\":{\"stdout\":{\"delivered\":3,\"failed\":0,"
+            "\"retried\":0,\"dropped\":0,\"queued\":0}}}");
 }
 
 TEST(CliTest, ExitsTwoOnBadArgumentsMissingFilesAndBadConfig) {

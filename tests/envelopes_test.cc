@@ -83,8 +83,9 @@ TEST(EnvelopesTest, EveryEnvelopeGivesTheSameAlerts) {
     for (const std::string& line : Lines(kDir / (name + ".jsonl"))) {
       pipeline.OnMessage(Message{.payload = line});
     }
+    pipeline.Drain();
     std::vector<std::string> alerts;
-    for (Alert a : fake->alerts) {
+    for (Alert a : fake->alerts()) {
       for (Evidence& e : *a.mutable_evidence()) e.clear_provider();  // spelled per forwarder
       alerts.push_back(AlertToJson(a));
     }

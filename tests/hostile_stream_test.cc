@@ -88,6 +88,7 @@ TEST(HostileStreamTest, SurvivesCountsEveryHostileMessageAndStillDetectsTheIncid
     pipeline.OnMessage(Message{.payload = message, .origin = {.partition = 0, .offset = i}});
   }
   ASSERT_EQ(next_real, incident.size());
+  pipeline.Drain();
 
   const RunStats& s = pipeline.stats();
   EXPECT_EQ(s.messages.load(), static_cast<uint64_t>(kHostile) + 7);
@@ -98,10 +99,11 @@ TEST(HostileStreamTest, SurvivesCountsEveryHostileMessageAndStillDetectsTheIncid
     std::cout << ParseErrorName(static_cast<ParseError>(r)) << ": "
               << s.rejected_by_reason[r].load() << "\n";
   }
-  ASSERT_EQ(fake->alerts.size(), 3u);
-  EXPECT_EQ(fake->alerts[1].rule(), "iis_rapid_fail_imminent");
-  EXPECT_EQ(fake->alerts[2].rule(), "iis_app_pool_disabled");
-  EXPECT_EQ(fake->alerts[2].count(), 5u);
+  const std::vector<Alert> alerts = fake->alerts();
+  ASSERT_EQ(alerts.size(), 3u);
+  EXPECT_EQ(alerts[1].rule(), "iis_rapid_fail_imminent");
+  EXPECT_EQ(alerts[2].rule(), "iis_app_pool_disabled");
+  EXPECT_EQ(alerts[2].count(), 5u);
 }
 
 }  // namespace

@@ -6,7 +6,7 @@
 #include "gtest/gtest.h"
 #include "ingest/kafka/kafka_source.h"
 #include "librdkafka/rdkafka_mock.h"
-#include "tests/kafka_test_env.h"
+#include "core/testing/kafka_env.h"
 
 namespace faultline {
 namespace {
@@ -14,13 +14,13 @@ namespace {
 class KafkaSourceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto producer = NewProducer("", {{"test.mock.num.brokers", "1"}});
+    auto producer = NewPublisher("", {{"test.mock.num.brokers", "1"}});
     ASSERT_TRUE(producer.ok()) << producer.status();
     producer_ = *producer;
     rd_kafka_mock_cluster_t* cluster = rd_kafka_handle_mock_cluster(producer_);
     bootstrap_ = rd_kafka_mock_cluster_bootstraps(cluster);
     rd_kafka_mock_topic_create(cluster, "events", 1, 1);
-    std::vector<Record> records;
+    std::vector<KafkaRecord> records;
     for (int i = 0; i < 5; ++i) records.push_back({"host", "{\"n\":" + std::to_string(i) + "}"});
     ASSERT_TRUE(PublishAll(producer_, "events", records).ok());
   }
@@ -46,9 +46,10 @@ class KafkaSourceTest : public ::testing::Test {
 class Handler : public MessageHandler {
  public:
   explicit Handler(FakeClock* advance = nullptr) : advance_(advance) {}
-  void OnMessage(const Message& m) override {
+  std::shared_ptr<const DeliveryTicket> OnMessage(const Message& m) override {
     offsets.push_back(m.origin.offset);
     if (advance_) advance_->Advance(absl::Seconds(6));
+    return nullptr;
   }
   std::vector<int64_t> offsets;
 

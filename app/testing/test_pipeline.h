@@ -1,5 +1,6 @@
-// A Pipeline wired as in production (EnvelopeParser, the built-in IIS detector) but delivering to
-// a FakeSink, for cross-stage tests.
+// A Pipeline wired as in production (EnvelopeParser, the built-in detectors, a Dispatcher) but
+// delivering to a FakeSink, for cross-stage tests. Call pipeline->Drain() before reading the
+// sink: delivery happens on the dispatcher's worker thread.
 #pragma once
 
 #include <memory>
@@ -18,18 +19,20 @@ struct TestPipeline {
 
 inline TestPipeline MakeTestPipeline(EnvelopeOptions envelope = {},
                                      size_t max_message_bytes = 1 << 20,
-                                     std::unique_ptr<DeadLetters> dead_letters = nullptr) {
+                                     std::unique_ptr<DeadLetters> dead_letters = nullptr,
+                                     QueueOptions queue = {}, Clock& clock = RealClock::Get()) {
   DetectorRegistry registry;
   RegisterBuiltinDetectors(registry);
   std::vector<std::unique_ptr<Detector>> detectors = registry.CreateAll({}).value();
   auto sink = std::make_unique<FakeSink>();
   TestPipeline t{.sink = sink.get()};
-  std::vector<std::unique_ptr<Sink>> sinks;
-  sinks.push_back(std::move(sink));
-  t.pipeline =
-      std::make_unique<Pipeline>(std::make_unique<EnvelopeParser>(std::move(envelope)),
-                                 std::make_unique<Engine>(std::move(detectors)), std::move(sinks),
-                                 max_message_bytes, std::move(dead_letters));
+  std::vector<Dispatcher::Route> routes;
+  routes.push_back({.queue = std::move(queue), .type = "fake", .sink = std::move(sink)});
+  t.pipeline = std::make_unique<Pipeline>(
+      std::make_unique<EnvelopeParser>(std::move(envelope)),
+      std::make_unique<Engine>(std::move(detectors)),
+      Dispatcher::Create(std::move(routes), "", clock).value(), max_message_bytes,
+      std::move(dead_letters), clock);
   return t;
 }
 

@@ -16,7 +16,8 @@ std::FILE* Open(const std::string& path) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<FileSource>> FileSource::Create(std::vector<std::string> paths) {
+absl::StatusOr<std::unique_ptr<FileSource>> FileSource::Create(std::vector<std::string> paths,
+                                                               Clock& clock) {
   if (paths.empty()) return absl::InvalidArgumentError("no input files given (use - for stdin)");
   for (const std::string& path : paths) {
     if (path == "-") continue;
@@ -26,7 +27,22 @@ absl::StatusOr<std::unique_ptr<FileSource>> FileSource::Create(std::vector<std::
     }
     std::fclose(f);
   }
-  return std::unique_ptr<FileSource>(new FileSource(std::move(paths)));
+  return std::unique_ptr<FileSource>(new FileSource(std::move(paths), clock));
+}
+
+void FileSource::WaitWhileSaturated(MessageHandler& handler, const std::atomic<bool>& stop) {
+  const absl::Time now = clock_.TimeNow();
+  if (now >= next_tick_) {
+    handler.Tick();
+    next_tick_ = now + absl::Seconds(1);
+  }
+  while (handler.Saturated() && !stop.load(std::memory_order_relaxed)) {
+    clock_.SleepFor(absl::Milliseconds(10));
+    if (clock_.TimeNow() >= next_tick_) {
+      handler.Tick();
+      next_tick_ = clock_.TimeNow() + absl::Seconds(1);
+    }
+  }
 }
 
 absl::Status FileSource::Run(MessageHandler& handler, const std::atomic<bool>& stop) {
@@ -51,10 +67,12 @@ absl::Status FileSource::Run(MessageHandler& handler, const std::atomic<bool>& s
       if (payload.empty()) continue;
       handler.OnMessage(
           Message{.payload = payload, .origin = {.partition = -1, .offset = line_number}});
+      if ((line_number & 1023) == 0 || handler.Saturated()) WaitWhileSaturated(handler, stop);
     }
     if (f != stdin) std::fclose(f);
   }
   std::free(line);
+  handler.Drain();
   return status;
 }
 

@@ -1,5 +1,6 @@
 // Reads JSON lines (one forwarder message per line) from files or stdin ("-"), for replay,
-// backtests and the demo. Origin.offset is the 1-based line number within its file.
+// backtests and the demo. Origin.offset is the 1-based line number within its file. While the
+// handler is saturated it waits (on the clock) instead of reading on: a file can wait.
 #pragma once
 
 #include <memory>
@@ -14,13 +15,20 @@ namespace faultline {
 class FileSource final : public Source {
  public:
   // Fails with kNotFound naming the first path that cannot be opened; opens nothing else.
-  static absl::StatusOr<std::unique_ptr<FileSource>> Create(std::vector<std::string> paths);
+  static absl::StatusOr<std::unique_ptr<FileSource>> Create(std::vector<std::string> paths,
+                                                           Clock& clock = RealClock::Get());
 
   absl::Status Run(MessageHandler& handler, const std::atomic<bool>& stop) override;
 
  private:
-  explicit FileSource(std::vector<std::string> paths) : paths_(std::move(paths)) {}
+  FileSource(std::vector<std::string> paths, Clock& clock)
+      : paths_(std::move(paths)), clock_(clock) {}
+  // Waits while the handler is saturated; ticks it about once a second meanwhile.
+  void WaitWhileSaturated(MessageHandler& handler, const std::atomic<bool>& stop);
+
   std::vector<std::string> paths_;
+  Clock& clock_;
+  absl::Time next_tick_ = absl::InfinitePast();
 };
 
 }  // namespace faultline

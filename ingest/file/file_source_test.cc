@@ -4,6 +4,7 @@
 #include <fstream>
 #include <vector>
 
+#include "core/testing/fake_clock.h"
 #include "gtest/gtest.h"
 
 namespace faultline {
@@ -11,12 +12,38 @@ namespace {
 
 class Collect : public MessageHandler {
  public:
-  void OnMessage(const Message& m) override {
+  std::shared_ptr<const DeliveryTicket> OnMessage(const Message& m) override {
     payloads.emplace_back(m.payload);
     lines.push_back(m.origin.offset);
+    return nullptr;
   }
+  bool Saturated() const override { return saturated_for > 0; }
+  void Drain() override { ++drains; }
   std::vector<std::string> payloads;
   std::vector<int64_t> lines;
+  int saturated_for = 0;  // polls of Saturated() that answer true
+  int drains = 0;
+};
+
+// Saturated for a while after the first message; each wait the source does moves the clock.
+class SaturatedOnce : public Collect {
+ public:
+  explicit SaturatedOnce(FakeClock* clock) : clock_(clock) {}
+  bool Saturated() const override {
+    if (payloads.size() != 1) return false;
+    return clock_->TimeNow() < until_;
+  }
+  std::shared_ptr<const DeliveryTicket> OnMessage(const Message& m) override {
+    if (payloads.empty()) until_ = clock_->TimeNow() + absl::Seconds(3);
+    waited_before_second = payloads.size() == 1 ? clock_->TimeNow() - start_ : waited_before_second;
+    return Collect::OnMessage(m);
+  }
+  absl::Duration waited_before_second;
+
+ private:
+  FakeClock* clock_;
+  absl::Time start_ = clock_->TimeNow();
+  absl::Time until_;
 };
 
 std::string WriteTemp(const std::string& content) {
@@ -53,6 +80,21 @@ TEST(FileSourceTest, StopsWhenAsked) {
   std::atomic<bool> stop{true};
   ASSERT_TRUE((*source)->Run(c, stop).ok());
   EXPECT_TRUE(c.payloads.empty());
+  EXPECT_EQ(c.drains, 1) << "in-flight work is finished even when stopped";
+  std::remove(path.c_str());
+}
+
+TEST(FileSourceTest, WaitsWhileTheHandlerIsSaturatedThenReadsOn) {
+  const std::string path = WriteTemp("{\"a\":1}\n{\"b\":2}\n");
+  FakeClock clock;
+  auto source = FileSource::Create({path}, clock);
+  ASSERT_TRUE(source.ok());
+  SaturatedOnce c(&clock);
+  std::atomic<bool> stop{false};
+  ASSERT_TRUE((*source)->Run(c, stop).ok());
+  EXPECT_EQ(c.payloads.size(), 2u) << "nothing skipped";
+  EXPECT_GE(c.waited_before_second, absl::Seconds(3)) << "the second line waited";
+  EXPECT_EQ(c.drains, 1);
   std::remove(path.c_str());
 }
 

@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/log.h"
-#include "ingest/kafka/producer.h"
+#include "core/kafka/producer.h"
 
 namespace faultline {
 
@@ -34,6 +34,12 @@ DeadLetterProducer::~DeadLetterProducer() {
 
 void DeadLetterProducer::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
   auto* self = static_cast<DeadLetterProducer*>(opaque);
+  // The ticket travels with the message: the source may have let go of it (a revoked
+  // partition), so the message owns a reference until its report.
+  if (auto* ticket = static_cast<std::shared_ptr<DeliveryTicket>*>(m->_private)) {
+    (*ticket)->Done();
+    delete ticket;
+  }
   if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     self->stats_.delivered.fetch_add(1, std::memory_order_relaxed);
     return;
@@ -44,7 +50,8 @@ void DeadLetterProducer::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, vo
   }
 }
 
-void DeadLetterProducer::Publish(const Message& message, ParseError reason) {
+void DeadLetterProducer::Publish(const Message& message, ParseError reason,
+                                 const std::shared_ptr<DeliveryTicket>& ticket) {
   const std::string partition = std::to_string(message.origin.partition);
   const std::string offset = std::to_string(message.origin.offset);
   const std::string_view reason_name = ParseErrorName(reason);
@@ -57,18 +64,27 @@ void DeadLetterProducer::Publish(const Message& message, ParseError reason) {
                       static_cast<ssize_t>(partition.size()));
   rd_kafka_header_add(headers, "faultline.source.offset", -1, offset.data(),
                       static_cast<ssize_t>(offset.size()));
+  auto* held = ticket ? new std::shared_ptr<DeliveryTicket>(ticket) : nullptr;
+  if (ticket) ticket->Expect(1);
   const rd_kafka_resp_err_t err = rd_kafka_producev(
       rk_, RD_KAFKA_V_TOPIC(topic_.c_str()), RD_KAFKA_V_KEY(message.key.data(), message.key.size()),
       RD_KAFKA_V_VALUE(const_cast<char*>(message.payload.data()), message.payload.size()),
-      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END);
+      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
+      RD_KAFKA_V_OPAQUE(held), RD_KAFKA_V_END);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     rd_kafka_headers_destroy(headers);  // ownership passes to librdkafka only on success
+    if (held != nullptr) {
+      (*held)->Done();
+      delete held;
+    }
     stats_.dropped.fetch_add(1, std::memory_order_relaxed);
   } else {
     stats_.queued.fetch_add(1, std::memory_order_relaxed);
   }
   rd_kafka_poll(rk_, 0);  // serve delivery reports without blocking
 }
+
+void DeadLetterProducer::Poll() { rd_kafka_poll(rk_, 0); }
 
 absl::Status DeadLetterProducer::Flush(absl::Duration timeout) {
   const rd_kafka_resp_err_t err =

@@ -1,7 +1,8 @@
 // Publishes rejected messages to a dead-letter topic: value = the original bytes, key = the
 // original key, headers faultline.reason, faultline.source.topic, faultline.source.partition,
 // faultline.source.offset. An idempotent librdkafka producer with its own delivery thread;
-// Publish only enqueues.
+// Publish only enqueues, and the message's DeliveryTicket is done when the delivery report
+// arrives, so the source commits past a rejected message only once its dead letter is out.
 #pragma once
 
 #include <atomic>
@@ -18,21 +19,16 @@ namespace faultline {
 
 class DeadLetterProducer final : public DeadLetters {
  public:
-  struct Stats {
-    std::atomic<uint64_t> queued{0};
-    std::atomic<uint64_t> delivered{0};
-    std::atomic<uint64_t> failed{0};   // the broker did not take it (after librdkafka's retries)
-    std::atomic<uint64_t> dropped{0};  // the local queue was full
-  };
-
   static absl::StatusOr<std::unique_ptr<DeadLetterProducer>> Create(
       const std::string& brokers, const std::string& topic,
       const std::vector<std::pair<std::string, std::string>>& properties = {});
   ~DeadLetterProducer() override;
 
-  void Publish(const Message& message, ParseError reason) override;
+  void Publish(const Message& message, ParseError reason,
+               const std::shared_ptr<DeliveryTicket>& ticket) override;
+  void Poll() override;
   absl::Status Flush(absl::Duration timeout) override;
-  const Stats& stats() const { return stats_; }
+  const DeadLetterStats& stats() const override { return stats_; }
 
  private:
   DeadLetterProducer(std::string topic) : topic_(std::move(topic)) {}
@@ -40,7 +36,7 @@ class DeadLetterProducer final : public DeadLetters {
 
   std::string topic_;
   rd_kafka_t* rk_ = nullptr;
-  Stats stats_;
+  DeadLetterStats stats_;
 };
 
 }  // namespace faultline

@@ -106,7 +106,7 @@ void KafkaSource::RebalanceCallback(rd_kafka_t*, rd_kafka_resp_err_t err,
 }
 
 void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts) {
-  ++stats_.rebalances;
+  stats_.rebalances.fetch_add(1, std::memory_order_relaxed);
   const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk_), "COOPERATIVE") == 0;
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     if (cooperative) {
@@ -120,6 +120,9 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_
     for (int i = 0; i < parts->cnt; ++i) {
       assigned_.push_back({parts->elems[i].topic, parts->elems[i].partition, false});
     }
+    // Back-pressure covers new partitions too.
+    if (paused_ && parts->cnt > 0) rd_kafka_pause_partitions(rk_, parts);
+    stats_.joined.store(true);
     LogInfo(absl::StrCat("kafka: assigned ", parts->cnt, " partition(s), now holding ",
                          assigned_.size()));
     return;
@@ -146,22 +149,66 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_
 }
 
 void KafkaSource::CommitProcessed(bool sync) {
-  std::vector<OffsetTracker::Entry> dirty = offsets_.TakeDirty();
+  std::vector<OffsetTracker::Commit> dirty = offsets_.TakeDirty();
   if (dirty.empty()) return;
   rd_kafka_topic_partition_list_t* list =
       rd_kafka_topic_partition_list_new(static_cast<int>(dirty.size()));
-  for (const OffsetTracker::Entry& e : dirty) {
-    rd_kafka_topic_partition_list_add(list, e.topic.c_str(), e.partition)->offset = e.next_offset;
+  for (const OffsetTracker::Commit& c : dirty) {
+    rd_kafka_topic_partition_list_add(list, c.topic.c_str(), c.partition)->offset = c.offset;
   }
   const rd_kafka_resp_err_t err = rd_kafka_commit(rk_, list, sync ? 0 : 1);
   rd_kafka_topic_partition_list_destroy(list);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    ++stats_.commit_failures;
+    stats_.commit_failures.fetch_add(1, std::memory_order_relaxed);
     offsets_.Restore(dirty);  // retried on the next timer tick
     LogWarning(absl::StrCat("kafka commit failed (will retry): ", ErrorName(err)));
     return;
   }
-  ++stats_.commits;
+  stats_.commits.fetch_add(1, std::memory_order_relaxed);
+}
+
+void KafkaSource::SetPaused(bool paused) {
+  paused_ = paused;
+  stats_.paused.store(paused, std::memory_order_relaxed);
+  rd_kafka_topic_partition_list_t* assignment = nullptr;
+  if (rd_kafka_assignment(rk_, &assignment) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
+  if (assignment->cnt > 0) {
+    // Pausing drops librdkafka's pre-fetched messages of the partition; resuming fetches again
+    // from the last message this loop consumed, so nothing is skipped.
+    if (paused) {
+      rd_kafka_pause_partitions(rk_, assignment);
+    } else {
+      rd_kafka_resume_partitions(rk_, assignment);
+    }
+  }
+  rd_kafka_topic_partition_list_destroy(assignment);
+  if (paused) {
+    stats_.pauses.fetch_add(1, std::memory_order_relaxed);
+    LogInfo("kafka: a sink queue is full; consumption paused until it drains");
+  } else {
+    LogInfo("kafka: sink queues drained; consumption resumed");
+  }
+}
+
+void KafkaSource::PublishPartitionStats() {
+  std::vector<PartitionStats> out;
+  for (const OffsetTracker::Position& p : offsets_.Positions()) {
+    int64_t low = -1, high = -1;
+    rd_kafka_get_watermark_offsets(rk_, p.topic.c_str(), p.partition, &low, &high);
+    out.push_back({.topic = p.topic,
+                   .partition = p.partition,
+                   .processed = p.processed,
+                   .committed = p.committed,
+                   .high_watermark = high,
+                   .in_flight = p.in_flight});
+  }
+  absl::MutexLock lock(&partitions_mu_);
+  partitions_ = std::move(out);
+}
+
+std::vector<KafkaSource::PartitionStats> KafkaSource::partitions() const {
+  absl::MutexLock lock(&partitions_mu_);
+  return partitions_;
 }
 
 bool KafkaSource::AllAssignedAtEnd() const {
@@ -175,23 +222,26 @@ bool KafkaSource::AllAssignedAtEnd() const {
 absl::Status KafkaSource::Run(MessageHandler& handler, const std::atomic<bool>& stop) {
   const int poll_ms = static_cast<int>(absl::ToInt64Milliseconds(config_.poll_timeout));
   absl::Time next_commit = clock_.TimeNow() + config_.commit_interval;
+  absl::Time next_tick = clock_.TimeNow();
   absl::Status status;
   while (!stop.load(std::memory_order_relaxed)) {
+    if (handler.Saturated() != paused_) SetPaused(!paused_);
     rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, poll_ms);
     if (m != nullptr) {
       const char* topic = rd_kafka_topic_name(m->rkt);
       if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        ++stats_.messages;
+        stats_.messages.store(stats_.messages.load(std::memory_order_relaxed) + 1,
+                              std::memory_order_relaxed);  // single writer: no locked add
         rd_kafka_timestamp_type_t ts_type;
         const int64_t ts_ms = rd_kafka_message_timestamp(m, &ts_type);
-        handler.OnMessage(Message{
+        std::shared_ptr<const DeliveryTicket> ticket = handler.OnMessage(Message{
             .payload = {static_cast<const char*>(m->payload), m->len},
             .key = {static_cast<const char*>(m->key), m->key_len},
             .topic = topic,
             .origin = {.partition = m->partition, .offset = m->offset},
             .broker_time = ts_ms >= 0 ? absl::FromUnixMillis(ts_ms) : absl::InfinitePast(),
         });
-        offsets_.MarkProcessed(topic, m->partition, m->offset);
+        offsets_.MarkProcessed(topic, m->partition, m->offset, std::move(ticket));
         if (config_.stop_at_end) {
           for (PartitionState& p : assigned_) {
             if (p.partition == m->partition && p.topic == topic) p.at_end = false;
@@ -202,7 +252,7 @@ absl::Status KafkaSource::Run(MessageHandler& handler, const std::atomic<bool>& 
           if (p.partition == m->partition && p.topic == topic) p.at_end = true;
         }
       } else {
-        ++stats_.consumer_errors;
+        stats_.consumer_errors.fetch_add(1, std::memory_order_relaxed);
         LogWarning(absl::StrCat("kafka consume error on ", topic ? topic : "?", "[", m->partition,
                                 "]: ", ErrorName(m->err)));
         if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
@@ -215,15 +265,25 @@ absl::Status KafkaSource::Run(MessageHandler& handler, const std::atomic<bool>& 
       }
       rd_kafka_message_destroy(m);
     }
-    if (clock_.TimeNow() >= next_commit) {
+    const absl::Time now = clock_.TimeNow();
+    if (now >= next_commit) {
       CommitProcessed(/*sync=*/false);
-      next_commit = clock_.TimeNow() + config_.commit_interval;
+      next_commit = now + config_.commit_interval;
+    }
+    if (now >= next_tick) {
+      handler.Tick();
+      PublishPartitionStats();
+      next_tick = now + absl::Seconds(1);
     }
     if (config_.stop_at_end && AllAssignedAtEnd()) break;
   }
+  // Deliver what is queued (within the handler's deadline), then commit what was delivered.
+  handler.Drain();
   CommitProcessed(/*sync=*/true);
+  PublishPartitionStats();
   rd_kafka_consumer_close(rk_);
   closed_ = true;
+  stats_.joined.store(false);
   return status;
 }
 

@@ -1,19 +1,23 @@
 // A member of a Kafka consumer group (librdkafka high-level consumer, C API: the C++ wrapper
 // allocates per message). One thread calls Run(): rd_kafka_consumer_poll -> handler -> offset
 // tracker; commits on a timer, on partition revocation and on shutdown. Offsets are committed
-// only for messages the handler has returned from (at-least-once).
+// only for messages the handler has returned from and whose deliveries (the ticket OnMessage
+// returned) are done (at-least-once). While the handler is saturated, every assigned partition
+// is paused (back-pressure) and the loop keeps polling, so the member stays in the group.
 //
 // librdkafka 2.0.2 (Debian 12): rd_kafka_consumer_poll, not batch consume (races with
 // rebalances before 2.1.0); a fetch queue sized for more than a second of traffic (2.0.2 backs
 // a partition off ~1 s when the queue is full). See ../shared/docs/kafka-notes.md.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "core/clock.h"
 #include "ingest/kafka/offset_tracker.h"
@@ -42,12 +46,25 @@ struct KafkaSourceConfig {
 
 class KafkaSource final : public Source {
  public:
+  // Written by the consumer thread, read by others (metrics, progress).
   struct Stats {
-    uint64_t messages = 0;
-    uint64_t consumer_errors = 0;  // errors delivered as messages (not partition EOF)
-    uint64_t commits = 0;
-    uint64_t commit_failures = 0;
-    uint64_t rebalances = 0;
+    std::atomic<uint64_t> messages{0};
+    std::atomic<uint64_t> consumer_errors{0};  // errors delivered as messages (not partition EOF)
+    std::atomic<uint64_t> commits{0};
+    std::atomic<uint64_t> commit_failures{0};
+    std::atomic<uint64_t> rebalances{0};
+    std::atomic<uint64_t> pauses{0};  // times back-pressure paused consumption
+    std::atomic<bool> paused{false};
+    std::atomic<bool> joined{false};  // a first assignment arrived (possibly empty)
+  };
+  // One assigned partition, as of the last second.
+  struct PartitionStats {
+    std::string topic;
+    int32_t partition = 0;
+    int64_t processed = -1;       // the offset after the last processed message
+    int64_t committed = -1;       // the last commit position handed to the broker
+    int64_t high_watermark = -1;  // the broker's end of the partition, as last fetched
+    size_t in_flight = 0;         // processed messages whose alerts are still being delivered
   };
 
   // Validates the configuration with librdkafka (every property error at once) and subscribes.
@@ -60,6 +77,8 @@ class KafkaSource final : public Source {
 
   absl::Status Run(MessageHandler& handler, const std::atomic<bool>& stop) override;
   const Stats& stats() const { return stats_; }
+  // A snapshot refreshed about once a second by the consumer thread; any thread.
+  std::vector<PartitionStats> partitions() const;
 
  private:
   KafkaSource(const KafkaSourceConfig& config, Clock& clock);
@@ -72,6 +91,10 @@ class KafkaSource final : public Source {
   // Commits what the tracker says changed; `sync` blocks until the broker answered.
   void CommitProcessed(bool sync);
   bool AllAssignedAtEnd() const;
+  // Pauses or resumes every assigned partition (back-pressure).
+  void SetPaused(bool paused);
+  // Refreshes partitions() from the tracker and librdkafka's cached watermarks.
+  void PublishPartitionStats();
 
   struct PartitionState {
     std::string topic;
@@ -86,6 +109,9 @@ class KafkaSource final : public Source {
   std::vector<PartitionState> assigned_;
   Stats stats_;
   bool closed_ = false;
+  bool paused_ = false;
+  mutable absl::Mutex partitions_mu_;
+  std::vector<PartitionStats> partitions_ ABSL_GUARDED_BY(partitions_mu_);
 };
 
 }  // namespace faultline

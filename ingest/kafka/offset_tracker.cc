@@ -4,6 +4,11 @@
 
 namespace faultline {
 
+int64_t OffsetTracker::Entry::CommitPosition() {
+  while (!holds.empty() && holds.front().second->done()) holds.pop_front();
+  return holds.empty() ? next_offset : holds.front().first;
+}
+
 OffsetTracker::Entry& OffsetTracker::Find(std::string_view topic, int32_t partition) {
   if (last_ < entries_.size() && entries_[last_].partition == partition &&
       entries_[last_].topic == topic) {
@@ -20,30 +25,34 @@ OffsetTracker::Entry& OffsetTracker::Find(std::string_view topic, int32_t partit
   return entries_.back();
 }
 
-void OffsetTracker::MarkProcessed(std::string_view topic, int32_t partition, int64_t offset) {
+void OffsetTracker::MarkProcessed(std::string_view topic, int32_t partition, int64_t offset,
+                                  std::shared_ptr<const DeliveryTicket> ticket) {
   Entry& e = Find(topic, partition);
-  if (offset + 1 > e.next_offset) {
-    e.next_offset = offset + 1;
-    e.dirty = true;
-  }
+  if (offset + 1 <= e.next_offset) return;  // a redelivered older message
+  e.next_offset = offset + 1;
+  if (ticket != nullptr && !ticket->done()) e.holds.emplace_back(offset, std::move(ticket));
 }
 
-std::vector<OffsetTracker::Entry> OffsetTracker::TakeDirty() {
-  std::vector<Entry> out;
+std::vector<OffsetTracker::Commit> OffsetTracker::TakeDirty() {
+  std::vector<Commit> out;
   for (Entry& e : entries_) {
-    if (e.dirty) {
-      out.push_back(e);
-      e.dirty = false;
+    const int64_t position = e.CommitPosition();
+    if (position > e.committed) {
+      out.push_back({.topic = e.topic, .partition = e.partition, .offset = position,
+                     .previous = e.committed});
+      e.committed = position;
     }
   }
   return out;
 }
 
-void OffsetTracker::Restore(const std::vector<Entry>& entries) {
+void OffsetTracker::Restore(const std::vector<Commit>& commits) {
   // Only partitions still held: a revoked partition's offsets belong to its new owner now.
-  for (const Entry& r : entries) {
+  for (const Commit& c : commits) {
     for (Entry& e : entries_) {
-      if (e.partition == r.partition && e.topic == r.topic) e.dirty = true;
+      if (e.partition == c.partition && e.topic == c.topic && e.committed == c.offset) {
+        e.committed = c.previous;
+      }
     }
   }
 }
@@ -52,6 +61,16 @@ void OffsetTracker::Forget(std::string_view topic, int32_t partition) {
   std::erase_if(entries_,
                 [&](const Entry& e) { return e.partition == partition && e.topic == topic; });
   last_ = 0;
+}
+
+std::vector<OffsetTracker::Position> OffsetTracker::Positions() {
+  std::vector<Position> out;
+  for (Entry& e : entries_) {
+    e.CommitPosition();  // drops finished holds
+    out.push_back({.topic = e.topic, .partition = e.partition, .processed = e.next_offset,
+                   .committed = e.committed, .in_flight = e.holds.size()});
+  }
+  return out;
 }
 
 }  // namespace faultline

@@ -1,35 +1,65 @@
-// Remembers, per assigned partition, the offset after the last fully processed message, and
-// hands out the ones that changed since the last commit. Offsets enter it only after the
-// MessageHandler returned, so a commit never passes an unprocessed event. Owned and used by the
-// consumer thread only (the rebalance callback runs on it too, inside rd_kafka_consumer_poll).
+// Remembers, per assigned partition, how far messages were processed and which of them still
+// have deliveries in flight (their DeliveryTicket not done), and hands out the offsets to commit:
+// the first message whose deliveries are not finished, else the one after the last processed.
+// So a commit never passes an unprocessed event, nor an event whose alerts are not yet
+// delivered or durably queued.
+//
+// Owned and used by the consumer thread only (the rebalance callback runs on it too, inside
+// rd_kafka_consumer_poll); tickets are completed on other threads, read here through done().
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
+
+#include "core/delivery.h"
 
 namespace faultline {
 
 class OffsetTracker {
  public:
+  struct Commit {
+    std::string topic;
+    int32_t partition = 0;
+    int64_t offset = -1;    // to commit: the next message to read after a restart
+    int64_t previous = -1;  // what was committed before, restored if this commit fails
+  };
+  struct Position {
+    std::string topic;
+    int32_t partition = 0;
+    int64_t processed = -1;  // the offset after the last processed message
+    int64_t committed = -1;  // the last offset handed out for a commit
+    size_t in_flight = 0;    // messages whose deliveries are not finished
+  };
+
+  // `ticket` (may be null) holds the commit at `offset` until it is done.
+  void MarkProcessed(std::string_view topic, int32_t partition, int64_t offset,
+                     std::shared_ptr<const DeliveryTicket> ticket = nullptr);
+  // The partitions whose commit position moved since they were last taken.
+  std::vector<Commit> TakeDirty();
+  // A commit failed: its partitions (those still held) are taken again next time.
+  void Restore(const std::vector<Commit>& commits);
+  void Forget(std::string_view topic, int32_t partition);
+  std::vector<Position> Positions();
+
+ private:
   struct Entry {
     std::string topic;
     int32_t partition = 0;
-    int64_t next_offset = -1;  // the offset to commit: last processed + 1
-    bool dirty = false;        // changed since last taken for a commit
+    int64_t next_offset = -1;
+    int64_t committed = -1;
+    // Offsets of processed messages with deliveries in flight, oldest first.
+    std::deque<std::pair<int64_t, std::shared_ptr<const DeliveryTicket>>> holds;
+    // Where a commit may go now: before the oldest unfinished delivery, else after the last
+    // processed message.
+    int64_t CommitPosition();
   };
-
-  void MarkProcessed(std::string_view topic, int32_t partition, int64_t offset);
-  // Entries changed since the last call; clears their dirty flag.
-  std::vector<Entry> TakeDirty();
-  // Puts entries back as dirty (a commit failed and must be retried).
-  void Restore(const std::vector<Entry>& entries);
-  void Forget(std::string_view topic, int32_t partition);
-  const std::vector<Entry>& entries() const { return entries_; }
-
- private:
   Entry& Find(std::string_view topic, int32_t partition);
+
   // A consumer holds few partitions and a poll batch usually stays on one: a linear scan with
   // a last-hit shortcut beats hashing the topic name per message.
   std::vector<Entry> entries_;

@@ -5,13 +5,19 @@
 namespace faultline {
 namespace {
 
+std::shared_ptr<DeliveryTicket> InFlight() {
+  auto t = std::make_shared<DeliveryTicket>();
+  t->Expect(1);
+  return t;
+}
+
 TEST(OffsetTrackerTest, CommitsTheOffsetAfterTheLastProcessedMessage) {
   OffsetTracker t;
   t.MarkProcessed("events", 0, 41);
   t.MarkProcessed("events", 0, 42);
   const auto dirty = t.TakeDirty();
   ASSERT_EQ(dirty.size(), 1u);
-  EXPECT_EQ(dirty[0].next_offset, 43);
+  EXPECT_EQ(dirty[0].offset, 43);
   EXPECT_TRUE(t.TakeDirty().empty()) << "nothing changed since";
 }
 
@@ -22,9 +28,9 @@ TEST(OffsetTrackerTest, KeepsPartitionsAndTopicsApart) {
   t.MarkProcessed("b", 0, 9);
   const auto dirty = t.TakeDirty();
   ASSERT_EQ(dirty.size(), 3u);
-  EXPECT_EQ(dirty[0].next_offset, 6);
-  EXPECT_EQ(dirty[1].next_offset, 8);
-  EXPECT_EQ(dirty[2].next_offset, 10);
+  EXPECT_EQ(dirty[0].offset, 6);
+  EXPECT_EQ(dirty[1].offset, 8);
+  EXPECT_EQ(dirty[2].offset, 10);
 }
 
 TEST(OffsetTrackerTest, NeverMovesBackwards) {
@@ -45,7 +51,42 @@ TEST(OffsetTrackerTest, RestoresAFailedCommitOnlyForPartitionsStillHeld) {
   const auto retry = t.TakeDirty();
   ASSERT_EQ(retry.size(), 1u);
   EXPECT_EQ(retry[0].partition, 0);
-  EXPECT_EQ(retry[0].next_offset, 11);
+  EXPECT_EQ(retry[0].offset, 11);
+}
+
+TEST(OffsetTrackerTest, HoldsTheCommitAtAMessageWhoseAlertsAreNotDelivered) {
+  OffsetTracker t;
+  t.MarkProcessed("a", 0, 10);
+  auto alert_at_11 = InFlight();
+  t.MarkProcessed("a", 0, 11, alert_at_11);
+  auto alert_at_14 = InFlight();
+  t.MarkProcessed("a", 0, 12);
+  t.MarkProcessed("a", 0, 13);
+  t.MarkProcessed("a", 0, 14, alert_at_14);
+  t.MarkProcessed("a", 0, 15);
+  auto commit = t.TakeDirty();
+  ASSERT_EQ(commit.size(), 1u);
+  EXPECT_EQ(commit[0].offset, 11) << "a restart reads message 11 again";
+
+  alert_at_14->Done();  // delivered out of order: 11 still holds the commit
+  EXPECT_TRUE(t.TakeDirty().empty());
+  alert_at_11->Done();
+  commit = t.TakeDirty();
+  ASSERT_EQ(commit.size(), 1u);
+  EXPECT_EQ(commit[0].offset, 16) << "everything delivered: past the last processed message";
+}
+
+TEST(OffsetTrackerTest, ReportsPositionsWithDeliveriesInFlight) {
+  OffsetTracker t;
+  auto held = InFlight();
+  t.MarkProcessed("a", 3, 7, held);
+  t.MarkProcessed("a", 3, 8, std::make_shared<DeliveryTicket>());  // nothing expected: done
+  t.TakeDirty();
+  const auto positions = t.Positions();
+  ASSERT_EQ(positions.size(), 1u);
+  EXPECT_EQ(positions[0].processed, 9);
+  EXPECT_EQ(positions[0].committed, 7);
+  EXPECT_EQ(positions[0].in_flight, 1u);
 }
 
 }  // namespace

@@ -1,24 +1,46 @@
-// A Sink for tests: keeps every alert it is sent, and can be told to fail.
+// A Sink for tests: keeps every alert it is sent (thread-safe: the dispatcher calls it on its
+// worker thread), and can be told to fail: retryably (a peer that is down) or for good.
 #pragma once
 
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "sinks/sink.h"
 
 namespace faultline {
 
 class FakeSink final : public Sink {
  public:
-  std::string_view name() const override { return "fake"; }
-  absl::Status Send(const Alert& alert) override {
-    if (fail) return absl::UnavailableError("fake sink is down");
-    alerts.push_back(alert);
+  absl::Status Deliver(absl::Span<const Alert* const> alerts) override {
+    absl::MutexLock lock(&mu_);
+    ++calls_;
+    if (!status_.ok()) return status_;
+    for (const Alert* a : alerts) alerts_.push_back(*a);
     return absl::OkStatus();
   }
-  absl::Status Flush() override { return absl::OkStatus(); }
+  size_t max_batch() const override { return batch_; }
 
-  std::vector<Alert> alerts;
-  bool fail = false;
+  // What Deliver returns from now on (OK: it delivers).
+  void set_status(absl::Status status) {
+    absl::MutexLock lock(&mu_);
+    status_ = std::move(status);
+  }
+  void set_max_batch(size_t n) { batch_ = n; }
+  std::vector<Alert> alerts() const {
+    absl::MutexLock lock(&mu_);
+    return alerts_;
+  }
+  int calls() const {
+    absl::MutexLock lock(&mu_);
+    return calls_;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::vector<Alert> alerts_ ABSL_GUARDED_BY(mu_);
+  absl::Status status_ ABSL_GUARDED_BY(mu_);
+  int calls_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t batch_ = 1;
 };
 
 }  // namespace faultline

@@ -1,14 +1,18 @@
 // Where the real-broker tests find Kafka: $FAULTLINE_KAFKA_BOOTSTRAP, else the address
-// deploy/local/kafka.sh wrote for the CTest fixture (build/kafka/bootstrap).
+// deploy/local/kafka.sh wrote for the CTest fixture (build/kafka/bootstrap); and small helpers
+// to read what landed there.
 #pragma once
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
+#include <vector>
 #include <random>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/clock.h"
 #include "librdkafka/rdkafka.h"
 
 namespace faultline::testing {
@@ -46,6 +50,53 @@ inline int64_t CommittedOffset(const std::string& brokers, const std::string& gr
   rd_kafka_destroy(rk);
   return offset;
 }
+
+// Every message of partition 0 of `topic`, with its key and headers, read from the beginning
+// until `expected` arrived (or 30 s passed).
+struct Received {
+  std::string key;
+  std::string value;
+  std::map<std::string, std::string> headers;
+};
+inline std::vector<Received> ReadTopic(const std::string& brokers, const std::string& topic,
+                                size_t expected) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char err[256];
+  rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), err, sizeof(err));
+  rd_kafka_conf_set(conf, "group.id", UniqueName("reader").c_str(), err, sizeof(err));
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+  rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(parts, topic.c_str(), 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  rd_kafka_assign(rk, parts);
+  rd_kafka_topic_partition_list_destroy(parts);
+  std::vector<Received> out;
+  const absl::Time deadline = RealClock::Get().TimeNow() + absl::Seconds(30);
+  while (out.size() < expected && RealClock::Get().TimeNow() < deadline) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 200);
+    if (m == nullptr) continue;
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      Received r{.key = m->key ? std::string(static_cast<const char*>(m->key), m->key_len) : "",
+                 .value = std::string(static_cast<const char*>(m->payload), m->len)};
+      rd_kafka_headers_t* headers = nullptr;
+      if (rd_kafka_message_headers(m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        const char* name;
+        const void* value;
+        size_t size;
+        for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) ==
+                           RD_KAFKA_RESP_ERR_NO_ERROR;
+             ++i) {
+          r.headers[name] = std::string(static_cast<const char*>(value), size);
+        }
+      }
+      out.push_back(std::move(r));
+    }
+    rd_kafka_message_destroy(m);
+  }
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
+  return out;
+}
+
 
 }  // namespace faultline::testing
 

@@ -1,0 +1,296 @@
+#include "app/metrics.h"
+
+#include <dirent.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "core/strings.h"
+#include "core/version.h"
+#include "google/protobuf/stubs/common.h"
+#include "simdjson.h"
+#include "sinks/prometheus/metrics_endpoint.h"
+#include "sinks/spool/spool.h"
+
+namespace faultline {
+namespace {
+
+using prometheus::MetricType;
+using Labels = std::vector<prometheus::ClientMetric::Label>;
+
+double Load(const std::atomic<uint64_t>& v) {
+  return static_cast<double>(v.load(std::memory_order_relaxed));
+}
+
+void AddLatency(std::vector<prometheus::MetricFamily>* out, std::string name, std::string help,
+                const LatencyHistogram& h, Labels labels = {}) {
+  prometheus::MetricFamily f = Family(std::move(name), std::move(help), MetricType::Histogram);
+  const LatencyHistogram::Snapshot s = h.Read();
+  AddHistogram(&f, {LatencyHistogram::kBounds.begin(), LatencyHistogram::kBounds.end()},
+               s.cumulative, s.sum_seconds, std::move(labels));
+  out->push_back(std::move(f));
+}
+
+}  // namespace
+
+void CollectProcessMetrics(std::vector<prometheus::MetricFamily>* out) {
+  // /proc/self/stat: fields after the command name (which may contain spaces) in parentheses.
+  std::ifstream in("/proc/self/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t close = stat.rfind(')');
+  if (close != std::string::npos) {
+    std::vector<std::string> f = absl::StrSplit(stat.substr(close + 2), ' ');
+    // f[0] is field 3 (state): utime 14, stime 15, starttime 22, vsize 23, rss 24.
+    if (f.size() > 21) {
+      const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+      const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
+      auto field = [&](int n) { return std::stod(f[n - 3]); };
+      prometheus::MetricFamily cpu = Family(
+          "process_cpu_seconds_total", "User and system CPU time spent, seconds.",
+          MetricType::Counter);
+      AddSample(&cpu, (field(14) + field(15)) / tick);
+      out->push_back(std::move(cpu));
+      // The boot time (btime in /proc/stat) plus the start in ticks after boot.
+      std::ifstream proc_stat("/proc/stat");
+      double boot = -1;
+      for (std::string key; proc_stat >> key;) {
+        if (key == "btime") {
+          proc_stat >> boot;
+          break;
+        }
+      }
+      if (boot >= 0) {
+        prometheus::MetricFamily start =
+            Family("process_start_time_seconds",
+                   "Start time of the process since the Unix epoch, seconds.", MetricType::Gauge);
+        AddSample(&start, boot + field(22) / tick);
+        out->push_back(std::move(start));
+      }
+      prometheus::MetricFamily vsize = Family("process_virtual_memory_bytes",
+                                              "Virtual memory size, bytes.", MetricType::Gauge);
+      AddSample(&vsize, field(23));
+      out->push_back(std::move(vsize));
+      prometheus::MetricFamily rss = Family("process_resident_memory_bytes",
+                                            "Resident memory size, bytes.", MetricType::Gauge);
+      AddSample(&rss, field(24) * page);
+      out->push_back(std::move(rss));
+    }
+  }
+  double fds = 0;
+  if (DIR* d = ::opendir("/proc/self/fd")) {
+    while (dirent* e = ::readdir(d)) fds += e->d_name[0] != '.';
+    ::closedir(d);
+    prometheus::MetricFamily open = Family("process_open_fds", "Open file descriptors.",
+                                           MetricType::Gauge);
+    AddSample(&open, fds - 1);  // not counting the one reading the directory
+    out->push_back(std::move(open));
+  }
+  rlimit limit;
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0) {
+    prometheus::MetricFamily max = Family("process_max_fds", "Maximum open file descriptors.",
+                                          MetricType::Gauge);
+    AddSample(&max, static_cast<double>(limit.rlim_cur));
+    out->push_back(std::move(max));
+  }
+}
+
+std::vector<prometheus::MetricFamily> FaultlineMetrics::Collect() const {
+  std::vector<prometheus::MetricFamily> out;
+  auto counter = [&](std::string name, std::string help, double value) {
+    prometheus::MetricFamily f = Family(std::move(name), std::move(help), MetricType::Counter);
+    AddSample(&f, value);
+    out.push_back(std::move(f));
+  };
+  auto gauge = [&](std::string name, std::string help, double value) {
+    prometheus::MetricFamily f = Family(std::move(name), std::move(help), MetricType::Gauge);
+    AddSample(&f, value);
+    out.push_back(std::move(f));
+  };
+
+  prometheus::MetricFamily info =
+      Family("faultline_build_info", "faultline's version and the libraries it was built with.",
+             MetricType::Gauge);
+  AddSample(&info, 1,
+            {{"version", kVersion},
+             {"librdkafka", rd_kafka_version_str()},
+             {"simdjson", absl::StrCat(simdjson::SIMDJSON_VERSION_MAJOR, ".",
+                                       simdjson::SIMDJSON_VERSION_MINOR, ".",
+                                       simdjson::SIMDJSON_VERSION_REVISION)},
+             {"protobuf", google::protobuf::internal::VersionString(GOOGLE_PROTOBUF_VERSION)}});
+  out.push_back(std::move(info));
+
+  // Ingest and detection.
+  const RunStats& s = pipeline_->stats();
+  counter("faultline_events_consumed_total", "Messages read from the sources.", Load(s.messages));
+  counter("faultline_events_parsed_total", "Messages parsed into Windows events.", Load(s.parsed));
+  prometheus::MetricFamily rejected =
+      Family("faultline_events_rejected_total",
+             "Messages rejected as malformed, by reason (dead-lettered when a topic is set).",
+             MetricType::Counter);
+  for (int i = 1; i < kParseErrorCount; ++i) {
+    AddSample(&rejected, Load(s.rejected_by_reason[i]),
+              {{"reason", std::string(ParseErrorName(static_cast<ParseError>(i)))}});
+  }
+  out.push_back(std::move(rejected));
+  counter("faultline_events_duplicate_total",
+          "Events dropped as redeliveries of a record already seen (dedupe_window).",
+          Load(s.duplicates));
+  counter("faultline_events_too_late_total",
+          "Events dropped as older than the allowed lateness behind their partition.",
+          Load(s.too_late));
+  {
+    absl::MutexLock lock(&s.mu);
+    prometheus::MetricFamily alerts = Family(
+        "faultline_alerts_total", "Alerts raised, by rule, severity and status.",
+        MetricType::Counter);
+    for (const auto& [key, n] : s.alerts_detail.by_rule_severity_status) {
+      AddSample(&alerts, static_cast<double>(n),
+                {{"rule", std::get<0>(key)},
+                 {"severity", std::get<1>(key)},
+                 {"status", std::get<2>(key)}});
+    }
+    out.push_back(std::move(alerts));
+    prometheus::MetricFamily active = Family(
+        "faultline_incidents_active", "Alerts firing now (fired and not yet resolved), by rule.",
+        MetricType::Gauge);
+    for (const auto& [rule, n] : s.alerts_detail.active_by_rule) {
+      AddSample(&active, static_cast<double>(n), {{"rule", rule}});
+    }
+    out.push_back(std::move(active));
+    prometheus::MetricFamily keys = Family(
+        "faultline_detector_state_keys", "Keys held in detector state (pools, services, ...).",
+        MetricType::Gauge);
+    prometheus::MetricFamily evictions = Family(
+        "faultline_detector_state_evictions_total",
+        "Keys evicted from detector state because max_keys was reached.", MetricType::Counter);
+    for (const RunStats::DetectorState& d : s.detectors) {
+      AddSample(&keys, static_cast<double>(d.keys), {{"detector", d.detector}});
+      AddSample(&evictions, static_cast<double>(d.evictions), {{"detector", d.detector}});
+    }
+    out.push_back(std::move(keys));
+    out.push_back(std::move(evictions));
+  }
+  AddLatency(&out, "faultline_event_to_alert_seconds",
+             "From the last event of an alert (event time) to the alert being raised.",
+             s.event_to_alert);
+  AddLatency(&out, "faultline_broker_to_alert_seconds",
+             "From the Kafka append of the message that raised an alert to the alert.",
+             s.broker_to_alert);
+
+  // Sinks.
+  const Dispatcher& dispatcher = pipeline_->dispatcher();
+  struct SinkFamily {
+    const char* name;
+    const char* help;
+    MetricType type;
+    std::function<double(const SinkStats&, size_t capacity)> value;
+  };
+  const SinkFamily sink_families[] = {
+      {"faultline_sink_delivered_total", "Alerts delivered, by sink.", MetricType::Counter,
+       [](const SinkStats& st, size_t) { return Load(st.delivered); }},
+      {"faultline_sink_failed_total",
+       "Alerts the destination refused for good (e.g. HTTP 400), by sink.", MetricType::Counter,
+       [](const SinkStats& st, size_t) { return Load(st.failed); }},
+      {"faultline_sink_retries_total", "Alert deliveries tried again after a retryable failure.",
+       MetricType::Counter, [](const SinkStats& st, size_t) { return Load(st.retried); }},
+      {"faultline_sink_dropped_total", "Alerts dropped because the sink's queue was full.",
+       MetricType::Counter, [](const SinkStats& st, size_t) { return Load(st.dropped); }},
+      {"faultline_sink_queue_depth", "Alerts waiting in the sink's queue (the one in flight too).",
+       MetricType::Gauge, [](const SinkStats& st, size_t) { return Load(st.queued); }},
+      {"faultline_sink_queue_capacity", "The sink queue's capacity.", MetricType::Gauge,
+       [](const SinkStats&, size_t capacity) { return static_cast<double>(capacity); }},
+  };
+  for (const SinkFamily& sf : sink_families) {
+    prometheus::MetricFamily f = Family(sf.name, sf.help, sf.type);
+    for (const Dispatcher::SinkInfo& sink : dispatcher.sinks()) {
+      AddSample(&f, sf.value(sink.stats, sink.capacity), {{"sink", sink.name}, {"type", sink.type}});
+    }
+    out.push_back(std::move(f));
+  }
+  {
+    prometheus::MetricFamily f = Family(
+        "faultline_sink_delivery_seconds", "From an alert entering a sink's queue to its delivery.",
+        MetricType::Histogram);
+    for (const Dispatcher::SinkInfo& sink : dispatcher.sinks()) {
+      const LatencyHistogram::Snapshot h = sink.stats.latency.Read();
+      AddHistogram(&f, {LatencyHistogram::kBounds.begin(), LatencyHistogram::kBounds.end()},
+                   h.cumulative, h.sum_seconds, {{"sink", sink.name}, {"type", sink.type}});
+    }
+    out.push_back(std::move(f));
+  }
+  if (const Spool* spool = dispatcher.spool()) {
+    gauge("faultline_spool_bytes", "Bytes on disk in the delivery spool.",
+          Load(spool->stats().bytes));
+    gauge("faultline_spool_segments", "Segment files in the delivery spool.",
+          Load(spool->stats().segments));
+    counter("faultline_spool_recovered_total",
+            "Undelivered alerts found in the spool at start (redelivered).",
+            Load(spool->stats().recovered));
+    counter("faultline_spool_write_errors_total",
+            "Failed spool appends (retried; commits wait meanwhile).",
+            static_cast<double>(dispatcher.spool_write_errors()));
+  }
+
+  // Kafka.
+  if (source_ != nullptr) {
+    const KafkaSource::Stats& k = source_->stats();
+    counter("faultline_kafka_commits_total", "Offset commits sent to the group coordinator.",
+            Load(k.commits));
+    counter("faultline_kafka_commit_failures_total", "Offset commits that failed (retried).",
+            Load(k.commit_failures));
+    counter("faultline_kafka_rebalances_total", "Partition assignments and revocations.",
+            Load(k.rebalances));
+    counter("faultline_kafka_consumer_errors_total", "Errors librdkafka delivered as messages.",
+            Load(k.consumer_errors));
+    counter("faultline_kafka_backpressure_pauses_total",
+            "Times consumption paused because a sink queue was full.", Load(k.pauses));
+    gauge("faultline_kafka_paused", "1 while consumption is paused by back-pressure.",
+          k.paused.load() ? 1 : 0);
+    prometheus::MetricFamily lag = Family(
+        "faultline_kafka_consumer_lag",
+        "Messages in the partition after the last one processed (high watermark - position).",
+        MetricType::Gauge);
+    prometheus::MetricFamily position = Family(
+        "faultline_kafka_position_offset", "The offset after the last processed message.",
+        MetricType::Gauge);
+    prometheus::MetricFamily committed = Family(
+        "faultline_kafka_committed_offset",
+        "The last commit position: never past an event whose alerts are not yet delivered.",
+        MetricType::Gauge);
+    prometheus::MetricFamily in_flight = Family(
+        "faultline_kafka_uncommitted_messages_with_alerts",
+        "Processed messages whose alerts are still being delivered (they hold the commit).",
+        MetricType::Gauge);
+    for (const KafkaSource::PartitionStats& p : source_->partitions()) {
+      const Labels labels = {{"topic", p.topic}, {"partition", absl::StrCat(p.partition)}};
+      if (p.high_watermark >= 0 && p.processed >= 0) {
+        AddSample(&lag, static_cast<double>(std::max<int64_t>(0, p.high_watermark - p.processed)),
+                  labels);
+      }
+      AddSample(&position, static_cast<double>(p.processed), labels);
+      AddSample(&committed, static_cast<double>(p.committed), labels);
+      AddSample(&in_flight, static_cast<double>(p.in_flight), labels);
+    }
+    out.push_back(std::move(lag));
+    out.push_back(std::move(position));
+    out.push_back(std::move(committed));
+    out.push_back(std::move(in_flight));
+  }
+  if (const DeadLetters* dead_letters = pipeline_->dead_letters()) {
+    const DeadLetterStats& d = dead_letters->stats();
+    counter("faultline_dead_letters_delivered_total", "Rejected messages written to the "
+            "dead-letter topic.", Load(d.delivered));
+    counter("faultline_dead_letters_failed_total",
+            "Dead letters the broker did not take after librdkafka's retries.", Load(d.failed));
+    counter("faultline_dead_letters_dropped_total",
+            "Dead letters dropped because the producer queue was full.", Load(d.dropped));
+  }
+  CollectProcessMetrics(&out);
+  return out;
+}
+
+}  // namespace faultline

@@ -1,0 +1,26 @@
+#include "core/histogram.h"
+
+#include <algorithm>
+
+namespace faultline {
+
+void LatencyHistogram::Observe(absl::Duration d) {
+  const double seconds = absl::ToDoubleSeconds(d);
+  const size_t i = std::lower_bound(kBounds.begin(), kBounds.end(), seconds) - kBounds.begin();
+  buckets_[i].fetch_add(1, std::memory_order_relaxed);
+  sum_nanos_.fetch_add(absl::ToInt64Nanoseconds(d), std::memory_order_relaxed);
+}
+
+LatencyHistogram::Snapshot LatencyHistogram::Read() const {
+  Snapshot s;
+  uint64_t running = 0;
+  for (const auto& b : buckets_) {
+    running += b.load(std::memory_order_relaxed);
+    s.cumulative.push_back(running);
+  }
+  s.count = running;
+  s.sum_seconds = static_cast<double>(sum_nanos_.load(std::memory_order_relaxed)) / 1e9;
+  return s;
+}
+
+}  // namespace faultline

@@ -1,0 +1,37 @@
+// A latency histogram with fixed bucket bounds in seconds: Observe() from any thread (relaxed
+// atomic adds, no lock), read by the metrics endpoint at scrape time. Used where a duration is
+// measured per alert or per delivery, never per event.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace faultline {
+
+class LatencyHistogram {
+ public:
+  // Upper bounds in seconds (Prometheus `le`), from 5 ms to a day: alert latency spans a
+  // sub-second live pipeline and a replay of last week.
+  static constexpr std::array<double, 16> kBounds = {0.005, 0.01, 0.025, 0.05, 0.1,   0.25,
+                                                     0.5,   1,    2.5,   5,    10,    30,
+                                                     60,    300,  3600,  86400};
+
+  void Observe(absl::Duration d);
+
+  struct Snapshot {
+    std::vector<uint64_t> cumulative;  // per bound, then +Inf last
+    double sum_seconds = 0;
+    uint64_t count = 0;
+  };
+  Snapshot Read() const;
+
+ private:
+  std::array<std::atomic<uint64_t>, kBounds.size() + 1> buckets_{};
+  std::atomic<int64_t> sum_nanos_{0};
+};
+
+}  // namespace faultline

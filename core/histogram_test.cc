@@ -1,0 +1,26 @@
+#include "core/histogram.h"
+
+#include "gtest/gtest.h"
+
+namespace faultline {
+namespace {
+
+TEST(LatencyHistogramTest, CountsEachObservationInItsBucketCumulatively) {
+  LatencyHistogram h;
+  h.Observe(absl::Milliseconds(3));   // <= 0.005
+  h.Observe(absl::Milliseconds(5));   // <= 0.005: bounds are inclusive (Prometheus `le`)
+  h.Observe(absl::Seconds(2));        // <= 2.5
+  h.Observe(absl::Hours(48));         // beyond the last bound: +Inf only
+  const LatencyHistogram::Snapshot s = h.Read();
+  ASSERT_EQ(s.cumulative.size(), LatencyHistogram::kBounds.size() + 1);
+  EXPECT_EQ(s.cumulative[0], 2u);
+  EXPECT_EQ(s.cumulative[7], 2u) << "le=1";
+  EXPECT_EQ(s.cumulative[8], 3u) << "le=2.5";
+  EXPECT_EQ(s.cumulative[LatencyHistogram::kBounds.size() - 1], 3u) << "le=86400";
+  EXPECT_EQ(s.cumulative.back(), 4u) << "+Inf";
+  EXPECT_EQ(s.count, 4u);
+  EXPECT_NEAR(s.sum_seconds, 0.008 + 2 + 48 * 3600, 1e-6);
+}
+
+}  // namespace
+}  // namespace faultline

@@ -1,0 +1,47 @@
+// Kafka producers, shared by the dead-letter producer (ingest/), the Kafka alerts sink (sinks/),
+// the demo and the tests: one place that sets the producer defaults (idempotent, acks=all).
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "librdkafka/rdkafka.h"
+
+namespace faultline {
+
+using KafkaProperties = std::vector<std::pair<std::string, std::string>>;
+using DeliveryCallback = void (*)(rd_kafka_t*, const rd_kafka_message_t*, void*);
+
+// Creates a producer: idempotent, `properties` applied last, delivery reports to `on_delivery`
+// with `opaque`. kInvalidArgument naming the property librdkafka refused.
+absl::StatusOr<rd_kafka_t*> NewKafkaProducer(const std::string& brokers,
+                                             const KafkaProperties& properties,
+                                             DeliveryCallback on_delivery, void* opaque);
+
+// The same checks as NewKafkaProducer, creating nothing (check-config).
+absl::Status ValidateProducerConfig(const std::string& brokers, const KafkaProperties& properties);
+
+struct KafkaRecord {
+  std::string key;
+  std::string value;
+  KafkaProperties headers;
+};
+
+// A producer for PublishAll (its delivery reports are collected per call). The demo passes
+// test.mock.num.brokers to get librdkafka's in-process mock cluster.
+absl::StatusOr<rd_kafka_t*> NewPublisher(const std::string& brokers,
+                                         const KafkaProperties& properties = {});
+
+// Produces every record to `topic` and waits up to `timeout` for every delivery report. Errors:
+// kDeadlineExceeded (reports still missing), kUnavailable (a broker error worth retrying),
+// kFailedPrecondition (a record the broker refuses for good: too large, not authorized, ...),
+// each naming the topic and the first failure.
+absl::Status PublishAll(rd_kafka_t* publisher, const std::string& topic,
+                        absl::Span<const KafkaRecord> records,
+                        absl::Duration timeout = absl::Seconds(30));
+
+}  // namespace faultline

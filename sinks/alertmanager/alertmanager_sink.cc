@@ -1,0 +1,149 @@
+#include "sinks/alertmanager/alertmanager_sink.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "core/log.h"
+#include "core/version.h"
+#include "sinks/alert_text.h"
+#include "sinks/json_writer.h"
+
+namespace faultline {
+namespace {
+
+std::string ApiTime(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
+}
+
+}  // namespace
+
+std::string AlertmanagerBody(absl::Span<const Alert* const> alerts, absl::Time now,
+                             absl::Duration valid_for, std::string_view generator_url) {
+  JsonWriter w;
+  w.BeginArray();
+  for (const Alert* a : alerts) {
+    w.BeginObject().Key("labels").BeginObject();
+    // Sorted, so the same alert always reads the same.
+    std::map<std::string, std::string> labels(a->labels().begin(), a->labels().end());
+    labels["alertname"] = a->rule();
+    labels["severity"] = a->severity();
+    if (!a->host().empty()) labels["host"] = a->host();
+    if (!a->app_pool().empty()) labels["app_pool"] = a->app_pool();
+    if (!a->service().empty()) labels["service"] = a->service();
+    for (const auto& [k, v] : labels) w.Key(k).String(v);
+    w.EndObject();
+    std::vector<std::string> lines;
+    for (const Evidence& e : a->evidence()) lines.push_back(EvidenceLine(e));
+    w.Key("annotations").BeginObject();
+    w.Key("summary").String(a->summary());
+    w.Key("description").String(absl::StrJoin(lines, "\n"));
+    w.Key("fingerprint").String(a->fingerprint());
+    w.Key("incident_id").String(a->incident_id());
+    w.Key("count").String(absl::StrCat(a->count()));
+    w.EndObject();
+    const absl::Time starts = FromProtoTime(a->first_event_time());
+    const absl::Time ends =
+        a->status() == "resolved" ? std::max(now, starts) : std::max(now, starts) + valid_for;
+    w.Key("startsAt").String(ApiTime(starts));
+    w.Key("endsAt").String(ApiTime(ends));
+    if (!generator_url.empty()) w.Key("generatorURL").String(generator_url);
+    w.EndObject();
+  }
+  return w.EndArray().str();
+}
+
+absl::StatusOr<std::unique_ptr<Sink>> AlertmanagerSink::Create(SinkOptions& options,
+                                                               const SinkContext& ctx) {
+  std::vector<std::string> urls = options.List("url");
+  if (urls.empty()) options.Error("url", "required: one Alertmanager URL or a list of them");
+  for (std::string& url : urls) {
+    if (absl::Status s = ValidateHttpUrl(url); !s.ok()) options.Error("url", s.message());
+    while (!url.empty() && url.back() == '/') url.pop_back();
+  }
+  std::vector<std::string> headers;
+  for (const auto& [name, value] : options.Map("headers")) {
+    headers.push_back(absl::StrCat(name, ": ", value));
+  }
+  const absl::Duration resend = options.Duration("resend_interval", absl::Minutes(1));
+  const size_t batch = static_cast<size_t>(options.Integer("batch_size", 64, 1, 10000));
+  const std::string generator_url = options.String("generator_url", "");
+  const absl::Duration connect_timeout = options.Duration("connect_timeout", absl::Seconds(5));
+  const absl::Duration timeout = options.Duration("timeout", absl::Seconds(10));
+  return std::unique_ptr<Sink>(new AlertmanagerSink(std::move(urls), std::move(headers), resend,
+                                                    batch, generator_url, connect_timeout, timeout,
+                                                    *ctx.clock));
+}
+
+AlertmanagerSink::AlertmanagerSink(std::vector<std::string> urls, std::vector<std::string> headers,
+                                   absl::Duration resend_interval, size_t batch_size,
+                                   std::string generator_url, absl::Duration connect_timeout,
+                                   absl::Duration timeout, Clock& clock)
+    : headers_(std::move(headers)),
+      resend_interval_(resend_interval),
+      batch_size_(batch_size),
+      generator_url_(std::move(generator_url)),
+      clock_(clock) {
+  headers_.insert(headers_.begin(), {"Content-Type: application/json",
+                                     absl::StrCat("User-Agent: faultline/", kVersion)});
+  for (const std::string& url : urls) {
+    urls_.push_back(url + "/api/v2/alerts");
+    peers_.push_back(UrlOrigin(url));
+    http_.push_back(std::make_unique<HttpClient>(clock, connect_timeout, timeout));
+  }
+}
+
+absl::Status AlertmanagerSink::Post(absl::Span<const Alert* const> alerts, absl::Time now) {
+  const std::string body = AlertmanagerBody(alerts, now, 4 * resend_interval_, generator_url_);
+  absl::Status first_error;
+  bool delivered = false, retryable = false;
+  for (size_t i = 0; i < urls_.size(); ++i) {
+    absl::StatusOr<HttpResponse> r = http_[i]->Post(urls_[i], body, headers_);
+    absl::Status s = r.ok() ? StatusFromHttp(*r, peers_[i])
+                            : absl::Status(r.status().code(), absl::StrCat("POST ", peers_[i],
+                                                                           ": ", r.status().message()));
+    if (s.ok()) {
+      delivered = true;
+      continue;
+    }
+    retryable = retryable || IsRetryable(s);
+    if (first_error.ok()) first_error = s;
+  }
+  if (delivered) return absl::OkStatus();
+  // Refused for good only if every Alertmanager refused it for good.
+  if (retryable && !IsRetryable(first_error)) return absl::UnavailableError(first_error.message());
+  return first_error;
+}
+
+absl::Status AlertmanagerSink::Deliver(absl::Span<const Alert* const> alerts) {
+  const absl::Time now = clock_.TimeNow();
+  if (absl::Status s = Post(alerts, now); !s.ok()) return s;
+  for (const Alert* a : alerts) {
+    if (a->status() == "resolved") {
+      active_.erase(a->fingerprint());
+    } else {
+      active_[a->fingerprint()] = *a;
+    }
+  }
+  if (next_resend_ == absl::InfinitePast()) next_resend_ = now + resend_interval_;
+  return absl::OkStatus();
+}
+
+void AlertmanagerSink::Tick(absl::Time now) {
+  if (active_.empty() || now < next_resend_) return;
+  next_resend_ = now + resend_interval_;
+  std::vector<const Alert*> batch;
+  for (auto it = active_.begin(); it != active_.end();) {
+    batch.clear();
+    for (; it != active_.end() && batch.size() < batch_size_; ++it) batch.push_back(&it->second);
+    if (absl::Status s = Post(batch, now); !s.ok()) {
+      // Not retried: the next interval sends them again, and endsAt covers four intervals.
+      if (resend_failures_++ % 10 == 0) {
+        LogWarning(absl::StrCat("alertmanager: resending firing alerts failed: ", s.message()));
+      }
+      return;
+    }
+  }
+}
+
+}  // namespace faultline

@@ -1,0 +1,369 @@
+#include "sinks/dispatcher.h"
+
+#include <algorithm>
+#include <deque>
+#include <set>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "core/log.h"
+#include "core/strings.h"
+#include "sinks/spool/spool.h"
+
+namespace faultline {
+namespace {
+
+struct Entry {
+  std::shared_ptr<const Alert> alert;
+  std::shared_ptr<DeliveryTicket> ticket;  // null with a spool: the journal acknowledges
+  absl::Time queued_at;
+  uint64_t seq = 0;  // spool sequence number; 0 without a spool
+};
+
+}  // namespace
+
+QueueOptions ReadQueueOptions(SinkOptions& options, const QueueOptions& defaults) {
+  QueueOptions q = defaults;
+  q.name = options.String("name", "");
+  q.capacity = static_cast<size_t>(
+      options.Integer("queue_capacity", static_cast<int64_t>(defaults.capacity), 1, 10'000'000));
+  q.drop_when_full = options.Choice("on_full", defaults.drop_when_full ? "drop" : "backpressure",
+                                    {"backpressure", "drop"}) == "drop";
+  q.retry_backoff = options.Duration("retry_backoff", defaults.retry_backoff);
+  q.retry_backoff_max = options.Duration("retry_backoff_max", defaults.retry_backoff_max);
+  if (q.retry_backoff_max < q.retry_backoff) {
+    options.Error("retry_backoff_max", "must not be shorter than retry_backoff");
+  }
+  return q;
+}
+
+// One sink's queue and the thread that drains it.
+class Dispatcher::Worker {
+ public:
+  Worker(Route route, size_t index, Spool* spool, Clock& clock)
+      : route_(std::move(route)), index_(index), spool_(spool), clock_(clock) {}
+
+  void Start() { thread_ = std::thread([this] { Run(); }); }
+
+  void Push(Entry e) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (queue_.size() >= route_.queue.capacity && route_.queue.drop_when_full) {
+        stats_.dropped.fetch_add(1, std::memory_order_relaxed);
+        if (!warned_full_) {
+          warned_full_ = true;
+          LogWarning(absl::StrCat("sink ", route_.queue.name, ": queue full (",
+                                  route_.queue.capacity, " alerts); dropping new alerts"));
+        }
+        if (e.ticket) e.ticket->Done();
+        return;
+      }
+      // With back-pressure the queue takes it anyway (one message raises a handful of alerts at
+      // most) and says it is full: the source pauses before the next message.
+      queue_.push_back(std::move(e));
+      stats_.queued.store(queue_.size(), std::memory_order_relaxed);
+      if (queue_.size() >= route_.queue.capacity && !route_.queue.drop_when_full) {
+        stats_.saturated.store(true, std::memory_order_relaxed);
+      }
+    }
+  }
+
+  bool empty() {
+    absl::MutexLock lock(&mu_);
+    return queue_.empty();
+  }
+
+  void Stop() {
+    {
+      absl::MutexLock lock(&mu_);
+      stop_ = true;
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+
+  const Route& route() const { return route_; }
+  const SinkStats& stats() const { return stats_; }
+
+ private:
+  void Run() {
+    const size_t max_batch = std::max<size_t>(1, route_.sink->max_batch());
+    absl::Time next_tick = clock_.TimeNow();
+    std::vector<Entry> batch;
+    std::vector<const Alert*> alerts;
+    while (true) {
+      batch.clear();
+      {
+        absl::MutexLock lock(&mu_);
+        auto ready = [this] { return stop_ || !queue_.empty(); };
+        mu_.AwaitWithTimeout(absl::Condition(&ready), absl::Seconds(1));
+        if (stop_) return;
+        // The batch stays at the head of the queue until it is delivered: queue depth counts it
+        // and a full queue keeps the source paused meanwhile.
+        for (size_t i = 0; i < queue_.size() && i < max_batch; ++i) batch.push_back(queue_[i]);
+      }
+      const absl::Time now = clock_.TimeNow();
+      if (now >= next_tick) {
+        route_.sink->Tick(now);
+        next_tick = now + absl::Seconds(1);
+      }
+      if (batch.empty()) continue;
+      alerts.clear();
+      for (const Entry& e : batch) alerts.push_back(e.alert.get());
+      if (!DeliverWithRetries(batch, alerts)) return;  // stopped while retrying
+      {
+        absl::MutexLock lock(&mu_);
+        queue_.erase(queue_.begin(), queue_.begin() + static_cast<ptrdiff_t>(batch.size()));
+        stats_.queued.store(queue_.size(), std::memory_order_relaxed);
+        if (queue_.size() <= route_.queue.capacity / 2) {
+          stats_.saturated.store(false, std::memory_order_relaxed);
+        }
+      }
+      for (const Entry& e : batch) {
+        if (e.ticket) e.ticket->Done();
+      }
+      if (spool_ != nullptr && batch.back().seq != 0) spool_->Delivered(index_, batch.back().seq);
+    }
+  }
+
+  // Delivers the batch, retrying retryable failures until they succeed or the dispatcher stops
+  // (false). A batch refused for good counts as done.
+  bool DeliverWithRetries(const std::vector<Entry>& batch, const std::vector<const Alert*>& alerts) {
+    const QueueOptions& q = route_.queue;
+    for (int attempt = 0;; ++attempt) {
+      const absl::Status status = route_.sink->Deliver(alerts);
+      if (status.ok()) {
+        stats_.delivered.fetch_add(batch.size(), std::memory_order_relaxed);
+        const absl::Time now = clock_.TimeNow();
+        for (const Entry& e : batch) stats_.latency.Observe(now - e.queued_at);
+        if (attempt > 0) {
+          LogInfo(absl::StrCat("sink ", q.name, ": delivering again after ", attempt,
+                               " failed attempt(s)"));
+        }
+        return true;
+      }
+      if (!IsRetryable(status)) {
+        stats_.failed.fetch_add(batch.size(), std::memory_order_relaxed);
+        // Once per distinct refusal: a bad payload or a revoked token is visible, not a flood.
+        const std::string message(status.message());
+        if (refusals_logged_.size() < 64 && refusals_logged_.insert(message).second) {
+          LogError(absl::StrCat("sink ", q.name, ": ", message, " (not retried; counted in "
+                                "faultline_sink_failed_total)"));
+        }
+        return true;
+      }
+      stats_.retried.fetch_add(batch.size(), std::memory_order_relaxed);
+      const absl::Duration ceiling =
+          std::min(q.retry_backoff_max, q.retry_backoff * (int64_t{1} << std::min(attempt, 20)));
+      // Equal jitter: half the backoff fixed, half random, so restarts do not retry in step.
+      absl::Duration wait = ceiling / 2 + ceiling / 2 * absl::Uniform(random_, 0.0, 1.0);
+      if (const std::optional<absl::Duration> after = RetryAfter(status)) {
+        wait = std::max(wait, std::min(*after, q.retry_after_max));
+      }
+      if (attempt == 0) {
+        LogWarning(absl::StrCat("sink ", q.name, ": ", status.message(),
+                                "; retrying with backoff (logged again when it recovers)"));
+      }
+      if (!Sleep(wait)) return false;
+    }
+  }
+
+  // Sleeps on the injected clock in short steps, so Stop() interrupts a long backoff.
+  bool Sleep(absl::Duration d) {
+    const absl::Time until = clock_.TimeNow() + d;
+    for (absl::Time now = clock_.TimeNow(); now < until; now = clock_.TimeNow()) {
+      {
+        absl::MutexLock lock(&mu_);
+        if (stop_) return false;
+      }
+      clock_.SleepFor(std::min(until - now, absl::Milliseconds(50)));
+    }
+    return true;
+  }
+
+  Route route_;
+  size_t index_;
+  Spool* spool_;
+  Clock& clock_;
+  SinkStats stats_;
+  absl::Mutex mu_;
+  std::deque<Entry> queue_ ABSL_GUARDED_BY(mu_);
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  bool warned_full_ ABSL_GUARDED_BY(mu_) = false;
+  std::set<std::string> refusals_logged_;  // worker thread only
+  absl::BitGen random_;                     // worker thread only
+  std::thread thread_;
+};
+
+// Alerts submitted but not yet in the spool (journal thread input).
+struct Dispatcher::Pending {
+  absl::Mutex mu;
+  std::vector<Entry> entries ABSL_GUARDED_BY(mu);
+  bool writing ABSL_GUARDED_BY(mu) = false;
+  bool stop ABSL_GUARDED_BY(mu) = false;
+};
+
+Dispatcher::Dispatcher(Clock& clock) : clock_(clock) {}
+
+absl::StatusOr<std::unique_ptr<Dispatcher>> Dispatcher::Create(std::vector<Route> routes,
+                                                               const std::string& spool_dir,
+                                                               Clock& clock) {
+  // Unnamed sinks are called by their type: webhook, webhook-2, ...
+  std::set<std::string> names;
+  for (const Route& r : routes) {
+    if (!r.queue.name.empty() && !names.insert(r.queue.name).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("two sinks are named \"", r.queue.name, "\"; names must be unique"));
+    }
+  }
+  for (Route& r : routes) {
+    if (!r.queue.name.empty()) continue;
+    r.queue.name = r.type;
+    for (int n = 2; names.count(r.queue.name) > 0; ++n) r.queue.name = absl::StrCat(r.type, "-", n);
+    names.insert(r.queue.name);
+  }
+  std::unique_ptr<Dispatcher> d(new Dispatcher(clock));
+  if (!spool_dir.empty()) {
+    std::vector<std::string> sink_names;
+    for (const Route& r : routes) sink_names.push_back(r.queue.name);
+    absl::StatusOr<std::unique_ptr<Spool>> spool = Spool::Open(spool_dir, sink_names);
+    if (!spool.ok()) return spool.status();
+    d->spool_ = std::move(*spool);
+    d->pending_ = std::make_unique<Pending>();
+  }
+  for (size_t i = 0; i < routes.size(); ++i) {
+    d->workers_.push_back(std::make_unique<Worker>(std::move(routes[i]), i, d->spool_.get(), clock));
+  }
+  if (d->spool_) {
+    const absl::Time now = clock.TimeNow();
+    uint64_t recovered = 0;
+    for (size_t i = 0; i < d->workers_.size(); ++i) {
+      for (Spool::Record& r : d->spool_->Pending(i)) {
+        d->workers_[i]->Push(Entry{.alert = std::move(r.alert), .queued_at = now, .seq = r.seq});
+        ++recovered;
+      }
+    }
+    if (recovered > 0) {
+      LogInfo(absl::StrCat("spool: ", recovered, " undelivered alert(s) from the last run queued"));
+    }
+    d->journal_ = std::thread([p = d.get()] { p->JournalLoop(); });
+  }
+  for (auto& w : d->workers_) w->Start();
+  return d;
+}
+
+Dispatcher::~Dispatcher() { Stop(absl::ZeroDuration()); }
+
+void Dispatcher::Submit(std::shared_ptr<const Alert> alert,
+                        const std::shared_ptr<DeliveryTicket>& ticket) {
+  const absl::Time now = clock_.TimeNow();
+  if (spool_) {
+    if (ticket) ticket->Expect(1);
+    absl::MutexLock lock(&pending_->mu);
+    pending_->entries.push_back(Entry{.alert = std::move(alert), .ticket = ticket, .queued_at = now});
+    return;
+  }
+  if (ticket) ticket->Expect(static_cast<int>(workers_.size()));
+  for (auto& w : workers_) w->Push(Entry{.alert = alert, .ticket = ticket, .queued_at = now});
+}
+
+void Dispatcher::JournalLoop() {
+  absl::Time next_checkpoint = clock_.TimeNow();
+  bool failing = false;
+  std::vector<Entry> batch;
+  while (true) {
+    {
+      absl::MutexLock lock(&pending_->mu);
+      auto ready = [this] { return pending_->stop || !pending_->entries.empty(); };
+      pending_->mu.AwaitWithTimeout(absl::Condition(&ready), absl::Seconds(1));
+      if (pending_->stop) return;
+      batch.swap(pending_->entries);
+      pending_->writing = !batch.empty();
+    }
+    if (!batch.empty()) {
+      std::vector<Spool::Record> records;
+      for (const Entry& e : batch) records.push_back({.alert = e.alert});
+      if (absl::Status s = spool_->Append(records); !s.ok()) {
+        spool_write_errors_.fetch_add(1, std::memory_order_relaxed);
+        if (!failing) LogError(absl::StrCat(s.message(), "; retrying every second"));
+        failing = true;
+        absl::MutexLock lock(&pending_->mu);
+        pending_->entries.insert(pending_->entries.begin(), batch.begin(), batch.end());
+        batch.clear();
+        pending_->writing = false;
+        // Nothing is acknowledged meanwhile, so commits stop and the queues fill: back-pressure.
+        pending_->mu.AwaitWithTimeout(absl::Condition(&pending_->stop), absl::Seconds(1));
+        continue;
+      }
+      failing = false;
+      for (size_t i = 0; i < batch.size(); ++i) {
+        if (batch[i].ticket) batch[i].ticket->Done();
+        for (auto& w : workers_) {
+          w->Push(Entry{.alert = batch[i].alert, .queued_at = batch[i].queued_at,
+                        .seq = records[i].seq});
+        }
+      }
+      batch.clear();
+      absl::MutexLock lock(&pending_->mu);
+      pending_->writing = false;
+    }
+    if (clock_.TimeNow() >= next_checkpoint) {
+      if (absl::Status s = spool_->Checkpoint(); !s.ok()) LogError(s.message());
+      next_checkpoint = clock_.TimeNow() + absl::Seconds(1);
+    }
+  }
+}
+
+bool Dispatcher::Saturated() const {
+  for (const auto& w : workers_) {
+    if (w->stats().saturated.load(std::memory_order_relaxed)) return true;
+  }
+  return false;
+}
+
+bool Dispatcher::Idle() {
+  if (pending_) {
+    absl::MutexLock lock(&pending_->mu);
+    if (!pending_->entries.empty() || pending_->writing) return false;
+  }
+  for (auto& w : workers_) {
+    if (!w->empty()) return false;
+  }
+  return true;
+}
+
+void Dispatcher::Stop(absl::Duration timeout) {
+  if (stopped_) return;
+  stopped_ = true;
+  {
+    // Real time, not the injected clock: this bounds how long a shutdown waits for peers.
+    absl::Mutex mu;
+    absl::CondVar never_signalled;
+    absl::MutexLock lock(&mu);
+    const absl::Duration step = absl::Milliseconds(10);
+    for (absl::Duration waited; waited < timeout && !Idle(); waited += step) {
+      never_signalled.WaitWithTimeout(&mu, step);
+    }
+  }
+  if (pending_) {
+    {
+      absl::MutexLock plock(&pending_->mu);
+      pending_->stop = true;
+    }
+    journal_.join();
+  }
+  for (auto& w : workers_) w->Stop();
+  if (spool_) {
+    if (absl::Status s = spool_->Checkpoint(); !s.ok()) LogError(s.message());
+  }
+}
+
+std::vector<Dispatcher::SinkInfo> Dispatcher::sinks() const {
+  std::vector<SinkInfo> out;
+  for (const auto& w : workers_) {
+    out.push_back({w->route().queue.name, w->route().type, w->route().queue.capacity, w->stats()});
+  }
+  return out;
+}
+
+}  // namespace faultline

@@ -1,0 +1,308 @@
+#include "sinks/dispatcher.h"
+
+#include <filesystem>
+#include <functional>
+
+#include "absl/synchronization/mutex.h"
+#include "core/testing/fake_clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "sinks/testing/fake_sink.h"
+
+namespace faultline {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+// Answers each Deliver from a script (then OK), recording what it saw and when (fake time).
+class ScriptedSink final : public Sink {
+ public:
+  ScriptedSink(Clock& clock, std::vector<absl::Status> script, size_t batch = 1)
+      : clock_(clock), script_(std::move(script)), batch_(batch) {}
+  absl::Status Deliver(absl::Span<const Alert* const> alerts) override {
+    absl::MutexLock lock(&mu_);
+    std::vector<uint32_t> sequences;
+    for (const Alert* a : alerts) sequences.push_back(a->sequence());
+    calls_.push_back({clock_.TimeNow(), sequences});
+    if (next_ < script_.size()) return script_[next_++];
+    for (const Alert* a : alerts) delivered_.push_back(a->sequence());
+    return absl::OkStatus();
+  }
+  size_t max_batch() const override { return batch_; }
+  struct Call {
+    absl::Time at;
+    std::vector<uint32_t> sequences;
+  };
+  std::vector<Call> calls() const {
+    absl::MutexLock lock(&mu_);
+    return calls_;
+  }
+  std::vector<uint32_t> delivered() const {
+    absl::MutexLock lock(&mu_);
+    return delivered_;
+  }
+
+ private:
+  Clock& clock_;
+  mutable absl::Mutex mu_;
+  std::vector<absl::Status> script_;
+  size_t next_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t batch_;
+  std::vector<Call> calls_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint32_t> delivered_ ABSL_GUARDED_BY(mu_);
+};
+
+std::shared_ptr<const Alert> AlertNumber(uint32_t sequence) {
+  auto a = std::make_shared<Alert>();
+  a->set_rule("iis_worker_failure_burst");
+  a->set_fingerprint("f00d");
+  a->set_status("firing");
+  a->set_sequence(sequence);
+  return a;
+}
+
+// Polls `done` for up to 10 s of real time: delivery happens on the worker threads.
+bool Eventually(const std::function<bool()>& done) {
+  for (int i = 0; i < 1000; ++i) {
+    if (done()) return true;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return done();
+}
+
+std::unique_ptr<Dispatcher> Make(std::vector<Dispatcher::Route> routes, Clock& clock,
+                                 const std::string& spool = "") {
+  auto d = Dispatcher::Create(std::move(routes), spool, clock);
+  EXPECT_TRUE(d.ok()) << d.status();
+  return d.ok() ? std::move(*d) : nullptr;
+}
+
+Dispatcher::Route RouteTo(std::unique_ptr<Sink> sink, QueueOptions queue = {},
+                          std::string type = "scripted") {
+  return {.queue = std::move(queue), .type = std::move(type), .sink = std::move(sink)};
+}
+
+TEST(DispatcherTest, DeliversInOrderInBatchesAndTellsTheTicket) {
+  FakeClock clock;
+  auto sink = std::make_unique<ScriptedSink>(clock, std::vector<absl::Status>{}, /*batch=*/4);
+  ScriptedSink* s = sink.get();
+  std::vector<Dispatcher::Route> routes;
+  routes.push_back(RouteTo(std::move(sink)));
+  auto d = Make(std::move(routes), clock);
+  auto ticket = std::make_shared<DeliveryTicket>();
+  for (uint32_t i = 1; i <= 10; ++i) d->Submit(AlertNumber(i), ticket);
+  ASSERT_TRUE(Eventually([&] { return ticket->done(); }));
+  EXPECT_THAT(s->delivered(), ElementsAre(1, 2, 3, 4, 5, 6, 7, 8, 9, 10));
+  for (const ScriptedSink::Call& c : s->calls()) EXPECT_LE(c.sequences.size(), 4u);
+  EXPECT_EQ(d->sinks()[0].stats.delivered.load(), 10u);
+  EXPECT_EQ(d->sinks()[0].stats.latency.Read().count, 10u);
+}
+
+TEST(DispatcherTest, RetriesWithGrowingBackoffUntilTheSinkTakesTheAlert) {
+  FakeClock clock;
+  const absl::Status down = absl::UnavailableError("connection refused");
+  auto sink = std::make_unique<ScriptedSink>(clock, std::vector<absl::Status>{down, down, down, down});
+  ScriptedSink* s = sink.get();
+  std::vector<Dispatcher::Route> routes;
+  routes.push_back(RouteTo(std::move(sink), QueueOptions{.retry_backoff = absl::Seconds(1),
+                                                         .retry_backoff_max = absl::Seconds(4)}));
+  auto d = Make(std::move(routes), clock);
+  auto ticket = std::make_shared<DeliveryTicket>();
+  d->Submit(AlertNumber(1), ticket);
+  ASSERT_TRUE(Eventually([&] { return ticket->done(); }));
+  const auto calls = s->calls();
+  ASSERT_EQ(calls.size(), 5u);
+  // Equal jitter: each wait is between half and all of min(max, initial * 2^attempt).
+  const absl::Duration ceilings[] = {absl::Seconds(1), absl::Seconds(2), absl::Seconds(4),
+                                     absl::Seconds(4)};
+  for (int i = 0; i < 4; ++i) {
+    const absl::Duration waited = calls[i + 1].at - calls[i].at;
+    EXPECT_GE(waited, ceilings[i] / 2) << "attempt " << i;
+    EXPECT_LE(waited, ceilings[i] + absl::Milliseconds(50)) << "attempt " << i;
+  }
+  EXPECT_EQ(d->sinks()[0].stats.retried.load(), 4u);
+  EXPECT_EQ(d->sinks()[0].stats.delivered.load(), 1u);
+}
+
+TEST(DispatcherTest, WaitsAtLeastWhatRetryAfterAsks) {
+  FakeClock clock;
+  auto sink = std::make_unique<ScriptedSink>(
+      clock, std::vector<absl::Status>{
+                 WithRetryAfter(absl::UnavailableError("HTTP 429"), absl::Seconds(30))});
+  ScriptedSink* s = sink.get();
+  std::vector<Dispatcher::Route> routes;
+  routes.push_back(RouteTo(std::move(sink)));
+  auto d = Make(std::move(routes), clock);
+  auto ticket = std::make_shared<DeliveryTicket>();
+  d->Submit(AlertNumber(1), ticket);
+  ASSERT_TRUE(Eventually([&] { return ticket->done(); }));
+  const auto calls = s->calls();
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_GE(calls[1].at - calls[0].at, absl::Seconds(30));
+  EXPECT_LT(calls[1].at - calls[0].at, absl::Seconds(31));
+}
+
+TEST(DispatcherTest, CountsARefusalForGoodAndGoesOnWithoutRetrying) {
+  FakeClock clock;
+  auto sink = std::make_unique<ScriptedSink>(
+      clock, std::vector<absl::Status>{absl::FailedPreconditionError("HTTP 400: bad payload")});
+  ScriptedSink* s = sink.get();
+  std::vector<Dispatcher::Route> routes;
+  routes.push_back(RouteTo(std::move(sink)));
+  auto d = Make(std::move(routes), clock);
+  auto ticket = std::make_shared<DeliveryTicket>();
+  d->Submit(AlertNumber(1), ticket);
+  d->Submit(AlertNumber(2), ticket);
+  ASSERT_TRUE(Eventually([&] { return ticket->done(); }));
+  EXPECT_THAT(s->delivered(), ElementsAre(2));
+  EXPECT_EQ(s->calls().size(), 2u) << "the refused alert was not sent again";
+  EXPECT_EQ(d->sinks()[0].stats.failed.load(), 1u);
+  EXPECT_EQ(d->sinks()[0].stats.retried.load(), 0u);
+}
+
+TEST(DispatcherTest, ATicketIsDoneOnlyWhenEverySinkHasTheAlert) {
+  FakeClock clock;
+  auto fast = std::make_unique<FakeSink>();
+  auto slow = std::make_unique<FakeSink>();
+  FakeSink* slow_sink = slow.get();
+  slow->set_status(absl::UnavailableError("down"));
+  std::vector<Dispatcher::Route> routes;
+  routes.push_back(RouteTo(std::move(fast), {}, "fake"));
+  routes.push_back(RouteTo(std::move(slow), {}, "fake"));
+  auto d = Make(std::move(routes), clock);
+  auto ticket = std::make_shared<DeliveryTicket>();
+  d->Submit(AlertNumber(1), ticket);
+  ASSERT_TRUE(Eventually([&] { return d->sinks()[0].stats.delivered.load() == 1; }));
+  EXPECT_FALSE(ticket->done()) << "the second sink has not delivered it";
+  slow_sink->set_status(absl::OkStatus());
+  ASSERT_TRUE(Eventually([&] { return ticket->done(); }));
+  EXPECT_EQ(d->sinks()[0].name, "fake");
+  EXPECT_EQ(d->sinks()[1].name, "fake-2") << "unnamed sinks are named by type";
+}
+
+TEST(DispatcherTest, AFullQueueSaturatesUntilItDrainedToHalf) {
+  FakeClock clock;
+  auto sink = std::make_unique<FakeSink>();
+  FakeSink* fake = sink.get();
+  fake->set_status(absl::UnavailableError("down"));
+  std::vector<Dispatcher::Route> routes;
+  routes.push_back(RouteTo(std::move(sink), QueueOptions{.capacity = 4}, "fake"));
+  auto d = Make(std::move(routes), clock);
+  for (uint32_t i = 1; i <= 3; ++i) d->Submit(AlertNumber(i), nullptr);
+  EXPECT_FALSE(d->Saturated());
+  d->Submit(AlertNumber(4), nullptr);
+  EXPECT_TRUE(d->Saturated()) << "at capacity";
+  d->Submit(AlertNumber(5), nullptr);  // beyond capacity: kept, never dropped
+  EXPECT_TRUE(d->Saturated());
+  fake->set_status(absl::OkStatus());
+  ASSERT_TRUE(Eventually([&] { return fake->alerts().size() == 5; }));
+  EXPECT_FALSE(d->Saturated());
+  EXPECT_EQ(d->sinks()[0].stats.dropped.load(), 0u);
+}
+
+TEST(DispatcherTest, DropsAndCountsWhenFullIfToldTo) {
+  FakeClock clock;
+  auto sink = std::make_unique<FakeSink>();
+  FakeSink* fake = sink.get();
+  fake->set_status(absl::UnavailableError("down"));
+  std::vector<Dispatcher::Route> routes;
+  routes.push_back(
+      RouteTo(std::move(sink), QueueOptions{.capacity = 2, .drop_when_full = true}, "fake"));
+  auto d = Make(std::move(routes), clock);
+  auto dropped = std::make_shared<DeliveryTicket>();
+  d->Submit(AlertNumber(1), nullptr);
+  d->Submit(AlertNumber(2), nullptr);
+  d->Submit(AlertNumber(3), dropped);
+  EXPECT_TRUE(dropped->done()) << "a dropped alert holds no commit";
+  EXPECT_FALSE(d->Saturated()) << "dropping never pauses the source";
+  EXPECT_EQ(d->sinks()[0].stats.dropped.load(), 1u);
+}
+
+TEST(DispatcherTest, StopLeavesWhatItCouldNotDeliverUnacknowledged) {
+  FakeClock clock;
+  auto sink = std::make_unique<FakeSink>();
+  sink->set_status(absl::UnavailableError("down"));
+  std::vector<Dispatcher::Route> routes;
+  routes.push_back(RouteTo(std::move(sink), {}, "fake"));
+  auto d = Make(std::move(routes), clock);
+  auto ticket = std::make_shared<DeliveryTicket>();
+  d->Submit(AlertNumber(1), ticket);
+  d->Stop(absl::Milliseconds(200));
+  EXPECT_FALSE(ticket->done()) << "its event must be read again after a restart";
+  EXPECT_EQ(d->sinks()[0].stats.queued.load(), 1u);
+}
+
+TEST(DispatcherTest, RefusesTwoSinksWithOneName) {
+  FakeClock clock;
+  std::vector<Dispatcher::Route> routes;
+  routes.push_back(RouteTo(std::make_unique<FakeSink>(), QueueOptions{.name = "ops"}));
+  routes.push_back(RouteTo(std::make_unique<FakeSink>(), QueueOptions{.name = "ops"}));
+  auto d = Dispatcher::Create(std::move(routes), "", clock);
+  ASSERT_FALSE(d.ok());
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("two sinks are named \"ops\""));
+}
+
+TEST(DispatcherTest, ReadsTheQueueOptionsEverySinkAccepts) {
+  SinkOptions options(SinkSpec{.type = "webhook",
+                               .options = {{"name", "pager"},
+                                           {"queue_capacity", "50"},
+                                           {"on_full", "drop"},
+                                           {"retry_backoff", "2s"},
+                                           {"retry_backoff_max", "1s"}}});
+  const QueueOptions q = ReadQueueOptions(options, QueueOptions{});
+  EXPECT_EQ(q.name, "pager");
+  EXPECT_EQ(q.capacity, 50u);
+  EXPECT_TRUE(q.drop_when_full);
+  EXPECT_EQ(q.retry_backoff, absl::Seconds(2));
+  EXPECT_THAT(std::string(options.Finish().message()),
+              HasSubstr("retry_backoff_max: must not be shorter than retry_backoff"));
+}
+
+class DispatcherSpoolTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/dispatcher_spool_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(dir_);
+  }
+  std::string dir_;
+};
+
+TEST_F(DispatcherSpoolTest, AcknowledgesOnceDurableAndDeliversAfterARestart) {
+  FakeClock clock;
+  auto ticket = std::make_shared<DeliveryTicket>();
+  {
+    auto down = std::make_unique<FakeSink>();
+    down->set_status(absl::UnavailableError("receiver down"));
+    std::vector<Dispatcher::Route> routes;
+    routes.push_back(RouteTo(std::move(down), QueueOptions{.name = "hook"}, "fake"));
+    auto d = Make(std::move(routes), clock, dir_);
+    for (uint32_t i = 1; i <= 3; ++i) d->Submit(AlertNumber(i), ticket);
+    ASSERT_TRUE(Eventually([&] { return ticket->done(); }))
+        << "durable in the spool: the source may commit though nothing was delivered";
+    d->Stop(absl::Milliseconds(100));
+  }
+  auto up = std::make_unique<FakeSink>();
+  FakeSink* fake = up.get();
+  std::vector<Dispatcher::Route> routes;
+  routes.push_back(RouteTo(std::move(up), QueueOptions{.name = "hook"}, "fake"));
+  auto d = Make(std::move(routes), clock, dir_);
+  ASSERT_TRUE(Eventually([&] { return fake->alerts().size() == 3; }));
+  std::vector<uint32_t> sequences;
+  for (const Alert& a : fake->alerts()) sequences.push_back(a.sequence());
+  EXPECT_THAT(sequences, ElementsAre(1, 2, 3)) << "in order, after the restart";
+  d->Stop(absl::Seconds(5));
+
+  // Delivered and checkpointed: a third start has nothing left to send.
+  auto again = std::make_unique<FakeSink>();
+  FakeSink* third = again.get();
+  std::vector<Dispatcher::Route> routes3;
+  routes3.push_back(RouteTo(std::move(again), QueueOptions{.name = "hook"}, "fake"));
+  auto d3 = Make(std::move(routes3), clock, dir_);
+  d3->Stop(absl::Seconds(1));
+  EXPECT_TRUE(third->alerts().empty());
+}
+
+}  // namespace
+}  // namespace faultline

@@ -1,0 +1,52 @@
+// Writes alerts as lines to stdout (`type: stdout`) or to a file (`type: file`): one JSON object
+// per line (`format: json`, the default: the stable alert shape, i.e. JSON lines) or a few
+// readable lines per alert (`format: text`). A file is rotated by size: faultline.jsonl ->
+// faultline.jsonl.1 -> ... -> .N, the oldest deleted.
+#pragma once
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "sinks/registry.h"
+
+namespace faultline {
+
+class FileSink final : public Sink {
+ public:
+  enum class Format { kJson, kText };
+  struct Rotation {
+    uint64_t max_bytes = 100 << 20;  // 0: never rotate
+    int max_files = 5;               // rotated files kept beside the current one
+  };
+
+  // `type: stdout`, options: format.
+  static absl::StatusOr<std::unique_ptr<Sink>> CreateStdout(SinkOptions& options,
+                                                            const SinkContext& ctx);
+  // `type: file`, options: path (required), format, max_bytes, max_files, fsync.
+  static absl::StatusOr<std::unique_ptr<Sink>> CreateFile(SinkOptions& options,
+                                                          const SinkContext& ctx);
+  // Writes to `out`, which the caller owns (stdout, or a stream in tests).
+  FileSink(Format format, std::FILE* out) : format_(format), out_(out) {}
+  ~FileSink() override;
+
+  absl::Status Deliver(absl::Span<const Alert* const> alerts) override;
+  size_t max_batch() const override { return 64; }
+
+ private:
+  FileSink(Format format, std::string path, Rotation rotation, bool fsync)
+      : format_(format), path_(std::move(path)), rotation_(rotation), fsync_(fsync) {}
+  absl::Status Open();
+  absl::Status Rotate();
+
+  Format format_;
+  std::FILE* out_ = nullptr;
+  std::string path_;  // empty: out_ belongs to someone else
+  Rotation rotation_;
+  bool fsync_ = false;
+  uint64_t size_ = 0;
+  std::string buffer_;
+};
+
+}  // namespace faultline

@@ -1,0 +1,133 @@
+#include "sinks/file/file_sink.h"
+
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "sinks/testing/golden.h"
+
+namespace faultline {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::SampleAlert;
+
+std::string Render(FileSink::Format format, const Alert& alert) {
+  char* buf = nullptr;
+  size_t len = 0;
+  std::FILE* f = open_memstream(&buf, &len);
+  {
+    FileSink sink(format, f);
+    const Alert* batch[] = {&alert};
+    EXPECT_TRUE(sink.Deliver(batch).ok());
+  }
+  std::fclose(f);
+  std::string out(buf, len);
+  std::free(buf);
+  return out;
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+absl::StatusOr<std::unique_ptr<Sink>> Make(const SinkSpec& spec) {
+  SinkOptions options(spec);
+  SinkRegistry registry;
+  registry.Register("stdout", &FileSink::CreateStdout);
+  registry.Register("file", &FileSink::CreateFile);
+  return registry.Create(options, SinkContext{});
+}
+
+TEST(FileSinkTest, WritesTheStableJsonShapeOnOneLine) {
+  testing::ExpectGolden("sinks/file/testdata/alert.json",
+                        Render(FileSink::Format::kJson, SampleAlert()));
+}
+
+TEST(FileSinkTest, WritesAReadableTextForm) {
+  testing::ExpectGolden("sinks/file/testdata/alert.txt",
+                        Render(FileSink::Format::kText, SampleAlert()));
+}
+
+TEST(FileSinkTest, RejectsUnknownOptionsAndFormatsNamingThem) {
+  auto bad_option = Make({.type = "stdout", .options = {{"colour", "red"}}});
+  ASSERT_FALSE(bad_option.ok());
+  EXPECT_THAT(std::string(bad_option.status().message()),
+              HasSubstr("sink stdout: colour: unknown option (known: format)"));
+  auto bad_format = Make({.type = "stdout", .options = {{"format", "xml"}}});
+  ASSERT_FALSE(bad_format.ok());
+  EXPECT_THAT(std::string(bad_format.status().message()),
+              HasSubstr("format: must be json or text, got \"xml\""));
+  auto no_path = Make({.type = "file", .options = {{"max_files", "0"}}});
+  ASSERT_FALSE(no_path.ok());
+  EXPECT_THAT(std::string(no_path.status().message()), HasSubstr("path: required"));
+  EXPECT_THAT(std::string(no_path.status().message()), HasSubstr("max_files: must be a whole"));
+}
+
+TEST(FileSinkTest, ReportsAWriteFailureAsRetryable) {
+  std::FILE* full = std::fopen("/dev/full", "w");
+  ASSERT_NE(full, nullptr);
+  FileSink sink(FileSink::Format::kJson, full);
+  const Alert alert = SampleAlert();
+  const Alert* batch[] = {&alert};
+  const absl::Status s = sink.Deliver(batch);
+  std::fclose(full);
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(IsRetryable(s));
+}
+
+TEST(FileSinkTest, AppendsJsonLinesAndRotatesBySize) {
+  const std::string dir = ::testing::TempDir() + "/file_sink_rotation";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/alerts.jsonl";
+  const size_t line = AlertToJson(SampleAlert()).size() + 1;
+  // Room for two lines per file, two rotated files kept.
+  auto sink = Make({.type = "file",
+                    .options = {{"path", path},
+                                {"max_bytes", std::to_string(2 * line + 10)},
+                                {"max_files", "2"}}});
+  ASSERT_TRUE(sink.ok()) << sink.status();
+  Alert alerts[7];
+  for (int i = 0; i < 7; ++i) {
+    alerts[i] = SampleAlert();
+    alerts[i].set_sequence(i + 1);
+    const Alert* batch[] = {&alerts[i]};
+    ASSERT_TRUE((*sink)->Deliver(batch).ok());
+  }
+  auto sequences = [](const std::string& text) {
+    std::vector<int> out;
+    for (size_t at = text.find("\"sequence\":"); at != std::string::npos;
+         at = text.find("\"sequence\":", at + 1)) {
+      out.push_back(std::atoi(text.c_str() + at + 11));
+    }
+    return out;
+  };
+  EXPECT_EQ(sequences(ReadAll(path)), (std::vector<int>{7}));
+  EXPECT_EQ(sequences(ReadAll(path + ".1")), (std::vector<int>{5, 6}));
+  EXPECT_EQ(sequences(ReadAll(path + ".2")), (std::vector<int>{3, 4}));
+  EXPECT_FALSE(std::filesystem::exists(path + ".3")) << "the oldest two were deleted";
+}
+
+TEST(FileSinkTest, ContinuesAnExistingFile) {
+  const std::string path = ::testing::TempDir() + "/file_sink_append.jsonl";
+  std::ofstream(path) << "{\"earlier\":true}\n";
+  auto sink = Make({.type = "file", .options = {{"path", path}}});
+  ASSERT_TRUE(sink.ok()) << sink.status();
+  const Alert alert = SampleAlert();
+  const Alert* batch[] = {&alert};
+  ASSERT_TRUE((*sink)->Deliver(batch).ok());
+  EXPECT_EQ(ReadAll(path), "{\"earlier\":true}\n" + AlertToJson(alert) + "\n");
+}
+
+}  // namespace
+}  // namespace faultline

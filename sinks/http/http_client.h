@@ -1,0 +1,57 @@
+// The HTTP transport of the webhook and Alertmanager sinks: libcurl with one easy handle per
+// client, so connections are kept alive between deliveries. Used by one sink worker thread.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "core/clock.h"
+
+namespace faultline {
+
+struct HttpResponse {
+  long status = 0;
+  std::string body;  // the first 4 KiB, for error messages
+  std::optional<absl::Duration> retry_after;
+};
+
+class HttpClient {
+ public:
+  HttpClient(Clock& clock, absl::Duration connect_timeout, absl::Duration timeout);
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  // POSTs `body` with `headers` ("Name: value"). An HTTP response of any status is a response;
+  // errors are transport failures: kDeadlineExceeded (timeout), kUnavailable (refused, reset,
+  // DNS, TLS), kInvalidArgument (a URL libcurl cannot use). Messages never contain the URL.
+  absl::StatusOr<HttpResponse> Post(const std::string& url, const std::string& body,
+                                    const std::vector<std::string>& headers);
+
+ private:
+  Clock& clock_;
+  absl::Duration connect_timeout_, timeout_;
+  void* curl_;  // CURL*
+};
+
+// What a delivery's HTTP response means for the dispatcher: 2xx OK; 408, 429 and 5xx retryable
+// (kUnavailable, carrying the Retry-After); anything else refused for good
+// (kFailedPrecondition): "HTTP 404 from <peer>: <body>".
+absl::Status StatusFromHttp(const HttpResponse& response, std::string_view peer);
+
+// Retry-After as delta-seconds ("120") or an HTTP-date ("Wed, 21 Oct 2015 07:28:00 GMT"),
+// relative to `now`; nullopt when unreadable.
+std::optional<absl::Duration> ParseRetryAfter(std::string_view value, absl::Time now);
+
+// Checks that `url` is an absolute http:// or https:// URL libcurl accepts.
+absl::Status ValidateHttpUrl(const std::string& url);
+
+// "https://hooks.slack.com:443" of a URL: what log lines and errors name, never the path, query
+// or credentials (a Slack or PagerDuty URL carries its secret there).
+std::string UrlOrigin(const std::string& url);
+
+}  // namespace faultline

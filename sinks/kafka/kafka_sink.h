@@ -1,0 +1,50 @@
+// Publishes alerts to a Kafka topic (`type: kafka`): the protobuf faultline.v1.Alert
+// (`format: protobuf`, the default) or its JSON (`format: json`), key = fingerprint (so every
+// notification of an incident lands on one partition, in order), CloudEvents attributes as
+// `ce_` headers (binary content mode of the CloudEvents Kafka binding), through an idempotent
+// producer. A batch is delivered when every record's delivery report came back.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "core/kafka/producer.h"
+#include "sinks/registry.h"
+
+namespace faultline {
+
+// The record for `alert`: value, key and headers ce_specversion, ce_id (the idempotency key),
+// ce_source, ce_type (faultline.alert.firing | faultline.alert.resolved), ce_time (the alert's
+// last event), ce_subject (host, pool or service), content-type.
+KafkaRecord AlertRecord(const Alert& alert, bool json, const std::string& source);
+
+class KafkaSink final : public Sink {
+ public:
+  // Options: topic (required), brokers (default kafka.brokers), format, source, timeout,
+  // batch_size, properties (librdkafka producer properties, e.g. security.protocol).
+  static absl::StatusOr<std::unique_ptr<Sink>> Create(SinkOptions& options,
+                                                      const SinkContext& ctx);
+  ~KafkaSink() override;
+
+  absl::Status Deliver(absl::Span<const Alert* const> alerts) override;
+  size_t max_batch() const override { return batch_size_; }
+
+ private:
+  KafkaSink(std::string topic, bool json, std::string source, absl::Duration timeout,
+            size_t batch_size)
+      : topic_(std::move(topic)),
+        json_(json),
+        source_(std::move(source)),
+        timeout_(timeout),
+        batch_size_(batch_size) {}
+
+  std::string topic_;
+  bool json_;
+  std::string source_;
+  absl::Duration timeout_;
+  size_t batch_size_;
+  rd_kafka_t* producer_ = nullptr;
+};
+
+}  // namespace faultline

@@ -1,0 +1,276 @@
+#include "sinks/spool/spool.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "core/log.h"
+
+namespace faultline {
+namespace {
+
+constexpr size_t kHeaderBytes = 16;  // u32 length, u32 crc, u64 seq
+constexpr uint32_t kMaxRecordBytes = 64 << 20;
+
+void PutU32(std::string* out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
+}
+void PutU64(std::string* out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
+}
+uint64_t GetLE(const char* p, int bytes) {
+  uint64_t v = 0;
+  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+uint32_t Crc(const char* data, size_t n) {
+  return static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(data), n));
+}
+
+absl::Status Errno(const char* what, const std::string& path) {
+  return absl::UnavailableError(
+      absl::StrCat("spool: ", what, " ", path, ": ", std::strerror(errno)));
+}
+
+bool ValidSinkName(const std::string& name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+absl::Status WriteAll(int fd, const std::string& data, const std::string& path) {
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Errno("write", path);
+    }
+    done += static_cast<size_t>(n);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Spool>> Spool::Open(const std::string& dir,
+                                                   const std::vector<std::string>& sinks,
+                                                   uint64_t segment_bytes) {
+  for (const std::string& name : sinks) {
+    if (!ValidSinkName(name)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "spool: sink name \"", name, "\" must be letters, digits, '.', '_' or '-'"));
+    }
+  }
+  if (::mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("delivery.spool_dir: cannot create ", dir, ": ", std::strerror(errno)));
+  }
+  std::unique_ptr<Spool> spool(new Spool(dir, segment_bytes));
+  for (const std::string& name : sinks) {
+    spool->cursors_.push_back(std::make_unique<Cursor>());
+    spool->cursors_.back()->name = name;
+  }
+  if (absl::Status s = spool->Recover(); !s.ok()) return s;
+  if (absl::Status s = spool->OpenNewSegment(); !s.ok()) return s;
+  return spool;
+}
+
+Spool::~Spool() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+absl::Status Spool::Recover() {
+  DIR* d = ::opendir(dir_.c_str());
+  if (d == nullptr) return Errno("cannot list", dir_);
+  std::vector<std::pair<uint64_t, std::string>> files;
+  while (dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    uint64_t first;
+    if (name.size() == 32 && name.rfind("segment-", 0) == 0 && name.substr(28) == ".log" &&
+        absl::SimpleAtoi(name.substr(8, 20), &first)) {
+      files.emplace_back(first, dir_ + "/" + name);
+    }
+  }
+  ::closedir(d);
+  std::sort(files.begin(), files.end());
+
+  // Cursors first: a sink without one starts after the newest record found below.
+  std::vector<bool> has_cursor(cursors_.size(), false);
+  for (size_t i = 0; i < cursors_.size(); ++i) {
+    std::ifstream in(dir_ + "/cursor." + cursors_[i]->name);
+    uint64_t seq;
+    if (in >> seq) {
+      cursors_[i]->delivered.store(seq);
+      cursors_[i]->persisted = seq;
+      has_cursor[i] = true;
+    }
+  }
+  uint64_t min_cursor = UINT64_MAX;
+  for (size_t i = 0; i < cursors_.size(); ++i) {
+    if (has_cursor[i]) min_cursor = std::min(min_cursor, cursors_[i]->persisted);
+  }
+
+  pending_.assign(cursors_.size(), {});
+  uint64_t last_seq = 0;
+  for (size_t f = 0; f < files.size(); ++f) {
+    const std::string& path = files[f].second;
+    std::ifstream in(path, std::ios::binary);
+    std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    Segment seg{.path = path, .first_seq = files[f].first};
+    size_t pos = 0;
+    while (pos + kHeaderBytes <= data.size()) {
+      const uint32_t len = static_cast<uint32_t>(GetLE(data.data() + pos, 4));
+      const uint32_t crc = static_cast<uint32_t>(GetLE(data.data() + pos + 4, 4));
+      if (len > kMaxRecordBytes || pos + kHeaderBytes + len > data.size() ||
+          Crc(data.data() + pos + 8, 8 + len) != crc) {
+        break;
+      }
+      const uint64_t seq = GetLE(data.data() + pos + 8, 8);
+      if (seq > min_cursor) {  // someone still needs it
+        auto alert = std::make_shared<Alert>();
+        if (alert->ParseFromArray(data.data() + pos + kHeaderBytes, static_cast<int>(len))) {
+          for (size_t i = 0; i < cursors_.size(); ++i) {
+            if (has_cursor[i] && seq > cursors_[i]->persisted) pending_[i].push_back({seq, alert});
+          }
+        }
+      }
+      seg.last_seq = seq;
+      last_seq = std::max(last_seq, seq);
+      pos += kHeaderBytes + len;
+    }
+    if (pos < data.size()) {
+      // A torn write at the end (a crash mid-append), or damage: keep what came before.
+      ++stats_.corrupt;
+      LogWarning(absl::StrCat("spool: ", path, ": cutting ", data.size() - pos,
+                              " damaged byte(s) at offset ", pos));
+      if (::truncate(path.c_str(), static_cast<off_t>(pos)) != 0) return Errno("truncate", path);
+    }
+    seg.bytes = pos;
+    if (seg.last_seq == 0) {
+      ::unlink(path.c_str());  // nothing readable in it
+      continue;
+    }
+    segments_.push_back(seg);
+    stats_.bytes += seg.bytes;
+  }
+  for (size_t i = 0; i < cursors_.size(); ++i) {
+    if (!has_cursor[i]) {
+      cursors_[i]->delivered.store(last_seq);
+      cursors_[i]->persisted = UINT64_MAX;  // written at the first checkpoint
+    }
+    stats_.recovered += pending_[i].size();
+  }
+  uint64_t max_cursor = 0;
+  for (const auto& c : cursors_) max_cursor = std::max(max_cursor, c->delivered.load());
+  next_seq_ = std::max(last_seq, max_cursor) + 1;
+  return absl::OkStatus();
+}
+
+absl::Status Spool::OpenNewSegment() {
+  if (fd_ >= 0) ::close(fd_);
+  Segment seg{.path = absl::StrFormat("%s/segment-%020d.log", dir_, next_seq_),
+              .first_seq = next_seq_};
+  fd_ = ::open(seg.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (fd_ < 0) return Errno("cannot open", seg.path);
+  segments_.push_back(seg);
+  stats_.segments = segments_.size();
+  return SyncDir();
+}
+
+absl::Status Spool::SyncDir() {
+  const int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return Errno("cannot open", dir_);
+  const int rc = ::fsync(dfd);
+  ::close(dfd);
+  return rc == 0 ? absl::OkStatus() : Errno("fsync", dir_);
+}
+
+std::vector<Spool::Record> Spool::Pending(size_t index) const { return pending_[index]; }
+
+absl::Status Spool::Append(std::vector<Record>& records) {
+  if (records.empty()) return absl::OkStatus();
+  if (segments_.back().bytes >= segment_bytes_) {
+    if (absl::Status s = OpenNewSegment(); !s.ok()) return s;
+  }
+  Segment& seg = segments_.back();
+  std::string buffer, body;
+  uint64_t seq = next_seq_;
+  for (Record& r : records) {
+    r.seq = seq++;
+    body.clear();
+    PutU64(&body, r.seq);
+    r.alert->AppendToString(&body);
+    PutU32(&buffer, static_cast<uint32_t>(body.size() - 8));
+    PutU32(&buffer, Crc(body.data(), body.size()));
+    buffer += body;
+  }
+  absl::Status s = WriteAll(fd_, buffer, seg.path);
+  if (s.ok() && ::fdatasync(fd_) != 0) s = Errno("fdatasync", seg.path);
+  if (!s.ok()) {
+    // Leave no half batch behind: the retry appends it whole.
+    if (::ftruncate(fd_, static_cast<off_t>(seg.bytes)) != 0) {
+      LogError(absl::StrCat("spool: cannot cut a failed append from ", seg.path));
+    }
+    return s;
+  }
+  next_seq_ = seq;
+  seg.last_seq = records.back().seq;
+  seg.bytes += buffer.size();
+  stats_.bytes += buffer.size();
+  return absl::OkStatus();
+}
+
+void Spool::Delivered(size_t index, uint64_t seq) {
+  std::atomic<uint64_t>& c = cursors_[index]->delivered;
+  uint64_t seen = c.load(std::memory_order_relaxed);
+  while (seq > seen && !c.compare_exchange_weak(seen, seq, std::memory_order_relaxed)) {
+  }
+}
+
+absl::Status Spool::Checkpoint() {
+  uint64_t min_cursor = UINT64_MAX;
+  for (const auto& cursor : cursors_) {
+    const uint64_t delivered = cursor->delivered.load(std::memory_order_relaxed);
+    min_cursor = std::min(min_cursor, delivered);
+    if (delivered == cursor->persisted) continue;
+    const std::string path = dir_ + "/cursor." + cursor->name;
+    const std::string tmp = path + ".tmp";
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (fd < 0) return Errno("cannot write", tmp);
+    absl::Status s = WriteAll(fd, absl::StrCat(delivered, "\n"), tmp);
+    if (s.ok() && ::fdatasync(fd) != 0) s = Errno("fdatasync", tmp);
+    ::close(fd);
+    if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) s = Errno("rename", tmp);
+    if (!s.ok()) return s;
+    cursor->persisted = delivered;
+  }
+  if (absl::Status s = SyncDir(); !s.ok()) return s;
+  // Every segment but the one being written, once all sinks are past its last record.
+  while (segments_.size() > 1 && segments_.front().last_seq <= min_cursor) {
+    if (::unlink(segments_.front().path.c_str()) != 0 && errno != ENOENT) {
+      return Errno("cannot delete", segments_.front().path);
+    }
+    stats_.bytes -= segments_.front().bytes;
+    segments_.erase(segments_.begin());
+  }
+  stats_.segments = segments_.size();
+  return absl::OkStatus();
+}
+
+}  // namespace faultline
