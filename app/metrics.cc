@@ -271,8 +271,9 @@ std::vector<prometheus::MetricFamily> FaultlineMetrics::Collect() const {
         AddSample(&lag, static_cast<double>(std::max<int64_t>(0, p.high_watermark - p.processed)),
                   labels);
       }
-      AddSample(&position, static_cast<double>(p.processed), labels);
-      AddSample(&committed, static_cast<double>(p.committed), labels);
+      // -1: not known yet (nothing processed, nothing committed by this member).
+      if (p.processed >= 0) AddSample(&position, static_cast<double>(p.processed), labels);
+      if (p.committed >= 0) AddSample(&committed, static_cast<double>(p.committed), labels);
       AddSample(&in_flight, static_cast<double>(p.in_flight), labels);
     }
     out.push_back(std::move(lag));

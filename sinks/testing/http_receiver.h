@@ -23,6 +23,7 @@ struct ReceivedRequest {
   std::string body;
   int64_t client_port = 0;
   int64_t status = 0;  // what the receiver answered
+  double time = 0;     // when it arrived, Unix seconds
 };
 
 // A plain HTTP exchange for tests (GET when `body` is empty and `post` false).
@@ -61,13 +62,16 @@ inline std::pair<long, std::string> HttpGet(const std::string& url) {
 
 class WebhookReceiver {
  public:
-  // Starts the receiver on `port` (0: a free one). Null if it did not come up in 10 s.
-  static std::unique_ptr<WebhookReceiver> Start(int port = 0, const std::string& log = "") {
+  // Starts the receiver on `port` (0: a free one), answering by `script` from the start (see
+  // webhook_receiver.py). Null if it did not come up in 10 s.
+  static std::unique_ptr<WebhookReceiver> Start(int port = 0, const std::string& log = "",
+                                                const std::string& script = "") {
     std::vector<std::string> argv = {"/usr/bin/python3",
                                      std::string(FAULTLINE_SOURCE_DIR) +
                                          "/sinks/testing/webhook_receiver.py",
                                      "--port", std::to_string(port)};
     if (!log.empty()) argv.insert(argv.end(), {"--log", log});
+    if (!script.empty()) argv.insert(argv.end(), {"--script", script});
     std::unique_ptr<WebhookReceiver> r(new WebhookReceiver(argv));
     const std::string out = r->child_.ReadLines(1, absl::Seconds(10));
     if (out.rfind("PORT ", 0) != 0 || !absl::SimpleAtoi(out.substr(5, out.find('\n') - 5),
@@ -99,6 +103,7 @@ class WebhookReceiver {
       if (item["body"].get_string().get(s) == simdjson::SUCCESS) r.body = s;
       if (item["client_port"].get_int64().get(r.client_port) != simdjson::SUCCESS) continue;
       if (item["status"].get_int64().get(r.status) != simdjson::SUCCESS) continue;
+      if (item["time"].get_double().get(r.time) != simdjson::SUCCESS) continue;
       simdjson::dom::object headers;
       if (item["headers"].get_object().get(headers) == simdjson::SUCCESS) {
         for (auto field : headers) {

@@ -69,6 +69,33 @@ inline Alertmanager StartAlertmanager(const std::string& name) {
   return am;
 }
 
+// Prometheus (Debian's prometheus) scraping `target` (host:port) every second, on a free
+// loopback port.
+struct Prometheus {
+  std::unique_ptr<PeerProcess> process;
+  std::string url;  // http://127.0.0.1:PORT
+};
+
+inline const char* kPrometheusBinary = "/usr/bin/prometheus";
+
+inline Prometheus StartPrometheus(const std::string& name, const std::string& target) {
+  const std::string dir = PeerDir(name);
+  std::ofstream(dir + "/prometheus.yml")
+      << "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+         "scrape_configs:\n  - job_name: faultline\n    static_configs:\n"
+         "      - targets: ['"
+      << target << "']\n";
+  const int port = FreePort();
+  Prometheus p;
+  p.url = absl::StrCat("http://127.0.0.1:", port);
+  p.process = PeerProcess::Start(
+      {kPrometheusBinary, "--config.file=" + dir + "/prometheus.yml",
+       "--storage.tsdb.path=" + dir + "/data", absl::StrCat("--web.listen-address=127.0.0.1:", port),
+       "--log.level=warn"},
+      p.url + "/-/ready", dir + "/prometheus.log", absl::Seconds(60));
+  return p;
+}
+
 }  // namespace faultline::testing
 
 #define FAULTLINE_REQUIRE_BINARY(path)                                                       \

@@ -4,9 +4,10 @@
 It records every request and answers as scripted, so tests can play a receiver that is slow,
 failing, rate limiting or healthy:
 
-  webhook_receiver.py [--port N] [--log FILE]
+  webhook_receiver.py [--port N] [--log FILE] [--script JSON]
     prints "PORT <n>" on stdout once it listens on 127.0.0.1; --log appends each recorded
-    request as a JSON line (it outlives the process).
+    request as a JSON line (it outlives the process); --script is the answer script from the
+    first request on (see POST /_script).
 
   POST /_script    {"responses": [{"status": 429, "retry_after": "2", "times": 3},
                                   {"status": 503, "seconds": 10},
@@ -114,7 +115,10 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--log")
+    parser.add_argument("--script")
     args = parser.parse_args()
+    if args.script:
+        script.update(json.loads(args.script))
     if args.log:
         log_file = open(args.log, "a")
     ThreadingHTTPServer.allow_reuse_address = True

@@ -1,0 +1,94 @@
+#include "app/metrics.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "app/testing/test_pipeline.h"
+#include "core/version.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "prometheus/text_serializer.h"
+
+namespace faultline {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kPromtool[] = "/usr/bin/promtool";
+
+std::string Scrape(const prometheus::Collectable& metrics) {
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, metrics.Collect());
+  return out.str();
+}
+
+// `promtool check metrics` on `text`: its exit status and what it said.
+std::pair<int, std::string> Promtool(const std::string& text) {
+  const std::string in = ::testing::TempDir() + "/metrics_test.prom";
+  const std::string out = ::testing::TempDir() + "/metrics_test.promtool";
+  std::ofstream(in) << text;
+  const int rc = std::system(
+      (std::string(kPromtool) + " check metrics < " + in + " > " + out + " 2>&1").c_str());
+  std::ifstream said(out);
+  std::stringstream s;
+  s << said.rdbuf();
+  return {WEXITSTATUS(rc), s.str()};
+}
+
+class FaultlineMetricsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    TestPipeline t = MakeTestPipeline();
+    pipeline_ = std::move(t.pipeline);
+    std::ifstream in(std::string(FAULTLINE_SOURCE_DIR) + "/app/demo/exchange_owa_incident.jsonl");
+    pipeline_->OnMessage(Message{.payload = "not json"});
+    for (std::string line; std::getline(in, line);) pipeline_->OnMessage(Message{.payload = line});
+    pipeline_->Drain();
+  }
+  std::unique_ptr<Pipeline> pipeline_;
+};
+
+TEST_F(FaultlineMetricsTest, ExposesEveryStageWithBoundedLabels) {
+  const std::string text = Scrape(FaultlineMetrics(pipeline_.get(), nullptr));
+  EXPECT_THAT(text, HasSubstr("faultline_events_consumed_total 8\n"));
+  EXPECT_THAT(text, HasSubstr("faultline_events_parsed_total 7\n"));
+  EXPECT_THAT(text, HasSubstr("faultline_events_rejected_total{reason=\"not_json\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("faultline_events_rejected_total{reason=\"truncated\"} 0\n"))
+      << "every reason is present from the start";
+  EXPECT_THAT(text, HasSubstr("faultline_alerts_total{rule=\"iis_app_pool_disabled\","
+                              "severity=\"critical\",status=\"firing\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("faultline_incidents_active{rule=\"iis_worker_failure_burst\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("faultline_sink_delivered_total{sink=\"fake\",type=\"fake\"} 3\n"));
+  EXPECT_THAT(text, HasSubstr("faultline_sink_queue_capacity{sink=\"fake\",type=\"fake\"} 10000\n"));
+  EXPECT_THAT(text, HasSubstr("faultline_event_to_alert_seconds_count 3\n"));
+  EXPECT_THAT(text, HasSubstr("faultline_detector_state_keys{detector=\"iis_rapid_fail\"}"));
+  EXPECT_THAT(text, HasSubstr("faultline_build_info{version=\"" + std::string(kVersion)));
+  EXPECT_THAT(text, HasSubstr("process_resident_memory_bytes "));
+  EXPECT_THAT(text, HasSubstr("process_open_fds "));
+  EXPECT_THAT(text, HasSubstr("process_cpu_seconds_total "));
+  EXPECT_THAT(text, ::testing::Not(HasSubstr("EXCH01"))) << "no host names as labels";
+  EXPECT_THAT(text, ::testing::Not(HasSubstr("MSExchangeOWAAppPool"))) << "no pool names";
+}
+
+TEST_F(FaultlineMetricsTest, PassesPromtoolCheckMetrics) {
+  if (!std::filesystem::exists(kPromtool)) {
+    GTEST_SKIP() << kPromtool << " is not installed (./dev.sh test installs Debian's prometheus)";
+  }
+  const auto [rc, said] = Promtool(Scrape(FaultlineMetrics(pipeline_.get(), nullptr)));
+  EXPECT_EQ(rc, 0) << said;
+  EXPECT_EQ(said, "") << "no lint findings";
+}
+
+TEST(PromtoolTest, WouldCatchABadlyNamedCounter) {
+  if (!std::filesystem::exists(kPromtool)) GTEST_SKIP() << kPromtool << " is not installed";
+  const auto [rc, said] =
+      Promtool("# HELP faultline_things Things.\n# TYPE faultline_things counter\n"
+               "faultline_things 1\n");
+  EXPECT_NE(rc, 0) << "the check above can fail";
+  EXPECT_THAT(said, HasSubstr("_total"));
+}
+
+}  // namespace
+}  // namespace faultline

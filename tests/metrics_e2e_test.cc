@@ -1,0 +1,121 @@
+// The Prometheus endpoint of a live `faultline run` (real broker): it passes `promtool check
+// metrics`, answers /healthz and /readyz, and the real Prometheus (Debian's) scrapes it.
+#include <cstdlib>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "core/kafka/producer.h"
+#include "core/testing/child_process.h"
+#include "core/testing/kafka_env.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "simdjson.h"
+#include "sinks/testing/http_receiver.h"
+#include "sinks/testing/peer_process.h"
+
+namespace faultline {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::HttpGet;
+
+bool WaitFor(absl::Duration timeout, const std::function<bool()>& done) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (done()) return true;
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  return done();
+}
+
+// The value of the first sample of an instant query, or "" if there is none yet.
+std::string QueryValue(const std::string& prometheus, const std::string& query) {
+  const auto [status, body] = HttpGet(prometheus + "/api/v1/query?query=" + query);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (status != 200 || parser.parse(body).get(doc) != simdjson::SUCCESS) return "";
+  simdjson::dom::array result;
+  if (doc["data"]["result"].get_array().get(result) != simdjson::SUCCESS) return "";
+  for (simdjson::dom::element sample : result) {
+    std::string_view value;
+    if (sample["value"].at(1).get_string().get(value) == simdjson::SUCCESS) {
+      return std::string(value);
+    }
+  }
+  return "";
+}
+
+TEST(MetricsEndToEndTest, ALiveFaultlineIsCheckedByPromtoolAndScrapedByPrometheus) {
+  FAULTLINE_REQUIRE_KAFKA(brokers);
+  FAULTLINE_REQUIRE_BINARY(testing::kPrometheusBinary);
+  FAULTLINE_REQUIRE_BINARY("/usr/bin/promtool");
+  const std::string topic = testing::UniqueName("metrics");
+  std::vector<KafkaRecord> records;
+  {
+    std::ifstream in(std::string(FAULTLINE_SOURCE_DIR) + "/app/demo/exchange_owa_incident.jsonl");
+    for (std::string line; std::getline(in, line);) records.push_back({"EXCH01", line});
+  }
+  records.push_back({"EXCH01", "not json"});
+  auto producer = NewPublisher(brokers);
+  ASSERT_TRUE(producer.ok());
+  ASSERT_TRUE(PublishAll(*producer, topic, records).ok());
+  rd_kafka_destroy(*producer);
+
+  const std::string config = ::testing::TempDir() + "/" + topic + ".yaml";
+  std::ofstream(config) << "kafka:\n  brokers: " << brokers << "\n  topics: [" << topic
+                        << "]\n  group_id: " << testing::UniqueName("faultline-metrics")
+                        << "\nsinks:\n  - type: file\n    path: " << ::testing::TempDir() << "/"
+                        << topic << ".jsonl\n";
+  const std::string listen = absl::StrCat("127.0.0.1:", testing::FreePort());
+  const std::string base = "http://" + listen;
+  const std::string log = ::testing::TempDir() + "/" + topic + ".log";
+  testing::ChildProcess run({std::string(FAULTLINE_BINARY_DIR) + "/faultline", "run", "--config",
+                             config, "--metrics-listen", listen, "--progress-every", "0"},
+                            {}, log);
+
+  ASSERT_TRUE(WaitFor(absl::Seconds(60), [&] { return HttpGet(base + "/readyz").first == 200; }))
+      << "never joined the group";
+  EXPECT_EQ(HttpGet(base + "/healthz"), std::make_pair(200L, std::string("ok\n")));
+  // Partition figures are refreshed every second by the consumer thread.
+  const std::string position =
+      "faultline_kafka_position_offset{topic=\"" + topic + "\",partition=\"0\"} 8\n";
+  std::string text;
+  ASSERT_TRUE(WaitFor(absl::Seconds(30), [&] {
+    text = HttpGet(base + "/metrics").second;
+    return text.find("faultline_sink_delivered_total{sink=\"file\",type=\"file\"} 3\n") !=
+               std::string::npos &&
+           text.find(position) != std::string::npos;
+  })) << text;
+  EXPECT_THAT(text, HasSubstr("faultline_events_consumed_total 8\n"));
+  EXPECT_THAT(text, HasSubstr("faultline_events_rejected_total{reason=\"not_json\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("faultline_kafka_consumer_lag{topic=\"" + topic +
+                              "\",partition=\"0\"} 0\n"));
+  EXPECT_THAT(text, HasSubstr("faultline_broker_to_alert_seconds_count 3\n"));
+
+  // promtool on the live endpoint's answer, as a CI lint would run it.
+  const std::string scraped = ::testing::TempDir() + "/" + topic + ".prom";
+  std::ofstream(scraped) << text;
+  const int rc =
+      std::system(("/usr/bin/promtool check metrics < " + scraped + " > " + scraped + ".out 2>&1")
+                      .c_str());
+  std::ifstream said_in(scraped + ".out");
+  const std::string said((std::istreambuf_iterator<char>(said_in)),
+                         std::istreambuf_iterator<char>());
+  EXPECT_EQ(WEXITSTATUS(rc), 0) << said;
+  EXPECT_EQ(said, "");
+
+  testing::Prometheus prometheus = testing::StartPrometheus(topic, listen);
+  ASSERT_NE(prometheus.process, nullptr) << "Prometheus did not become ready";
+  EXPECT_TRUE(WaitFor(absl::Seconds(30), [&] {
+    return QueryValue(prometheus.url, "faultline_events_consumed_total") == "8";
+  })) << "Prometheus did not scrape the events counter";
+  EXPECT_EQ(QueryValue(prometheus.url, "up%7Bjob%3D%22faultline%22%7D"), "1");
+  EXPECT_EQ(QueryValue(prometheus.url,
+                       "sum(faultline_alerts_total%7Brule%3D%22iis_app_pool_disabled%22%7D)"),
+            "1");
+
+  EXPECT_EQ(run.SignalAndWait(SIGTERM, absl::Seconds(30)), 0);
+}
+
+}  // namespace
+}  // namespace faultline
