@@ -55,18 +55,24 @@ Options:
 constexpr char kRunHelp[] = R"(Usage: faultline run --config FILE [options]
 
 Consumes Windows events from Kafka as a member of a consumer group, detects incidents and
-delivers alerts to the configured sinks, until SIGINT or SIGTERM: then it stops fetching, flushes
-the sinks, commits the processed offsets and exits 0. Offsets are committed only for events that
-were fully processed (at-least-once).
+delivers alerts to the configured sinks (stdout, file, webhook, pagerduty, slack, alertmanager,
+kafka), each from its own queue and thread, retrying what failed with backoff. Runs until SIGINT
+or SIGTERM: then it stops fetching, gives the sinks delivery.shutdown_timeout to deliver what is
+queued, commits and exits 0.
+
+Nothing is lost: an event's offset is committed only once the alerts it raised are delivered by
+every sink (or journaled in delivery.spool_dir, which is then delivered after a restart). While
+a sink's queue is full, consumption pauses (delivery.on_full: backpressure).
 
 Options (override the config file):
-  --config FILE        YAML configuration (see deploy/faultline.example.yaml)
-  --brokers LIST       kafka.brokers, e.g. 127.0.0.1:9092
-  --topic NAME         kafka.topics (repeatable)
-  --group ID           kafka.group_id
-  --exit-at-end        stop once every assigned partition is consumed to its end (backfills)
-  --progress-every D   progress line on stderr every D (default 30s; 0 disables)
-  --quiet              only warnings and errors on stderr
+  --config FILE          YAML configuration (see deploy/faultline.example.yaml)
+  --brokers LIST         kafka.brokers, e.g. 127.0.0.1:9092
+  --topic NAME           kafka.topics (repeatable)
+  --group ID             kafka.group_id
+  --metrics-listen ADDR  metrics.listen: serve /metrics, /healthz and /readyz on host:port
+  --exit-at-end          stop once every assigned partition is consumed to its end (backfills)
+  --progress-every D     progress line on stderr every D (default 30s; 0 disables)
+  --quiet                only warnings and errors on stderr
 )";
 
 constexpr char kCheckConfigHelp[] = R"(Usage: faultline check-config FILE
@@ -195,7 +201,8 @@ absl::StatusOr<std::unique_ptr<Pipeline>> BuildPipeline(const Config& config,
     if (!sink.ok()) {
       errors.push_back(absl::StrCat("sinks[", i, "]: ", sink.status().message()));
     } else {
-      routes.push_back({.queue = std::move(queue), .type = sinks[i].type, .sink = std::move(*sink)});
+      routes.push_back(
+          {.queue = std::move(queue), .type = sinks[i].type, .sink = std::move(*sink)});
     }
   }
   std::unique_ptr<DeadLetters> dead_letters;
@@ -314,7 +321,12 @@ int RunCommand(const std::vector<std::string>& args) {
   if (!brokers.empty()) config->kafka.brokers = brokers;
   if (!topics.empty()) config->kafka.topics = topics;
   if (!group.empty()) config->kafka.group_id = group;
-  if (!metrics_listen.empty()) config->metrics.listen = metrics_listen;
+  if (!metrics_listen.empty()) {
+    if (absl::Status s = ValidateListenAddress(metrics_listen); !s.ok()) {
+      return Usage(kRunHelp, absl::StrCat("--metrics-listen: ", s.message()));
+    }
+    config->metrics.listen = metrics_listen;
+  }
   config->kafka.stop_at_end = exit_at_end;
   absl::Duration progress_every;
   if (!absl::ParseDuration(progress, &progress_every)) {
@@ -338,9 +350,9 @@ int RunCommand(const std::vector<std::string>& args) {
       const int64_t tick = p->stats().last_tick_unix_ms.load();
       const absl::Time last = tick == 0 ? started : absl::FromUnixMillis(tick);
       if (clock.TimeNow() - last < absl::Minutes(1)) return true;
-      *why = absl::StrCat("the consumer loop has not turned for ",
-                          absl::FormatDuration(absl::Trunc(clock.TimeNow() - last,
-                                                           absl::Seconds(1))));
+      *why =
+          absl::StrCat("the consumer loop has not turned for ",
+                       absl::FormatDuration(absl::Trunc(clock.TimeNow() - last, absl::Seconds(1))));
       return false;
     };
     auto ready = [k](std::string* why) {
@@ -354,9 +366,9 @@ int RunCommand(const std::vector<std::string>& args) {
       return Usage(kRunHelp, std::string(started_endpoint.status().message()));
     }
     endpoint = std::move(*started_endpoint);
-    LogInfo(absl::StrCat("metrics on http://", config->metrics.listen.substr(
-                                                   0, config->metrics.listen.rfind(':')),
-                         ":", endpoint->port(), "/metrics (and /healthz, /readyz)"));
+    LogInfo(absl::StrCat("metrics on http://",
+                         config->metrics.listen.substr(0, config->metrics.listen.rfind(':')), ":",
+                         endpoint->port(), "/metrics (and /healthz, /readyz)"));
   }
 
   InstallSignalHandlers();
@@ -371,8 +383,8 @@ int RunCommand(const std::vector<std::string>& args) {
   LogInfo(absl::StrFormat(
       "stopped: %d commits (%d failed), %d consumer errors, %d rebalances, %d back-pressure "
       "pauses",
-      ks.commits.load(), ks.commit_failures.load(), ks.consumer_errors.load(),
-      ks.rebalances.load(), ks.pauses.load()));
+      ks.commits.load(), ks.commit_failures.load(), ks.consumer_errors.load(), ks.rebalances.load(),
+      ks.pauses.load()));
   std::fprintf(stderr, "%s\n", (*pipeline)->SummaryJson().c_str());
   if (!status.ok()) {
     LogError(status.message());
@@ -403,10 +415,13 @@ int CheckConfigCommand(const std::vector<std::string>& args) {
     std::fprintf(stderr, "%s: invalid\n%s\n", args[0].c_str(), absl::StrJoin(errors, "\n").c_str());
     return 2;
   }
-  std::vector<std::string> detectors;
+  std::vector<std::string> detectors, sinks;
   for (const auto& d : (*pipeline)->detectors()) detectors.emplace_back(d->name());
-  std::printf("%s: ok; detectors: %s; sinks: %zu%s\n", args[0].c_str(),
-              absl::StrJoin(detectors, ", ").c_str(), config->sinks.size(),
+  for (const Dispatcher::SinkInfo& s : (*pipeline)->dispatcher().sinks()) {
+    sinks.push_back(s.name == s.type ? s.name : absl::StrCat(s.name, " (", s.type, ")"));
+  }
+  std::printf("%s: ok; detectors: %s; sinks: %s%s\n", args[0].c_str(),
+              absl::StrJoin(detectors, ", ").c_str(), absl::StrJoin(sinks, ", ").c_str(),
               has_kafka ? ""
                         : "; no kafka section (fine for replay; run needs kafka.brokers and "
                           "kafka.topics)");

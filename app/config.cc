@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/strings.h"
@@ -303,8 +304,8 @@ void ReadSinks(Reader& r, const YAML::Node& node, std::vector<SinkSpec>* sinks) 
 
 void ReadDelivery(Reader& r, const YAML::Node& node, DeliveryConfig* d) {
   if (!r.Map(node, "delivery",
-             {"queue_capacity", "on_full", "retry_backoff", "retry_backoff_max",
-              "shutdown_timeout", "spool_dir"})) {
+             {"queue_capacity", "on_full", "retry_backoff", "retry_backoff_max", "shutdown_timeout",
+              "spool_dir"})) {
     return;
   }
   r.Integer(node["queue_capacity"], "delivery.queue_capacity", &d->queue_capacity);
@@ -312,7 +313,8 @@ void ReadDelivery(Reader& r, const YAML::Node& node, DeliveryConfig* d) {
   std::string on_full = d->drop_when_full ? "drop" : "backpressure";
   r.String(node["on_full"], "delivery.on_full", &on_full);
   if (on_full != "backpressure" && on_full != "drop") {
-    r.Error("delivery.on_full", absl::StrCat("must be backpressure or drop, got \"", on_full, "\""));
+    r.Error("delivery.on_full",
+            absl::StrCat("must be backpressure or drop, got \"", on_full, "\""));
   }
   d->drop_when_full = on_full == "drop";
   for (auto [name, field] : {std::pair{"retry_backoff", &d->retry_backoff},
@@ -329,6 +331,18 @@ void ReadDelivery(Reader& r, const YAML::Node& node, DeliveryConfig* d) {
 }
 
 }  // namespace
+
+absl::Status ValidateListenAddress(const std::string& listen) {
+  if (listen.empty()) return absl::OkStatus();
+  const size_t colon = listen.rfind(':');
+  int port = -1;
+  if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port) ||
+      port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "must be host:port such as 0.0.0.0:9464 or 127.0.0.1:9464, got \"", listen, "\""));
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<Config> ParseConfig(std::string_view yaml) {
   YAML::Node root;
@@ -371,6 +385,9 @@ absl::StatusOr<Config> ParseConfig(std::string_view yaml) {
       ReadDelivery(r, root["delivery"], &config.delivery);
       if (r.Map(root["metrics"], "metrics", {"listen"})) {
         r.String(root["metrics"]["listen"], "metrics.listen", &config.metrics.listen);
+        if (absl::Status s = ValidateListenAddress(config.metrics.listen); !s.ok()) {
+          r.Error("metrics.listen", std::string(s.message()));
+        }
       }
       ReadSinks(r, root["sinks"], &config.sinks);
     }

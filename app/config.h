@@ -50,6 +50,8 @@ struct Config {
 };
 
 absl::StatusOr<Config> ParseConfig(std::string_view yaml);
+// metrics.listen and --metrics-listen: "host:port" (port 0: any free port); empty is fine.
+absl::Status ValidateListenAddress(const std::string& listen);
 absl::StatusOr<Config> LoadConfigFile(const std::string& path);
 
 }  // namespace faultline

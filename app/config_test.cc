@@ -97,6 +97,8 @@ delivery:
   retry_backoff: 10s
   retry_backoff_max: 1s
   shutdown: 5s
+metrics:
+  listen: 9464
 sinks:
   - type: webhook
     headers: {X-Nested: {a: b}}
@@ -107,6 +109,7 @@ sinks:
   EXPECT_THAT(m, HasSubstr("delivery.on_full: must be backpressure or drop, got \"block\""));
   EXPECT_THAT(m, HasSubstr("delivery.retry_backoff_max: must not be shorter than retry_backoff"));
   EXPECT_THAT(m, HasSubstr("delivery.shutdown: unknown key"));
+  EXPECT_THAT(m, HasSubstr("metrics.listen: must be host:port"));
   EXPECT_THAT(m, HasSubstr("sinks[0].headers.X-Nested: must be a string"));
 }
 

@@ -17,7 +17,8 @@ std::vector<KafkaRecord> SplitLines(std::string_view text, const std::string& ke
   return records;
 }
 
-absl::StatusOr<std::vector<KafkaRecord>> ReadLines(const std::string& path, const std::string& key) {
+absl::StatusOr<std::vector<KafkaRecord>> ReadLines(const std::string& path,
+                                                   const std::string& key) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
   std::stringstream text;

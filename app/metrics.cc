@@ -49,9 +49,9 @@ void CollectProcessMetrics(std::vector<prometheus::MetricFamily>* out) {
       const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
       const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
       auto field = [&](int n) { return std::stod(f[n - 3]); };
-      prometheus::MetricFamily cpu = Family(
-          "process_cpu_seconds_total", "User and system CPU time spent, seconds.",
-          MetricType::Counter);
+      prometheus::MetricFamily cpu =
+          Family("process_cpu_seconds_total", "User and system CPU time spent, seconds.",
+                 MetricType::Counter);
       AddSample(&cpu, (field(14) + field(15)) / tick);
       out->push_back(std::move(cpu));
       // The boot time (btime in /proc/stat) plus the start in ticks after boot.
@@ -70,8 +70,8 @@ void CollectProcessMetrics(std::vector<prometheus::MetricFamily>* out) {
         AddSample(&start, boot + field(22) / tick);
         out->push_back(std::move(start));
       }
-      prometheus::MetricFamily vsize = Family("process_virtual_memory_bytes",
-                                              "Virtual memory size, bytes.", MetricType::Gauge);
+      prometheus::MetricFamily vsize =
+          Family("process_virtual_memory_bytes", "Virtual memory size, bytes.", MetricType::Gauge);
       AddSample(&vsize, field(23));
       out->push_back(std::move(vsize));
       prometheus::MetricFamily rss = Family("process_resident_memory_bytes",
@@ -84,15 +84,15 @@ void CollectProcessMetrics(std::vector<prometheus::MetricFamily>* out) {
   if (DIR* d = ::opendir("/proc/self/fd")) {
     while (dirent* e = ::readdir(d)) fds += e->d_name[0] != '.';
     ::closedir(d);
-    prometheus::MetricFamily open = Family("process_open_fds", "Open file descriptors.",
-                                           MetricType::Gauge);
+    prometheus::MetricFamily open =
+        Family("process_open_fds", "Open file descriptors.", MetricType::Gauge);
     AddSample(&open, fds - 1);  // not counting the one reading the directory
     out->push_back(std::move(open));
   }
   rlimit limit;
   if (::getrlimit(RLIMIT_NOFILE, &limit) == 0) {
-    prometheus::MetricFamily max = Family("process_max_fds", "Maximum open file descriptors.",
-                                          MetricType::Gauge);
+    prometheus::MetricFamily max =
+        Family("process_max_fds", "Maximum open file descriptors.", MetricType::Gauge);
     AddSample(&max, static_cast<double>(limit.rlim_cur));
     out->push_back(std::move(max));
   }
@@ -117,9 +117,9 @@ std::vector<prometheus::MetricFamily> FaultlineMetrics::Collect() const {
   AddSample(&info, 1,
             {{"version", kVersion},
              {"librdkafka", rd_kafka_version_str()},
-             {"simdjson", absl::StrCat(simdjson::SIMDJSON_VERSION_MAJOR, ".",
-                                       simdjson::SIMDJSON_VERSION_MINOR, ".",
-                                       simdjson::SIMDJSON_VERSION_REVISION)},
+             {"simdjson",
+              absl::StrCat(simdjson::SIMDJSON_VERSION_MAJOR, ".", simdjson::SIMDJSON_VERSION_MINOR,
+                           ".", simdjson::SIMDJSON_VERSION_REVISION)},
              {"protobuf", google::protobuf::internal::VersionString(GOOGLE_PROTOBUF_VERSION)}});
   out.push_back(std::move(info));
 
@@ -143,10 +143,10 @@ std::vector<prometheus::MetricFamily> FaultlineMetrics::Collect() const {
           "Events dropped as older than the allowed lateness behind their partition.",
           Load(s.too_late));
   {
-    absl::MutexLock lock(&s.mu);
-    prometheus::MetricFamily alerts = Family(
-        "faultline_alerts_total", "Alerts raised, by rule, severity and status.",
-        MetricType::Counter);
+    std::lock_guard<std::mutex> lock(s.mu);
+    prometheus::MetricFamily alerts =
+        Family("faultline_alerts_total", "Alerts raised, by rule, severity and status.",
+               MetricType::Counter);
     for (const auto& [key, n] : s.alerts_detail.by_rule_severity_status) {
       AddSample(&alerts, static_cast<double>(n),
                 {{"rule", std::get<0>(key)},
@@ -154,16 +154,16 @@ std::vector<prometheus::MetricFamily> FaultlineMetrics::Collect() const {
                  {"status", std::get<2>(key)}});
     }
     out.push_back(std::move(alerts));
-    prometheus::MetricFamily active = Family(
-        "faultline_incidents_active", "Alerts firing now (fired and not yet resolved), by rule.",
-        MetricType::Gauge);
+    prometheus::MetricFamily active =
+        Family("faultline_incidents_active",
+               "Alerts firing now (fired and not yet resolved), by rule.", MetricType::Gauge);
     for (const auto& [rule, n] : s.alerts_detail.active_by_rule) {
       AddSample(&active, static_cast<double>(n), {{"rule", rule}});
     }
     out.push_back(std::move(active));
-    prometheus::MetricFamily keys = Family(
-        "faultline_detector_state_keys", "Keys held in detector state (pools, services, ...).",
-        MetricType::Gauge);
+    prometheus::MetricFamily keys =
+        Family("faultline_detector_state_keys",
+               "Keys held in detector state (pools, services, ...).", MetricType::Gauge);
     prometheus::MetricFamily evictions = Family(
         "faultline_detector_state_evictions_total",
         "Keys evicted from detector state because max_keys was reached.", MetricType::Counter);
@@ -207,14 +207,15 @@ std::vector<prometheus::MetricFamily> FaultlineMetrics::Collect() const {
   for (const SinkFamily& sf : sink_families) {
     prometheus::MetricFamily f = Family(sf.name, sf.help, sf.type);
     for (const Dispatcher::SinkInfo& sink : dispatcher.sinks()) {
-      AddSample(&f, sf.value(sink.stats, sink.capacity), {{"sink", sink.name}, {"type", sink.type}});
+      AddSample(&f, sf.value(sink.stats, sink.capacity),
+                {{"sink", sink.name}, {"type", sink.type}});
     }
     out.push_back(std::move(f));
   }
   {
-    prometheus::MetricFamily f = Family(
-        "faultline_sink_delivery_seconds", "From an alert entering a sink's queue to its delivery.",
-        MetricType::Histogram);
+    prometheus::MetricFamily f =
+        Family("faultline_sink_delivery_seconds",
+               "From an alert entering a sink's queue to its delivery.", MetricType::Histogram);
     for (const Dispatcher::SinkInfo& sink : dispatcher.sinks()) {
       const LatencyHistogram::Snapshot h = sink.stats.latency.Read();
       AddHistogram(&f, {LatencyHistogram::kBounds.begin(), LatencyHistogram::kBounds.end()},
@@ -254,17 +255,17 @@ std::vector<prometheus::MetricFamily> FaultlineMetrics::Collect() const {
         "faultline_kafka_consumer_lag",
         "Messages in the partition after the last one processed (high watermark - position).",
         MetricType::Gauge);
-    prometheus::MetricFamily position = Family(
-        "faultline_kafka_position_offset", "The offset after the last processed message.",
-        MetricType::Gauge);
-    prometheus::MetricFamily committed = Family(
-        "faultline_kafka_committed_offset",
-        "The last commit position: never past an event whose alerts are not yet delivered.",
-        MetricType::Gauge);
-    prometheus::MetricFamily in_flight = Family(
-        "faultline_kafka_uncommitted_messages_with_alerts",
-        "Processed messages whose alerts are still being delivered (they hold the commit).",
-        MetricType::Gauge);
+    prometheus::MetricFamily position =
+        Family("faultline_kafka_position_offset", "The offset after the last processed message.",
+               MetricType::Gauge);
+    prometheus::MetricFamily committed =
+        Family("faultline_kafka_committed_offset",
+               "The last commit position: never past an event whose alerts are not yet delivered.",
+               MetricType::Gauge);
+    prometheus::MetricFamily in_flight =
+        Family("faultline_kafka_uncommitted_messages_with_alerts",
+               "Processed messages whose alerts are still being delivered (they hold the commit).",
+               MetricType::Gauge);
     for (const KafkaSource::PartitionStats& p : source_->partitions()) {
       const Labels labels = {{"topic", p.topic}, {"partition", absl::StrCat(p.partition)}};
       if (p.high_watermark >= 0 && p.processed >= 0) {
@@ -283,8 +284,10 @@ std::vector<prometheus::MetricFamily> FaultlineMetrics::Collect() const {
   }
   if (const DeadLetters* dead_letters = pipeline_->dead_letters()) {
     const DeadLetterStats& d = dead_letters->stats();
-    counter("faultline_dead_letters_delivered_total", "Rejected messages written to the "
-            "dead-letter topic.", Load(d.delivered));
+    counter("faultline_dead_letters_delivered_total",
+            "Rejected messages written to the "
+            "dead-letter topic.",
+            Load(d.delivered));
     counter("faultline_dead_letters_failed_total",
             "Dead letters the broker did not take after librdkafka's retries.", Load(d.failed));
     counter("faultline_dead_letters_dropped_total",

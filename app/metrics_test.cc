@@ -61,7 +61,8 @@ TEST_F(FaultlineMetricsTest, ExposesEveryStageWithBoundedLabels) {
                               "severity=\"critical\",status=\"firing\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("faultline_incidents_active{rule=\"iis_worker_failure_burst\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("faultline_sink_delivered_total{sink=\"fake\",type=\"fake\"} 3\n"));
-  EXPECT_THAT(text, HasSubstr("faultline_sink_queue_capacity{sink=\"fake\",type=\"fake\"} 10000\n"));
+  EXPECT_THAT(text,
+              HasSubstr("faultline_sink_queue_capacity{sink=\"fake\",type=\"fake\"} 10000\n"));
   EXPECT_THAT(text, HasSubstr("faultline_event_to_alert_seconds_count 3\n"));
   EXPECT_THAT(text, HasSubstr("faultline_detector_state_keys{detector=\"iis_rapid_fail\"}"));
   EXPECT_THAT(text, HasSubstr("faultline_build_info{version=\"" + std::string(kVersion)));
@@ -83,9 +84,9 @@ TEST_F(FaultlineMetricsTest, PassesPromtoolCheckMetrics) {
 
 TEST(PromtoolTest, WouldCatchABadlyNamedCounter) {
   if (!std::filesystem::exists(kPromtool)) GTEST_SKIP() << kPromtool << " is not installed";
-  const auto [rc, said] =
-      Promtool("# HELP faultline_things Things.\n# TYPE faultline_things counter\n"
-               "faultline_things 1\n");
+  const auto [rc, said] = Promtool(
+      "# HELP faultline_things Things.\n# TYPE faultline_things counter\n"
+      "faultline_things 1\n");
   EXPECT_NE(rc, 0) << "the check above can fail";
   EXPECT_THAT(said, HasSubstr("_total"));
 }

@@ -60,7 +60,7 @@ void Pipeline::Emit(Alert alert) {
     stats_.broker_to_alert.Observe(std::max(absl::ZeroDuration(), now - message_->broker_time));
   }
   {
-    absl::MutexLock lock(&stats_.mu);
+    std::lock_guard<std::mutex> lock(stats_.mu);
     RunStats::Alerts& a = stats_.alerts_detail;
     ++a.by_rule_severity_status[{alert.rule(), alert.severity(), alert.status()}];
     int64_t& active = a.active_by_rule[alert.rule()];
@@ -80,7 +80,7 @@ void Pipeline::PublishDetectorState() {
     const Detector::Stats s = d->stats();
     state.push_back({std::string(d->name()), s.keys, s.evictions});
   }
-  absl::MutexLock lock(&stats_.mu);
+  std::lock_guard<std::mutex> lock(stats_.mu);
   stats_.detectors = std::move(state);
 }
 
@@ -135,7 +135,7 @@ std::string Pipeline::SummaryJson() const {
     evictions += d->stats().evictions;
   }
   {
-    absl::MutexLock lock(&s.mu);
+    std::lock_guard<std::mutex> lock(s.mu);
     std::map<std::string, uint64_t> by_rule;
     for (const auto& [key, n] : s.alerts_detail.by_rule_severity_status) {
       by_rule[std::get<0>(key)] += n;

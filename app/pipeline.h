@@ -8,11 +8,11 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <tuple>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
 #include "core/clock.h"
 #include "core/histogram.h"
 #include "detect/engine.h"
@@ -31,7 +31,7 @@ struct RunStats {
   std::array<std::atomic<uint64_t>, kParseErrorCount> rejected_by_reason{};
   std::atomic<uint64_t> duplicates{0};  // parsed, but a redelivery of a record already seen
   std::atomic<uint64_t> alerts{0};
-  std::atomic<uint64_t> too_late{0};  // parsed, but older than the allowed lateness
+  std::atomic<uint64_t> too_late{0};          // parsed, but older than the allowed lateness
   std::atomic<int64_t> last_tick_unix_ms{0};  // the source thread's last Tick: liveness
 
   // Per alert (rare), so a mutex is fine: by (rule, severity, status), active incidents by rule
@@ -40,8 +40,8 @@ struct RunStats {
     std::map<std::tuple<std::string, std::string, std::string>, uint64_t> by_rule_severity_status;
     std::map<std::string, int64_t> active_by_rule;
   };
-  mutable absl::Mutex mu;
-  Alerts alerts_detail ABSL_GUARDED_BY(mu);
+  mutable std::mutex mu;
+  Alerts alerts_detail;  // guarded by mu
   LatencyHistogram event_to_alert;
   LatencyHistogram broker_to_alert;
 
@@ -51,7 +51,7 @@ struct RunStats {
     size_t keys = 0;
     uint64_t evictions = 0;
   };
-  std::vector<DetectorState> detectors ABSL_GUARDED_BY(mu);
+  std::vector<DetectorState> detectors;  // guarded by mu
 
   uint64_t rejected() const;
 };
@@ -102,7 +102,7 @@ class Pipeline final : public MessageHandler, private AlertOutput {
   absl::Duration drain_timeout_;
   bool drained_ = false;
   Event event_;  // reused: parsing assigns into its strings without reallocating
-  const Message* message_ = nullptr;          // the message being processed
+  const Message* message_ = nullptr;        // the message being processed
   std::shared_ptr<DeliveryTicket> ticket_;  // its deliveries, created at the first one
   RunStats stats_;
 };

@@ -52,8 +52,8 @@ class PipelineTest : public ::testing::Test {
  protected:
   void SetUp() override { Make(); }
   void Make(std::unique_ptr<DeadLetters> dead_letters = nullptr, QueueOptions queue = {}) {
-    TestPipeline t = MakeTestPipeline({}, /*max_message_bytes=*/64 * 1024,
-                                      std::move(dead_letters), std::move(queue));
+    TestPipeline t = MakeTestPipeline({}, /*max_message_bytes=*/64 * 1024, std::move(dead_letters),
+                                      std::move(queue));
     sink_ = t.sink;
     pipeline_ = std::move(t.pipeline);
   }
@@ -177,10 +177,10 @@ TEST_F(PipelineTest, SummarisesAsOneJsonLine) {
 
 TEST(BuildPipelineTest, ReportsEveryBadSinkWithItsIndex) {
   Config config;
-  auto p = BuildPipeline(
-      config,
-      {SinkSpec{.type = "pager"}, SinkSpec{.type = "stdout", .options = {{"format", "xml"}}},
-       SinkSpec{.type = "webhook", .options = {{"queue_capacity", "none"}}}});
+  auto p =
+      BuildPipeline(config, {SinkSpec{.type = "pager"},
+                             SinkSpec{.type = "stdout", .options = {{"format", "xml"}}},
+                             SinkSpec{.type = "webhook", .options = {{"queue_capacity", "none"}}}});
   ASSERT_FALSE(p.ok());
   const std::string m(p.status().message());
   EXPECT_THAT(m, HasSubstr("sinks[0]: unknown sink type \"pager\"; known: stdout, file, webhook"));

@@ -16,9 +16,8 @@ class LatencyHistogram {
  public:
   // Upper bounds in seconds (Prometheus `le`), from 5 ms to a day: alert latency spans a
   // sub-second live pipeline and a replay of last week.
-  static constexpr std::array<double, 16> kBounds = {0.005, 0.01, 0.025, 0.05, 0.1,   0.25,
-                                                     0.5,   1,    2.5,   5,    10,    30,
-                                                     60,    300,  3600,  86400};
+  static constexpr std::array<double, 16> kBounds = {
+      0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 86400};
 
   void Observe(absl::Duration d);
 

@@ -7,10 +7,10 @@ namespace {
 
 TEST(LatencyHistogramTest, CountsEachObservationInItsBucketCumulatively) {
   LatencyHistogram h;
-  h.Observe(absl::Milliseconds(3));   // <= 0.005
-  h.Observe(absl::Milliseconds(5));   // <= 0.005: bounds are inclusive (Prometheus `le`)
-  h.Observe(absl::Seconds(2));        // <= 2.5
-  h.Observe(absl::Hours(48));         // beyond the last bound: +Inf only
+  h.Observe(absl::Milliseconds(3));  // <= 0.005
+  h.Observe(absl::Milliseconds(5));  // <= 0.005: bounds are inclusive (Prometheus `le`)
+  h.Observe(absl::Seconds(2));       // <= 2.5
+  h.Observe(absl::Hours(48));        // beyond the last bound: +Inf only
   const LatencyHistogram::Snapshot s = h.Read();
   ASSERT_EQ(s.cumulative.size(), LatencyHistogram::kBounds.size() + 1);
   EXPECT_EQ(s.cumulative[0], 2u);

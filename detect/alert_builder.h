@@ -22,8 +22,7 @@ std::string TimeText(absl::Time t);
 // incident start), the incident id shared by the incident's alerts (key + incident start),
 // window and labels set.
 Alert NewAlert(std::string_view rule, std::string_view severity, const AlertState& state,
-               std::string_view key,
-               absl::Time incident_start, absl::Duration window,
+               std::string_view key, absl::Time incident_start, absl::Duration window,
                const std::map<std::string, std::string>& labels);
 
 // One evidence entry; codes are explained (exception code first, else exit code).

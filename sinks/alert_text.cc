@@ -18,8 +18,8 @@ std::string Rfc3339(const google::protobuf::Timestamp& t) {
 }
 
 std::string EvidenceLine(const Evidence& e) {
-  std::string out = absl::StrCat(Rfc3339(e.time()), " ", e.kind(), " ", e.provider(), " ",
-                                 e.event_id());
+  std::string out =
+      absl::StrCat(Rfc3339(e.time()), " ", e.kind(), " ", e.provider(), " ", e.event_id());
   if (e.pid() != 0) absl::StrAppend(&out, " pid=", e.pid());
   if (!e.exit_code().empty()) absl::StrAppend(&out, " exit=", e.exit_code());
   if (!e.exception_code().empty()) absl::StrAppend(&out, " exception=", e.exception_code());

@@ -1,12 +1,13 @@
 #include "sinks/dispatcher.h"
 
 #include <algorithm>
+#include <condition_variable>
 #include <deque>
+#include <mutex>
 #include <set>
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "core/log.h"
 #include "core/strings.h"
 #include "sinks/spool/spool.h"
@@ -44,11 +45,13 @@ class Dispatcher::Worker {
   Worker(Route route, size_t index, Spool* spool, Clock& clock)
       : route_(std::move(route)), index_(index), spool_(spool), clock_(clock) {}
 
-  void Start() { thread_ = std::thread([this] { Run(); }); }
+  void Start() {
+    thread_ = std::thread([this] { Run(); });
+  }
 
   void Push(Entry e) {
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       if (queue_.size() >= route_.queue.capacity && route_.queue.drop_when_full) {
         stats_.dropped.fetch_add(1, std::memory_order_relaxed);
         if (!warned_full_) {
@@ -67,18 +70,20 @@ class Dispatcher::Worker {
         stats_.saturated.store(true, std::memory_order_relaxed);
       }
     }
+    wake_.notify_one();
   }
 
   bool empty() {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     return queue_.empty();
   }
 
   void Stop() {
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       stop_ = true;
     }
+    wake_.notify_one();
     if (thread_.joinable()) thread_.join();
   }
 
@@ -94,9 +99,8 @@ class Dispatcher::Worker {
     while (true) {
       batch.clear();
       {
-        absl::MutexLock lock(&mu_);
-        auto ready = [this] { return stop_ || !queue_.empty(); };
-        mu_.AwaitWithTimeout(absl::Condition(&ready), absl::Seconds(1));
+        std::unique_lock<std::mutex> lock(mu_);
+        wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_ || !queue_.empty(); });
         if (stop_) return;
         // The batch stays at the head of the queue until it is delivered: queue depth counts it
         // and a full queue keeps the source paused meanwhile.
@@ -112,7 +116,7 @@ class Dispatcher::Worker {
       for (const Entry& e : batch) alerts.push_back(e.alert.get());
       if (!DeliverWithRetries(batch, alerts)) return;  // stopped while retrying
       {
-        absl::MutexLock lock(&mu_);
+        std::lock_guard<std::mutex> lock(mu_);
         queue_.erase(queue_.begin(), queue_.begin() + static_cast<ptrdiff_t>(batch.size()));
         stats_.queued.store(queue_.size(), std::memory_order_relaxed);
         if (queue_.size() <= route_.queue.capacity / 2) {
@@ -128,7 +132,8 @@ class Dispatcher::Worker {
 
   // Delivers the batch, retrying retryable failures until they succeed or the dispatcher stops
   // (false). A batch refused for good counts as done.
-  bool DeliverWithRetries(const std::vector<Entry>& batch, const std::vector<const Alert*>& alerts) {
+  bool DeliverWithRetries(const std::vector<Entry>& batch,
+                          const std::vector<const Alert*>& alerts) {
     const QueueOptions& q = route_.queue;
     for (int attempt = 0;; ++attempt) {
       const absl::Status status = route_.sink->Deliver(alerts);
@@ -147,7 +152,8 @@ class Dispatcher::Worker {
         // Once per distinct refusal: a bad payload or a revoked token is visible, not a flood.
         const std::string message(status.message());
         if (refusals_logged_.size() < 64 && refusals_logged_.insert(message).second) {
-          LogError(absl::StrCat("sink ", q.name, ": ", message, " (not retried; counted in "
+          LogError(absl::StrCat("sink ", q.name, ": ", message,
+                                " (not retried; counted in "
                                 "faultline_sink_failed_total)"));
         }
         return true;
@@ -173,7 +179,7 @@ class Dispatcher::Worker {
     const absl::Time until = clock_.TimeNow() + d;
     for (absl::Time now = clock_.TimeNow(); now < until; now = clock_.TimeNow()) {
       {
-        absl::MutexLock lock(&mu_);
+        std::lock_guard<std::mutex> lock(mu_);
         if (stop_) return false;
       }
       clock_.SleepFor(std::min(until - now, absl::Milliseconds(50)));
@@ -186,21 +192,25 @@ class Dispatcher::Worker {
   Spool* spool_;
   Clock& clock_;
   SinkStats stats_;
-  absl::Mutex mu_;
-  std::deque<Entry> queue_ ABSL_GUARDED_BY(mu_);
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  bool warned_full_ ABSL_GUARDED_BY(mu_) = false;
+  // std::mutex, not absl::Mutex: Debian's Abseil is not built for ThreadSanitizer, which then
+  // cannot see absl::Mutex synchronize (every guarded access reads as a race).
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<Entry> queue_;                // guarded by mu_
+  bool stop_ = false;                      // guarded by mu_
+  bool warned_full_ = false;               // guarded by mu_
   std::set<std::string> refusals_logged_;  // worker thread only
-  absl::BitGen random_;                     // worker thread only
+  absl::BitGen random_;                    // worker thread only
   std::thread thread_;
 };
 
 // Alerts submitted but not yet in the spool (journal thread input).
 struct Dispatcher::Pending {
-  absl::Mutex mu;
-  std::vector<Entry> entries ABSL_GUARDED_BY(mu);
-  bool writing ABSL_GUARDED_BY(mu) = false;
-  bool stop ABSL_GUARDED_BY(mu) = false;
+  std::mutex mu;
+  std::condition_variable wake;
+  std::vector<Entry> entries;  // guarded by mu
+  bool writing = false;        // guarded by mu
+  bool stop = false;           // guarded by mu
 };
 
 Dispatcher::Dispatcher(Clock& clock) : clock_(clock) {}
@@ -232,7 +242,8 @@ absl::StatusOr<std::unique_ptr<Dispatcher>> Dispatcher::Create(std::vector<Route
     d->pending_ = std::make_unique<Pending>();
   }
   for (size_t i = 0; i < routes.size(); ++i) {
-    d->workers_.push_back(std::make_unique<Worker>(std::move(routes[i]), i, d->spool_.get(), clock));
+    d->workers_.push_back(
+        std::make_unique<Worker>(std::move(routes[i]), i, d->spool_.get(), clock));
   }
   if (d->spool_) {
     const absl::Time now = clock.TimeNow();
@@ -259,8 +270,12 @@ void Dispatcher::Submit(std::shared_ptr<const Alert> alert,
   const absl::Time now = clock_.TimeNow();
   if (spool_) {
     if (ticket) ticket->Expect(1);
-    absl::MutexLock lock(&pending_->mu);
-    pending_->entries.push_back(Entry{.alert = std::move(alert), .ticket = ticket, .queued_at = now});
+    {
+      std::lock_guard<std::mutex> lock(pending_->mu);
+      pending_->entries.push_back(
+          Entry{.alert = std::move(alert), .ticket = ticket, .queued_at = now});
+    }
+    pending_->wake.notify_one();
     return;
   }
   if (ticket) ticket->Expect(static_cast<int>(workers_.size()));
@@ -273,9 +288,9 @@ void Dispatcher::JournalLoop() {
   std::vector<Entry> batch;
   while (true) {
     {
-      absl::MutexLock lock(&pending_->mu);
-      auto ready = [this] { return pending_->stop || !pending_->entries.empty(); };
-      pending_->mu.AwaitWithTimeout(absl::Condition(&ready), absl::Seconds(1));
+      std::unique_lock<std::mutex> lock(pending_->mu);
+      pending_->wake.wait_for(lock, std::chrono::seconds(1),
+                              [this] { return pending_->stop || !pending_->entries.empty(); });
       if (pending_->stop) return;
       batch.swap(pending_->entries);
       pending_->writing = !batch.empty();
@@ -287,24 +302,24 @@ void Dispatcher::JournalLoop() {
         spool_write_errors_.fetch_add(1, std::memory_order_relaxed);
         if (!failing) LogError(absl::StrCat(s.message(), "; retrying every second"));
         failing = true;
-        absl::MutexLock lock(&pending_->mu);
+        std::unique_lock<std::mutex> lock(pending_->mu);
         pending_->entries.insert(pending_->entries.begin(), batch.begin(), batch.end());
         batch.clear();
         pending_->writing = false;
         // Nothing is acknowledged meanwhile, so commits stop and the queues fill: back-pressure.
-        pending_->mu.AwaitWithTimeout(absl::Condition(&pending_->stop), absl::Seconds(1));
+        pending_->wake.wait_for(lock, std::chrono::seconds(1), [this] { return pending_->stop; });
         continue;
       }
       failing = false;
       for (size_t i = 0; i < batch.size(); ++i) {
         if (batch[i].ticket) batch[i].ticket->Done();
         for (auto& w : workers_) {
-          w->Push(Entry{.alert = batch[i].alert, .queued_at = batch[i].queued_at,
-                        .seq = records[i].seq});
+          w->Push(Entry{
+              .alert = batch[i].alert, .queued_at = batch[i].queued_at, .seq = records[i].seq});
         }
       }
       batch.clear();
-      absl::MutexLock lock(&pending_->mu);
+      std::lock_guard<std::mutex> lock(pending_->mu);
       pending_->writing = false;
     }
     if (clock_.TimeNow() >= next_checkpoint) {
@@ -323,7 +338,7 @@ bool Dispatcher::Saturated() const {
 
 bool Dispatcher::Idle() {
   if (pending_) {
-    absl::MutexLock lock(&pending_->mu);
+    std::lock_guard<std::mutex> lock(pending_->mu);
     if (!pending_->entries.empty() || pending_->writing) return false;
   }
   for (auto& w : workers_) {
@@ -337,19 +352,20 @@ void Dispatcher::Stop(absl::Duration timeout) {
   stopped_ = true;
   {
     // Real time, not the injected clock: this bounds how long a shutdown waits for peers.
-    absl::Mutex mu;
-    absl::CondVar never_signalled;
-    absl::MutexLock lock(&mu);
+    std::mutex mu;
+    std::condition_variable never_notified;
+    std::unique_lock<std::mutex> lock(mu);
     const absl::Duration step = absl::Milliseconds(10);
     for (absl::Duration waited; waited < timeout && !Idle(); waited += step) {
-      never_signalled.WaitWithTimeout(&mu, step);
+      never_notified.wait_for(lock, std::chrono::milliseconds(10));
     }
   }
   if (pending_) {
     {
-      absl::MutexLock plock(&pending_->mu);
+      std::lock_guard<std::mutex> plock(pending_->mu);
       pending_->stop = true;
     }
+    pending_->wake.notify_one();
     journal_.join();
   }
   for (auto& w : workers_) w->Stop();

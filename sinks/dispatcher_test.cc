@@ -2,8 +2,8 @@
 
 #include <filesystem>
 #include <functional>
+#include <mutex>
 
-#include "absl/synchronization/mutex.h"
 #include "core/testing/fake_clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -21,7 +21,7 @@ class ScriptedSink final : public Sink {
   ScriptedSink(Clock& clock, std::vector<absl::Status> script, size_t batch = 1)
       : clock_(clock), script_(std::move(script)), batch_(batch) {}
   absl::Status Deliver(absl::Span<const Alert* const> alerts) override {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     std::vector<uint32_t> sequences;
     for (const Alert* a : alerts) sequences.push_back(a->sequence());
     calls_.push_back({clock_.TimeNow(), sequences});
@@ -35,22 +35,22 @@ class ScriptedSink final : public Sink {
     std::vector<uint32_t> sequences;
   };
   std::vector<Call> calls() const {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     return calls_;
   }
   std::vector<uint32_t> delivered() const {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     return delivered_;
   }
 
  private:
   Clock& clock_;
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   std::vector<absl::Status> script_;
-  size_t next_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t next_ = 0;  // guarded by mu_
   size_t batch_;
-  std::vector<Call> calls_ ABSL_GUARDED_BY(mu_);
-  std::vector<uint32_t> delivered_ ABSL_GUARDED_BY(mu_);
+  std::vector<Call> calls_;          // guarded by mu_
+  std::vector<uint32_t> delivered_;  // guarded by mu_
 };
 
 std::shared_ptr<const Alert> AlertNumber(uint32_t sequence) {
@@ -102,7 +102,8 @@ TEST(DispatcherTest, DeliversInOrderInBatchesAndTellsTheTicket) {
 TEST(DispatcherTest, RetriesWithGrowingBackoffUntilTheSinkTakesTheAlert) {
   FakeClock clock;
   const absl::Status down = absl::UnavailableError("connection refused");
-  auto sink = std::make_unique<ScriptedSink>(clock, std::vector<absl::Status>{down, down, down, down});
+  auto sink =
+      std::make_unique<ScriptedSink>(clock, std::vector<absl::Status>{down, down, down, down});
   ScriptedSink* s = sink.get();
   std::vector<Dispatcher::Route> routes;
   routes.push_back(RouteTo(std::move(sink), QueueOptions{.retry_backoff = absl::Seconds(1),

@@ -33,7 +33,7 @@ class JsonWriter {
   void Separate();
 
   std::string out_;
-  bool first_ = true;      // no comma before the next value
+  bool first_ = true;  // no comma before the next value
   bool after_key_ = false;
 };
 

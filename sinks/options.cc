@@ -55,8 +55,8 @@ int64_t SinkOptions::Integer(std::string_view name, int64_t fallback, int64_t mi
   if (v == nullptr) return fallback;
   int64_t n;
   if (!absl::SimpleAtoi(ToAbsl(*v), &n) || n < min || n > max) {
-    Error(name, absl::StrCat("must be a whole number from ", min, " to ", max, ", got \"", *v,
-                             "\""));
+    Error(name,
+          absl::StrCat("must be a whole number from ", min, " to ", max, ", got \"", *v, "\""));
     return fallback;
   }
   return n;
@@ -150,8 +150,8 @@ absl::Status SinkOptions::Finish() const {
   std::vector<std::string> errors = errors_;
   for (const auto& [name, value] : spec_.options) {
     if (known_.count(name) == 0) {
-      errors.push_back(absl::StrCat(name, ": unknown option (known: ", absl::StrJoin(known_, ", "),
-                                    ")"));
+      errors.push_back(
+          absl::StrCat(name, ": unknown option (known: ", absl::StrJoin(known_, ", "), ")"));
     }
   }
   if (errors.empty()) return absl::OkStatus();

@@ -25,7 +25,7 @@ struct OptionValue {
   std::map<std::string, std::string> map;
 
   OptionValue() = default;
-  OptionValue(const char* s) : scalar(s) {}  // NOLINT(google-explicit-constructor)
+  OptionValue(const char* s) : scalar(s) {}             // NOLINT(google-explicit-constructor)
   OptionValue(std::string s) : scalar(std::move(s)) {}  // NOLINT(google-explicit-constructor)
   static OptionValue List(std::vector<std::string> items) {
     OptionValue v;

@@ -26,13 +26,15 @@ struct Result {
   std::string err;
 };
 
-// Runs build/faultline with `args` (shell words), capturing stdout and stderr separately.
-Result RunFaultline(const std::string& args, const std::string& stdin_file = "/dev/null") {
+// Runs build/faultline with `args` (shell words) and `env` (NAME=value words), capturing stdout
+// and stderr separately.
+Result RunFaultline(const std::string& args, const std::string& stdin_file = "/dev/null",
+                    const std::string& env = "") {
   // CTest runs each test in its own process, in parallel: the pid keeps their files apart.
   const std::string err_path =
       ::testing::TempDir() + "/cli_test_stderr." + std::to_string(getpid()) + ".txt";
-  const std::string cmd = std::string(FAULTLINE_BINARY_DIR) + "/faultline " + args + " <" +
-                          stdin_file + " 2>" + err_path;
+  const std::string cmd = env + " " + std::string(FAULTLINE_BINARY_DIR) + "/faultline " + args +
+                          " <" + stdin_file + " 2>" + err_path;
   Result r;
   std::FILE* p = popen(cmd.c_str(), "r");
   char buf[65536];
@@ -132,11 +134,28 @@ TEST(CliTest, ExitsTwoOnBadArgumentsMissingFilesAndBadConfig) {
 }
 
 TEST(CliTest, CheckConfigAcceptsTheShippedExamplesAndReportsEveryErrorOfABadOne) {
+  // The Exchange example reads two secrets from the environment, as a deployment would.
+  const std::string secrets =
+      "FAULTLINE_SLACK_WEBHOOK_URL=https://hooks.slack.com/services/T0/B0/X "
+      "FAULTLINE_TICKETS_SECRET=s3cret";
   for (const char* example : {"deploy/faultline.example.yaml", "deploy/examples/exchange.yaml"}) {
-    Result ok = RunFaultline(std::string("check-config ") + FAULTLINE_SOURCE_DIR + "/" + example);
+    Result ok = RunFaultline(std::string("check-config ") + FAULTLINE_SOURCE_DIR + "/" + example,
+                             "/dev/null", secrets);
     EXPECT_EQ(ok.exit_code, 0) << example << ": " << ok.err;
     EXPECT_THAT(ok.out, HasSubstr("ok; detectors: iis_rapid_fail, service_crash_loop"));
   }
+  Result exchange = RunFaultline(
+      std::string("check-config ") + FAULTLINE_SOURCE_DIR + "/deploy/examples/exchange.yaml",
+      "/dev/null", secrets);
+  EXPECT_THAT(exchange.out, HasSubstr("sinks: alertmanager, messaging-slack (slack), tickets "
+                                      "(webhook), kafka, file"));
+  Result no_secrets = RunFaultline(std::string("check-config ") + FAULTLINE_SOURCE_DIR +
+                                   "/deploy/examples/exchange.yaml");
+  EXPECT_EQ(no_secrets.exit_code, 2);
+  EXPECT_THAT(no_secrets.err, HasSubstr("sinks[1]: sink slack: url_env: environment variable "
+                                        "FAULTLINE_SLACK_WEBHOOK_URL is not set"));
+  EXPECT_THAT(no_secrets.err, HasSubstr("sinks[2]: sink webhook: secret_env: environment "
+                                        "variable FAULTLINE_TICKETS_SECRET is not set"));
   const std::string bad =
       ::testing::TempDir() + "/cli_test_check." + std::to_string(getpid()) + ".yaml";
   std::ofstream(bad) << "kafka:\n  brokers: x:1\n  topics: [t]\n  properties: {no.such: 1}\n"

@@ -24,8 +24,8 @@
 namespace faultline {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::ChildProcess;
+using ::testing::HasSubstr;
 using testing::ReceivedRequest;
 using testing::WebhookReceiver;
 
@@ -78,16 +78,20 @@ std::string WriteConfig(const std::string& name, const std::string& brokers,
   const std::string path = ::testing::TempDir() + "/" + name + ".yaml";
   std::ofstream(path) << "kafka:\n  brokers: " << brokers << "\n  topics: [" << topic
                       << "]\n  group_id: " << group << "\n  commit_interval: 300ms\n"
-                      << "delivery:\n" << delivery
-                      << "sinks:\n  - type: webhook\n    url: " << url
+                      << "delivery:\n"
+                      << delivery << "sinks:\n  - type: webhook\n    url: " << url
                       << "\n    secret: s3cret\n    timeout: 2s\n";
   return path;
 }
 
 ChildProcess StartFaultline(const std::string& config, const std::string& log,
                             const std::string& extra = "") {
-  std::vector<std::string> argv = {std::string(FAULTLINE_BINARY_DIR) + "/faultline", "run",
-                                   "--config", config, "--progress-every", "0"};
+  std::vector<std::string> argv = {std::string(FAULTLINE_BINARY_DIR) + "/faultline",
+                                   "run",
+                                   "--config",
+                                   config,
+                                   "--progress-every",
+                                   "0"};
   for (absl::string_view a : absl::StrSplit(extra, ' ', absl::SkipEmpty())) {
     argv.emplace_back(a);
   }
@@ -221,16 +225,15 @@ TEST(DeliveryEndToEndTest, TheCommitStopsAtTheFirstUndeliveredAlert) {
 
   const int port = testing::FreePort();
   const std::string metrics_port = absl::StrCat(testing::FreePort());
-  const std::string config = WriteConfig(
-      topic, brokers, topic, group, "  retry_backoff: 200ms\n  shutdown_timeout: 1s\n",
-      absl::StrCat("http://127.0.0.1:", port, "/hook"));
+  const std::string config =
+      WriteConfig(topic, brokers, topic, group, "  retry_backoff: 200ms\n  shutdown_timeout: 1s\n",
+                  absl::StrCat("http://127.0.0.1:", port, "/hook"));
   const std::string log = ::testing::TempDir() + "/" + topic + ".log";
   {
     ChildProcess run = StartFaultline(config, log, "--metrics-listen 127.0.0.1:" + metrics_port);
     // Everything was read and processed (the endpoint says so), yet the receiver is down.
     ASSERT_TRUE(WaitFor(absl::Seconds(60), [&] {
-      const auto [status, text] =
-          testing::HttpGet("http://127.0.0.1:" + metrics_port + "/metrics");
+      const auto [status, text] = testing::HttpGet("http://127.0.0.1:" + metrics_port + "/metrics");
       return text.find("faultline_events_consumed_total 7\n") != std::string::npos;
     })) << ReadFile(log);
     for (int i = 0; i < 5; ++i) {  // five commit intervals and more

@@ -38,8 +38,7 @@ inline std::vector<std::string> IncidentStream(int incidents) {
                                    1000 + 10 * i + f, record++));
     }
     lines.push_back(WasEventJson(start + absl::Seconds(81), host, pool, 5002, 0, record++));
-    lines.push_back(
-        WasEventJson(start + absl::Seconds(110), host, pool, 5186, 2000 + i, record++));
+    lines.push_back(WasEventJson(start + absl::Seconds(110), host, pool, 5186, 2000 + i, record++));
   }
   return lines;
 }

@@ -8,13 +8,13 @@
 #include "app/kafka_publish.h"
 #include "app/testing/test_pipeline.h"
 #include "core/clock.h"
+#include "core/testing/kafka_env.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ingest/kafka/dead_letter_producer.h"
 #include "ingest/kafka/kafka_source.h"
 #include "ingest/parse/envelope_parser.h"
 #include "sinks/testing/fake_sink.h"
-#include "core/testing/kafka_env.h"
 
 namespace faultline {
 namespace {

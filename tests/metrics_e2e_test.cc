@@ -88,16 +88,15 @@ TEST(MetricsEndToEndTest, ALiveFaultlineIsCheckedByPromtoolAndScrapedByPrometheu
   })) << text;
   EXPECT_THAT(text, HasSubstr("faultline_events_consumed_total 8\n"));
   EXPECT_THAT(text, HasSubstr("faultline_events_rejected_total{reason=\"not_json\"} 1\n"));
-  EXPECT_THAT(text, HasSubstr("faultline_kafka_consumer_lag{topic=\"" + topic +
-                              "\",partition=\"0\"} 0\n"));
+  EXPECT_THAT(
+      text, HasSubstr("faultline_kafka_consumer_lag{topic=\"" + topic + "\",partition=\"0\"} 0\n"));
   EXPECT_THAT(text, HasSubstr("faultline_broker_to_alert_seconds_count 3\n"));
 
   // promtool on the live endpoint's answer, as a CI lint would run it.
   const std::string scraped = ::testing::TempDir() + "/" + topic + ".prom";
   std::ofstream(scraped) << text;
-  const int rc =
-      std::system(("/usr/bin/promtool check metrics < " + scraped + " > " + scraped + ".out 2>&1")
-                      .c_str());
+  const int rc = std::system(
+      ("/usr/bin/promtool check metrics < " + scraped + " > " + scraped + ".out 2>&1").c_str());
   std::ifstream said_in(scraped + ".out");
   const std::string said((std::istreambuf_iterator<char>(said_in)),
                          std::istreambuf_iterator<char>());

@@ -5,10 +5,10 @@
 
 #include "absl/strings/str_split.h"
 #include "app/kafka_publish.h"
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "core/testing/child_process.h"
 #include "core/testing/kafka_env.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 
 namespace faultline {
 namespace {
@@ -35,7 +35,7 @@ TEST(RunCommandTest, AlertsThenStopsCleanlyOnSigtermWithOffsetsCommitted) {
                         << "\n  commit_interval: 1h\nsinks:\n  - type: stdout\n    format: json\n";
   // A commit interval of an hour: the commit seen below can only be the shutdown commit.
   ChildProcess child({std::string(FAULTLINE_BINARY_DIR) + "/faultline", "run", "--config", config,
-               "--progress-every", "0", "--quiet"});
+                      "--progress-every", "0", "--quiet"});
   const std::string out = child.ReadLines(3, absl::Seconds(60));
   const std::vector<std::string> lines = absl::StrSplit(out, '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 3u) << out;

@@ -28,11 +28,10 @@ inline TestPipeline MakeTestPipeline(EnvelopeOptions envelope = {},
   TestPipeline t{.sink = sink.get()};
   std::vector<Dispatcher::Route> routes;
   routes.push_back({.queue = std::move(queue), .type = "fake", .sink = std::move(sink)});
-  t.pipeline = std::make_unique<Pipeline>(
-      std::make_unique<EnvelopeParser>(std::move(envelope)),
-      std::make_unique<Engine>(std::move(detectors)),
-      Dispatcher::Create(std::move(routes), "", clock).value(), max_message_bytes,
-      std::move(dead_letters), clock);
+  t.pipeline = std::make_unique<Pipeline>(std::make_unique<EnvelopeParser>(std::move(envelope)),
+                                          std::make_unique<Engine>(std::move(detectors)),
+                                          Dispatcher::Create(std::move(routes), "", clock).value(),
+                                          max_message_bytes, std::move(dead_letters), clock);
   return t;
 }
 

@@ -53,8 +53,9 @@ bool Permanent(rd_kafka_resp_err_t err) {
 }
 
 absl::Status Failure(const std::string& topic, rd_kafka_resp_err_t err, int count) {
-  const std::string message = absl::StrCat("produce to ", topic, ": ", count, " record(s) failed: ",
-                                           rd_kafka_err2name(err), " (", rd_kafka_err2str(err), ")");
+  const std::string message =
+      absl::StrCat("produce to ", topic, ": ", count, " record(s) failed: ", rd_kafka_err2name(err),
+                   " (", rd_kafka_err2str(err), ")");
   return Permanent(err) ? absl::FailedPreconditionError(message) : absl::UnavailableError(message);
 }
 

@@ -6,9 +6,9 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
-#include <vector>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -59,7 +59,7 @@ struct Received {
   std::map<std::string, std::string> headers;
 };
 inline std::vector<Received> ReadTopic(const std::string& brokers, const std::string& topic,
-                                size_t expected) {
+                                       size_t expected) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   char err[256];
   rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), err, sizeof(err));
@@ -96,7 +96,6 @@ inline std::vector<Received> ReadTopic(const std::string& brokers, const std::st
   rd_kafka_destroy(rk);
   return out;
 }
-
 
 }  // namespace faultline::testing
 

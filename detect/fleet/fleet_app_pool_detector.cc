@@ -134,8 +134,7 @@ void FleetAppPoolDetector::OnWatermark(absl::Time watermark, AlertOutput& out) {
 void FleetAppPoolDetector::Emit(std::string_view key, const PoolState& state, absl::Time now,
                                 AlertOutput& out) const {
   Alert alert = NewAlert("fleet_app_pool_failures", "critical", state.alert, key,
-                         state.incident_start,
-                         state.thresholds->window, labels_);
+                         state.incident_start, state.thresholds->window, labels_);
   alert.set_app_pool(state.pool);
   // One evidence entry per host: its latest failure; the host in `detail`.
   const std::vector<std::string> hosts = Hosts(state);

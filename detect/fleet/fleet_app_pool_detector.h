@@ -64,8 +64,7 @@ class FleetAppPoolDetector final : public Detector {
   // Hosts with a failure in the window, sorted by name.
   std::vector<std::string> Hosts(const PoolState& state) const;
   bool EndIfQuiet(std::string_view key, PoolState& state, absl::Time now, AlertOutput& out);
-  void Emit(std::string_view key, const PoolState& state, absl::Time now,
-            AlertOutput& out) const;
+  void Emit(std::string_view key, const PoolState& state, absl::Time now, AlertOutput& out) const;
 
   FleetConfig config_;
   absl::Duration renotify_;

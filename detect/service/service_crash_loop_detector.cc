@@ -117,8 +117,8 @@ void ServiceCrashLoopDetector::OnWatermark(absl::Time watermark, AlertOutput& ou
   });
 }
 
-void ServiceCrashLoopDetector::Emit(std::string_view key, const ServiceState& state,
-                                    absl::Time now, AlertOutput& out) const {
+void ServiceCrashLoopDetector::Emit(std::string_view key, const ServiceState& state, absl::Time now,
+                                    AlertOutput& out) const {
   const std::string_view host = key.substr(0, key.find('\x1f'));
   const std::string_view service = key.substr(key.find('\x1f') + 1);
   Alert alert = NewAlert("service_crash_loop", "critical", state.alert, key, state.incident_start,

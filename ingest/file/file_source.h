@@ -16,7 +16,7 @@ class FileSource final : public Source {
  public:
   // Fails with kNotFound naming the first path that cannot be opened; opens nothing else.
   static absl::StatusOr<std::unique_ptr<FileSource>> Create(std::vector<std::string> paths,
-                                                           Clock& clock = RealClock::Get());
+                                                            Clock& clock = RealClock::Get());
 
   absl::Status Run(MessageHandler& handler, const std::atomic<bool>& stop) override;
 

@@ -1,8 +1,8 @@
 #include "ingest/kafka/dead_letter_producer.h"
 
 #include "absl/strings/str_cat.h"
-#include "core/log.h"
 #include "core/kafka/producer.h"
+#include "core/log.h"
 
 namespace faultline {
 

@@ -202,12 +202,12 @@ void KafkaSource::PublishPartitionStats() {
                    .high_watermark = high,
                    .in_flight = p.in_flight});
   }
-  absl::MutexLock lock(&partitions_mu_);
+  std::lock_guard<std::mutex> lock(partitions_mu_);
   partitions_ = std::move(out);
 }
 
 std::vector<KafkaSource::PartitionStats> KafkaSource::partitions() const {
-  absl::MutexLock lock(&partitions_mu_);
+  std::lock_guard<std::mutex> lock(partitions_mu_);
   return partitions_;
 }
 

@@ -12,12 +12,12 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "core/clock.h"
 #include "ingest/kafka/offset_tracker.h"
@@ -110,8 +110,8 @@ class KafkaSource final : public Source {
   Stats stats_;
   bool closed_ = false;
   bool paused_ = false;
-  mutable absl::Mutex partitions_mu_;
-  std::vector<PartitionStats> partitions_ ABSL_GUARDED_BY(partitions_mu_);
+  mutable std::mutex partitions_mu_;
+  std::vector<PartitionStats> partitions_;  // guarded by partitions_mu_
 };
 
 }  // namespace faultline

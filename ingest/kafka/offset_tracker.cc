@@ -38,7 +38,9 @@ std::vector<OffsetTracker::Commit> OffsetTracker::TakeDirty() {
   for (Entry& e : entries_) {
     const int64_t position = e.CommitPosition();
     if (position > e.committed) {
-      out.push_back({.topic = e.topic, .partition = e.partition, .offset = position,
+      out.push_back({.topic = e.topic,
+                     .partition = e.partition,
+                     .offset = position,
                      .previous = e.committed});
       e.committed = position;
     }
@@ -67,8 +69,11 @@ std::vector<OffsetTracker::Position> OffsetTracker::Positions() {
   std::vector<Position> out;
   for (Entry& e : entries_) {
     e.CommitPosition();  // drops finished holds
-    out.push_back({.topic = e.topic, .partition = e.partition, .processed = e.next_offset,
-                   .committed = e.committed, .in_flight = e.holds.size()});
+    out.push_back({.topic = e.topic,
+                   .partition = e.partition,
+                   .processed = e.next_offset,
+                   .committed = e.committed,
+                   .in_flight = e.holds.size()});
   }
   return out;
 }

@@ -100,8 +100,8 @@ absl::Status AlertmanagerSink::Post(absl::Span<const Alert* const> alerts, absl:
   for (size_t i = 0; i < urls_.size(); ++i) {
     absl::StatusOr<HttpResponse> r = http_[i]->Post(urls_[i], body, headers_);
     absl::Status s = r.ok() ? StatusFromHttp(*r, peers_[i])
-                            : absl::Status(r.status().code(), absl::StrCat("POST ", peers_[i],
-                                                                           ": ", r.status().message()));
+                            : absl::Status(r.status().code(), absl::StrCat("POST ", peers_[i], ": ",
+                                                                           r.status().message()));
     if (s.ok()) {
       delivered = true;
       continue;

@@ -28,8 +28,7 @@ std::string AlertmanagerBody(absl::Span<const Alert* const> alerts, absl::Time n
 
 class AlertmanagerSink final : public Sink {
  public:
-  static absl::StatusOr<std::unique_ptr<Sink>> Create(SinkOptions& options,
-                                                      const SinkContext& ctx);
+  static absl::StatusOr<std::unique_ptr<Sink>> Create(SinkOptions& options, const SinkContext& ctx);
 
   absl::Status Deliver(absl::Span<const Alert* const> alerts) override;
   size_t max_batch() const override { return batch_size_; }

@@ -57,8 +57,8 @@ class AlertmanagerSinkTest : public ::testing::Test {
  protected:
   void SetUp() override {
     FAULTLINE_REQUIRE_BINARY(testing::kAlertmanagerBinary);
-    am_ = testing::StartAlertmanager(
-        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    am_ =
+        testing::StartAlertmanager(::testing::UnitTest::GetInstance()->current_test_info()->name());
     ASSERT_NE(am_.process, nullptr) << "Alertmanager did not become ready";
   }
   std::unique_ptr<Sink> Make(std::map<std::string, OptionValue> options) {

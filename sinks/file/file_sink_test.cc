@@ -92,10 +92,10 @@ TEST(FileSinkTest, AppendsJsonLinesAndRotatesBySize) {
   const std::string path = dir + "/alerts.jsonl";
   const size_t line = AlertToJson(SampleAlert()).size() + 1;
   // Room for two lines per file, two rotated files kept.
-  auto sink = Make({.type = "file",
-                    .options = {{"path", path},
-                                {"max_bytes", std::to_string(2 * line + 10)},
-                                {"max_files", "2"}}});
+  auto sink =
+      Make({.type = "file",
+            .options = {
+                {"path", path}, {"max_bytes", std::to_string(2 * line + 10)}, {"max_files", "2"}}});
   ASSERT_TRUE(sink.ok()) << sink.status();
   Alert alerts[7];
   for (int i = 0; i < 7; ++i) {

@@ -74,7 +74,8 @@ absl::StatusOr<HttpResponse> HttpClient::Post(const std::string& url, const std:
   curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(absl::ToInt64Milliseconds(connect_timeout_)));
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(absl::ToInt64Milliseconds(timeout_)));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
+                   static_cast<long>(absl::ToInt64Milliseconds(timeout_)));
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &OnBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &x);
@@ -94,7 +95,8 @@ absl::StatusOr<HttpResponse> HttpClient::Post(const std::string& url, const std:
     return absl::UnavailableError(what);
   }
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &x.response.status);
-  if (!x.retry_after.empty()) x.response.retry_after = ParseRetryAfter(x.retry_after, clock_.TimeNow());
+  if (!x.retry_after.empty())
+    x.response.retry_after = ParseRetryAfter(x.retry_after, clock_.TimeNow());
   return std::move(x.response);
 }
 
@@ -102,8 +104,8 @@ absl::Status StatusFromHttp(const HttpResponse& response, std::string_view peer)
   const long s = response.status;
   if (s >= 200 && s < 300) return absl::OkStatus();
   std::string body(StripWhitespace(response.body.substr(0, 200)));
-  const std::string message = absl::StrCat("HTTP ", s, " from ", ToAbsl(peer),
-                                           body.empty() ? "" : ": ", body);
+  const std::string message =
+      absl::StrCat("HTTP ", s, " from ", ToAbsl(peer), body.empty() ? "" : ": ", body);
   if (s == 408 || s == 429 || s >= 500) {
     absl::Status status = absl::UnavailableError(message);
     if (response.retry_after) status = WithRetryAfter(std::move(status), *response.retry_after);

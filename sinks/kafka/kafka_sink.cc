@@ -40,8 +40,7 @@ absl::StatusOr<std::unique_ptr<Sink>> KafkaSink::Create(SinkOptions& options,
   KafkaProperties properties = ctx.kafka_properties;
   for (const auto& [k, v] : options.Map("properties")) properties.emplace_back(k, v);
   // librdkafka gives up on a record after message.timeout.ms; the dispatcher retries after that.
-  properties.emplace_back("message.timeout.ms",
-                          std::to_string(absl::ToInt64Milliseconds(timeout)));
+  properties.emplace_back("message.timeout.ms", std::to_string(absl::ToInt64Milliseconds(timeout)));
   std::unique_ptr<KafkaSink> sink(new KafkaSink(topic, json, source, timeout, batch));
   if (ctx.dry_run || topic.empty() || brokers.empty()) {
     if (absl::Status s = ValidateProducerConfig(brokers, properties); !s.ok()) {

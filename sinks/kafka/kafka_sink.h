@@ -23,8 +23,7 @@ class KafkaSink final : public Sink {
  public:
   // Options: topic (required), brokers (default kafka.brokers), format, source, timeout,
   // batch_size, properties (librdkafka producer properties, e.g. security.protocol).
-  static absl::StatusOr<std::unique_ptr<Sink>> Create(SinkOptions& options,
-                                                      const SinkContext& ctx);
+  static absl::StatusOr<std::unique_ptr<Sink>> Create(SinkOptions& options, const SinkContext& ctx);
   ~KafkaSink() override;
 
   absl::Status Deliver(absl::Span<const Alert* const> alerts) override;

@@ -10,9 +10,9 @@ namespace faultline {
 namespace {
 
 using ::testing::Pair;
-using ::testing::UnorderedElementsAre;
 using testing::SampleAlert;
 using testing::SampleResolvedAlert;
+using ::testing::UnorderedElementsAre;
 
 TEST(KafkaAlertRecordTest, IsTheProtobufKeyedByFingerprintWithCloudEventsHeaders) {
   const Alert alert = SampleAlert();
@@ -22,14 +22,13 @@ TEST(KafkaAlertRecordTest, IsTheProtobufKeyedByFingerprintWithCloudEventsHeaders
   ASSERT_TRUE(back.ParseFromString(r.value));
   EXPECT_EQ(back.SerializeAsString(), alert.SerializeAsString());
   EXPECT_THAT(r.headers,
-              UnorderedElementsAre(Pair("ce_specversion", "1.0"),
-                                   Pair("ce_id", "3e8a92279cfaa532-firing-1"),
-                                   Pair("ce_source", "faultline/prod"),
-                                   Pair("ce_type", "faultline.alert.firing"),
-                                   Pair("ce_time", "2026-03-10T09:15:55Z"),
-                                   Pair("ce_subject", "EXCH01/MSExchangeOWAAppPool"),
-                                   Pair("content-type", "application/protobuf"),
-                                   Pair("ce_dataschema", "urn:faultline:proto:faultline.v1.Alert")));
+              UnorderedElementsAre(
+                  Pair("ce_specversion", "1.0"), Pair("ce_id", "3e8a92279cfaa532-firing-1"),
+                  Pair("ce_source", "faultline/prod"), Pair("ce_type", "faultline.alert.firing"),
+                  Pair("ce_time", "2026-03-10T09:15:55Z"),
+                  Pair("ce_subject", "EXCH01/MSExchangeOWAAppPool"),
+                  Pair("content-type", "application/protobuf"),
+                  Pair("ce_dataschema", "urn:faultline:proto:faultline.v1.Alert")));
 }
 
 TEST(KafkaAlertRecordTest, CarriesTheStableJsonWhenAsked) {
@@ -94,9 +93,9 @@ TEST(KafkaSinkTest, ReportsAnUnreachableBrokerAsRetryable) {
 }
 
 TEST(KafkaSinkTest, ValidatesItsOptionsWithoutConnecting) {
-  SinkOptions o(SinkSpec{.type = "kafka",
-                         .options = {{"format", "avro"},
-                                     {"properties", OptionValue::Map({{"no.such.prop", "1"}})}}});
+  SinkOptions o(SinkSpec{
+      .type = "kafka",
+      .options = {{"format", "avro"}, {"properties", OptionValue::Map({{"no.such.prop", "1"}})}}});
   SinkRegistry registry;
   registry.Register("kafka", &KafkaSink::Create);
   auto sink = registry.Create(o, SinkContext{.dry_run = true});

@@ -53,14 +53,13 @@ TEST(MetricsEndpointTest, ServesMetricsAndBothHealthChecksOnOneListener) {
 }
 
 TEST(MetricsEndpointTest, RefusesAnAddressItCannotBind) {
-  auto first = MetricsEndpoint::Start("127.0.0.1:0", std::make_shared<OneCounter>(),
-                                      [](std::string*) { return true; },
-                                      [](std::string*) { return true; });
+  auto first = MetricsEndpoint::Start(
+      "127.0.0.1:0", std::make_shared<OneCounter>(), [](std::string*) { return true; },
+      [](std::string*) { return true; });
   ASSERT_TRUE(first.ok());
-  auto second = MetricsEndpoint::Start(absl::StrCat("127.0.0.1:", (*first)->port()),
-                                       std::make_shared<OneCounter>(),
-                                       [](std::string*) { return true; },
-                                       [](std::string*) { return true; });
+  auto second = MetricsEndpoint::Start(
+      absl::StrCat("127.0.0.1:", (*first)->port()), std::make_shared<OneCounter>(),
+      [](std::string*) { return true; }, [](std::string*) { return true; });
   ASSERT_FALSE(second.ok());
   EXPECT_THAT(std::string(second.status().message()), HasSubstr("metrics.listen: cannot listen"));
 }

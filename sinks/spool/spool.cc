@@ -73,8 +73,8 @@ absl::StatusOr<std::unique_ptr<Spool>> Spool::Open(const std::string& dir,
                                                    uint64_t segment_bytes) {
   for (const std::string& name : sinks) {
     if (!ValidSinkName(name)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "spool: sink name \"", name, "\" must be letters, digits, '.', '_' or '-'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("spool: sink name \"", name, "\" must be letters, digits, '.', '_' or '-'"));
     }
   }
   if (::mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) {

@@ -2,9 +2,9 @@
 // worker thread), and can be told to fail: retryably (a peer that is down) or for good.
 #pragma once
 
+#include <mutex>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
 #include "sinks/sink.h"
 
 namespace faultline {
@@ -12,7 +12,7 @@ namespace faultline {
 class FakeSink final : public Sink {
  public:
   absl::Status Deliver(absl::Span<const Alert* const> alerts) override {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     ++calls_;
     if (!status_.ok()) return status_;
     for (const Alert* a : alerts) alerts_.push_back(*a);
@@ -22,24 +22,24 @@ class FakeSink final : public Sink {
 
   // What Deliver returns from now on (OK: it delivers).
   void set_status(absl::Status status) {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     status_ = std::move(status);
   }
   void set_max_batch(size_t n) { batch_ = n; }
   std::vector<Alert> alerts() const {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     return alerts_;
   }
   int calls() const {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     return calls_;
   }
 
  private:
-  mutable absl::Mutex mu_;
-  std::vector<Alert> alerts_ ABSL_GUARDED_BY(mu_);
-  absl::Status status_ ABSL_GUARDED_BY(mu_);
-  int calls_ ABSL_GUARDED_BY(mu_) = 0;
+  mutable std::mutex mu_;
+  std::vector<Alert> alerts_;  // guarded by mu_
+  absl::Status status_;        // guarded by mu_
+  int calls_ = 0;              // guarded by mu_
   size_t batch_ = 1;
 };
 

@@ -28,8 +28,7 @@ struct ReceivedRequest {
 
 // A plain HTTP exchange for tests (GET when `body` is empty and `post` false).
 inline std::pair<long, std::string> HttpExchange(const std::string& url, const std::string& body,
-                                                 bool post,
-                                                 const std::string& content_type = "") {
+                                                 bool post, const std::string& content_type = "") {
   CURL* curl = curl_easy_init();
   std::string out;
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
@@ -43,11 +42,11 @@ inline std::pair<long, std::string> HttpExchange(const std::string& url, const s
       curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     }
   }
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION,
-                   +[](char* d, size_t s, size_t n, void* u) -> size_t {
-                     static_cast<std::string*>(u)->append(d, s * n);
-                     return s * n;
-                   });
+  curl_easy_setopt(
+      curl, CURLOPT_WRITEFUNCTION, +[](char* d, size_t s, size_t n, void* u) -> size_t {
+        static_cast<std::string*>(u)->append(d, s * n);
+        return s * n;
+      });
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &out);
   long status = 0;
   if (curl_easy_perform(curl) == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
@@ -66,16 +65,16 @@ class WebhookReceiver {
   // webhook_receiver.py). Null if it did not come up in 10 s.
   static std::unique_ptr<WebhookReceiver> Start(int port = 0, const std::string& log = "",
                                                 const std::string& script = "") {
-    std::vector<std::string> argv = {"/usr/bin/python3",
-                                     std::string(FAULTLINE_SOURCE_DIR) +
-                                         "/sinks/testing/webhook_receiver.py",
-                                     "--port", std::to_string(port)};
+    std::vector<std::string> argv = {
+        "/usr/bin/python3",
+        std::string(FAULTLINE_SOURCE_DIR) + "/sinks/testing/webhook_receiver.py", "--port",
+        std::to_string(port)};
     if (!log.empty()) argv.insert(argv.end(), {"--log", log});
     if (!script.empty()) argv.insert(argv.end(), {"--script", script});
     std::unique_ptr<WebhookReceiver> r(new WebhookReceiver(argv));
     const std::string out = r->child_.ReadLines(1, absl::Seconds(10));
-    if (out.rfind("PORT ", 0) != 0 || !absl::SimpleAtoi(out.substr(5, out.find('\n') - 5),
-                                                         &r->port_)) {
+    if (out.rfind("PORT ", 0) != 0 ||
+        !absl::SimpleAtoi(out.substr(5, out.find('\n') - 5), &r->port_)) {
       return nullptr;
     }
     return r;

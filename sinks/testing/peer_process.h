@@ -62,8 +62,8 @@ inline Alertmanager StartAlertmanager(const std::string& name) {
   Alertmanager am;
   am.url = absl::StrCat("http://127.0.0.1:", port);
   am.process = PeerProcess::Start(
-      {kAlertmanagerBinary, "--config.file=" + dir + "/alertmanager.yml",
-       "--storage.path=" + dir, absl::StrCat("--web.listen-address=127.0.0.1:", port),
+      {kAlertmanagerBinary, "--config.file=" + dir + "/alertmanager.yml", "--storage.path=" + dir,
+       absl::StrCat("--web.listen-address=127.0.0.1:", port),
        "--cluster.listen-address=", "--log.level=warn"},
       am.url + "/-/ready", dir + "/alertmanager.log");
   return am;
@@ -90,16 +90,17 @@ inline Prometheus StartPrometheus(const std::string& name, const std::string& ta
   p.url = absl::StrCat("http://127.0.0.1:", port);
   p.process = PeerProcess::Start(
       {kPrometheusBinary, "--config.file=" + dir + "/prometheus.yml",
-       "--storage.tsdb.path=" + dir + "/data", absl::StrCat("--web.listen-address=127.0.0.1:", port),
-       "--log.level=warn"},
+       "--storage.tsdb.path=" + dir + "/data",
+       absl::StrCat("--web.listen-address=127.0.0.1:", port), "--log.level=warn"},
       p.url + "/-/ready", dir + "/prometheus.log", absl::Seconds(60));
   return p;
 }
 
 }  // namespace faultline::testing
 
-#define FAULTLINE_REQUIRE_BINARY(path)                                                       \
-  if (!std::filesystem::exists(path)) {                                                      \
-    GTEST_SKIP() << path << " is not installed (./dev.sh test installs it from Debian's "    \
-                    "packages)";                                                              \
+#define FAULTLINE_REQUIRE_BINARY(path)                                            \
+  if (!std::filesystem::exists(path)) {                                           \
+    GTEST_SKIP() << path                                                          \
+                 << " is not installed (./dev.sh test installs it from Debian's " \
+                    "packages)";                                                  \
   }

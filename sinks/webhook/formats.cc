@@ -36,10 +36,14 @@ std::vector<std::string> EvidenceLines(const Alert& a) {
 std::string SlackEscape(std::string_view s) {
   std::string out;
   for (char c : s) {
-    if (c == '&') out += "&amp;";
-    else if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else out.push_back(c);
+    if (c == '&')
+      out += "&amp;";
+    else if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else
+      out.push_back(c);
   }
   return out;
 }
@@ -52,11 +56,23 @@ std::string Truncate(std::string s, size_t max) {
   return s;
 }
 
-const char* const kFieldNames[] = {
-    "rule",        "severity",        "status",           "host",    "app_pool",
-    "service",     "count",           "window_seconds",   "first_event_time",
-    "last_event_time", "fingerprint", "incident_id",      "sequence", "idempotency_key",
-    "summary",     "evidence",        "alert"};
+const char* const kFieldNames[] = {"rule",
+                                   "severity",
+                                   "status",
+                                   "host",
+                                   "app_pool",
+                                   "service",
+                                   "count",
+                                   "window_seconds",
+                                   "first_event_time",
+                                   "last_event_time",
+                                   "fingerprint",
+                                   "incident_id",
+                                   "sequence",
+                                   "idempotency_key",
+                                   "summary",
+                                   "evidence",
+                                   "alert"};
 
 std::string FieldValue(const Alert& a, std::string_view name) {
   if (name == "rule") return a.rule();
@@ -175,8 +191,8 @@ std::string SlackBody(const Alert& a) {
   field("App pool", a.app_pool());
   field("Service", a.service());
   field("Severity", a.severity());
-  field("Count", absl::StrCat(a.count(), " in ",
-                              absl::FormatDuration(absl::Seconds(a.window_seconds()))));
+  field("Count",
+        absl::StrCat(a.count(), " in ", absl::FormatDuration(absl::Seconds(a.window_seconds()))));
   w.EndArray().EndObject();
   if (a.evidence_size() > 0) {
     w.BeginObject().Key("type").String("section").Key("text").BeginObject();
@@ -189,8 +205,8 @@ std::string SlackBody(const Alert& a) {
   w.BeginObject().Key("type").String("context").Key("elements").BeginArray();
   w.BeginObject().Key("type").String("mrkdwn");
   w.Key("text").String(absl::StrCat("fingerprint `", a.fingerprint(), "` · incident `",
-                                    a.incident_id(), "` · ", Rfc3339(a.first_event_time()),
-                                    " .. ", Rfc3339(a.last_event_time())));
+                                    a.incident_id(), "` · ", Rfc3339(a.first_event_time()), " .. ",
+                                    Rfc3339(a.last_event_time())));
   w.EndObject().EndArray().EndObject();
   w.EndArray();
   return w.EndObject().str();

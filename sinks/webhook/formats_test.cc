@@ -9,8 +9,8 @@
 namespace faultline {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::ExpectGolden;
+using ::testing::HasSubstr;
 using testing::SampleAlert;
 using testing::SampleResolvedAlert;
 

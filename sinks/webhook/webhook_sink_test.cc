@@ -21,8 +21,7 @@ class WebhookSinkTest : public ::testing::Test {
     receiver_ = WebhookReceiver::Start();
     ASSERT_NE(receiver_, nullptr) << "python3 webhook receiver did not start";
   }
-  std::unique_ptr<Sink> Make(const std::string& type,
-                             std::map<std::string, OptionValue> options) {
+  std::unique_ptr<Sink> Make(const std::string& type, std::map<std::string, OptionValue> options) {
     SinkRegistry registry;
     registry.Register("webhook", &WebhookSink::CreateWebhook);
     registry.Register("pagerduty", &WebhookSink::CreatePagerDuty);
@@ -53,8 +52,7 @@ TEST_F(WebhookSinkTest, PostsTheAlertWithIdempotencyKeySignatureAndHeaders) {
   EXPECT_EQ(r.body, AlertToJson(alert));
   EXPECT_EQ(r.headers.at("content-type"), "application/json");
   EXPECT_EQ(r.headers.at("idempotency-key"), "3e8a92279cfaa532-firing-1");
-  EXPECT_EQ(r.headers.at("x-faultline-signature-256"),
-            "sha256=" + HmacSha256Hex("s3cret", r.body))
+  EXPECT_EQ(r.headers.at("x-faultline-signature-256"), "sha256=" + HmacSha256Hex("s3cret", r.body))
       << "a receiver recomputes the HMAC of the body it got";
   EXPECT_EQ(r.headers.at("x-team"), "messaging");
   EXPECT_THAT(r.headers.at("user-agent"), HasSubstr("faultline/"));
@@ -132,8 +130,8 @@ TEST_F(WebhookSinkTest, SendsPagerDutyEventsAndSlackMessagesOverTheSameTransport
 TEST_F(WebhookSinkTest, RendersATemplateFromAFile) {
   const std::string path = ::testing::TempDir() + "/webhook_template.json";
   std::ofstream(path) << R"({"msg": "{{summary}}", "id": "{{idempotency_key}}"})";
-  auto sink = Make("webhook", {{"url", receiver_->url()}, {"format", "template"},
-                               {"template_file", path}});
+  auto sink =
+      Make("webhook", {{"url", receiver_->url()}, {"format", "template"}, {"template_file", path}});
   ASSERT_NE(sink, nullptr);
   ASSERT_TRUE(Deliver(*sink, SampleAlert()).ok());
   const auto requests = receiver_->Requests();
