@@ -139,10 +139,15 @@ void FleetAppPoolDetector::Emit(std::string_view key, const PoolState& state, ab
   // One evidence entry per host: its latest failure; the host in `detail`.
   const std::vector<std::string> hosts = Hosts(state);
   absl::Time first = absl::InfiniteFuture(), last = absl::InfinitePast();
-  for (const std::string& host : hosts) {
-    const HostFailure& f = state.hosts.find(ToAbsl(host))->second;
-    AddEvidence(&alert, "failure", f.provider, f.event_id, f.time, f.pid, 0, std::nullopt,
-                std::nullopt, host);
+  for (size_t i = 0; i < hosts.size(); ++i) {
+    const HostFailure& f = state.hosts.find(ToAbsl(hosts[i]))->second;
+    // The count says how many; the evidence names the first hosts only. A pool such as
+    // DefaultAppPool failing on 10,000 hosts would otherwise make an alert of megabytes that
+    // every sink has to carry (and Slack or PagerDuty refuse).
+    if (i < kMaxEvidenceHosts) {
+      AddEvidence(&alert, "failure", f.provider, f.event_id, f.time, f.pid, 0, std::nullopt,
+                  std::nullopt, hosts[i]);
+    }
     first = std::min(first, f.time);
     last = std::max(last, f.time);
   }

@@ -22,6 +22,9 @@ namespace faultline {
 
 class FleetAppPoolDetector final : public Detector {
  public:
+  // Evidence entries of one alert (one per host, alphabetically); `count` has them all.
+  static constexpr size_t kMaxEvidenceHosts = 50;
+
   static absl::StatusOr<std::unique_ptr<Detector>> Create(const DetectConfig& config);
 
   std::string_view name() const override { return "fleet_app_pool_failures"; }

@@ -1,5 +1,6 @@
 #include "detect/fleet/fleet_app_pool_detector.h"
 
+#include "absl/strings/str_format.h"
 #include "detect/testing/harness.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -46,6 +47,23 @@ TEST(FleetAppPoolTest, OneIncidentWhenThePoolFailsOnThreeHosts) {
   EXPECT_THAT(hosts, ElementsAre("WEB1", "WEB2", "web3")) << "one entry per host";
   EXPECT_TRUE(a.labels().empty()) << "labels stay what detect.labels says: an alert's identity";
   EXPECT_THAT(a.summary(), HasSubstr("3 hosts"));
+}
+
+TEST(FleetAppPoolTest, NamesTheFirstFiftyHostsAndCountsThemAll) {
+  auto h = Make();
+  for (int i = 0; i < 200; ++i) {
+    h->Feed(Failure(absl::Milliseconds(100) * i, absl::StrFormat("WEB%03d", i)));
+  }
+  ASSERT_FALSE(h->alerts().empty());
+  const Alert& a = h->alerts().back();
+  EXPECT_EQ(a.count(), 3u) << "fired at the third host";
+  // The engine's renotify interval keeps updates rare; force a large alert by resolving.
+  h->Feed(Failure(absl::Hours(1), "LATE"));
+  const Alert& resolved = h->alerts().back();
+  EXPECT_EQ(resolved.status(), "resolved");
+  EXPECT_EQ(resolved.count(), 200u) << "every host counted";
+  EXPECT_EQ(resolved.evidence_size(), 50) << "the first fifty named";
+  EXPECT_EQ(resolved.evidence(0).detail(), "WEB000");
 }
 
 TEST(FleetAppPoolTest, UpdatesAsMoreHostsJoinAtMostEveryRenotifyInterval) {
