@@ -71,23 +71,28 @@ void BM_Dispatcher(benchmark::State& state) {
   const bool spool = state.range(1) == 1;
   const std::string dir = "/tmp/faultline-dispatch-bench-spool";
   std::filesystem::remove_all(dir);
+  Dispatcher::Route route;
+  route.queue.name = "bench";
+  route.queue.capacity = 1 << 20;
+  route.type = "counting";
+  route.sink = std::make_unique<CountingSink>(static_cast<size_t>(state.range(0)));
   std::vector<Dispatcher::Route> routes;
-  routes.push_back({.queue = {.name = "bench", .capacity = 1 << 20},
-                    .type = "counting",
-                    .sink = std::make_unique<CountingSink>(static_cast<size_t>(state.range(0)))});
+  routes.push_back(std::move(route));
   auto dispatcher = Dispatcher::Create(std::move(routes), spool ? dir : "", RealClock::Get());
   if (!dispatcher.ok()) {
     state.SkipWithError(std::string(dispatcher.status().message()).c_str());
     return;
   }
   const SinkStats& stats = (*dispatcher)->sinks()[0].stats;
+  std::vector<std::shared_ptr<DeliveryTicket>> tickets(kAlertsPerIteration);
   for (auto _ : state) {
-    auto ticket = std::make_shared<DeliveryTicket>();
+    // One ticket per alert, as when each message raises one alert.
     for (int i = 0; i < kAlertsPerIteration; ++i) {
-      (*dispatcher)->Submit(std::make_shared<const Alert>(sample), ticket);
+      tickets[i] = std::make_shared<DeliveryTicket>();
+      (*dispatcher)->Submit(std::make_shared<const Alert>(sample), tickets[i]);
     }
     // Acknowledged (delivered, or durable with a spool) and delivered.
-    while (!ticket->done() || stats.queued.load(std::memory_order_relaxed) > 0) {
+    while (!tickets.back()->done() || stats.queued.load(std::memory_order_relaxed) > 0) {
       std::this_thread::yield();
     }
   }

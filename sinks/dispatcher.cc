@@ -50,8 +50,10 @@ class Dispatcher::Worker {
   }
 
   void Push(Entry e) {
+    bool was_empty;
     {
       std::lock_guard<std::mutex> lock(mu_);
+      was_empty = queue_.empty();
       if (queue_.size() >= route_.queue.capacity && route_.queue.drop_when_full) {
         stats_.dropped.fetch_add(1, std::memory_order_relaxed);
         if (!warned_full_) {
@@ -70,7 +72,8 @@ class Dispatcher::Worker {
         stats_.saturated.store(true, std::memory_order_relaxed);
       }
     }
-    wake_.notify_one();
+    // The worker waits only on an empty queue; a busy one needs no wake-up call per alert.
+    if (was_empty) wake_.notify_one();
   }
 
   bool empty() {
@@ -149,9 +152,11 @@ class Dispatcher::Worker {
       }
       if (!IsRetryable(status)) {
         stats_.failed.fetch_add(batch.size(), std::memory_order_relaxed);
-        // Once per distinct refusal: a bad payload or a revoked token is visible, not a flood.
+        // Once per kind of refusal ("HTTP 404 from <peer>", the message up to its detail): a bad
+        // payload or a revoked token is visible, not a flood.
         const std::string message(status.message());
-        if (refusals_logged_.size() < 64 && refusals_logged_.insert(message).second) {
+        const std::string kind = message.substr(0, message.find(": "));
+        if (refusals_logged_.size() < 64 && refusals_logged_.insert(kind).second) {
           LogError(absl::StrCat("sink ", q.name, ": ", message,
                                 " (not retried; counted in "
                                 "faultline_sink_failed_total)"));
@@ -199,7 +204,7 @@ class Dispatcher::Worker {
   std::deque<Entry> queue_;                // guarded by mu_
   bool stop_ = false;                      // guarded by mu_
   bool warned_full_ = false;               // guarded by mu_
-  std::set<std::string> refusals_logged_;  // worker thread only
+  std::set<std::string> refusals_logged_;  // kinds already logged; worker thread only
   absl::BitGen random_;                    // worker thread only
   std::thread thread_;
 };

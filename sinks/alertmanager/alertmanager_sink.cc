@@ -68,17 +68,14 @@ absl::StatusOr<std::unique_ptr<Sink>> AlertmanagerSink::Create(SinkOptions& opti
   const absl::Duration resend = options.Duration("resend_interval", absl::Minutes(1));
   const size_t batch = static_cast<size_t>(options.Integer("batch_size", 64, 1, 10000));
   const std::string generator_url = options.String("generator_url", "");
-  const absl::Duration connect_timeout = options.Duration("connect_timeout", absl::Seconds(5));
-  const absl::Duration timeout = options.Duration("timeout", absl::Seconds(10));
+  const HttpOptions http = ReadHttpOptions(options);
   return std::unique_ptr<Sink>(new AlertmanagerSink(std::move(urls), std::move(headers), resend,
-                                                    batch, generator_url, connect_timeout, timeout,
-                                                    *ctx.clock));
+                                                    batch, generator_url, http, *ctx.clock));
 }
 
 AlertmanagerSink::AlertmanagerSink(std::vector<std::string> urls, std::vector<std::string> headers,
                                    absl::Duration resend_interval, size_t batch_size,
-                                   std::string generator_url, absl::Duration connect_timeout,
-                                   absl::Duration timeout, Clock& clock)
+                                   std::string generator_url, const HttpOptions& http, Clock& clock)
     : headers_(std::move(headers)),
       resend_interval_(resend_interval),
       batch_size_(batch_size),
@@ -89,7 +86,7 @@ AlertmanagerSink::AlertmanagerSink(std::vector<std::string> urls, std::vector<st
   for (const std::string& url : urls) {
     urls_.push_back(url + "/api/v2/alerts");
     peers_.push_back(UrlOrigin(url));
-    http_.push_back(std::make_unique<HttpClient>(clock, connect_timeout, timeout));
+    http_.push_back(std::make_unique<HttpClient>(clock, http));
   }
 }
 
@@ -117,7 +114,14 @@ absl::Status AlertmanagerSink::Post(absl::Span<const Alert* const> alerts, absl:
 
 absl::Status AlertmanagerSink::Deliver(absl::Span<const Alert* const> alerts) {
   const absl::Time now = clock_.TimeNow();
-  if (absl::Status s = Post(alerts, now); !s.ok()) return s;
+  if (absl::Status s = Post(alerts, now); !s.ok()) {
+    if (!IsRetryable(s)) {
+      // Refused for good: never resend these (a refused resolution must not leave its alert
+      // firing here forever).
+      for (const Alert* a : alerts) active_.erase(a->fingerprint());
+    }
+    return s;
+  }
   for (const Alert* a : alerts) {
     if (a->status() == "resolved") {
       active_.erase(a->fingerprint());

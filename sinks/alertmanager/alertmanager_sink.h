@@ -39,7 +39,7 @@ class AlertmanagerSink final : public Sink {
  private:
   AlertmanagerSink(std::vector<std::string> urls, std::vector<std::string> headers,
                    absl::Duration resend_interval, size_t batch_size, std::string generator_url,
-                   absl::Duration connect_timeout, absl::Duration timeout, Clock& clock);
+                   const HttpOptions& http, Clock& clock);
   // Posts to every Alertmanager; OK if one took it.
   absl::Status Post(absl::Span<const Alert* const> alerts, absl::Time now);
 

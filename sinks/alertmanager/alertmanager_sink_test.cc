@@ -148,5 +148,16 @@ TEST_F(AlertmanagerSinkTest, ARefusedAlertIsNotRetried) {
   EXPECT_THAT(std::string(s.message()), HasSubstr("HTTP 400"));
 }
 
+TEST_F(AlertmanagerSinkTest, ARefusedResolutionIsNotResentAsFiringForever) {
+  auto sink = Make({{"url", am_.url}});
+  ASSERT_NE(sink, nullptr);
+  ASSERT_TRUE(Deliver(*sink, Recent(SampleAlert())).ok());
+  ASSERT_EQ(dynamic_cast<AlertmanagerSink&>(*sink).active(), 1u);
+  Alert resolved = Recent(SampleResolvedAlert());
+  (*resolved.mutable_labels())["0invalid label"] = "x";
+  EXPECT_FALSE(IsRetryable(Deliver(*sink, resolved)));
+  EXPECT_EQ(dynamic_cast<AlertmanagerSink&>(*sink).active(), 0u);
+}
+
 }  // namespace
 }  // namespace faultline

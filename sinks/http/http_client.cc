@@ -1,6 +1,7 @@
 #include "sinks/http/http_client.h"
 
 #include <curl/curl.h>
+#include <unistd.h>
 
 #include <mutex>
 
@@ -9,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/strings.h"
+#include "sinks/options.h"
 #include "sinks/sink.h"
 
 namespace faultline {
@@ -48,8 +50,19 @@ void GlobalInit() {
 
 }  // namespace
 
-HttpClient::HttpClient(Clock& clock, absl::Duration connect_timeout, absl::Duration timeout)
-    : clock_(clock), connect_timeout_(connect_timeout), timeout_(timeout) {
+HttpOptions ReadHttpOptions(SinkOptions& options) {
+  HttpOptions h;
+  h.timeout = options.Duration("timeout", h.timeout);
+  h.connect_timeout = options.Duration("connect_timeout", h.connect_timeout);
+  h.ca_file = options.String("ca_file", "");
+  if (!h.ca_file.empty() && ::access(h.ca_file.c_str(), R_OK) != 0) {
+    options.Error("ca_file", absl::StrCat("cannot read ", h.ca_file));
+  }
+  return h;
+}
+
+HttpClient::HttpClient(Clock& clock, HttpOptions options)
+    : clock_(clock), options_(std::move(options)) {
   GlobalInit();
   curl_ = curl_easy_init();
 }
@@ -73,9 +86,10 @@ absl::StatusOr<HttpResponse> HttpClient::Post(const std::string& url, const std:
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // timeouts without SIGALRM: we are threaded
   curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(absl::ToInt64Milliseconds(connect_timeout_)));
+                   static_cast<long>(absl::ToInt64Milliseconds(options_.connect_timeout)));
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
-                   static_cast<long>(absl::ToInt64Milliseconds(timeout_)));
+                   static_cast<long>(absl::ToInt64Milliseconds(options_.timeout)));
+  if (!options_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &OnBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &x);

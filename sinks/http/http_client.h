@@ -19,9 +19,19 @@ struct HttpResponse {
   std::optional<absl::Duration> retry_after;
 };
 
+struct HttpOptions {
+  absl::Duration connect_timeout = absl::Seconds(5);
+  absl::Duration timeout = absl::Seconds(10);  // the whole exchange
+  std::string ca_file;  // PEM bundle to verify the peer with; empty: the system's
+};
+
+class SinkOptions;
+// Reads the options every HTTP sink accepts: timeout, connect_timeout, ca_file.
+HttpOptions ReadHttpOptions(SinkOptions& options);
+
 class HttpClient {
  public:
-  HttpClient(Clock& clock, absl::Duration connect_timeout, absl::Duration timeout);
+  HttpClient(Clock& clock, HttpOptions options);
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
@@ -34,7 +44,7 @@ class HttpClient {
 
  private:
   Clock& clock_;
-  absl::Duration connect_timeout_, timeout_;
+  HttpOptions options_;
   void* curl_;  // CURL*
 };
 

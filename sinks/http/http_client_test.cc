@@ -50,7 +50,7 @@ TEST(UrlTest, ValidatesAndNeverShowsThePathOrCredentials) {
 }
 
 TEST(HttpClientTest, ReportsARefusedConnectionAsRetryableWithoutTheUrl) {
-  HttpClient client(RealClock::Get(), absl::Seconds(2), absl::Seconds(2));
+  HttpClient client(RealClock::Get(), HttpOptions{});
   // Port 1 on loopback: nothing listens there.
   const auto r = client.Post("http://127.0.0.1:1/secret-path", "{}", {});
   ASSERT_FALSE(r.ok());

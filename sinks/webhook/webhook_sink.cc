@@ -70,8 +70,7 @@ absl::StatusOr<std::unique_ptr<Sink>> WebhookSink::Create(Format format, SinkOpt
     if (absl::Status v = ValidateHttpUrl(s.url); !v.ok()) options.Error("url", v.message());
   }
   s.peer = UrlOrigin(s.url);
-  s.timeout = options.Duration("timeout", absl::Seconds(10));
-  s.connect_timeout = options.Duration("connect_timeout", absl::Seconds(5));
+  s.http = ReadHttpOptions(options);
   s.secret = options.Secret("secret", /*required=*/false);
   for (const auto& [name, value] : options.Map("headers")) {
     s.headers.push_back(absl::StrCat(name, ": ", value));

@@ -51,14 +51,14 @@ class WebhookSink final : public Sink {
     std::string routing_key;
     std::optional<BodyTemplate> body_template;
     size_t batch_size = 1;
-    absl::Duration timeout, connect_timeout;
+    HttpOptions http;
   };
   static absl::StatusOr<std::unique_ptr<Sink>> Create(Format format, SinkOptions& options,
                                                       const SinkContext& ctx);
   WebhookSink(Settings settings, Clock& clock)
       : settings_(std::move(settings)),
         batch_size_(settings_.batch_size),
-        http_(clock, settings_.connect_timeout, settings_.timeout) {}
+        http_(clock, settings_.http) {}
 
   Settings settings_;
   size_t batch_size_;

@@ -141,6 +141,18 @@ TEST_F(WebhookSinkTest, RendersATemplateFromAFile) {
             "'MSExchangeOWAAppPool'.\", \"id\": \"3e8a92279cfaa532-firing-1\"}");
 }
 
+TEST(WebhookSinkOptionsTest, NamesAnUnreadableCaFile) {
+  SinkRegistry registry;
+  registry.Register("webhook", &WebhookSink::CreateWebhook);
+  SinkOptions o(SinkSpec{
+      .type = "webhook",
+      .options = {{"url", "https://hooks.example.com/x"}, {"ca_file", "/nonexistent/ca.pem"}}});
+  auto sink = registry.Create(o, SinkContext{});
+  ASSERT_FALSE(sink.ok());
+  EXPECT_THAT(std::string(sink.status().message()),
+              HasSubstr("ca_file: cannot read /nonexistent/ca.pem"));
+}
+
 TEST(WebhookSinkOptionsTest, ReportsEveryBadOption) {
   SinkRegistry registry;
   registry.Register("webhook", &WebhookSink::CreateWebhook);
