@@ -289,7 +289,10 @@ std::vector<prometheus::MetricFamily> FaultlineMetrics::Collect() const {
             "dead-letter topic.",
             Load(d.delivered));
     counter("faultline_dead_letters_failed_total",
-            "Dead letters the broker did not take after librdkafka's retries.", Load(d.failed));
+            "Dead letters the broker refused for good (too large, not authorized).",
+            Load(d.failed));
+    counter("faultline_dead_letters_retried_total",
+            "Dead letters produced again after a failure a retry can fix.", Load(d.retried));
     counter("faultline_dead_letters_dropped_total",
             "Dead letters dropped because the producer queue was full.", Load(d.dropped));
   }

@@ -66,7 +66,9 @@ class Pipeline final : public MessageHandler, private AlertOutput {
            absl::Duration drain_timeout = absl::Seconds(10));
 
   std::shared_ptr<const DeliveryTicket> OnMessage(const Message& message) override;
-  bool Saturated() const override { return dispatcher_->Saturated(); }
+  bool Saturated() const override {
+    return dispatcher_->Saturated() || (dead_letters_ && dead_letters_->Saturated());
+  }
   void Tick() override;
   // Delivers what is queued (dead letters and alerts) within the drain timeout, then stops the
   // sinks. Idempotent; the pipeline takes no more messages afterwards.

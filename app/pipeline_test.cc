@@ -33,6 +33,7 @@ class FakeDeadLetters final : public DeadLetters {
     ticket->Expect(1);
     tickets.push_back(ticket);
   }
+  bool Saturated() const override { return false; }
   void Poll() override {}
   absl::Status Flush(absl::Duration) override {
     for (auto& t : tickets) t->Done();

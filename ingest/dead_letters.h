@@ -17,7 +17,8 @@ namespace faultline {
 struct DeadLetterStats {
   std::atomic<uint64_t> queued{0};
   std::atomic<uint64_t> delivered{0};
-  std::atomic<uint64_t> failed{0};   // the broker did not take it (after librdkafka's retries)
+  std::atomic<uint64_t> failed{0};   // refused for good by the broker (too large, forbidden)
+  std::atomic<uint64_t> retried{0};  // produced again after a failure a retry can fix
   std::atomic<uint64_t> dropped{0};  // the local queue was full
 };
 
@@ -29,6 +30,8 @@ class DeadLetters {
   // producer's queue is full the message is dropped and counted (the ticket done at once).
   virtual void Publish(const Message& message, ParseError reason,
                        const std::shared_ptr<DeliveryTicket>& ticket) = 0;
+  // True while so many dead letters are on their way that the source should pause.
+  virtual bool Saturated() const = 0;
   // Serves delivery reports without blocking; the source thread calls it about once a second.
   virtual void Poll() = 0;
   // Waits until everything queued is delivered, or `timeout` passes (kDeadlineExceeded).

@@ -11,6 +11,17 @@ std::string Clock(const google::protobuf::Timestamp& t) {
   return absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", FromProtoTime(t), absl::UTCTimeZone());
 }
 
+// "<sep>pid=4312<sep>exit=0x800703E9<sep>(stack overflow)<sep>detail": what an evidence entry
+// carries beyond its time, kind, provider and id.
+void AppendDetails(std::string* out, const Evidence& e, const char* sep) {
+  if (e.pid() != 0) absl::StrAppend(out, sep, "pid=", e.pid());
+  if (!e.exit_code().empty()) absl::StrAppend(out, sep, "exit=", e.exit_code());
+  if (!e.exception_code().empty()) absl::StrAppend(out, sep, "exception=", e.exception_code());
+  if (!e.faulting_module().empty()) absl::StrAppend(out, sep, "module=", e.faulting_module());
+  if (!e.meaning().empty()) absl::StrAppend(out, sep, "(", e.meaning(), ")");
+  if (!e.detail().empty()) absl::StrAppend(out, sep, e.detail());
+}
+
 }  // namespace
 
 std::string Rfc3339(const google::protobuf::Timestamp& t) {
@@ -20,12 +31,7 @@ std::string Rfc3339(const google::protobuf::Timestamp& t) {
 std::string EvidenceLine(const Evidence& e) {
   std::string out =
       absl::StrCat(Rfc3339(e.time()), " ", e.kind(), " ", e.provider(), " ", e.event_id());
-  if (e.pid() != 0) absl::StrAppend(&out, " pid=", e.pid());
-  if (!e.exit_code().empty()) absl::StrAppend(&out, " exit=", e.exit_code());
-  if (!e.exception_code().empty()) absl::StrAppend(&out, " exception=", e.exception_code());
-  if (!e.faulting_module().empty()) absl::StrAppend(&out, " module=", e.faulting_module());
-  if (!e.meaning().empty()) absl::StrAppend(&out, " (", e.meaning(), ")");
-  if (!e.detail().empty()) absl::StrAppend(&out, " ", e.detail());
+  AppendDetails(&out, e, " ");
   return out;
 }
 
@@ -40,12 +46,7 @@ std::string FormatAlertText(const Alert& alert) {
   for (const Evidence& e : alert.evidence()) {
     absl::StrAppendFormat(&out, "    %s  %-8s %s %d", Clock(e.time()), e.kind(), e.provider(),
                           e.event_id());
-    if (e.pid() != 0) absl::StrAppend(&out, "  pid=", e.pid());
-    if (!e.exit_code().empty()) absl::StrAppend(&out, "  exit=", e.exit_code());
-    if (!e.exception_code().empty()) absl::StrAppend(&out, "  exception=", e.exception_code());
-    if (!e.faulting_module().empty()) absl::StrAppend(&out, "  module=", e.faulting_module());
-    if (!e.meaning().empty()) absl::StrAppend(&out, "  (", e.meaning(), ")");
-    if (!e.detail().empty()) absl::StrAppend(&out, "  ", e.detail());
+    AppendDetails(&out, e, "  ");
     out.push_back('\n');
   }
   absl::StrAppend(&out, "  fingerprint=", alert.fingerprint(), "  incident=", alert.incident_id(),

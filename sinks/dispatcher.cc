@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <set>
 
@@ -42,8 +43,10 @@ QueueOptions ReadQueueOptions(SinkOptions& options, const QueueOptions& defaults
 // One sink's queue and the thread that drains it.
 class Dispatcher::Worker {
  public:
-  Worker(Route route, size_t index, Spool* spool, Clock& clock)
-      : route_(std::move(route)), index_(index), spool_(spool), clock_(clock) {}
+  // `spool_index`: this sink's cursor in `spool`, or -1 when its alerts are not journaled (no
+  // spool, or a best-effort sink with on_full: drop).
+  Worker(Route route, int spool_index, Spool* spool, Clock& clock)
+      : route_(std::move(route)), spool_index_(spool_index), spool_(spool), clock_(clock) {}
 
   void Start() {
     thread_ = std::thread([this] { Run(); });
@@ -81,12 +84,15 @@ class Dispatcher::Worker {
     return queue_.empty();
   }
 
-  void Stop() {
+  // Asks the worker to stop; a delivery in progress finishes (bounded by the sink's timeout).
+  void RequestStop() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       stop_ = true;
     }
     wake_.notify_one();
+  }
+  void Join() {
     if (thread_.joinable()) thread_.join();
   }
 
@@ -129,17 +135,26 @@ class Dispatcher::Worker {
       for (const Entry& e : batch) {
         if (e.ticket) e.ticket->Done();
       }
-      if (spool_ != nullptr && batch.back().seq != 0) spool_->Delivered(index_, batch.back().seq);
+      if (spool_index_ >= 0 && batch.back().seq != 0) {
+        spool_->Delivered(static_cast<size_t>(spool_index_), batch.back().seq);
+      }
     }
   }
 
   // Delivers the batch, retrying retryable failures until they succeed or the dispatcher stops
-  // (false). A batch refused for good counts as done.
+  // (false). A batch refused for good is tried again alert by alert, so one alert the peer
+  // cannot take does not take its batch with it; an alert refused alone counts as done.
   bool DeliverWithRetries(const std::vector<Entry>& batch,
                           const std::vector<const Alert*>& alerts) {
     const QueueOptions& q = route_.queue;
     for (int attempt = 0;; ++attempt) {
       const absl::Status status = route_.sink->Deliver(alerts);
+      if (!status.ok() && !IsRetryable(status) && batch.size() > 1) {
+        for (size_t i = 0; i < batch.size(); ++i) {
+          if (!DeliverWithRetries({batch[i]}, {alerts[i]})) return false;
+        }
+        return true;
+      }
       if (status.ok()) {
         stats_.delivered.fetch_add(batch.size(), std::memory_order_relaxed);
         const absl::Time now = clock_.TimeNow();
@@ -193,7 +208,7 @@ class Dispatcher::Worker {
   }
 
   Route route_;
-  size_t index_;
+  int spool_index_;
   Spool* spool_;
   Clock& clock_;
   SinkStats stats_;
@@ -216,14 +231,22 @@ struct Dispatcher::Pending {
   std::vector<Entry> entries;  // guarded by mu
   bool writing = false;        // guarded by mu
   bool stop = false;           // guarded by mu
+  // For Saturated(), without the lock: entries waiting, and whether appends are failing.
+  std::atomic<size_t> count{0};
+  std::atomic<bool> failing{false};
 };
+
+namespace {
+// Alerts waiting for the journal beyond which the source pauses (an append takes milliseconds;
+// only a failing disk lets them pile up).
+constexpr size_t kMaxUnjournaled = 10000;
+}  // namespace
 
 Dispatcher::Dispatcher(Clock& clock) : clock_(clock) {}
 
 absl::StatusOr<std::unique_ptr<Dispatcher>> Dispatcher::Create(std::vector<Route> routes,
                                                                const std::string& spool_dir,
                                                                Clock& clock) {
-  // Unnamed sinks are called by their type: webhook, webhook-2, ...
   std::set<std::string> names;
   for (const Route& r : routes) {
     if (!r.queue.name.empty() && !names.insert(r.queue.name).second) {
@@ -231,6 +254,21 @@ absl::StatusOr<std::unique_ptr<Dispatcher>> Dispatcher::Create(std::vector<Route
           absl::StrCat("two sinks are named \"", r.queue.name, "\"; names must be unique"));
     }
   }
+  // Best-effort sinks (on_full: drop) are not journaled: a dead chat webhook must not keep the
+  // spool growing. Journaled sinks keep their place in the spool by name, so two of one type
+  // need names of their own (webhook, webhook-2 would follow their order in the file).
+  std::map<std::string, int> unnamed_journaled_of_type;
+  for (const Route& r : routes) {
+    if (r.queue.name.empty() && !r.queue.drop_when_full) ++unnamed_journaled_of_type[r.type];
+  }
+  for (const auto& [type, n] : unnamed_journaled_of_type) {
+    if (!spool_dir.empty() && n > 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("with delivery.spool_dir, give each ", type,
+                       " sink a name: the spool keeps each sink's place by its name"));
+    }
+  }
+  // Unnamed sinks are called by their type: webhook, webhook-2, ...
   for (Route& r : routes) {
     if (!r.queue.name.empty()) continue;
     r.queue.name = r.type;
@@ -238,23 +276,29 @@ absl::StatusOr<std::unique_ptr<Dispatcher>> Dispatcher::Create(std::vector<Route
     names.insert(r.queue.name);
   }
   std::unique_ptr<Dispatcher> d(new Dispatcher(clock));
+  std::vector<int> spool_index(routes.size(), -1);
   if (!spool_dir.empty()) {
-    std::vector<std::string> sink_names;
-    for (const Route& r : routes) sink_names.push_back(r.queue.name);
-    absl::StatusOr<std::unique_ptr<Spool>> spool = Spool::Open(spool_dir, sink_names);
+    std::vector<std::string> journaled;
+    for (size_t i = 0; i < routes.size(); ++i) {
+      if (routes[i].queue.drop_when_full) continue;
+      spool_index[i] = static_cast<int>(journaled.size());
+      journaled.push_back(routes[i].queue.name);
+    }
+    absl::StatusOr<std::unique_ptr<Spool>> spool = Spool::Open(spool_dir, journaled);
     if (!spool.ok()) return spool.status();
     d->spool_ = std::move(*spool);
     d->pending_ = std::make_unique<Pending>();
   }
   for (size_t i = 0; i < routes.size(); ++i) {
     d->workers_.push_back(
-        std::make_unique<Worker>(std::move(routes[i]), i, d->spool_.get(), clock));
+        std::make_unique<Worker>(std::move(routes[i]), spool_index[i], d->spool_.get(), clock));
   }
   if (d->spool_) {
     const absl::Time now = clock.TimeNow();
     uint64_t recovered = 0;
     for (size_t i = 0; i < d->workers_.size(); ++i) {
-      for (Spool::Record& r : d->spool_->Pending(i)) {
+      if (spool_index[i] < 0) continue;
+      for (Spool::Record& r : d->spool_->Pending(static_cast<size_t>(spool_index[i]))) {
         d->workers_[i]->Push(Entry{.alert = std::move(r.alert), .queued_at = now, .seq = r.seq});
         ++recovered;
       }
@@ -279,6 +323,7 @@ void Dispatcher::Submit(std::shared_ptr<const Alert> alert,
       std::lock_guard<std::mutex> lock(pending_->mu);
       pending_->entries.push_back(
           Entry{.alert = std::move(alert), .ticket = ticket, .queued_at = now});
+      pending_->count.store(pending_->entries.size(), std::memory_order_relaxed);
     }
     pending_->wake.notify_one();
     return;
@@ -298,6 +343,7 @@ void Dispatcher::JournalLoop() {
                               [this] { return pending_->stop || !pending_->entries.empty(); });
       if (pending_->stop) return;
       batch.swap(pending_->entries);
+      pending_->count.store(0, std::memory_order_relaxed);
       pending_->writing = !batch.empty();
     }
     if (!batch.empty()) {
@@ -307,14 +353,20 @@ void Dispatcher::JournalLoop() {
         spool_write_errors_.fetch_add(1, std::memory_order_relaxed);
         if (!failing) LogError(absl::StrCat(s.message(), "; retrying every second"));
         failing = true;
+        // Nothing is acknowledged meanwhile, so commits stop, and the source pauses.
+        pending_->failing.store(true, std::memory_order_relaxed);
+        // Delivered segments may be what fills the disk: free them.
+        if (absl::Status c = spool_->Checkpoint(); !c.ok()) LogError(c.message());
         std::unique_lock<std::mutex> lock(pending_->mu);
         pending_->entries.insert(pending_->entries.begin(), batch.begin(), batch.end());
+        pending_->count.store(pending_->entries.size(), std::memory_order_relaxed);
         batch.clear();
         pending_->writing = false;
-        // Nothing is acknowledged meanwhile, so commits stop and the queues fill: back-pressure.
         pending_->wake.wait_for(lock, std::chrono::seconds(1), [this] { return pending_->stop; });
         continue;
       }
+      if (failing) LogInfo("spool: appending again");
+      pending_->failing.store(false, std::memory_order_relaxed);
       failing = false;
       for (size_t i = 0; i < batch.size(); ++i) {
         if (batch[i].ticket) batch[i].ticket->Done();
@@ -335,6 +387,10 @@ void Dispatcher::JournalLoop() {
 }
 
 bool Dispatcher::Saturated() const {
+  if (pending_ && (pending_->failing.load(std::memory_order_relaxed) ||
+                   pending_->count.load(std::memory_order_relaxed) >= kMaxUnjournaled)) {
+    return true;
+  }
   for (const auto& w : workers_) {
     if (w->stats().saturated.load(std::memory_order_relaxed)) return true;
   }
@@ -373,7 +429,10 @@ void Dispatcher::Stop(absl::Duration timeout) {
     pending_->wake.notify_one();
     journal_.join();
   }
-  for (auto& w : workers_) w->Stop();
+  // All at once: a worker in the middle of a delivery finishes it (its sink's timeout), and the
+  // others need not wait for it in turn.
+  for (auto& w : workers_) w->RequestStop();
+  for (auto& w : workers_) w->Join();
   if (spool_) {
     if (absl::Status s = spool_->Checkpoint(); !s.ok()) LogError(s.message());
   }

@@ -4,6 +4,7 @@
 #include <functional>
 #include <mutex>
 
+#include "core/testing/eventually.h"
 #include "core/testing/fake_clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -13,6 +14,7 @@ namespace faultline {
 namespace {
 
 using ::testing::ElementsAre;
+using testing::Eventually;
 using ::testing::HasSubstr;
 
 // Answers each Deliver from a script (then OK), recording what it saw and when (fake time).
@@ -60,15 +62,6 @@ std::shared_ptr<const Alert> AlertNumber(uint32_t sequence) {
   a->set_status("firing");
   a->set_sequence(sequence);
   return a;
-}
-
-// Polls `done` for up to 10 s of real time: delivery happens on the worker threads.
-bool Eventually(const std::function<bool()>& done) {
-  for (int i = 0; i < 1000; ++i) {
-    if (done()) return true;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return done();
 }
 
 std::unique_ptr<Dispatcher> Make(std::vector<Dispatcher::Route> routes, Clock& clock,
@@ -160,6 +153,68 @@ TEST(DispatcherTest, CountsARefusalForGoodAndGoesOnWithoutRetrying) {
   EXPECT_EQ(s->calls().size(), 2u) << "the refused alert was not sent again";
   EXPECT_EQ(d->sinks()[0].stats.failed.load(), 1u);
   EXPECT_EQ(d->sinks()[0].stats.retried.load(), 0u);
+}
+
+// Refuses for good any batch that holds alert number 2, as a peer refuses one bad alert. Its
+// first delivery waits for release(), so what is queued meanwhile leaves as one batch.
+class PickySink final : public Sink {
+ public:
+  absl::Status Deliver(absl::Span<const Alert* const> alerts) override {
+    while (!released_.load()) absl::SleepFor(absl::Milliseconds(1));
+    std::lock_guard<std::mutex> lock(mu_);
+    ++calls_;
+    for (const Alert* a : alerts) {
+      if (a->sequence() == 2) return absl::FailedPreconditionError("HTTP 400: bad alert");
+    }
+    for (const Alert* a : alerts) delivered_.push_back(a->sequence());
+    return absl::OkStatus();
+  }
+  size_t max_batch() const override { return 10; }
+  std::vector<uint32_t> delivered() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return delivered_;
+  }
+  int calls() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return calls_;
+  }
+  void release() { released_.store(true); }
+
+ private:
+  std::atomic<bool> released_{false};
+  mutable std::mutex mu_;
+  std::vector<uint32_t> delivered_;
+  int calls_ = 0;
+};
+
+TEST(DispatcherTest, ABatchRefusedForGoodIsTriedAlertByAlert) {
+  FakeClock clock;
+  auto sink = std::make_unique<PickySink>();
+  PickySink* picky = sink.get();
+  std::vector<Dispatcher::Route> routes;
+  routes.push_back(RouteTo(std::move(sink)));
+  auto d = Make(std::move(routes), clock);
+  auto tickets = std::vector<std::shared_ptr<DeliveryTicket>>();
+  for (uint32_t i = 1; i <= 4; ++i) {
+    tickets.push_back(std::make_shared<DeliveryTicket>());
+    d->Submit(AlertNumber(i), tickets.back());
+    if (i == 1) {  // the worker holds alert 1; 2-4 queue up behind it
+      ASSERT_TRUE(Eventually([&] { return d->sinks()[0].stats.queued.load() == 1; }));
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+  }
+  picky->release();
+  ASSERT_TRUE(Eventually([&] {
+    for (auto& t : tickets) {
+      if (!t->done()) return false;
+    }
+    return true;
+  }));
+  EXPECT_THAT(picky->delivered(), ElementsAre(1, 3, 4))
+      << "the bad alert did not take the others with it";
+  EXPECT_EQ(picky->calls(), 5) << "{1}, {2,3,4} refused, then 2, 3 and 4 alone";
+  EXPECT_EQ(d->sinks()[0].stats.failed.load(), 1u);
+  EXPECT_EQ(d->sinks()[0].stats.delivered.load(), 3u);
 }
 
 TEST(DispatcherTest, ATicketIsDoneOnlyWhenEverySinkHasTheAlert) {
@@ -267,40 +322,72 @@ class DispatcherSpoolTest : public ::testing::Test {
            ::testing::UnitTest::GetInstance()->current_test_info()->name();
     std::filesystem::remove_all(dir_);
   }
+  // A dispatcher on the test's spool with one FakeSink (returned in `sink`), as a run of faultline
+  // with that one sink configured.
+  std::unique_ptr<Dispatcher> Start(const QueueOptions& queue, Clock& clock, FakeSink** sink) {
+    auto fake = std::make_unique<FakeSink>();
+    *sink = fake.get();
+    std::vector<Dispatcher::Route> routes;
+    routes.push_back(RouteTo(std::move(fake), queue, "fake"));
+    return Make(std::move(routes), clock, dir_);
+  }
   std::string dir_;
 };
 
+TEST_F(DispatcherSpoolTest, WantsANameForEachSinkOfOneTypeItJournals) {
+  FakeClock clock;
+  std::vector<Dispatcher::Route> routes;
+  routes.push_back(RouteTo(std::make_unique<FakeSink>(), {}, "webhook"));
+  routes.push_back(RouteTo(std::make_unique<FakeSink>(), {}, "webhook"));
+  auto d = Dispatcher::Create(std::move(routes), dir_, clock);
+  ASSERT_FALSE(d.ok());
+  EXPECT_THAT(std::string(d.status().message()),
+              HasSubstr("with delivery.spool_dir, give each webhook sink a name"));
+}
+
+TEST_F(DispatcherSpoolTest, DoesNotJournalBestEffortSinks) {
+  FakeClock clock;
+  const QueueOptions chat{.name = "chat", .drop_when_full = true};
+  {
+    FakeSink* down = nullptr;
+    auto d = Start(chat, clock, &down);
+    down->set_status(absl::UnavailableError("chat is down"));
+    auto ticket = std::make_shared<DeliveryTicket>();
+    d->Submit(AlertNumber(1), ticket);
+    ASSERT_TRUE(Eventually([&] { return ticket->done(); }));
+    d->Stop(absl::Milliseconds(100));
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/cursor.chat")) << "no place kept for it";
+  FakeSink* up = nullptr;
+  auto d = Start(chat, clock, &up);  // owns the sink: keep it while reading it
+  d->Stop(absl::Seconds(1));
+  EXPECT_TRUE(up->alerts().empty()) << "a best-effort sink starts afresh";
+}
+
 TEST_F(DispatcherSpoolTest, AcknowledgesOnceDurableAndDeliversAfterARestart) {
   FakeClock clock;
+  const QueueOptions hook{.name = "hook"};
   auto ticket = std::make_shared<DeliveryTicket>();
   {
-    auto down = std::make_unique<FakeSink>();
+    FakeSink* down = nullptr;
+    auto d = Start(hook, clock, &down);
     down->set_status(absl::UnavailableError("receiver down"));
-    std::vector<Dispatcher::Route> routes;
-    routes.push_back(RouteTo(std::move(down), QueueOptions{.name = "hook"}, "fake"));
-    auto d = Make(std::move(routes), clock, dir_);
     for (uint32_t i = 1; i <= 3; ++i) d->Submit(AlertNumber(i), ticket);
     ASSERT_TRUE(Eventually([&] { return ticket->done(); }))
         << "durable in the spool: the source may commit though nothing was delivered";
     d->Stop(absl::Milliseconds(100));
   }
-  auto up = std::make_unique<FakeSink>();
-  FakeSink* fake = up.get();
-  std::vector<Dispatcher::Route> routes;
-  routes.push_back(RouteTo(std::move(up), QueueOptions{.name = "hook"}, "fake"));
-  auto d = Make(std::move(routes), clock, dir_);
-  ASSERT_TRUE(Eventually([&] { return fake->alerts().size() == 3; }));
+  FakeSink* up = nullptr;
+  auto d = Start(hook, clock, &up);
+  ASSERT_TRUE(Eventually([&] { return up->alerts().size() == 3; }));
   std::vector<uint32_t> sequences;
-  for (const Alert& a : fake->alerts()) sequences.push_back(a.sequence());
+  for (const Alert& a : up->alerts()) sequences.push_back(a.sequence());
   EXPECT_THAT(sequences, ElementsAre(1, 2, 3)) << "in order, after the restart";
   d->Stop(absl::Seconds(5));
 
   // Delivered and checkpointed: a third start has nothing left to send.
-  auto again = std::make_unique<FakeSink>();
-  FakeSink* third = again.get();
-  std::vector<Dispatcher::Route> routes3;
-  routes3.push_back(RouteTo(std::move(again), QueueOptions{.name = "hook"}, "fake"));
-  auto d3 = Make(std::move(routes3), clock, dir_);
+  FakeSink* third = nullptr;
+  auto d3 = Start(hook, clock, &third);
   d3->Stop(absl::Seconds(1));
   EXPECT_TRUE(third->alerts().empty());
 }

@@ -13,6 +13,7 @@
 #include "app/testing/test_pipeline.h"
 #include "core/kafka/producer.h"
 #include "core/testing/child_process.h"
+#include "core/testing/eventually.h"
 #include "core/testing/kafka_env.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -33,15 +34,6 @@ std::vector<KafkaRecord> Records(const std::vector<std::string>& lines, size_t f
   std::vector<KafkaRecord> out;
   for (size_t i = from; i < to; ++i) out.push_back({.key = "iis", .value = lines[i]});
   return out;
-}
-
-absl::Status Publish(const std::string& brokers, const std::string& topic,
-                     const std::vector<KafkaRecord>& records) {
-  auto producer = NewPublisher(brokers);
-  if (!producer.ok()) return producer.status();
-  absl::Status s = PublishAll(*producer, topic, records);
-  rd_kafka_destroy(*producer);
-  return s;
 }
 
 // What the detectors raise for `lines`, computed in process: the reference the live run must
@@ -84,6 +76,9 @@ std::string WriteConfig(const std::string& name, const std::string& brokers,
   return path;
 }
 
+// How often the waits below look: each look is a broker round trip or an HTTP request.
+constexpr absl::Duration kPoll = absl::Milliseconds(200);
+
 ChildProcess StartFaultline(const std::string& config, const std::string& log,
                             const std::string& extra = "") {
   std::vector<std::string> argv = {std::string(FAULTLINE_BINARY_DIR) + "/faultline",
@@ -96,16 +91,6 @@ ChildProcess StartFaultline(const std::string& config, const std::string& log,
     argv.emplace_back(a);
   }
   return ChildProcess(argv, {}, log);
-}
-
-// Waits up to `timeout` until `done`, checking every 200 ms.
-bool WaitFor(absl::Duration timeout, const std::function<bool()>& done) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (done()) return true;
-    absl::SleepFor(absl::Milliseconds(200));
-  }
-  return done();
 }
 
 std::string ReadFile(const std::string& path) {
@@ -136,17 +121,20 @@ TEST(DeliveryEndToEndTest, AReceiverOutageAndACrashLoseNoAlert) {
                    "\n  retry_backoff: 200ms\n  retry_backoff_max: 2s\n  shutdown_timeout: 1s\n"),
       absl::StrCat("http://127.0.0.1:", port, "/hook"));
   const absl::Time outage_start = absl::Now();
-  ASSERT_TRUE(Publish(brokers, topic, Records(lines, 0, half)).ok());
+  ASSERT_TRUE(testing::Publish(brokers, topic, Records(lines, 0, half)).ok());
   {
     ChildProcess first = StartFaultline(config, ::testing::TempDir() + "/" + topic + "-1.log");
     // The alerts are durable in the spool, so the commit may pass them though nothing was
     // delivered.
-    ASSERT_TRUE(WaitFor(absl::Seconds(60), [&] {
-      return testing::CommittedOffset(brokers, group, topic) == static_cast<int64_t>(half);
-    })) << ReadFile(::testing::TempDir() + "/" + topic + "-1.log");
+    ASSERT_TRUE(testing::Eventually(
+        [&] {
+          return testing::CommittedOffset(brokers, group, topic) == static_cast<int64_t>(half);
+        },
+        absl::Seconds(60), kPoll))
+        << ReadFile(::testing::TempDir() + "/" + topic + "-1.log");
     EXPECT_EQ(first.SignalAndWait(SIGKILL, absl::Seconds(10)), 128 + SIGKILL) << "a crash";
   }
-  ASSERT_TRUE(Publish(brokers, topic, Records(lines, half, lines.size())).ok());
+  ASSERT_TRUE(testing::Publish(brokers, topic, Records(lines, half, lines.size())).ok());
   const std::string second_log = ::testing::TempDir() + "/" + topic + "-2.log";
   ChildProcess second = StartFaultline(config, second_log);
 
@@ -163,7 +151,8 @@ TEST(DeliveryEndToEndTest, AReceiverOutageAndACrashLoseNoAlert) {
     }
     return keys;
   };
-  ASSERT_TRUE(WaitFor(absl::Seconds(120), [&] { return accepted().size() >= expected.size(); }))
+  ASSERT_TRUE(testing::Eventually([&] { return accepted().size() >= expected.size(); },
+                                  absl::Seconds(120), kPoll))
       << accepted().size() << " of " << expected.size() << " delivered\n"
       << ReadFile(second_log);
   EXPECT_EQ(second.SignalAndWait(SIGTERM, absl::Seconds(30)), 0) << ReadFile(second_log);
@@ -218,7 +207,7 @@ TEST(DeliveryEndToEndTest, TheCommitStopsAtTheFirstUndeliveredAlert) {
     for (std::string line; std::getline(in, line);) records.push_back({"EXCH01", line});
   }
   ASSERT_EQ(records.size(), 7u);
-  ASSERT_TRUE(Publish(brokers, topic, records).ok());
+  ASSERT_TRUE(testing::Publish(brokers, topic, records).ok());
   // Offsets 0-2: Application Error 1000, WAS 5009, WAS 5011; offset 3, the third failure,
   // raises iis_worker_failure_burst.
   constexpr int64_t kFirstAlert = 3;
@@ -232,10 +221,14 @@ TEST(DeliveryEndToEndTest, TheCommitStopsAtTheFirstUndeliveredAlert) {
   {
     ChildProcess run = StartFaultline(config, log, "--metrics-listen 127.0.0.1:" + metrics_port);
     // Everything was read and processed (the endpoint says so), yet the receiver is down.
-    ASSERT_TRUE(WaitFor(absl::Seconds(60), [&] {
-      const auto [status, text] = testing::HttpGet("http://127.0.0.1:" + metrics_port + "/metrics");
-      return text.find("faultline_events_consumed_total 7\n") != std::string::npos;
-    })) << ReadFile(log);
+    ASSERT_TRUE(testing::Eventually(
+        [&] {
+          const auto [status, text] =
+              testing::HttpGet("http://127.0.0.1:" + metrics_port + "/metrics");
+          return text.find("faultline_events_consumed_total 7\n") != std::string::npos;
+        },
+        absl::Seconds(60), kPoll))
+        << ReadFile(log);
     for (int i = 0; i < 5; ++i) {  // five commit intervals and more
       absl::SleepFor(absl::Milliseconds(400));
       EXPECT_EQ(testing::CommittedOffset(brokers, group, topic), kFirstAlert);

@@ -68,20 +68,11 @@ ConsumerRun ConsumeToEnd(const std::string& brokers, const std::string& topic,
   return run;
 }
 
-absl::Status Publish(const std::string& brokers, const std::string& topic,
-                     const std::vector<KafkaRecord>& records) {
-  auto producer = NewPublisher(brokers);
-  if (!producer.ok()) return producer.status();
-  absl::Status s = PublishAll(*producer, topic, records);
-  rd_kafka_destroy(*producer);
-  return s;
-}
-
 TEST(KafkaEndToEndTest, DetectsTheSeedIncidentProducedAsWinlogbeat8) {
   FAULTLINE_REQUIRE_KAFKA(brokers);
   const std::string topic = testing::UniqueName("seed-incident");
   const std::string group = testing::UniqueName("faultline-e2e");
-  ASSERT_TRUE(Publish(brokers, topic, IncidentRecords()).ok());
+  ASSERT_TRUE(testing::Publish(brokers, topic, IncidentRecords()).ok());
 
   ConsumerRun run = ConsumeToEnd(brokers, topic, group);
   ASSERT_TRUE(run.status.ok()) << run.status;
@@ -120,7 +111,7 @@ TEST(KafkaEndToEndTest, CountsAndSkipsMalformedMessagesAndDetectsTheIncidentAnyw
     records.push_back({"EXCH01", "[\"an array\"]"});
     records.push_back(r);
   }
-  ASSERT_TRUE(Publish(brokers, topic, records).ok());
+  ASSERT_TRUE(testing::Publish(brokers, topic, records).ok());
 
   ConsumerRun run = ConsumeToEnd(brokers, topic, group);
   ASSERT_TRUE(run.status.ok()) << run.status;
@@ -142,7 +133,7 @@ TEST(KafkaEndToEndTest, DeadLettersRejectsWithTheReasonAndTheirOrigin) {
   std::vector<KafkaRecord> records = IncidentRecords();
   records.insert(records.begin() + 2, KafkaRecord{"EXCH01", "{\"winlog\":{\"event_id\":5011}"});
   records.insert(records.begin() + 5, KafkaRecord{"EXCH01", "not json at all"});
-  ASSERT_TRUE(Publish(brokers, topic, records).ok());
+  ASSERT_TRUE(testing::Publish(brokers, topic, records).ok());
   auto dead_letters = DeadLetterProducer::Create(brokers, dlq);
   ASSERT_TRUE(dead_letters.ok()) << dead_letters.status();
 
@@ -168,13 +159,13 @@ TEST(KafkaEndToEndTest, ARestartedMemberResumesAfterTheCommittedOffset) {
   const std::string topic = testing::UniqueName("restart");
   const std::string group = testing::UniqueName("faultline-e2e");
   const std::vector<KafkaRecord> all = IncidentRecords();
-  ASSERT_TRUE(Publish(brokers, topic, {all.begin(), all.begin() + 3}).ok());
+  ASSERT_TRUE(testing::Publish(brokers, topic, {all.begin(), all.begin() + 3}).ok());
   ConsumerRun first = ConsumeToEnd(brokers, topic, group);
   ASSERT_TRUE(first.status.ok()) << first.status;
   EXPECT_EQ(first.pipeline->stats().messages.load(), 3u);
   EXPECT_EQ(testing::CommittedOffset(brokers, group, topic), 3);
 
-  ASSERT_TRUE(Publish(brokers, topic, {all.begin() + 3, all.end()}).ok());
+  ASSERT_TRUE(testing::Publish(brokers, topic, {all.begin() + 3, all.end()}).ok());
   ConsumerRun second = ConsumeToEnd(brokers, topic, group);
   ASSERT_TRUE(second.status.ok()) << second.status;
   EXPECT_EQ(second.pipeline->stats().messages.load(), 4u) << "nothing consumed twice";

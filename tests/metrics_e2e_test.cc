@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/kafka/producer.h"
 #include "core/testing/child_process.h"
+#include "core/testing/eventually.h"
 #include "core/testing/kafka_env.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -18,15 +19,6 @@ namespace {
 
 using ::testing::HasSubstr;
 using testing::HttpGet;
-
-bool WaitFor(absl::Duration timeout, const std::function<bool()>& done) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (done()) return true;
-    absl::SleepFor(absl::Milliseconds(200));
-  }
-  return done();
-}
 
 // The value of the first sample of an instant query, or "" if there is none yet.
 std::string QueryValue(const std::string& prometheus, const std::string& query) {
@@ -56,10 +48,7 @@ TEST(MetricsEndToEndTest, ALiveFaultlineIsCheckedByPromtoolAndScrapedByPrometheu
     for (std::string line; std::getline(in, line);) records.push_back({"EXCH01", line});
   }
   records.push_back({"EXCH01", "not json"});
-  auto producer = NewPublisher(brokers);
-  ASSERT_TRUE(producer.ok());
-  ASSERT_TRUE(PublishAll(*producer, topic, records).ok());
-  rd_kafka_destroy(*producer);
+  ASSERT_TRUE(testing::Publish(brokers, topic, records).ok());
 
   const std::string config = ::testing::TempDir() + "/" + topic + ".yaml";
   std::ofstream(config) << "kafka:\n  brokers: " << brokers << "\n  topics: [" << topic
@@ -73,19 +62,23 @@ TEST(MetricsEndToEndTest, ALiveFaultlineIsCheckedByPromtoolAndScrapedByPrometheu
                              config, "--metrics-listen", listen, "--progress-every", "0"},
                             {}, log);
 
-  ASSERT_TRUE(WaitFor(absl::Seconds(60), [&] { return HttpGet(base + "/readyz").first == 200; }))
+  ASSERT_TRUE(testing::Eventually([&] { return HttpGet(base + "/readyz").first == 200; },
+                                  absl::Seconds(60), absl::Milliseconds(200)))
       << "never joined the group";
   EXPECT_EQ(HttpGet(base + "/healthz"), std::make_pair(200L, std::string("ok\n")));
   // Partition figures are refreshed every second by the consumer thread.
   const std::string position =
       "faultline_kafka_position_offset{topic=\"" + topic + "\",partition=\"0\"} 8\n";
   std::string text;
-  ASSERT_TRUE(WaitFor(absl::Seconds(30), [&] {
-    text = HttpGet(base + "/metrics").second;
-    return text.find("faultline_sink_delivered_total{sink=\"file\",type=\"file\"} 3\n") !=
-               std::string::npos &&
-           text.find(position) != std::string::npos;
-  })) << text;
+  ASSERT_TRUE(testing::Eventually(
+      [&] {
+        text = HttpGet(base + "/metrics").second;
+        return text.find("faultline_sink_delivered_total{sink=\"file\",type=\"file\"} 3\n") !=
+                   std::string::npos &&
+               text.find(position) != std::string::npos;
+      },
+      absl::Seconds(30), absl::Milliseconds(200)))
+      << text;
   EXPECT_THAT(text, HasSubstr("faultline_events_consumed_total 8\n"));
   EXPECT_THAT(text, HasSubstr("faultline_events_rejected_total{reason=\"not_json\"} 1\n"));
   EXPECT_THAT(
@@ -105,9 +98,10 @@ TEST(MetricsEndToEndTest, ALiveFaultlineIsCheckedByPromtoolAndScrapedByPrometheu
 
   testing::Prometheus prometheus = testing::StartPrometheus(topic, listen);
   ASSERT_NE(prometheus.process, nullptr) << "Prometheus did not become ready";
-  EXPECT_TRUE(WaitFor(absl::Seconds(30), [&] {
-    return QueryValue(prometheus.url, "faultline_events_consumed_total") == "8";
-  })) << "Prometheus did not scrape the events counter";
+  EXPECT_TRUE(testing::Eventually(
+      [&] { return QueryValue(prometheus.url, "faultline_events_consumed_total") == "8"; },
+      absl::Seconds(30), absl::Milliseconds(200)))
+      << "Prometheus did not scrape the events counter";
   EXPECT_EQ(QueryValue(prometheus.url, "up%7Bjob%3D%22faultline%22%7D"), "1");
   EXPECT_EQ(QueryValue(prometheus.url,
                        "sum(faultline_alerts_total%7Brule%3D%22iis_app_pool_disabled%22%7D)"),

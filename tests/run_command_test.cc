@@ -24,10 +24,7 @@ TEST(RunCommandTest, AlertsThenStopsCleanlyOnSigtermWithOffsetsCommitted) {
   auto records = ReadLines(
       std::string(FAULTLINE_SOURCE_DIR) + "/app/demo/exchange_owa_incident.jsonl", "EXCH01");
   ASSERT_TRUE(records.ok());
-  auto producer = NewPublisher(brokers);
-  ASSERT_TRUE(producer.ok());
-  ASSERT_TRUE(PublishAll(*producer, topic, *records).ok());
-  rd_kafka_destroy(*producer);
+  ASSERT_TRUE(testing::Publish(brokers, topic, *records).ok());
 
   const std::string config = ::testing::TempDir() + "/run_command_test." + topic + ".yaml";
   std::ofstream(config) << "kafka:\n  brokers: " << brokers << "\n  topics: [" << topic

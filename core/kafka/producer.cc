@@ -26,6 +26,7 @@ rd_kafka_conf_t* NewConf(const std::string& brokers, const KafkaProperties& prop
 struct DeliveryReport {
   int failed = 0;
   rd_kafka_resp_err_t first_error = RD_KAFKA_RESP_ERR_NO_ERROR;
+  rd_kafka_resp_err_t first_retryable = RD_KAFKA_RESP_ERR_NO_ERROR;
 };
 
 // The report lives with each message (RD_KAFKA_V_OPAQUE), so the producer needs no opaque.
@@ -33,10 +34,14 @@ void ReportDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
   if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) return;
   auto* report = static_cast<DeliveryReport*>(m->_private);
   if (report->failed++ == 0) report->first_error = m->err;
+  if (!IsPermanentProduceError(m->err) && report->first_retryable == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    report->first_retryable = m->err;
+  }
 }
 
-// Errors a retry cannot fix.
-bool Permanent(rd_kafka_resp_err_t err) {
+}  // namespace
+
+bool IsPermanentProduceError(rd_kafka_resp_err_t err) {
   switch (err) {
     case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
     case RD_KAFKA_RESP_ERR_INVALID_MSG:
@@ -52,11 +57,14 @@ bool Permanent(rd_kafka_resp_err_t err) {
   }
 }
 
+namespace {
+
 absl::Status Failure(const std::string& topic, rd_kafka_resp_err_t err, int count) {
   const std::string message =
       absl::StrCat("produce to ", topic, ": ", count, " record(s) failed: ", rd_kafka_err2name(err),
                    " (", rd_kafka_err2str(err), ")");
-  return Permanent(err) ? absl::FailedPreconditionError(message) : absl::UnavailableError(message);
+  return IsPermanentProduceError(err) ? absl::FailedPreconditionError(message)
+                                      : absl::UnavailableError(message);
 }
 
 }  // namespace
@@ -126,7 +134,14 @@ absl::Status PublishAll(rd_kafka_t* publisher, const std::string& topic,
                                                     "missing after ",
                                                     absl::FormatDuration(timeout)));
   }
-  if (report.failed > 0) return Failure(topic, report.first_error, report.failed);
+  // Retryable if any record may be retried: a retry of the batch then settles it; refused for
+  // good only when every failure was.
+  if (report.failed > 0) {
+    return Failure(topic,
+                   report.first_retryable != RD_KAFKA_RESP_ERR_NO_ERROR ? report.first_retryable
+                                                                        : report.first_error,
+                   report.failed);
+  }
   return absl::OkStatus();
 }
 

@@ -22,6 +22,9 @@ absl::StatusOr<rd_kafka_t*> NewKafkaProducer(const std::string& brokers,
                                              const KafkaProperties& properties,
                                              DeliveryCallback on_delivery, void* opaque);
 
+// Whether a produce error is one a retry cannot fix (too large, not authorized, invalid).
+bool IsPermanentProduceError(rd_kafka_resp_err_t err);
+
 // The same checks as NewKafkaProducer, creating nothing (check-config).
 absl::Status ValidateProducerConfig(const std::string& brokers, const KafkaProperties& properties);
 

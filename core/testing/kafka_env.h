@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/clock.h"
+#include "core/kafka/producer.h"
 #include "librdkafka/rdkafka.h"
 
 namespace faultline::testing {
@@ -29,6 +30,16 @@ inline std::string KafkaBootstrap() {
 inline std::string UniqueName(const std::string& prefix) {
   static std::mt19937_64 random{std::random_device{}()};
   return absl::StrCat(prefix, "-", absl::StrFormat("%016x", random()));
+}
+
+// Produces `records` into `topic` on the cluster at `brokers` and waits for them to be in.
+inline absl::Status Publish(const std::string& brokers, const std::string& topic,
+                            const std::vector<KafkaRecord>& records) {
+  absl::StatusOr<rd_kafka_t*> producer = NewPublisher(brokers);
+  if (!producer.ok()) return producer.status();
+  absl::Status s = PublishAll(*producer, topic, records);
+  rd_kafka_destroy(*producer);
+  return s;
 }
 
 // The committed offset of `group` for one partition, asked of the cluster at `brokers` (the real

@@ -66,18 +66,22 @@ absl::StatusOr<std::unique_ptr<Sink>> AlertmanagerSink::Create(SinkOptions& opti
     headers.push_back(absl::StrCat(name, ": ", value));
   }
   const absl::Duration resend = options.Duration("resend_interval", absl::Minutes(1));
+  const absl::Duration resend_for = options.Duration("resend_for", absl::Hours(24));
   const size_t batch = static_cast<size_t>(options.Integer("batch_size", 64, 1, 10000));
   const std::string generator_url = options.String("generator_url", "");
   const HttpOptions http = ReadHttpOptions(options);
   return std::unique_ptr<Sink>(new AlertmanagerSink(std::move(urls), std::move(headers), resend,
-                                                    batch, generator_url, http, *ctx.clock));
+                                                    resend_for, batch, generator_url, http,
+                                                    *ctx.clock));
 }
 
 AlertmanagerSink::AlertmanagerSink(std::vector<std::string> urls, std::vector<std::string> headers,
-                                   absl::Duration resend_interval, size_t batch_size,
-                                   std::string generator_url, const HttpOptions& http, Clock& clock)
+                                   absl::Duration resend_interval, absl::Duration resend_for,
+                                   size_t batch_size, std::string generator_url,
+                                   const HttpOptions& http, Clock& clock)
     : headers_(std::move(headers)),
       resend_interval_(resend_interval),
+      resend_for_(resend_for),
       batch_size_(batch_size),
       generator_url_(std::move(generator_url)),
       clock_(clock) {
@@ -126,7 +130,7 @@ absl::Status AlertmanagerSink::Deliver(absl::Span<const Alert* const> alerts) {
     if (a->status() == "resolved") {
       active_.erase(a->fingerprint());
     } else {
-      active_[a->fingerprint()] = *a;
+      active_[a->fingerprint()] = {*a, now};
     }
   }
   if (next_resend_ == absl::InfinitePast()) next_resend_ = now + resend_interval_;
@@ -136,10 +140,19 @@ absl::Status AlertmanagerSink::Deliver(absl::Span<const Alert* const> alerts) {
 void AlertmanagerSink::Tick(absl::Time now) {
   if (active_.empty() || now < next_resend_) return;
   next_resend_ = now + resend_interval_;
+  std::erase_if(active_, [&](const auto& entry) {
+    if (now - entry.second.delivered < resend_for_) return false;
+    LogWarning(absl::StrCat("alertmanager: ", entry.second.alert.rule(), " ", entry.first,
+                            " firing for ", absl::FormatDuration(resend_for_),
+                            " without an update; no longer resent (Alertmanager resolves it)"));
+    return true;
+  });
   std::vector<const Alert*> batch;
   for (auto it = active_.begin(); it != active_.end();) {
     batch.clear();
-    for (; it != active_.end() && batch.size() < batch_size_; ++it) batch.push_back(&it->second);
+    for (; it != active_.end() && batch.size() < batch_size_; ++it) {
+      batch.push_back(&it->second.alert);
+    }
     if (absl::Status s = Post(batch, now); !s.ok()) {
       // Not retried: the next interval sends them again, and endsAt covers four intervals.
       if (resend_failures_++ % 10 == 0) {

@@ -2,7 +2,9 @@
 // does: to every configured Alertmanager (a batch counts as delivered once one of them took it;
 // the members of an Alertmanager cluster share alerts), and every `resend_interval` it sends each
 // firing alert again with endsAt moved forward, so Alertmanager keeps it active while the
-// incident lasts and resolves it by itself if faultline stops (after 4 resend intervals).
+// incident lasts and resolves it by itself if faultline stops (after 4 resend intervals). A
+// firing alert not updated for `resend_for` (24h) is no longer resent: its resolution went
+// missing (dropped by on_full: drop, or its key evicted from detector state).
 //
 // Labels (an alert's identity in Alertmanager): alertname = the rule, severity, host, app_pool,
 // service (those the alert has), and detect.labels. Annotations: summary, description (the
@@ -38,8 +40,8 @@ class AlertmanagerSink final : public Sink {
 
  private:
   AlertmanagerSink(std::vector<std::string> urls, std::vector<std::string> headers,
-                   absl::Duration resend_interval, size_t batch_size, std::string generator_url,
-                   const HttpOptions& http, Clock& clock);
+                   absl::Duration resend_interval, absl::Duration resend_for, size_t batch_size,
+                   std::string generator_url, const HttpOptions& http, Clock& clock);
   // Posts to every Alertmanager; OK if one took it.
   absl::Status Post(absl::Span<const Alert* const> alerts, absl::Time now);
 
@@ -47,12 +49,18 @@ class AlertmanagerSink final : public Sink {
   std::vector<std::string> peers_;
   std::vector<std::string> headers_;
   absl::Duration resend_interval_;
+  absl::Duration resend_for_;
   size_t batch_size_;
   std::string generator_url_;
   Clock& clock_;
   std::vector<std::unique_ptr<HttpClient>> http_;  // one per Alertmanager: its own connection
-  // Firing alerts by fingerprint, their latest notification: what the periodic resend sends.
-  std::map<std::string, Alert> active_;
+  // Firing alerts by fingerprint: the latest notification (what the periodic resend sends) and
+  // when it was delivered.
+  struct Active {
+    Alert alert;
+    absl::Time delivered;
+  };
+  std::map<std::string, Active> active_;
   absl::Time next_resend_ = absl::InfinitePast();
   uint64_t resend_failures_ = 0;
 };

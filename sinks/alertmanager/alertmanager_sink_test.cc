@@ -6,6 +6,7 @@
 #include "gtest/gtest.h"
 #include "simdjson.h"
 #include "sinks/testing/golden.h"
+#include "sinks/testing/make_sink.h"
 #include "sinks/testing/peer_process.h"
 
 namespace faultline {
@@ -62,10 +63,7 @@ class AlertmanagerSinkTest : public ::testing::Test {
     ASSERT_NE(am_.process, nullptr) << "Alertmanager did not become ready";
   }
   std::unique_ptr<Sink> Make(std::map<std::string, OptionValue> options) {
-    SinkOptions o(SinkSpec{.type = "alertmanager", .options = std::move(options)});
-    SinkRegistry registry;
-    registry.Register("alertmanager", &AlertmanagerSink::Create);
-    auto sink = registry.Create(o, SinkContext{});
+    auto sink = testing::MakeSink("alertmanager", &AlertmanagerSink::Create, std::move(options));
     EXPECT_TRUE(sink.ok()) << sink.status();
     return sink.ok() ? std::move(*sink) : nullptr;
   }
@@ -111,6 +109,17 @@ TEST_F(AlertmanagerSinkTest, ResendsFiringAlertsSoTheyStayActiveAndStopsAfterRes
   EXPECT_EQ(dynamic_cast<AlertmanagerSink&>(*sink).active(), 1u);
   ASSERT_TRUE(Deliver(*sink, Recent(SampleResolvedAlert())).ok());
   EXPECT_EQ(dynamic_cast<AlertmanagerSink&>(*sink).active(), 0u) << "nothing left to resend";
+}
+
+TEST_F(AlertmanagerSinkTest, StopsResendingAnAlertNotUpdatedForResendFor) {
+  auto sink = Make({{"url", am_.url}, {"resend_interval", "1s"}, {"resend_for", "1h"}});
+  ASSERT_NE(sink, nullptr);
+  ASSERT_TRUE(Deliver(*sink, Recent(SampleAlert())).ok());
+  auto& am = dynamic_cast<AlertmanagerSink&>(*sink);
+  am.Tick(RealClock::Get().TimeNow() + absl::Minutes(30));
+  EXPECT_EQ(am.active(), 1u) << "still resent within resend_for";
+  am.Tick(RealClock::Get().TimeNow() + absl::Minutes(61));
+  EXPECT_EQ(am.active(), 0u) << "its resolution went missing: no longer resent";
 }
 
 TEST_F(AlertmanagerSinkTest, AnAlertNotResentExpiresInAlertmanagerByItself) {

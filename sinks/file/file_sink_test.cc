@@ -11,6 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sinks/testing/golden.h"
+#include "sinks/testing/make_sink.h"
 
 namespace faultline {
 namespace {
@@ -41,11 +42,9 @@ std::string ReadAll(const std::string& path) {
 }
 
 absl::StatusOr<std::unique_ptr<Sink>> Make(const SinkSpec& spec) {
-  SinkOptions options(spec);
-  SinkRegistry registry;
-  registry.Register("stdout", &FileSink::CreateStdout);
-  registry.Register("file", &FileSink::CreateFile);
-  return registry.Create(options, SinkContext{});
+  return testing::MakeSink(spec.type,
+                           spec.type == "file" ? &FileSink::CreateFile : &FileSink::CreateStdout,
+                           spec.options);
 }
 
 TEST(FileSinkTest, WritesTheStableJsonShapeOnOneLine) {

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/log.h"
 #include "sinks/alert_text.h"
 
 namespace faultline {
@@ -41,7 +42,8 @@ absl::StatusOr<std::unique_ptr<Sink>> KafkaSink::Create(SinkOptions& options,
   for (const auto& [k, v] : options.Map("properties")) properties.emplace_back(k, v);
   // librdkafka gives up on a record after message.timeout.ms; the dispatcher retries after that.
   properties.emplace_back("message.timeout.ms", std::to_string(absl::ToInt64Milliseconds(timeout)));
-  std::unique_ptr<KafkaSink> sink(new KafkaSink(topic, json, source, timeout, batch));
+  std::unique_ptr<KafkaSink> sink(
+      new KafkaSink(topic, brokers, properties, json, source, timeout, batch));
   if (ctx.dry_run || topic.empty() || brokers.empty()) {
     if (absl::Status s = ValidateProducerConfig(brokers, properties); !s.ok()) {
       options.Error("properties", s.message());
@@ -63,12 +65,35 @@ KafkaSink::~KafkaSink() {
   rd_kafka_destroy(producer_);
 }
 
+absl::Status KafkaSink::ReplaceIfFatal() {
+  char reason[512];
+  if (rd_kafka_fatal_error(producer_, reason, sizeof(reason)) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::OkStatus();
+  }
+  LogError(
+      absl::StrCat("kafka sink: the producer failed for good (", reason, "); starting a new one"));
+  rd_kafka_destroy(producer_);
+  producer_ = nullptr;
+  absl::StatusOr<rd_kafka_t*> producer = NewPublisher(brokers_, properties_);
+  if (!producer.ok()) return absl::UnavailableError(producer.status().message());
+  producer_ = *producer;
+  return absl::OkStatus();
+}
+
 absl::Status KafkaSink::Deliver(absl::Span<const Alert* const> alerts) {
-  if (producer_ == nullptr) return absl::FailedPreconditionError("kafka sink: no producer");
+  if (producer_ == nullptr) {  // replacing a failed producer did not work last time
+    absl::StatusOr<rd_kafka_t*> producer = NewPublisher(brokers_, properties_);
+    if (!producer.ok()) return absl::UnavailableError(producer.status().message());
+    producer_ = *producer;
+  }
   std::vector<KafkaRecord> records;
   records.reserve(alerts.size());
   for (const Alert* a : alerts) records.push_back(AlertRecord(*a, json_, source_));
-  return PublishAll(producer_, topic_, records, timeout_ + absl::Seconds(5));
+  absl::Status status = PublishAll(producer_, topic_, records, timeout_ + absl::Seconds(5));
+  if (!status.ok()) {
+    if (absl::Status replaced = ReplaceIfFatal(); !replaced.ok()) return replaced;
+  }
+  return status;
 }
 
 }  // namespace faultline

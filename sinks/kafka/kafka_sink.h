@@ -30,15 +30,22 @@ class KafkaSink final : public Sink {
   size_t max_batch() const override { return batch_size_; }
 
  private:
-  KafkaSink(std::string topic, bool json, std::string source, absl::Duration timeout,
-            size_t batch_size)
+  KafkaSink(std::string topic, std::string brokers, KafkaProperties properties, bool json,
+            std::string source, absl::Duration timeout, size_t batch_size)
       : topic_(std::move(topic)),
+        brokers_(std::move(brokers)),
+        properties_(std::move(properties)),
         json_(json),
         source_(std::move(source)),
         timeout_(timeout),
         batch_size_(batch_size) {}
+  // An idempotent producer that hit a fatal error (a fenced or out-of-sequence producer id)
+  // refuses everything from then on: replace it.
+  absl::Status ReplaceIfFatal();
 
   std::string topic_;
+  std::string brokers_;
+  KafkaProperties properties_;
   bool json_;
   std::string source_;
   absl::Duration timeout_;

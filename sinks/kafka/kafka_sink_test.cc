@@ -5,6 +5,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sinks/testing/golden.h"
+#include "sinks/testing/make_sink.h"
 
 namespace faultline {
 namespace {
@@ -39,10 +40,7 @@ TEST(KafkaAlertRecordTest, CarriesTheStableJsonWhenAsked) {
 }
 
 std::unique_ptr<Sink> Make(std::map<std::string, OptionValue> options, SinkContext ctx = {}) {
-  SinkOptions o(SinkSpec{.type = "kafka", .options = std::move(options)});
-  SinkRegistry registry;
-  registry.Register("kafka", &KafkaSink::Create);
-  auto sink = registry.Create(o, ctx);
+  auto sink = testing::MakeSink("kafka", &KafkaSink::Create, std::move(options), ctx);
   EXPECT_TRUE(sink.ok()) << sink.status();
   return sink.ok() ? std::move(*sink) : nullptr;
 }
@@ -93,12 +91,10 @@ TEST(KafkaSinkTest, ReportsAnUnreachableBrokerAsRetryable) {
 }
 
 TEST(KafkaSinkTest, ValidatesItsOptionsWithoutConnecting) {
-  SinkOptions o(SinkSpec{
-      .type = "kafka",
-      .options = {{"format", "avro"}, {"properties", OptionValue::Map({{"no.such.prop", "1"}})}}});
-  SinkRegistry registry;
-  registry.Register("kafka", &KafkaSink::Create);
-  auto sink = registry.Create(o, SinkContext{.dry_run = true});
+  auto sink = testing::MakeSink(
+      "kafka", &KafkaSink::Create,
+      {{"format", "avro"}, {"properties", OptionValue::Map({{"no.such.prop", "1"}})}},
+      SinkContext{.dry_run = true});
   ASSERT_FALSE(sink.ok());
   const std::string m(sink.status().message());
   EXPECT_THAT(m, ::testing::HasSubstr("topic: required"));

@@ -15,6 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "core/log.h"
 
 namespace faultline {
@@ -51,6 +52,27 @@ bool ValidSinkName(const std::string& name) {
     }
   }
   return true;
+}
+
+// The whole file, or an error: a segment that cannot be read is not a damaged one.
+absl::Status ReadFile(const std::string& path, std::string* out) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Errno("cannot open", path);
+  out->clear();
+  char buf[1 << 16];
+  while (true) {
+    const ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      absl::Status s = Errno("cannot read", path);
+      ::close(fd);
+      return s;
+    }
+    if (n == 0) break;
+    out->append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return absl::OkStatus();
 }
 
 absl::Status WriteAll(int fd, const std::string& data, const std::string& path) {
@@ -99,16 +121,27 @@ absl::Status Spool::Recover() {
   DIR* d = ::opendir(dir_.c_str());
   if (d == nullptr) return Errno("cannot list", dir_);
   std::vector<std::pair<uint64_t, std::string>> files;
+  std::vector<std::string> orphans;  // cursors of sinks no longer configured
   while (dirent* e = ::readdir(d)) {
     const std::string name = e->d_name;
     uint64_t first;
     if (name.size() == 32 && name.rfind("segment-", 0) == 0 && name.substr(28) == ".log" &&
         absl::SimpleAtoi(name.substr(8, 20), &first)) {
       files.emplace_back(first, dir_ + "/" + name);
+    } else if (name.rfind("cursor.", 0) == 0) {
+      const std::string sink = name.substr(7);
+      bool known = false;
+      for (const auto& c : cursors_) known = known || c->name == sink;
+      if (!known) orphans.push_back(sink);
     }
   }
   ::closedir(d);
   std::sort(files.begin(), files.end());
+  if (!orphans.empty()) {
+    LogWarning(absl::StrCat(
+        "spool: no configured sink is named ", absl::StrJoin(orphans, ", "),
+        "; what the spool held for it is not delivered (give the sink that name back to)"));
+  }
 
   // Cursors first: a sink without one starts after the newest record found below.
   std::vector<bool> has_cursor(cursors_.size(), false);
@@ -128,10 +161,10 @@ absl::Status Spool::Recover() {
 
   pending_.assign(cursors_.size(), {});
   uint64_t last_seq = 0;
+  std::string data;
   for (size_t f = 0; f < files.size(); ++f) {
     const std::string& path = files[f].second;
-    std::ifstream in(path, std::ios::binary);
-    std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (absl::Status s = ReadFile(path, &data); !s.ok()) return s;
     Segment seg{.path = path, .first_seq = files[f].first};
     size_t pos = 0;
     while (pos + kHeaderBytes <= data.size()) {
@@ -155,13 +188,21 @@ absl::Status Spool::Recover() {
       pos += kHeaderBytes + len;
     }
     if (pos < data.size()) {
-      // A torn write at the end (a crash mid-append), or damage: keep what came before.
       ++stats_.corrupt;
-      LogWarning(absl::StrCat("spool: ", path, ": cutting ", data.size() - pos,
-                              " damaged byte(s) at offset ", pos));
-      if (::truncate(path.c_str(), static_cast<off_t>(pos)) != 0) return Errno("truncate", path);
+      if (f + 1 == files.size()) {
+        // A torn write at the end of the newest segment (a crash mid-append): cut it off, so
+        // the next appends follow the last good record.
+        LogWarning(absl::StrCat("spool: ", path, ": cutting a torn record of ", data.size() - pos,
+                                " byte(s) at offset ", pos));
+        if (::truncate(path.c_str(), static_cast<off_t>(pos)) != 0) return Errno("truncate", path);
+      } else {
+        // Damage inside an older segment: what follows it there is lost; leave the file as it
+        // is for whoever investigates, and read on in the next segment.
+        LogError(absl::StrCat("spool: ", path, ": damaged record at offset ", pos, "; ",
+                              data.size() - pos, " byte(s) after it skipped"));
+      }
     }
-    seg.bytes = pos;
+    seg.bytes = f + 1 == files.size() ? pos : data.size();
     if (seg.last_seq == 0) {
       ::unlink(path.c_str());  // nothing readable in it
       continue;
@@ -223,9 +264,12 @@ absl::Status Spool::Append(std::vector<Record>& records) {
   absl::Status s = WriteAll(fd_, buffer, seg.path);
   if (s.ok() && ::fdatasync(fd_) != 0) s = Errno("fdatasync", seg.path);
   if (!s.ok()) {
-    // Leave no half batch behind: the retry appends it whole.
+    // Leave no half batch behind: the retry appends it whole. If the tail cannot be cut, the
+    // segment ends there (recovery stops at the broken record) and the retry starts a new one.
     if (::ftruncate(fd_, static_cast<off_t>(seg.bytes)) != 0) {
-      LogError(absl::StrCat("spool: cannot cut a failed append from ", seg.path));
+      LogError(absl::StrCat("spool: cannot cut a failed append from ", seg.path,
+                            "; continuing in a new segment"));
+      if (absl::Status n = OpenNewSegment(); !n.ok()) LogError(n.message());
     }
     return s;
   }
@@ -244,33 +288,40 @@ void Spool::Delivered(size_t index, uint64_t seq) {
 }
 
 absl::Status Spool::Checkpoint() {
-  uint64_t min_cursor = UINT64_MAX;
+  absl::Status result;
   for (const auto& cursor : cursors_) {
     const uint64_t delivered = cursor->delivered.load(std::memory_order_relaxed);
-    min_cursor = std::min(min_cursor, delivered);
     if (delivered == cursor->persisted) continue;
+    // "tmp-" cannot begin a cursor file's name, whatever the sink is called.
     const std::string path = dir_ + "/cursor." + cursor->name;
-    const std::string tmp = path + ".tmp";
+    const std::string tmp = dir_ + "/tmp-cursor." + cursor->name;
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-    if (fd < 0) return Errno("cannot write", tmp);
-    absl::Status s = WriteAll(fd, absl::StrCat(delivered, "\n"), tmp);
+    absl::Status s = fd < 0 ? Errno("cannot write", tmp) : absl::OkStatus();
+    if (s.ok()) s = WriteAll(fd, absl::StrCat(delivered, "\n"), tmp);
     if (s.ok() && ::fdatasync(fd) != 0) s = Errno("fdatasync", tmp);
-    ::close(fd);
+    if (fd >= 0) ::close(fd);
     if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) s = Errno("rename", tmp);
-    if (!s.ok()) return s;
-    cursor->persisted = delivered;
+    if (s.ok()) {
+      cursor->persisted = delivered;
+    } else if (result.ok()) {
+      result = s;  // the others are still tried: a full disk may have room for a rename
+    }
   }
-  if (absl::Status s = SyncDir(); !s.ok()) return s;
-  // Every segment but the one being written, once all sinks are past its last record.
-  while (segments_.size() > 1 && segments_.front().last_seq <= min_cursor) {
+  if (absl::Status s = SyncDir(); !s.ok() && result.ok()) result = s;
+  // Only what every sink's *persisted* cursor has passed: after a crash the files must still
+  // hold everything a cursor on disk says is undelivered.
+  uint64_t min_persisted = UINT64_MAX;
+  for (const auto& cursor : cursors_) min_persisted = std::min(min_persisted, cursor->persisted);
+  while (segments_.size() > 1 && segments_.front().last_seq <= min_persisted) {
     if (::unlink(segments_.front().path.c_str()) != 0 && errno != ENOENT) {
-      return Errno("cannot delete", segments_.front().path);
+      if (result.ok()) result = Errno("cannot delete", segments_.front().path);
+      break;
     }
     stats_.bytes -= segments_.front().bytes;
     segments_.erase(segments_.begin());
   }
   stats_.segments = segments_.size();
-  return absl::OkStatus();
+  return result;
 }
 
 }  // namespace faultline

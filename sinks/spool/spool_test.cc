@@ -98,6 +98,45 @@ TEST_F(SpoolTest, CutsATornRecordAtTheEndAndKeepsWhatCameBefore) {
   EXPECT_EQ((*spool)->stats().corrupt.load(), 1u);
 }
 
+TEST_F(SpoolTest, SkipsDamageInAnOlderSegmentWithoutCuttingIt) {
+  {
+    auto spool = Spool::Open(dir_, {"hook"}, /*segment_bytes=*/30);
+    for (uint32_t i = 1; i <= 4; ++i) {
+      auto r = Alerts(i, i);
+      ASSERT_TRUE((*spool)->Append(r).ok());
+    }
+    ASSERT_TRUE((*spool)->Checkpoint().ok());
+  }
+  const std::vector<std::string> segments = Segments();
+  ASSERT_GE(segments.size(), 2u);
+  const std::string first = dir_ + "/" + segments.front();
+  const auto size = std::filesystem::file_size(first);
+  {
+    std::fstream f(first, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(size - 1));
+    f.put('\x7f');  // flips the last byte of its last record: its crc no longer matches
+  }
+  auto spool = Spool::Open(dir_, {"hook"});
+  ASSERT_TRUE(spool.ok()) << spool.status();
+  EXPECT_THAT(Sequences((*spool)->Pending(0)), ElementsAre(1, 3, 4))
+      << "record 2 lost, the next segment read on";
+  EXPECT_EQ(std::filesystem::file_size(first), size) << "kept as it is for whoever looks";
+}
+
+TEST_F(SpoolTest, KeepsTheCursorsOfSimilarlyNamedSinksApart) {
+  {
+    auto spool = Spool::Open(dir_, {"x", "x.tmp"});
+    auto records = Alerts(1, 3);
+    ASSERT_TRUE((*spool)->Append(records).ok());
+    (*spool)->Delivered(0, 3);
+    (*spool)->Delivered(1, 1);
+    ASSERT_TRUE((*spool)->Checkpoint().ok());
+  }
+  auto spool = Spool::Open(dir_, {"x", "x.tmp"});
+  EXPECT_TRUE((*spool)->Pending(0).empty());
+  EXPECT_THAT(Sequences((*spool)->Pending(1)), ElementsAre(2, 3));
+}
+
 TEST_F(SpoolTest, DeletesSegmentsEverySinkHasPassed) {
   auto spool = Spool::Open(dir_, {"a", "b"}, /*segment_bytes=*/30);
   ASSERT_TRUE(spool.ok());

@@ -48,11 +48,14 @@ std::string SlackEscape(std::string_view s) {
   return out;
 }
 
+// At most `max` bytes, cut at a UTF-8 character boundary: Slack and PagerDuty refuse a payload
+// with a broken character.
 std::string Truncate(std::string s, size_t max) {
-  if (s.size() > max) {
-    s.resize(max - 3);
-    s += "...";
-  }
+  if (s.size() <= max) return s;
+  size_t cut = max - 3;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  s.resize(cut);
+  s += "...";
   return s;
 }
 

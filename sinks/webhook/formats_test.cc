@@ -62,6 +62,24 @@ TEST(WebhookFormatsTest, SlackEscapesItsControlCharacters) {
   EXPECT_THAT(body, HasSubstr("pool &lt;Default&gt; &amp; \\\"friends\\\""));
 }
 
+TEST(WebhookFormatsTest, CutsLongTextAtACharacterBoundary) {
+  Alert a = SampleAlert();
+  std::string summary;
+  // Two-byte characters only: a cut at an odd byte count splits one.
+  while (summary.size() < 4000) summary += "\xc3\xa4";  // ä
+  a.set_summary(summary);
+  const std::string body = SlackBody(a);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_EQ(parser.parse(body).get(doc), simdjson::SUCCESS) << "valid UTF-8 (simdjson checks)";
+  std::string_view text;
+  ASSERT_EQ(doc["blocks"].at(1)["text"]["text"].get_string().get(text), simdjson::SUCCESS);
+  EXPECT_LE(text.size(), 3000u);
+  EXPECT_EQ(text.substr(text.size() - 3), "...");
+  const std::string pd = PagerDutyBody(a, "RK");
+  EXPECT_EQ(parser.parse(pd).get(doc), simdjson::SUCCESS);
+}
+
 TEST(WebhookFormatsTest, TemplateFillsPlaceholdersEscapedForJson) {
   auto t = BodyTemplate::Parse(
       R"({"text": "{{ rule }} on {{host}}: {{summary}}", "key": "{{idempotency_key}}", )"

@@ -6,6 +6,7 @@
 #include "sinks/alert_text.h"
 #include "sinks/testing/golden.h"
 #include "sinks/testing/http_receiver.h"
+#include "sinks/testing/make_sink.h"
 
 namespace faultline {
 namespace {
@@ -22,12 +23,10 @@ class WebhookSinkTest : public ::testing::Test {
     ASSERT_NE(receiver_, nullptr) << "python3 webhook receiver did not start";
   }
   std::unique_ptr<Sink> Make(const std::string& type, std::map<std::string, OptionValue> options) {
-    SinkRegistry registry;
-    registry.Register("webhook", &WebhookSink::CreateWebhook);
-    registry.Register("pagerduty", &WebhookSink::CreatePagerDuty);
-    registry.Register("slack", &WebhookSink::CreateSlack);
-    SinkOptions o(SinkSpec{.type = type, .options = std::move(options)});
-    auto sink = registry.Create(o, SinkContext{});
+    const SinkRegistry::Factory factory = type == "pagerduty" ? &WebhookSink::CreatePagerDuty
+                                          : type == "slack"   ? &WebhookSink::CreateSlack
+                                                              : &WebhookSink::CreateWebhook;
+    auto sink = testing::MakeSink(type, factory, std::move(options));
     EXPECT_TRUE(sink.ok()) << sink.status();
     return sink.ok() ? std::move(*sink) : nullptr;
   }
@@ -142,26 +141,20 @@ TEST_F(WebhookSinkTest, RendersATemplateFromAFile) {
 }
 
 TEST(WebhookSinkOptionsTest, NamesAnUnreadableCaFile) {
-  SinkRegistry registry;
-  registry.Register("webhook", &WebhookSink::CreateWebhook);
-  SinkOptions o(SinkSpec{
-      .type = "webhook",
-      .options = {{"url", "https://hooks.example.com/x"}, {"ca_file", "/nonexistent/ca.pem"}}});
-  auto sink = registry.Create(o, SinkContext{});
+  auto sink = testing::MakeSink(
+      "webhook", &WebhookSink::CreateWebhook,
+      {{"url", "https://hooks.example.com/x"}, {"ca_file", "/nonexistent/ca.pem"}});
   ASSERT_FALSE(sink.ok());
   EXPECT_THAT(std::string(sink.status().message()),
               HasSubstr("ca_file: cannot read /nonexistent/ca.pem"));
 }
 
 TEST(WebhookSinkOptionsTest, ReportsEveryBadOption) {
-  SinkRegistry registry;
-  registry.Register("webhook", &WebhookSink::CreateWebhook);
-  SinkOptions o(SinkSpec{.type = "webhook",
-                         .options = {{"url", "hooks.example.com"},
-                                     {"format", "template"},
-                                     {"template", "{{nope}}"},
-                                     {"timeout", "0s"}}});
-  auto sink = registry.Create(o, SinkContext{});
+  auto sink = testing::MakeSink("webhook", &WebhookSink::CreateWebhook,
+                                {{"url", "hooks.example.com"},
+                                 {"format", "template"},
+                                 {"template", "{{nope}}"},
+                                 {"timeout", "0s"}});
   ASSERT_FALSE(sink.ok());
   const std::string m(sink.status().message());
   EXPECT_THAT(m, HasSubstr("url: must be an http:// or https:// URL"));
