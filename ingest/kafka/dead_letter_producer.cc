@@ -8,7 +8,7 @@ namespace {
 
 // Dead letters on their way beyond which the pipeline reports itself saturated: the source
 // pauses instead of piling up rejects while the dead-letter topic is unreachable.
-constexpr int kMaxInFlight = 10000;
+constexpr size_t kMaxInFlight = 10000;
 
 KafkaProperties WithDefaults(const KafkaProperties& properties) {
   // A little more batching than the default: dead letters are not latency-sensitive.
@@ -49,6 +49,7 @@ void DeadLetterProducer::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, vo
   // The letter (and its ticket) travels with the message: the source may have let go of the
   // ticket meanwhile (a revoked partition).
   std::unique_ptr<Letter> letter(static_cast<Letter*>(m->_private));
+  --self->in_flight_;
   if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     self->stats_.delivered.fetch_add(1, std::memory_order_relaxed);
     if (letter->ticket) letter->ticket->Done();
@@ -84,6 +85,7 @@ bool DeadLetterProducer::Produce(std::unique_ptr<Letter> letter) {
     return false;
   }
   letter.release();  // the message owns it until its delivery report
+  ++in_flight_;
   return true;
 }
 
@@ -104,7 +106,8 @@ void DeadLetterProducer::Publish(const Message& message, ParseError reason,
 }
 
 bool DeadLetterProducer::Saturated() const {
-  return rd_kafka_outq_len(rk_) + static_cast<int>(retry_.size()) >= kMaxInFlight;
+  // Asked before every message: a counter, not rd_kafka_outq_len (which takes a queue lock).
+  return in_flight_ + retry_.size() >= kMaxInFlight;
 }
 
 void DeadLetterProducer::Retry() {
