@@ -28,7 +28,7 @@ Pipeline::Pipeline(std::unique_ptr<EventParser> parser, std::unique_ptr<Engine> 
 
 std::shared_ptr<const DeliveryTicket> Pipeline::OnMessage(const Message& message) {
   Bump(stats_.messages);
-  message_ = &message;
+  broker_time_ = message.broker_time;
   ParseError error = message.payload.size() > max_message_bytes_
                          ? ParseError::kTooLarge
                          : parser_->Parse(message.payload, &event_);
@@ -56,8 +56,8 @@ void Pipeline::Emit(Alert alert) {
   const absl::Time now = clock_.TimeNow();
   stats_.event_to_alert.Observe(
       std::max(absl::ZeroDuration(), now - FromProtoTime(alert.last_event_time())));
-  if (message_ != nullptr && message_->broker_time != absl::InfinitePast()) {
-    stats_.broker_to_alert.Observe(std::max(absl::ZeroDuration(), now - message_->broker_time));
+  if (broker_time_ != absl::InfinitePast()) {
+    stats_.broker_to_alert.Observe(std::max(absl::ZeroDuration(), now - broker_time_));
   }
   {
     std::lock_guard<std::mutex> lock(stats_.mu);

@@ -103,8 +103,8 @@ class Pipeline final : public MessageHandler, private AlertOutput {
   Clock& clock_;
   absl::Duration drain_timeout_;
   bool drained_ = false;
-  Event event_;  // reused: parsing assigns into its strings without reallocating
-  const Message* message_ = nullptr;        // the message being processed
+  Event event_;             // reused: parsing assigns into its strings without reallocating
+  absl::Time broker_time_;  // of the message being processed
   std::shared_ptr<DeliveryTicket> ticket_;  // its deliveries, created at the first one
   RunStats stats_;
 };

@@ -76,13 +76,19 @@ Dispatcher::Route RouteTo(std::unique_ptr<Sink> sink, QueueOptions queue = {},
   return {.queue = std::move(queue), .type = std::move(type), .sink = std::move(sink)};
 }
 
+// A dispatcher with `sink` alone.
+std::unique_ptr<Dispatcher> One(std::unique_ptr<Sink> sink, Clock& clock, QueueOptions queue = {},
+                                std::string type = "scripted") {
+  std::vector<Dispatcher::Route> routes;
+  routes.push_back(RouteTo(std::move(sink), std::move(queue), std::move(type)));
+  return Make(std::move(routes), clock);
+}
+
 TEST(DispatcherTest, DeliversInOrderInBatchesAndTellsTheTicket) {
   FakeClock clock;
   auto sink = std::make_unique<ScriptedSink>(clock, std::vector<absl::Status>{}, /*batch=*/4);
   ScriptedSink* s = sink.get();
-  std::vector<Dispatcher::Route> routes;
-  routes.push_back(RouteTo(std::move(sink)));
-  auto d = Make(std::move(routes), clock);
+  auto d = One(std::move(sink), clock);
   auto ticket = std::make_shared<DeliveryTicket>();
   for (uint32_t i = 1; i <= 10; ++i) d->Submit(AlertNumber(i), ticket);
   ASSERT_TRUE(Eventually([&] { return ticket->done(); }));
@@ -98,10 +104,9 @@ TEST(DispatcherTest, RetriesWithGrowingBackoffUntilTheSinkTakesTheAlert) {
   auto sink =
       std::make_unique<ScriptedSink>(clock, std::vector<absl::Status>{down, down, down, down});
   ScriptedSink* s = sink.get();
-  std::vector<Dispatcher::Route> routes;
-  routes.push_back(RouteTo(std::move(sink), QueueOptions{.retry_backoff = absl::Seconds(1),
-                                                         .retry_backoff_max = absl::Seconds(4)}));
-  auto d = Make(std::move(routes), clock);
+  auto d =
+      One(std::move(sink), clock,
+          QueueOptions{.retry_backoff = absl::Seconds(1), .retry_backoff_max = absl::Seconds(4)});
   auto ticket = std::make_shared<DeliveryTicket>();
   d->Submit(AlertNumber(1), ticket);
   ASSERT_TRUE(Eventually([&] { return ticket->done(); }));
@@ -125,9 +130,7 @@ TEST(DispatcherTest, WaitsAtLeastWhatRetryAfterAsks) {
       clock, std::vector<absl::Status>{
                  WithRetryAfter(absl::UnavailableError("HTTP 429"), absl::Seconds(30))});
   ScriptedSink* s = sink.get();
-  std::vector<Dispatcher::Route> routes;
-  routes.push_back(RouteTo(std::move(sink)));
-  auto d = Make(std::move(routes), clock);
+  auto d = One(std::move(sink), clock);
   auto ticket = std::make_shared<DeliveryTicket>();
   d->Submit(AlertNumber(1), ticket);
   ASSERT_TRUE(Eventually([&] { return ticket->done(); }));
@@ -142,9 +145,7 @@ TEST(DispatcherTest, CountsARefusalForGoodAndGoesOnWithoutRetrying) {
   auto sink = std::make_unique<ScriptedSink>(
       clock, std::vector<absl::Status>{absl::FailedPreconditionError("HTTP 400: bad payload")});
   ScriptedSink* s = sink.get();
-  std::vector<Dispatcher::Route> routes;
-  routes.push_back(RouteTo(std::move(sink)));
-  auto d = Make(std::move(routes), clock);
+  auto d = One(std::move(sink), clock);
   auto ticket = std::make_shared<DeliveryTicket>();
   d->Submit(AlertNumber(1), ticket);
   d->Submit(AlertNumber(2), ticket);
@@ -191,9 +192,7 @@ TEST(DispatcherTest, ABatchRefusedForGoodIsTriedAlertByAlert) {
   FakeClock clock;
   auto sink = std::make_unique<PickySink>();
   PickySink* picky = sink.get();
-  std::vector<Dispatcher::Route> routes;
-  routes.push_back(RouteTo(std::move(sink)));
-  auto d = Make(std::move(routes), clock);
+  auto d = One(std::move(sink), clock);
   auto tickets = std::vector<std::shared_ptr<DeliveryTicket>>();
   for (uint32_t i = 1; i <= 4; ++i) {
     tickets.push_back(std::make_shared<DeliveryTicket>());
@@ -242,9 +241,7 @@ TEST(DispatcherTest, AFullQueueSaturatesUntilItDrainedToHalf) {
   auto sink = std::make_unique<FakeSink>();
   FakeSink* fake = sink.get();
   fake->set_status(absl::UnavailableError("down"));
-  std::vector<Dispatcher::Route> routes;
-  routes.push_back(RouteTo(std::move(sink), QueueOptions{.capacity = 4}, "fake"));
-  auto d = Make(std::move(routes), clock);
+  auto d = One(std::move(sink), clock, QueueOptions{.capacity = 4}, "fake");
   for (uint32_t i = 1; i <= 3; ++i) d->Submit(AlertNumber(i), nullptr);
   EXPECT_FALSE(d->Saturated());
   d->Submit(AlertNumber(4), nullptr);
@@ -262,10 +259,7 @@ TEST(DispatcherTest, DropsAndCountsWhenFullIfToldTo) {
   auto sink = std::make_unique<FakeSink>();
   FakeSink* fake = sink.get();
   fake->set_status(absl::UnavailableError("down"));
-  std::vector<Dispatcher::Route> routes;
-  routes.push_back(
-      RouteTo(std::move(sink), QueueOptions{.capacity = 2, .drop_when_full = true}, "fake"));
-  auto d = Make(std::move(routes), clock);
+  auto d = One(std::move(sink), clock, QueueOptions{.capacity = 2, .drop_when_full = true}, "fake");
   auto dropped = std::make_shared<DeliveryTicket>();
   d->Submit(AlertNumber(1), nullptr);
   d->Submit(AlertNumber(2), nullptr);
@@ -279,9 +273,7 @@ TEST(DispatcherTest, StopLeavesWhatItCouldNotDeliverUnacknowledged) {
   FakeClock clock;
   auto sink = std::make_unique<FakeSink>();
   sink->set_status(absl::UnavailableError("down"));
-  std::vector<Dispatcher::Route> routes;
-  routes.push_back(RouteTo(std::move(sink), {}, "fake"));
-  auto d = Make(std::move(routes), clock);
+  auto d = One(std::move(sink), clock, {}, "fake");
   auto ticket = std::make_shared<DeliveryTicket>();
   d->Submit(AlertNumber(1), ticket);
   d->Stop(absl::Milliseconds(200));

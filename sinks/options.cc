@@ -104,6 +104,19 @@ std::map<std::string, std::string> SinkOptions::Map(std::string_view name) {
   return v->map;
 }
 
+std::string SinkOptions::FileText(std::string_view file_option) {
+  const std::string path = String(file_option);
+  if (path.empty()) return "";
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in) {
+    Error(file_option, absl::StrCat("cannot read ", path));
+    return "";
+  }
+  return text.str();
+}
+
 std::string SinkOptions::Secret(std::string_view name, bool required) {
   const std::string file_key = absl::StrCat(ToAbsl(name), "_file");
   const std::string env_key = absl::StrCat(ToAbsl(name), "_env");
@@ -116,16 +129,9 @@ std::string SinkOptions::Secret(std::string_view name, bool required) {
     return "";
   }
   if (has(file_key)) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-      Error(file_key, absl::StrCat("cannot read ", file));
-      return "";
-    }
-    std::stringstream text;
-    text << in.rdbuf();
-    std::string value = text.str();
+    std::string value = FileText(file_key);
     while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
-    if (value.empty()) Error(file_key, absl::StrCat(file, " is empty"));
+    if (value.empty()) Error(file_key, absl::StrCat(file, " is empty or unreadable"));
     return value;
   }
   if (has(env_key)) {

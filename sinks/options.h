@@ -65,6 +65,9 @@ class SinkOptions {
   // A string or a list of strings.
   std::vector<std::string> List(std::string_view name);
   std::map<std::string, std::string> Map(std::string_view name);
+  // The content of the file that option `file_option` names; an error naming the file (and an
+  // empty string) when it cannot be read. Empty when the option is absent.
+  std::string FileText(std::string_view file_option);
   // A secret, given as `name` itself, `name_file` (a file whose content, trailing newline
   // stripped, is the value) or `name_env` (an environment variable): at most one of them.
   // Empty when none is given (an error if `required`).

@@ -99,10 +99,7 @@ absl::Status AlertmanagerSink::Post(absl::Span<const Alert* const> alerts, absl:
   absl::Status first_error;
   bool delivered = false, retryable = false;
   for (size_t i = 0; i < urls_.size(); ++i) {
-    absl::StatusOr<HttpResponse> r = http_[i]->Post(urls_[i], body, headers_);
-    absl::Status s = r.ok() ? StatusFromHttp(*r, peers_[i])
-                            : absl::Status(r.status().code(), absl::StrCat("POST ", peers_[i], ": ",
-                                                                           r.status().message()));
+    const absl::Status s = DeliveryStatus(http_[i]->Post(urls_[i], body, headers_), peers_[i]);
     if (s.ok()) {
       delivered = true;
       continue;

@@ -114,7 +114,12 @@ absl::StatusOr<HttpResponse> HttpClient::Post(const std::string& url, const std:
   return std::move(x.response);
 }
 
-absl::Status StatusFromHttp(const HttpResponse& response, std::string_view peer) {
+absl::Status DeliveryStatus(const absl::StatusOr<HttpResponse>& outcome, std::string_view peer) {
+  if (!outcome.ok()) {
+    return absl::Status(outcome.status().code(),
+                        absl::StrCat("POST ", ToAbsl(peer), ": ", outcome.status().message()));
+  }
+  const HttpResponse& response = *outcome;
   const long s = response.status;
   if (s >= 200 && s < 300) return absl::OkStatus();
   std::string body(StripWhitespace(response.body.substr(0, 200)));

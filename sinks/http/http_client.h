@@ -48,10 +48,11 @@ class HttpClient {
   void* curl_;  // CURL*
 };
 
-// What a delivery's HTTP response means for the dispatcher: 2xx OK; 408, 429 and 5xx retryable
-// (kUnavailable, carrying the Retry-After); anything else refused for good
-// (kFailedPrecondition): "HTTP 404 from <peer>: <body>".
-absl::Status StatusFromHttp(const HttpResponse& response, std::string_view peer);
+// What a POST's outcome means for the dispatcher: 2xx OK; 408, 429 and 5xx retryable
+// (kUnavailable, carrying the Retry-After); any other status refused for good
+// (kFailedPrecondition): "HTTP 404 from <peer>: <body>"; a transport failure keeps its code:
+// "POST <peer>: <libcurl's words>". `peer` is what messages name (UrlOrigin: never a path).
+absl::Status DeliveryStatus(const absl::StatusOr<HttpResponse>& response, std::string_view peer);
 
 // Retry-After as delta-seconds ("120") or an HTTP-date ("Wed, 21 Oct 2015 07:28:00 GMT"),
 // relative to `now`; nullopt when unreadable.

@@ -19,23 +19,24 @@ TEST(RetryAfterTest, ReadsSecondsAndHttpDates) {
   EXPECT_EQ(ParseRetryAfter("-5", now), std::nullopt);
 }
 
-TEST(StatusFromHttpTest, RetriesServerErrorsTimeoutsAndRateLimitsOnly) {
-  EXPECT_TRUE(StatusFromHttp({.status = 200}, "p").ok());
-  EXPECT_TRUE(StatusFromHttp({.status = 202}, "p").ok());
+TEST(DeliveryStatusTest, RetriesServerErrorsTimeoutsAndRateLimitsOnly) {
+  EXPECT_TRUE(DeliveryStatus(HttpResponse{.status = 200}, "p").ok());
+  EXPECT_TRUE(DeliveryStatus(HttpResponse{.status = 202}, "p").ok());
   for (long code : {408, 429, 500, 502, 503, 504}) {
-    const absl::Status s = StatusFromHttp({.status = code}, "p");
+    const absl::Status s = DeliveryStatus(HttpResponse{.status = code}, "p");
     EXPECT_TRUE(IsRetryable(s)) << code;
   }
   for (long code : {301, 400, 401, 403, 404, 413, 422}) {
-    const absl::Status s = StatusFromHttp({.status = code}, "p");
+    const absl::Status s = DeliveryStatus(HttpResponse{.status = code}, "p");
     EXPECT_FALSE(s.ok()) << code;
     EXPECT_FALSE(IsRetryable(s)) << code;
   }
 }
 
-TEST(StatusFromHttpTest, CarriesRetryAfterAndNamesThePeerAndTheBody) {
-  const absl::Status s = StatusFromHttp(
-      {.status = 429, .body = "slow down\n", .retry_after = absl::Seconds(7)}, "http://hooks:80");
+TEST(DeliveryStatusTest, CarriesRetryAfterAndNamesThePeerAndTheBody) {
+  const absl::Status s = DeliveryStatus(
+      HttpResponse{.status = 429, .body = "slow down\n", .retry_after = absl::Seconds(7)},
+      "http://hooks:80");
   EXPECT_EQ(RetryAfter(s), absl::Seconds(7));
   EXPECT_EQ(s.message(), "HTTP 429 from http://hooks:80: slow down");
 }

@@ -3,9 +3,6 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/alert.h"
@@ -16,15 +13,6 @@ namespace faultline {
 namespace {
 
 constexpr char kPagerDutyUrl[] = "https://events.pagerduty.com/v2/enqueue";
-
-bool ReadFile(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::stringstream buf;
-  buf << in.rdbuf();
-  *out = buf.str();
-  return true;
-}
 
 }  // namespace
 
@@ -83,17 +71,16 @@ absl::StatusOr<std::unique_ptr<Sink>> WebhookSink::Create(Format format, SinkOpt
   }
   if (format == Format::kTemplate) {
     s.content_type = options.String("content_type", s.content_type);
-    std::string text = options.String("template");
-    const std::string file = options.String("template_file");
-    if (options.has("template") == options.has("template_file")) {
+    const bool from_file = options.has("template_file");
+    const std::string text =
+        from_file ? options.FileText("template_file") : options.String("template");
+    if (options.has("template") == from_file) {
       options.Error("template", "give exactly one of template and template_file");
-    } else if (!file.empty() && !ReadFile(file, &text)) {
-      options.Error("template_file", absl::StrCat("cannot read ", file));
-    } else {
+    } else if (!text.empty()) {
       const bool json = s.content_type.find("json") != std::string::npos;
       absl::StatusOr<BodyTemplate> t = BodyTemplate::Parse(text, json);
       if (!t.ok()) {
-        options.Error(file.empty() ? "template" : "template_file", t.status().message());
+        options.Error(from_file ? "template_file" : "template", t.status().message());
       } else {
         s.body_template = std::move(*t);
       }
@@ -140,13 +127,7 @@ std::vector<std::string> WebhookSink::Headers(absl::Span<const Alert* const> ale
 
 absl::Status WebhookSink::Deliver(absl::Span<const Alert* const> alerts) {
   const std::string body = Body(alerts);
-  absl::StatusOr<HttpResponse> response = http_.Post(settings_.url, body, Headers(alerts, body));
-  if (!response.ok()) {
-    // Never the URL's path: it can hold a secret.
-    return absl::Status(response.status().code(),
-                        absl::StrCat("POST ", settings_.peer, ": ", response.status().message()));
-  }
-  return StatusFromHttp(*response, settings_.peer);
+  return DeliveryStatus(http_.Post(settings_.url, body, Headers(alerts, body)), settings_.peer);
 }
 
 }  // namespace faultline

@@ -33,7 +33,7 @@ class WebhookSink final : public Sink {
                                                            const SinkContext& ctx);
 
   absl::Status Deliver(absl::Span<const Alert* const> alerts) override;
-  size_t max_batch() const override { return batch_size_; }
+  size_t max_batch() const override { return settings_.batch_size; }
 
   // The body and headers Deliver() would send (tests, and `faultline check-config` one day).
   std::string Body(absl::Span<const Alert* const> alerts) const;
@@ -56,12 +56,9 @@ class WebhookSink final : public Sink {
   static absl::StatusOr<std::unique_ptr<Sink>> Create(Format format, SinkOptions& options,
                                                       const SinkContext& ctx);
   WebhookSink(Settings settings, Clock& clock)
-      : settings_(std::move(settings)),
-        batch_size_(settings_.batch_size),
-        http_(clock, settings_.http) {}
+      : settings_(std::move(settings)), http_(clock, settings_.http) {}
 
   Settings settings_;
-  size_t batch_size_;
   HttpClient http_;
 };
 
