@@ -52,6 +52,7 @@ enum class Key : uint8_t {
   kEventTime,
   kTimeCreated,
   kTimeGenerated,
+  kEventReceivedTime,
   kLevel,
   kEventType,
   kProcessId,
@@ -68,7 +69,7 @@ struct KeyName {
 };
 
 // Top-level keys of every JSON envelope. Checked by length first, so a miss is cheap.
-constexpr std::array<KeyName, 36> kRootKeys = {{
+constexpr std::array<KeyName, 37> kRootKeys = {{
     {"@timestamp", Key::kTimestamp},
     {"winlog", Key::kWinlog},
     {"event", Key::kEventObject},
@@ -96,6 +97,7 @@ constexpr std::array<KeyName, 36> kRootKeys = {{
     {"EventTime", Key::kEventTime},
     {"TimeCreated", Key::kTimeCreated},
     {"TimeGenerated", Key::kTimeGenerated},
+    {"EventReceivedTime", Key::kEventReceivedTime},
     {"Level", Key::kLevel},
     {"EventType", Key::kEventType},
     {"ProcessID", Key::kProcessId},
@@ -291,24 +293,7 @@ ParseError EnvelopeParser::Finish(Envelope envelope, Event* out) {
   out->host.assign(s.host.empty() ? s.host_name : s.host);
   if (out->host.empty()) return ParseError::kNoHost;
 
-  std::string_view time;
-  const absl::TimeZone* zoneless = nullptr;
-  switch (envelope) {
-    case Envelope::kNxlog:
-      time = s.event_time;
-      zoneless = &options_.local_time_zone;  // CE: local time without a zone
-      break;
-    case Envelope::kFluentBitWinevtlog:
-      time = s.time_created;  // its @timestamp is the read time, as a float
-      break;
-    case Envelope::kFluentBitWinlog:
-      time = s.time_generated;
-      break;
-    default:
-      time = s.timestamp;
-      break;
-  }
-  if (!ParseIso8601(time, &out->time, zoneless)) return ParseError::kBadTime;
+  if (ParseError e = PickTime(envelope, &out->time); e != ParseError::kOk) return e;
 
   // NXLog EE renames the header pid ExecutionProcessID, so its ProcessID is event data. In CE
   // and Fluent Bit, ProcessID is the logging process (WAS writes 0): never the worker's pid.
@@ -322,6 +307,58 @@ ParseError EnvelopeParser::Finish(Envelope envelope, Event* out) {
   out->level = LevelFrom(s.level);
   ResolveEventFields(raw_, out);
   return ParseError::kOk;
+}
+
+namespace {
+
+// Where each envelope keeps the event's time, best first. `source`: written by the host that
+// logged the event; `received`: stamped by a forwarder on the way (NXLog's EventReceivedTime,
+// Logstash's or Fluent Bit's @timestamp), used only when the event carries no time of its own.
+// NXLog events that reach Kafka through Logstash often have no EventTime, only TimeCreated
+// (with a zone or without) and Logstash's @timestamp.
+struct TimeSources {
+  std::array<std::string_view EnvelopeParser::Slots::*, 2> source;
+  std::array<std::string_view EnvelopeParser::Slots::*, 2> received;
+};
+using S = EnvelopeParser::Slots;
+
+TimeSources TimeSourcesFor(Envelope envelope) {
+  switch (envelope) {
+    case Envelope::kNxlog:
+      return {{&S::event_time, &S::time_created}, {&S::timestamp, &S::event_received_time}};
+    case Envelope::kFluentBitWinevtlog:
+      // Its @timestamp is the read time (a float by default, then not even read).
+      return {{&S::time_created, nullptr}, {&S::timestamp, nullptr}};
+    case Envelope::kFluentBitWinlog:
+      return {{&S::time_generated, nullptr}, {&S::timestamp, nullptr}};
+    default:  // Winlogbeat sets @timestamp to the event's own time
+      return {{&S::timestamp, nullptr}, {nullptr, nullptr}};
+  }
+}
+
+}  // namespace
+
+ParseError EnvelopeParser::PickTime(Envelope envelope, absl::Time* out) const {
+  // A source time with a zone, then one without (read in ingest.local_time_zone: NXLog CE writes
+  // local time), then the forwarder's receive time the same way. The first that parses decides:
+  // an implausible one (before 1970, from 2100) is a broken clock, rejected, not replaced.
+  const TimeSources sources = TimeSourcesFor(envelope);
+  auto pick = [&](const auto& fields, bool zoned) {
+    for (auto field : fields) {
+      if (field == nullptr) continue;
+      const std::string_view text = slots_.*field;
+      if (!text.empty() && HasZone(text) == zoned &&
+          ParseIso8601(text, out, &options_.local_time_zone)) {
+        return true;
+      }
+    }
+    return false;
+  };
+  if (!pick(sources.source, true) && !pick(sources.source, false) &&
+      !pick(sources.received, true) && !pick(sources.received, false)) {
+    return ParseError::kBadTime;
+  }
+  return IsPlausibleEventTime(*out) ? ParseError::kOk : ParseError::kBadTime;
 }
 
 Provider EnvelopeParser::Classify(std::string_view provider_name) {
@@ -446,6 +483,10 @@ ParseError EnvelopeParser::Walk(object root) {
       case Key::kTimeGenerated:
         s.seen |= kSawWinlogLegacy;
         err = ValueText(v, &s.time_generated);
+        break;
+      case Key::kEventReceivedTime:
+        s.seen |= kSawNxlog;
+        err = ValueText(v, &s.event_received_time);
         break;
       case Key::kProcessId:
         err = ValueText(v, &s.process_id);

@@ -55,7 +55,8 @@ class EnvelopeParser final : public EventParser {
 
   // Everything the walk of one JSON document found, as views into the parser's buffers.
   struct Slots {
-    std::string_view timestamp, event_time, time_created, time_generated;  // time candidates
+    // Time candidates; which one an envelope trusts, and in what order, is its TimeSources.
+    std::string_view timestamp, event_time, time_created, time_generated, event_received_time;
     std::string_view event_id, event_code, provider, host, host_name, channel, record, level;
     std::string_view original, process_id;
     uint32_t seen = 0;  // SeenBit flags: which identifying keys were present
@@ -69,6 +70,8 @@ class EnvelopeParser final : public EventParser {
   ParseError WalkNamedData(simdjson::ondemand::object data);
   ParseError WalkInserts(simdjson::ondemand::array inserts);
   ParseError Finish(Envelope envelope, Event* out);
+  // The best event time the document carries for `envelope` (see kTimeSources).
+  ParseError PickTime(Envelope envelope, absl::Time* out) const;
   // ClassifyProvider with a one-entry memo: consecutive events mostly share a provider.
   Provider Classify(std::string_view provider_name);
 

@@ -174,7 +174,7 @@ TEST(RealFixturesTest, EveryDocumentOfEveryFixtureFileParses) {
     }
     ++files;
   }
-  EXPECT_EQ(files, 14);
+  EXPECT_EQ(files, 15);
 }
 
 Event ParseFixture(const std::string& file, size_t index = 0, EnvelopeOptions options = {}) {
@@ -186,6 +186,69 @@ Event ParseFixture(const std::string& file, size_t index = 0, EnvelopeOptions op
     EXPECT_EQ(ParseErrorName(parser.Parse(messages[index], &e)), "ok");
   }
   return e;
+}
+
+TEST(RealFixturesTest, NxlogThroughLogstashWithoutEventTimeKeepsItsOwnTime) {
+  FAULTLINE_SKIP_WITHOUT_SHARED();
+  const std::string file = "otrf__nxlog-via-logstash_no_eventtime.jsonl";
+  // TimeCreated with a zone (the @timestamp beside it is Logstash's receive time).
+  const Event scm = ParseFixture(file, 0);
+  EXPECT_EQ(scm.host, "WORKSTATION5");
+  EXPECT_EQ(scm.event_id, 7009u);
+  EXPECT_EQ(scm.provider, Provider::kServiceControlManager);
+  EXPECT_EQ(scm.time, absl::FromUnixMillis(1603269935994)) << "2020-10-21T08:45:35.994Z";
+  // TimeCreated without a zone and no @timestamp: local time, read in ingest.local_time_zone.
+  EXPECT_EQ(ParseFixture(file, 1).time, absl::FromUnixMillis(1603078246416))
+      << "2020-10-19 03:30:46.416 as UTC";
+  EnvelopeOptions berlin;
+  ASSERT_TRUE(absl::LoadTimeZone("Europe/Berlin", &berlin.local_time_zone));
+  EXPECT_EQ(ParseFixture(file, 1, berlin).time,
+            absl::FromUnixMillis(1603078246416) - absl::Hours(2))
+      << "summer time in Berlin";
+  const Event crash = ParseFixture(file, 2);
+  EXPECT_EQ(crash.provider, Provider::kApplicationError);
+  EXPECT_EQ(crash.host, "DC01.pandalab.com");
+  EXPECT_EQ(crash.time, absl::FromUnixMillis(1689744782835)) << "2023-07-19T05:33:02.835Z";
+}
+
+TEST(EnvelopeParserTimeTest, PrefersTheEventsOwnTimeAndUsesTheReceiveTimeLast) {
+  EnvelopeParser parser;
+  Event e;
+  const std::string head = R"({"Hostname":"H","SourceName":"WAS","EventID":5011,)";
+  // A zone-qualified source time beats a zone-less one, whatever the order of the keys.
+  ASSERT_EQ(
+      parser.Parse(
+          head + R"("EventTime":"2024-01-02 03:04:05","TimeCreated":"2024-01-02T09:00:00Z"})", &e),
+      ParseError::kOk);
+  EXPECT_EQ(e.time, absl::FromUnixSeconds(1704186000));
+  // Only Logstash's @timestamp: the receive time is better than nothing.
+  ASSERT_EQ(parser.Parse(head + R"("@timestamp":"2024-01-02T09:00:01Z"})", &e), ParseError::kOk);
+  EXPECT_EQ(e.time, absl::FromUnixSeconds(1704186001));
+  // NXLog's own EventReceivedTime (zone-less local), the last resort.
+  ASSERT_EQ(parser.Parse(head + R"("EventReceivedTime":"2024-01-02 09:00:02"})", &e),
+            ParseError::kOk);
+  EXPECT_EQ(e.time, absl::FromUnixSeconds(1704186002));
+  // A source time that does not parse gives way to the next candidate.
+  ASSERT_EQ(
+      parser.Parse(head + R"("EventTime":"garbage","TimeCreated":"2024-01-02 09:00:03"})", &e),
+      ParseError::kOk);
+  EXPECT_EQ(e.time, absl::FromUnixSeconds(1704186003));
+}
+
+TEST(EnvelopeParserTimeTest, RejectsTimesNoClockCanHaveAsBadTime) {
+  EnvelopeParser parser;
+  Event e;
+  for (std::string t : {"1601-01-01T00:00:00Z", "1969-12-31T23:59:59Z", "2100-01-01T00:00:00Z",
+                        "9999-12-31T23:59:59Z"}) {
+    const std::string doc =
+        R"({"@timestamp":")" + t +
+        R"(","winlog":{"computer_name":"H","event_id":5011,"provider_name":"WAS"}})";
+    EXPECT_EQ(ParseErrorName(parser.Parse(doc, &e)), "bad_time") << t << " is not clamped";
+  }
+  const std::string xml =
+      R"(<Event><System><Provider Name="WAS"/><EventID>5011</EventID>)"
+      R"(<TimeCreated SystemTime="9999-12-31T23:59:59Z"/><Computer>H</Computer></System></Event>)";
+  EXPECT_EQ(ParseErrorName(parser.Parse(xml, &e)), "bad_time");
 }
 
 TEST(RealFixturesTest, ReadsNxlogCeWithZonelessLocalTimeAndTheServiceKey) {

@@ -1,5 +1,6 @@
 #include "ingest/parse/event_fields.h"
 
+#include <array>
 #include <cstdint>
 
 #include "core/strings.h"
@@ -127,21 +128,129 @@ bool ParseUint64(std::string_view text, uint64_t* out) {
   return true;
 }
 
-bool DecodeUtf16LeHex(std::string_view hex, std::string* out) {
+namespace {
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+int Base64Digit(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+
+// The decoded bytes of a Binary: service key names are short, so a fixed buffer (no allocation
+// per 7036, which is a third of a typical System log).
+struct Bytes {
+  std::array<char, 512> data;
+  size_t size = 0;
+  bool push_back(char c) {
+    if (size == data.size()) return false;
+    data[size++] = c;
+    return true;
+  }
+  std::string_view view() const { return {data.data(), size}; }
+};
+
+// The bytes `text` encodes in hex; false if it is not hex (or too long to be a name).
+bool FromHex(std::string_view text, Bytes* bytes) {
+  if (text.size() % 2 != 0) return false;
+  for (size_t i = 0; i < text.size(); i += 2) {
+    const int hi = HexDigit(text[i]), lo = HexDigit(text[i + 1]);
+    if (hi < 0 || lo < 0 || !bytes->push_back(static_cast<char>(hi << 4 | lo))) return false;
+  }
+  return true;
+}
+
+// The bytes `text` encodes in base64 (padded, as python-evtx writes it).
+bool FromBase64(std::string_view text, Bytes* bytes) {
+  if (text.size() % 4 != 0 || text.size() / 4 * 3 > bytes->data.size()) return false;
+  for (size_t i = 0; i < text.size(); i += 4) {
+    int d[4];
+    int pad = 0;
+    for (int j = 0; j < 4; ++j) {
+      const char c = text[i + j];
+      if (c == '=' && i + 4 == text.size() && j >= 2) {
+        d[j] = 0;
+        ++pad;
+      } else if (pad > 0 || (d[j] = Base64Digit(c)) < 0) {
+        return false;
+      }
+    }
+    const uint32_t v = d[0] << 18 | d[1] << 12 | d[2] << 6 | d[3];
+    bytes->push_back(static_cast<char>(v >> 16));
+    if (pad < 2) bytes->push_back(static_cast<char>(v >> 8 & 0xFF));
+    if (pad < 1) bytes->push_back(static_cast<char>(v & 0xFF));
+  }
+  return true;
+}
+
+void AppendUtf8(uint32_t cp, std::string* out) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | cp >> 6));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | cp >> 12));
+    out->push_back(static_cast<char>(0x80 | (cp >> 6 & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | cp >> 18));
+    out->push_back(static_cast<char>(0x80 | (cp >> 12 & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp >> 6 & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+// UTF-16LE `bytes` up to the first NUL, as UTF-8; false on an odd length, an unpaired surrogate
+// or a control character (not a service name: the bytes were something else).
+bool Utf16LeToUtf8(std::string_view bytes, std::string* out) {
   out->clear();
-  if (hex.size() % 4 != 0) return false;
-  for (size_t i = 0; i + 4 <= hex.size(); i += 4) {
-    uint32_t lo, hi;
-    if (!ParseUint32(hex.substr(i, 2), true, &lo) ||
-        !ParseUint32(hex.substr(i + 2, 2), true, &hi)) {
+  if (bytes.size() % 2 != 0) return false;
+  auto unit = [&](size_t i) {
+    return static_cast<uint32_t>(static_cast<unsigned char>(bytes[i])) |
+           static_cast<uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8;
+  };
+  for (size_t i = 0; i + 2 <= bytes.size(); i += 2) {
+    uint32_t cp = unit(i);
+    if (cp == 0) break;
+    if (cp >= 0xD800 && cp <= 0xDBFF) {
+      if (i + 4 > bytes.size()) return false;
+      const uint32_t low = unit(i + 2);
+      if (low < 0xDC00 || low > 0xDFFF) return false;
+      cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+      i += 2;
+    } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
       return false;
     }
-    const uint32_t unit = lo | (hi << 8);
-    if (unit == 0) break;
-    if (unit >= 0x80) return false;  // service key names are ASCII
-    out->push_back(static_cast<char>(unit));
+    if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0)) return false;
+    AppendUtf8(cp, out);
   }
   return !out->empty();
+}
+
+}  // namespace
+
+bool DecodeUtf16LeBinary(std::string_view binary, std::string* out) {
+  out->clear();
+  binary = StripWhitespace(binary);
+  // Text of hex digits is hex: base64 of a real name always has other letters, and reading hex
+  // as base64 would turn garbage into plausible CJK text.
+  Bytes bytes;
+  const bool hex = FromHex(binary, &bytes);
+  const bool decoded =
+      hex ? Utf16LeToUtf8(bytes.view(), out)
+          : (bytes.size = 0, FromBase64(binary, &bytes)) && Utf16LeToUtf8(bytes.view(), out);
+  if (!decoded) out->clear();
+  return decoded;
 }
 
 std::string_view* RawFields::SlotFor(std::string_view name) {
@@ -199,7 +308,7 @@ void ResolveEventFields(const RawFields& raw, Event* event) {
   }
   if (pos.service) {
     // The Binary holds the service key name (language independent); 7036 writes "key/state".
-    if (!raw.binary.empty() && DecodeUtf16LeHex(raw.binary, &event->service)) {
+    if (!raw.binary.empty() && DecodeUtf16LeBinary(raw.binary, &event->service)) {
       const size_t slash = event->service.find('/');
       if (slash != std::string::npos) event->service.resize(slash);
     }

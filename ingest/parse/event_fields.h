@@ -50,8 +50,12 @@ bool ParseUint32(std::string_view text, bool hex, uint32_t* out);
 // Decimal only, up to 19 digits.
 bool ParseUint64(std::string_view text, uint64_t* out);
 
-// Decodes hex-encoded UTF-16LE text (the Binary of Service Control Manager events) into
-// `out`, keeping ASCII characters and stopping at a NUL; false if `hex` is not that.
-bool DecodeUtf16LeHex(std::string_view hex, std::string* out);
+// Decodes the Binary of a Service Control Manager event, UTF-16LE text, into UTF-8 in `out`,
+// stopping at a NUL. Windows' XML (and Winlogbeat, NXLog) render it as hex, python-evtx (the
+// SigmaHQ regression data) as base64: both are read, so one service keeps one key whoever
+// rendered it. Any character is kept ("Müller", surrogate pairs); false (and `out` empty) if the
+// text is neither encoding, or decodes to something that is not a name (a control character, an
+// unpaired surrogate), so the caller falls back to the display name.
+bool DecodeUtf16LeBinary(std::string_view binary, std::string* out);
 
 }  // namespace faultline

@@ -97,6 +97,57 @@ TEST(ResolveEventFieldsTest, ReadsServiceCrashCountFromPositionsOrMessage) {
   EXPECT_EQ(e.occurrences, 2u);
 }
 
+TEST(DecodeUtf16LeBinaryTest, ReadsHexAsWindowsRendersIt) {
+  std::string out;
+  ASSERT_TRUE(DecodeUtf16LeBinary("570033005300560043002F0034000000", &out));
+  EXPECT_EQ(out, "W3SVC/4");
+}
+
+TEST(DecodeUtf16LeBinaryTest, ReadsBase64AsPythonEvtxRendersIt) {
+  std::string out;
+  ASSERT_TRUE(DecodeUtf16LeBinary("VwAzAFMAVgBDAC8ANAA=", &out));
+  EXPECT_EQ(out, "W3SVC/4");
+}
+
+TEST(DecodeUtf16LeBinaryTest, KeepsNonAsciiCharactersWhole) {
+  std::string hex, b64;
+  ASSERT_TRUE(DecodeUtf16LeBinary("4D00FC006C006C0065007200530076006300", &hex));
+  EXPECT_EQ(hex, "M\xc3\xbcllerSvc") << "not cut at the umlaut";
+  ASSERT_TRUE(DecodeUtf16LeBinary("TQD8AGwAbABlAHIAUwB2AGMA", &b64));
+  EXPECT_EQ(b64, hex) << "one service, one key, whoever rendered it";
+  std::string emoji;
+  ASSERT_TRUE(DecodeUtf16LeBinary("3DD800DE7800", &emoji));
+  EXPECT_EQ(emoji, "\xf0\x9f\x98\x80x") << "a surrogate pair";
+}
+
+TEST(DecodeUtf16LeBinaryTest, RefusesWhatIsNotAName) {
+  std::string out = "stale";
+  EXPECT_FALSE(DecodeUtf16LeBinary("01000200", &out)) << "control characters";
+  EXPECT_TRUE(out.empty());
+  EXPECT_FALSE(DecodeUtf16LeBinary("00DC4100", &out)) << "an unpaired low surrogate";
+  EXPECT_FALSE(DecodeUtf16LeBinary("5700330", &out)) << "odd length";
+  EXPECT_FALSE(DecodeUtf16LeBinary("not binary!", &out));
+  EXPECT_FALSE(DecodeUtf16LeBinary("", &out));
+  EXPECT_FALSE(DecodeUtf16LeBinary(std::string(4000, 'A'), &out)) << "longer than any name";
+}
+
+TEST(ResolveEventFieldsTest, FallsBackToTheDisplayNameWhenTheBinaryIsNotAName) {
+  RawFields raw;
+  raw.Add("param1", "World Wide Web Publishing Service");
+  raw.Add("param2", "3");
+  raw.binary = "00DC4100";
+  const Event e = Resolve(Provider::kServiceControlManager, 7031, raw);
+  EXPECT_EQ(e.service, "World Wide Web Publishing Service");
+}
+
+TEST(ResolveEventFieldsTest, TakesTheServiceKeyFromABase64Binary) {
+  RawFields raw;
+  raw.Add("param1", "Welt-Dienst von M\xc3\xbcller");
+  raw.binary = "TQD8AGwAbABlAHIAUwB2AGMA";
+  const Event e = Resolve(Provider::kServiceControlManager, 7034, raw);
+  EXPECT_EQ(e.service, "M\xc3\xbcllerSvc");
+}
+
 TEST(ResolveEventFieldsTest, LeavesFieldsEmptyForEventsItDoesNotKnow) {
   RawFields raw;
   raw.Add("param1", "something");

@@ -118,4 +118,18 @@ bool ParseIso8601(std::string_view s, absl::Time* out, const absl::TimeZone* zon
   return true;
 }
 
+bool HasZone(std::string_view s) {
+  if (s.empty()) return false;
+  if (s.back() == 'Z' || s.back() == 'z') return true;
+  // An offset "+01:00", "-0500" after the seconds: a sign past the date's own dashes.
+  const size_t sign = s.find_last_of("+-");
+  return sign != std::string_view::npos && sign > 10;
+}
+
+bool IsPlausibleEventTime(absl::Time t) {
+  static const absl::Time kEarliest = absl::UnixEpoch();
+  static const absl::Time kEnd = absl::FromUnixSeconds(4'102'444'800);  // 2100-01-01T00:00:00Z
+  return t >= kEarliest && t < kEnd;
+}
+
 }  // namespace faultline

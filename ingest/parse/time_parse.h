@@ -14,4 +14,12 @@ namespace faultline {
 // time without a zone. Returns false on anything else, including out-of-range fields.
 bool ParseIso8601(std::string_view text, absl::Time* out, const absl::TimeZone* zoneless = nullptr);
 
+// Whether `text` (already accepted by ParseIso8601) carries its own zone: "Z" or an offset.
+bool HasZone(std::string_view text);
+
+// Event times faultline accepts: from 1970-01-01 up to (not including) 2100-01-01 UTC. Anything
+// else (Windows' FILETIME zero of 1601, year 9999) is a broken clock or a broken record, rejected
+// as bad_time rather than clamped to something that looks real.
+bool IsPlausibleEventTime(absl::Time t);
+
 }  // namespace faultline

@@ -60,5 +60,22 @@ TEST(ParseIso8601Test, RejectsMalformedAndOutOfRangeTimes) {
   }
 }
 
+TEST(HasZoneTest, TellsZoneQualifiedTimesFromLocalOnes) {
+  EXPECT_TRUE(HasZone("2020-10-21T08:45:35.994Z"));
+  EXPECT_TRUE(HasZone("2025-12-18 18:12:13 -0500"));
+  EXPECT_TRUE(HasZone("2019-07-02T08:15:51.5+01:00"));
+  EXPECT_FALSE(HasZone("2020-10-19 03:30:46.416"));
+  EXPECT_FALSE(HasZone("2019-01-02 08:15:51"));
+}
+
+TEST(IsPlausibleEventTimeTest, AcceptsFrom1970UpTo2100) {
+  EXPECT_TRUE(IsPlausibleEventTime(Parse("1970-01-01T00:00:00Z")));
+  EXPECT_TRUE(IsPlausibleEventTime(Parse("2099-12-31T23:59:59.999Z")));
+  EXPECT_FALSE(IsPlausibleEventTime(Parse("2100-01-01T00:00:00Z")));
+  EXPECT_FALSE(IsPlausibleEventTime(Parse("1969-12-31T23:59:59Z")));
+  EXPECT_FALSE(IsPlausibleEventTime(Parse("1601-01-01T00:00:00Z"))) << "FILETIME zero";
+  EXPECT_FALSE(IsPlausibleEventTime(Parse("9999-12-31T23:59:59Z")));
+}
+
 }  // namespace
 }  // namespace faultline

@@ -225,7 +225,9 @@ ParseError WindowsXmlParser::Parse(std::string_view xml, Event* out, RawFields* 
   if (!in_event) return ParseError::kUnknownEnvelope;
   if (!saw_event_id) return ParseError::kNoEventId;
   if (out->host.empty()) return ParseError::kNoHost;
-  if (!saw_time || !ParseIso8601(time_text, &out->time)) return ParseError::kBadTime;
+  if (!saw_time || !ParseIso8601(time_text, &out->time) || !IsPlausibleEventTime(out->time)) {
+    return ParseError::kBadTime;
+  }
   return ParseError::kOk;
 }
 
