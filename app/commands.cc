@@ -223,9 +223,13 @@ absl::StatusOr<std::unique_ptr<Pipeline>> BuildPipeline(const Config& config,
   if (!dispatcher.ok()) return absl::InvalidArgumentError(dispatcher.status().message());
   return std::make_unique<Pipeline>(
       std::make_unique<EnvelopeParser>(config.envelope),
-      std::make_unique<Engine>(std::move(*built),
-                               EngineOptions{.dedupe_window = config.detect.dedupe_window,
-                                             .allowed_lateness = config.detect.allowed_lateness}),
+      std::make_unique<Engine>(
+          std::move(*built),
+          EngineOptions{.dedupe_window = config.detect.dedupe_window,
+                        .allowed_lateness = config.detect.allowed_lateness,
+                        .max_clock_skew = config.detect.max_clock_skew,
+                        .max_event_age = config.detect.max_event_age,
+                        .max_hosts = static_cast<size_t>(std::max(config.detect.max_hosts, 1))}),
       std::move(*dispatcher), config.max_message_bytes, std::move(dead_letters), *options.clock,
       config.delivery.shutdown_timeout);
 }
@@ -452,7 +456,8 @@ int DemoCommand(const std::vector<std::string>& args) {
   rd_kafka_mock_cluster_t* cluster = rd_kafka_handle_mock_cluster(*producer);
   const std::string bootstrap = rd_kafka_mock_cluster_bootstraps(cluster);
   rd_kafka_mock_topic_create(cluster, topic.c_str(), 1, 1);
-  const std::vector<KafkaRecord> records = SplitLines(kDemoIncidentJsonl, "EXCH01");
+  std::vector<KafkaRecord> records = SplitLines(kDemoIncidentJsonl, "EXCH01");
+  StampWithEventTimes(records);  // as Winlogbeat sends them: the incident is live, not a backlog
   int exit_code = 0;
   if (absl::Status s = PublishAll(*producer, topic, records); !s.ok()) {
     LogError(s.message());

@@ -204,19 +204,26 @@ void ReadRapidFail(Reader& r, const YAML::Node& rf, const std::string& p, RapidF
 
 void ReadDetect(Reader& r, const YAML::Node& node, DetectConfig* d) {
   if (!r.Map(node, "detect",
-             {"labels", "dedupe_window", "allowed_lateness", "renotify_interval", "max_keys",
-              "iis_rapid_fail", "service_crash_loop", "fleet_app_pool_failures"})) {
+             {"labels", "dedupe_window", "allowed_lateness", "max_clock_skew", "max_event_age",
+              "renotify_interval", "max_keys", "max_hosts", "iis_rapid_fail", "service_crash_loop",
+              "fleet_app_pool_failures"})) {
     return;
   }
   r.StringMap(node["labels"], "detect.labels", &d->labels);
   for (auto [name, field] : {std::pair{"dedupe_window", &d->dedupe_window},
                              std::pair{"allowed_lateness", &d->allowed_lateness},
+                             std::pair{"max_clock_skew", &d->max_clock_skew},
+                             std::pair{"max_event_age", &d->max_event_age},
                              std::pair{"renotify_interval", &d->renotify_interval}}) {
     const std::string path = absl::StrCat("detect.", name);
     r.Duration(node[name], path, field);
     if (*field < absl::ZeroDuration()) r.Error(path, "must not be negative");
   }
   r.Integer(node["max_keys"], "detect.max_keys", &d->max_keys);
+  r.Integer(node["max_hosts"], "detect.max_hosts", &d->max_hosts);
+  if (d->max_hosts < 1) {
+    r.Error("detect.max_hosts", absl::StrCat("must be at least 1, got ", d->max_hosts));
+  }
   ReadRapidFail(r, node["iis_rapid_fail"], "detect.iis_rapid_fail", &d->iis_rapid_fail);
   const YAML::Node scl = node["service_crash_loop"];
   if (r.Map(scl, "detect.service_crash_loop",

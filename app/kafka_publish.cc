@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "core/strings.h"
+#include "ingest/parse/envelope_parser.h"
 
 namespace faultline {
 
@@ -24,6 +25,14 @@ absl::StatusOr<std::vector<KafkaRecord>> ReadLines(const std::string& path,
   std::stringstream text;
   text << in.rdbuf();
   return SplitLines(text.str(), key);
+}
+
+void StampWithEventTimes(std::vector<KafkaRecord>& records) {
+  EnvelopeParser parser;
+  Event event;
+  for (KafkaRecord& r : records) {
+    if (parser.Parse(r.value, &event) == ParseError::kOk) r.timestamp = event.time;
+  }
 }
 
 }  // namespace faultline

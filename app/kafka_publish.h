@@ -16,4 +16,9 @@ std::vector<KafkaRecord> SplitLines(std::string_view text, const std::string& ke
 // The same for a JSON-lines file.
 absl::StatusOr<std::vector<KafkaRecord>> ReadLines(const std::string& path, const std::string& key);
 
+// Sets each record's timestamp to its event's time, as Winlogbeat's Kafka output does (Beats
+// stamp a record with the event's @timestamp): the broker then holds last March's incident as
+// sent last March, not as a backlog of today. Records that do not parse keep the producer's clock.
+void StampWithEventTimes(std::vector<KafkaRecord>& records);
+
 }  // namespace faultline

@@ -136,12 +136,36 @@ std::vector<prometheus::MetricFamily> FaultlineMetrics::Collect() const {
               {{"reason", std::string(ParseErrorName(static_cast<ParseError>(i)))}});
   }
   out.push_back(std::move(rejected));
+  const EngineStats& engine = pipeline_->engine_stats();
   counter("faultline_events_duplicate_total",
           "Events dropped as redeliveries of a record already seen (dedupe_window).",
-          Load(s.duplicates));
+          Load(engine.duplicates));
   counter("faultline_events_too_late_total",
-          "Events dropped as older than the allowed lateness behind their partition.",
-          Load(s.too_late));
+          "Events a detector wanted, older than their own host's newest by more than the allowed "
+          "lateness, that no detector could still use.",
+          Load(engine.too_late));
+  counter("faultline_events_too_old_total",
+          "Events logged more than max_event_age before their Kafka timestamp, skipped.",
+          Load(engine.too_old));
+  counter("faultline_events_clock_ahead_total",
+          "Events logged more than max_clock_skew ahead of their arrival (a host clock running "
+          "ahead; its offset is taken off its times).",
+          Load(engine.clock_ahead));
+  counter("faultline_broker_time_ahead_total",
+          "Kafka timestamps ahead of the wall clock by more than max_clock_skew, not taken as "
+          "arrival time (a producer stamping records with a host's clock).",
+          Load(s.broker_time_ahead));
+  {
+    prometheus::MetricFamily skew =
+        Family("faultline_event_clock_skew_seconds",
+               "Event time minus arrival time, every event: negative when it arrived late, "
+               "positive when it was stamped ahead.",
+               MetricType::Histogram);
+    const LatencyHistogram::Snapshot h = engine.skew.Read();
+    AddHistogram(&skew, {SkewHistogram::kBounds.begin(), SkewHistogram::kBounds.end()},
+                 h.cumulative, h.sum_seconds, {});
+    out.push_back(std::move(skew));
+  }
   {
     std::lock_guard<std::mutex> lock(s.mu);
     prometheus::MetricFamily alerts =
@@ -173,6 +197,11 @@ std::vector<prometheus::MetricFamily> FaultlineMetrics::Collect() const {
     }
     out.push_back(std::move(keys));
     out.push_back(std::move(evictions));
+    gauge("faultline_hosts", "Source hosts whose event time is kept (bounded by max_hosts).",
+          static_cast<double>(s.hosts));
+    counter("faultline_host_evictions_total",
+            "Hosts forgotten, least recently seen first, because max_hosts was reached.",
+            static_cast<double>(s.host_evictions));
   }
   AddLatency(&out, "faultline_event_to_alert_seconds",
              "From the last event of an alert (event time) to the alert being raised.",

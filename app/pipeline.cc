@@ -23,12 +23,13 @@ Pipeline::Pipeline(std::unique_ptr<EventParser> parser, std::unique_ptr<Engine> 
       dead_letters_(std::move(dead_letters)),
       clock_(clock),
       drain_timeout_(drain_timeout) {
+  trusted_until_ = clock_.TimeNow() + engine_->options().max_clock_skew;
   PublishDetectorState();
 }
 
 std::shared_ptr<const DeliveryTicket> Pipeline::OnMessage(const Message& message) {
   Bump(stats_.messages);
-  broker_time_ = message.broker_time;
+  broker_time_ = message.origin.broker_time;
   ParseError error = message.payload.size() > max_message_bytes_
                          ? ParseError::kTooLarge
                          : parser_->Parse(message.payload, &event_);
@@ -42,11 +43,12 @@ std::shared_ptr<const DeliveryTicket> Pipeline::OnMessage(const Message& message
   }
   Bump(stats_.parsed);
   event_.origin = message.origin;
-  const uint64_t duplicates_before = engine_->duplicates();
-  const uint64_t too_late_before = engine_->too_late();
+  if (event_.origin.broker_time > trusted_until_) {
+    // Not a broker's clock: a producer's, set from a host's (Winlogbeat copies the event time).
+    Bump(stats_.broker_time_ahead);
+    event_.origin.broker_time = absl::InfinitePast();
+  }
   engine_->Process(event_, *this);
-  if (engine_->duplicates() != duplicates_before) Bump(stats_.duplicates);
-  if (engine_->too_late() != too_late_before) Bump(stats_.too_late);
   // Null unless an alert was raised: most messages start no delivery.
   return std::move(ticket_);
 }
@@ -82,10 +84,14 @@ void Pipeline::PublishDetectorState() {
   }
   std::lock_guard<std::mutex> lock(stats_.mu);
   stats_.detectors = std::move(state);
+  stats_.hosts = engine_->clocks().hosts();
+  stats_.host_evictions = engine_->clocks().evictions();
 }
 
 void Pipeline::Tick() {
-  stats_.last_tick_unix_ms.store(absl::ToUnixMillis(clock_.TimeNow()), std::memory_order_relaxed);
+  const absl::Time now = clock_.TimeNow();
+  trusted_until_ = now + engine_->options().max_clock_skew;
+  stats_.last_tick_unix_ms.store(absl::ToUnixMillis(now), std::memory_order_relaxed);
   PublishDetectorState();
   if (dead_letters_) dead_letters_->Poll();
 }
@@ -151,11 +157,15 @@ std::string Pipeline::SummaryJson() const {
                     ",\"retried\":", st.retried.load(), ",\"dropped\":", st.dropped.load(),
                     ",\"queued\":", st.queued.load(), "}");
   }
+  const EngineStats& e = engine_->stats();
   return absl::StrCat("{\"events\":", s.messages.load(), ",\"parsed\":", s.parsed.load(),
                       ",\"rejected\":", s.rejected(), ",\"rejected_by_reason\":{", reasons,
-                      "},\"duplicates\":", s.duplicates.load(), ",\"too_late\":", s.too_late.load(),
+                      "},\"duplicates\":", e.duplicates.load(), ",\"too_late\":", e.too_late.load(),
+                      ",\"too_old\":", e.too_old.load(), ",\"clock_ahead\":", e.clock_ahead.load(),
                       ",\"alerts\":", s.alerts.load(), ",\"alerts_by_rule\":{", rules,
-                      "},\"state_keys\":", keys, ",\"state_evictions\":", evictions,
+                      "},\"hosts\":", engine_->clocks().hosts(),
+                      ",\"host_evictions\":", engine_->clocks().evictions(),
+                      ",\"state_keys\":", keys, ",\"state_evictions\":", evictions,
                       ",\"sink_failures\":", sink_failures(), ",\"sinks\":{", sinks, "}}");
 }
 

@@ -29,9 +29,11 @@ struct RunStats {
   std::atomic<uint64_t> messages{0};
   std::atomic<uint64_t> parsed{0};
   std::array<std::atomic<uint64_t>, kParseErrorCount> rejected_by_reason{};
-  std::atomic<uint64_t> duplicates{0};  // parsed, but a redelivery of a record already seen
   std::atomic<uint64_t> alerts{0};
-  std::atomic<uint64_t> too_late{0};          // parsed, but older than the allowed lateness
+  // Kafka timestamps further ahead of the wall clock than detect.max_clock_skew: a producer that
+  // stamps records with a host's wrong clock (Winlogbeat stamps them with the event's own time);
+  // the engine's arrival clock does not take them.
+  std::atomic<uint64_t> broker_time_ahead{0};
   std::atomic<int64_t> last_tick_unix_ms{0};  // the source thread's last Tick: liveness
 
   // Per alert (rare), so a mutex is fine: by (rule, severity, status), active incidents by rule
@@ -45,13 +47,15 @@ struct RunStats {
   LatencyHistogram event_to_alert;
   LatencyHistogram broker_to_alert;
 
-  // The detectors' state, as of the last Tick.
+  // The detectors' state and the engine's host clocks, as of the last Tick.
   struct DetectorState {
     std::string detector;
     size_t keys = 0;
     uint64_t evictions = 0;
   };
   std::vector<DetectorState> detectors;  // guarded by mu
+  size_t hosts = 0;                      // guarded by mu
+  uint64_t host_evictions = 0;           // guarded by mu
 
   uint64_t rejected() const;
 };
@@ -81,10 +85,16 @@ class Pipeline final : public MessageHandler, private AlertOutput {
   const std::vector<std::unique_ptr<Detector>>& detectors() const { return engine_->detectors(); }
   // Alerts refused for good or dropped by some sink.
   uint64_t sink_failures() const;
+  // The engine's counters (duplicates, too_late, too_old, clock_ahead, skew).
+  const EngineStats& engine_stats() const { return engine_->stats(); }
+  // Hosts whose event time is kept now, and how many were evicted (max_hosts). Call on the
+  // pipeline thread or after it stopped (metrics read the snapshot of the last Tick).
+  const EventClocks& clocks() const { return engine_->clocks(); }
   // One JSON line: {"events":N,"parsed":N,"rejected":N,"rejected_by_reason":{...},
-  // "duplicates":N,"too_late":N,"alerts":N,"alerts_by_rule":{...},"state_keys":N,
-  // "state_evictions":N,"sink_failures":N,"sinks":{"NAME":{"delivered":N,"failed":N,
-  // "retried":N,"dropped":N,"queued":N},...}}. Call on the pipeline thread or after it stopped.
+  // "duplicates":N,"too_late":N,"too_old":N,"clock_ahead":N,"alerts":N,"alerts_by_rule":{...},
+  // "hosts":N,"host_evictions":N,"state_keys":N,"state_evictions":N,"sink_failures":N,
+  // "sinks":{"NAME":{"delivered":N,"failed":N,"retried":N,"dropped":N,"queued":N},...}}. Call on
+  // the pipeline thread or after it stopped.
   std::string SummaryJson() const;
 
  private:
@@ -105,6 +115,8 @@ class Pipeline final : public MessageHandler, private AlertOutput {
   bool drained_ = false;
   Event event_;             // reused: parsing assigns into its strings without reallocating
   absl::Time broker_time_;  // of the message being processed
+  // Kafka timestamps up to here are taken (the wall clock at the last Tick + max_clock_skew).
+  absl::Time trusted_until_;
   std::shared_ptr<DeliveryTicket> ticket_;  // its deliveries, created at the first one
   RunStats stats_;
 };

@@ -138,7 +138,7 @@ TEST_F(PipelineTest, DropsRedeliveredRecordsSoFailuresCountOnce) {
   for (size_t i = 0; i < 4; ++i) Send(lines[i]);
   for (const std::string& line : lines) Send(line);
   pipeline_->Drain();
-  EXPECT_EQ(pipeline_->stats().duplicates.load(), 4u);
+  EXPECT_EQ(pipeline_->engine_stats().duplicates.load(), 4u);
   const std::vector<Alert> alerts = sink_->alerts();
   ASSERT_EQ(alerts.size(), 3u);
   EXPECT_EQ(alerts[2].count(), 5u) << "five failures, not nine";
@@ -169,9 +169,10 @@ TEST_F(PipelineTest, SummarisesAsOneJsonLine) {
   pipeline_->Drain();
   EXPECT_EQ(pipeline_->SummaryJson(),
             "{\"events\":8,\"parsed\":7,\"rejected\":1,\"rejected_by_reason\":{\"not_object\":1},"
-            "\"duplicates\":0,\"too_late\":0,\"alerts\":3,\"alerts_by_rule\":{"
-            "\"iis_app_pool_disabled\":1,\"iis_rapid_fail_imminent\":1,"
-            "\"iis_worker_failure_burst\":1},\"state_keys\":7,\"state_evictions\":0,"
+            "\"duplicates\":0,\"too_late\":0,\"too_old\":0,\"clock_ahead\":0,\"alerts\":3,"
+            "\"alerts_by_rule\":{\"iis_app_pool_disabled\":1,\"iis_rapid_fail_imminent\":1,"
+            "\"iis_worker_failure_burst\":1},\"hosts\":1,\"host_evictions\":0,\"state_keys\":8,"
+            "\"state_evictions\":0,"
             "\"sink_failures\":0,\"sinks\":{\"fake\":{\"delivered\":3,\"failed\":0,"
             "\"retried\":0,\"dropped\":0,\"queued\":0}}}");
 }

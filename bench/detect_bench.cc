@@ -81,7 +81,7 @@ void BM_Engine(benchmark::State& state) {
     for (Event& e : pass) e.time += shift;
     shift += absl::Hours(48);
     state.ResumeTiming();
-    for (const Event& e : pass) engine->Process(e, out);
+    for (Event& e : pass) engine->Process(e, out);
   }
   state.counters["alerts"] = static_cast<double>(out.alerts);
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(events.size()));
@@ -112,7 +112,7 @@ void BM_StateBytesPerKey(benchmark::State& state) {
   for (auto _ : state) {
     const int64_t before = bench::g_live_bytes.load();
     auto engine = MakeEngine();
-    for (const Event& e : events) engine->Process(e, out);
+    for (Event& e : events) engine->Process(e, out);
     bytes_per_key = static_cast<double>(bench::g_live_bytes.load() - before) / keys;
     benchmark::DoNotOptimize(engine);
   }

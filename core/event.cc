@@ -21,6 +21,7 @@ void Event::Clear() {
   faulting_module.clear();
   detail.clear();
   origin = Origin{};
+  arrival = absl::InfinitePast();
 }
 
 }  // namespace faultline

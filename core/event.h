@@ -16,13 +16,18 @@ namespace faultline {
 struct Origin {
   int32_t partition = -1;  // -1 for files
   int64_t offset = -1;     // Kafka offset, or line number for files
+  // The record's Kafka timestamp (append time, or the producer's create time) when known;
+  // InfinitePast for files. The engine's arrival clock runs on it (detect/time/event_clocks.h).
+  absl::Time broker_time = absl::InfinitePast();
 };
 
 struct Event {
-  absl::Time time = absl::InfinitePast();  // event time (UTC), as the source system logged it
-  std::string host;                        // computer that logged the event
-  std::string provider_name;               // as sent by the forwarder
-  Provider provider = Provider::kOther;    // provider_name classified
+  // Event time (UTC) as the source system logged it; the engine corrects it by the host's
+  // measured clock offset before detectors see it (a host whose clock runs a day ahead).
+  absl::Time time = absl::InfinitePast();
+  std::string host;                      // computer that logged the event
+  std::string provider_name;             // as sent by the forwarder
+  Provider provider = Provider::kOther;  // provider_name classified
   std::string channel;
   uint32_t event_id = 0;
   uint8_t level = 0;  // 1 critical, 2 error, 3 warning, 4 information; 0 unknown
@@ -41,6 +46,9 @@ struct Event {
   std::string detail;
 
   Origin origin;
+  // When the message reached faultline on the engine's arrival clock (broker time, or the stream
+  // clock of a file); set by the engine.
+  absl::Time arrival = absl::InfinitePast();
 
   // Resets every field, keeping string capacity.
   void Clear();

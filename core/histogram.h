@@ -33,4 +33,22 @@ class LatencyHistogram {
   std::atomic<int64_t> sum_nanos_{0};
 };
 
+// How far event times stand from their arrival (event time minus arrival: negative when an event
+// arrived late, positive when it was stamped ahead), observed once per event by the one detect
+// thread: single writer, so the buckets take a plain load and store, no locked instruction. Read
+// by the metrics endpoint; no per-host labels (a fleet has too many hosts for a label).
+class SkewHistogram {
+ public:
+  // Upper bounds in seconds: a day late ... a day ahead.
+  static constexpr std::array<double, 13> kBounds = {-86400, -3600, -600, -60, -10,  -1,   0,
+                                                     1,      10,    60,   600, 3600, 86400};
+
+  void Observe(absl::Duration skew);
+  LatencyHistogram::Snapshot Read() const;
+
+ private:
+  std::array<std::atomic<uint64_t>, kBounds.size() + 1> buckets_{};
+  std::atomic<double> sum_seconds_{0};
+};
+
 }  // namespace faultline

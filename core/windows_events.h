@@ -84,4 +84,11 @@ inline bool IsAppPoolDisabled(Provider provider, uint32_t id) {
          (provider == Provider::kW3svc && id == kW3svcAppPoolDisabled);
 }
 
+// Disabled by rapid-fail protection (after worker failures), not for a bad identity (5057) or a
+// worker that could not start (5059).
+inline bool IsRapidFailDisable(Provider provider, uint32_t id) {
+  return (provider == Provider::kWas && id == kWasAppPoolDisabled) ||
+         (provider == Provider::kW3svc && id == kW3svcAppPoolDisabled);
+}
+
 }  // namespace faultline

@@ -46,6 +46,29 @@ Evidence* AddEvidence(Alert* alert, std::string_view kind, Provider provider, ui
   return e;
 }
 
+std::string HumanDuration(absl::Duration d) {
+  struct Unit {
+    const char* name;
+    int64_t seconds;
+  };
+  static constexpr Unit kUnits[] = {
+      {"year", 365 * 86400}, {"day", 86400}, {"hour", 3600}, {"minute", 60}, {"second", 1}};
+  int64_t left = absl::ToInt64Seconds(absl::AbsDuration(d));
+  std::string out;
+  int parts = 0;
+  for (const Unit& u : kUnits) {
+    const int64_t n = left / u.seconds;
+    if (n == 0) {
+      if (parts > 0) break;  // "2 hours", not "2 hours 0 minutes"
+      continue;
+    }
+    left -= n * u.seconds;
+    absl::StrAppend(&out, out.empty() ? "" : " ", n, " ", u.name, n == 1 ? "" : "s");
+    if (++parts == 2) break;
+  }
+  return out.empty() ? "0 seconds" : out;
+}
+
 std::string CodesText(const std::vector<uint32_t>& codes) {
   std::vector<std::string> parts;
   for (uint32_t code : codes) {

@@ -32,6 +32,10 @@ Evidence* AddEvidence(Alert* alert, std::string_view kind, Provider provider, ui
                       std::optional<uint32_t> exception_code = std::nullopt,
                       std::string_view detail = {});
 
+// "45 seconds", "21 minutes", "2 hours 5 minutes", "1 day 3 hours", "73 years 12 days": the two
+// largest units, for sentences a person reads.
+std::string HumanDuration(absl::Duration d);
+
 // "0x800703E9 stack overflow, 0xC0000005 access violation in native code": each code once.
 std::string CodesText(const std::vector<uint32_t>& codes);
 

@@ -3,11 +3,53 @@
 #include <tuple>
 
 #include "absl/hash/hash.h"
+#include "absl/strings/str_cat.h"
+#include "detect/alert_builder.h"
 
 namespace faultline {
 
+// Adds what only the engine knows to every alert a detector emits while it handles one event:
+// how late the alert is against the arrival clock, and the clock offset of its host.
+class Engine::StampedOutput final : public AlertOutput {
+ public:
+  StampedOutput(const Engine& engine, absl::Time arrival, AlertOutput& out)
+      : engine_(engine), arrival_(arrival), out_(out) {}
+
+  void Emit(Alert alert) override {
+    const absl::Duration delay =
+        std::max(absl::ZeroDuration(), arrival_ - FromProtoTime(alert.last_event_time()));
+    alert.set_detection_delay_seconds(absl::ToDoubleSeconds(delay));
+    // The engine itself holds a resolution back by the lateness and up to a tick: say so only
+    // beyond that, when the events themselves arrived late.
+    const EngineOptions& o = engine_.options_;
+    if (delay > std::max(absl::Minutes(5), o.allowed_lateness + o.tick)) {
+      alert.set_summary(
+          absl::StrCat(alert.summary(), " Detected ", HumanDuration(delay), " after it happened."));
+    }
+    if (!alert.host().empty()) {
+      const absl::Duration offset = engine_.clocks_.ClockOffset(alert.host());
+      if (offset > absl::ZeroDuration()) {
+        alert.set_host_clock_offset_seconds(absl::ToDoubleSeconds(offset));
+        alert.set_summary(absl::StrCat(alert.summary(), " The host's clock runs ",
+                                       HumanDuration(offset),
+                                       " ahead; its event times here are corrected."));
+      }
+    }
+    out_.Emit(std::move(alert));
+  }
+
+ private:
+  const Engine& engine_;
+  absl::Time arrival_;
+  AlertOutput& out_;
+};
+
 Engine::Engine(std::vector<std::unique_ptr<Detector>> detectors, EngineOptions options)
-    : detectors_(std::move(detectors)), options_(options) {
+    : detectors_(std::move(detectors)),
+      options_(options),
+      clocks_({.allowed_lateness = options.allowed_lateness,
+               .max_clock_skew = options.max_clock_skew,
+               .max_hosts = options.max_hosts}) {
   for (const auto& d : detectors_) {
     for (const EventKey& key : d->Subscriptions()) {
       routes_[RouteKey(key.provider, key.event_id)].push_back(d.get());
@@ -15,53 +57,68 @@ Engine::Engine(std::vector<std::unique_ptr<Detector>> detectors, EngineOptions o
   }
 }
 
-absl::Time& Engine::PartitionTime(int32_t partition) {
-  const size_t index = partition < 0 ? 0 : static_cast<size_t>(partition) + 1;
-  if (index >= partition_time_.size()) partition_time_.resize(index + 1, absl::InfinitePast());
-  return partition_time_[index];
-}
-
-void Engine::Process(const Event& event, AlertOutput& out) {
-  absl::Time& partition_newest = PartitionTime(event.origin.partition);
-  const bool too_late = event.time < partition_newest - options_.allowed_lateness ||
-                        event.time < delivered_watermark_;
-  if (event.time > partition_newest) partition_newest = event.time;
+void Engine::Process(Event& event, AlertOutput& out) {
+  const absl::Time logged = event.time;
+  const EventClocks::Arrived arrived =
+      clocks_.Arrive(event.origin.partition, event.origin.broker_time, logged);
+  const absl::Time arrival = arrived.time;
+  event.arrival = arrival;
+  StampedOutput stamped(*this, arrival, out);
+  if (arrived.broker) {
+    if (options_.max_event_age > absl::ZeroDuration() &&
+        logged < arrival - options_.max_event_age) {
+      // A forwarder re-reading an old log (a reset bookmark): skipped before it moves any clock.
+      Bump(stats_.too_old);
+      return MaybeTick(stamped);
+    }
+    stats_.skew.Observe(logged - arrival);
+  }
 
   auto it = routes_.find(RouteKey(event.provider, event.event_id));
+  if (it != routes_.end() && IsRepeat(event, logged)) {
+    Bump(stats_.duplicates);
+    return MaybeTick(stamped);
+  }
+  const EventClocks::Observation seen =
+      clocks_.Observe(event.host, event.channel, logged, arrived, event.origin.partition);
+  if (seen.ahead) Bump(stats_.clock_ahead);
+  event.time = seen.time;
   if (it != routes_.end()) {
-    if (too_late) {
-      ++too_late_;
-    } else if (IsRepeat(event)) {
-      ++duplicates_;
+    if (!seen.late) {
+      for (Detector* d : it->second) d->OnEvent(event, stamped);
     } else {
-      for (Detector* d : it->second) d->OnEvent(event, out);
+      bool used = false;
+      for (Detector* d : it->second) used |= d->OnLateEvent(event, stamped);
+      if (!used) Bump(stats_.too_late);
     }
   }
-
-  if (event.time > newest_) newest_ = event.time;
-  const absl::Time watermark = newest_ - options_.allowed_lateness;
-  if (watermark >= next_tick_) {
-    for (const auto& d : detectors_) d->OnWatermark(watermark, out);
-    delivered_watermark_ = watermark;
-    next_tick_ = watermark + options_.tick;
-  }
+  MaybeTick(stamped);
 }
 
-bool Engine::IsRepeat(const Event& event) {
+void Engine::MaybeTick(AlertOutput& out) {
+  const absl::Time now = clocks_.stream_now();
+  if (now == absl::InfinitePast() || now < next_tick_) return;
+  for (const auto& d : detectors_) d->OnWatermark(clocks_, out);
+  next_tick_ = now + options_.tick;
+}
+
+bool Engine::IsRepeat(const Event& event, absl::Time logged) {
   if (event.record_id == 0 || options_.dedupe_window <= absl::ZeroDuration()) return false;
   const uint64_t key = absl::Hash<std::tuple<absl::string_view, absl::string_view, uint64_t>>{}(
       {event.host, event.channel, event.record_id});
-  if (auto it = seen_.find(key); it != seen_.end()) {
-    if (absl::AbsDuration(event.time - it->second) <= options_.dedupe_window) return true;
-    it->second = event.time;
-  } else {
-    seen_.emplace(key, event.time);
+  auto [it, inserted] = seen_.try_emplace(key, SeenRecord{logged, event.arrival});
+  // The same record logs the same time; a record id reused much later (a cleared log) does not.
+  if (!inserted && absl::AbsDuration(logged - it->second.logged) <= options_.dedupe_window) {
+    return true;
   }
-  seen_order_.emplace_back(event.time, key);
-  while (!seen_order_.empty() && seen_order_.front().first < newest_ - options_.dedupe_window) {
-    auto [time, old] = seen_order_.front();
+  it->second = {logged, event.arrival};
+  // Redeliveries come soon after the original in arrival terms, however late both are.
+  seen_order_.emplace_back(event.arrival, key);
+  const absl::Time horizon = clocks_.stream_now() - options_.dedupe_window;
+  while (!seen_order_.empty() && seen_order_.front().first < horizon) {
+    const auto [arrival, old] = seen_order_.front();
     seen_order_.pop_front();
-    if (auto found = seen_.find(old); found != seen_.end() && found->second == time) {
+    if (auto found = seen_.find(old); found != seen_.end() && found->second.arrival == arrival) {
       seen_.erase(found);
     }
   }

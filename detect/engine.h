@@ -1,64 +1,97 @@
-// Runs the detectors in event time. For each normalized event it
-//   1. advances the event time of the event's partition; an event older than that partition's
-//      newest by more than the allowed lateness, or older than the watermark detectors have
-//      already seen (a partition lagging the others), is too late: counted, dropped, so it cannot
-//      reopen a closed incident; late events inside the allowance are processed normally;
-//   2. routes the event to the detectors that subscribed to its (provider, event id) (one hash
-//      lookup; most events have none);
-//   3. drops repeats: the same (host, channel, record id) within the dedupe window is a forwarder
-//      redelivery and must not count twice (only routed events are remembered);
-//   4. every `tick` of event time, tells every detector the watermark (newest event time less the
-//      allowed lateness) so incidents resolve when their window drains.
-// Owns the detectors. Single-threaded: one Engine per detect thread.
+// Runs the detectors in event time, per source host. For each normalized event it
+//   1. stamps its arrival (detect/time/event_clocks.h: the partition's broker time, or the stream
+//      clock of a file) and skips it as too_old when it was logged more than max_event_age
+//      before a known broker time;
+//   2. routes it to the detectors that subscribed to its (provider, event id) (one hash lookup;
+//      most events have none), dropping repeats first: the same (host, channel, record id)
+//      within the dedupe window is a forwarder redelivery, whatever its lateness;
+//   3. judges it against its own host's clock, never another host's: the host's clock offset
+//      is taken off its time (a host whose clock runs ahead), and an event older than its host
+//      and channel's newest by more than the allowed lateness is late: detectors get it through
+//      OnLateEvent, which uses what can still be used (a pool-disabled event) and leaves the rest
+//      to be counted as too_late, so a late event never reopens a closed incident;
+//   4. every `tick` of arrival time, calls OnWatermark on every detector with the per-host
+//      watermarks, so incidents resolve as each host's own time passes their window, and those of
+//      a host gone silent resolve as the arrival clock moves on;
+//   5. stamps every alert with how long after its last event it was raised
+//      (detection_delay_seconds, and a sentence in the summary when that is more than a few
+//      minutes) and with the clock offset taken off its host's times.
+// Owns the detectors. Single-threaded: one Engine per detect thread; stats() from any thread.
 #pragma once
 
+#include <atomic>
 #include <deque>
 #include <memory>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "core/histogram.h"
 #include "detect/detector.h"
+#include "detect/time/event_clocks.h"
 
 namespace faultline {
 
 struct EngineOptions {
   absl::Duration dedupe_window = absl::Minutes(10);
   absl::Duration allowed_lateness = absl::Minutes(2);
+  absl::Duration max_clock_skew = absl::Minutes(10);
+  absl::Duration max_event_age = absl::Hours(24 * 7);  // zero: no event is too old
+  size_t max_hosts = 100'000;
   absl::Duration tick = absl::Seconds(30);
+};
+
+// What the engine counted. Single writer (the detect thread), readable from any thread.
+struct EngineStats {
+  std::atomic<uint64_t> duplicates{0};   // routed, but a redelivery of a record already seen
+  std::atomic<uint64_t> too_late{0};     // routed, late beyond the allowance, used by no detector
+  std::atomic<uint64_t> too_old{0};      // logged more than max_event_age before its broker time
+  std::atomic<uint64_t> clock_ahead{0};  // logged more than max_clock_skew ahead of its arrival
+  SkewHistogram skew;                    // event time minus arrival, every event
 };
 
 class Engine {
  public:
   explicit Engine(std::vector<std::unique_ptr<Detector>> detectors, EngineOptions options = {});
 
-  void Process(const Event& event, AlertOutput& out);
+  // Takes one parsed event. Writes its arrival and its corrected time into `event` (detectors
+  // and the caller see the same), then routes it and moves time on.
+  void Process(Event& event, AlertOutput& out);
 
   const std::vector<std::unique_ptr<Detector>>& detectors() const { return detectors_; }
-  uint64_t duplicates() const { return duplicates_; }
-  uint64_t too_late() const { return too_late_; }
+  const EngineStats& stats() const { return stats_; }
+  const EventClocks& clocks() const { return clocks_; }
+  const EngineOptions& options() const { return options_; }
   size_t remembered_records() const { return seen_.size(); }
 
  private:
+  class StampedOutput;
+
   static uint64_t RouteKey(Provider provider, uint32_t id) {
     return (static_cast<uint64_t>(provider) << 32) | id;
   }
-  // True if this record was seen within the window; remembers it otherwise.
-  bool IsRepeat(const Event& event);
-  // The newest event time of the event's partition (files: one pseudo-partition).
-  absl::Time& PartitionTime(int32_t partition);
+  static void Bump(std::atomic<uint64_t>& counter) {
+    counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+  // True if this record (logged at `logged`, the host's own time) was seen within the window;
+  // remembers it otherwise.
+  bool IsRepeat(const Event& event, absl::Time logged);
+  // Calls OnWatermark when the arrival clock has moved a tick on.
+  void MaybeTick(AlertOutput& out);
 
   std::vector<std::unique_ptr<Detector>> detectors_;
   absl::flat_hash_map<uint64_t, std::vector<Detector*>> routes_;
   EngineOptions options_;
-  std::vector<absl::Time> partition_time_;  // index partition + 1
-  absl::Time newest_ = absl::InfinitePast();
-  absl::Time delivered_watermark_ = absl::InfinitePast();  // the last one detectors saw
+  EventClocks clocks_;
   absl::Time next_tick_ = absl::InfinitePast();
-  // Record identity hash -> event time; expired in event time through the queue.
-  absl::flat_hash_map<uint64_t, absl::Time> seen_;
-  std::deque<std::pair<absl::Time, uint64_t>> seen_order_;
-  uint64_t duplicates_ = 0;
-  uint64_t too_late_ = 0;
+  // Record identity hash -> when it was logged and arrived; forgotten in arrival time through
+  // the queue.
+  struct SeenRecord {
+    absl::Time logged;
+    absl::Time arrival;
+  };
+  absl::flat_hash_map<uint64_t, SeenRecord> seen_;
+  std::deque<std::pair<absl::Time, uint64_t>> seen_order_;  // (arrival, record)
+  EngineStats stats_;
 };
 
 }  // namespace faultline

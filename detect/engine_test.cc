@@ -3,21 +3,50 @@
 #include <algorithm>
 
 #include "detect/testing/collecting_output.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace faultline {
 namespace {
 
+using ::testing::HasSubstr;
+
+const absl::Time kT0 = absl::FromUnixSeconds(1'700'000'000);
+
+// Records what the engine hands it; `use_late` decides what OnLateEvent claims.
 class CountingDetector final : public Detector {
  public:
   explicit CountingDetector(std::vector<EventKey> keys) : keys_(std::move(keys)) {}
   std::string_view name() const override { return "counting"; }
   std::vector<EventKey> Subscriptions() const override { return keys_; }
-  void OnEvent(const Event& event, AlertOutput&) override { seen.push_back(event.event_id); }
-  void OnWatermark(absl::Time watermark, AlertOutput&) override { watermarks.push_back(watermark); }
+  void OnEvent(const Event& event, AlertOutput& out) override {
+    seen.push_back(event.event_id);
+    times.push_back(event.time);
+    if (alert_on_event) {
+      Alert a;
+      a.set_rule("counting");
+      a.set_host(event.host);
+      a.set_summary("Something happened.");
+      *a.mutable_last_event_time() = ToProtoTime(event.time);
+      out.Emit(std::move(a));
+    }
+  }
+  bool OnLateEvent(const Event& event, AlertOutput&) override {
+    late.push_back(event.event_id);
+    return use_late;
+  }
+  void OnWatermark(const Watermarks& w, AlertOutput&) override {
+    arrivals.push_back(w.Arrival());
+    for (const std::string& h : watched) host_watermarks[h].push_back(w.Host(h));
+  }
   Stats stats() const override { return {}; }
-  std::vector<uint32_t> seen;
-  std::vector<absl::Time> watermarks;
+
+  std::vector<uint32_t> seen, late;
+  std::vector<absl::Time> times, arrivals;
+  std::vector<std::string> watched;
+  std::map<std::string, std::vector<absl::Time>> host_watermarks;
+  bool use_late = false;
+  bool alert_on_event = false;
 
  private:
   std::vector<EventKey> keys_;
@@ -41,108 +70,323 @@ TEST(EngineTest, RoutesOnlySubscribedProviderAndIdPairs) {
   detectors.push_back(std::move(both));
   Engine engine(std::move(detectors));
   CollectingOutput out;
-  engine.Process(MakeEvent(Provider::kWas, 5002), out);
-  engine.Process(MakeEvent(Provider::kW3svc, 1002), out);
-  engine.Process(MakeEvent(Provider::kW3svc, 5002), out);  // right id, wrong provider
-  engine.Process(MakeEvent(Provider::kOther, 5002), out);
+  for (Event e : {MakeEvent(Provider::kWas, 5002), MakeEvent(Provider::kW3svc, 1002),
+                  MakeEvent(Provider::kW3svc, 5002), MakeEvent(Provider::kOther, 5002)}) {
+    e.time = kT0;
+    engine.Process(e, out);
+  }
   EXPECT_EQ(was_ptr->seen, (std::vector<uint32_t>{5002}));
   EXPECT_EQ(both_ptr->seen, (std::vector<uint32_t>{5002, 1002}));
 }
 
-}  // namespace
-}  // namespace faultline
-
-namespace faultline {
-namespace {
-
-std::unique_ptr<Engine> CountingEngine(CountingDetector** out, absl::Duration window) {
+std::unique_ptr<Engine> CountingEngine(CountingDetector** out, EngineOptions options = {}) {
   auto d = std::make_unique<CountingDetector>(std::vector<EventKey>{{Provider::kWas, 5011}});
   *out = d.get();
   std::vector<std::unique_ptr<Detector>> detectors;
   detectors.push_back(std::move(d));
-  return std::make_unique<Engine>(std::move(detectors), EngineOptions{.dedupe_window = window});
+  return std::make_unique<Engine>(std::move(detectors), options);
 }
 
-Event Record(uint64_t record, absl::Duration at, std::string host = "h") {
+// A WAS 5011 of `host` logged at kT0 + at. `arrive` (if set) is its Kafka timestamp; without one
+// the engine runs on the stream clock, as in replay.
+Event Record(uint64_t record, absl::Duration at, std::string host = "h",
+             std::optional<absl::Duration> arrive = std::nullopt, std::string channel = "System") {
   Event e = MakeEvent(Provider::kWas, 5011);
   e.host = std::move(host);
-  e.channel = "System";
+  e.channel = std::move(channel);
   e.record_id = record;
-  e.time = absl::FromUnixSeconds(1'700'000'000) + at;
+  e.time = kT0 + at;
+  if (arrive) e.origin.broker_time = kT0 + *arrive;
   return e;
 }
 
+// Feeds a copy (the engine writes the corrected time and arrival into what it is given).
+void Feed(Engine& engine, Event e, AlertOutput& out) { engine.Process(e, out); }
+
 TEST(EngineDedupeTest, DropsARecordSeenAgainWithinTheWindow) {
   CountingDetector* d;
-  auto engine = CountingEngine(&d, absl::Minutes(10));
+  auto engine = CountingEngine(&d);
   CollectingOutput out;
-  engine->Process(Record(1, absl::Seconds(0)), out);
-  engine->Process(Record(1, absl::Seconds(5)), out);  // redelivered
-  engine->Process(Record(2, absl::Seconds(6)), out);
-  engine->Process(Record(1, absl::Seconds(7), "other-host"), out);
+  Feed(*engine, Record(1, absl::Seconds(0)), out);
+  Feed(*engine, Record(1, absl::Seconds(0)), out);  // redelivered: the same record, logged once
+  Feed(*engine, Record(2, absl::Seconds(6)), out);
+  Feed(*engine, Record(1, absl::Seconds(7), "other-host"), out);
   EXPECT_EQ(d->seen.size(), 3u);
-  EXPECT_EQ(engine->duplicates(), 1u);
+  EXPECT_EQ(engine->stats().duplicates.load(), 1u);
 }
 
-TEST(EngineDedupeTest, ForgetsRecordsOlderThanTheWindow) {
+TEST(EngineDedupeTest, ForgetsRecordsOlderThanTheWindowInArrivalTime) {
   CountingDetector* d;
-  auto engine = CountingEngine(&d, absl::Minutes(10));
+  auto engine = CountingEngine(&d);
   CollectingOutput out;
-  for (int i = 0; i < 1000; ++i) engine->Process(Record(i + 1, absl::Minutes(i)), out);
+  for (int i = 0; i < 1000; ++i) {
+    Feed(*engine, Record(i + 1, absl::Minutes(i), "h", absl::Minutes(i)), out);
+  }
   EXPECT_LE(engine->remembered_records(), 12u) << "bounded by the window, not the stream";
-  engine->Process(Record(1, absl::Minutes(1000)), out);  // a record id reused much later
+  // A record id reused much later (a cleared log).
+  Feed(*engine, Record(1, absl::Minutes(1000), "h", absl::Minutes(1000)), out);
   EXPECT_EQ(d->seen.size(), 1001u);
-  EXPECT_EQ(engine->duplicates(), 0u);
+  EXPECT_EQ(engine->stats().duplicates.load(), 0u);
 }
 
-TEST(EngineLatenessTest, CountsLateEventsInsideTheAllowanceAndDropsLaterOnes) {
+TEST(EngineDedupeTest, ARedeliveryIsADuplicateHoweverLateItIs) {
   CountingDetector* d;
-  auto engine = CountingEngine(&d, absl::Minutes(10));  // allowed lateness: 2 minutes (default)
+  auto engine = CountingEngine(&d);
   CollectingOutput out;
-  engine->Process(Record(1, absl::Minutes(10)), out);
-  engine->Process(Record(2, absl::Minutes(8)), out);                     // 2 min late: in
-  engine->Process(Record(3, absl::Minutes(8) - absl::Seconds(1)), out);  // beyond: dropped
-  EXPECT_EQ(d->seen.size(), 2u);
-  EXPECT_EQ(engine->too_late(), 1u);
-}
-
-TEST(EngineLatenessTest, DropsEventsBehindTheWatermarkDetectorsAlreadySaw) {
-  CountingDetector* d;
-  auto engine = CountingEngine(&d, absl::Minutes(10));
-  CollectingOutput out;
-  Event ahead = Record(1, absl::Hours(1));
-  ahead.origin.partition = 0;
-  engine->Process(ahead, out);  // detectors now saw the watermark 58 minutes in
-  Event behind = Record(2, absl::Minutes(0));
-  behind.origin.partition = 1;  // a partition lagging the others: its incidents may be closed
-  engine->Process(behind, out);
-  EXPECT_EQ(d->seen.size(), 1u);
-  EXPECT_EQ(engine->too_late(), 1u);
-  Event close_behind = Record(3, absl::Hours(1) - absl::Minutes(1));
-  close_behind.origin.partition = 1;  // within the allowance of the watermark: fine
-  engine->Process(close_behind, out);
-  EXPECT_EQ(d->seen.size(), 2u);
-}
-
-TEST(EngineLatenessTest, TellsDetectorsTheWatermarkAsEventTimeAdvances) {
-  CountingDetector* d;
-  auto engine = CountingEngine(&d, absl::Minutes(10));
-  CollectingOutput out;
-  for (int s = 0; s <= 120; s += 5) engine->Process(Record(s + 1, absl::Seconds(s)), out);
-  ASSERT_GE(d->watermarks.size(), 4u);  // a tick every 30 s of event time
-  EXPECT_LE(d->watermarks.size(), 6u);
-  EXPECT_EQ(d->watermarks.back(),
-            absl::FromUnixSeconds(1'700'000'000) + absl::Seconds(120) - absl::Minutes(2));
-  EXPECT_TRUE(std::is_sorted(d->watermarks.begin(), d->watermarks.end()));
+  Feed(*engine, Record(1, absl::Minutes(0), "h", absl::Minutes(0)), out);
+  Feed(*engine, Record(2, absl::Minutes(5), "h", absl::Minutes(5)), out);
+  Feed(*engine, Record(1, absl::Minutes(0), "h", absl::Minutes(6)), out);  // 5 min late, again
+  EXPECT_EQ(engine->stats().duplicates.load(), 1u);
+  EXPECT_EQ(engine->stats().too_late.load(), 0u) << "counted once, as what it is";
+  EXPECT_TRUE(d->late.empty());
 }
 
 TEST(EngineDedupeTest, NeverDropsEventsWithoutARecordId) {
   CountingDetector* d;
-  auto engine = CountingEngine(&d, absl::Minutes(10));
+  auto engine = CountingEngine(&d);
   CollectingOutput out;
-  engine->Process(Record(0, absl::Seconds(0)), out);
-  engine->Process(Record(0, absl::Seconds(0)), out);
+  Feed(*engine, Record(0, absl::Seconds(0)), out);
+  Feed(*engine, Record(0, absl::Seconds(0)), out);
   EXPECT_EQ(d->seen.size(), 2u);
+}
+
+TEST(EngineLatenessTest, JudgesLatenessAgainstTheHostsOwnProgress) {
+  CountingDetector* d;
+  auto engine = CountingEngine(&d);
+  CollectingOutput out;
+  Feed(*engine, Record(1, absl::Minutes(10), "h"), out);
+  Feed(*engine, Record(2, absl::Minutes(8), "h"), out);                     // 2 min late: in
+  Feed(*engine, Record(3, absl::Minutes(8) - absl::Seconds(1), "h"), out);  // beyond: late
+  EXPECT_EQ(d->seen.size(), 2u);
+  EXPECT_EQ(d->late, (std::vector<uint32_t>{5011}));
+  EXPECT_EQ(engine->stats().too_late.load(), 1u) << "no detector used it";
+}
+
+TEST(EngineLatenessTest, AnotherHostFarAheadMakesNoEventLate) {
+  CountingDetector* d;
+  auto engine = CountingEngine(&d);
+  CollectingOutput out;
+  Feed(*engine, Record(1, absl::Minutes(10), "fast", absl::Minutes(10)), out);  // 10 min ahead
+  Feed(*engine, Record(2, absl::Hours(1), "other", absl::Hours(1)), out);
+  // A host whose forwarder is an hour behind everyone, on the same partition.
+  for (int i = 0; i < 5; ++i) {
+    Feed(*engine, Record(10 + i, absl::Minutes(i), "lagging", absl::Hours(1) + absl::Minutes(i)),
+         out);
+  }
+  EXPECT_EQ(d->seen.size(), 7u);
+  EXPECT_EQ(engine->stats().too_late.load(), 0u);
+}
+
+TEST(EngineLatenessTest, EachChannelOfAHostKeepsItsOwnPace) {
+  CountingDetector* d;
+  auto engine = CountingEngine(&d);
+  CollectingOutput out;
+  Feed(*engine, Record(1, absl::Minutes(10), "h", std::nullopt, "System"), out);
+  // Winlogbeat reads Application on its own: 3 minutes behind System.
+  Feed(*engine, Record(2, absl::Minutes(7), "h", std::nullopt, "Application"), out);
+  Feed(*engine, Record(3, absl::Minutes(7), "h", std::nullopt, "System"), out);  // System: late
+  EXPECT_EQ(d->seen.size(), 2u);
+  EXPECT_EQ(engine->stats().too_late.load(), 1u);
+}
+
+TEST(EngineLatenessTest, ALateEventADetectorUsesIsNotCountedTooLate) {
+  CountingDetector* d;
+  auto engine = CountingEngine(&d);
+  d->use_late = true;
+  CollectingOutput out;
+  Feed(*engine, Record(1, absl::Minutes(10)), out);
+  Feed(*engine, Record(2, absl::Minutes(1)), out);
+  EXPECT_EQ(d->late.size(), 1u);
+  EXPECT_EQ(engine->stats().too_late.load(), 0u);
+}
+
+TEST(EngineClockTest, AHostAheadOfItsBrokerTimeIsCorrectedAndCounted) {
+  CountingDetector* d;
+  auto engine = CountingEngine(&d);
+  CollectingOutput out;
+  // Its clock runs a day ahead; its forwarder is punctual.
+  for (int i = 0; i < 3; ++i) {
+    Feed(*engine, Record(1 + i, absl::Hours(24) + absl::Minutes(i), "fast-clock", absl::Minutes(i)),
+         out);
+  }
+  EXPECT_EQ(engine->stats().clock_ahead.load(), 3u);
+  ASSERT_EQ(d->times.size(), 3u);
+  EXPECT_EQ(d->times[0], kT0) << "placed at its arrival";
+  EXPECT_EQ(d->times[2] - d->times[0], absl::Minutes(2)) << "its spacing kept";
+  EXPECT_EQ(engine->clocks().ClockOffset("fast-clock"), absl::Hours(24));
+  // A punctual host beside it is not touched.
+  Feed(*engine, Record(10, absl::Minutes(3), "punctual", absl::Minutes(3)), out);
+  EXPECT_EQ(d->times.back(), kT0 + absl::Minutes(3));
+  EXPECT_EQ(engine->clocks().ClockOffset("punctual"), absl::ZeroDuration());
+}
+
+TEST(EngineClockTest, OneStrayStampMovesNothing) {
+  CountingDetector* d;
+  auto engine = CountingEngine(&d);
+  d->watched = {"h", "other"};
+  CollectingOutput out;
+  Feed(*engine, Record(1, absl::Minutes(0), "h", absl::Minutes(0)), out);
+  Feed(*engine, Record(2, absl::Minutes(1), "other", absl::Minutes(1)), out);
+  // One event stamped in 2099.
+  Event stray = Record(3, absl::Minutes(2), "h", absl::Minutes(2));
+  stray.time = absl::FromUnixSeconds(4'070'908'800);
+  Feed(*engine, stray, out);
+  EXPECT_EQ(engine->stats().clock_ahead.load(), 1u);
+  EXPECT_LE(d->times.back(), kT0 + absl::Minutes(2)) << "not in 2099 for the detectors";
+  // The host's next events are on time, with no offset left.
+  Feed(*engine, Record(4, absl::Minutes(3), "h", absl::Minutes(3)), out);
+  EXPECT_EQ(d->times.back(), kT0 + absl::Minutes(3));
+  EXPECT_EQ(engine->clocks().ClockOffset("h"), absl::ZeroDuration());
+  EXPECT_EQ(engine->stats().too_late.load(), 0u);
+  EXPECT_LT(engine->clocks().stream_now(), kT0 + absl::Hours(1)) << "nor anyone's arrival clock";
+}
+
+TEST(EngineClockTest, AClockPutRightIsFollowed) {
+  CountingDetector* d;
+  auto engine = CountingEngine(&d);
+  CollectingOutput out;
+  Feed(*engine, Record(1, absl::Hours(24), "h", absl::Minutes(0)), out);  // a day ahead
+  Feed(*engine, Record(2, absl::Hours(24) + absl::Minutes(1), "h", absl::Minutes(1)), out);
+  // NTP puts it right: its stamps drop back a day.
+  Feed(*engine, Record(3, absl::Minutes(2), "h", absl::Minutes(2)), out);
+  Feed(*engine, Record(4, absl::Minutes(3), "h", absl::Minutes(3)), out);
+  EXPECT_EQ(d->seen.size(), 4u);
+  EXPECT_EQ(engine->stats().too_late.load(), 0u);
+  EXPECT_EQ(d->times.back(), kT0 + absl::Minutes(3));
+}
+
+TEST(EngineClockTest, EventsFarOlderThanTheirBrokerTimeAreTooOld) {
+  CountingDetector* d;
+  auto engine = CountingEngine(&d);
+  CollectingOutput out;
+  const absl::Duration now = absl::Hours(24 * 30);
+  Feed(*engine, Record(1, now - absl::Hours(24 * 8), "h", now), out);  // a reset bookmark
+  Feed(*engine, Record(2, now - absl::Hours(24 * 6), "h", now), out);  // a backlog: fine
+  EXPECT_EQ(engine->stats().too_old.load(), 1u);
+  EXPECT_EQ(d->seen.size(), 1u);
+  // Without a broker time (replay) nothing is too old: the file is what the user asked for.
+  CountingDetector* r;
+  auto replay = CountingEngine(&r);
+  Feed(*replay, Record(1, absl::Hours(0)), out);
+  Feed(*replay, Record(2, absl::Hours(24 * 30)), out);
+  Feed(*replay, Record(3, absl::Hours(1)), out);
+  EXPECT_EQ(replay->stats().too_old.load(), 0u);
+}
+
+TEST(EngineClockTest, TheStreamClockIgnoresOneHostsFuture) {
+  CountingDetector* d;
+  auto engine = CountingEngine(&d);
+  CollectingOutput out;
+  for (int i = 0; i < 200; ++i) {
+    Feed(*engine, Record(i + 1, absl::Seconds(i), "host" + std::to_string(i % 10)), out);
+    if (i % 20 == 0) {
+      Event future = Record(10'000 + i, absl::Hours(24 * 365 * 70), "broken");
+      Feed(*engine, future, out);
+    }
+  }
+  EXPECT_LE(engine->clocks().stream_now(), kT0 + absl::Seconds(200));
+  EXPECT_GE(engine->clocks().stream_now(), kT0 + absl::Seconds(150));
+  // The stream clock is made of the hosts' own stamps: nobody is judged ahead of it, and the
+  // broken host keeps its own frame (still right for its own windows).
+  EXPECT_EQ(engine->stats().clock_ahead.load(), 0u);
+  EXPECT_EQ(engine->clocks().ClockOffset("broken"), absl::ZeroDuration());
+  EXPECT_EQ(d->times.back(), kT0 + absl::Seconds(199));
+}
+
+TEST(EngineWatermarkTest, TicksOnTheArrivalClockWithEachHostsOwnWatermark) {
+  CountingDetector* d;
+  auto engine = CountingEngine(&d);
+  d->watched = {"live", "lagging"};
+  CollectingOutput out;
+  for (int s = 0; s <= 120; s += 5) {
+    Feed(*engine, Record(s + 1, absl::Seconds(s), "live", absl::Seconds(s)), out);
+    Feed(*engine, Record(1000 + s, absl::Seconds(s) - absl::Hours(1), "lagging", absl::Seconds(s)),
+         out);
+  }
+  ASSERT_GE(d->arrivals.size(), 4u);  // a tick every 30 s of arrival time
+  EXPECT_LE(d->arrivals.size(), 6u);
+  EXPECT_TRUE(std::is_sorted(d->arrivals.begin(), d->arrivals.end()));
+  EXPECT_EQ(d->host_watermarks["live"].back(), kT0 + absl::Seconds(120) - absl::Minutes(2));
+  // The last tick came with live's event at 120 s, before lagging's event of that arrival.
+  EXPECT_EQ(d->host_watermarks["lagging"].back(),
+            kT0 + absl::Seconds(115) - absl::Hours(1) - absl::Minutes(2))
+      << "an hour behind, on its own time";
+}
+
+TEST(EngineWatermarkTest, ASilentHostsTimeMovesOnWithTheArrivalClock) {
+  CountingDetector* d;
+  auto engine = CountingEngine(&d);
+  CollectingOutput out;
+  // `quiet` sends every 10 s for a minute, then nothing; `busy` goes on for an hour.
+  for (int s = 0; s <= 60; s += 10) {
+    Feed(*engine, Record(s + 1, absl::Seconds(s), "quiet", absl::Seconds(s)), out);
+  }
+  for (int s = 60; s <= 3600; s += 10) {
+    Feed(*engine, Record(1000 + s, absl::Seconds(s), "busy", absl::Seconds(s)), out);
+  }
+  const EventClocks& clocks = engine->clocks();
+  // Its grace is its usual gap (10 s): from then on it moves with the arrival clock.
+  EXPECT_EQ(clocks.Host("quiet"), kT0 + absl::Seconds(3600 - 10) - absl::Minutes(2));
+  EXPECT_EQ(clocks.HostObserved("quiet"), kT0 + absl::Seconds(60) - absl::Minutes(2))
+      << "what it said itself";
+  EXPECT_EQ(clocks.HostObserved("never-seen"), absl::InfinitePast());
+  EXPECT_EQ(clocks.Host("never-seen"), clocks.Arrival());
+}
+
+TEST(EngineWatermarkTest, ABatchingForwarderIsNotTakenForSilence) {
+  CountingDetector* d;
+  auto engine = CountingEngine(&d);
+  CollectingOutput out;
+  // Windows Event Forwarding, normal mode: a batch every 15 minutes.
+  for (int batch = 0; batch < 4; ++batch) {
+    const absl::Duration sent = absl::Minutes(15 * (batch + 1));
+    for (int i = 0; i < 15; ++i) {
+      Feed(*engine, Record(batch * 100 + i, absl::Minutes(15 * batch + i), "wef", sent), out);
+    }
+  }
+  // Ten minutes after the last batch the host's time has not moved on: the next batch is due.
+  Feed(*engine, Record(9999, absl::Minutes(70), "other", absl::Minutes(70)), out);
+  EXPECT_EQ(engine->clocks().Host("wef"), kT0 + absl::Minutes(59) - absl::Minutes(2));
+}
+
+TEST(EngineStateTest, KeepsAtMostMaxHostsAndCountsTheEvicted) {
+  CountingDetector* d;
+  auto engine = CountingEngine(&d, {.max_hosts = 100});
+  CollectingOutput out;
+  for (int i = 0; i < 1000; ++i) {
+    Feed(*engine, Record(i + 1, absl::Seconds(i), "host" + std::to_string(i), absl::Seconds(i)),
+         out);
+  }
+  EXPECT_LE(engine->clocks().hosts(), 100u);
+  EXPECT_GE(engine->clocks().evictions(), 900u);
+  EXPECT_EQ(engine->clocks().Host("host0"), engine->clocks().Arrival())
+      << "an evicted host counts as silent";
+}
+
+TEST(EngineAlertTest, StampsHowLateAnAlertIs) {
+  CountingDetector* d;
+  auto engine = CountingEngine(&d);
+  d->alert_on_event = true;
+  CollectingOutput out;
+  Feed(*engine, Record(1, absl::Minutes(0), "live", absl::Minutes(0) + absl::Seconds(2)), out);
+  Feed(*engine, Record(2, absl::Minutes(0), "lagging", absl::Minutes(21)), out);
+  ASSERT_EQ(out.alerts.size(), 2u);
+  EXPECT_EQ(out.alerts[0].detection_delay_seconds(), 2);
+  EXPECT_EQ(out.alerts[0].summary(), "Something happened.") << "nothing to say when live";
+  EXPECT_EQ(out.alerts[1].detection_delay_seconds(), 21 * 60);
+  EXPECT_THAT(out.alerts[1].summary(), HasSubstr("Detected 21 minutes after it happened."));
+}
+
+TEST(EngineAlertTest, SaysWhenAHostsTimesWereCorrected) {
+  CountingDetector* d;
+  auto engine = CountingEngine(&d);
+  d->alert_on_event = true;
+  CollectingOutput out;
+  Feed(*engine, Record(1, absl::Hours(26), "fast-clock", absl::Minutes(0)), out);
+  ASSERT_EQ(out.alerts.size(), 1u);
+  EXPECT_EQ(out.alerts[0].host_clock_offset_seconds(), 26 * 3600);
+  EXPECT_THAT(out.alerts[0].summary(), HasSubstr("clock runs 1 day 2 hours ahead"));
+  EXPECT_EQ(FromProtoTime(out.alerts[0].last_event_time()), kT0) << "the corrected time";
 }
 
 }  // namespace

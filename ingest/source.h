@@ -19,8 +19,7 @@ struct Message {
   std::string_view payload;  // valid only during OnMessage
   std::string_view key;
   std::string_view topic;  // Kafka topic; empty for files
-  Origin origin;
-  absl::Time broker_time = absl::InfinitePast();  // Kafka append/create time when known
+  Origin origin;           // with the Kafka timestamp when known
 };
 
 class MessageHandler {

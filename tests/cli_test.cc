@@ -90,8 +90,9 @@ TEST(CliTest, ReplaysTheRealWinlogbeatCorpusWithZeroRejects) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(LastLine(r.err),
             "{\"events\":838,\"parsed\":838,\"rejected\":0,\"rejected_by_reason\":{},"
-            "\"duplicates\":0,\"too_late\":0,\"alerts\":0,\"alerts_by_rule\":{},"
-            "\"state_keys\":0,\"state_evictions\":0,\"sink_failures\":0,\"sinks\":{\"stdout\":{"
+            "\"duplicates\":0,\"too_late\":0,\"too_old\":0,\"clock_ahead\":0,\"alerts\":0,"
+            "\"alerts_by_rule\":{},\"hosts\":1,\"host_evictions\":0,\"state_keys\":0,"
+            "\"state_evictions\":0,\"sink_failures\":0,\"sinks\":{\"stdout\":{"
             "\"delivered\":0,\"failed\":0,\"retried\":0,\"dropped\":0,\"queued\":0}}}");
 }
 
@@ -109,9 +110,10 @@ TEST(CliTest, ReplayReadsStdinAndSummarisesRejectsByReason) {
   EXPECT_EQ(Lines(r.out).size(), 3u);
   EXPECT_EQ(LastLine(r.err),
             "{\"events\":9,\"parsed\":7,\"rejected\":2,\"rejected_by_reason\":{\"not_json\":1,"
-            "\"no_host\":1},\"duplicates\":0,\"too_late\":0,\"alerts\":3,\"alerts_by_rule\":{"
-            "\"iis_app_pool_disabled\":1,\"iis_rapid_fail_imminent\":1,"
-            "\"iis_worker_failure_burst\":1},\"state_keys\":7,\"state_evictions\":0,"
+            "\"no_host\":1},\"duplicates\":0,\"too_late\":0,\"too_old\":0,\"clock_ahead\":0,"
+            "\"alerts\":3,\"alerts_by_rule\":{\"iis_app_pool_disabled\":1,"
+            "\"iis_rapid_fail_imminent\":1,\"iis_worker_failure_burst\":1},\"hosts\":1,"
+            "\"host_evictions\":0,\"state_keys\":8,\"state_evictions\":0,"
             "\"sink_failures\":0,\"sinks\":{\"stdout\":{\"delivered\":3,\"failed\":0,"
             "\"retried\":0,\"dropped\":0,\"queued\":0}}}");
 }

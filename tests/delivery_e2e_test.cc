@@ -70,6 +70,7 @@ std::string WriteConfig(const std::string& name, const std::string& brokers,
   const std::string path = ::testing::TempDir() + "/" + name + ".yaml";
   std::ofstream(path) << "kafka:\n  brokers: " << brokers << "\n  topics: [" << topic
                       << "]\n  group_id: " << group << "\n  commit_interval: 300ms\n"
+                      << "detect:\n  max_event_age: 0s\n"  // incidents of last March, published now
                       << "delivery:\n"
                       << delivery << "sinks:\n  - type: webhook\n    url: " << url
                       << "\n    secret: s3cret\n    timeout: 2s\n";

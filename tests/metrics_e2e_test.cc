@@ -51,10 +51,11 @@ TEST(MetricsEndToEndTest, ALiveFaultlineIsCheckedByPromtoolAndScrapedByPrometheu
   ASSERT_TRUE(testing::Publish(brokers, topic, records).ok());
 
   const std::string config = ::testing::TempDir() + "/" + topic + ".yaml";
-  std::ofstream(config) << "kafka:\n  brokers: " << brokers << "\n  topics: [" << topic
-                        << "]\n  group_id: " << testing::UniqueName("faultline-metrics")
-                        << "\nsinks:\n  - type: file\n    path: " << ::testing::TempDir() << "/"
-                        << topic << ".jsonl\n";
+  std::ofstream(config)
+      << "kafka:\n  brokers: " << brokers << "\n  topics: [" << topic
+      << "]\n  group_id: " << testing::UniqueName("faultline-metrics")
+      << "\ndetect:\n  max_event_age: 0s\n"  // last March's incident, published now
+      << "sinks:\n  - type: file\n    path: " << ::testing::TempDir() << "/" << topic << ".jsonl\n";
   const std::string listen = absl::StrCat("127.0.0.1:", testing::FreePort());
   const std::string base = "http://" + listen;
   const std::string log = ::testing::TempDir() + "/" + topic + ".log";

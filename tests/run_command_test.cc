@@ -27,9 +27,10 @@ TEST(RunCommandTest, AlertsThenStopsCleanlyOnSigtermWithOffsetsCommitted) {
   ASSERT_TRUE(testing::Publish(brokers, topic, *records).ok());
 
   const std::string config = ::testing::TempDir() + "/run_command_test." + topic + ".yaml";
-  std::ofstream(config) << "kafka:\n  brokers: " << brokers << "\n  topics: [" << topic
-                        << "]\n  group_id: " << group
-                        << "\n  commit_interval: 1h\nsinks:\n  - type: stdout\n    format: json\n";
+  std::ofstream(config)
+      << "kafka:\n  brokers: " << brokers << "\n  topics: [" << topic << "]\n  group_id: " << group
+      << "\n  commit_interval: 1h\nsinks:\n  - type: stdout\n    format: json\n"
+      << "detect:\n  max_event_age: 0s\n";  // last March's incident, published now
   // A commit interval of an hour: the commit seen below can only be the shutdown commit.
   ChildProcess child({std::string(FAULTLINE_BINARY_DIR) + "/faultline", "run", "--config", config,
                       "--progress-every", "0", "--quiet"});

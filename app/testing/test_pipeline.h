@@ -20,7 +20,8 @@ struct TestPipeline {
 inline TestPipeline MakeTestPipeline(EnvelopeOptions envelope = {},
                                      size_t max_message_bytes = 1 << 20,
                                      std::unique_ptr<DeadLetters> dead_letters = nullptr,
-                                     QueueOptions queue = {}, Clock& clock = RealClock::Get()) {
+                                     QueueOptions queue = {}, Clock& clock = RealClock::Get(),
+                                     EngineOptions engine = {}) {
   DetectorRegistry registry;
   RegisterBuiltinDetectors(registry);
   std::vector<std::unique_ptr<Detector>> detectors = registry.CreateAll({}).value();
@@ -29,7 +30,7 @@ inline TestPipeline MakeTestPipeline(EnvelopeOptions envelope = {},
   std::vector<Dispatcher::Route> routes;
   routes.push_back({.queue = std::move(queue), .type = "fake", .sink = std::move(sink)});
   t.pipeline = std::make_unique<Pipeline>(std::make_unique<EnvelopeParser>(std::move(envelope)),
-                                          std::make_unique<Engine>(std::move(detectors)),
+                                          std::make_unique<Engine>(std::move(detectors), engine),
                                           Dispatcher::Create(std::move(routes), "", clock).value(),
                                           max_message_bytes, std::move(dead_letters), clock);
   return t;

@@ -111,11 +111,13 @@ absl::Status PublishAll(rd_kafka_t* publisher, const std::string& topic,
                             static_cast<ssize_t>(value.size()));
       }
     }
+    const int64_t timestamp_ms =
+        r.timestamp == absl::InfinitePast() ? 0 : absl::ToUnixMillis(r.timestamp);
     const rd_kafka_resp_err_t err = rd_kafka_producev(
         publisher, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(r.key.data(), r.key.size()),
         RD_KAFKA_V_VALUE(const_cast<char*>(r.value.data()), r.value.size()),
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(&report),
-        RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END);
+        RD_KAFKA_V_TIMESTAMP(timestamp_ms), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       if (headers != nullptr) rd_kafka_headers_destroy(headers);  // passed on only on success
       // What was produced must report before `report` goes out of scope.

@@ -32,6 +32,9 @@ struct KafkaRecord {
   std::string key;
   std::string value;
   KafkaProperties headers;
+  // The record's create time; InfinitePast: the producer's clock at send. Beats (Winlogbeat)
+  // set it to the event's own time.
+  absl::Time timestamp = absl::InfinitePast();
 };
 
 // A producer for PublishAll (its delivery reports are collected per call). The demo passes

@@ -89,8 +89,10 @@ void FleetAppPoolDetector::OnEvent(const Event& event, AlertOutput& out) {
   auto [state, inserted] = pools_.FindOrCreate(key_, ThresholdsFor(event.app_pool));
   if (inserted) state->pool = event.app_pool;
   if (event.time <= state->last_seen - state->thresholds->window) return;  // older than the window
-  EndIfQuiet(key_, *state, event.time - lateness_, out);
+  if (event.time - lateness_ >= state->last_seen + state->thresholds->window)
+    End(key_, *state, out);
   state->last_seen = std::max(state->last_seen, event.time);
+  state->last_arrival = std::max(state->last_arrival, event.arrival);
   HostFailure& latest = state->hosts[ToAbsl(event.host)];
   if (event.time >= latest.time) {
     latest = {event.time, event.provider, event.event_id, event.pid};
@@ -116,18 +118,18 @@ void FleetAppPoolDetector::OnEvent(const Event& event, AlertOutput& out) {
   }
 }
 
-bool FleetAppPoolDetector::EndIfQuiet(std::string_view key, PoolState& state, absl::Time now,
-                                      AlertOutput& out) {
-  if (now < state.last_seen + state.thresholds->window) return false;
+void FleetAppPoolDetector::End(std::string_view key, PoolState& state, AlertOutput& out) {
   if (state.alert.Resolve()) Emit(key, state, state.last_seen + state.thresholds->window, out);
   state.incident_start = absl::InfinitePast();
   state.hosts.clear();
-  return true;
 }
 
-void FleetAppPoolDetector::OnWatermark(absl::Time watermark, AlertOutput& out) {
+void FleetAppPoolDetector::OnWatermark(const Watermarks& watermarks, AlertOutput& out) {
+  // No failure of the pool has arrived for a window (plus the lateness): from any host.
   pools_.EraseIf([&](const std::string& key, PoolState& state) {
-    return EndIfQuiet(key, state, watermark, out);
+    if (watermarks.Arrival() < state.last_arrival + state.thresholds->window) return false;
+    End(key, state, out);
+    return true;
   });
 }
 

@@ -4,6 +4,13 @@
 // Fires, updates as more hosts join (at most every re-notify interval), resolves when the window
 // drains. With forwarders keyed by host, one consumer sees only its partitions' hosts: run it
 // where the pool's events meet (one instance, or the pool-keyed topic of DESIGN.md).
+//
+// Time: each host's failure counts at its own event time, with the host's measured clock offset
+// taken off (the engine corrects the times of a host whose clock runs ahead), so a backlog of
+// yesterday's failures never joins today's incident. No single host owns a pool, so the pool's
+// state resolves and expires on the arrival clock: a window after its last failure arrived. A
+// host whose failures arrive more than that after the others' (a forwarder hours behind) can
+// join only hosts lagging like it.
 #pragma once
 
 #include <map>
@@ -30,7 +37,7 @@ class FleetAppPoolDetector final : public Detector {
   std::string_view name() const override { return "fleet_app_pool_failures"; }
   std::vector<EventKey> Subscriptions() const override;
   void OnEvent(const Event& event, AlertOutput& out) override;
-  void OnWatermark(absl::Time watermark, AlertOutput& out) override;
+  void OnWatermark(const Watermarks& watermarks, AlertOutput& out) override;
   Stats stats() const override { return {pools_.size(), pools_.evictions()}; }
 
  private:
@@ -54,7 +61,8 @@ class FleetAppPoolDetector final : public Detector {
     absl::flat_hash_map<std::string, HostFailure> hosts;
     size_t prune_at = 64;  // prune expired hosts when the map reaches this size
     std::string pool;      // as first seen, for display
-    absl::Time last_seen = absl::InfinitePast();
+    absl::Time last_seen = absl::InfinitePast();     // newest failure, event time
+    absl::Time last_arrival = absl::InfinitePast();  // when the newest-arriving one arrived
     absl::Time incident_start = absl::InfinitePast();
     AlertState alert;
     bool open() const { return alert.firing(); }  // evicted last
@@ -66,7 +74,8 @@ class FleetAppPoolDetector final : public Detector {
   void Prune(PoolState& state, absl::Time now) const;
   // Hosts with a failure in the window, sorted by name.
   std::vector<std::string> Hosts(const PoolState& state) const;
-  bool EndIfQuiet(std::string_view key, PoolState& state, absl::Time now, AlertOutput& out);
+  // Resolves the pool's alert (if firing) and forgets its hosts.
+  void End(std::string_view key, PoolState& state, AlertOutput& out);
   void Emit(std::string_view key, const PoolState& state, absl::Time now, AlertOutput& out) const;
 
   FleetConfig config_;

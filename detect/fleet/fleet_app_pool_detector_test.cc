@@ -110,10 +110,46 @@ TEST(FleetAppPoolTest, AppliesThresholdsPerPoolPattern) {
   EXPECT_THAT(h->Log(), ElementsAre("fleet_app_pool_failures firing"));
 }
 
+TEST(FleetAppPoolTest, CountsAHostWhoseClockRunsAheadAtItsCorrectedTime) {
+  auto h = Make();
+  h->Feed(Failure(absl::Seconds(0), "WEB1"));
+  h->Feed(Failure(absl::Seconds(10), "WEB2"));
+  // WEB3's clock is a day ahead of the broker's: its failure happened now, not tomorrow.
+  Event ahead = Failure(absl::Hours(24) + absl::Seconds(20), "WEB3");
+  ahead.origin.broker_time = kT0 + absl::Seconds(20);
+  h->Feed(ahead);
+  ASSERT_THAT(h->Log(), ElementsAre("fleet_app_pool_failures firing"));
+  EXPECT_EQ(h->alerts()[0].count(), 3u);
+}
+
+TEST(FleetAppPoolTest, YesterdaysBacklogDoesNotJoinTodaysIncident) {
+  auto h = Make();
+  h->Feed(Failure(absl::Seconds(0), "WEB1"));
+  h->Feed(Failure(absl::Seconds(10), "WEB2"));
+  // WEB3 comes back from an outage and sends yesterday's failure of the pool now.
+  Event old = Failure(absl::Seconds(20) - absl::Hours(24), "WEB3");
+  old.origin.broker_time = kT0 + absl::Seconds(20);
+  h->Feed(old);
+  EXPECT_TRUE(h->alerts().empty()) << "two hosts today, one yesterday";
+}
+
+TEST(FleetAppPoolTest, HostsLaggingAlikeStillMakeAnIncident) {
+  auto h = Make();
+  // Three hosts behind the same collector, an hour late, with a live host's traffic between.
+  for (int i = 0; i < 3; ++i) {
+    Event e = Failure(absl::Seconds(10 * i), "WEB" + std::to_string(i));
+    e.origin.broker_time = kT0 + absl::Hours(1) + absl::Seconds(10 * i);
+    h->Feed(e);
+    h->Advance(kT0 + absl::Hours(1) + absl::Seconds(10 * i + 5), "LIVE01");
+  }
+  ASSERT_THAT(h->Log(), ElementsAre("fleet_app_pool_failures firing"));
+  EXPECT_NEAR(h->alerts()[0].detection_delay_seconds(), 3600, 1);
+}
+
 TEST(FleetAppPoolTest, ResolvesWhenNoHostFailsForAWindow) {
   auto h = Make();
   for (int i = 0; i < 3; ++i) h->Feed(Failure(absl::Seconds(i), "WEB" + std::to_string(i)));
-  h->Advance(kT0 + absl::Minutes(10));
+  h->Advance(kT0 + absl::Minutes(10), "WEB0");
   EXPECT_THAT(h->Log(),
               ElementsAre("fleet_app_pool_failures firing", "fleet_app_pool_failures resolved"));
 }

@@ -143,7 +143,7 @@ void RapidFailDetector::OnEvent(const Event& event, AlertOutput& out) {
   if (IsWorkerFailure(event.provider, event.event_id)) {
     OnWorkerFailure(event, out);
   } else if (IsAppPoolDisabled(event.provider, event.event_id)) {
-    OnPoolDisabled(event, out);
+    OnPoolDisabled(event, /*may_wait=*/true, out);
   } else if (IsWorkerAlive(event.provider, event.event_id)) {
     OnWorkerAlive(event, out);
   } else if (IsCompanion(event.provider, event.event_id)) {
@@ -153,8 +153,23 @@ void RapidFailDetector::OnEvent(const Event& event, AlertOutput& out) {
   }
 }
 
-void RapidFailDetector::OnApplicationCrash(const Event& event) {
-  if (event.pid == 0 || !EqualsIgnoreCase(event.faulting_app, "w3wp.exe")) return;
+bool RapidFailDetector::OnLateEvent(const Event& event, AlertOutput& out) {
+  if (IsAppPoolDisabled(event.provider, event.event_id)) {
+    return OnPoolDisabled(event, /*may_wait=*/false, out);  // the decisive event: never dropped
+  }
+  if (IsWorkerFailure(event.provider, event.event_id)) {
+    // Only into an incident still open: a late failure must not start one after the fact.
+    const PoolState* pool = pools_.Find(PoolKey(event.host, event.app_pool));
+    if (pool == nullptr || pool->incident_start == absl::InfinitePast()) return false;
+    return OnWorkerFailure(event, out);
+  }
+  if (IsWorkerAlive(event.provider, event.event_id)) return OnWorkerAlive(event, out);
+  if (event.provider == Provider::kApplicationError) return OnApplicationCrash(event);
+  return false;  // a companion: context for alerts already sent
+}
+
+bool RapidFailDetector::OnApplicationCrash(const Event& event) {
+  if (event.pid == 0 || !EqualsIgnoreCase(event.faulting_app, "w3wp.exe")) return false;
   if (PidPool* known = pid_pools_.Find(PidKey(event.host, event.pid))) {
     // The WAS event came first: enrich the failure already counted.
     if (PoolState* pool = pools_.Find(known->pool_key)) {
@@ -164,16 +179,17 @@ void RapidFailDetector::OnApplicationCrash(const Event& event) {
         if (entry.value.faulting_module.empty()) {
           entry.value.faulting_module = event.faulting_module;
         }
-        return;
+        return true;
       }
     }
   }
   auto [pending, inserted] = pending_crashes_.FindOrCreate(PidKey(event.host, event.pid));
-  *pending = PendingCrash{event.time, event.exception_code, event.faulting_module};
+  *pending = PendingCrash{event.arrival, event.time, event.exception_code, event.faulting_module};
+  return true;
 }
 
-void RapidFailDetector::OnWorkerFailure(const Event& event, AlertOutput& out) {
-  if (event.app_pool.empty()) return;  // nothing to key on
+bool RapidFailDetector::OnWorkerFailure(const Event& event, AlertOutput& out) {
+  if (event.app_pool.empty()) return false;  // nothing to key on
   auto [pool, inserted] = pools_.FindOrCreate(PoolKey(event.host, event.app_pool),
                                               ThresholdsFor(event.host, event.app_pool));
   const std::string& pool_key = pool_key_;
@@ -186,9 +202,12 @@ void RapidFailDetector::OnWorkerFailure(const Event& event, AlertOutput& out) {
     for (auto& entry : entries) {
       if (entry.value.pid == event.pid) {  // the same worker died once: count it once
         if (!entry.value.exit_code) entry.value.exit_code = event.exit_code;
-        return;
+        return true;
       }
     }
+  }
+  if (pool->held_disable && event.time > pool->held_disable->time) {
+    ReleaseHeldDisable(pool_key, *pool, /*force=*/true, out);  // this failure came after it
   }
   if (pool->disabled.firing() && event.time > pool->disabled_at) {
     // A new worker failed, so someone started the pool again: it is no longer disabled.
@@ -199,19 +218,21 @@ void RapidFailDetector::OnWorkerFailure(const Event& event, AlertOutput& out) {
   if (event.pid != 0) {
     if (PendingCrash* crash = pending_crashes_.Find(PidKey(event.host, event.pid));
         crash != nullptr &&
-        absl::AbsDuration(crash->last_seen - event.time) <= config_.correlation_window) {
+        absl::AbsDuration(crash->time - event.time) <= config_.correlation_window) {
       failure.exception_code = crash->exception_code;
       failure.faulting_module = std::move(crash->faulting_module);
-      crash->last_seen = absl::InfinitePast();  // consumed; expires with the next watermark
+      crash->time = absl::InfinitePast();       // consumed: matches nothing more
+      crash->last_seen = absl::InfinitePast();  // and expires with the next watermark
     }
   }
-  if (pool->failures.Add(event.time, std::move(failure)) == nullptr) return;  // too old
+  if (pool->failures.Add(event.time, std::move(failure)) == nullptr) return false;  // too old
   if (pool->incident_start == absl::InfinitePast()) pool->incident_start = event.time;
   pool->last_failure = std::max(pool->last_failure, event.time);
   if (event.pid != 0) {
-    *pid_pools_.FindOrCreate(PidKey(event.host, event.pid)).first = PidPool{event.time, pool_key};
+    *pid_pools_.FindOrCreate(PidKey(event.host, event.pid)).first =
+        PidPool{event.arrival, pool_key};
   }
-  if (pool->disabled.firing()) return;  // the pool is down: the disabled alert speaks for it
+  if (pool->disabled.firing()) return true;  // the pool is down: the disabled alert speaks for it
   const uint32_t count = static_cast<uint32_t>(pool->failures.size());
   const Thresholds& t = *pool->thresholds;
   if (config_.burst_enabled && count >= static_cast<uint32_t>(t.burst_threshold) &&
@@ -221,6 +242,8 @@ void RapidFailDetector::OnWorkerFailure(const Event& event, AlertOutput& out) {
   if (config_.imminent_enabled && count >= static_cast<uint32_t>(t.max_crashes - 1)) {
     Notify(Rule::kImminent, pool->imminent, count, pool_key, *pool, event, out);
   }
+  if (pool->held_disable) ReleaseHeldDisable(pool_key, *pool, /*force=*/false, out);
+  return true;
 }
 
 void RapidFailDetector::Notify(Rule rule, AlertState& state, uint32_t count, std::string_view key,
@@ -249,28 +272,63 @@ void RapidFailDetector::ResolveDisabled(std::string_view key, PoolState& pool, a
   }
 }
 
-void RapidFailDetector::OnPoolDisabled(const Event& event, AlertOutput& out) {
-  if (event.app_pool.empty() || !config_.disabled_enabled) return;
+bool RapidFailDetector::OnPoolDisabled(const Event& event, bool may_wait, AlertOutput& out) {
+  if (event.app_pool.empty() || !config_.disabled_enabled) return false;
   auto [pool, inserted] = pools_.FindOrCreate(PoolKey(event.host, event.app_pool),
                                               ThresholdsFor(event.host, event.app_pool));
   const std::string& pool_key = pool_key_;
   pool->last_seen = std::max(pool->last_seen, event.time);
-  if (pool->disabled.firing()) return;  // the same outage reported again
+  if (pool->disabled.firing()) return true;  // the same outage reported again
   EndIncidentIfQuiet(pool_key, *pool, event.time - lateness_, out);
-  if (pool->incident_start == absl::InfinitePast()) {
-    pool->incident_start = event.time;  // disabled with no failure seen: an incident of its own
+  if (may_wait && IsRapidFailDisable(event.provider, event.event_id) &&
+      FailuresUpTo(*pool, event.time) < ImminentAt(*pool)) {
+    // IIS counted max_crashes failures before this, and not even the warning's worth are here:
+    // they are still on their way (out of order within the allowance). Wait for them, at most
+    // until the host's watermark passes it, so the warning comes first and the evidence in.
+    if (!pool->held_disable || event.time < pool->held_disable->time) {
+      pool->held_disable = std::make_unique<Event>(event);
+    }
+    return true;
   }
-  pool->disabled_at = event.time;
-  Notify(Rule::kDisabled, pool->disabled, 0, pool_key, *pool, event, out);
+  pool->held_disable.reset();
+  FireDisabled(pool_key, *pool, event, out);
+  return true;
 }
 
-void RapidFailDetector::OnWorkerAlive(const Event& event, AlertOutput& out) {
-  if (event.app_pool.empty()) return;
+void RapidFailDetector::FireDisabled(std::string_view key, PoolState& pool, const Event& event,
+                                     AlertOutput& out) {
+  if (pool.incident_start == absl::InfinitePast()) {
+    pool.incident_start = event.time;  // disabled with no failure seen: an incident of its own
+  }
+  pool.disabled_at = event.time;
+  Notify(Rule::kDisabled, pool.disabled, 0, key, pool, event, out);
+}
+
+void RapidFailDetector::ReleaseHeldDisable(std::string_view key, PoolState& pool, bool force,
+                                           AlertOutput& out) {
+  if (!force && FailuresUpTo(pool, pool.held_disable->time) < ImminentAt(pool)) return;
+  const std::unique_ptr<Event> held = std::move(pool.held_disable);
+  FireDisabled(key, pool, *held, out);
+}
+
+uint32_t RapidFailDetector::FailuresUpTo(const PoolState& pool, absl::Time t) {
+  uint32_t n = 0;
+  for (const auto& entry : pool.failures.entries()) n += entry.time <= t;
+  return n;
+}
+
+bool RapidFailDetector::OnWorkerAlive(const Event& event, AlertOutput& out) {
+  if (event.app_pool.empty()) return false;
   PoolState* pool = pools_.Find(PoolKey(event.host, event.app_pool));
-  if (pool == nullptr || !pool->disabled.firing() || event.time <= pool->disabled_at) return;
+  if (pool == nullptr) return false;
+  if (pool->held_disable && event.time > pool->held_disable->time) {
+    ReleaseHeldDisable(pool_key_, *pool, /*force=*/true, out);
+  }
+  if (!pool->disabled.firing() || event.time <= pool->disabled_at) return false;
   pool->last_seen = std::max(pool->last_seen, event.time);
   EndIncidentIfQuiet(pool_key_, *pool, event.time - lateness_, out);
   ResolveDisabled(pool_key_, *pool, event.time, &event, out);
+  return true;
 }
 
 void RapidFailDetector::OnCompanion(const Event& event) {
@@ -297,23 +355,33 @@ void RapidFailDetector::EndIncidentIfQuiet(std::string_view key, PoolState& pool
   pool.failures.AdvanceTo(now);
 }
 
-void RapidFailDetector::OnWatermark(absl::Time watermark, AlertOutput& out) {
+void RapidFailDetector::OnWatermark(const Watermarks& watermarks, AlertOutput& out) {
   const absl::Duration idle = std::max(config_.interval, config_.correlation_window);
   pools_.EraseIf([&](const std::string& key, PoolState& pool) {
-    EndIncidentIfQuiet(key, pool, watermark, out);
-    if (pool.disabled.firing() && watermark >= pool.disabled_at + config_.disabled_resolve_after) {
-      ResolveDisabled(key, pool, pool.disabled_at + config_.disabled_resolve_after, nullptr, out);
+    const std::string_view host = HostOf(key);
+    const absl::Time watermark = watermarks.Host(host);
+    if (pool.held_disable && watermark >= pool.held_disable->time) {
+      ReleaseHeldDisable(key, pool, /*force=*/true, out);  // what was missing is not coming
     }
-    const bool open = pool.incident_start != absl::InfinitePast() || pool.disabled.firing();
+    EndIncidentIfQuiet(key, pool, watermark, out);
+    // Only the host's own events show that no worker came back: a silent host's pool stays
+    // disabled as far as anyone knows.
+    const absl::Time give_up = pool.disabled_at + config_.disabled_resolve_after;
+    if (pool.disabled.firing() && watermarks.HostObserved(host) >= give_up) {
+      ResolveDisabled(key, pool, give_up, nullptr, out);
+    }
+    const bool open = pool.incident_start != absl::InfinitePast() || pool.open();
     return !open && pool.last_seen < watermark - std::max(idle, pool.thresholds->interval);
   });
-  // The pid correlation only spans correlation_window; companions matter for an interval.
-  const absl::Time correlation_horizon = watermark - config_.correlation_window;
+  // The pid correlation only spans correlation_window (in arrival time: its keys are hashes);
+  // companions matter for an interval of their host's time.
+  const absl::Time correlation_horizon = watermarks.Arrival() - config_.correlation_window;
   pending_crashes_.EraseIf(
       [&](uint64_t, PendingCrash& c) { return c.last_seen < correlation_horizon; });
   pid_pools_.EraseIf([&](uint64_t, PidPool& p) { return p.last_seen < correlation_horizon; });
-  hosts_.EraseIf(
-      [&](const std::string&, HostContext& h) { return h.last_seen < watermark - idle; });
+  hosts_.EraseIf([&](const std::string& host, HostContext& h) {
+    return h.last_seen < watermarks.Host(host) - idle;
+  });
 }
 
 RapidFailDetector::Stats RapidFailDetector::stats() const {
@@ -384,6 +452,16 @@ void RapidFailDetector::Emit(Rule rule, std::string_view key, const PoolState& p
           "Application pool '%s' on %s: no worker process failure for %s; the incident is over.",
           app_pool, host, Span(t.interval)));
     }
+  } else if (rule == Rule::kDisabled && count == 0) {
+    // Nothing led up to it here: either it is not rapid-fail (5057/5059), or the failures are
+    // not forwarded, and then the warning before an outage cannot come either.
+    alert.set_summary(absl::StrFormat(
+        "IIS disabled application pool '%s' on %s (event %d); the pool stays stopped (HTTP 503) "
+        "until someone starts it. No worker process failure of the pool was seen before it%s.",
+        app_pool, host, trigger.event->event_id,
+        IsRapidFailDisable(trigger.event->provider, trigger.event->event_id)
+            ? ": check that WAS warnings (5009-5013) reach faultline"
+            : ""));
   } else if (rule == Rule::kDisabled) {
     alert.set_summary(absl::StrFormat(
         "IIS disabled application pool '%s' on %s (event %d) after %d worker process failure(s) "

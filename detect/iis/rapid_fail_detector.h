@@ -17,6 +17,15 @@
 // its incident id. Companion events of the host (.NET Runtime 1026, ASP.NET 1309, IIS-W3SVC-WP
 // 2280/2282, IMAP4 1036) within the window are attached as context evidence.
 //
+// Time is the host's own (detect/watermarks.h): windows and renotify run on its event times,
+// incidents resolve as its watermark passes their window. A rapid-fail disable (WAS 5002, W3SVC
+// 1002) that arrives before the failures IIS counted (out of order within the allowance) waits
+// until max_crashes - 1 of them are in, at most until its host's watermark passes it, so the
+// warning that preceded the outage is still raised first and the disabled alert has evidence. A
+// disabled alert times out (disabled_resolve_after) only on the host's observed time: a host that
+// goes silent keeps its pool's alert firing. Late events (beyond the allowance) still raise a
+// disable, still count inside an incident that is open, and are counted too_late otherwise.
+//
 // Thresholds can be overridden per host and pool pattern. State is bounded by max_keys per map
 // (least recently seen evicted and counted) and idle keys expire with the watermark.
 #pragma once
@@ -45,7 +54,8 @@ class RapidFailDetector final : public Detector {
   std::string_view name() const override { return "iis_rapid_fail"; }
   std::vector<EventKey> Subscriptions() const override;
   void OnEvent(const Event& event, AlertOutput& out) override;
-  void OnWatermark(absl::Time watermark, AlertOutput& out) override;
+  bool OnLateEvent(const Event& event, AlertOutput& out) override;
+  void OnWatermark(const Watermarks& watermarks, AlertOutput& out) override;
   Stats stats() const override;
 
  private:
@@ -72,17 +82,23 @@ class RapidFailDetector final : public Detector {
     absl::Time incident_start = absl::InfinitePast();  // InfinitePast: no incident open
     absl::Time disabled_at = absl::InfinitePast();
     AlertState burst, imminent, disabled;
+    // A rapid-fail disable that came before the failures it counted, waiting for them.
+    std::unique_ptr<Event> held_disable;
     // Evicted last when max_keys is reached: a firing alert must still resolve.
-    bool open() const { return burst.firing() || imminent.firing() || disabled.firing(); }
+    bool open() const {
+      return burst.firing() || imminent.firing() || disabled.firing() || held_disable;
+    }
   };
-  // An Application Error 1000 for w3wp.exe whose WAS event has not been seen yet.
+  // An Application Error 1000 for w3wp.exe whose WAS event has not been seen yet. The
+  // correlation maps expire in arrival time (last_seen): they are keyed by a hash, not a host.
   struct PendingCrash {
-    absl::Time last_seen;
+    absl::Time last_seen;  // arrival
+    absl::Time time;       // event time
     std::optional<uint32_t> exception_code;
     std::string faulting_module;
   };
   struct PidPool {
-    absl::Time last_seen;
+    absl::Time last_seen;  // arrival
     std::string pool_key;
   };
   struct Companion {
@@ -104,11 +120,22 @@ class RapidFailDetector final : public Detector {
 
   RapidFailDetector(const DetectConfig& config, std::vector<Thresholds> thresholds);
 
-  void OnWorkerFailure(const Event& event, AlertOutput& out);
-  void OnApplicationCrash(const Event& event);
-  void OnPoolDisabled(const Event& event, AlertOutput& out);
-  void OnWorkerAlive(const Event& event, AlertOutput& out);
+  // Each returns whether the event counted (for late events: whether it was still of use).
+  bool OnWorkerFailure(const Event& event, AlertOutput& out);
+  bool OnApplicationCrash(const Event& event);
+  // `may_wait`: a rapid-fail disable missing its failures waits for them (not for late events).
+  bool OnPoolDisabled(const Event& event, bool may_wait, AlertOutput& out);
+  bool OnWorkerAlive(const Event& event, AlertOutput& out);
   void OnCompanion(const Event& event);
+  // Fires the disabled alert for `event` (a pool-disabled event).
+  void FireDisabled(std::string_view key, PoolState& pool, const Event& event, AlertOutput& out);
+  static uint32_t FailuresUpTo(const PoolState& pool, absl::Time t);
+  // The count at which iis_rapid_fail_imminent fires: the next failure disables the pool.
+  static uint32_t ImminentAt(const PoolState& pool) {
+    return static_cast<uint32_t>(pool.thresholds->max_crashes - 1);
+  }
+  // Fires a held disable once the warning's worth of failures is in, or when `force`d.
+  void ReleaseHeldDisable(std::string_view key, PoolState& pool, bool force, AlertOutput& out);
   // Resolves burst and imminent when the pool had no failure for an interval before `now`.
   void EndIncidentIfQuiet(std::string_view key, PoolState& pool, absl::Time now, AlertOutput& out);
   // Fires or updates `rule` if its AlertState says so.

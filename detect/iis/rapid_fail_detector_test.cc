@@ -374,12 +374,122 @@ TEST_F(RapidFailDetectorTest, CountsALateFailureInsideTheWindow) {
   EXPECT_EQ(alerts()[0].evidence(0).pid(), 1u);
 }
 
-TEST_F(RapidFailDetectorTest, DropsFailuresBeyondTheAllowedLateness) {
+TEST_F(RapidFailDetectorTest, CountsAFailureBeyondTheLatenessIntoAnIncidentStillOpen) {
   Feed(WasFailure(absl::Minutes(10), 3));
   Feed(WasFailure(absl::Minutes(10), 4));
-  Feed(WasFailure(absl::Minutes(6), 1));  // 4 minutes late: dropped, counted by the engine
+  Feed(WasFailure(absl::Minutes(6), 1));  // 4 minutes late, but its incident is open
+  EXPECT_THAT(Log(), ElementsAre("iis_worker_failure_burst firing"));
+  EXPECT_EQ(h_->engine().stats().too_late.load(), 0u);
+}
+
+TEST_F(RapidFailDetectorTest, DropsALateFailureThatWouldReopenAClosedIncident) {
+  for (int i = 0; i < 3; ++i) Feed(WasFailure(absl::Seconds(10 * i), 100 + i));
+  h_->Advance(kT0 + absl::Minutes(20));  // resolved
+  ASSERT_THAT(Log(),
+              ElementsAre("iis_worker_failure_burst firing", "iis_worker_failure_burst resolved"));
+  Feed(WasFailure(absl::Seconds(30), 103));  // of the closed incident, 20 minutes late
+  EXPECT_EQ(Log().size(), 2u) << "no second incident from the past";
+  EXPECT_EQ(h_->engine().stats().too_late.load(), 1u);
+}
+
+// Fed as from a forwarder whose messages reach Kafka at `arrive` (kT0-relative).
+Event Arriving(Event e, absl::Duration arrive) {
+  e.origin.broker_time = kT0 + arrive;
+  return e;
+}
+
+TEST_F(RapidFailDetectorTest, ADisableBeforeItsFailuresWaitsSoTheWarningComesFirst) {
+  // Out of order within the allowance: the 5002 arrives first.
+  Feed(Disabled(absl::Seconds(100)));
+  EXPECT_TRUE(alerts().empty()) << "held for the failures IIS counted";
+  for (int i = 0; i < 5; ++i) Feed(WasFailure(absl::Seconds(20 * i), 100 + i));
+  EXPECT_THAT(Log(), ElementsAre("iis_worker_failure_burst firing",
+                                 "iis_rapid_fail_imminent firing", "iis_app_pool_disabled firing"));
+  EXPECT_EQ(alerts()[2].incident_id(), alerts()[0].incident_id());
+}
+
+TEST_F(RapidFailDetectorTest, AHeldDisableIsRaisedWhenItsHostsTimePassesIt) {
+  Feed(Disabled(absl::Seconds(0)));  // no failure forwarded at all
   EXPECT_TRUE(alerts().empty());
-  EXPECT_EQ(h_->engine().too_late(), 1u);
+  h_->Advance(kT0 + absl::Minutes(2) + absl::Seconds(1));  // the host's watermark passes it
+  ASSERT_THAT(Log(), ElementsAre("iis_app_pool_disabled firing"));
+  EXPECT_THAT(alerts()[0].summary(), HasSubstr("check that WAS warnings (5009-5013) reach"));
+}
+
+TEST_F(RapidFailDetectorTest, ADisableBeyondTheLatenessStillRaisesItsAlertWithTheEvidence) {
+  for (int i = 0; i < 5; ++i) Feed(WasFailure(absl::Seconds(20 * i), 100 + i));
+  Feed(Recycled(absl::Minutes(4), 200));  // the host's System channel has moved on
+  Feed(Disabled(absl::Seconds(100)));     // 2m20s late: beyond the allowance
+  ASSERT_EQ(Log().back(), "iis_app_pool_disabled firing");
+  EXPECT_EQ(alerts().back().count(), 5u) << "the failures still in state";
+  EXPECT_EQ(h_->engine().stats().too_late.load(), 0u);
+}
+
+TEST_F(RapidFailDetectorTest, AnotherHostsClockNeverClosesThisHostsIncident) {
+  for (int i = 0; i < 3; ++i) Feed(WasFailure(absl::Seconds(10 * i), 100 + i));
+  // Other hosts on the same partition, their clocks in 2099 and a day ahead of the broker's.
+  Feed(Arriving(WasFailure(absl::Hours(24 * 365 * 73), 1, "Pool", "FUTURE01"), absl::Seconds(25)));
+  Feed(Arriving(WasFailure(absl::Hours(24), 1, "Pool", "TOMORROW01"), absl::Seconds(26)));
+  EXPECT_THAT(Log(), ElementsAre("iis_worker_failure_burst firing")) << "still open";
+  Feed(WasFailure(absl::Seconds(40), 103));  // this host's 4th failure counts into it
+  EXPECT_THAT(Log(),
+              ElementsAre("iis_worker_failure_burst firing", "iis_rapid_fail_imminent firing"));
+  EXPECT_EQ(h_->engine().stats().clock_ahead.load(), 2u);
+}
+
+TEST_F(RapidFailDetectorTest, ALaggingHostsIncidentIsDetectedAsIfLive) {
+  // The host's forwarder is an hour behind the broker; another host is live beside it.
+  for (int i = 0; i < 5; ++i) {
+    const absl::Duration now = absl::Hours(1) + absl::Seconds(20 * i);
+    Feed(Arriving(WasFailure(absl::Seconds(20 * i), 100 + i), now));
+    Event live = Recycled(now, 500 + i);
+    live.host = "LIVE01";
+    Feed(live);
+  }
+  Feed(Arriving(Disabled(absl::Seconds(81)), absl::Hours(1) + absl::Seconds(81)));
+  EXPECT_THAT(Log(), ElementsAre("iis_worker_failure_burst firing",
+                                 "iis_rapid_fail_imminent firing", "iis_app_pool_disabled firing"));
+  EXPECT_NEAR(alerts()[0].detection_delay_seconds(), 3600, 1);
+  EXPECT_THAT(alerts()[0].summary(), HasSubstr("Detected 1 hour after it happened."));
+}
+
+TEST_F(RapidFailDetectorTest, ASilentHostsIncidentResolvesAsTheArrivalClockMovesOn) {
+  for (int i = 0; i < 3; ++i)
+    Feed(Arriving(WasFailure(absl::Seconds(10 * i), 100 + i), absl::Seconds(10 * i)));
+  // EXCH01 goes silent; another host keeps the stream moving.
+  for (int m = 1; m <= 10; ++m) {
+    Event other = Recycled(absl::Minutes(m), 900 + m);
+    other.host = "OTHER01";
+    Feed(other);
+  }
+  EXPECT_THAT(Log(),
+              ElementsAre("iis_worker_failure_burst firing", "iis_worker_failure_burst resolved"));
+  EXPECT_EQ(FromProtoTime(alerts()[1].last_event_time()),
+            kT0 + absl::Seconds(20) + absl::Minutes(5))
+      << "resolved on its own time: its last failure plus the interval";
+}
+
+TEST_F(RapidFailDetectorTest, ASilentHostsPoolStaysDisabledButALiveHostsTimesOut) {
+  DetectConfig config;
+  config.iis_rapid_fail.disabled_resolve_after = absl::Minutes(30);
+  Make(config);
+  for (int i = 0; i < 5; ++i) Feed(WasFailure(absl::Seconds(10 * i), 100 + i));
+  Feed(Disabled(absl::Seconds(50)));
+  // EXCH01 says nothing more for two hours while the stream moves on.
+  for (int m = 1; m <= 120; ++m) {
+    Event other = Recycled(absl::Minutes(m), 900 + m);
+    other.host = "OTHER01";
+    Feed(other);
+  }
+  // The failures' window drained (on its time, moved on by its silence); the pool is another
+  // matter: nobody saw it start again.
+  EXPECT_THAT(Log(),
+              ElementsAre("iis_worker_failure_burst firing", "iis_rapid_fail_imminent firing",
+                          "iis_app_pool_disabled firing", "iis_worker_failure_burst resolved",
+                          "iis_rapid_fail_imminent resolved"));
+  // Its own events show it alive, with no worker of the pool: it times out on its own time.
+  h_->Advance(kT0 + absl::Hours(2) + absl::Minutes(5));
+  EXPECT_EQ(Log().back(), "iis_app_pool_disabled resolved");
 }
 
 TEST_F(RapidFailDetectorTest, GivesTheSameFingerprintForTheSameIncident) {

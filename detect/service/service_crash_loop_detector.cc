@@ -73,29 +73,44 @@ std::vector<EventKey> ServiceCrashLoopDetector::Subscriptions() const {
   return keys;
 }
 
-void ServiceCrashLoopDetector::OnEvent(const Event& event, AlertOutput& out) {
-  if (event.service.empty()) return;
+const std::string& ServiceCrashLoopDetector::Key(const Event& event) {
   key_.assign(event.host);
   key_.push_back('\x1f');
   key_.append(event.service);
-  ServiceState* state = pools_.FindOrCreate(key_, ThresholdsFor(event.host, event.service)).first;
+  return key_;
+}
+
+bool ServiceCrashLoopDetector::OnLateEvent(const Event& event, AlertOutput& out) {
+  if (event.service.empty()) return false;
+  const ServiceState* state = pools_.Find(Key(event));
+  const bool decisive = event.occurrences >=
+                        static_cast<uint32_t>(ThresholdsFor(event.host, event.service)->threshold);
+  if (!decisive && (state == nullptr || !state->alert.firing())) return false;
+  return Count(event, out);
+}
+
+bool ServiceCrashLoopDetector::Count(const Event& event, AlertOutput& out) {
+  if (event.service.empty()) return false;
+  ServiceState* state =
+      pools_.FindOrCreate(Key(event), ThresholdsFor(event.host, event.service)).first;
   // A previous incident is over: resolve it first (beyond the allowed lateness, so a late
   // termination of the same run still lands in it).
   EndIfQuiet(key_, *state, event.time - lateness_, out);
   state->last_seen = std::max(state->last_seen, event.time);
   if (state->terminations.Add(event.time, {event.event_id, event.occurrences, event.record_id}) ==
       nullptr) {
-    return;
+    return false;
   }
   uint32_t count = static_cast<uint32_t>(state->terminations.size());
   for (const auto& t : state->terminations.entries()) count = std::max(count, t.value.occurrences);
-  if (count < static_cast<uint32_t>(state->thresholds->threshold)) return;
+  if (count < static_cast<uint32_t>(state->thresholds->threshold)) return true;
   if (state->incident_start == absl::InfinitePast()) {
     state->incident_start = state->terminations.entries().front().time;
   }
   if (state->alert.Observe(count, event.time, renotify_) != AlertState::Action::kNone) {
     Emit(key_, *state, event.time, out);
   }
+  return true;
 }
 
 bool ServiceCrashLoopDetector::EndIfQuiet(std::string_view key, ServiceState& state, absl::Time now,
@@ -110,10 +125,11 @@ bool ServiceCrashLoopDetector::EndIfQuiet(std::string_view key, ServiceState& st
   return true;
 }
 
-void ServiceCrashLoopDetector::OnWatermark(absl::Time watermark, AlertOutput& out) {
-  // Quiet for a whole window: resolved, and nothing left to remember.
+void ServiceCrashLoopDetector::OnWatermark(const Watermarks& watermarks, AlertOutput& out) {
+  // Quiet for a whole window of its host's time: resolved, and nothing left to remember.
   pools_.EraseIf([&](const std::string& key, ServiceState& state) {
-    return EndIfQuiet(key, state, watermark, out);
+    return EndIfQuiet(key, state,
+                      watermarks.Host(std::string_view(key).substr(0, key.find('\x1f'))), out);
   });
 }
 

@@ -2,7 +2,10 @@
 // It has done this N time(s)") per (host, service key name), in event time. Fires when
 // `threshold` terminations fall in the window, or when one event's own "done this N time(s)" count
 // reaches the threshold (SCM counts across restarts we may not have seen). Lifecycle as every
-// detector: fire, update at most every re-notify interval, resolve when the window drains.
+// detector: fire, update at most every re-notify interval, resolve when the window drains on the
+// host's own watermark. A late event (beyond the allowance) still counts if it is decisive (its
+// own count reaches the threshold) or falls in an incident that is open; otherwise it is
+// counted too_late.
 #pragma once
 
 #include <map>
@@ -25,8 +28,9 @@ class ServiceCrashLoopDetector final : public Detector {
 
   std::string_view name() const override { return "service_crash_loop"; }
   std::vector<EventKey> Subscriptions() const override;
-  void OnEvent(const Event& event, AlertOutput& out) override;
-  void OnWatermark(absl::Time watermark, AlertOutput& out) override;
+  void OnEvent(const Event& event, AlertOutput& out) override { Count(event, out); }
+  bool OnLateEvent(const Event& event, AlertOutput& out) override;
+  void OnWatermark(const Watermarks& watermarks, AlertOutput& out) override;
   Stats stats() const override { return {pools_.size(), pools_.evictions()}; }
 
  private:
@@ -50,6 +54,10 @@ class ServiceCrashLoopDetector final : public Detector {
   };
 
   ServiceCrashLoopDetector(const DetectConfig& config, std::vector<Thresholds> thresholds);
+  // Counts one termination; false if the window could not take it (older than it reaches).
+  bool Count(const Event& event, AlertOutput& out);
+  // Builds "host \x1f service" in key_.
+  const std::string& Key(const Event& event);
   const Thresholds* ThresholdsFor(std::string_view host, std::string_view service) const;
   // Resolves the key's alert and forgets its terminations if it was quiet for a window before
   // `now`; true if it was.

@@ -70,10 +70,39 @@ TEST(ServiceCrashLoopTest, KeepsServicesAndHostsApart) {
 TEST(ServiceCrashLoopTest, ResolvesWhenTheWindowDrains) {
   auto h = Make();
   for (int i = 0; i < 3; ++i) h->Feed(Terminated(absl::Minutes(i)));
-  h->Advance(kT0 + absl::Minutes(20));
+  h->Advance(kT0 + absl::Minutes(20), "WEB1");
   ASSERT_THAT(h->Log(), ElementsAre("service_crash_loop firing", "service_crash_loop resolved"));
   EXPECT_EQ(h->alerts()[1].fingerprint(), h->alerts()[0].fingerprint());
   EXPECT_EQ(h->detector().stats().keys, 0u);
+}
+
+TEST(ServiceCrashLoopTest, ADecisiveTerminationBeyondTheLatenessStillAlerts) {
+  auto h = Make();
+  h->Advance(kT0 + absl::Minutes(30), "WEB1");  // the host's System channel is far on
+  // An old 7031 that says "done this 4 time(s)": the loop is in the event itself.
+  h->Feed(Terminated(absl::Minutes(5), "W3SVC", 4));
+  EXPECT_THAT(h->Log(), ElementsAre("service_crash_loop firing"));
+  EXPECT_EQ(h->engine().stats().too_late.load(), 0u);
+  // An old one that proves nothing on its own is counted as too late.
+  h->Feed(Terminated(absl::Minutes(6), "WAS", 1));
+  EXPECT_EQ(h->alerts().size(), 1u);
+  EXPECT_EQ(h->engine().stats().too_late.load(), 1u);
+}
+
+TEST(ServiceCrashLoopTest, ResolvesOnItsOwnHostsTimeNotAnothers) {
+  auto h = Make();
+  for (int i = 0; i < 3; ++i) h->Feed(Terminated(absl::Minutes(i)));
+  // WEB2's forwarder delivers yesterday's backlog in between: WEB1 is untouched.
+  for (int i = 0; i < 30; ++i) {
+    Event e = Terminated(absl::Minutes(i) - absl::Hours(24), "WAS", 0, "WEB2");
+    e.origin.broker_time = kT0 + absl::Minutes(2) + absl::Seconds(i);
+    h->Feed(e);
+  }
+  const std::vector<std::string> log = h->Log();
+  EXPECT_EQ(log.front(), "service_crash_loop firing");
+  EXPECT_EQ(std::count(log.begin(), log.end(), "service_crash_loop resolved"), 1)
+      << "WEB2's own yesterday incident resolved on its time; WEB1's is open";
+  EXPECT_EQ(h->alerts().back().host(), "WEB2");
 }
 
 TEST(ServiceCrashLoopTest, CountsOnlyTheConfiguredEvents) {

@@ -1,5 +1,7 @@
-// Drives detectors through a real Engine in event time, for detector tests: Feed events, move
-// event time on with Advance (an event no detector wants), read what was emitted.
+// Drives detectors through a real Engine in event time, for detector tests: Feed events, move a
+// host's time on with Advance (an event of that host no detector wants), read what was emitted.
+// Events arrive as from a punctual forwarder (broker time = event time) unless the test sets
+// origin.broker_time itself.
 #pragma once
 
 #include <memory>
@@ -20,14 +22,20 @@ class DetectorHarness {
     engine_ = std::make_unique<Engine>(std::move(detectors), options);
   }
 
-  void Feed(const Event& e) { engine_->Process(e, out_); }
-  // Moves event time to `t` with an event that no detector subscribes to.
-  void Advance(absl::Time t) {
+  void Feed(const Event& e) {
+    Event event = e;
+    if (event.origin.broker_time == absl::InfinitePast()) event.origin.broker_time = event.time;
+    engine_->Process(event, out_);
+  }
+  // Moves `host`'s time (and the arrival clock) to `t` with an event that no detector
+  // subscribes to, on the channel the tests' events use.
+  void Advance(absl::Time t, std::string host = "EXCH01", std::string channel = "") {
     Event tick;
     tick.time = t;
-    tick.host = "clock";
+    tick.host = std::move(host);
+    tick.channel = std::move(channel);
     tick.event_id = 1;
-    engine_->Process(tick, out_);
+    Feed(tick);
   }
   // "rule status" per alert, e.g. "iis_worker_failure_burst firing".
   std::vector<std::string> Log() const {

@@ -238,8 +238,10 @@ absl::Status KafkaSource::Run(MessageHandler& handler, const std::atomic<bool>& 
             .payload = {static_cast<const char*>(m->payload), m->len},
             .key = {static_cast<const char*>(m->key), m->key_len},
             .topic = topic,
-            .origin = {.partition = m->partition, .offset = m->offset},
-            .broker_time = ts_ms >= 0 ? absl::FromUnixMillis(ts_ms) : absl::InfinitePast(),
+            .origin = {.partition = m->partition,
+                       .offset = m->offset,
+                       .broker_time =
+                           ts_ms >= 0 ? absl::FromUnixMillis(ts_ms) : absl::InfinitePast()},
         });
         offsets_.MarkProcessed(topic, m->partition, m->offset, std::move(ticket));
         if (config_.stop_at_end) {

@@ -1,0 +1,125 @@
+// The engine's clocks: one arrival clock per partition, one event-time clock per source host and
+// channel. ARCHITECTURE.md ("Event time") gives the rules and their trade-offs.
+//
+// Arrival clock: when messages reached faultline. In `run` it is the newest broker timestamp of
+// the partition (Kafka's append time, or the producer's create time; the pipeline does not pass
+// timestamps beyond its wall clock). Without one (`replay`, a file) it is the stream clock: the
+// median event time of the partition's recent messages, never moving back once warmed up, so no
+// single host, whatever its clock says, can move it.
+//
+// Host clocks: per (host, channel), the newest event time. Lateness is judged against it and
+// nothing else: Winlogbeat and NXLog read each channel with its own subscription, so an
+// Application event routinely arrives after later System events of the same host. A host's
+// watermark is its slowest channel, and it moves on with the arrival clock once the host has
+// been silent for longer than its usual gap between messages (`grace`, learnt per host, so a
+// forwarder that batches for 15 minutes is not taken for a silent host between batches).
+//
+// Clocks that lie, judged only against a broker clock (the stream clock is an estimate made of
+// the hosts' own stamps: a single host reading its log from the start looks "ahead" of it): an
+// event logged more than max_clock_skew ahead of its partition's broker time is `ahead`. A host
+// that jumps ahead of its own frame gets a clock offset, taken off its event times from then on,
+// so its windows keep their spacing and its times compare with other hosts'. The offset is
+// anchored where the host's clock stood (its newest event on the channel, or the arrival time
+// for a new host); a single stray stamp is undone by the next event that fits the previous
+// offset, and an offset is dropped once the host's events are no longer ahead but would be late
+// with it. Without a broker clock a host's times are taken as they are: a host whose clock is
+// wrong keeps its own frame, which is still right for its own windows.
+//
+// Bounded: at most max_hosts hosts, the least recently seen evicted (counted). Single-threaded:
+// owned by the Engine, read by detectors only inside OnWatermark.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/inlined_vector.h"
+#include "absl/time/time.h"
+#include "detect/watermarks.h"
+#include "detect/window/keyed_state.h"
+
+namespace faultline {
+
+class EventClocks final : public Watermarks {
+ public:
+  struct Options {
+    absl::Duration allowed_lateness = absl::Minutes(2);
+    absl::Duration max_clock_skew = absl::Minutes(10);
+    size_t max_hosts = 100'000;
+  };
+  // A silent host's clock waits at most this long before the arrival clock moves it on, however
+  // long its forwarder has batched before.
+  static constexpr absl::Duration kMaxGrace = absl::Hours(1);
+  // Messages the stream clock takes its median over, and how many it needs before it is
+  // trusted not to move back.
+  static constexpr size_t kStreamSamples = 64;
+  static constexpr uint64_t kStreamWarmup = 8;
+
+  explicit EventClocks(Options options);
+
+  struct Arrived {
+    absl::Time time;
+    bool broker;  // on a broker clock (the partition has Kafka timestamps), not the stream clock
+  };
+  // The arrival of a message of `partition` (-1: a file) with Kafka timestamp `broker_time`
+  // (InfinitePast when unknown or not trusted) whose event was logged at `event_time`.
+  Arrived Arrive(int32_t partition, absl::Time broker_time, absl::Time event_time);
+
+  struct Observation {
+    absl::Time time;  // the event time with the host's clock offset taken off
+    bool late;        // older than its host and channel's newest by more than the lateness
+    bool ahead;       // logged more than max_clock_skew ahead of its arrival
+  };
+  // Records an event of `host` on `channel` logged at `time` that arrived at `arrival` (from
+  // Arrive) on `partition`. Late events move no clock forward.
+  Observation Observe(std::string_view host, std::string_view channel, absl::Time time,
+                      Arrived arrival, int32_t partition);
+
+  absl::Time Host(std::string_view host) const override;
+  absl::Time HostObserved(std::string_view host) const override;
+  absl::Time Arrival() const override { return stream_now_ - options_.allowed_lateness; }
+
+  // The newest arrival time of any partition; InfinitePast until one is known.
+  absl::Time stream_now() const { return stream_now_; }
+  // How far `host`'s clock is taken to run ahead (zero for most hosts and unknown ones).
+  absl::Duration ClockOffset(std::string_view host) const;
+  size_t hosts() const { return hosts_.size(); }
+  uint64_t evictions() const { return hosts_.evictions(); }
+
+ private:
+  struct ChannelClock {
+    uint64_t id = 0;                              // hash of the channel name
+    absl::Time newest = absl::InfinitePast();     // newest (corrected) event time
+    absl::Time last_seen = absl::InfinitePast();  // arrival of its last message
+  };
+  struct HostClock {
+    absl::Time last_seen = absl::InfinitePast();  // arrival of its last message (LRU, silence)
+    absl::Duration grace;                         // its usual gap between messages
+    absl::Duration offset;                        // taken off its event times
+    absl::Duration previous_offset;               // before the last jump: a stray stamp's undo
+    int32_t partition = -1;
+    absl::InlinedVector<ChannelClock, 2> channels;
+  };
+  struct PartitionClock {
+    absl::Time now = absl::InfinitePast();
+    bool broker = false;        // it has had Kafka timestamps: its clock is theirs
+    uint64_t samples_seen = 0;  // stream clock only
+    std::array<int64_t, kStreamSamples> samples{};
+  };
+  static constexpr size_t kMaxChannels = 8;
+
+  PartitionClock& PartitionFor(int32_t partition);
+  // The arrival clock of the partition `host` last came from.
+  absl::Time PartitionNow(const HostClock& host) const;
+  ChannelClock& ChannelFor(HostClock& host, std::string_view channel, absl::Time arrival);
+  // The host's slowest channel at arrival time `at`, each channel moved on by its silence.
+  static absl::Time Slowest(const HostClock& host, absl::Time at);
+
+  Options options_;
+  std::vector<PartitionClock> partitions_;  // index partition + 1
+  absl::Time stream_now_ = absl::InfinitePast();
+  KeyedState<HostClock> hosts_;
+};
+
+}  // namespace faultline
