@@ -112,9 +112,10 @@ bool Engine::IsRepeat(const Event& event, absl::Time logged) {
     return true;
   }
   it->second = {logged, event.arrival};
-  // Redeliveries come soon after the original in arrival terms, however late both are.
+  // Redeliveries come soon after the original in arrival terms, however late both are; on the
+  // slowest partition's clock, so a consumer catching up on one partition forgets nothing early.
   seen_order_.emplace_back(event.arrival, key);
-  const absl::Time horizon = clocks_.stream_now() - options_.dedupe_window;
+  const absl::Time horizon = clocks_.Arrival() + options_.allowed_lateness - options_.dedupe_window;
   while (!seen_order_.empty() && seen_order_.front().first < horizon) {
     const auto [arrival, old] = seen_order_.front();
     seen_order_.pop_front();

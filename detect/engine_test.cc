@@ -349,6 +349,25 @@ TEST(EngineWatermarkTest, ABatchingForwarderIsNotTakenForSilence) {
   EXPECT_EQ(engine->clocks().Host("wef"), kT0 + absl::Minutes(59) - absl::Minutes(2));
 }
 
+TEST(EngineWatermarkTest, TheArrivalClockWaitsForTheSlowestPartition) {
+  CountingDetector* d;
+  auto engine = CountingEngine(&d);
+  CollectingOutput out;
+  auto on = [&](int32_t partition, absl::Duration arrive, std::string host) {
+    Event e = Record(0, arrive, std::move(host), arrive);
+    e.origin.partition = partition;
+    Feed(*engine, e, out);
+  };
+  // A consumer catching up reads partition 0 twenty minutes ahead of partition 1.
+  on(0, absl::Minutes(20), "a");
+  on(1, absl::Minutes(0), "b");
+  EXPECT_EQ(engine->clocks().stream_now(), kT0 + absl::Minutes(20));
+  EXPECT_EQ(engine->clocks().Arrival(), kT0 - absl::Minutes(2));
+  // A partition that stopped receiving more than an hour ago no longer holds it back.
+  on(0, absl::Minutes(90), "a");
+  EXPECT_EQ(engine->clocks().Arrival(), kT0 + absl::Minutes(88));
+}
+
 TEST(EngineStateTest, KeepsAtMostMaxHostsAndCountsTheEvicted) {
   CountingDetector* d;
   auto engine = CountingEngine(&d, {.max_hosts = 100});

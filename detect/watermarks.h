@@ -24,8 +24,10 @@ class Watermarks {
   // must not run out while a host says nothing (a disabled pool stays disabled until a worker
   // shows). InfinitePast for a host the engine does not know.
   virtual absl::Time HostObserved(std::string_view host) const = 0;
-  // The newest arrival time of any partition (broker time, or the stream clock of a file) less
-  // the allowed lateness.
+  // The arrival time (broker time, or the stream clock of a file) up to which every partition
+  // has delivered, less the allowed lateness: the slowest partition's clock (a consumer catching
+  // up reads partitions at different paces), leaving out partitions more than an hour behind the
+  // newest (one that stopped receiving must not hold everything back).
   virtual absl::Time Arrival() const = 0;
 };
 

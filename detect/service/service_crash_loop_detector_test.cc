@@ -92,17 +92,26 @@ TEST(ServiceCrashLoopTest, ADecisiveTerminationBeyondTheLatenessStillAlerts) {
 TEST(ServiceCrashLoopTest, ResolvesOnItsOwnHostsTimeNotAnothers) {
   auto h = Make();
   for (int i = 0; i < 3; ++i) h->Feed(Terminated(absl::Minutes(i)));
-  // WEB2's forwarder delivers yesterday's backlog in between: WEB1 is untouched.
-  for (int i = 0; i < 30; ++i) {
-    Event e = Terminated(absl::Minutes(i) - absl::Hours(24), "WAS", 0, "WEB2");
+  // WEB2 comes back from an outage and sends yesterday in a minute of arrival time: a crash loop,
+  // then twenty quiet minutes. Its loop resolves on its own time; WEB1's stays open.
+  const absl::Time yesterday = kT0 - absl::Hours(24);
+  for (int i = 0; i < 25; ++i) {
+    Event e = i < 3 ? Terminated(absl::Minutes(i) - absl::Hours(24), "WAS", 0, "WEB2") : Event{};
+    if (i >= 3) {
+      e.host = "WEB2";
+      e.event_id = 7036;
+      e.time = yesterday + absl::Minutes(i);
+    }
     e.origin.broker_time = kT0 + absl::Minutes(2) + absl::Seconds(i);
     h->Feed(e);
   }
-  const std::vector<std::string> log = h->Log();
-  EXPECT_EQ(log.front(), "service_crash_loop firing");
-  EXPECT_EQ(std::count(log.begin(), log.end(), "service_crash_loop resolved"), 1)
-      << "WEB2's own yesterday incident resolved on its time; WEB1's is open";
-  EXPECT_EQ(h->alerts().back().host(), "WEB2");
+  h->Advance(kT0 + absl::Minutes(3), "WEB3");  // a tick
+  EXPECT_THAT(h->Log(), ElementsAre("service_crash_loop firing", "service_crash_loop firing",
+                                    "service_crash_loop resolved"));
+  EXPECT_EQ(h->alerts()[0].host(), "WEB1");
+  EXPECT_EQ(h->alerts()[2].host(), "WEB2");
+  EXPECT_EQ(FromProtoTime(h->alerts()[2].last_event_time()), yesterday + absl::Minutes(2))
+      << "yesterday's incident, on its own clock";
 }
 
 TEST(ServiceCrashLoopTest, CountsOnlyTheConfiguredEvents) {

@@ -122,6 +122,17 @@ EventClocks::Observation EventClocks::Observe(std::string_view host_name, std::s
   return {.time = corrected, .late = late, .ahead = ahead};
 }
 
+absl::Time EventClocks::Arrival() const {
+  absl::Time slowest = stream_now_;
+  for (const PartitionClock& p : partitions_) {
+    if (p.now != absl::InfinitePast() && p.now >= stream_now_ - kMaxPartitionLag &&
+        (p.broker || p.samples_seen >= kStreamWarmup)) {
+      slowest = std::min(slowest, p.now);
+    }
+  }
+  return slowest - options_.allowed_lateness;
+}
+
 absl::Time EventClocks::Host(std::string_view host_name) const {
   const HostClock* host = hosts_.Find(host_name);
   if (host == nullptr) return Arrival();

@@ -55,6 +55,8 @@ class EventClocks final : public Watermarks {
   // trusted not to move back.
   static constexpr size_t kStreamSamples = 64;
   static constexpr uint64_t kStreamWarmup = 8;
+  // A partition this far behind the newest no longer holds Arrival() back.
+  static constexpr absl::Duration kMaxPartitionLag = absl::Hours(1);
 
   explicit EventClocks(Options options);
 
@@ -78,7 +80,7 @@ class EventClocks final : public Watermarks {
 
   absl::Time Host(std::string_view host) const override;
   absl::Time HostObserved(std::string_view host) const override;
-  absl::Time Arrival() const override { return stream_now_ - options_.allowed_lateness; }
+  absl::Time Arrival() const override;
 
   // The newest arrival time of any partition; InfinitePast until one is known.
   absl::Time stream_now() const { return stream_now_; }
