@@ -293,6 +293,28 @@ TEST(EngineClockTest, TheStreamClockIgnoresOneHostsFuture) {
   EXPECT_EQ(d->times.back(), kT0 + absl::Seconds(199));
 }
 
+TEST(EngineClockTest, TheStreamClockGivesEachHostOneVoice) {
+  CountingDetector* d;
+  auto engine = CountingEngine(&d);
+  CollectingOutput out;
+  // Ten live hosts; one sends yesterday's backlog, nine messages for each of theirs.
+  uint64_t record = 1;
+  for (int s = 0; s < 600; ++s) {
+    Feed(*engine, Record(record++, absl::Seconds(s), "live" + std::to_string(s % 10)), out);
+    for (int b = 0; b < 9; ++b) {
+      Feed(*engine, Record(record++, absl::Seconds(9 * s + b) - absl::Hours(24), "backlog"), out);
+    }
+  }
+  EXPECT_GE(engine->clocks().stream_now(), kT0 + absl::Seconds(500));
+  EXPECT_LE(engine->clocks().stream_now(), kT0 + absl::Seconds(600));
+  // The live hosts stop; the backlog host alone is the stream now, and its clock leads.
+  for (int s = 0; s < 600; ++s) {
+    Feed(*engine, Record(record++, absl::Seconds(601 + s), "alone"), out);
+  }
+  EXPECT_GE(engine->clocks().stream_now(), kT0 + absl::Seconds(1100))
+      << "hosts silent for 512 messages no longer hold it back";
+}
+
 TEST(EngineWatermarkTest, TicksOnTheArrivalClockWithEachHostsOwnWatermark) {
   CountingDetector* d;
   auto engine = CountingEngine(&d);

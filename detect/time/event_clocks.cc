@@ -31,23 +31,35 @@ EventClocks::Arrived EventClocks::Arrive(int32_t partition, absl::Time broker_ti
   }
   // A record whose timestamp was not trusted, on a partition that has a broker clock: that clock.
   if (p.broker) return {p.now, true};
-  // The stream clock. Recomputed every kStreamSamples messages (once per message while warming
-  // up): a median of 64 costs ~200 ns, ~3 ns per message.
-  p.samples[p.samples_seen % kStreamSamples] = absl::ToUnixNanos(event_time);
-  ++p.samples_seen;
-  if (p.samples_seen <= kStreamSamples || p.samples_seen % kStreamSamples == 0) {
-    const size_t n = std::min<uint64_t>(p.samples_seen, kStreamSamples);
-    std::array<int64_t, kStreamSamples> sorted;
-    std::copy(p.samples.begin(), p.samples.begin() + n, sorted.begin());
-    const size_t mid = (n - 1) / 2;  // the lower median: of two, the earlier
-    std::nth_element(sorted.begin(), sorted.begin() + mid, sorted.begin() + n);
-    const absl::Time median = absl::FromUnixNanos(sorted[mid]);
-    // Until warmed up the median of a few messages may still move back (the very first one can
-    // be a stray stamp); from then on it only moves forward.
-    p.now = p.samples_seen <= kStreamWarmup ? median : std::max(p.now, median);
-  }
-  if (p.samples_seen >= kStreamWarmup) stream_now_ = std::max(stream_now_, p.now);
+  // The stream clock (Observe moves it); its very first message has only its own time.
+  if (p.now == absl::InfinitePast()) p.now = event_time;
   return {p.now, false};
+}
+
+void EventClocks::Sample(PartitionClock& p, HostClock& host, absl::Time time) {
+  if (host.stream_slot < 0 || p.samples[host.stream_slot].host != host.id) {
+    host.stream_slot = static_cast<int>(p.next_slot);
+    p.next_slot = (p.next_slot + 1) % kStreamSamples;
+  }
+  ++p.samples_seen;
+  p.samples[host.stream_slot] = {host.id, absl::ToUnixNanos(time), p.samples_seen};
+  // Recomputed every kStreamSamples updates (each one while warming up): a median of 64 costs
+  // ~200 ns, ~3 ns per event.
+  if (p.samples_seen > kStreamSamples && p.samples_seen % kStreamSamples != 0) return;
+  std::array<int64_t, kStreamSamples> sorted;
+  size_t n = 0;
+  for (const PartitionClock::Sample& sample : p.samples) {
+    if (sample.updated != 0 && sample.updated + kStreamRecent >= p.samples_seen) {
+      sorted[n++] = sample.time;
+    }
+  }
+  const size_t mid = (n - 1) / 2;  // the lower median: of two, the earlier
+  std::nth_element(sorted.begin(), sorted.begin() + mid, sorted.begin() + n);
+  const absl::Time median = absl::FromUnixNanos(sorted[mid]);
+  // Until warmed up the median of a few hosts may still move back (the very first message can be
+  // a stray stamp); from then on it only moves forward.
+  p.now = p.samples_seen <= kStreamWarmup ? median : std::max(p.now, median);
+  if (p.samples_seen >= kStreamWarmup) stream_now_ = std::max(stream_now_, p.now);
 }
 
 EventClocks::ChannelClock& EventClocks::ChannelFor(HostClock& host, std::string_view channel,
@@ -82,7 +94,10 @@ absl::Time EventClocks::Slowest(const HostClock& host, absl::Time at) {
 EventClocks::Observation EventClocks::Observe(std::string_view host_name, std::string_view channel,
                                               absl::Time time, Arrived arrived, int32_t partition) {
   const absl::Time arrival = arrived.time;
-  HostClock& host = *hosts_.FindOrCreate(host_name).first;
+  auto [found, created] = hosts_.FindOrCreate(host_name);
+  HostClock& host = *found;
+  if (created) host.id = absl::Hash<absl::string_view>{}(ToAbsl(host_name));
+  if (!arrived.broker) Sample(PartitionFor(partition), host, time);
   if (host.last_seen != absl::InfinitePast() && arrival > host.last_seen) {
     // The usual gap: the largest recent one, forgotten at the rate time passes.
     const absl::Duration gap = arrival - host.last_seen;

@@ -4,8 +4,9 @@
 // Arrival clock: when messages reached faultline. In `run` it is the newest broker timestamp of
 // the partition (Kafka's append time, or the producer's create time; the pipeline does not pass
 // timestamps beyond its wall clock). Without one (`replay`, a file) it is the stream clock: the
-// median event time of the partition's recent messages, never moving back once warmed up, so no
-// single host, whatever its clock says, can move it.
+// median of the latest event times of the last 64 hosts heard from (among the last 512
+// messages), never moving back once warmed up. Each host holds one sample however much it
+// sends, so no single host (one stamped 2099, one sending a day of backlog) can move it.
 //
 // Host clocks: per (host, channel), the newest event time. Lateness is judged against it and
 // nothing else: Winlogbeat and NXLog read each channel with its own subscription, so an
@@ -51,10 +52,11 @@ class EventClocks final : public Watermarks {
   // A silent host's clock waits at most this long before the arrival clock moves it on, however
   // long its forwarder has batched before.
   static constexpr absl::Duration kMaxGrace = absl::Hours(1);
-  // Messages the stream clock takes its median over, and how many it needs before it is
+  // Hosts the stream clock takes its median over, and how many updates it needs before it is
   // trusted not to move back.
   static constexpr size_t kStreamSamples = 64;
   static constexpr uint64_t kStreamWarmup = 8;
+  static constexpr uint64_t kStreamRecent = 8 * kStreamSamples;
   // A partition this far behind the newest no longer holds Arrival() back.
   static constexpr absl::Duration kMaxPartitionLag = absl::Hours(1);
 
@@ -96,6 +98,8 @@ class EventClocks final : public Watermarks {
     absl::Time last_seen = absl::InfinitePast();  // arrival of its last message
   };
   struct HostClock {
+    uint64_t id = 0;                              // hash of its name, for the stream clock
+    int stream_slot = -1;                         // its sample in the stream clock, if any
     absl::Time last_seen = absl::InfinitePast();  // arrival of its last message (LRU, silence)
     absl::Duration grace;                         // its usual gap between messages
     absl::Duration offset;                        // taken off its event times
@@ -105,13 +109,22 @@ class EventClocks final : public Watermarks {
   };
   struct PartitionClock {
     absl::Time now = absl::InfinitePast();
-    bool broker = false;        // it has had Kafka timestamps: its clock is theirs
-    uint64_t samples_seen = 0;  // stream clock only
-    std::array<int64_t, kStreamSamples> samples{};
+    bool broker = false;  // it has had Kafka timestamps: its clock is theirs
+    // The stream clock: each host's latest event time (Unix nanos), one slot per host.
+    struct Sample {
+      uint64_t host = 0;
+      int64_t time = 0;      // Unix nanos
+      uint64_t updated = 0;  // samples_seen then: hosts silent for kStreamRecent drop out
+    };
+    std::array<Sample, kStreamSamples> samples{};
+    uint64_t samples_seen = 0;  // updates so far
+    size_t next_slot = 0;       // where the next new host goes (the oldest newcomer's slot)
   };
   static constexpr size_t kMaxChannels = 8;
 
   PartitionClock& PartitionFor(int32_t partition);
+  // Records `host`'s latest event time in its partition's stream clock and moves the clock on.
+  void Sample(PartitionClock& p, HostClock& host, absl::Time time);
   // The arrival clock of the partition `host` last came from.
   absl::Time PartitionNow(const HostClock& host) const;
   ChannelClock& ChannelFor(HostClock& host, std::string_view channel, absl::Time arrival);
