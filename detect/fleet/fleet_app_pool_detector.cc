@@ -64,9 +64,10 @@ std::vector<EventKey> FleetAppPoolDetector::Subscriptions() const {
   return keys;
 }
 
-void FleetAppPoolDetector::Prune(PoolState& state, absl::Time now) const {
+void FleetAppPoolDetector::Prune(PoolState& state, absl::Time arrival) const {
+  const absl::Time horizon = arrival - 2 * state.thresholds->window - lateness_;
   for (auto it = state.hosts.begin(); it != state.hosts.end();) {
-    if (it->second.time <= now - state.thresholds->window) {
+    if (it->second.arrival < horizon) {
       state.hosts.erase(it++);
     } else {
       ++it;
@@ -75,9 +76,30 @@ void FleetAppPoolDetector::Prune(PoolState& state, absl::Time now) const {
   state.prune_at = std::max<size_t>(64, 2 * state.hosts.size());
 }
 
+FleetAppPoolDetector::Window FleetAppPoolDetector::Around(const PoolState& state, absl::Time t) {
+  const absl::Duration width = state.thresholds->window;
+  times_.clear();
+  for (const auto& [host, f] : state.hosts) {
+    if (absl::AbsDuration(f.time - t) < width) times_.push_back(f.time);
+  }
+  std::sort(times_.begin(), times_.end());
+  // Every window [s, s + width) that holds t starts at one of the failures before it.
+  Window best;
+  for (size_t i = 0; i < times_.size() && times_[i] <= t; ++i) {
+    const size_t end =
+        std::lower_bound(times_.begin() + i, times_.end(), times_[i] + width) - times_.begin();
+    if (end - i > best.hosts) best = {static_cast<uint32_t>(end - i), times_[i], times_[end - 1]};
+  }
+  return best;
+}
+
 std::vector<std::string> FleetAppPoolDetector::Hosts(const PoolState& state) const {
   std::vector<std::string> hosts;
-  for (const auto& [host, failure] : state.hosts) hosts.push_back(host);
+  for (const auto& [host, failure] : state.hosts) {
+    if (failure.time >= state.counted_from && failure.time <= state.counted_to) {
+      hosts.push_back(host);
+    }
+  }
   std::sort(hosts.begin(), hosts.end());
   return hosts;
 }
@@ -88,46 +110,55 @@ void FleetAppPoolDetector::OnEvent(const Event& event, AlertOutput& out) {
   absl::AsciiStrToLower(&key_);
   auto [state, inserted] = pools_.FindOrCreate(key_, ThresholdsFor(event.app_pool));
   if (inserted) state->pool = event.app_pool;
-  if (event.time <= state->last_seen - state->thresholds->window) return;  // older than the window
-  if (event.time - lateness_ >= state->last_seen + state->thresholds->window)
+  const absl::Duration window = state->thresholds->window;
+  // A failure a whole window (and the lateness) after the incident ends it: a new one begins.
+  // Not one stamped ahead of its own arrival: a host's fast clock must not end anyone's incident.
+  if (state->incident_start != absl::InfinitePast() &&
+      event.time - lateness_ >= state->counted_to + window &&
+      event.time <= event.arrival + lateness_) {
     End(key_, *state, out);
-  state->last_seen = std::max(state->last_seen, event.time);
-  state->last_arrival = std::max(state->last_arrival, event.arrival);
+  }
+  state->last_seen = std::max(state->last_seen, event.arrival);
   HostFailure& latest = state->hosts[ToAbsl(event.host)];
   if (event.time >= latest.time) {
-    latest = {event.time, event.provider, event.event_id, event.pid};
+    latest = {event.time, event.arrival, event.provider, event.event_id, event.pid};
   }
-  // Pruning is amortized (when the map doubled), except when the count is about to matter: the
-  // pool is not firing and may be at its threshold, or an update is due. Then it must be exact.
+  // The count is exact only when it is about to matter (the pool may be at its threshold, or an
+  // update is due); pruning is amortized (when the map doubled).
+  if (state->hosts.size() >= state->prune_at) Prune(*state, event.arrival);
   const size_t size = state->hosts.size();
-  const bool grown = size >= state->prune_at;
-  const bool at_threshold =
-      !state->alert.firing() && size >= static_cast<size_t>(state->thresholds->min_hosts);
-  const bool update_due =
-      state->alert.WouldUpdate(static_cast<uint32_t>(size), event.time, renotify_);
-  if (grown || at_threshold || update_due) Prune(*state, state->last_seen);
-  const uint32_t hosts = static_cast<uint32_t>(state->hosts.size());
-  if (hosts < static_cast<uint32_t>(state->thresholds->min_hosts)) return;
-  if (state->incident_start == absl::InfinitePast()) {
-    absl::Time first = event.time;
-    for (const auto& [host, f] : state->hosts) first = std::min(first, f.time);
-    state->incident_start = first;
+  if (state->alert.firing()) {
+    // The incident is every failure within a window of it: a rollout grows it host by host.
+    if (event.time >= state->counted_from - window && event.time <= state->counted_to + window) {
+      state->counted_from = std::min(state->counted_from, event.time);
+      state->counted_to = std::max(state->counted_to, event.time);
+    }
+    if (!state->alert.WouldUpdate(static_cast<uint32_t>(size), event.time, renotify_)) return;
+    const uint32_t hosts = static_cast<uint32_t>(Hosts(*state).size());
+    if (state->alert.Observe(hosts, event.time, renotify_) != AlertState::Action::kNone) {
+      Emit(key_, *state, event.time, out);
+    }
+    return;
   }
-  if (state->alert.Observe(hosts, event.time, renotify_) != AlertState::Action::kNone) {
-    Emit(key_, *state, event.time, out);
-  }
+  if (size < static_cast<size_t>(state->thresholds->min_hosts)) return;
+  const Window w = Around(*state, event.time);
+  if (w.hosts < static_cast<uint32_t>(state->thresholds->min_hosts)) return;
+  state->incident_start = state->counted_from = w.from;
+  state->counted_to = w.to;
+  state->alert.Observe(w.hosts, event.time, renotify_);
+  Emit(key_, *state, event.time, out);
 }
 
 void FleetAppPoolDetector::End(std::string_view key, PoolState& state, AlertOutput& out) {
-  if (state.alert.Resolve()) Emit(key, state, state.last_seen + state.thresholds->window, out);
-  state.incident_start = absl::InfinitePast();
+  if (state.alert.Resolve()) Emit(key, state, state.counted_to + state.thresholds->window, out);
+  state.incident_start = state.counted_from = state.counted_to = absl::InfinitePast();
   state.hosts.clear();
 }
 
 void FleetAppPoolDetector::OnWatermark(const Watermarks& watermarks, AlertOutput& out) {
   // No failure of the pool has arrived for a window (plus the lateness): from any host.
   pools_.EraseIf([&](const std::string& key, PoolState& state) {
-    if (watermarks.Arrival() < state.last_arrival + state.thresholds->window) return false;
+    if (watermarks.Arrival() < state.last_seen + state.thresholds->window) return false;
     End(key, state, out);
     return true;
   });

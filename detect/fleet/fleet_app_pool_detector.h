@@ -6,9 +6,11 @@
 // where the pool's events meet (one instance, or the pool-keyed topic of DESIGN.md).
 //
 // Time: each host's failure counts at its own event time, with the host's measured clock offset
-// taken off (the engine corrects the times of a host whose clock runs ahead), so a backlog of
-// yesterday's failures never joins today's incident. No single host owns a pool, so the pool's
-// state resolves and expires on the arrival clock: a window after its last failure arrived. A
+// taken off (the engine corrects the times of a host whose clock runs ahead). The count is the
+// most hosts whose latest failures fit in one window with the failure that arrived, so a backlog
+// of yesterday's failures never joins today's incident and a host stamped far ahead joins
+// nothing and moves nothing. No single host owns a pool, so the pool's state resolves and
+// expires on the arrival clock: a window (plus the lateness) after its last failure arrived. A
 // host whose failures arrive more than that after the others' (a forwarder hours behind) can
 // join only hosts lagging like it.
 #pragma once
@@ -44,6 +46,7 @@ class FleetAppPoolDetector final : public Detector {
   // A host's latest failure of the pool.
   struct HostFailure {
     absl::Time time;
+    absl::Time arrival;
     Provider provider;
     uint32_t event_id;
     uint32_t pid;
@@ -61,18 +64,26 @@ class FleetAppPoolDetector final : public Detector {
     absl::flat_hash_map<std::string, HostFailure> hosts;
     size_t prune_at = 64;  // prune expired hosts when the map reaches this size
     std::string pool;      // as first seen, for display
-    absl::Time last_seen = absl::InfinitePast();     // newest failure, event time
-    absl::Time last_arrival = absl::InfinitePast();  // when the newest-arriving one arrived
+    absl::Time last_seen = absl::InfinitePast();  // arrival of its latest-arriving failure
     absl::Time incident_start = absl::InfinitePast();
+    // The window the alert last counted: its hosts are the evidence.
+    absl::Time counted_from = absl::InfinitePast(), counted_to = absl::InfinitePast();
     AlertState alert;
     bool open() const { return alert.firing(); }  // evicted last
   };
 
   FleetAppPoolDetector(const DetectConfig& config, std::vector<Thresholds> thresholds);
   const Thresholds* ThresholdsFor(std::string_view pool) const;
-  // Drops hosts whose latest failure left the window ending at `now`.
-  void Prune(PoolState& state, absl::Time now) const;
-  // Hosts with a failure in the window, sorted by name.
+  // Drops hosts whose failure arrived long before `arrival` (their pool resolved without them).
+  void Prune(PoolState& state, absl::Time arrival) const;
+  // The most hosts whose latest failures fit in one window together with time `t`, and that
+  // window's first and last failure times.
+  struct Window {
+    uint32_t hosts = 0;
+    absl::Time from, to;
+  };
+  Window Around(const PoolState& state, absl::Time t);
+  // Hosts whose latest failure lies in the counted window, sorted by name.
   std::vector<std::string> Hosts(const PoolState& state) const;
   // Resolves the pool's alert (if firing) and forgets its hosts.
   void End(std::string_view key, PoolState& state, AlertOutput& out);
@@ -85,6 +96,7 @@ class FleetAppPoolDetector final : public Detector {
   std::vector<Thresholds> thresholds_;  // [i] for overrides[i]; the last: the defaults
   KeyedState<PoolState> pools_;         // lowercased pool name
   std::string key_;
+  std::vector<absl::Time> times_;  // Around's scratch (reused: no allocation per event)
 };
 
 }  // namespace faultline

@@ -27,13 +27,13 @@ EventClocks::Arrived EventClocks::Arrive(int32_t partition, absl::Time broker_ti
     p.broker = true;
     p.now = std::max(p.now, broker_time);
     stream_now_ = std::max(stream_now_, p.now);
-    return {p.now, true};
+    return {p.now, true, true};
   }
   // A record whose timestamp was not trusted, on a partition that has a broker clock: that clock.
-  if (p.broker) return {p.now, true};
+  if (p.broker) return {p.now, true, true};
   // The stream clock (Observe moves it); its very first message has only its own time.
   if (p.now == absl::InfinitePast()) p.now = event_time;
-  return {p.now, false};
+  return {p.now, false, p.samples_seen >= kStreamWarmup && p.recent_hosts >= kStreamJudgeHosts};
 }
 
 void EventClocks::Sample(PartitionClock& p, HostClock& host, absl::Time time) {
@@ -53,6 +53,7 @@ void EventClocks::Sample(PartitionClock& p, HostClock& host, absl::Time time) {
       sorted[n++] = sample.time;
     }
   }
+  p.recent_hosts = n;
   const size_t mid = (n - 1) / 2;  // the lower median: of two, the earlier
   std::nth_element(sorted.begin(), sorted.begin() + mid, sorted.begin() + n);
   const absl::Time median = absl::FromUnixNanos(sorted[mid]);
@@ -108,11 +109,11 @@ EventClocks::Observation EventClocks::Observe(std::string_view host_name, std::s
   ChannelClock& ch = ChannelFor(host, channel, arrival);
 
   const absl::Duration skew = time - arrival;
-  const bool ahead = arrived.broker && skew > options_.max_clock_skew;
+  const bool ahead = arrived.judge && skew > options_.max_clock_skew;
   auto late_with = [&](absl::Duration offset) {
     return time - offset < ch.newest - options_.allowed_lateness;
   };
-  if (arrived.broker && skew > host.offset + options_.max_clock_skew) {
+  if (arrived.judge && skew > host.offset + options_.max_clock_skew) {
     // Ahead of its own frame: a clock set wrong, or one stray stamp. Anchor it where the host's
     // clock stood, so its next events continue from there with their spacing intact.
     absl::Time anchor = ch.newest;

@@ -15,16 +15,16 @@
 // been silent for longer than its usual gap between messages (`grace`, learnt per host, so a
 // forwarder that batches for 15 minutes is not taken for a silent host between batches).
 //
-// Clocks that lie, judged only against a broker clock (the stream clock is an estimate made of
-// the hosts' own stamps: a single host reading its log from the start looks "ahead" of it): an
-// event logged more than max_clock_skew ahead of its partition's broker time is `ahead`. A host
-// that jumps ahead of its own frame gets a clock offset, taken off its event times from then on,
-// so its windows keep their spacing and its times compare with other hosts'. The offset is
-// anchored where the host's clock stood (its newest event on the channel, or the arrival time
-// for a new host); a single stray stamp is undone by the next event that fits the previous
-// offset, and an offset is dropped once the host's events are no longer ahead but would be late
-// with it. Without a broker clock a host's times are taken as they are: a host whose clock is
-// wrong keeps its own frame, which is still right for its own windows.
+// Clocks that lie: an event logged more than max_clock_skew ahead of its arrival is `ahead`,
+// judged against a broker clock, or against a stream clock of at least 8 hosts (the stream clock
+// of fewer is a host's own stamps: a single host reading its log from the start would look
+// "ahead" of itself). A host that jumps ahead of its own frame gets a clock offset, taken off its
+// event times from then on, so its windows keep their spacing and its times compare with other
+// hosts'. The offset is anchored where the host's clock stood (its newest event on the channel,
+// or the arrival time for a new host); a single stray stamp is undone by the next event that
+// fits the previous offset, and an offset is dropped once the host's events are no longer ahead
+// but would be late with it. Without a clock to judge by, a host's times are taken as they are:
+// a host whose clock is wrong keeps its own frame, which is still right for its own windows.
 //
 // Bounded: at most max_hosts hosts, the least recently seen evicted (counted). Single-threaded:
 // owned by the Engine, read by detectors only inside OnWatermark.
@@ -57,6 +57,8 @@ class EventClocks final : public Watermarks {
   static constexpr size_t kStreamSamples = 64;
   static constexpr uint64_t kStreamWarmup = 8;
   static constexpr uint64_t kStreamRecent = 8 * kStreamSamples;
+  // Hosts a stream clock needs before a host is judged ahead of it.
+  static constexpr size_t kStreamJudgeHosts = 8;
   // A partition this far behind the newest no longer holds Arrival() back.
   static constexpr absl::Duration kMaxPartitionLag = absl::Hours(1);
 
@@ -65,6 +67,7 @@ class EventClocks final : public Watermarks {
   struct Arrived {
     absl::Time time;
     bool broker;  // on a broker clock (the partition has Kafka timestamps), not the stream clock
+    bool judge;   // a clock to judge hosts' clocks by: a broker's, or a stream of enough hosts
   };
   // The arrival of a message of `partition` (-1: a file) with Kafka timestamp `broker_time`
   // (InfinitePast when unknown or not trusted) whose event was logged at `event_time`.
@@ -119,6 +122,7 @@ class EventClocks final : public Watermarks {
     std::array<Sample, kStreamSamples> samples{};
     uint64_t samples_seen = 0;  // updates so far
     size_t next_slot = 0;       // where the next new host goes (the oldest newcomer's slot)
+    size_t recent_hosts = 0;    // in the last median
   };
   static constexpr size_t kMaxChannels = 8;
 
