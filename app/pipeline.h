@@ -74,6 +74,13 @@ class Pipeline final : public MessageHandler, private AlertOutput {
     return dispatcher_->Saturated() || (dead_letters_ && dead_letters_->Saturated());
   }
   void Tick() override;
+  void OnPartitionsAssigned(const std::vector<int32_t>& partitions) override {
+    engine_->PartitionsAssigned(partitions);
+  }
+  void OnPartitionsRevoked(const std::vector<int32_t>& partitions) override {
+    engine_->PartitionsRevoked(partitions);
+  }
+  void OnPartitionEnd(int32_t partition) override { engine_->PartitionEnd(partition); }
   // Delivers what is queued (dead letters and alerts) within the drain timeout, then stops the
   // sinks. Idempotent; the pipeline takes no more messages afterwards.
   void Drain() override;

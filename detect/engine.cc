@@ -95,11 +95,26 @@ void Engine::Process(Event& event, AlertOutput& out) {
   MaybeTick(stamped);
 }
 
+void Engine::PartitionsAssigned(const std::vector<int32_t>& partitions) {
+  for (int32_t p : partitions) clocks_.Assign(p);
+}
+
+void Engine::PartitionsRevoked(const std::vector<int32_t>& partitions) {
+  for (int32_t p : partitions) clocks_.Revoke(p);
+}
+
 void Engine::MaybeTick(AlertOutput& out) {
   const absl::Time now = clocks_.stream_now();
-  if (now == absl::InfinitePast() || now < next_tick_) return;
+  if (now == absl::InfinitePast()) return;
+  bool due = now >= next_tick_;
+  // A consumer catching up reads its partitions at different paces: once the newest has stopped
+  // the others still move the arrival clock of the slowest (what no single host owns resolves
+  // on it). Looked at every 1024 messages: it costs a pass over the partitions.
+  if (!due && (++messages_ & 1023) == 0) due = clocks_.Arrival() >= next_slow_tick_;
+  if (!due) return;
   for (const auto& d : detectors_) d->OnWatermark(clocks_, out);
   next_tick_ = now + options_.tick;
+  next_slow_tick_ = clocks_.Arrival() + options_.tick;
 }
 
 bool Engine::IsRepeat(const Event& event, absl::Time logged) {
@@ -112,13 +127,17 @@ bool Engine::IsRepeat(const Event& event, absl::Time logged) {
     return true;
   }
   it->second = {logged, event.arrival};
-  // Redeliveries come soon after the original in arrival terms, however late both are; on the
-  // slowest partition's clock, so a consumer catching up on one partition forgets nothing early.
-  seen_order_.emplace_back(event.arrival, key);
-  const absl::Time horizon = clocks_.Arrival() + options_.allowed_lateness - options_.dedupe_window;
-  while (!seen_order_.empty() && seen_order_.front().first < horizon) {
-    const auto [arrival, old] = seen_order_.front();
-    seen_order_.pop_front();
+  // Redeliveries come soon after the original, in arrival terms however late both are, and on
+  // the same partition: forgotten on that partition's clock (a consumer catching up reads its
+  // partitions at different paces).
+  const size_t index = event.origin.partition < 0 ? 0 : event.origin.partition + 1;
+  if (index >= seen_order_.size()) seen_order_.resize(index + 1);
+  auto& order = seen_order_[index];
+  order.emplace_back(event.arrival, key);
+  const absl::Time horizon = clocks_.PartitionNow(event.origin.partition) - options_.dedupe_window;
+  while (!order.empty() && order.front().first < horizon) {
+    const auto [arrival, old] = order.front();
+    order.pop_front();
     if (auto found = seen_.find(old); found != seen_.end() && found->second.arrival == arrival) {
       seen_.erase(found);
     }

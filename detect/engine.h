@@ -57,6 +57,11 @@ class Engine {
   // and the caller see the same), then routes it and moves time on.
   void Process(Event& event, AlertOutput& out);
 
+  // The source's partitions (see EventClocks::Assign): assigned, revoked, read to their end.
+  void PartitionsAssigned(const std::vector<int32_t>& partitions);
+  void PartitionsRevoked(const std::vector<int32_t>& partitions);
+  void PartitionEnd(int32_t partition) { clocks_.AtEnd(partition); }
+
   const std::vector<std::unique_ptr<Detector>>& detectors() const { return detectors_; }
   const EngineStats& stats() const { return stats_; }
   const EventClocks& clocks() const { return clocks_; }
@@ -82,7 +87,9 @@ class Engine {
   absl::flat_hash_map<uint64_t, std::vector<Detector*>> routes_;
   EngineOptions options_;
   EventClocks clocks_;
-  absl::Time next_tick_ = absl::InfinitePast();
+  absl::Time next_tick_ = absl::InfinitePast();       // on the newest partition's clock
+  absl::Time next_slow_tick_ = absl::InfinitePast();  // on the slowest's (Arrival)
+  uint64_t messages_ = 0;
   // Record identity hash -> when it was logged and arrived; forgotten in arrival time through
   // the queue.
   struct SeenRecord {
@@ -90,7 +97,8 @@ class Engine {
     absl::Time arrival;
   };
   absl::flat_hash_map<uint64_t, SeenRecord> seen_;
-  std::deque<std::pair<absl::Time, uint64_t>> seen_order_;  // (arrival, record)
+  // Per partition (index partition + 1), oldest first: (arrival, record).
+  std::vector<std::deque<std::pair<absl::Time, uint64_t>>> seen_order_;
   EngineStats stats_;
 };
 

@@ -26,8 +26,9 @@ class Watermarks {
   virtual absl::Time HostObserved(std::string_view host) const = 0;
   // The arrival time (broker time, or the stream clock of a file) up to which every partition
   // has delivered, less the allowed lateness: the slowest partition's clock (a consumer catching
-  // up reads partitions at different paces), leaving out partitions more than an hour behind the
-  // newest (one that stopped receiving must not hold everything back).
+  // up reads its partitions a batch at a time, an hour or more apart), leaving out partitions
+  // that delivered nothing in the last 100,000 messages (one that stopped receiving must not
+  // hold everything back).
   virtual absl::Time Arrival() const = 0;
 };
 

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -35,6 +36,12 @@ class MessageHandler {
   virtual bool Saturated() const { return false; }
   // Called on the source thread about once a second, whether messages arrive or not.
   virtual void Tick() {}
+  // A consumer's partitions (none for files), on the source thread: assigned to this member,
+  // revoked from it, or read to their current end (nothing more there for now). The engine's
+  // arrival clock waits for an assigned partition until it delivers or reaches its end.
+  virtual void OnPartitionsAssigned(const std::vector<int32_t>& /*partitions*/) {}
+  virtual void OnPartitionsRevoked(const std::vector<int32_t>& /*partitions*/) {}
+  virtual void OnPartitionEnd(int32_t /*partition*/) {}
   // The source has delivered its last message (input ended or a stop was requested): finish the
   // work in flight, within the handler's own deadline. The source then commits what is done.
   virtual void Drain() {}

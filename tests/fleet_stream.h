@@ -41,10 +41,15 @@ struct FleetIncident {
   // event's logged time (replay) and from its true time (run, where a clock running ahead is
   // corrected).
   std::vector<absl::Duration> delay_logged, delay_true;
-  uint32_t count = 0;      // iis_app_pool_disabled: the failures it carries
-  uint32_t min_hosts = 0;  // fleet_app_pool_failures: at least this many in replay
-  uint32_t hosts = 0;      // ... and exactly this many in run (clocks corrected)
-  bool clock_ahead = false;
+  uint32_t count = 0;  // iis_app_pool_disabled: the failures it carries
+  // fleet_app_pool_failures: it fires at min_hosts and ends counting `hosts`. Which host's
+  // failure completes it depends on the order a consumer reads its partitions in, so its first
+  // event and its delay are known only within the range of its hosts'.
+  uint32_t min_hosts = 0;
+  uint32_t hosts = 0;
+  absl::Time first_latest;
+  absl::Duration delay_min, delay_max;
+  bool clock_ahead = false;  // on a host whose clock runs ahead (fleet: one of them)
 };
 
 struct FleetStream {

@@ -74,6 +74,23 @@ class ChildProcess {
     return output_;
   }
 
+  // Reads stdout until the child closes it or `timeout` passes; returns all read so far.
+  std::string ReadAll(absl::Duration timeout) {
+    const absl::Time deadline = Now() + timeout;
+    while (Now() < deadline) {
+      pollfd p{out_, POLLIN, 0};
+      if (poll(&p, 1, 200) <= 0) continue;
+      char buf[65536];
+      const ssize_t n = read(out_, buf, sizeof(buf));
+      if (n <= 0) break;
+      output_.append(buf, n);
+    }
+    return output_;
+  }
+
+  // Waits up to `timeout` for the exit status (as SignalAndWait, sending nothing).
+  int Wait(absl::Duration timeout) { return SignalAndWait(0, timeout); }
+
   // Sends `signal` and waits up to `timeout` for the exit status (-1 if it did not exit; a
   // signal's death reads as 128 + the signal).
   int SignalAndWait(int signal, absl::Duration timeout) {

@@ -16,13 +16,15 @@ EventClocks::PartitionClock& EventClocks::PartitionFor(int32_t partition) {
 }
 
 absl::Time EventClocks::PartitionNow(const HostClock& host) const {
-  const size_t index = host.partition < 0 ? 0 : static_cast<size_t>(host.partition) + 1;
-  return index < partitions_.size() ? partitions_[index].now : stream_now_;
+  const absl::Time now = PartitionNow(host.partition);
+  return now == absl::InfinitePast() ? stream_now_ : now;
 }
 
 EventClocks::Arrived EventClocks::Arrive(int32_t partition, absl::Time broker_time,
                                          absl::Time event_time) {
   PartitionClock& p = PartitionFor(partition);
+  p.last_message = ++messages_;
+  p.at_end = false;
   if (broker_time != absl::InfinitePast()) {
     p.broker = true;
     p.now = std::max(p.now, broker_time);
@@ -138,16 +140,36 @@ EventClocks::Observation EventClocks::Observe(std::string_view host_name, std::s
   return {.time = corrected, .late = late, .ahead = ahead};
 }
 
+absl::Time EventClocks::PartitionNow(int32_t partition) const {
+  const size_t index = partition < 0 ? 0 : static_cast<size_t>(partition) + 1;
+  return index < partitions_.size() ? partitions_[index].now : absl::InfinitePast();
+}
+
 absl::Time EventClocks::Arrival() const {
   absl::Time slowest = stream_now_;
   for (const PartitionClock& p : partitions_) {
-    if (p.now != absl::InfinitePast() && p.now >= stream_now_ - kMaxPartitionLag &&
-        (p.broker || p.samples_seen >= kStreamWarmup)) {
-      slowest = std::min(slowest, p.now);
-    }
+    const bool heard = p.broker || p.samples_seen >= kStreamWarmup;
+    if ((!p.assigned && !heard) || p.at_end) continue;
+    if (p.last_message + kIdleMessages < messages_) continue;  // stopped, with no end seen
+    slowest = std::min(slowest, p.now);  // an assigned partition not heard from: InfinitePast
   }
   return slowest - options_.allowed_lateness;
 }
+
+void EventClocks::Assign(int32_t partition) {
+  PartitionClock& p = PartitionFor(partition);
+  p.assigned = true;
+  p.at_end = false;
+  p.last_message = messages_;
+}
+
+void EventClocks::Revoke(int32_t partition) {
+  PartitionClock& p = PartitionFor(partition);
+  p.assigned = false;
+  p.at_end = true;  // no longer ours to wait for
+}
+
+void EventClocks::AtEnd(int32_t partition) { PartitionFor(partition).at_end = true; }
 
 absl::Time EventClocks::Host(std::string_view host_name) const {
   const HostClock* host = hosts_.Find(host_name);

@@ -59,8 +59,8 @@ class EventClocks final : public Watermarks {
   static constexpr uint64_t kStreamRecent = 8 * kStreamSamples;
   // Hosts a stream clock needs before a host is judged ahead of it.
   static constexpr size_t kStreamJudgeHosts = 8;
-  // A partition this far behind the newest no longer holds Arrival() back.
-  static constexpr absl::Duration kMaxPartitionLag = absl::Hours(1);
+  // A partition that delivered nothing in this many messages no longer holds Arrival() back.
+  static constexpr uint64_t kIdleMessages = 100'000;
 
   explicit EventClocks(Options options);
 
@@ -89,6 +89,14 @@ class EventClocks final : public Watermarks {
 
   // The newest arrival time of any partition; InfinitePast until one is known.
   absl::Time stream_now() const { return stream_now_; }
+  // The arrival clock of one partition (-1: a file).
+  absl::Time PartitionNow(int32_t partition) const;
+
+  // A consumer's partitions: an assigned one holds Arrival() back until it delivers or reaches
+  // its end; one at its end (idle) or revoked does not hold it back.
+  void Assign(int32_t partition);
+  void Revoke(int32_t partition);
+  void AtEnd(int32_t partition);
   // How far `host`'s clock is taken to run ahead (zero for most hosts and unknown ones).
   absl::Duration ClockOffset(std::string_view host) const;
   size_t hosts() const { return hosts_.size(); }
@@ -112,7 +120,10 @@ class EventClocks final : public Watermarks {
   };
   struct PartitionClock {
     absl::Time now = absl::InfinitePast();
-    bool broker = false;  // it has had Kafka timestamps: its clock is theirs
+    bool broker = false;        // it has had Kafka timestamps: its clock is theirs
+    bool assigned = false;      // a consumer's, told by the source
+    bool at_end = false;        // read to its end: idle until its next message
+    uint64_t last_message = 0;  // messages_ at its latest message
     // The stream clock: each host's latest event time (Unix nanos), one slot per host.
     struct Sample {
       uint64_t host = 0;
@@ -137,6 +148,7 @@ class EventClocks final : public Watermarks {
 
   Options options_;
   std::vector<PartitionClock> partitions_;  // index partition + 1
+  uint64_t messages_ = 0;
   absl::Time stream_now_ = absl::InfinitePast();
   KeyedState<HostClock> hosts_;
 };

@@ -51,7 +51,9 @@ rd_kafka_conf_t* KafkaSource::BuildConf(const KafkaSourceConfig& config,
   // Offsets are ours to commit, and only for processed messages.
   set("enable.auto.commit", "false");
   set("enable.auto.offset.store", "false");
-  set("enable.partition.eof", config.stop_at_end ? "true" : "false");
+  // The end of a partition is news even when running on: it is idle, and the arrival clock of
+  // the slowest partition (detect/time/event_clocks.h) stops waiting for it.
+  set("enable.partition.eof", "true");
   set("queued.max.messages.kbytes", std::to_string(config.queued_max_messages_kbytes));
   for (const auto& [name, value] : config.properties) set(name, value);
   if (!errors->empty()) {
@@ -117,9 +119,12 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_
     } else {
       rd_kafka_assign(rk_, parts);
     }
+    std::vector<int32_t> partitions;
     for (int i = 0; i < parts->cnt; ++i) {
       assigned_.push_back({parts->elems[i].topic, parts->elems[i].partition, false});
+      partitions.push_back(parts->elems[i].partition);
     }
+    if (handler_ != nullptr) handler_->OnPartitionsAssigned(partitions);
     // Back-pressure covers new partitions too.
     if (paused_ && parts->cnt > 0) rd_kafka_pause_partitions(rk_, parts);
     stats_.joined.store(true);
@@ -131,12 +136,15 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_
   if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && !rd_kafka_assignment_lost(rk_)) {
     CommitProcessed(/*sync=*/true);
   }
+  std::vector<int32_t> partitions;
   for (int i = 0; i < parts->cnt; ++i) {
     offsets_.Forget(parts->elems[i].topic, parts->elems[i].partition);
     std::erase_if(assigned_, [&](const PartitionState& p) {
       return p.partition == parts->elems[i].partition && p.topic == parts->elems[i].topic;
     });
+    partitions.push_back(parts->elems[i].partition);
   }
+  if (handler_ != nullptr) handler_->OnPartitionsRevoked(partitions);
   if (cooperative) {
     if (rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk_, parts)) {
       LogError(absl::StrCat("kafka incremental unassign: ", rd_kafka_error_string(e)));
@@ -220,6 +228,7 @@ bool KafkaSource::AllAssignedAtEnd() const {
 }
 
 absl::Status KafkaSource::Run(MessageHandler& handler, const std::atomic<bool>& stop) {
+  handler_ = &handler;
   const int poll_ms = static_cast<int>(absl::ToInt64Milliseconds(config_.poll_timeout));
   absl::Time next_commit = clock_.TimeNow() + config_.commit_interval;
   absl::Time next_tick = clock_.TimeNow();
@@ -253,6 +262,7 @@ absl::Status KafkaSource::Run(MessageHandler& handler, const std::atomic<bool>& 
         for (PartitionState& p : assigned_) {
           if (p.partition == m->partition && p.topic == topic) p.at_end = true;
         }
+        handler.OnPartitionEnd(m->partition);
       } else {
         stats_.consumer_errors.fetch_add(1, std::memory_order_relaxed);
         LogWarning(absl::StrCat("kafka consume error on ", topic ? topic : "?", "[", m->partition,
@@ -285,6 +295,7 @@ absl::Status KafkaSource::Run(MessageHandler& handler, const std::atomic<bool>& 
   PublishPartitionStats();
   rd_kafka_consumer_close(rk_);
   closed_ = true;
+  handler_ = nullptr;
   stats_.joined.store(false);
   return status;
 }

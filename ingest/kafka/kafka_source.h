@@ -110,6 +110,7 @@ class KafkaSource final : public Source {
   Stats stats_;
   bool closed_ = false;
   bool paused_ = false;
+  MessageHandler* handler_ = nullptr;  // while Run runs: told of assignments and ends
   mutable std::mutex partitions_mu_;
   std::vector<PartitionStats> partitions_;  // guarded by partitions_mu_
 };
