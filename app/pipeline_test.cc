@@ -1,8 +1,10 @@
 #include "app/pipeline.h"
 
 #include <fstream>
+#include <random>
 #include <sstream>
 
+#include "absl/strings/str_cat.h"
 #include "app/builtin.h"
 #include "app/commands.h"
 #include "app/testing/test_pipeline.h"
@@ -161,6 +163,58 @@ TEST_F(PipelineTest, IsSaturatedWhileASinkQueueIsFull) {
   pipeline_->Drain();
   EXPECT_FALSE(pipeline_->Saturated());
   EXPECT_EQ(sink_->alerts().size(), 3u) << "back-pressure loses nothing";
+}
+
+// Each line twice, in any order, as a forwarder redelivering out of order would send them: still
+// one incident, the warning before the outage, each record counted once.
+TEST(PipelineOrderTest, TheSeedIncidentDuplicatedAndShuffledStillWarnsBeforeTheDisable) {
+  const std::vector<std::string> once = IncidentLines();
+  ASSERT_EQ(once.size(), 7u);
+  std::vector<std::string> lines = once;
+  lines.insert(lines.end(), once.begin(), once.end());
+  for (uint32_t seed = 1; seed <= 200; ++seed) {
+    std::mt19937 rng(seed);
+    std::shuffle(lines.begin(), lines.end(), rng);
+    TestPipeline t = MakeTestPipeline();
+    for (const std::string& line : lines) t.pipeline->OnMessage(Message{.payload = line});
+    t.pipeline->Drain();
+    std::vector<std::string> log;
+    for (const Alert& a : t.sink->alerts()) log.push_back(a.rule() + " " + a.status());
+    ASSERT_THAT(log, ElementsAre("iis_worker_failure_burst firing",
+                                 "iis_rapid_fail_imminent firing", "iis_app_pool_disabled firing"))
+        << "seed " << seed;
+    EXPECT_GE(t.sink->alerts()[2].count(), 4u) << "seed " << seed;
+    EXPECT_EQ(t.pipeline->engine_stats().duplicates.load(), 7u) << "seed " << seed;
+    EXPECT_EQ(t.pipeline->engine_stats().too_late.load(), 0u) << "seed " << seed;
+    EXPECT_EQ(t.pipeline->stats().rejected(), 0u) << "seed " << seed;
+  }
+}
+
+// NXLog through Logstash: no EventTime, only TimeCreated (with a zone, or local) and Logstash's
+// @timestamp, as in ../shared/fixtures/real/otrf__nxlog-via-logstash_no_eventtime.jsonl.
+TEST(PipelineOrderTest, ACrashLoopFromNxlogThroughLogstashAlerts) {
+  TestPipeline t = MakeTestPipeline();
+  const char* kTimes[] = {"2020-10-21T08:45:35.994Z", "2020-10-21 08:48:35.994",
+                          "2020-10-21T08:51:35.994Z"};
+  for (int i = 0; i < 3; ++i) {
+    const std::string line = absl::StrCat(
+        R"({"@timestamp":"2020-10-21T08:59:00.000Z","TimeCreated":")", kTimes[i],
+        R"(","param1":"World Wide Web Publishing Service","param2":")", i + 1,
+        R"(","Level":"2","Channel":"System","Task":"0","SourceName":"Service Control Manager",)"
+        R"("Hostname":"WORKSTATION5","EventID":7031,"Keywords":"0x8080000000000000",)"
+        R"("Message":"The World Wide Web Publishing Service service terminated unexpectedly.  )"
+        R"(It has done this )",
+        i + 1, R"( time(s)."})");
+    t.pipeline->OnMessage(Message{.payload = line});
+  }
+  t.pipeline->Drain();
+  ASSERT_EQ(t.pipeline->stats().rejected(), 0u);
+  ASSERT_EQ(t.sink->alerts().size(), 1u);
+  const Alert a = t.sink->alerts()[0];
+  EXPECT_EQ(a.rule(), "service_crash_loop");
+  EXPECT_EQ(a.host(), "WORKSTATION5");
+  EXPECT_EQ(a.service(), "World Wide Web Publishing Service");
+  EXPECT_EQ(FromProtoTime(a.first_event_time()), absl::FromUnixMillis(1603269935994));
 }
 
 TEST_F(PipelineTest, SummarisesAsOneJsonLine) {
