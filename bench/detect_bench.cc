@@ -90,6 +90,66 @@ void BM_Engine(benchmark::State& state) {
 // over K (host, pool) keys.
 BENCHMARK(BM_Engine)->Args({100, 100'000})->Args({100, 1000})->Args({10, 1000});
 
+// The same as `run` sees it: each message with its Kafka timestamp (the event's time plus a
+// second), on 4 partitions by host, instead of the stream clock of a file.
+void BM_EngineBrokerTime(benchmark::State& state) {
+  std::vector<Event> events =
+      MakeEvents(100'000, static_cast<int>(state.range(0)), static_cast<int>(state.range(1)));
+  for (Event& e : events) e.origin.partition = static_cast<int32_t>(e.host.size() % 4);
+  DiscardOutput out;
+  std::unique_ptr<Engine> engine = MakeEngine();
+  absl::Duration shift;
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::vector<Event> pass = events;
+    for (Event& e : pass) {
+      e.time += shift;
+      e.origin.broker_time = e.time + absl::Seconds(1);
+    }
+    shift += absl::Hours(48);
+    state.ResumeTiming();
+    for (Event& e : pass) engine->Process(e, out);
+  }
+  state.counters["alerts"] = static_cast<double>(out.alerts);
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(events.size()));
+}
+BENCHMARK(BM_EngineBrokerTime)->Args({100, 100'000});
+
+// Heap bytes of the engine's clock per source host (detect/time/event_clocks.h): 100,000 hosts,
+// one event each on one channel, then a second channel, through an engine with no detector.
+void BM_ClockBytesPerHost(benchmark::State& state) {
+  const int hosts = static_cast<int>(state.range(0));
+  std::vector<Event> events(hosts);
+  const absl::Time t0 = absl::FromUnixSeconds(1'700'000'000);
+  for (int i = 0; i < hosts; ++i) {
+    events[i].time = t0 + absl::Milliseconds(i);
+    events[i].host = "web" + std::to_string(i) + ".contoso.local";
+    events[i].channel = "System";
+    events[i].event_id = 7036;
+    events[i].origin.broker_time = events[i].time;
+  }
+  double one = 0, two = 0;
+  for (auto _ : state) {
+    const int64_t before = bench::g_live_bytes.load();
+    DiscardOutput out;
+    auto engine = std::make_unique<Engine>(std::vector<std::unique_ptr<Detector>>{},
+                                           EngineOptions{.max_hosts = static_cast<size_t>(hosts)});
+    for (Event& e : events) engine->Process(e, out);
+    one = static_cast<double>(bench::g_live_bytes.load() - before) / hosts;
+    for (Event& e : events) {
+      e.channel = "Application";
+      engine->Process(e, out);
+      e.channel = "System";
+    }
+    two = static_cast<double>(bench::g_live_bytes.load() - before) / hosts;
+    benchmark::DoNotOptimize(engine);
+  }
+  state.counters["bytes_per_host"] = one;
+  state.counters["bytes_per_host_2_channels"] = two;
+  state.SetItemsProcessed(state.iterations() * hosts);
+}
+BENCHMARK(BM_ClockBytesPerHost)->Arg(100'000)->Iterations(3)->Unit(benchmark::kMillisecond);
+
 // Heap bytes of detector state per (host, pool) key: 100,000 pools with one failure each, all
 // inside one window, measured by the allocation hook (bench/alloc_counter.cc).
 void BM_StateBytesPerKey(benchmark::State& state) {

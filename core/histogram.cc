@@ -23,14 +23,6 @@ LatencyHistogram::Snapshot LatencyHistogram::Read() const {
   return s;
 }
 
-void SkewHistogram::Observe(absl::Duration skew) {
-  const double seconds = absl::ToDoubleSeconds(skew);
-  const size_t i = std::lower_bound(kBounds.begin(), kBounds.end(), seconds) - kBounds.begin();
-  buckets_[i].store(buckets_[i].load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  sum_seconds_.store(sum_seconds_.load(std::memory_order_relaxed) + seconds,
-                     std::memory_order_relaxed);
-}
-
 LatencyHistogram::Snapshot SkewHistogram::Read() const {
   LatencyHistogram::Snapshot s;
   uint64_t running = 0;
@@ -39,7 +31,7 @@ LatencyHistogram::Snapshot SkewHistogram::Read() const {
     s.cumulative.push_back(running);
   }
   s.count = running;
-  s.sum_seconds = sum_seconds_.load(std::memory_order_relaxed);
+  s.sum_seconds = static_cast<double>(sum_millis_.load(std::memory_order_relaxed)) / 1000;
   return s;
 }
 

@@ -22,5 +22,20 @@ TEST(LatencyHistogramTest, CountsEachObservationInItsBucketCumulatively) {
   EXPECT_NEAR(s.sum_seconds, 0.008 + 2 + 48 * 3600, 1e-6);
 }
 
+TEST(SkewHistogramTest, BucketsLateAndAheadEventsWithInclusiveBounds) {
+  SkewHistogram h;
+  h.Observe(-2 * 3600 * int64_t{1'000'000'000});         // two hours late: le=-3600 and up
+  h.Observe(0);                                          // on time: le=0 (inclusive)
+  h.Observe(int64_t{1'000'000'000} * 86400 * 365 * 73);  // 2099: +Inf only
+  const LatencyHistogram::Snapshot s = h.Read();
+  ASSERT_EQ(s.cumulative.size(), SkewHistogram::kBounds.size() + 1);
+  EXPECT_EQ(s.cumulative[0], 0u) << "le=-86400";
+  EXPECT_EQ(s.cumulative[1], 1u) << "le=-3600";
+  EXPECT_EQ(s.cumulative[6], 2u) << "le=0";
+  EXPECT_EQ(s.cumulative[12], 2u) << "le=86400";
+  EXPECT_EQ(s.cumulative.back(), 3u);
+  EXPECT_NEAR(s.sum_seconds, -7200 + 86400.0 * 365 * 73, 1);
+}
+
 }  // namespace
 }  // namespace faultline

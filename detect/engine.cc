@@ -4,6 +4,7 @@
 
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
+#include "core/unix_nanos.h"
 #include "detect/alert_builder.h"
 
 namespace faultline {
@@ -49,7 +50,9 @@ Engine::Engine(std::vector<std::unique_ptr<Detector>> detectors, EngineOptions o
       options_(options),
       clocks_({.allowed_lateness = options.allowed_lateness,
                .max_clock_skew = options.max_clock_skew,
-               .max_hosts = options.max_hosts}) {
+               .max_hosts = options.max_hosts}),
+      max_clock_skew_ns_(Nanos(options.max_clock_skew)),
+      max_event_age_ns_(Nanos(options.max_event_age)) {
   for (const auto& d : detectors_) {
     for (const EventKey& key : d->Subscriptions()) {
       routes_[RouteKey(key.provider, key.event_id)].push_back(d.get());
@@ -60,37 +63,41 @@ Engine::Engine(std::vector<std::unique_ptr<Detector>> detectors, EngineOptions o
 void Engine::Process(Event& event, AlertOutput& out) {
   const absl::Time logged = event.time;
   const EventClocks::Arrived arrived =
-      clocks_.Arrive(event.origin.partition, event.origin.broker_time, logged);
+      clocks_.Arrive(event.origin.partition, event.origin.broker_time, logged, event.host);
   const absl::Time arrival = arrived.time;
-  event.arrival = arrival;
   StampedOutput stamped(*this, arrival, out);
+  // Integer nanoseconds on this path, which every message takes (core/unix_nanos.h).
+  const int64_t skew = UnixNanos(logged) - UnixNanos(arrival);
   if (arrived.broker) {
-    if (options_.max_event_age > absl::ZeroDuration() &&
-        logged < arrival - options_.max_event_age) {
+    if (max_event_age_ns_ > 0 && skew < -max_event_age_ns_) {
       // A forwarder re-reading an old log (a reset bookmark): skipped before it moves any clock.
       Bump(stats_.too_old);
       return MaybeTick(stamped);
     }
-    stats_.skew.Observe(logged - arrival);
+    stats_.skew.Observe(skew);
   }
-
+  const bool ahead = arrived.judge && skew > max_clock_skew_ns_;
   auto it = routes_.find(RouteKey(event.provider, event.event_id));
-  if (it != routes_.end() && IsRepeat(event, logged)) {
+  if (it == routes_.end()) {
+    // No detector wants it (most events): it costs the arrival clock and this lookup, no more.
+    if (ahead) Bump(stats_.clock_ahead);
+    return MaybeTick(stamped);
+  }
+  event.arrival = arrival;
+  if (IsRepeat(event, logged)) {
     Bump(stats_.duplicates);
     return MaybeTick(stamped);
   }
+  if (ahead) Bump(stats_.clock_ahead);
   const EventClocks::Observation seen =
       clocks_.Observe(event.host, event.channel, logged, arrived, event.origin.partition);
-  if (seen.ahead) Bump(stats_.clock_ahead);
   event.time = seen.time;
-  if (it != routes_.end()) {
-    if (!seen.late) {
-      for (Detector* d : it->second) d->OnEvent(event, stamped);
-    } else {
-      bool used = false;
-      for (Detector* d : it->second) used |= d->OnLateEvent(event, stamped);
-      if (!used) Bump(stats_.too_late);
-    }
+  if (!seen.late) {
+    for (Detector* d : it->second) d->OnEvent(event, stamped);
+  } else {
+    bool used = false;
+    for (Detector* d : it->second) used |= d->OnLateEvent(event, stamped);
+    if (!used) Bump(stats_.too_late);
   }
   MaybeTick(stamped);
 }
@@ -103,15 +110,13 @@ void Engine::PartitionsRevoked(const std::vector<int32_t>& partitions) {
   for (int32_t p : partitions) clocks_.Revoke(p);
 }
 
-void Engine::MaybeTick(AlertOutput& out) {
+void Engine::Tick(AlertOutput& out) {
   const absl::Time now = clocks_.stream_now();
   if (now == absl::InfinitePast()) return;
-  bool due = now >= next_tick_;
   // A consumer catching up reads its partitions at different paces: once the newest has stopped
   // the others still move the arrival clock of the slowest (what no single host owns resolves
   // on it). Looked at every 1024 messages: it costs a pass over the partitions.
-  if (!due && (++messages_ & 1023) == 0) due = clocks_.Arrival() >= next_slow_tick_;
-  if (!due) return;
+  if (now < next_tick_ && clocks_.Arrival() < next_slow_tick_) return;
   for (const auto& d : detectors_) d->OnWatermark(clocks_, out);
   next_tick_ = now + options_.tick;
   next_slow_tick_ = clocks_.Arrival() + options_.tick;

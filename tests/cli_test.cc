@@ -91,7 +91,7 @@ TEST(CliTest, ReplaysTheRealWinlogbeatCorpusWithZeroRejects) {
   EXPECT_EQ(LastLine(r.err),
             "{\"events\":838,\"parsed\":838,\"rejected\":0,\"rejected_by_reason\":{},"
             "\"duplicates\":0,\"too_late\":0,\"too_old\":0,\"clock_ahead\":0,\"alerts\":0,"
-            "\"alerts_by_rule\":{},\"hosts\":1,\"host_evictions\":0,\"state_keys\":0,"
+            "\"alerts_by_rule\":{},\"hosts\":0,\"host_evictions\":0,\"state_keys\":0,"
             "\"state_evictions\":0,\"sink_failures\":0,\"sinks\":{\"stdout\":{"
             "\"delivered\":0,\"failed\":0,\"retried\":0,\"dropped\":0,\"queued\":0}}}");
 }

@@ -523,9 +523,16 @@ class Generator {
       events_.push_back(std::move(e));
       ++out_.bad_time;
     }
-    // Failures of pools with no incident, half an hour older than their host's other events.
+    // Failures of pools with no incident, half an hour older than their host's latest WAS
+    // event (a worker of another pool shut down for idleness: what moves its clock is what
+    // detectors take).
     for (int k = 0; k < 15; ++k) {
       const absl::Time arrive = t0_ + absl::Minutes(150) + absl::Seconds(10) * k;
+      Ev idle = WasEvent(30 + k, arrive - absl::Seconds(1), 5186, "IdlePool", NextPid());
+      idle.message = "A worker process serving application pool 'IdlePool' was shut down.";
+      idle.fixed_arrival = arrive - absl::Seconds(1);
+      idle.incident = -2;
+      events_.push_back(std::move(idle));
       Ev e = WasEvent(30 + k, arrive - absl::Minutes(30), 5011, absl::StrFormat("LatePool%02d", k),
                       NextPid());
       e.fixed_arrival = arrive;

@@ -78,7 +78,7 @@ TEST(ServiceCrashLoopTest, ResolvesWhenTheWindowDrains) {
 
 TEST(ServiceCrashLoopTest, ADecisiveTerminationBeyondTheLatenessStillAlerts) {
   auto h = Make();
-  h->Advance(kT0 + absl::Minutes(30), "WEB1");  // the host's System channel is far on
+  h->Feed(Terminated(absl::Minutes(30), "Spooler"));  // the host's System channel is far on
   // An old 7031 that says "done this 4 time(s)": the loop is in the event itself.
   h->Feed(Terminated(absl::Minutes(5), "W3SVC", 4));
   EXPECT_THAT(h->Log(), ElementsAre("service_crash_loop firing"));
@@ -92,25 +92,23 @@ TEST(ServiceCrashLoopTest, ADecisiveTerminationBeyondTheLatenessStillAlerts) {
 TEST(ServiceCrashLoopTest, ResolvesOnItsOwnHostsTimeNotAnothers) {
   auto h = Make();
   for (int i = 0; i < 3; ++i) h->Feed(Terminated(absl::Minutes(i)));
-  // WEB2 comes back from an outage and sends yesterday in a minute of arrival time: a crash loop,
-  // then twenty quiet minutes. Its loop resolves on its own time; WEB1's stays open.
+  // WEB2 comes back from an outage and sends yesterday in seconds: a crash loop, then silence.
   const absl::Time yesterday = kT0 - absl::Hours(24);
-  for (int i = 0; i < 25; ++i) {
-    Event e = i < 3 ? Terminated(absl::Minutes(i) - absl::Hours(24), "WAS", 0, "WEB2") : Event{};
-    if (i >= 3) {
-      e.host = "WEB2";
-      e.event_id = 7036;
-      e.time = yesterday + absl::Minutes(i);
-    }
+  for (int i = 0; i < 3; ++i) {
+    Event e = Terminated(absl::Minutes(i) - absl::Hours(24), "WAS", 0, "WEB2");
     e.origin.broker_time = kT0 + absl::Minutes(2) + absl::Seconds(i);
     h->Feed(e);
   }
-  h->Advance(kT0 + absl::Minutes(3), "WEB3");  // a tick
-  EXPECT_THAT(h->Log(), ElementsAre("service_crash_loop firing", "service_crash_loop firing",
-                                    "service_crash_loop resolved"));
-  EXPECT_EQ(h->alerts()[0].host(), "WEB1");
-  EXPECT_EQ(h->alerts()[2].host(), "WEB2");
-  EXPECT_EQ(FromProtoTime(h->alerts()[2].last_event_time()), yesterday + absl::Minutes(2))
+  // WEB1's service keeps crashing for twenty minutes: its incident stays open, while WEB2's,
+  // silent since, resolves on its own time moved on by the arrival clock.
+  for (int i = 3; i <= 20; ++i) h->Feed(Terminated(absl::Minutes(i)));
+  std::vector<const Alert*> resolved;
+  for (const Alert& a : h->alerts()) {
+    if (a.status() == "resolved") resolved.push_back(&a);
+  }
+  ASSERT_EQ(resolved.size(), 1u) << "WEB1's is still open";
+  EXPECT_EQ(resolved[0]->host(), "WEB2");
+  EXPECT_EQ(FromProtoTime(resolved[0]->last_event_time()), yesterday + absl::Minutes(2))
       << "yesterday's incident, on its own clock";
 }
 

@@ -1,5 +1,7 @@
 // Drives detectors through a real Engine in event time, for detector tests: Feed events, move a
-// host's time on with Advance (an event of that host no detector wants), read what was emitted.
+// host's time on with Advance (a WAS 5186 of a pool nobody watches: only events a detector
+// subscribes to move a host's clock; for detectors that do not take it, Advance moves the
+// arrival clock, and the host's time follows as a silent host's does), read what was emitted.
 // Events arrive as from a punctual forwarder (broker time = event time) unless the test sets
 // origin.broker_time itself.
 #pragma once
@@ -27,14 +29,16 @@ class DetectorHarness {
     if (event.origin.broker_time == absl::InfinitePast()) event.origin.broker_time = event.time;
     engine_->Process(event, out_);
   }
-  // Moves `host`'s time (and the arrival clock) to `t` with an event that no detector
-  // subscribes to, on the channel the tests' events use.
+  // Moves `host`'s time (and the arrival clock) to `t`, on the channel the tests' events use.
   void Advance(absl::Time t, std::string host = "EXCH01", std::string channel = "") {
     Event tick;
     tick.time = t;
     tick.host = std::move(host);
     tick.channel = std::move(channel);
-    tick.event_id = 1;
+    tick.provider = Provider::kWas;
+    tick.event_id = kWasWorkerIdleShutdown;
+    tick.app_pool = "(harness clock)";
+    tick.pid = 1;
     Feed(tick);
   }
   // "rule status" per alert, e.g. "iis_worker_failure_burst firing".

@@ -4,11 +4,13 @@
 // Arrival clock: when messages reached faultline. In `run` it is the newest broker timestamp of
 // the partition (Kafka's append time, or the producer's create time; the pipeline does not pass
 // timestamps beyond its wall clock). Without one (`replay`, a file) it is the stream clock: the
-// median of the latest event times of the last 64 hosts heard from (among the last 512
-// messages), never moving back once warmed up. Each host holds one sample however much it
+// median of the latest event times of the last 64 hosts heard from (hosts silent for 512
+// messages drop out), never moving back once warmed up. Each host holds one sample however much it
 // sends, so no single host (one stamped 2099, one sending a day of backlog) can move it.
 //
-// Host clocks: per (host, channel), the newest event time. Lateness is judged against it and
+// Host clocks: per (host, channel), the newest event time of the events detectors want (the
+// others pass by for the price of the arrival clock; a host's heartbeats nobody subscribes to do
+// not move its clock, its silence does). Lateness is judged against it and
 // nothing else: Winlogbeat and NXLog read each channel with its own subscription, so an
 // Application event routinely arrives after later System events of the same host. A host's
 // watermark is its slowest channel, and it moves on with the arrival clock once the host has
@@ -70,13 +72,27 @@ class EventClocks final : public Watermarks {
     bool judge;   // a clock to judge hosts' clocks by: a broker's, or a stream of enough hosts
   };
   // The arrival of a message of `partition` (-1: a file) with Kafka timestamp `broker_time`
-  // (InfinitePast when unknown or not trusted) whose event was logged at `event_time`.
-  Arrived Arrive(int32_t partition, absl::Time broker_time, absl::Time event_time);
+  // (InfinitePast when unknown or not trusted) whose event `host` logged at `event_time`. Every
+  // message comes here; only events a detector wants go on to Observe.
+  Arrived Arrive(int32_t partition, absl::Time broker_time, absl::Time event_time,
+                 std::string_view host) {
+    PartitionClock& p = PartitionFor(partition);
+    p.last_message = ++messages_;
+    p.at_end = false;
+    if (broker_time != absl::InfinitePast()) {
+      p.broker = true;
+      if (broker_time > p.now) p.now = broker_time;
+      if (p.now > stream_now_) stream_now_ = p.now;
+      return {p.now, true, true};
+    }
+    // A record whose timestamp was not trusted, on a partition with a broker clock: that clock.
+    if (p.broker) return {p.now, true, true};
+    return ArriveOnStream(p, event_time, host);
+  }
 
   struct Observation {
     absl::Time time;  // the event time with the host's clock offset taken off
     bool late;        // older than its host and channel's newest by more than the lateness
-    bool ahead;       // logged more than max_clock_skew ahead of its arrival
   };
   // Records an event of `host` on `channel` logged at `time` that arrived at `arrival` (from
   // Arrive) on `partition`. Late events move no clock forward.
@@ -109,8 +125,6 @@ class EventClocks final : public Watermarks {
     absl::Time last_seen = absl::InfinitePast();  // arrival of its last message
   };
   struct HostClock {
-    uint64_t id = 0;                              // hash of its name, for the stream clock
-    int stream_slot = -1;                         // its sample in the stream clock, if any
     absl::Time last_seen = absl::InfinitePast();  // arrival of its last message (LRU, silence)
     absl::Duration grace;                         // its usual gap between messages
     absl::Duration offset;                        // taken off its event times
@@ -131,15 +145,23 @@ class EventClocks final : public Watermarks {
       uint64_t updated = 0;  // samples_seen then: hosts silent for kStreamRecent drop out
     };
     std::array<Sample, kStreamSamples> samples{};
-    uint64_t samples_seen = 0;  // updates so far
-    size_t next_slot = 0;       // where the next new host goes (the oldest newcomer's slot)
-    size_t recent_hosts = 0;    // in the last median
+    std::array<uint8_t, 256> slot_of{};  // host hash -> its slot (checked: a hint)
+    uint64_t samples_seen = 0;           // updates so far
+    size_t next_slot = 0;     // where the next new host goes (the oldest newcomer's slot)
+    size_t recent_hosts = 0;  // in the last median
   };
   static constexpr size_t kMaxChannels = 8;
 
-  PartitionClock& PartitionFor(int32_t partition);
-  // Records `host`'s latest event time in its partition's stream clock and moves the clock on.
-  void Sample(PartitionClock& p, HostClock& host, absl::Time time);
+  PartitionClock& PartitionFor(int32_t partition) {
+    const size_t index = partition < 0 ? 0 : static_cast<size_t>(partition) + 1;
+    if (index >= partitions_.size()) Grow(index);
+    return partitions_[index];
+  }
+  void Grow(size_t index);
+  Arrived ArriveOnStream(PartitionClock& p, absl::Time event_time, std::string_view host);
+  // Records a host's latest event time (host: a hash of its name) in its partition's stream
+  // clock and moves the clock on.
+  void Sample(PartitionClock& p, uint64_t host, absl::Time time);
   // The arrival clock of the partition `host` last came from.
   absl::Time PartitionNow(const HostClock& host) const;
   ChannelClock& ChannelFor(HostClock& host, std::string_view channel, absl::Time arrival);
