@@ -22,6 +22,7 @@ void Event::Clear() {
   detail.clear();
   origin = Origin{};
   arrival = absl::InfinitePast();
+  host_clock = 0;
 }
 
 }  // namespace faultline

@@ -49,6 +49,9 @@ struct Event {
   // When the message reached faultline on the engine's arrival clock (broker time, or the stream
   // clock of a file); set by the engine.
   absl::Time arrival = absl::InfinitePast();
+  // The engine's reference to the host's clock (detect/watermarks.h HostRef), for detectors to
+  // read their host's time by; 0 until the engine set it.
+  uint64_t host_clock = 0;
 
   // Resets every field, keeping string capacity.
   void Clear();

@@ -92,6 +92,7 @@ void Engine::Process(Event& event, AlertOutput& out) {
   const EventClocks::Observation seen =
       clocks_.Observe(event.host, event.channel, logged, arrived, event.origin.partition);
   event.time = seen.time;
+  event.host_clock = seen.host.value;
   if (!seen.late) {
     for (Detector* d : it->second) d->OnEvent(event, stamped);
   } else {
@@ -117,7 +118,9 @@ void Engine::Tick(AlertOutput& out) {
   // the others still move the arrival clock of the slowest (what no single host owns resolves
   // on it). Looked at every 1024 messages: it costs a pass over the partitions.
   if (now < next_tick_ && clocks_.Arrival() < next_slow_tick_) return;
+  clocks_.BeginSweep();
   for (const auto& d : detectors_) d->OnWatermark(clocks_, out);
+  clocks_.EndSweep();
   next_tick_ = now + options_.tick;
   next_slow_tick_ = clocks_.Arrival() + options_.tick;
 }

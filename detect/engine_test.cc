@@ -22,6 +22,7 @@ class CountingDetector final : public Detector {
   void OnEvent(const Event& event, AlertOutput& out) override {
     seen.push_back(event.event_id);
     times.push_back(event.time);
+    refs.push_back(HostRef{event.host_clock});
     if (alert_on_event) {
       Alert a;
       a.set_rule("counting");
@@ -43,6 +44,7 @@ class CountingDetector final : public Detector {
 
   std::vector<uint32_t> seen, late;
   std::vector<absl::Time> times, arrivals;
+  std::vector<HostRef> refs;
   std::vector<std::string> watched;
   std::map<std::string, std::vector<absl::Time>> host_watermarks;
   bool use_late = false;
@@ -417,6 +419,31 @@ TEST(EngineStateTest, KeepsAtMostMaxHostsAndCountsTheEvicted) {
   EXPECT_GE(engine->clocks().evictions(), 900u);
   EXPECT_EQ(engine->clocks().Host("host0"), engine->clocks().Arrival())
       << "an evicted host counts as silent";
+}
+
+TEST(EngineStateTest, AHostReferenceReadsItsHostUntilTheHostIsEvicted) {
+  CountingDetector* d;
+  auto engine = CountingEngine(&d, {.max_hosts = 10});
+  CollectingOutput out;
+  Feed(*engine, Record(1, absl::Minutes(-30), "old", absl::Minutes(0)), out);  // lags
+  Feed(*engine, Record(2, absl::Minutes(0), "live", absl::Minutes(0)), out);
+  ASSERT_EQ(d->refs.size(), 2u);
+  const HostRef old = d->refs[0];
+  const EventClocks& clocks = engine->clocks();
+  EXPECT_EQ(clocks.Host(old), clocks.Host("old"));
+  EXPECT_EQ(clocks.HostObserved(old), clocks.HostObserved("old"));
+  EXPECT_NE(clocks.Host(old), clocks.Host(d->refs[1])) << "each its own clock";
+  EXPECT_EQ(clocks.Host(HostRef{}), clocks.Arrival()) << "no reference: an unknown host";
+  // Ten new hosts push "old" out; its slot goes to another host, the old reference with it.
+  for (int i = 0; i < 10; ++i) {
+    Feed(*engine, Record(3 + i, absl::Minutes(-10), "new" + std::to_string(i), absl::Minutes(1)),
+         out);
+  }
+  EXPECT_EQ(clocks.Host("old"), clocks.Arrival());
+  EXPECT_EQ(clocks.Host(old), clocks.Arrival()) << "not the clock of the slot's new host";
+  EXPECT_EQ(clocks.HostObserved(old), absl::InfinitePast());
+  Feed(*engine, Record(20, absl::Minutes(-28), "old", absl::Minutes(2)), out);
+  EXPECT_EQ(clocks.Host(d->refs.back()), clocks.Host("old")) << "back, with a new reference";
 }
 
 TEST(EngineAlertTest, StampsHowLateAnAlertIs) {

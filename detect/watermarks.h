@@ -5,11 +5,19 @@
 // arrival clock instead. Implemented by EventClocks (detect/time/event_clocks.h).
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 
 #include "absl/time/time.h"
 
 namespace faultline {
+
+// A host's clock, as the engine hands it to detectors on each of its events (Event::host_clock):
+// reading a host's time through it is an array access, not a lookup by name. A reference to a
+// host since evicted reads as an unknown host.
+struct HostRef {
+  uint64_t value = 0;  // 0: none
+};
 
 class Watermarks {
  public:
@@ -24,6 +32,9 @@ class Watermarks {
   // must not run out while a host says nothing (a disabled pool stays disabled until a worker
   // shows). InfinitePast for a host the engine does not know.
   virtual absl::Time HostObserved(std::string_view host) const = 0;
+  // The same through the host's reference.
+  virtual absl::Time Host(HostRef host) const = 0;
+  virtual absl::Time HostObserved(HostRef host) const = 0;
   // The arrival time (broker time, or the stream clock of a file) up to which every partition
   // has delivered, less the allowed lateness: the slowest partition's clock (a consumer catching
   // up reads its partitions a batch at a time, an hour or more apart), leaving out partitions

@@ -32,7 +32,54 @@ uint64_t QuickHash(std::string_view s) {
 
 }  // namespace
 
-EventClocks::EventClocks(Options options) : options_(options), hosts_(options.max_hosts) {}
+EventClocks::EventClocks(Options options) : options_(options) {
+  options_.max_hosts = std::max<size_t>(options_.max_hosts, 1);
+}
+
+uint32_t EventClocks::SlotFor(std::string_view host) {
+  if (auto it = index_.find(ToAbsl(host)); it != index_.end()) return it->second;
+  if (index_.size() >= options_.max_hosts) {
+    // The least recently seen tenth at once: no LRU list to keep up per event.
+    std::vector<std::pair<absl::Time, uint32_t>> by_age;
+    by_age.reserve(index_.size());
+    for (uint32_t i = 0; i < slots_.size(); ++i) {
+      if (slots_[i].used) by_age.emplace_back(slots_[i].clock.last_seen, i);
+    }
+    const size_t n = std::max<size_t>(1, by_age.size() / 10);
+    std::nth_element(by_age.begin(), by_age.begin() + (n - 1), by_age.end());
+    for (size_t k = 0; k < n; ++k) {
+      HostSlot& victim = slots_[by_age[k].second];
+      index_.erase(victim.name);
+      victim = HostSlot{.generation = victim.generation + 1};
+      free_.push_back(by_age[k].second);
+    }
+    evictions_ += n;
+  }
+  uint32_t slot;
+  if (!free_.empty()) {
+    slot = free_.back();
+    free_.pop_back();
+  } else {
+    slot = static_cast<uint32_t>(slots_.size());
+    slots_.emplace_back();
+  }
+  slots_[slot].used = true;
+  slots_[slot].name.assign(host);
+  index_.emplace(slots_[slot].name, slot);
+  return slot;
+}
+
+const EventClocks::HostClock* EventClocks::Find(std::string_view host) const {
+  auto it = index_.find(ToAbsl(host));
+  return it == index_.end() ? nullptr : &slots_[it->second].clock;
+}
+
+const EventClocks::HostClock* EventClocks::Find(HostRef ref) const {
+  const uint64_t slot = (ref.value & 0xFFFFFFFF) - 1;  // 0 (none) wraps past every slot
+  if (slot >= slots_.size()) return nullptr;
+  const HostSlot& s = slots_[slot];
+  return s.used && s.generation == (ref.value >> 32) ? &s.clock : nullptr;
+}
 
 void EventClocks::Grow(size_t index) { partitions_.resize(index + 1); }
 
@@ -112,7 +159,9 @@ absl::Time EventClocks::Slowest(const HostClock& host, absl::Time at) {
 EventClocks::Observation EventClocks::Observe(std::string_view host_name, std::string_view channel,
                                               absl::Time time, Arrived arrived, int32_t partition) {
   const absl::Time arrival = arrived.time;
-  HostClock& host = *hosts_.FindOrCreate(host_name).first;
+  const uint32_t slot = SlotFor(host_name);
+  HostClock& host = slots_[slot].clock;
+  const HostRef ref{static_cast<uint64_t>(slots_[slot].generation) << 32 | (slot + 1)};
   if (host.last_seen != absl::InfinitePast() && arrival > host.last_seen) {
     // The usual gap: the largest recent one, forgotten at the rate time passes.
     const absl::Duration gap = arrival - host.last_seen;
@@ -149,7 +198,7 @@ EventClocks::Observation EventClocks::Observe(std::string_view host_name, std::s
   const bool late = corrected < ch.newest - options_.allowed_lateness;
   if (corrected > ch.newest) ch.newest = corrected;
   ch.last_seen = std::max(ch.last_seen, arrival);
-  return {.time = corrected, .late = late};
+  return {.time = corrected, .late = late, .host = ref};
 }
 
 absl::Time EventClocks::PartitionNow(int32_t partition) const {
@@ -183,20 +232,32 @@ void EventClocks::Revoke(int32_t partition) {
 
 void EventClocks::AtEnd(int32_t partition) { PartitionFor(partition).at_end = true; }
 
-absl::Time EventClocks::Host(std::string_view host_name) const {
-  const HostClock* host = hosts_.Find(host_name);
+absl::Time EventClocks::HostWatermark(const HostClock* host) const {
   if (host == nullptr) return Arrival();
-  return Slowest(*host, PartitionNow(*host)) - options_.allowed_lateness;
+  if (!in_sweep_) return Slowest(*host, PartitionNow(*host)) - options_.allowed_lateness;
+  if (host->sweep != sweep_) {
+    host->sweep = sweep_;
+    host->watermark = Slowest(*host, PartitionNow(*host)) - options_.allowed_lateness;
+  }
+  return host->watermark;
 }
 
-absl::Time EventClocks::HostObserved(std::string_view host_name) const {
-  const HostClock* host = hosts_.Find(host_name);
+absl::Time EventClocks::HostObservedWatermark(const HostClock* host) const {
   if (host == nullptr) return absl::InfinitePast();
   return Slowest(*host, host->last_seen) - options_.allowed_lateness;
 }
 
+absl::Time EventClocks::Host(std::string_view host) const { return HostWatermark(Find(host)); }
+absl::Time EventClocks::Host(HostRef host) const { return HostWatermark(Find(host)); }
+absl::Time EventClocks::HostObserved(std::string_view host) const {
+  return HostObservedWatermark(Find(host));
+}
+absl::Time EventClocks::HostObserved(HostRef host) const {
+  return HostObservedWatermark(Find(host));
+}
+
 absl::Duration EventClocks::ClockOffset(std::string_view host_name) const {
-  const HostClock* host = hosts_.Find(host_name);
+  const HostClock* host = Find(host_name);
   return host == nullptr ? absl::ZeroDuration() : host->offset;
 }
 

@@ -34,13 +34,14 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/time/time.h"
 #include "detect/watermarks.h"
-#include "detect/window/keyed_state.h"
 
 namespace faultline {
 
@@ -93,6 +94,7 @@ class EventClocks final : public Watermarks {
   struct Observation {
     absl::Time time;  // the event time with the host's clock offset taken off
     bool late;        // older than its host and channel's newest by more than the lateness
+    HostRef host;     // for Event::host_clock
   };
   // Records an event of `host` on `channel` logged at `time` that arrived at `arrival` (from
   // Arrive) on `partition`. Late events move no clock forward.
@@ -101,12 +103,22 @@ class EventClocks final : public Watermarks {
 
   absl::Time Host(std::string_view host) const override;
   absl::Time HostObserved(std::string_view host) const override;
+  absl::Time Host(HostRef host) const override;
+  absl::Time HostObserved(HostRef host) const override;
   absl::Time Arrival() const override;
 
   // The newest arrival time of any partition; InfinitePast until one is known.
   absl::Time stream_now() const { return stream_now_; }
   // The arrival clock of one partition (-1: a file).
   absl::Time PartitionNow(int32_t partition) const;
+
+  // Around the engine's OnWatermark calls: host watermarks are computed once per host for them
+  // (nothing moves the clocks meanwhile).
+  void BeginSweep() {
+    ++sweep_;
+    in_sweep_ = true;
+  }
+  void EndSweep() { in_sweep_ = false; }
 
   // A consumer's partitions: an assigned one holds Arrival() back until it delivers or reaches
   // its end; one at its end (idle) or revoked does not hold it back.
@@ -115,8 +127,8 @@ class EventClocks final : public Watermarks {
   void AtEnd(int32_t partition);
   // How far `host`'s clock is taken to run ahead (zero for most hosts and unknown ones).
   absl::Duration ClockOffset(std::string_view host) const;
-  size_t hosts() const { return hosts_.size(); }
-  uint64_t evictions() const { return hosts_.evictions(); }
+  size_t hosts() const { return index_.size(); }
+  uint64_t evictions() const { return evictions_; }
 
  private:
   struct ChannelClock {
@@ -131,6 +143,9 @@ class EventClocks final : public Watermarks {
     absl::Duration previous_offset;               // before the last jump: a stray stamp's undo
     int32_t partition = -1;
     absl::InlinedVector<ChannelClock, 2> channels;
+    // Host() of the current sweep: a host has many keys (pools, services) in every detector.
+    mutable uint64_t sweep = 0;
+    mutable absl::Time watermark;
   };
   struct PartitionClock {
     absl::Time now = absl::InfinitePast();
@@ -151,6 +166,14 @@ class EventClocks final : public Watermarks {
     size_t recent_hosts = 0;  // in the last median
   };
   static constexpr size_t kMaxChannels = 8;
+  // Hosts live in slots, so that a reference to one stays good until it is evicted (the slot's
+  // generation then moves on).
+  struct HostSlot {
+    uint32_t generation = 1;
+    bool used = false;
+    std::string name;
+    HostClock clock;
+  };
 
   PartitionClock& PartitionFor(int32_t partition) {
     const size_t index = partition < 0 ? 0 : static_cast<size_t>(partition) + 1;
@@ -165,6 +188,12 @@ class EventClocks final : public Watermarks {
   // The arrival clock of the partition `host` last came from.
   absl::Time PartitionNow(const HostClock& host) const;
   ChannelClock& ChannelFor(HostClock& host, std::string_view channel, absl::Time arrival);
+  // The host's slot, made (evicting the least recently seen tenth when full) if new.
+  uint32_t SlotFor(std::string_view host);
+  const HostClock* Find(std::string_view host) const;
+  const HostClock* Find(HostRef host) const;
+  absl::Time HostWatermark(const HostClock* host) const;
+  absl::Time HostObservedWatermark(const HostClock* host) const;
   // The host's slowest channel at arrival time `at`, each channel moved on by its silence.
   static absl::Time Slowest(const HostClock& host, absl::Time at);
 
@@ -172,7 +201,12 @@ class EventClocks final : public Watermarks {
   std::vector<PartitionClock> partitions_;  // index partition + 1
   uint64_t messages_ = 0;
   absl::Time stream_now_ = absl::InfinitePast();
-  KeyedState<HostClock> hosts_;
+  std::vector<HostSlot> slots_;
+  absl::flat_hash_map<std::string, uint32_t> index_;  // host name -> slot
+  std::vector<uint32_t> free_;
+  uint64_t evictions_ = 0;
+  uint64_t sweep_ = 1;
+  bool in_sweep_ = false;
 };
 
 }  // namespace faultline

@@ -129,6 +129,16 @@ TEST(DecodeUtf16LeBinaryTest, RefusesWhatIsNotAName) {
   EXPECT_FALSE(DecodeUtf16LeBinary("not binary!", &out));
   EXPECT_FALSE(DecodeUtf16LeBinary("", &out));
   EXPECT_FALSE(DecodeUtf16LeBinary(std::string(4000, 'A'), &out)) << "longer than any name";
+  std::string long_ascii;
+  for (int i = 0; i < 600; ++i) long_ascii += "4100";
+  EXPECT_FALSE(DecodeUtf16LeBinary(long_ascii, &out)) << "plain letters, still too long";
+  EXPECT_FALSE(DecodeUtf16LeBinary("570000005X00", &out)) << "not hex after the NUL";
+}
+
+TEST(DecodeUtf16LeBinaryTest, StopsAtTheNul) {
+  std::string out;
+  ASSERT_TRUE(DecodeUtf16LeBinary("570033000000FC00", &out));
+  EXPECT_EQ(out, "W3") << "what follows the terminator is not the name";
 }
 
 TEST(ResolveEventFieldsTest, FallsBackToTheDisplayNameWhenTheBinaryIsNotAName) {
