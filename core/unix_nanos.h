@@ -23,4 +23,27 @@ inline int64_t Nanos(absl::Duration d) {
 
 inline int64_t UnixNanos(absl::Time t) { return Nanos(absl::time_internal::ToUnixDuration(t)); }
 
+// Back to absl::Time, the int64 limits to the infinities.
+inline absl::Time FromUnixNanosOrInfinite(int64_t ns) {
+  if (ns == std::numeric_limits<int64_t>::min()) return absl::InfinitePast();
+  if (ns == std::numeric_limits<int64_t>::max()) return absl::InfiniteFuture();
+  return absl::FromUnixNanos(ns);
+}
+
+// Sums and differences of nanoseconds that stop at the int64 limits, as absl's do at infinity.
+inline int64_t AddNanos(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r)) {
+    return b > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
+  }
+  return r;
+}
+inline int64_t SubNanos(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_sub_overflow(a, b, &r)) {
+    return b < 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
+  }
+  return r;
+}
+
 }  // namespace faultline

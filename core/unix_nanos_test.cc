@@ -21,5 +21,20 @@ TEST(UnixNanosTest, SaturatesInfiniteAndFarTimes) {
             std::numeric_limits<int64_t>::max());
 }
 
+TEST(UnixNanosTest, RoundTripsAndStopsAtTheLimits) {
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  EXPECT_EQ(FromUnixNanosOrInfinite(kMin), absl::InfinitePast());
+  EXPECT_EQ(FromUnixNanosOrInfinite(kMax), absl::InfiniteFuture());
+  const absl::Time t = absl::FromUnixNanos(1'700'000'000'123'456'789);
+  EXPECT_EQ(FromUnixNanosOrInfinite(UnixNanos(t)), t);
+  EXPECT_EQ(AddNanos(kMax - 1, 5), kMax);
+  EXPECT_EQ(AddNanos(kMin, -1), kMin);
+  EXPECT_EQ(AddNanos(-5, 3), -2);
+  EXPECT_EQ(SubNanos(kMin, 1), kMin) << "the infinite past minus a lateness";
+  EXPECT_EQ(SubNanos(1, kMin), kMax);
+  EXPECT_EQ(SubNanos(10, 3), 7);
+}
+
 }  // namespace
 }  // namespace faultline

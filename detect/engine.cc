@@ -56,18 +56,20 @@ Engine::Engine(std::vector<std::unique_ptr<Detector>> detectors, EngineOptions o
   for (const auto& d : detectors_) {
     for (const EventKey& key : d->Subscriptions()) {
       routes_[RouteKey(key.provider, key.event_id)].push_back(d.get());
+      if (key.event_id < routed_ids_.size()) routed_ids_[key.event_id] = true;
     }
   }
 }
 
 void Engine::Process(Event& event, AlertOutput& out) {
   const absl::Time logged = event.time;
+  // Integer nanoseconds on this path, which every message takes (core/unix_nanos.h).
+  const int64_t logged_ns = UnixNanos(logged);
   const EventClocks::Arrived arrived =
-      clocks_.Arrive(event.origin.partition, event.origin.broker_time, logged, event.host);
+      clocks_.Arrive(event.origin.partition, event.origin.broker_time, logged_ns, event.host);
   const absl::Time arrival = arrived.time;
   StampedOutput stamped(*this, arrival, out);
-  // Integer nanoseconds on this path, which every message takes (core/unix_nanos.h).
-  const int64_t skew = UnixNanos(logged) - UnixNanos(arrival);
+  const int64_t skew = logged_ns - arrived.time_ns;
   if (arrived.broker) {
     if (max_event_age_ns_ > 0 && skew < -max_event_age_ns_) {
       // A forwarder re-reading an old log (a reset bookmark): skipped before it moves any clock.
@@ -77,7 +79,11 @@ void Engine::Process(Event& event, AlertOutput& out) {
     stats_.skew.Observe(skew);
   }
   const bool ahead = arrived.judge && skew > max_clock_skew_ns_;
-  auto it = routes_.find(RouteKey(event.provider, event.event_id));
+  // Most events have an id no detector subscribes to under any provider: one bit says so (ids
+  // beyond 16 bits, which Windows does not log, are looked up).
+  const bool maybe_routed = event.event_id >= routed_ids_.size() || routed_ids_[event.event_id];
+  const auto it =
+      maybe_routed ? routes_.find(RouteKey(event.provider, event.event_id)) : routes_.end();
   if (it == routes_.end()) {
     // No detector wants it (most events): it costs the arrival clock and this lookup, no more.
     if (ahead) Bump(stats_.clock_ahead);
@@ -89,8 +95,8 @@ void Engine::Process(Event& event, AlertOutput& out) {
     return MaybeTick(stamped);
   }
   if (ahead) Bump(stats_.clock_ahead);
-  const EventClocks::Observation seen =
-      clocks_.Observe(event.host, event.channel, logged, arrived, event.origin.partition);
+  const EventClocks::Observation seen = clocks_.Observe(event.host, event.channel, logged,
+                                                        logged_ns, arrived, event.origin.partition);
   event.time = seen.time;
   event.host_clock = seen.host.value;
   if (!seen.late) {

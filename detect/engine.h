@@ -20,6 +20,7 @@
 #pragma once
 
 #include <atomic>
+#include <bitset>
 #include <deque>
 #include <memory>
 #include <vector>
@@ -90,6 +91,7 @@ class Engine {
 
   std::vector<std::unique_ptr<Detector>> detectors_;
   absl::flat_hash_map<uint64_t, std::vector<Detector*>> routes_;
+  std::bitset<65536> routed_ids_;  // event ids (all 16-bit on Windows) with a route
   EngineOptions options_;
   EventClocks clocks_;
   const int64_t max_clock_skew_ns_, max_event_age_ns_;
