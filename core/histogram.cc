@@ -11,28 +11,33 @@ void LatencyHistogram::Observe(absl::Duration d) {
   sum_nanos_.fetch_add(absl::ToInt64Nanoseconds(d), std::memory_order_relaxed);
 }
 
-LatencyHistogram::Snapshot LatencyHistogram::Read() const {
-  Snapshot s;
+namespace {
+
+// Cumulative counts, as Prometheus wants them, from one histogram's buckets.
+template <size_t N>
+LatencyHistogram::Snapshot Cumulative(const std::array<std::atomic<uint64_t>, N>& buckets,
+                                      double sum_seconds) {
+  LatencyHistogram::Snapshot s;
   uint64_t running = 0;
-  for (const auto& b : buckets_) {
+  for (const auto& b : buckets) {
     running += b.load(std::memory_order_relaxed);
     s.cumulative.push_back(running);
   }
   s.count = running;
-  s.sum_seconds = static_cast<double>(sum_nanos_.load(std::memory_order_relaxed)) / 1e9;
+  s.sum_seconds = sum_seconds;
   return s;
 }
 
+}  // namespace
+
+LatencyHistogram::Snapshot LatencyHistogram::Read() const {
+  return Cumulative(buckets_,
+                    static_cast<double>(sum_nanos_.load(std::memory_order_relaxed)) / 1e9);
+}
+
 LatencyHistogram::Snapshot SkewHistogram::Read() const {
-  LatencyHistogram::Snapshot s;
-  uint64_t running = 0;
-  for (const auto& b : buckets_) {
-    running += b.load(std::memory_order_relaxed);
-    s.cumulative.push_back(running);
-  }
-  s.count = running;
-  s.sum_seconds = static_cast<double>(sum_millis_.load(std::memory_order_relaxed)) / 1000;
-  return s;
+  return Cumulative(buckets_,
+                    static_cast<double>(sum_millis_.load(std::memory_order_relaxed)) / 1000);
 }
 
 }  // namespace faultline

@@ -421,29 +421,34 @@ TEST(EngineStateTest, KeepsAtMostMaxHostsAndCountsTheEvicted) {
       << "an evicted host counts as silent";
 }
 
-TEST(EngineStateTest, AHostReferenceReadsItsHostUntilTheHostIsEvicted) {
+TEST(EngineStateTest, AHostReferenceReadsItsHostAndIsRenewedWhenTheHostComesBack) {
   CountingDetector* d;
   auto engine = CountingEngine(&d, {.max_hosts = 10});
   CollectingOutput out;
   Feed(*engine, Record(1, absl::Minutes(-30), "old", absl::Minutes(0)), out);  // lags
   Feed(*engine, Record(2, absl::Minutes(0), "live", absl::Minutes(0)), out);
   ASSERT_EQ(d->refs.size(), 2u);
-  const HostRef old = d->refs[0];
+  HostRef old = d->refs[0], live = d->refs[1];
   const EventClocks& clocks = engine->clocks();
-  EXPECT_EQ(clocks.Host(old), clocks.Host("old"));
-  EXPECT_EQ(clocks.HostObserved(old), clocks.HostObserved("old"));
-  EXPECT_NE(clocks.Host(old), clocks.Host(d->refs[1])) << "each its own clock";
-  EXPECT_EQ(clocks.Host(HostRef{}), clocks.Arrival()) << "no reference: an unknown host";
-  // Ten new hosts push "old" out; its slot goes to another host, the old reference with it.
+  EXPECT_EQ(clocks.Host(old, "old"), clocks.Host("old"));
+  EXPECT_EQ(clocks.HostObserved(old, "old"), clocks.HostObserved("old"));
+  EXPECT_NE(clocks.Host(old, "old"), clocks.Host(live, "live")) << "each its own clock";
+  HostRef none;
+  EXPECT_EQ(clocks.Host(none, "never-seen"), clocks.Arrival()) << "an unknown host";
+  // Ten new hosts, lagging, push "old" out; its slot goes to another host.
   for (int i = 0; i < 10; ++i) {
     Feed(*engine, Record(3 + i, absl::Minutes(-10), "new" + std::to_string(i), absl::Minutes(1)),
          out);
   }
+  const HostRef stale = old;
   EXPECT_EQ(clocks.Host("old"), clocks.Arrival());
-  EXPECT_EQ(clocks.Host(old), clocks.Arrival()) << "not the clock of the slot's new host";
-  EXPECT_EQ(clocks.HostObserved(old), absl::InfinitePast());
+  EXPECT_EQ(clocks.Host(old, "old"), clocks.Arrival()) << "not the clock of the slot's new host";
+  EXPECT_EQ(clocks.HostObserved(old, "old"), absl::InfinitePast());
+  // Back (a detector's key still holds the old reference): found again by name.
   Feed(*engine, Record(20, absl::Minutes(-28), "old", absl::Minutes(2)), out);
-  EXPECT_EQ(clocks.Host(d->refs.back()), clocks.Host("old")) << "back, with a new reference";
+  EXPECT_EQ(clocks.Host(old, "old"), clocks.Host("old"));
+  EXPECT_NE(old.value, stale.value) << "renewed";
+  EXPECT_EQ(old.value, d->refs.back().value) << "the reference the host's event carried";
 }
 
 TEST(EngineAlertTest, StampsHowLateAnAlertIs) {

@@ -32,9 +32,11 @@ class Watermarks {
   // must not run out while a host says nothing (a disabled pool stays disabled until a worker
   // shows). InfinitePast for a host the engine does not know.
   virtual absl::Time HostObserved(std::string_view host) const = 0;
-  // The same through the host's reference.
-  virtual absl::Time Host(HostRef host) const = 0;
-  virtual absl::Time HostObserved(HostRef host) const = 0;
+  // The same through the reference a detector keeps with a key's state (Event::host_clock): an
+  // array access. A reference to a host since evicted is renewed through `host`, the name (the
+  // host may be back, under a new reference); until then the host reads as unknown.
+  virtual absl::Time Host(HostRef& ref, std::string_view host) const = 0;
+  virtual absl::Time HostObserved(HostRef& ref, std::string_view host) const = 0;
   // The arrival time (broker time, or the stream clock of a file) up to which every partition
   // has delivered, less the allowed lateness: the slowest partition's clock (a consumer catching
   // up reads its partitions a batch at a time, an hour or more apart), leaving out partitions

@@ -194,7 +194,7 @@ bool RapidFailDetector::OnWorkerFailure(const Event& event, AlertOutput& out) {
                                               ThresholdsFor(event.host, event.app_pool));
   const std::string& pool_key = pool_key_;
   pool->last_seen = std::max(pool->last_seen, event.time);
-  pool->host_clock = event.host_clock;
+  pool->host_clock = HostRef{event.host_clock};
   // From an event, an incident ends only once it is quiet beyond the allowed lateness: a late
   // failure of the same run must still land in it (the watermark does the rest).
   EndIncidentIfQuiet(pool_key, *pool, event.time - lateness_, out);
@@ -279,7 +279,7 @@ bool RapidFailDetector::OnPoolDisabled(const Event& event, bool may_wait, AlertO
                                               ThresholdsFor(event.host, event.app_pool));
   const std::string& pool_key = pool_key_;
   pool->last_seen = std::max(pool->last_seen, event.time);
-  pool->host_clock = event.host_clock;
+  pool->host_clock = HostRef{event.host_clock};
   if (pool->disabled.firing()) return true;  // the same outage reported again
   EndIncidentIfQuiet(pool_key, *pool, event.time - lateness_, out);
   if (may_wait && IsRapidFailDisable(event.provider, event.event_id) &&
@@ -328,7 +328,7 @@ bool RapidFailDetector::OnWorkerAlive(const Event& event, AlertOutput& out) {
   }
   if (!pool->disabled.firing() || event.time <= pool->disabled_at) return false;
   pool->last_seen = std::max(pool->last_seen, event.time);
-  pool->host_clock = event.host_clock;
+  pool->host_clock = HostRef{event.host_clock};
   EndIncidentIfQuiet(pool_key_, *pool, event.time - lateness_, out);
   ResolveDisabled(pool_key_, *pool, event.time, &event, out);
   return true;
@@ -337,7 +337,7 @@ bool RapidFailDetector::OnWorkerAlive(const Event& event, AlertOutput& out) {
 void RapidFailDetector::OnCompanion(const Event& event) {
   HostContext* host = hosts_.FindOrCreate(event.host).first;
   host->last_seen = std::max(host->last_seen, event.time);
-  host->host_clock = event.host_clock;
+  host->host_clock = HostRef{event.host_clock};
   if (host->recent.size() >= kCompanionsPerHost) host->recent.erase(host->recent.begin());
   host->recent.push_back({event.time, event.provider, event.event_id, event.detail});
 }
@@ -362,7 +362,7 @@ void RapidFailDetector::EndIncidentIfQuiet(std::string_view key, PoolState& pool
 void RapidFailDetector::OnWatermark(const Watermarks& watermarks, AlertOutput& out) {
   const absl::Duration idle = std::max(config_.interval, config_.correlation_window);
   pools_.EraseIf([&](const std::string& key, PoolState& pool) {
-    const absl::Time watermark = watermarks.Host(HostRef{pool.host_clock});
+    const absl::Time watermark = watermarks.Host(pool.host_clock, HostOf(key));
     if (pool.held_disable && watermark >= pool.held_disable->time) {
       ReleaseHeldDisable(key, pool, /*force=*/true, out);  // what was missing is not coming
     }
@@ -370,7 +370,8 @@ void RapidFailDetector::OnWatermark(const Watermarks& watermarks, AlertOutput& o
     // Only the host's own events show that no worker came back: a silent host's pool stays
     // disabled as far as anyone knows.
     const absl::Time give_up = pool.disabled_at + config_.disabled_resolve_after;
-    if (pool.disabled.firing() && watermarks.HostObserved(HostRef{pool.host_clock}) >= give_up) {
+    if (pool.disabled.firing() &&
+        watermarks.HostObserved(pool.host_clock, HostOf(key)) >= give_up) {
       ResolveDisabled(key, pool, give_up, nullptr, out);
     }
     const bool open = pool.incident_start != absl::InfinitePast() || pool.open();
@@ -382,8 +383,8 @@ void RapidFailDetector::OnWatermark(const Watermarks& watermarks, AlertOutput& o
   pending_crashes_.EraseIf(
       [&](uint64_t, PendingCrash& c) { return c.last_seen < correlation_horizon; });
   pid_pools_.EraseIf([&](uint64_t, PidPool& p) { return p.last_seen < correlation_horizon; });
-  hosts_.EraseIf([&](const std::string&, HostContext& h) {
-    return h.last_seen < watermarks.Host(HostRef{h.host_clock}) - idle;
+  hosts_.EraseIf([&](const std::string& host, HostContext& h) {
+    return h.last_seen < watermarks.Host(h.host_clock, host) - idle;
   });
 }
 

@@ -78,7 +78,7 @@ class RapidFailDetector final : public Detector {
     const Thresholds* thresholds;
     EventTimeWindow<Failure> failures;
     absl::Time last_seen = absl::InfinitePast();  // newest event of any kind: LRU and idle
-    uint64_t host_clock = 0;                      // its host's clock (Event::host_clock)
+    HostRef host_clock;                           // its host's clock (Event::host_clock)
     absl::Time last_failure = absl::InfinitePast();
     absl::Time incident_start = absl::InfinitePast();  // InfinitePast: no incident open
     absl::Time disabled_at = absl::InfinitePast();
@@ -110,7 +110,7 @@ class RapidFailDetector final : public Detector {
   };
   struct HostContext {
     absl::Time last_seen;
-    uint64_t host_clock = 0;
+    HostRef host_clock;
     std::vector<Companion> recent;  // the last few, oldest first
   };
   enum class Rule { kBurst, kImminent, kDisabled };

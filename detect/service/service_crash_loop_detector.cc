@@ -97,7 +97,7 @@ bool ServiceCrashLoopDetector::Count(const Event& event, AlertOutput& out) {
   // termination of the same run still lands in it).
   EndIfQuiet(key_, *state, event.time - lateness_, out);
   state->last_seen = std::max(state->last_seen, event.time);
-  state->host_clock = event.host_clock;
+  state->host_clock = HostRef{event.host_clock};
   if (state->terminations.Add(event.time, {event.event_id, event.occurrences, event.record_id}) ==
       nullptr) {
     return false;
@@ -129,7 +129,9 @@ bool ServiceCrashLoopDetector::EndIfQuiet(std::string_view key, ServiceState& st
 void ServiceCrashLoopDetector::OnWatermark(const Watermarks& watermarks, AlertOutput& out) {
   // Quiet for a whole window of its host's time: resolved, and nothing left to remember.
   pools_.EraseIf([&](const std::string& key, ServiceState& state) {
-    return EndIfQuiet(key, state, watermarks.Host(HostRef{state.host_clock}), out);
+    return EndIfQuiet(
+        key, state,
+        watermarks.Host(state.host_clock, std::string_view(key).substr(0, key.find('\x1f'))), out);
   });
 }
 

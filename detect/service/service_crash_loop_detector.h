@@ -48,7 +48,7 @@ class ServiceCrashLoopDetector final : public Detector {
     const Thresholds* thresholds;
     EventTimeWindow<Termination> terminations;
     absl::Time last_seen = absl::InfinitePast();
-    uint64_t host_clock = 0;  // its host's clock (Event::host_clock)
+    HostRef host_clock;  // its host's clock (Event::host_clock)
     absl::Time incident_start = absl::InfinitePast();
     AlertState alert;
     bool open() const { return alert.firing(); }  // evicted last

@@ -112,6 +112,40 @@ TEST(ServiceCrashLoopTest, ResolvesOnItsOwnHostsTimeNotAnothers) {
       << "yesterday's incident, on its own clock";
 }
 
+TEST(ServiceCrashLoopTest, AHostEvictedMidIncidentKeepsItsIncidentWhenItComesBack) {
+  // Room for four hosts' clocks: a lagging WEF host is pushed out between its batches.
+  auto d = ServiceCrashLoopDetector::Create({});
+  ASSERT_TRUE(d.ok());
+  DetectorHarness h(std::move(*d), EngineOptions{.max_hosts = 4});
+  auto from = [](Event e, absl::Duration broker) {
+    e.origin.broker_time = kT0 + broker;
+    return e;
+  };
+  h.Feed(from(Terminated(absl::Minutes(0)), absl::Minutes(20)));  // 20 minutes behind
+  h.Feed(from(Terminated(absl::Minutes(4)), absl::Minutes(21)));
+  for (int i = 1; i <= 4; ++i) {
+    const absl::Duration at = absl::Minutes(21) + absl::Seconds(i);
+    h.Feed(from(Terminated(at, "Spooler", 0, "H" + std::to_string(i)), at));
+  }
+  EXPECT_GE(h.engine().clocks().evictions(), 1u);
+  EXPECT_EQ(h.engine().clocks().Host("WEB1"), h.engine().clocks().Arrival()) << "evicted";
+  // WEB1 is back with another service's event; the punctual hosts move the arrival clock on
+  // (ticks), while WEB1's W3SVC state still holds the reference from before the eviction.
+  h.Feed(from(Terminated(absl::Minutes(5), "WAS", 0, "WEB1"), absl::Minutes(22)));
+  for (int s = 0; s < 180; s += 10) {
+    const absl::Duration at = absl::Minutes(22) + absl::Seconds(s);
+    h.Feed(from(Terminated(at, "Spooler", 0, "H1"), at));
+  }
+  h.Feed(from(Terminated(absl::Minutes(9)), absl::Minutes(25)));
+  std::vector<const Alert*> web1;  // (H1's Spooler, terminated every 10 s, is a loop of its own)
+  for (const Alert& a : h.alerts()) {
+    if (a.host() == "WEB1") web1.push_back(&a);
+  }
+  ASSERT_EQ(web1.size(), 1u) << "the third termination of WEB1's W3SVC within 10 minutes";
+  EXPECT_EQ(web1[0]->service(), "W3SVC");
+  EXPECT_EQ(web1[0]->count(), 3u);
+}
+
 TEST(ServiceCrashLoopTest, CountsOnlyTheConfiguredEvents) {
   DetectConfig config;
   config.service_crash_loop.events = {kScmServiceTerminatedNoRecovery};

@@ -52,11 +52,16 @@ const EventClocks::HostClock* EventClocks::Find(std::string_view host) const {
   return it == index_.end() ? nullptr : &slots_[it->second].clock;
 }
 
-const EventClocks::HostClock* EventClocks::Find(HostRef ref) const {
+const EventClocks::HostClock* EventClocks::Find(HostRef& ref, std::string_view host) const {
   const uint64_t slot = (ref.value & 0xFFFFFFFF) - 1;  // 0 (none) wraps past every slot
-  if (slot >= slots_.size()) return nullptr;
-  const HostSlot& s = slots_[slot];
-  return s.used && s.generation == (ref.value >> 32) ? &s.clock : nullptr;
+  if (slot < slots_.size()) {
+    const HostSlot& s = slots_[slot];
+    if (s.used && s.generation == (ref.value >> 32)) return &s.clock;
+  }
+  auto it = index_.find(ToAbsl(host));  // evicted, and perhaps back
+  if (it == index_.end()) return nullptr;
+  ref = RefOf(it->second);
+  return &slots_[it->second].clock;
 }
 
 void EventClocks::Grow(size_t index) { partitions_.resize(index + 1); }
@@ -119,7 +124,7 @@ EventClocks::Observation EventClocks::Observe(std::string_view host_name, std::s
   const int64_t arrival = arrived.time_ns;
   const uint32_t slot = SlotFor(host_name);
   HostClock& host = slots_[slot].clock;
-  const HostRef ref{static_cast<uint64_t>(slots_[slot].generation) << 32 | (slot + 1)};
+  const HostRef ref = RefOf(slot);
   if (host.last_seen != kPast && arrival > host.last_seen) {
     // The usual gap: the largest recent one, forgotten at the rate time passes.
     const int64_t gap = SubNanos(arrival, host.last_seen);
@@ -210,12 +215,14 @@ absl::Time EventClocks::HostObservedWatermark(const HostClock* host) const {
 }
 
 absl::Time EventClocks::Host(std::string_view host) const { return HostWatermark(Find(host)); }
-absl::Time EventClocks::Host(HostRef host) const { return HostWatermark(Find(host)); }
+absl::Time EventClocks::Host(HostRef& ref, std::string_view host) const {
+  return HostWatermark(Find(ref, host));
+}
 absl::Time EventClocks::HostObserved(std::string_view host) const {
   return HostObservedWatermark(Find(host));
 }
-absl::Time EventClocks::HostObserved(HostRef host) const {
-  return HostObservedWatermark(Find(host));
+absl::Time EventClocks::HostObserved(HostRef& ref, std::string_view host) const {
+  return HostObservedWatermark(Find(ref, host));
 }
 
 absl::Duration EventClocks::ClockOffset(std::string_view host_name) const {

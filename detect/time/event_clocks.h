@@ -108,8 +108,8 @@ class EventClocks final : public Watermarks {
 
   absl::Time Host(std::string_view host) const override;
   absl::Time HostObserved(std::string_view host) const override;
-  absl::Time Host(HostRef host) const override;
-  absl::Time HostObserved(HostRef host) const override;
+  absl::Time Host(HostRef& ref, std::string_view host) const override;
+  absl::Time HostObserved(HostRef& ref, std::string_view host) const override;
   absl::Time Arrival() const override;
 
   // The newest arrival time of any partition; InfinitePast until one is known.
@@ -208,7 +208,11 @@ class EventClocks final : public Watermarks {
   // The host's slot, made (evicting the least recently seen tenth when full) if new.
   uint32_t SlotFor(std::string_view host);
   const HostClock* Find(std::string_view host) const;
-  const HostClock* Find(HostRef host) const;
+  // By reference, renewed by name when it is stale.
+  const HostClock* Find(HostRef& ref, std::string_view host) const;
+  HostRef RefOf(uint32_t slot) const {
+    return {static_cast<uint64_t>(slots_[slot].generation) << 32 | (slot + 1)};
+  }
   absl::Time HostWatermark(const HostClock* host) const;
   absl::Time HostObservedWatermark(const HostClock* host) const;
   // The host's slowest channel at arrival time `at`, each channel moved on by its silence.
