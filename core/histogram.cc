@@ -36,8 +36,7 @@ LatencyHistogram::Snapshot LatencyHistogram::Read() const {
 }
 
 LatencyHistogram::Snapshot SkewHistogram::Read() const {
-  return Cumulative(buckets_,
-                    static_cast<double>(sum_millis_.load(std::memory_order_relaxed)) / 1000);
+  return Cumulative(buckets_, sum_seconds_.load(std::memory_order_relaxed));
 }
 
 }  // namespace faultline

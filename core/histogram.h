@@ -49,9 +49,11 @@ class SkewHistogram {
     for (int64_t bound : kBoundsNanos) bucket += skew_nanos > bound;
     buckets_[bucket].store(buckets_[bucket].load(std::memory_order_relaxed) + 1,
                            std::memory_order_relaxed);
-    // Milliseconds: a 2099 stamp is 2.3e12 of them, so 4 million such events fit in an int64.
-    sum_millis_.store(sum_millis_.load(std::memory_order_relaxed) + skew_nanos / 1'000'000,
-                      std::memory_order_relaxed);
+    // In double seconds: a host stamped 2099 adds 2.3e9 per event, and a chatty one would take
+    // an integer sum past its limit within days.
+    sum_seconds_.store(
+        sum_seconds_.load(std::memory_order_relaxed) + static_cast<double>(skew_nanos) * 1e-9,
+        std::memory_order_relaxed);
   }
   LatencyHistogram::Snapshot Read() const;
 
@@ -64,7 +66,7 @@ class SkewHistogram {
     return out;
   }();
   std::array<std::atomic<uint64_t>, kBounds.size() + 1> buckets_{};
-  std::atomic<int64_t> sum_millis_{0};
+  std::atomic<double> sum_seconds_{0};
 };
 
 }  // namespace faultline

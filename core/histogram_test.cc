@@ -37,5 +37,13 @@ TEST(SkewHistogramTest, BucketsLateAndAheadEventsWithInclusiveBounds) {
   EXPECT_NEAR(s.sum_seconds, -7200 + 86400.0 * 365 * 73, 1);
 }
 
+TEST(SkewHistogramTest, ASumOfMillionsOfFarFutureStampsStaysRight) {
+  SkewHistogram h;
+  const int64_t year_2099 = int64_t{2'300'000'000} * 1'000'000'000;  // 73 years ahead, in nanos
+  for (int i = 0; i < 5'000'000; ++i) h.Observe(year_2099);  // an int64 of milliseconds: overflow
+  EXPECT_NEAR(h.Read().sum_seconds, 2.3e9 * 5e6, 2.3e9 * 5e6 * 1e-9);
+  EXPECT_EQ(h.Read().count, 5'000'000u);
+}
+
 }  // namespace
 }  // namespace faultline

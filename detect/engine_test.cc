@@ -294,6 +294,35 @@ TEST(EngineClockTest, TheStreamClockIgnoresOneHostsFutureAndJudgesIt) {
   EXPECT_LE(d->times.back(), engine->clocks().stream_now()) << "its event, in the stream's time";
 }
 
+TEST(EngineClockTest, AHostAheadBeforeAnythingCouldJudgeItKeepsItsSpacing) {
+  CountingDetector* d;
+  auto engine = CountingEngine(&d);
+  CollectingOutput out;
+  // Replay: "fast" runs a day ahead and is among the first lines, while the stream clock has
+  // too few hosts to judge it; then ten punctual hosts, and fast's failures ten minutes apart.
+  const absl::Duration day = absl::Hours(24);
+  uint64_t record = 1;
+  Feed(*engine, Record(record++, day, "fast"), out);
+  for (int s = 0; s < 100; ++s) {
+    Feed(*engine, Record(record++, absl::Seconds(s), "live" + std::to_string(s % 10)), out);
+  }
+  std::vector<absl::Time> fast;
+  for (int i = 1; i <= 3; ++i) {
+    for (int s = 0; s < 600; ++s) {  // (the stream clock takes its median every 256 messages)
+      Feed(
+          *engine,
+          Record(record++, absl::Seconds(100 + 600 * (i - 1) + s), "live" + std::to_string(s % 10)),
+          out);
+    }
+    Feed(*engine, Record(record++, day + absl::Minutes(10 * i), "fast"), out);
+    fast.push_back(d->times.back());
+  }
+  EXPECT_GT(engine->clocks().ClockOffset("fast"), day - absl::Minutes(5));
+  EXPECT_EQ(fast[1] - fast[0], absl::Minutes(10)) << "not piled onto the first stamp";
+  EXPECT_EQ(fast[2] - fast[1], absl::Minutes(10));
+  EXPECT_LT(fast[0], kT0 + absl::Hours(1)) << "in the stream's time";
+}
+
 TEST(EngineClockTest, AHostAloneIsNeverJudgedAheadOfItself) {
   CountingDetector* d;
   auto engine = CountingEngine(&d);
@@ -328,6 +357,30 @@ TEST(EngineClockTest, TheStreamClockGivesEachHostOneVoice) {
   }
   EXPECT_GE(engine->clocks().stream_now(), kT0 + absl::Seconds(4500))
       << "hosts silent for 512 messages no longer hold it back";
+}
+
+TEST(EngineClockTest, TwoHostsOfOneStreamBucketHaveOneVoiceBetweenThem) {
+  // Two backlog hosts whose names fall into one bucket of the stream clock's index, alternating.
+  std::string a = "backlog-a", b;
+  for (int i = 0; b.empty(); ++i) {
+    const std::string name = "backlog-" + std::to_string(i);
+    if (name != a && EventClocks::QuickHash(name) % EventClocks::kStreamBuckets ==
+                         EventClocks::QuickHash(a) % EventClocks::kStreamBuckets) {
+      b = name;
+    }
+  }
+  CountingDetector* d;
+  auto engine = CountingEngine(&d);
+  CollectingOutput out;
+  uint64_t record = 1;
+  for (int s = 0; s < 600; ++s) {
+    Feed(*engine, Record(record++, absl::Seconds(s), "live" + std::to_string(s % 10)), out);
+    for (int k = 0; k < 9; ++k) {
+      Feed(*engine, Record(record++, absl::Seconds(9 * s + k) - absl::Hours(24), k % 2 ? a : b),
+           out);
+    }
+  }
+  EXPECT_GE(engine->clocks().stream_now(), kT0 + absl::Seconds(550)) << "the live hosts' time";
 }
 
 TEST(EngineWatermarkTest, TicksOnTheArrivalClockWithEachHostsOwnWatermark) {

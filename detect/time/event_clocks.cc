@@ -146,8 +146,18 @@ EventClocks::Observation EventClocks::Observe(std::string_view host_name, std::s
       for (const ChannelClock& c : host.channels) anchor = std::max(anchor, c.newest);
     }
     if (anchor == kPast) anchor = arrival;
-    host.previous_offset = host.offset;
+    const int64_t limit = AddNanos(arrival, max_clock_skew_ns_);
+    const int64_t before = host.offset;
+    if (anchor > limit) {
+      // Its clock stood ahead already, recorded before anything could judge it (a stream clock
+      // of too few hosts, a first record whose broker time was not trusted): from the arrival.
+      anchor = arrival;
+    }
+    host.previous_offset = before;
     host.offset = std::max<int64_t>(0, SubNanos(time, anchor));
+    for (ChannelClock& c : host.channels) {
+      if (c.newest > limit) c.newest = SubNanos(c.newest, host.offset - before);  // same frame
+    }
   } else if (host.offset > 0 && late_with(host.offset)) {
     if (host.previous_offset < host.offset && !late_with(host.previous_offset)) {
       host.offset = host.previous_offset;  // the jump was one stray stamp
@@ -157,7 +167,7 @@ EventClocks::Observation EventClocks::Observe(std::string_view host_name, std::s
     host.previous_offset = host.offset;
   }
   const int64_t corrected = SubNanos(time, host.offset);
-  const bool late = corrected < floor;
+  const bool late = corrected < SubNanos(ch.newest, lateness_ns_);  // (re-anchoring moves it)
   if (corrected > ch.newest) ch.newest = corrected;
   ch.last_seen = std::max(ch.last_seen, arrival);
   return {.time = host.offset == 0 ? time_value : FromUnixNanosOrInfinite(corrected),

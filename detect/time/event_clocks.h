@@ -133,6 +133,11 @@ class EventClocks final : public Watermarks {
   // How far `host`'s clock is taken to run ahead (zero for most hosts and unknown ones).
   absl::Duration ClockOffset(std::string_view host) const;
   size_t hosts() const { return index_.size(); }
+  // A name's identity, cheap (every message of a file pays it): its length and three 8-byte
+  // words of it. Two names alike in all of that share one stream clock sample (which only thins
+  // the median a little) or one channel clock.
+  static uint64_t QuickHash(std::string_view s);
+  static constexpr size_t kStreamBuckets = 256;  // of host hashes, into the samples
   uint64_t evictions() const { return evictions_; }
 
  private:
@@ -173,8 +178,8 @@ class EventClocks final : public Watermarks {
       uint64_t updated = 0;  // samples_seen then: hosts silent for kStreamRecent drop out
     };
     std::array<Sample, kStreamSamples> samples{};
-    std::array<uint8_t, 256> slot_of{};  // host hash -> its slot (checked: a hint)
-    uint64_t samples_seen = 0;           // updates so far
+    std::array<uint8_t, kStreamBuckets> slot_of{};  // host hash -> its slot (checked: a hint)
+    uint64_t samples_seen = 0;                      // updates so far
     size_t next_slot = 0;     // where the next new host goes (the oldest newcomer's slot)
     size_t recent_hosts = 0;  // in the last median
   };
@@ -198,10 +203,7 @@ class EventClocks final : public Watermarks {
   // Moves a partition's stream clock to the lower median of its hosts' latest event times: the
   // rare part of ArriveOnStream, apart so that the common part stays small.
   [[gnu::noinline]] void TakeMedian(PartitionClock& p);
-  // A name's identity, cheap (every message of a file pays it): its length and three 8-byte
-  // words of it. Two names alike in all of that share one stream clock sample (which only thins
-  // the median a little) or one channel clock.
-  static uint64_t QuickHash(std::string_view s);
+
   // The arrival clock of the partition `host` last came from.
   absl::Time PartitionNow(const HostClock& host) const;
   ChannelClock& ChannelFor(HostClock& host, std::string_view channel, int64_t arrival);
@@ -265,11 +267,14 @@ inline EventClocks::Arrived EventClocks::ArriveOnStream(PartitionClock& p, int64
   const uint64_t id = QuickHash(host);
   uint8_t& indexed = p.slot_of[id % p.slot_of.size()];
   size_t slot = indexed;
-  if (p.samples[slot].host != id || p.samples[slot].updated == 0) {
+  const PartitionClock::Sample& owner = p.samples[slot];
+  const bool same_bucket =
+      owner.updated != 0 && owner.host % p.slot_of.size() == id % p.slot_of.size();
+  if (owner.host != id && !same_bucket) {
     slot = p.next_slot;  // a host not among the 64: it takes the oldest newcomer's slot
     p.next_slot = (p.next_slot + 1) % kStreamSamples;
     indexed = static_cast<uint8_t>(slot);
-  }
+  }  // (two hosts of one bucket share its slot: never a voice each message)
   ++p.samples_seen;
   p.samples[slot] = {id, event_time_ns, p.samples_seen};
   // Recomputed every 256 messages (each one while the first 64 come in): a median of 64 costs
