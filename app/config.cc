@@ -154,6 +154,9 @@ void ReadKafka(Reader& r, const YAML::Node& node, KafkaSourceConfig* k) {
   }
   r.Integer(node["queued_max_messages_kbytes"], "kafka.queued_max_messages_kbytes",
             &k->queued_max_messages_kbytes);
+  if (k->queued_max_messages_kbytes < 0) {
+    r.Error("kafka.queued_max_messages_kbytes", "must be 0 (chosen by librdkafka version) or more");
+  }
   r.StringMap(node["properties"], "kafka.properties", &k->properties);
 }
 

@@ -138,4 +138,28 @@ TEST_F(KafkaSourceTest, CommitsOnTheTimerAsTheClockMoves) {
 }
 
 }  // namespace
+// The pre-fetch settings follow the librdkafka the process runs with: the 2.0.2 stall needs a
+// queue holding more than a second of traffic; from 2.3 a short fetch back-off and a small queue.
+TEST(FetchDefaultsTest, FollowTheRunningLibrdkafka) {
+  const FetchDefaults old = FetchDefaults::For(0x020002ff);  // 2.0.2, Debian 12
+  EXPECT_EQ(old.queued_max_messages_kbytes, 65536);
+  EXPECT_TRUE(old.properties.empty());
+  EXPECT_TRUE(FetchDefaults::For(0x020201ff).properties.empty());  // 2.2.1: not yet
+  const FetchDefaults current = FetchDefaults::For(0x020800ff);    // 2.8.0, Debian 13
+  EXPECT_EQ(current.queued_max_messages_kbytes, 16384);
+  ASSERT_FALSE(current.properties.empty());
+  EXPECT_EQ(current.properties[0].first, "fetch.queue.backoff.ms");
+  EXPECT_EQ(current.properties[0].second, "10");
+  EXPECT_EQ(FetchDefaults::For(0x020300ff).properties, current.properties);  // 2.3.0: from here
+}
+
+// Whatever this process links (2.0.2 on Debian 12, 2.8.0 in the Debian 13 image), librdkafka
+// accepts the settings chosen for it, and an explicit queue size still wins.
+TEST(FetchDefaultsTest, TheRunningLibrdkafkaAcceptsItsDefaults) {
+  KafkaSourceConfig config{.brokers = "127.0.0.1:9", .topics = {"events"}};
+  EXPECT_TRUE(KafkaSource::Validate(config).ok()) << rd_kafka_version_str();
+  config.queued_max_messages_kbytes = 1024;
+  EXPECT_TRUE(KafkaSource::Validate(config).ok());
+}
+
 }  // namespace faultline

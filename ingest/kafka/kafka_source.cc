@@ -21,6 +21,13 @@ void ErrorCallback(rd_kafka_t*, int err, const char* reason, void*) {
 
 }  // namespace
 
+FetchDefaults FetchDefaults::For(int version) {
+  constexpr int kFetchQueueBackoff = 0x020300ff;  // librdkafka 2.3.0 (rd_kafka_version() format)
+  if (version < kFetchQueueBackoff) return {.queued_max_messages_kbytes = 65536};
+  return {.queued_max_messages_kbytes = 16384,
+          .properties = {{"fetch.queue.backoff.ms", "10"}, {"queued.min.messages", "20000"}}};
+}
+
 KafkaSource::KafkaSource(const KafkaSourceConfig& config, Clock& clock)
     : config_(config), clock_(clock) {}
 
@@ -54,7 +61,11 @@ rd_kafka_conf_t* KafkaSource::BuildConf(const KafkaSourceConfig& config,
   // The end of a partition is news even when running on: it is idle, and the arrival clock of
   // the slowest partition (detect/time/event_clocks.h) stops waiting for it.
   set("enable.partition.eof", "true");
-  set("queued.max.messages.kbytes", std::to_string(config.queued_max_messages_kbytes));
+  const FetchDefaults fetch = FetchDefaults::For(rd_kafka_version());
+  for (const auto& [name, value] : fetch.properties) set(name, value);
+  set("queued.max.messages.kbytes",
+      std::to_string(config.queued_max_messages_kbytes > 0 ? config.queued_max_messages_kbytes
+                                                           : fetch.queued_max_messages_kbytes));
   for (const auto& [name, value] : config.properties) set(name, value);
   if (!errors->empty()) {
     rd_kafka_conf_destroy(conf);
@@ -88,6 +99,14 @@ absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Create(const KafkaSour
   }
   source->rk_ = rk;
   rd_kafka_poll_set_consumer(rk);
+  const FetchDefaults fetch = FetchDefaults::For(rd_kafka_version());
+  std::string prefetch =
+      absl::StrCat(config.queued_max_messages_kbytes > 0 ? config.queued_max_messages_kbytes
+                                                         : fetch.queued_max_messages_kbytes,
+                   " KiB pre-fetch queue per partition");
+  for (const auto& [name, value] : fetch.properties)
+    absl::StrAppend(&prefetch, ", ", name, "=", value);
+  LogInfo(absl::StrCat("kafka: librdkafka ", rd_kafka_version_str(), ": ", prefetch));
 
   rd_kafka_topic_partition_list_t* topics =
       rd_kafka_topic_partition_list_new(static_cast<int>(config.topics.size()));

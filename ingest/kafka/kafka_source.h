@@ -6,8 +6,8 @@
 // is paused (back-pressure) and the loop keeps polling, so the member stays in the group.
 //
 // librdkafka 2.0.2 (Debian 12): rd_kafka_consumer_poll, not batch consume (races with
-// rebalances before 2.1.0); a fetch queue sized for more than a second of traffic (2.0.2 backs
-// a partition off ~1 s when the queue is full). See ../shared/docs/kafka-notes.md.
+// rebalances before 2.1.0). The pre-fetch queue depends on the librdkafka the process runs with
+// (FetchDefaults). See ../shared/docs/kafka-notes.md.
 #pragma once
 
 #include <atomic>
@@ -35,13 +35,25 @@ struct KafkaSourceConfig {
   std::string auto_offset_reset = "earliest";
   absl::Duration commit_interval = absl::Seconds(5);
   absl::Duration poll_timeout = absl::Milliseconds(100);
-  // 64 MiB holds a second of 1.5 KB events at 40k/s per partition batch; librdkafka's default
-  // (64 MiB in 2.0.2 too) is kept explicit because lowering it collapses throughput on 2.0.2.
-  int queued_max_messages_kbytes = 65536;
+  // The pre-fetch queue per partition; 0: FetchDefaults() of the running librdkafka.
+  int queued_max_messages_kbytes = 0;
   // Stop once every assigned partition has reached its end (demo, tests, backfills).
   bool stop_at_end = false;
   // Extra librdkafka properties, applied last (security.protocol, sasl.*, ...).
   std::vector<std::pair<std::string, std::string>> properties;
+};
+
+// How the consumer pre-fetches, chosen by the librdkafka version the process runs with
+// (rd_kafka_version(), not the headers it was built against: a container or a host upgrade can
+// change it under the same binary). librdkafka before 2.3 stops fetching a partition for about a
+// second once its pre-fetch queue is full, so a consumer slower than the fetcher waits: there the
+// queue must hold more than a second of traffic (64 MiB). From 2.3 `fetch.queue.backoff.ms`
+// shortens that back-off (its default, 1000 ms, is the same stall), and a small queue suffices.
+// Measured effect in BENCHMARKS.md ("librdkafka 2.0.2 and 2.8.0").
+struct FetchDefaults {
+  int queued_max_messages_kbytes = 0;
+  std::vector<std::pair<std::string, std::string>> properties;  // applied before the user's
+  static FetchDefaults For(int rd_kafka_version);
 };
 
 class KafkaSource final : public Source {
