@@ -1,0 +1,80 @@
+// The limit of the end-to-end benchmarks: a bare librdkafka consumer that joins a group,
+// reads every message of TOPIC from the beginning and only counts them and their bytes, with
+// librdkafka's default settings. It stops when every assigned partition has reached its end.
+//   bare_consumer BROKERS TOPIC GROUP
+// Prints one JSON line: messages, bytes, seconds (first assignment to the end), librdkafka.
+#include <chrono>
+#include <cstdio>
+#include <set>
+#include <utility>
+
+#include "librdkafka/rdkafka.h"
+
+int main(int argc, char** argv) {
+  if (argc != 4) {
+    std::fprintf(stderr, "usage: bare_consumer BROKERS TOPIC GROUP\n");
+    return 2;
+  }
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  for (const auto& [name, value] :
+       {std::pair<const char*, const char*>{"bootstrap.servers", argv[1]},
+        {"group.id", argv[3]},
+        {"auto.offset.reset", "earliest"},
+        {"enable.auto.commit", "false"},
+        {"enable.partition.eof", "true"}}) {
+    if (rd_kafka_conf_set(conf, name, value, err, sizeof(err)) != RD_KAFKA_CONF_OK) {
+      std::fprintf(stderr, "bare_consumer: %s\n", err);
+      return 2;
+    }
+  }
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+  if (rk == nullptr) {
+    std::fprintf(stderr, "bare_consumer: %s\n", err);
+    return 1;
+  }
+  rd_kafka_poll_set_consumer(rk);
+  rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(topics, argv[2], RD_KAFKA_PARTITION_UA);
+  rd_kafka_subscribe(rk, topics);
+  rd_kafka_topic_partition_list_destroy(topics);
+
+  uint64_t messages = 0, bytes = 0;
+  std::set<int32_t> at_end;
+  std::chrono::steady_clock::time_point first{};
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(10);
+  int assigned = -1;
+  while (std::chrono::steady_clock::now() < deadline) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 100);
+    if (assigned < 0) {
+      rd_kafka_topic_partition_list_t* parts = nullptr;
+      if (rd_kafka_assignment(rk, &parts) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (parts->cnt > 0) {
+          assigned = parts->cnt;
+          first = std::chrono::steady_clock::now();
+        }
+        rd_kafka_topic_partition_list_destroy(parts);
+      }
+    }
+    if (m == nullptr) continue;
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      at_end.insert(m->partition);
+    } else if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      ++messages;
+      bytes += m->len;
+      at_end.erase(m->partition);
+    } else {
+      std::fprintf(stderr, "bare_consumer: %s\n", rd_kafka_message_errstr(m));
+    }
+    rd_kafka_message_destroy(m);
+    if (assigned > 0 && static_cast<int>(at_end.size()) == assigned) break;
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - first).count();
+  std::printf("{\"librdkafka\":\"%s\",\"messages\":%llu,\"bytes\":%llu,\"seconds\":%.2f}\n",
+              rd_kafka_version_str(), static_cast<unsigned long long>(messages),
+              static_cast<unsigned long long>(bytes), seconds);
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
+  return assigned > 0 && static_cast<int>(at_end.size()) == assigned ? 0 : 1;
+}

@@ -1,0 +1,122 @@
+// Fills a Kafka topic with JSON lines from stdin, each keyed by its host as a forwarder keys it
+// (the first "computer_name" or "Hostname" value of the line): the data of the end-to-end
+// benchmarks.
+//   fill_topic BROKERS TOPIC PARTITIONS < events.jsonl
+// Creates TOPIC with PARTITIONS partitions (an existing topic is an error: a benchmark reads
+// exactly what it wrote), produces as fast as the broker takes it, prints a JSON summary.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <string_view>
+
+#include "librdkafka/rdkafka.h"
+
+namespace {
+
+std::string_view HostKey(std::string_view line) {
+  for (std::string_view field : {"\"computer_name\":\"", "\"Hostname\":\""}) {
+    const size_t at = line.find(field);
+    if (at == std::string_view::npos) continue;
+    const size_t begin = at + field.size();
+    const size_t end = line.find('"', begin);
+    if (end != std::string_view::npos) return line.substr(begin, end - begin);
+  }
+  return {};
+}
+
+bool CreateTopic(rd_kafka_t* rk, const char* topic, int partitions) {
+  char err[512];
+  rd_kafka_NewTopic_t* spec = rd_kafka_NewTopic_new(topic, partitions, 1, err, sizeof(err));
+  if (spec == nullptr) {
+    std::fprintf(stderr, "fill_topic: %s\n", err);
+    return false;
+  }
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
+  rd_kafka_CreateTopics(rk, &spec, 1, nullptr, queue);
+  rd_kafka_event_t* event = rd_kafka_queue_poll(queue, 30000);
+  bool ok = false;
+  if (event == nullptr) {
+    std::fprintf(stderr, "fill_topic: no answer to CreateTopics within 30 s\n");
+  } else {
+    size_t n = 0;
+    const rd_kafka_topic_result_t** results =
+        rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event), &n);
+    ok = n == 1 && rd_kafka_topic_result_error(results[0]) == RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (!ok) {
+      std::fprintf(stderr, "fill_topic: create %s: %s\n", topic,
+                   n == 1 ? rd_kafka_topic_result_error_string(results[0]) : "no result");
+    }
+    rd_kafka_event_destroy(event);
+  }
+  rd_kafka_queue_destroy(queue);
+  rd_kafka_NewTopic_destroy(spec);
+  return ok;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 4) {
+    std::fprintf(stderr, "usage: fill_topic BROKERS TOPIC PARTITIONS < events.jsonl\n");
+    return 2;
+  }
+  const char* topic = argv[2];
+  const int partitions = std::atoi(argv[3]);
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  for (const auto& [name, value] :
+       {std::pair<const char*, const char*>{"bootstrap.servers", argv[1]},
+        {"linger.ms", "20"},
+        {"batch.size", "1000000"},
+        {"compression.type", "lz4"},
+        {"queue.buffering.max.kbytes", "1048576"}}) {
+    if (rd_kafka_conf_set(conf, name, value, err, sizeof(err)) != RD_KAFKA_CONF_OK) {
+      std::fprintf(stderr, "fill_topic: %s\n", err);
+      return 2;
+    }
+  }
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+  if (rk == nullptr) {
+    std::fprintf(stderr, "fill_topic: %s\n", err);
+    return 1;
+  }
+  if (!CreateTopic(rk, topic, partitions)) return 1;
+  const auto start = std::chrono::steady_clock::now();
+  uint64_t messages = 0, bytes = 0;
+  std::ios::sync_with_stdio(false);
+  for (std::string line; std::getline(std::cin, line);) {
+    if (line.empty()) continue;
+    const std::string_view key = HostKey(line);
+    for (;;) {
+      const rd_kafka_resp_err_t e =
+          rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                            RD_KAFKA_V_KEY(key.data(), key.size()),
+                            RD_KAFKA_V_VALUE(line.data(), line.size()), RD_KAFKA_V_END);
+      if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+      if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        std::fprintf(stderr, "fill_topic: produce: %s\n", rd_kafka_err2str(e));
+        return 1;
+      }
+      rd_kafka_poll(rk, 10);
+    }
+    ++messages;
+    bytes += line.size();
+    rd_kafka_poll(rk, 0);
+  }
+  if (rd_kafka_flush(rk, 120000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    std::fprintf(stderr, "fill_topic: %d message(s) not delivered within 120 s\n",
+                 rd_kafka_outq_len(rk));
+    return 1;
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf(
+      "{\"topic\":\"%s\",\"partitions\":%d,\"messages\":%llu,\"bytes\":%llu,\"seconds\":%.2f}\n",
+      topic, partitions, static_cast<unsigned long long>(messages),
+      static_cast<unsigned long long>(bytes), seconds);
+  rd_kafka_destroy(rk);
+  return 0;
+}
