@@ -135,6 +135,13 @@ take_lock() {
   fi
 }
 
+# Is PID running? An exited process its parent has not reaped (a zombie: in a container whose
+# PID 1 reaps nothing) has exited.
+running() {
+  kill -0 "$1" 2>/dev/null || return 1
+  [[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]]
+}
+
 # Is PID a Kafka broker started with CONFIG?
 is_our_broker() {
   local pid="$1" config="$2" cmdline
@@ -391,7 +398,7 @@ wait_ready() {
   local data_dir="$1" pid="$2" port="$3" deadline
   deadline=$((SECONDS + START_TIMEOUT))
   while ((SECONDS < deadline)); do
-    if ! kill -0 "${pid}" 2>/dev/null; then
+    if ! running "${pid}"; then
       log "error: broker process ${pid} exited during startup"
       return 1
     fi
@@ -520,7 +527,7 @@ stop_pid() {
   local pid="$1" deadline
   kill -TERM "${pid}" 2>/dev/null || return 0
   deadline=$((SECONDS + STOP_TIMEOUT))
-  while kill -0 "${pid}" 2>/dev/null; do
+  while running "${pid}"; do
     if ((SECONDS >= deadline)); then
       log "broker ${pid} still running after ${STOP_TIMEOUT}s; sending SIGKILL"
       kill -KILL "${pid}" 2>/dev/null || true
@@ -543,7 +550,7 @@ cmd_stop() {
   t0="${SECONDS}"
   log "stopping broker (pid ${pid}, data dir ${data_dir})"
   stop_pid "${pid}"
-  if kill -0 "${pid}" 2>/dev/null; then
+  if running "${pid}"; then
     die "broker ${pid} is still alive after SIGKILL"
   fi
   rm -f "${data_dir}/broker.pid" "${data_dir}/bootstrap"
