@@ -52,6 +52,7 @@ case "${1:-}" in
   test)
     install_missing "${PACKAGES[@]}" "${TEST_PACKAGES[@]}"
     deploy/local/kafka.sh fetch >&2
+    deploy/tools/setup.sh >&2
     # Debian 13, the reference platform: the image (on a base debootstrap makes) is built before
     # the suites, since the dev suite tests it; only where Podman cannot run at all is it skipped.
     podman_ok=0
