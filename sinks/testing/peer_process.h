@@ -69,8 +69,9 @@ inline Alertmanager StartAlertmanager(const std::string& name) {
   return am;
 }
 
-// Prometheus (Debian's prometheus) scraping `target` (host:port) every second, on a free
-// loopback port.
+// Prometheus (Debian's prometheus) scraping `target` (host:port) every second as job
+// "faultline", on a free loopback port; it loads the rule files `rule_files` (absolute paths)
+// and evaluates their rules every second.
 struct Prometheus {
   std::unique_ptr<PeerProcess> process;
   std::string url;  // http://127.0.0.1:PORT
@@ -78,13 +79,18 @@ struct Prometheus {
 
 inline const char* kPrometheusBinary = "/usr/bin/prometheus";
 
-inline Prometheus StartPrometheus(const std::string& name, const std::string& target) {
+inline Prometheus StartPrometheus(const std::string& name, const std::string& target,
+                                  const std::vector<std::string>& rule_files = {}) {
   const std::string dir = PeerDir(name);
-  std::ofstream(dir + "/prometheus.yml")
-      << "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-         "scrape_configs:\n  - job_name: faultline\n    static_configs:\n"
-         "      - targets: ['"
-      << target << "']\n";
+  {
+    std::ofstream config(dir + "/prometheus.yml");
+    config << "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n";
+    if (!rule_files.empty()) config << "rule_files:\n";
+    for (const std::string& file : rule_files) config << "  - '" << file << "'\n";
+    config << "scrape_configs:\n  - job_name: faultline\n    static_configs:\n"
+              "      - targets: ['"
+           << target << "']\n";
+  }
   const int port = FreePort();
   Prometheus p;
   p.url = absl::StrCat("http://127.0.0.1:", port);
