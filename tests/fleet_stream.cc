@@ -83,8 +83,9 @@ std::string JsonEscape(const std::string& s) {
 
 class Generator {
  public:
-  Generator(absl::Time end, uint64_t seed) : end_(end), t0_(end - absl::Hours(3)), rng_(seed) {
-    MakeHosts();
+  Generator(absl::Time end, uint64_t seed, const std::string& domain)
+      : end_(end), t0_(end - absl::Hours(3)), rng_(seed) {
+    MakeHosts(domain);
   }
 
   FleetStream Make() {
@@ -101,10 +102,10 @@ class Generator {
   static constexpr int kHosts = 200;
   static constexpr int kReread = 200;  // the 201st host: a log read again from ten days back
 
-  void MakeHosts() {
+  void MakeHosts(const std::string& domain) {
     for (int i = 0; i <= kReread; ++i) {
       Host h;
-      h.name = absl::StrFormat("WEB%03d.fleet.contoso.local", i);
+      h.name = absl::StrFormat("WEB%03d.%s", i, domain);
       if (i >= 172 && i <= 176) {
         h.kind = Kind::kWef;
       } else if (i >= 177 && i <= 191) {
@@ -125,7 +126,7 @@ class Generator {
             absl::FromCivil(absl::CivilSecond(2099, 6, 1, 0, 0, 0), absl::UTCTimeZone()) - t0_;
       } else if (i == kReread) {
         h.kind = Kind::kReread;
-        h.name = "REREAD01.fleet.contoso.local";
+        h.name = "REREAD01." + domain;
       }
       h.application_lags = i % 7 == 3;
       h.format = i % 10 <= 6   ? Format::kWinlogbeat8
@@ -551,6 +552,8 @@ class Generator {
 
 }  // namespace
 
-FleetStream MakeFleetStream(absl::Time end, uint64_t seed) { return Generator(end, seed).Make(); }
+FleetStream MakeFleetStream(absl::Time end, uint64_t seed, const std::string& domain) {
+  return Generator(end, seed, domain).Make();
+}
 
 }  // namespace faultline::testing

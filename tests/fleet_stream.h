@@ -63,7 +63,10 @@ struct FleetStream {
   uint64_t clock_ahead_run = 0;  // nor is any host judged ahead of its own stamps
 };
 
-// The fleet's stream ending at `end` (the last arrival): its live part covers the 3 hours before.
-FleetStream MakeFleetStream(absl::Time end, uint64_t seed = 1);
+// The fleet's stream ending at `end` (the last arrival): its live part covers the 3 hours before,
+// every arrival is within them. Its hosts are named WEB000.`domain` to WEB199.`domain` (and
+// REREAD01.`domain`): two streams of different domains are two fleets, which can share a topic.
+FleetStream MakeFleetStream(absl::Time end, uint64_t seed = 1,
+                            const std::string& domain = "fleet.contoso.local");
 
 }  // namespace faultline::testing

@@ -3,6 +3,7 @@
 // to read what landed there.
 #pragma once
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -90,6 +91,53 @@ inline int64_t CommittedOffset(const std::string& brokers, const std::string& gr
   rd_kafka_topic_partition_list_destroy(parts);
   rd_kafka_destroy(rk);
   return offset;
+}
+
+// How far `group` has committed in each partition of `topic`, against the partition's end (its
+// high watermark), asked of the cluster at `brokers`. committed is -1001 (RD_KAFKA_OFFSET_INVALID)
+// before the group's first commit of the partition, and both are -1000 when the broker did not
+// answer (within 10 s each).
+struct PartitionLag {
+  int32_t partition = 0;
+  int64_t committed = -1000;
+  int64_t end = -1000;
+  // Messages not yet committed; -1 when unknown.
+  int64_t lag() const {
+    if (end < 0 || committed == -1000) return -1;
+    return end - std::max<int64_t>(committed, 0);
+  }
+};
+inline std::vector<PartitionLag> GroupLag(const std::string& brokers, const std::string& group,
+                                          const std::string& topic, int32_t partitions) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char err[256];
+  rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), err, sizeof(err));
+  rd_kafka_conf_set(conf, "group.id", group.c_str(), err, sizeof(err));
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+  std::vector<PartitionLag> out(partitions);
+  rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(partitions);
+  for (int32_t p = 0; p < partitions; ++p) {
+    out[p].partition = p;
+    rd_kafka_topic_partition_list_add(parts, topic.c_str(), p);
+  }
+  if (rd_kafka_committed(rk, parts, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    for (int i = 0; i < parts->cnt; ++i) {
+      const int32_t p = parts->elems[i].partition;
+      if (p >= 0 && p < partitions && parts->elems[i].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        out[p].committed = parts->elems[i].offset;
+      }
+    }
+  }
+  rd_kafka_topic_partition_list_destroy(parts);
+  for (int32_t p = 0; p < partitions; ++p) {
+    int64_t low = 0, high = 0;
+    if (rd_kafka_query_watermark_offsets(rk, topic.c_str(), p, &low, &high, 10000) ==
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
+      out[p].end = high;
+    }
+  }
+  rd_kafka_destroy(rk);
+  return out;
 }
 
 // Every message of partition 0 of `topic`, with its key and headers, read from the beginning
