@@ -29,6 +29,7 @@ import yaml
 from referencing import Registry, Resource
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from checks import Checks  # noqa: E402
 from faultline_config import FaultlineConfig  # noqa: E402
 
 KUSTOMIZATION_KEYS = {"apiVersion", "kind", "resources", "configMapGenerator", "images"}
@@ -235,17 +236,6 @@ def check_schemas(directory, k8s_version):
         else:
             print(f"ok   {label} against {against}")
     return failures
-
-
-class Checks:
-    def __init__(self):
-        self.failures = 0
-
-    def expect(self, condition, what):
-        print(("ok   " if condition else "FAIL ") + what)
-        if not condition:
-            self.failures += 1
-        return condition
 
 
 def labels_match(selector, labels):

@@ -22,23 +22,13 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from checks import Checks  # noqa: E402
 from faultline_config import FaultlineConfig  # noqa: E402
 
 UNIT = "faultline.service"
 INSTALLED_BINARY = "/usr/bin/faultline"
 INSTALLED_CONFIG = "/etc/faultline/faultline.yaml"
 MAX_EXPOSURE = 2.0  # systemd-analyze: below 2.0 is "OK", the best of its four bands
-
-
-class Checks:
-    def __init__(self):
-        self.failures = 0
-
-    def expect(self, condition, what):
-        print(("ok   " if condition else "FAIL ") + what)
-        if not condition:
-            self.failures += 1
-        return condition
 
 
 _TIMESPAN = re.compile(r"(\d+(?:\.\d+)?)\s*(us|ms|seconds|second|sec|s|minutes|minute|min|m|"
