@@ -1,18 +1,22 @@
 // The limit of the end-to-end benchmarks: a bare librdkafka consumer that joins a group,
 // reads every message of TOPIC from the beginning and only counts them and their bytes, with
-// librdkafka's default settings. It stops when every assigned partition has reached its end.
-//   bare_consumer BROKERS TOPIC GROUP
+// librdkafka's default settings, or with PROPERTIES (name=value,...). It stops when every
+// assigned partition has reached its end.
+//   bare_consumer BROKERS TOPIC GROUP [PROPERTIES]
 // Prints one JSON line: messages, bytes, seconds (first assignment to the end), librdkafka.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <set>
+#include <string>
+#include <string_view>
 #include <utility>
 
 #include "librdkafka/rdkafka.h"
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: bare_consumer BROKERS TOPIC GROUP\n");
+  if (argc != 4 && argc != 5) {
+    std::fprintf(stderr, "usage: bare_consumer BROKERS TOPIC GROUP [NAME=VALUE,...]\n");
     return 2;
   }
   char err[512];
@@ -24,6 +28,18 @@ int main(int argc, char** argv) {
         {"enable.auto.commit", "false"},
         {"enable.partition.eof", "true"}}) {
     if (rd_kafka_conf_set(conf, name, value, err, sizeof(err)) != RD_KAFKA_CONF_OK) {
+      std::fprintf(stderr, "bare_consumer: %s\n", err);
+      return 2;
+    }
+  }
+  for (std::string_view rest = argc == 5 ? argv[4] : ""; !rest.empty();) {
+    const std::string_view item = rest.substr(0, rest.find(','));
+    rest.remove_prefix(std::min(rest.size(), item.size() + 1));
+    const size_t eq = item.find('=');
+    const std::string name(item.substr(0, eq));
+    const std::string value(eq == std::string_view::npos ? "" : item.substr(eq + 1));
+    if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), err, sizeof(err)) !=
+        RD_KAFKA_CONF_OK) {
       std::fprintf(stderr, "bare_consumer: %s\n", err);
       return 2;
     }
