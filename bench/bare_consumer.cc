@@ -5,13 +5,13 @@
 //   bare_consumer BROKERS TOPIC GROUP [PROPERTIES]
 // Prints one JSON line: messages, bytes, seconds (first assignment to the end), librdkafka.
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <set>
 #include <string>
 #include <string_view>
 #include <utility>
 
+#include "core/clock.h"
 #include "librdkafka/rdkafka.h"
 
 int main(int argc, char** argv) {
@@ -57,17 +57,18 @@ int main(int argc, char** argv) {
 
   uint64_t messages = 0, bytes = 0;
   std::set<int32_t> at_end;
-  std::chrono::steady_clock::time_point first{};
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(10);
+  faultline::Clock& clock = faultline::RealClock::Get();
+  absl::Time first;
+  const absl::Time deadline = clock.TimeNow() + absl::Minutes(10);
   int assigned = -1;
-  while (std::chrono::steady_clock::now() < deadline) {
+  while (clock.TimeNow() < deadline) {
     rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 100);
     if (assigned < 0) {
       rd_kafka_topic_partition_list_t* parts = nullptr;
       if (rd_kafka_assignment(rk, &parts) == RD_KAFKA_RESP_ERR_NO_ERROR) {
         if (parts->cnt > 0) {
           assigned = parts->cnt;
-          first = std::chrono::steady_clock::now();
+          first = clock.TimeNow();
         }
         rd_kafka_topic_partition_list_destroy(parts);
       }
@@ -85,8 +86,7 @@ int main(int argc, char** argv) {
     rd_kafka_message_destroy(m);
     if (assigned > 0 && static_cast<int>(at_end.size()) == assigned) break;
   }
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - first).count();
+  const double seconds = absl::ToDoubleSeconds(clock.TimeNow() - first);
   std::printf("{\"librdkafka\":\"%s\",\"messages\":%llu,\"bytes\":%llu,\"seconds\":%.2f}\n",
               rd_kafka_version_str(), static_cast<unsigned long long>(messages),
               static_cast<unsigned long long>(bytes), seconds);

@@ -4,7 +4,6 @@
 //   fill_topic BROKERS TOPIC PARTITIONS < events.jsonl
 // Creates TOPIC with PARTITIONS partitions (an existing topic is an error: a benchmark reads
 // exactly what it wrote), produces as fast as the broker takes it, prints a JSON summary.
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -12,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/clock.h"
 #include "librdkafka/rdkafka.h"
 
 namespace {
@@ -84,7 +84,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (!CreateTopic(rk, topic, partitions)) return 1;
-  const auto start = std::chrono::steady_clock::now();
+  faultline::Clock& clock = faultline::RealClock::Get();
+  const absl::Time start = clock.TimeNow();
   uint64_t messages = 0, bytes = 0;
   std::ios::sync_with_stdio(false);
   for (std::string line; std::getline(std::cin, line);) {
@@ -111,8 +112,7 @@ int main(int argc, char** argv) {
                  rd_kafka_outq_len(rk));
     return 1;
   }
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds = absl::ToDoubleSeconds(clock.TimeNow() - start);
   std::printf(
       "{\"topic\":\"%s\",\"partitions\":%d,\"messages\":%llu,\"bytes\":%llu,\"seconds\":%.2f}\n",
       topic, partitions, static_cast<unsigned long long>(messages),
