@@ -27,6 +27,12 @@ std::string_view HostKey(std::string_view line) {
   return {};
 }
 
+// Deliveries the broker refused for good (after librdkafka's retries).
+uint64_t failed_deliveries = 0;
+void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
+  if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) ++failed_deliveries;
+}
+
 bool CreateTopic(rd_kafka_t* rk, const char* topic, int partitions) {
   char err[512];
   rd_kafka_NewTopic_t* spec = rd_kafka_NewTopic_new(topic, partitions, 1, err, sizeof(err));
@@ -78,6 +84,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  rd_kafka_conf_set_dr_msg_cb(conf, &OnDelivery);
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
   if (rk == nullptr) {
     std::fprintf(stderr, "fill_topic: %s\n", err);
@@ -110,6 +117,11 @@ int main(int argc, char** argv) {
   if (rd_kafka_flush(rk, 120000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
     std::fprintf(stderr, "fill_topic: %d message(s) not delivered within 120 s\n",
                  rd_kafka_outq_len(rk));
+    return 1;
+  }
+  if (failed_deliveries > 0) {
+    std::fprintf(stderr, "fill_topic: %llu message(s) not delivered\n",
+                 static_cast<unsigned long long>(failed_deliveries));
     return 1;
   }
   const double seconds = absl::ToDoubleSeconds(clock.TimeNow() - start);

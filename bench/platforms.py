@@ -42,12 +42,14 @@ PODMAN = ["podman", "--runtime", "runc", "run", "--rm", "--network=host",
 
 def measure(command):
     start = time.monotonic()
-    proc = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     wall = time.monotonic() - start
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    lines = proc.stderr.decode(errors="replace").strip().splitlines()
+    last = lambda text: (text.decode(errors="replace").strip().splitlines() or [""])[-1]
+    # The bare consumer's count is the last line on stdout; faultline's summary on stderr.
     return {"rc": proc.returncode, "wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
-            "rss_mib": usage.ru_maxrss / 1024, "last": lines[-1] if lines else ""}
+            "rss_mib": usage.ru_maxrss / 1024, "last": last(proc.stderr),
+            "stdout": last(proc.stdout)}
 
 
 def run_on(platform, command, config_dir):
@@ -86,8 +88,11 @@ def main():
                              str(args.partitions)], stdin=gen.stdout, stdout=subprocess.PIPE,
                             check=True)
     gen.stdout.close()
-    gen.wait()
+    if gen.wait() != 0:
+        sys.exit("platforms.py: synth_events failed")
     fill = json.loads(filled.stdout.decode())
+    if fill["messages"] != args.events:
+        sys.exit(f"platforms.py: the topic holds {fill['messages']} of {args.events} events")
     print(f"topic {topic}: {fill['messages']} events, {fill['bytes'] / fill['messages']:.0f} B "
           f"average, {args.partitions} partitions, filled in {fill['seconds']:.1f} s",
           file=sys.stderr)
@@ -105,7 +110,7 @@ def main():
             if platform == "Debian 13":  # what the version check buys there
                 systems[1:1] = [BARE_TUNED]
                 systems.append(OLD_SETTINGS)
-            for system in systems:
+            for index, system in enumerate(systems):
                 def command(read, group):
                     if system.startswith("bare"):
                         return ([f"{binaries}/bench/bare_consumer", brokers, read, group] +
@@ -120,18 +125,18 @@ def main():
                                 "sinks:\n  - type: stdout\n    format: json\n")
                     return [f"{binaries}/faultline", "run", "--config", config, "--exit-at-end",
                             "--quiet", "--progress-every", "0"]
-                group = f"{topic}-{round_}-{platform[-2:]}-{len(system)}"
+                group = f"{topic}-{round_}-{platform[-2:]}-{index}"
                 start = run_on(platform, command(empty, group + "-empty"), config_dir)
                 r = run_on(platform, command(topic, group), config_dir)
                 for run in (start, r):
                     if run["rc"] != 0:
                         sys.exit(f"platforms.py: {platform} {system} failed ({run['rc']}): "
                                  f"{run['last']}")
-                if system.startswith("faultline"):
-                    consumed = json.loads(r["last"]).get("events")
-                    if consumed != fill["messages"]:
-                        sys.exit(f"platforms.py: {platform} faultline consumed {consumed} of "
-                                 f"{fill['messages']}")
+                consumed = (json.loads(r["last"]).get("events") if system.startswith("faultline")
+                            else json.loads(r["stdout"]).get("messages"))
+                if consumed != fill["messages"]:
+                    sys.exit(f"platforms.py: {platform} {system} read {consumed} of "
+                             f"{fill['messages']}")
                 r["wall"] -= start["wall"]
                 r["cpu"] -= start["cpu"]
                 r["rate"] = fill["messages"] / r["wall"]

@@ -21,17 +21,22 @@ PODMAN_FLAGS=(--network host --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
 target=all
 case "${1:-}" in
   "") ;;
-  --target) target="${2:?--target needs runtime, test or all}" ;;
+  --target)
+    target="${2:-}"
+    [[ ${target} == runtime || ${target} == test || ${target} == all ]] ||
+      { log "error: --target needs runtime, test or all"; exit 2; }
+    ;;
   --check)
     command -v podman >/dev/null || { log "Podman is not installed"; exit 3; }
     base="${FAULTLINE_BASE_IMAGE:-$(deploy/container/rootfs.sh)}"
-    if ! why="$(podman --runtime runc run --rm "${PODMAN_FLAGS[@]}" "${base}" true 2>&1)"; then
+    podman image exists "${base}" || { log "error: no image ${base}"; exit 1; }
+    if ! why="$(podman --runtime runc run --rm --pull=never "${PODMAN_FLAGS[@]}" "${base}" true 2>&1)"; then
       log "Podman cannot run a container here: ${why}"
       exit 3
     fi
     exit 0
     ;;
-  -h | --help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,/^set /p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
   *) log "error: unknown argument '$1'"; exit 2 ;;
 esac
 
@@ -51,7 +56,8 @@ fi
 if [[ ${target} == all || ${target} == runtime ]]; then
   log "building localhost/faultline:${version} on ${base} ..."
   "${podman_build[@]}" --target runtime --build-arg "VERSION=${version}" \
-    --build-arg "REVISION=${revision}" -t "localhost/faultline:${version}" \
+    --build-arg "REVISION=${revision}" \
+    --build-arg "CREATED=$(git log -1 --format=%cI 2>/dev/null || echo unknown)" -t "localhost/faultline:${version}" \
     -t localhost/faultline:latest . >&2
   size="$(podman image inspect --format '{{.Size}}' "localhost/faultline:${version}")"
   log "localhost/faultline:${version}: $((size / 1000000)) MB ($(podman image inspect --format '{{len .RootFS.Layers}}' "localhost/faultline:${version}") layers)"

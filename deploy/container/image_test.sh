@@ -50,18 +50,17 @@ check "demo on a read-only root: its three alerts" "3" "$(grep -c '"status":"fir
 
 # `run` against the real broker: time to /readyz, then the image's own healthcheck.
 bootstrap="$(cat "${1:?usage: image_test.sh BOOTSTRAP_FILE FILL_TOPIC}")"
-name="faultline-image-test-$$"
-"${2:?usage: image_test.sh BOOTSTRAP_FILE FILL_TOPIC}" "${bootstrap}" "image-test-$$" 2 </dev/null >/dev/null
+name="faultline-image-test-$$-$(date +%s)"
+"${2:?usage: image_test.sh BOOTSTRAP_FILE FILL_TOPIC}" "${bootstrap}" "${name}" 2 </dev/null >/dev/null
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-trap 'podman rm -f "${name}" >/dev/null 2>&1 || true' EXIT
+trap 'podman rm -f -v "${name}" >/dev/null 2>&1 || true; rm -f "/tmp/${name}.podman"' EXIT
 start=$(date +%s.%N)
 podman --runtime runc run -d --name "${name}" --network=host --ulimit nofile=1024:1024 \
   --ulimit nproc=1024:1024 -e "FAULTLINE_HEALTH_PORT=${port}" "${IMAGE}" run \
-  --config /etc/faultline/faultline.yaml --metrics-listen "127.0.0.1:${port}" --brokers "${bootstrap}" --topic "image-test-$$" --group "image-test-$$" \
+  --config /etc/faultline/faultline.yaml --metrics-listen "127.0.0.1:${port}" --brokers "${bootstrap}" --topic "${name}" --group "${name}" \
   >/dev/null 2>"/tmp/${name}.podman" || { cat "/tmp/${name}.podman"; exit 1; }
 # (podman without systemd says it cannot add the healthcheck's timer; `healthcheck run` below
 # runs the check itself)
-rm -f "/tmp/${name}.podman"
 ready=no
 for _ in $(seq 1 600); do
   if [[ "$(podman inspect --format '{{.State.Running}}' "${name}")" != true ]]; then break; fi

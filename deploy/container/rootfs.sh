@@ -6,8 +6,8 @@
 #   deploy/container/rootfs.sh          print the image name, building it first if it is missing
 #   deploy/container/rootfs.sh --force  build it again (a newer trixie point release)
 #
-# Needs root (debootstrap), debootstrap, podman and Debian's archive keyring (bookworm's carries
-# the trixie keys). Environment: FAULTLINE_BASE_IMAGE (default localhost/faultline-base:trixie),
+# Needs debootstrap (run with sudo when not root; the image lands in the caller's Podman store),
+# podman and Debian's archive keyring (bookworm's carries the trixie keys). Environment: FAULTLINE_BASE_IMAGE (default localhost/faultline-base:trixie),
 # FAULTLINE_DEBIAN_MIRROR (default http://deb.debian.org/debian).
 set -euo pipefail
 
@@ -22,7 +22,7 @@ die() { log "error: $*"; exit 1; }
 case "${1:-}" in
   "") force=0 ;;
   --force) force=1 ;;
-  -h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,/^set /p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
   *) die "unknown argument '$1' (see --help)" ;;
 esac
 
@@ -30,26 +30,31 @@ if [[ ${force} -eq 0 ]] && podman image exists "${IMAGE}"; then
   printf '%s\n' "${IMAGE}"
   exit 0
 fi
-((EUID == 0)) || die "debootstrap needs root; run as root or build ${IMAGE} once with sudo"
-command -v debootstrap >/dev/null || die "debootstrap is missing: apt-get install debootstrap"
-[[ -r ${KEYRING} ]] || die "${KEYRING} is missing: apt-get install debian-archive-keyring"
+# debootstrap and the files of its root are root's; the import is the caller's.
+as_root=()
+((EUID == 0)) || as_root=(sudo)
+command -v debootstrap >/dev/null || [[ -x /usr/sbin/debootstrap ]] ||
+  die "debootstrap is missing: apt-get install debootstrap"
+[[ -r ${KEYRING} ]] ||
+  die "${KEYRING} is missing: apt-get update && apt-get install debian-archive-keyring"
+MIRROR="${MIRROR%/}"
 
 work="$(mktemp -d "${TMPDIR:-/var/tmp}/faultline-rootfs.XXXXXX")"
-trap 'rm -rf "${work}"' EXIT
+trap '"${as_root[@]}" rm -rf --one-file-system "${work}"' EXIT
 start=${SECONDS}
 log "debootstrap ${SUITE} (minbase) from ${MIRROR} into ${work} ..."
-if ! debootstrap --variant=minbase --keyring="${KEYRING}" "${SUITE}" "${work}/root" "${MIRROR}" \
+if ! "${as_root[@]}" debootstrap --variant=minbase --keyring="${KEYRING}" "${SUITE}" "${work}/root" "${MIRROR}" \
   >"${work}/debootstrap.log" 2>&1; then
   tail -n 30 "${work}/debootstrap.log" >&2
-  [[ -f ${work}/root/debootstrap/debootstrap.log ]] && tail -n 30 "${work}/root/debootstrap/debootstrap.log" >&2
+  "${as_root[@]}" tail -n 30 "${work}/root/debootstrap/debootstrap.log" >&2 || true
   die "debootstrap failed (is ${MIRROR} reachable?)"
 fi
 
 root="${work}/root"
 # As debian:trixie-slim: the release, its updates and security suites; no documentation, no
 # recommends, no package lists or caches in the image.
-rm -f "${root}/etc/apt/sources.list"
-cat >"${root}/etc/apt/sources.list.d/debian.sources" <<SOURCES
+"${as_root[@]}" rm -f "${root}/etc/apt/sources.list"
+"${as_root[@]}" tee "${root}/etc/apt/sources.list.d/debian.sources" >/dev/null <<SOURCES
 Types: deb
 URIs: ${MIRROR}
 Suites: ${SUITE} ${SUITE}-updates
@@ -62,7 +67,7 @@ Suites: ${SUITE}-security
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SOURCES
-cat >"${root}/etc/dpkg/dpkg.cfg.d/docker-slim" <<'SLIM'
+"${as_root[@]}" tee "${root}/etc/dpkg/dpkg.cfg.d/docker-slim" >/dev/null <<'SLIM'
 path-exclude /usr/share/doc/*
 path-include /usr/share/doc/*/copyright
 path-exclude /usr/share/man/*
@@ -70,20 +75,19 @@ path-exclude /usr/share/info/*
 path-exclude /usr/share/locale/*
 path-include /usr/share/locale/locale.alias
 SLIM
-cat >"${root}/etc/apt/apt.conf.d/docker-slim" <<'APT'
+"${as_root[@]}" tee "${root}/etc/apt/apt.conf.d/docker-slim" >/dev/null <<'APT'
 APT::Install-Recommends "false";
 APT::Install-Suggests "false";
 Acquire::Languages "none";
 APT
-find "${root}/usr/share/doc" -mindepth 2 ! -name copyright -delete 2>/dev/null || true
-rm -rf "${root}/usr/share/man/"* "${root}/usr/share/info/"* "${root}/var/cache/apt/"*.bin \
-  "${root}/var/cache/apt/archives/"*.deb "${root}/var/lib/apt/lists/"* "${root}/var/log/"*.log \
-  "${root}/debootstrap"
-: >"${root}/etc/machine-id"
+"${as_root[@]}" find "${root}/usr/share/doc" -mindepth 2 ! -name copyright -delete 2>/dev/null || true
+"${as_root[@]}" sh -c 'rm -rf "$1"/usr/share/man/* "$1"/usr/share/info/* "$1"/var/cache/apt/*.bin \
+  "$1"/var/cache/apt/archives/*.deb "$1"/var/lib/apt/lists/* "$1"/var/log/*.log "$1"/debootstrap \
+  && : >"$1"/etc/machine-id' rootfs "${root}"
 
 version="$(cat "${root}/etc/debian_version")"
 log "importing as ${IMAGE} (Debian ${version}) ..."
-tar --numeric-owner -C "${root}" -c . |
+"${as_root[@]}" tar --numeric-owner -C "${root}" -c . |
   podman import --change 'CMD ["/bin/bash"]' --change 'ENV LANG=C.UTF-8' \
     --message "debootstrap --variant=minbase ${SUITE} ${MIRROR} (Debian ${version})" - "${IMAGE}" >/dev/null
 log "built ${IMAGE} (Debian ${version}, $(podman image inspect --format '{{.Size}}' "${IMAGE}" | awk '{printf "%.0f MB", $1/1e6}')) in $((SECONDS - start))s"

@@ -28,6 +28,22 @@ FetchDefaults FetchDefaults::For(int version) {
           .properties = {{"fetch.queue.backoff.ms", "10"}, {"queued.min.messages", "20000"}}};
 }
 
+std::vector<std::pair<std::string, std::string>> FetchDefaults::Effective(
+    const KafkaSourceConfig& config, int version) {
+  const FetchDefaults defaults = For(version);
+  std::vector<std::pair<std::string, std::string>> out = {
+      {"queued.max.messages.kbytes", std::to_string(config.queued_max_messages_kbytes > 0
+                                                        ? config.queued_max_messages_kbytes
+                                                        : defaults.queued_max_messages_kbytes)}};
+  out.insert(out.end(), defaults.properties.begin(), defaults.properties.end());
+  for (auto& [name, value] : out) {
+    for (const auto& [user_name, user_value] : config.properties) {
+      if (user_name == name) value = user_value;
+    }
+  }
+  return out;
+}
+
 KafkaSource::KafkaSource(const KafkaSourceConfig& config, Clock& clock)
     : config_(config), clock_(clock) {}
 
@@ -61,11 +77,9 @@ rd_kafka_conf_t* KafkaSource::BuildConf(const KafkaSourceConfig& config,
   // The end of a partition is news even when running on: it is idle, and the arrival clock of
   // the slowest partition (detect/time/event_clocks.h) stops waiting for it.
   set("enable.partition.eof", "true");
-  const FetchDefaults fetch = FetchDefaults::For(rd_kafka_version());
-  for (const auto& [name, value] : fetch.properties) set(name, value);
-  set("queued.max.messages.kbytes",
-      std::to_string(config.queued_max_messages_kbytes > 0 ? config.queued_max_messages_kbytes
-                                                           : fetch.queued_max_messages_kbytes));
+  for (const auto& [name, value] : FetchDefaults::Effective(config, rd_kafka_version())) {
+    set(name, value);
+  }
   for (const auto& [name, value] : config.properties) set(name, value);
   if (!errors->empty()) {
     rd_kafka_conf_destroy(conf);
@@ -99,14 +113,9 @@ absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Create(const KafkaSour
   }
   source->rk_ = rk;
   rd_kafka_poll_set_consumer(rk);
-  const FetchDefaults fetch = FetchDefaults::For(rd_kafka_version());
-  std::string prefetch =
-      absl::StrCat(config.queued_max_messages_kbytes > 0 ? config.queued_max_messages_kbytes
-                                                         : fetch.queued_max_messages_kbytes,
-                   " KiB pre-fetch queue per partition");
-  for (const auto& [name, value] : fetch.properties)
-    absl::StrAppend(&prefetch, ", ", name, "=", value);
-  LogInfo(absl::StrCat("kafka: librdkafka ", rd_kafka_version_str(), ": ", prefetch));
+  LogInfo(absl::StrCat("kafka: librdkafka ", rd_kafka_version_str(), ": ",
+                       absl::StrJoin(FetchDefaults::Effective(config, rd_kafka_version()), ", ",
+                                     absl::PairFormatter("="))));
 
   rd_kafka_topic_partition_list_t* topics =
       rd_kafka_topic_partition_list_new(static_cast<int>(config.topics.size()));

@@ -35,7 +35,7 @@ struct KafkaSourceConfig {
   std::string auto_offset_reset = "earliest";
   absl::Duration commit_interval = absl::Seconds(5);
   absl::Duration poll_timeout = absl::Milliseconds(100);
-  // The pre-fetch queue per partition; 0: FetchDefaults() of the running librdkafka.
+  // The pre-fetch queue (queued.max.messages.kbytes); 0: FetchDefaults of the running librdkafka.
   int queued_max_messages_kbytes = 0;
   // Stop once every assigned partition has reached its end (demo, tests, backfills).
   bool stop_at_end = false;
@@ -48,12 +48,17 @@ struct KafkaSourceConfig {
 // change it under the same binary). librdkafka before 2.3 stops fetching a partition for about a
 // second once its pre-fetch queue is full, so a consumer slower than the fetcher waits: there the
 // queue must hold more than a second of traffic (64 MiB). From 2.3 `fetch.queue.backoff.ms`
-// shortens that back-off (its default, 1000 ms, is the same stall), and a small queue suffices.
+// shortens that back-off (its default, 1000 ms, is the same stall), and a small queue (16 MiB,
+// queued.min.messages 20000) suffices.
 // Measured effect in BENCHMARKS.md ("librdkafka 2.0.2 and 2.8.0").
 struct FetchDefaults {
   int queued_max_messages_kbytes = 0;
   std::vector<std::pair<std::string, std::string>> properties;  // applied before the user's
   static FetchDefaults For(int rd_kafka_version);
+  // What `config` gets on that librdkafka: queued.max.messages.kbytes (kafka's own key, or the
+  // default) and the defaults' properties, each overridden by kafka.properties of the same name.
+  static std::vector<std::pair<std::string, std::string>> Effective(const KafkaSourceConfig& config,
+                                                                    int rd_kafka_version);
 };
 
 class KafkaSource final : public Source {
