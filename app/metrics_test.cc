@@ -1,5 +1,7 @@
 #include "app/metrics.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -26,8 +28,10 @@ std::string Scrape(const prometheus::Collectable& metrics) {
 
 // `promtool check metrics` on `text`: its exit status and what it said.
 std::pair<int, std::string> Promtool(const std::string& text) {
-  const std::string in = ::testing::TempDir() + "/metrics_test.prom";
-  const std::string out = ::testing::TempDir() + "/metrics_test.promtool";
+  // One pair of files per process: CTest runs the tests of this binary in parallel.
+  const std::string base = ::testing::TempDir() + "/metrics_test." + std::to_string(getpid());
+  const std::string in = base + ".prom";
+  const std::string out = base + ".promtool";
   std::ofstream(in) << text;
   const int rc = std::system(
       (std::string(kPromtool) + " check metrics < " + in + " > " + out + " 2>&1").c_str());
