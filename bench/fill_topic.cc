@@ -1,6 +1,6 @@
 // Fills a Kafka topic with JSON lines from stdin, each keyed by its host as a forwarder keys it
-// (the first "computer_name" or "Hostname" value of the line): the data of the end-to-end
-// benchmarks.
+// (the first "computer_name", "Hostname" or "Computer" value of the line: Winlogbeat, NXLog,
+// Fluent Bit), for the image test and for trying a peer on a file of events.
 //   fill_topic BROKERS TOPIC PARTITIONS < events.jsonl
 // Creates TOPIC with PARTITIONS partitions (an existing topic is an error: a benchmark reads
 // exactly what it wrote), produces as fast as the broker takes it, prints a JSON summary.
@@ -12,12 +12,13 @@
 #include <string_view>
 
 #include "core/clock.h"
+#include "core/kafka/producer.h"
 #include "librdkafka/rdkafka.h"
 
 namespace {
 
 std::string_view HostKey(std::string_view line) {
-  for (std::string_view field : {"\"computer_name\":\"", "\"Hostname\":\""}) {
+  for (std::string_view field : {"\"computer_name\":\"", "\"Hostname\":\"", "\"Computer\":\""}) {
     const size_t at = line.find(field);
     if (at == std::string_view::npos) continue;
     const size_t begin = at + field.size();
@@ -31,35 +32,6 @@ std::string_view HostKey(std::string_view line) {
 uint64_t failed_deliveries = 0;
 void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
   if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) ++failed_deliveries;
-}
-
-bool CreateTopic(rd_kafka_t* rk, const char* topic, int partitions) {
-  char err[512];
-  rd_kafka_NewTopic_t* spec = rd_kafka_NewTopic_new(topic, partitions, 1, err, sizeof(err));
-  if (spec == nullptr) {
-    std::fprintf(stderr, "fill_topic: %s\n", err);
-    return false;
-  }
-  rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
-  rd_kafka_CreateTopics(rk, &spec, 1, nullptr, queue);
-  rd_kafka_event_t* event = rd_kafka_queue_poll(queue, 30000);
-  bool ok = false;
-  if (event == nullptr) {
-    std::fprintf(stderr, "fill_topic: no answer to CreateTopics within 30 s\n");
-  } else {
-    size_t n = 0;
-    const rd_kafka_topic_result_t** results =
-        rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event), &n);
-    ok = n == 1 && rd_kafka_topic_result_error(results[0]) == RD_KAFKA_RESP_ERR_NO_ERROR;
-    if (!ok) {
-      std::fprintf(stderr, "fill_topic: create %s: %s\n", topic,
-                   n == 1 ? rd_kafka_topic_result_error_string(results[0]) : "no result");
-    }
-    rd_kafka_event_destroy(event);
-  }
-  rd_kafka_queue_destroy(queue);
-  rd_kafka_NewTopic_destroy(spec);
-  return ok;
 }
 
 }  // namespace
@@ -90,7 +62,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "fill_topic: %s\n", err);
     return 1;
   }
-  if (!CreateTopic(rk, topic, partitions)) return 1;
+  if (absl::Status s = faultline::CreateKafkaTopic(rk, topic, partitions); !s.ok()) {
+    std::fprintf(stderr, "fill_topic: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
   faultline::Clock& clock = faultline::RealClock::Get();
   const absl::Time start = clock.TimeNow();
   uint64_t messages = 0, bytes = 0;

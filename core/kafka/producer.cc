@@ -147,4 +147,39 @@ absl::Status PublishAll(rd_kafka_t* publisher, const std::string& topic,
   return absl::OkStatus();
 }
 
+absl::Status CreateKafkaTopic(rd_kafka_t* client, const std::string& topic, int partitions,
+                              const KafkaProperties& configs, absl::Duration timeout) {
+  char err[512];
+  rd_kafka_NewTopic_t* spec = rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, err, sizeof(err));
+  if (spec == nullptr) return absl::InvalidArgumentError(absl::StrCat("topic ", topic, ": ", err));
+  for (const auto& [name, value] : configs) {
+    if (rd_kafka_NewTopic_set_config(spec, name.c_str(), value.c_str()) !=
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
+      rd_kafka_NewTopic_destroy(spec);
+      return absl::InvalidArgumentError(absl::StrCat("topic ", topic, ": config ", name));
+    }
+  }
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(client);
+  rd_kafka_CreateTopics(client, &spec, 1, nullptr, queue);
+  absl::Status status = absl::DeadlineExceededError(
+      absl::StrCat("CreateTopics ", topic, ": no answer within ", absl::FormatDuration(timeout)));
+  if (rd_kafka_event_t* event =
+          rd_kafka_queue_poll(queue, static_cast<int>(absl::ToInt64Milliseconds(timeout)))) {
+    size_t n = 0;
+    const rd_kafka_topic_result_t** results =
+        rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event), &n);
+    if (n == 1 && rd_kafka_topic_result_error(results[0]) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      status = absl::OkStatus();
+    } else {
+      status = absl::InternalError(
+          absl::StrCat("CreateTopics ", topic, ": ",
+                       n == 1 ? rd_kafka_topic_result_error_string(results[0]) : "no result"));
+    }
+    rd_kafka_event_destroy(event);
+  }
+  rd_kafka_queue_destroy(queue);
+  rd_kafka_NewTopic_destroy(spec);
+  return status;
+}
+
 }  // namespace faultline

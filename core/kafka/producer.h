@@ -50,4 +50,12 @@ absl::Status PublishAll(rd_kafka_t* publisher, const std::string& topic,
                         absl::Span<const KafkaRecord> records,
                         absl::Duration timeout = absl::Seconds(30));
 
+// Creates `topic` with `partitions` partitions and replication factor 1 (a broker's
+// auto-creation would give it one partition), with topic `configs` (e.g.
+// message.timestamp.type=LogAppendTime), through `client` (any producer or consumer of the
+// cluster). An existing topic is an error: the tests and benchmarks read exactly what they wrote.
+absl::Status CreateKafkaTopic(rd_kafka_t* client, const std::string& topic, int partitions,
+                              const KafkaProperties& configs = {},
+                              absl::Duration timeout = absl::Seconds(30));
+
 }  // namespace faultline

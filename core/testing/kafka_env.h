@@ -37,29 +37,10 @@ inline std::string UniqueName(const std::string& prefix) {
 // Creates `topic` with `partitions` partitions (auto-creation would give it one).
 inline absl::Status CreateTopic(const std::string& brokers, const std::string& topic,
                                 int partitions) {
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  char err[256];
-  rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), err, sizeof(err));
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
-  if (rk == nullptr) return absl::InternalError(err);
-  rd_kafka_NewTopic_t* spec = rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, err, sizeof(err));
-  rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
-  rd_kafka_CreateTopics(rk, &spec, 1, nullptr, queue);
-  absl::Status status = absl::DeadlineExceededError("CreateTopics: no answer in 30 s");
-  if (rd_kafka_event_t* ev = rd_kafka_queue_poll(queue, 30000)) {
-    size_t n = 0;
-    const rd_kafka_topic_result_t** results =
-        rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
-    status = n == 1 && rd_kafka_topic_result_error(results[0]) == RD_KAFKA_RESP_ERR_NO_ERROR
-                 ? absl::OkStatus()
-                 : absl::InternalError(absl::StrCat(
-                       "CreateTopics ", topic, ": ",
-                       n == 1 ? rd_kafka_topic_result_error_string(results[0]) : "no result"));
-    rd_kafka_event_destroy(ev);
-  }
-  rd_kafka_queue_destroy(queue);
-  rd_kafka_NewTopic_destroy(spec);
-  rd_kafka_destroy(rk);
+  absl::StatusOr<rd_kafka_t*> client = NewPublisher(brokers);
+  if (!client.ok()) return client.status();
+  absl::Status status = CreateKafkaTopic(*client, topic, partitions);
+  rd_kafka_destroy(*client);
   return status;
 }
 
