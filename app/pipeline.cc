@@ -1,6 +1,7 @@
 #include "app/pipeline.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "core/log.h"
 #include "core/strings.h"
 
@@ -28,6 +29,7 @@ Pipeline::Pipeline(std::unique_ptr<EventParser> parser, std::unique_ptr<Engine> 
 }
 
 std::shared_ptr<const DeliveryTicket> Pipeline::OnMessage(const Message& message) {
+  if (stats_.messages.load(std::memory_order_relaxed) == 0) first_message_ = clock_.TimeNow();
   Bump(stats_.messages);
   broker_time_ = message.origin.broker_time;
   ParseError error = message.payload.size() > max_message_bytes_
@@ -99,6 +101,7 @@ void Pipeline::Tick() {
 void Pipeline::Drain() {
   if (drained_) return;
   drained_ = true;
+  last_message_ = clock_.TimeNow();
   PublishDetectorState();
   if (dead_letters_) {
     if (absl::Status s = dead_letters_->Flush(drain_timeout_); !s.ok()) LogError(s.message());
@@ -158,6 +161,11 @@ std::string Pipeline::SummaryJson() const {
                     ",\"queued\":", st.queued.load(), "}");
   }
   const EngineStats& e = engine_->stats();
+  // From the first message to the end of the drain (or now, while running).
+  const double seconds =
+      s.messages.load() == 0
+          ? 0
+          : absl::ToDoubleSeconds((drained_ ? last_message_ : clock_.TimeNow()) - first_message_);
   return absl::StrCat("{\"events\":", s.messages.load(), ",\"parsed\":", s.parsed.load(),
                       ",\"rejected\":", s.rejected(), ",\"rejected_by_reason\":{", reasons,
                       "},\"duplicates\":", e.duplicates.load(), ",\"too_late\":", e.too_late.load(),
@@ -166,7 +174,8 @@ std::string Pipeline::SummaryJson() const {
                       "},\"hosts\":", engine_->clocks().hosts(),
                       ",\"host_evictions\":", engine_->clocks().evictions(),
                       ",\"state_keys\":", keys, ",\"state_evictions\":", evictions,
-                      ",\"sink_failures\":", sink_failures(), ",\"sinks\":{", sinks, "}}");
+                      ",\"sink_failures\":", sink_failures(), ",\"sinks\":{", sinks, "}",
+                      ",\"seconds\":", absl::StrFormat("%.3f", seconds), "}");
 }
 
 }  // namespace faultline

@@ -1,17 +1,22 @@
-// The limit of the end-to-end benchmarks: a bare librdkafka consumer that joins a group,
-// reads every message of TOPIC from the beginning and only counts them and their bytes, with
-// librdkafka's default settings, or with PROPERTIES (name=value,...). It stops when every
-// assigned partition has reached its end.
-//   bare_consumer BROKERS TOPIC GROUP [PROPERTIES]
-// Prints one JSON line: messages, bytes, seconds (first assignment to the end), librdkafka.
+// The limit of the end-to-end benchmark (bench/e2e.py): a bare librdkafka consumer that joins a
+// group, reads every message of TOPIC from the beginning and only counts them and their bytes,
+// with librdkafka's default settings, with PROPERTIES (name=value,...), or with "faultline": the
+// fetch settings `faultline run` chooses on this librdkafka (FetchDefaults), so both read alike.
+// It stops when every assigned partition has reached its end.
+//   bare_consumer BROKERS TOPIC GROUP [faultline | NAME=VALUE,...]
+// Prints one JSON line: messages, bytes, seconds (first message to the end), librdkafka and the
+// settings it set.
 #include <algorithm>
 #include <cstdio>
 #include <set>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
+#include "absl/strings/str_join.h"
 #include "core/clock.h"
+#include "ingest/kafka/kafka_source.h"
 #include "librdkafka/rdkafka.h"
 
 int main(int argc, char** argv) {
@@ -32,12 +37,20 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  for (std::string_view rest = argc == 5 ? argv[4] : ""; !rest.empty();) {
-    const std::string_view item = rest.substr(0, rest.find(','));
-    rest.remove_prefix(std::min(rest.size(), item.size() + 1));
-    const size_t eq = item.find('=');
-    const std::string name(item.substr(0, eq));
-    const std::string value(eq == std::string_view::npos ? "" : item.substr(eq + 1));
+  std::vector<std::pair<std::string, std::string>> settings;
+  const std::string_view extra = argc == 5 ? argv[4] : "";
+  if (extra == "faultline") {
+    settings = faultline::FetchDefaults::Effective({}, rd_kafka_version());
+  } else {
+    for (std::string_view rest = extra; !rest.empty();) {
+      const std::string_view item = rest.substr(0, rest.find(','));
+      rest.remove_prefix(std::min(rest.size(), item.size() + 1));
+      const size_t eq = item.find('=');
+      settings.emplace_back(item.substr(0, eq),
+                            eq == std::string_view::npos ? "" : item.substr(eq + 1));
+    }
+  }
+  for (const auto& [name, value] : settings) {
     if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), err, sizeof(err)) !=
         RD_KAFKA_CONF_OK) {
       std::fprintf(stderr, "bare_consumer: %s\n", err);
@@ -66,10 +79,7 @@ int main(int argc, char** argv) {
     if (assigned < 0) {
       rd_kafka_topic_partition_list_t* parts = nullptr;
       if (rd_kafka_assignment(rk, &parts) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        if (parts->cnt > 0) {
-          assigned = parts->cnt;
-          first = clock.TimeNow();
-        }
+        if (parts->cnt > 0) assigned = parts->cnt;
         rd_kafka_topic_partition_list_destroy(parts);
       }
     }
@@ -77,6 +87,7 @@ int main(int argc, char** argv) {
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       at_end.insert(m->partition);
     } else if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      if (messages == 0) first = clock.TimeNow();  // as faultline's summary counts "seconds"
       ++messages;
       bytes += m->len;
       at_end.erase(m->partition);
@@ -87,9 +98,12 @@ int main(int argc, char** argv) {
     if (assigned > 0 && static_cast<int>(at_end.size()) == assigned) break;
   }
   const double seconds = absl::ToDoubleSeconds(clock.TimeNow() - first);
-  std::printf("{\"librdkafka\":\"%s\",\"messages\":%llu,\"bytes\":%llu,\"seconds\":%.2f}\n",
-              rd_kafka_version_str(), static_cast<unsigned long long>(messages),
-              static_cast<unsigned long long>(bytes), seconds);
+  std::printf(
+      "{\"librdkafka\":\"%s\",\"messages\":%llu,\"bytes\":%llu,\"seconds\":%.3f,"
+      "\"settings\":\"%s\"}\n",
+      rd_kafka_version_str(), static_cast<unsigned long long>(messages),
+      static_cast<unsigned long long>(bytes), messages == 0 ? 0.0 : seconds,
+      absl::StrJoin(settings, ",", absl::PairFormatter("=")).c_str());
   rd_kafka_consumer_close(rk);
   rd_kafka_destroy(rk);
   return assigned > 0 && static_cast<int>(at_end.size()) == assigned ? 0 : 1;
