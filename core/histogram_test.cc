@@ -1,5 +1,7 @@
 #include "core/histogram.h"
 
+#include <algorithm>
+
 #include "gtest/gtest.h"
 
 namespace faultline {
@@ -13,9 +15,16 @@ TEST(LatencyHistogramTest, CountsEachObservationInItsBucketCumulatively) {
   h.Observe(absl::Hours(48));        // beyond the last bound: +Inf only
   const LatencyHistogram::Snapshot s = h.Read();
   ASSERT_EQ(s.cumulative.size(), LatencyHistogram::kBounds.size() + 1);
-  EXPECT_EQ(s.cumulative[0], 2u);
-  EXPECT_EQ(s.cumulative[7], 2u) << "le=1";
-  EXPECT_EQ(s.cumulative[8], 3u) << "le=2.5";
+  auto at = [&](double bound) {
+    const auto* it =
+        std::find(LatencyHistogram::kBounds.begin(), LatencyHistogram::kBounds.end(), bound);
+    EXPECT_NE(it, LatencyHistogram::kBounds.end()) << bound;
+    return s.cumulative[it - LatencyHistogram::kBounds.begin()];
+  };
+  EXPECT_EQ(at(0.0025), 0u) << "le=0.0025";
+  EXPECT_EQ(at(0.005), 2u) << "le=0.005";
+  EXPECT_EQ(at(1), 2u) << "le=1";
+  EXPECT_EQ(at(2.5), 3u) << "le=2.5";
   EXPECT_EQ(s.cumulative[LatencyHistogram::kBounds.size() - 1], 3u) << "le=86400";
   EXPECT_EQ(s.cumulative.back(), 4u) << "+Inf";
   EXPECT_EQ(s.count, 4u);
