@@ -1,5 +1,6 @@
 #include "ingest/kafka/kafka_source.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -261,6 +262,8 @@ absl::Status KafkaSource::Run(MessageHandler& handler, const std::atomic<bool>& 
   absl::Time next_commit = clock_.TimeNow() + config_.commit_interval;
   absl::Time next_tick = clock_.TimeNow();
   absl::Status status;
+  uint32_t since_check = 0, check_every = 1;  // events since the last clock reading
+  absl::Time last_check = clock_.TimeNow();
   while (!stop.load(std::memory_order_relaxed)) {
     if (handler.Saturated() != paused_) SetPaused(!paused_);
     rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, poll_ms);
@@ -303,9 +306,23 @@ absl::Status KafkaSource::Run(MessageHandler& handler, const std::atomic<bool>& 
           break;
         }
       }
+      const bool event = m->err == RD_KAFKA_RESP_ERR_NO_ERROR;
       rd_kafka_message_destroy(m);
+      // While events flow, the clock is read about every 10 ms rather than per message (a read
+      // per message was 3.7% of `run`): every `check_every` events, adapted to the rate at each
+      // reading. After anything else and at every empty poll, at once.
+      if (event && ++since_check < check_every) continue;
     }
     const absl::Time now = clock_.TimeNow();
+    if (since_check > 0) {
+      const double elapsed = absl::ToDoubleSeconds(now - last_check);
+      check_every =
+          elapsed <= 0
+              ? std::min<uint32_t>(check_every * 2, 1024)
+              : static_cast<uint32_t>(std::clamp(since_check * 0.010 / elapsed, 1.0, 1024.0));
+    }
+    since_check = 0;
+    last_check = now;
     if (now >= next_commit) {
       CommitProcessed(/*sync=*/false);
       next_commit = now + config_.commit_interval;
