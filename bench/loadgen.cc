@@ -263,6 +263,9 @@ const char* LevelName(int level) {
   return level == 2 ? "error" : level == 3 ? "warning" : "information";
 }
 
+constexpr const char* kScm = "Service Control Manager";
+constexpr const char* kScmGuid = "{555908d1-a6d7-4695-8e1e-26931d2012f4}";
+
 struct Service {
   const char* key;
   const char* name;
@@ -644,8 +647,8 @@ class Fleet {
       for (int k = 1; k <= 3; ++k) {
         Event e{.true_us = t,
                 .host = h,
-                .provider = "Service Control Manager",
-                .provider_guid = "{555908d1-a6d7-4695-8e1e-26931d2012f4}",
+                .provider = kScm,
+                .provider_guid = kScmGuid,
                 .id = 7031,
                 .level = 2};
         e.incident = true;
@@ -721,8 +724,8 @@ class Fleet {
     } else if (pick < 6600) {
       const Service& s = kServices[Uniform(0, std::size(kServices) - 1)];
       const bool running = Uniform(0, 1) == 1;
-      e.provider = "Service Control Manager";
-      e.provider_guid = "{555908d1-a6d7-4695-8e1e-26931d2012f4}";
+      e.provider = kScm;
+      e.provider_guid = kScmGuid;
       e.id = 7036;
       e.message = absl::StrCat("The ", s.name, " service entered the ",
                                running ? "running" : "stopped", " state.");
@@ -730,8 +733,8 @@ class Fleet {
                 {"param2", running ? "running" : "stopped"},
                 {"Binary", Utf16LeHex(absl::StrCat(s.key, running ? "/4" : "/1"))}};
     } else if (pick < 6900) {
-      e.provider = "Service Control Manager";
-      e.provider_guid = "{555908d1-a6d7-4695-8e1e-26931d2012f4}";
+      e.provider = kScm;
+      e.provider_guid = kScmGuid;
       e.id = 7040;
       e.message =
           "The start type of the Background Intelligent Transfer Service service was changed "
