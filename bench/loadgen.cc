@@ -47,7 +47,6 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -1121,7 +1120,7 @@ int main(int argc, char** argv) {
     if (o.rate > 0 && (messages & 255) == 0) {
       // Live: a record is sent when it reaches Kafka in the fleet's model.
       const int64_t wait = arrival - absl::ToUnixMicros(clock.TimeNow());
-      if (wait > 1000) std::this_thread::sleep_for(std::chrono::microseconds(wait));
+      if (wait > 1000) clock.SleepFor(absl::Microseconds(wait));
     }
     if (rk != nullptr) {
       const int64_t timestamp_ms = o.rate > 0 ? 0 : arrival / 1000;
