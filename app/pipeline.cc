@@ -101,7 +101,7 @@ void Pipeline::Tick() {
 void Pipeline::Drain() {
   if (drained_) return;
   drained_ = true;
-  last_message_ = clock_.TimeNow();
+  drain_started_ = clock_.TimeNow();
   PublishDetectorState();
   if (dead_letters_) {
     if (absl::Status s = dead_letters_->Flush(drain_timeout_); !s.ok()) LogError(s.message());
@@ -161,11 +161,11 @@ std::string Pipeline::SummaryJson() const {
                     ",\"queued\":", st.queued.load(), "}");
   }
   const EngineStats& e = engine_->stats();
-  // From the first message to the end of the drain (or now, while running).
+  // From the first message to the start of the drain (or now, while running).
   const double seconds =
       s.messages.load() == 0
           ? 0
-          : absl::ToDoubleSeconds((drained_ ? last_message_ : clock_.TimeNow()) - first_message_);
+          : absl::ToDoubleSeconds((drained_ ? drain_started_ : clock_.TimeNow()) - first_message_);
   return absl::StrCat("{\"events\":", s.messages.load(), ",\"parsed\":", s.parsed.load(),
                       ",\"rejected\":", s.rejected(), ",\"rejected_by_reason\":{", reasons,
                       "},\"duplicates\":", e.duplicates.load(), ",\"too_late\":", e.too_late.load(),

@@ -101,7 +101,7 @@ class Pipeline final : public MessageHandler, private AlertOutput {
   // "duplicates":N,"too_late":N,"too_old":N,"clock_ahead":N,"alerts":N,"alerts_by_rule":{...},
   // "hosts":N,"host_evictions":N,"state_keys":N,"state_evictions":N,"sink_failures":N,
   // "sinks":{"NAME":{"delivered":N,"failed":N,"retried":N,"dropped":N,"queued":N},...},
-  // "seconds":S} (S: from the first message to the end of the drain, the time the events took).
+  // "seconds":S} (S: from the first message to the start of the drain, the time the events took).
   // Call on the pipeline thread or after it stopped.
   std::string SummaryJson() const;
 
@@ -123,7 +123,7 @@ class Pipeline final : public MessageHandler, private AlertOutput {
   bool drained_ = false;
   Event event_;             // reused: parsing assigns into its strings without reallocating
   absl::Time broker_time_;  // of the message being processed
-  absl::Time first_message_, last_message_;  // for the summary's "seconds"
+  absl::Time first_message_, drain_started_;  // for the summary's "seconds"
   // Kafka timestamps up to here are taken (the wall clock at the last Tick + max_clock_skew).
   absl::Time trusted_until_;
   std::shared_ptr<DeliveryTicket> ticket_;  // its deliveries, created at the first one

@@ -19,7 +19,7 @@ topic of one local Kafka broker, in one run.
    seconds per million events and peak RSS of the whole process, recall and precision against
    the ground truth (the peers only for the rules they implement: burst and imminent).
 3. Live: faultline on Debian 13 reads topics that bench/loadgen fills at 50% and 90% of the rate
-   it reached in step 2 (asked: one generator thread on this machine reaches about 80 k/s) (broker append time: LogAppendTime); detection latency from the broker's
+   it reached in step 2 (the rates asked: one generator thread here produces about 80 k/s) (broker append time: LogAppendTime); detection latency from the broker's
    append of the message that raised an alert to the alert, p50 and p99, from faultline's own
    histogram (faultline_broker_to_alert_seconds, as Prometheus' histogram_quantile reads it).
 4. Writes bench/results/e2e.json and bench/results/e2e.png (gnuplot), and prints the Markdown
@@ -312,7 +312,9 @@ def live_run(args, brokers, stamp, platform_, max_rate, fraction):
         command = PODMAN + ["-v", f"{WORK}:{WORK}", IMAGE] + command
     log(f"live at {fraction:.0%} of {max_rate:,.0f}/s: {rate:,.0f} events/s for "
         f"{args.live_seconds} s ({topic})")
-    proc = subprocess.Popen(command, stderr=subprocess.PIPE)
+    stderr_path = os.path.join(WORK, topic + ".stderr")
+    stderr_file = open(stderr_path, "w")  # a file, not a pipe nobody reads until the end
+    proc = subprocess.Popen(command, stderr=stderr_file)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -339,9 +341,19 @@ def live_run(args, brokers, stamp, platform_, max_rate, fraction):
             break
         time.sleep(0.5)
     consumed = sample(text, "faultline_events_consumed_total")
+    if consumed < filled["messages"]:
+        log(f"  faultline read {consumed:,.0f} of {filled['messages']:,} within 60 s")
     buckets = buckets_of(text, "faultline_broker_to_alert_seconds")
     proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=60)
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    stderr_file.close()
+    with open(stderr_path, "rb") as f:
+        err = f.read()
+    need(proc.returncode == 0, f"faultline (live) exited {proc.returncode}: {last_line(err.decode())}")
     with open(truth) as t, open(alerts) as a:
         s = score.score(t, a)
     p50, p99 = histogram_quantile(0.5, buckets), histogram_quantile(0.99, buckets)

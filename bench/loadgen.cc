@@ -705,7 +705,8 @@ class Fleet {
     const auto& queue = queues_[h];
     const int64_t t = queue.empty() ? host_background_next_[h]
                                     : std::min(queue.top().true_us, host_background_next_[h]);
-    if (t > end() && queue.empty()) return;  // the host's part of the span is over
+    // Live, the host's part ends with the span; otherwise the stream runs on until --events.
+    if (live_ && t > end() && queue.empty()) return;
     Host& host = hosts_[h];
     const int64_t at = std::max(ArrivalOf(host, t), host.last_arrival);
     host.last_arrival = at;
@@ -946,9 +947,9 @@ class Fleet {
         R"("platform":"windows","type":"windows","version":"10.0"}},"log":{"level":")",
         LevelName(e.level), R"("},"message":")");
     AppendMessage(out, e);
-    absl::StrAppend(out, R"(","winlog":{"api":")", wef ? "wineventlog" : "wineventlog",
-                    R"(","channel":")", wef ? "ForwardedEvents" : kChannelName[e.channel],
-                    R"(","computer_name":")", host.name, R"(","event_data":{)");
+    absl::StrAppend(out, R"(","winlog":{"api":")", "wineventlog", R"(","channel":")",
+                    wef ? "ForwardedEvents" : kChannelName[e.channel], R"(","computer_name":")",
+                    host.name, R"(","event_data":{)");
     bool first = true;
     for (const auto& [name, value] : e.data) {
       absl::StrAppend(out, first ? "" : ",", "\"", name, "\":\"");
@@ -962,8 +963,7 @@ class Fleet {
                     R"(,"thread":{"id":)", 4000 + e.host % 3000, R"(}},"provider_guid":")",
                     e.provider_guid, R"(","provider_name":")", e.provider, R"(","record_id":)",
                     record, R"(,"task":")", e.task, R"("}})");
-    // WEF: the channel is ForwardedEvents, but faultline keys lateness and dedupe by the
-    // event's own channel, which Winlogbeat does not show; the record ids stay the host's.
+    // WEF: the channel is ForwardedEvents and the record id the collector's (see Render).
   }
 
   void RenderNxlog(const Event& e, const Host& host, int64_t logged, int64_t arrival,

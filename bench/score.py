@@ -58,6 +58,9 @@ def score(truth_lines, alert_lines, rules=None):
             services[incident["service_name"].lower()] = incident["service"].lower()
         for rule, key in incident_keys(incident):
             if rules is None or rule in rules:
+                # Each incident has its own pool or (host, service): a key met twice would let
+                # one alert count for two incidents.
+                assert (rule, key) not in expected, f"two incidents share {rule} {key}"
                 expected[(rule, key)] = incident
     seen = {}
     unexpected = []

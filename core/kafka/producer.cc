@@ -168,7 +168,10 @@ absl::Status CreateKafkaTopic(rd_kafka_t* client, const std::string& topic, int 
     size_t n = 0;
     const rd_kafka_topic_result_t** results =
         rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event), &n);
-    if (n == 1 && rd_kafka_topic_result_error(results[0]) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR) {  // the request as a whole
+      status = absl::UnavailableError(
+          absl::StrCat("CreateTopics ", topic, ": ", rd_kafka_event_error_string(event)));
+    } else if (n == 1 && rd_kafka_topic_result_error(results[0]) == RD_KAFKA_RESP_ERR_NO_ERROR) {
       status = absl::OkStatus();
     } else {
       status = absl::InternalError(
