@@ -386,7 +386,6 @@ class Fleet {
   }
 
  private:
-  std::mt19937_64& rng() { return rng_; }
   int64_t Uniform(int64_t lo, int64_t hi) {
     return std::uniform_int_distribution<int64_t>(lo, hi)(rng_);
   }
@@ -817,7 +816,6 @@ class Fleet {
   }
 
   void Logon(Event* e, bool on) {
-    const Host& host = hosts_[e->host];
     e->channel = kSecurity;
     e->message_is_json = true;  // written escaped: logons are half the stream
     e->provider = "Microsoft-Windows-Security-Auditing";
@@ -896,7 +894,6 @@ class Fleet {
         {"VirtualAccount", "%%1843"},
         {"TargetLinkedLogonId", "0x0"},
         {"ElevatedToken", "%%1842"}};
-    (void)host;
   }
 
   // The record as `host`'s forwarder writes it.
