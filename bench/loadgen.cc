@@ -28,8 +28,10 @@
 // Event time: with --hours D (default: N events at half an event per host per second) the
 // fleet's last D hours up to now, produced as fast as the broker takes them, each record stamped
 // with the time it would have reached Kafka (event time plus its host's delay); with --rate R,
-// live: R events per second from now on, stamped by the producer when sent, the incidents only on
-// punctual hosts with true clocks (the others' events arrive too late for a short run).
+// live: R events per second, stamped by the producer when sent, the incidents only on punctual
+// hosts with true clocks (the others' events arrive too late for a short run). A live run's
+// records are all rendered first (in memory: N times about 1.7 KB), then sent at their time:
+// rendering as it sends, one thread reaches only about 80 k/s on this machine.
 //
 // Records are keyed by host, as Winlogbeat's output.kafka.key and NXLog's om_kafka are set up
 // in practice; partitioned with murmur2 as Java clients do. Prints progress on stderr and a JSON
@@ -294,6 +296,16 @@ class Fleet {
     span_us_ = static_cast<int64_t>(seconds * 1e6);
     t0_ = live_ ? now_us : now_us - span_us_;
     MakeHosts();
+    if (live_) {
+      // Live, a host's records count only if they arrive within the span (a host 45 minutes
+      // behind sends none): the others write faster, so that the records sent make the rate.
+      double arriving = 0;
+      for (const Host& h : hosts_) {
+        arriving += std::clamp(static_cast<double>(end() - ArrivalOf(h, t0_)) / span_us_, 0.0, 1.0);
+      }
+      per_host_rate_ = o.rate / std::max(arriving, 1.0);
+      for (int64_t& next : host_background_next_) next = t0_ + NextGap();
+    }
   }
 
   const std::vector<Host>& hosts() const { return hosts_; }
@@ -1050,6 +1062,38 @@ void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
   if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) ++failed_deliveries;
 }
 
+// A live run's records, rendered before it starts: rendering a document costs more than
+// faultline's reading it, so a generator rendering as it sends cannot keep up with faultline on
+// the same cores. Copies into 64 MiB blocks, which never move.
+class Arena {
+ public:
+  std::string_view Add(std::string_view s) {
+    if (blocks_.empty() || used_ + s.size() > kBlock) {
+      blocks_.push_back(std::make_unique<char[]>(std::max(kBlock, s.size())));
+      used_ = 0;
+    }
+    char* p = blocks_.back().get() + used_;
+    std::memcpy(p, s.data(), s.size());
+    used_ += s.size();
+    return {p, s.size()};
+  }
+
+ private:
+  static constexpr size_t kBlock = 64 << 20;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  size_t used_ = 0;
+};
+
+struct Record {
+  std::string_view key, value;
+  int64_t arrival;
+  bool incident;
+};
+
+// How fast one thread renders records here (150-180 k/s): a live fleet starts this much later,
+// so that its event times begin when its records do.
+constexpr double kRenderedPerSecond = 150'000;
+
 }  // namespace
 }  // namespace faultline
 
@@ -1057,8 +1101,9 @@ int main(int argc, char** argv) {
   using namespace faultline;
   const Options o = ParseOptions(argc, argv);
   Clock& clock = RealClock::Get();
-  const int64_t now_us = absl::ToUnixMicros(clock.TimeNow());
-  Fleet fleet(o, now_us);
+  const bool live = o.rate > 0;
+  const int64_t lead_us = live ? static_cast<int64_t>(o.events / kRenderedPerSecond * 1e6) : 0;
+  Fleet fleet(o, absl::ToUnixMicros(clock.TimeNow()) + lead_us);
   FILE* truth = nullptr;
   if (!o.truth.empty() && (truth = std::fopen(o.truth.c_str(), "w")) == nullptr) {
     std::fprintf(stderr, "loadgen: cannot write %s: %s\n", o.truth.c_str(), std::strerror(errno));
@@ -1073,7 +1118,6 @@ int main(int argc, char** argv) {
   rd_kafka_t* rk = nullptr;
   FILE* out = nullptr;
   if (!o.brokers.empty()) {
-    const bool live = o.rate > 0;
     absl::StatusOr<rd_kafka_t*> producer =
         NewKafkaProducer(o.brokers,
                          {{"linger.ms", live ? "5" : "50"},
@@ -1108,42 +1152,73 @@ int main(int argc, char** argv) {
     }
   }
 
-  const absl::Time start = clock.TimeNow();
-  std::string key, value;
-  int64_t arrival = 0;
-  bool incident = false;
-  uint64_t messages = 0, bytes = 0, incident_records = 0;
-  while (messages < o.events && fleet.Next(&key, &value, &arrival, &incident)) {
-    if (o.rate > 0 && (messages & 255) == 0) {
-      // Live: a record is sent when it reaches Kafka in the fleet's model.
-      const int64_t wait = arrival - absl::ToUnixMicros(clock.TimeNow());
-      if (wait > 1000) clock.SleepFor(absl::Microseconds(wait));
-    }
-    if (rk != nullptr) {
-      const int64_t timestamp_ms = o.rate > 0 ? 0 : arrival / 1000;
-      for (;;) {
-        const rd_kafka_resp_err_t e = rd_kafka_producev(
-            rk, RD_KAFKA_V_TOPIC(o.topic.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_KEY(key.data(), key.size()), RD_KAFKA_V_VALUE(value.data(), value.size()),
-            RD_KAFKA_V_TIMESTAMP(timestamp_ms), RD_KAFKA_V_END);
-        if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;
-        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-          std::fprintf(stderr, "loadgen: produce: %s\n", rd_kafka_err2str(e));
-          return 1;
-        }
-        rd_kafka_poll(rk, 10);
-      }
-      rd_kafka_poll(rk, 0);
-    } else {
+  // Sends one record: to Kafka stamped `timestamp_ms` (0: by the producer), or to the file.
+  auto write = [&](std::string_view key, std::string_view value, int64_t timestamp_ms) {
+    if (rk == nullptr) {
       std::fwrite(value.data(), 1, value.size(), out);
       std::fputc('\n', out);
+      return true;
     }
+    for (;;) {
+      const rd_kafka_resp_err_t e = rd_kafka_producev(
+          rk, RD_KAFKA_V_TOPIC(o.topic.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+          RD_KAFKA_V_KEY(key.data(), key.size()),
+          RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+          RD_KAFKA_V_TIMESTAMP(timestamp_ms), RD_KAFKA_V_END);
+      if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+      if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        std::fprintf(stderr, "loadgen: produce: %s\n", rd_kafka_err2str(e));
+        return false;
+      }
+      rd_kafka_poll(rk, 10);
+    }
+    rd_kafka_poll(rk, 0);
+    return true;
+  };
+  absl::Time start = clock.TimeNow();
+  uint64_t messages = 0, bytes = 0, incident_records = 0;
+  auto sent = [&](size_t size, bool incident) {
     ++messages;
-    bytes += value.size();
+    bytes += size;
     incident_records += incident;
     if (messages % 1'000'000 == 0) {
       std::fprintf(stderr, "loadgen: %" PRIu64 " of %" PRIu64 " events, %.0f/s\n", messages,
                    o.events, messages / absl::ToDoubleSeconds(clock.TimeNow() - start));
+    }
+  };
+  std::string key, value;
+  int64_t arrival = 0;
+  bool incident = false;
+  double render_seconds = 0, late_start_seconds = 0;
+  if (live) {
+    Arena arena;
+    std::vector<Record> records;
+    while (records.size() < o.events && fleet.Next(&key, &value, &arrival, &incident)) {
+      records.push_back({arena.Add(key), arena.Add(value), arrival, incident});
+    }
+    render_seconds = absl::ToDoubleSeconds(clock.TimeNow() - start);
+    std::fprintf(stderr, "loadgen: %zu records rendered in %.1f s\n", records.size(),
+                 render_seconds);
+    // A record is sent when it reaches Kafka in the fleet's model. A rendering slower than
+    // foreseen delays every record alike (their hosts seem that much further behind).
+    const int64_t now_us = absl::ToUnixMicros(clock.TimeNow());
+    if (now_us < fleet.t0()) clock.SleepFor(absl::Microseconds(fleet.t0() - now_us));
+    const int64_t shift_us = std::max<int64_t>(0, now_us - fleet.t0());
+    late_start_seconds = shift_us / 1e6;
+    start = clock.TimeNow();
+    for (size_t i = 0; i < records.size(); ++i) {
+      const Record& r = records[i];
+      if ((i & 15) == 0) {
+        const int64_t wait = r.arrival + shift_us - absl::ToUnixMicros(clock.TimeNow());
+        if (wait > 1000) clock.SleepFor(absl::Microseconds(wait));
+      }
+      if (!write(r.key, r.value, 0)) return 1;
+      sent(r.value.size(), r.incident);
+    }
+  } else {
+    while (messages < o.events && fleet.Next(&key, &value, &arrival, &incident)) {
+      if (!write(key, value, arrival / 1000)) return 1;
+      sent(value.size(), incident);
     }
   }
   if (rk != nullptr) {
@@ -1176,12 +1251,13 @@ int main(int argc, char** argv) {
   }
   std::printf(
       "{\"messages\":%" PRIu64 ",\"bytes\":%" PRIu64
-      ",\"seconds\":%.2f,\"events_per_second\":%.0f,\"hosts\":%d,\"hosts_by_envelope\":{%s},"
+      ",\"seconds\":%.2f,\"events_per_second\":%.0f,\"render_seconds\":%.1f,"
+      "\"late_start_seconds\":%.1f,\"hosts\":%d,\"hosts_by_envelope\":{%s},"
       "\"incidents\":%" PRIu64 ",\"incidents_not_placed\":%" PRIu64 ",\"incident_records\":%" PRIu64
       ",\"duplicates\":%" PRIu64 ",\"event_time_from\":\"%s\",\"event_time_to\":\"%s\"}\n",
-      messages, bytes, seconds, messages / seconds, o.hosts, hosts_by_envelope.c_str(),
-      fleet.incidents(), fleet.skipped_incidents(), incident_records, fleet.duplicates(),
-      Iso(fleet.t0()).c_str(), Iso(fleet.end()).c_str());
+      messages, bytes, seconds, messages / seconds, render_seconds, late_start_seconds, o.hosts,
+      hosts_by_envelope.c_str(), fleet.incidents(), fleet.skipped_incidents(), incident_records,
+      fleet.duplicates(), Iso(fleet.t0()).c_str(), Iso(fleet.end()).c_str());
   if (fleet.unsent_incident_records() > 0) {
     std::fprintf(stderr,
                  "loadgen: %zu incident record(s) were not sent: the ground truth is wrong\n",
