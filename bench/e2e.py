@@ -45,6 +45,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -287,10 +288,43 @@ def main():
         live_platform = platforms[-1]
         best = max(s["events_per_second"] for s in systems
                    if s["system"] == "faultline" and s["platform"] == live_platform)
-        for fraction in (0.5, 0.9):
+        for fraction in (0.25, 0.5, 0.9):
             latency.append(live_run(args, brokers, stamp, live_platform, best, fraction))
 
     write_results(args, filled, systems, latency, topic)
+
+
+class CpuSampler:
+    """The machine's CPU time (all cores, seconds: busy, and stolen by other guests), sampled
+    every 0.2 s, so that a window's share of it can be read afterwards."""
+
+    def __init__(self):
+        self.samples = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        tick = os.sysconf("SC_CLK_TCK")
+        while True:
+            with open("/proc/stat") as f:
+                v = [int(x) for x in f.readline().split()[1:]]
+            # user nice system idle iowait irq softirq steal ...
+            busy = v[0] + v[1] + v[2] + v[5] + v[6]
+            self.samples.append((time.monotonic(), busy / tick, v[7] / tick))
+            if self._stop.wait(0.2):
+                return
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+
+    def cores(self, start, end):
+        """Busy and stolen cores on average over [start, end] (monotonic seconds)."""
+        first = min(self.samples, key=lambda s: abs(s[0] - start))
+        last = min(self.samples, key=lambda s: abs(s[0] - end))
+        span = max(last[0] - first[0], 1e-9)
+        return (last[1] - first[1]) / span, (last[2] - first[2]) / span
 
 
 def live_run(args, brokers, stamp, platform_, max_rate, fraction):
@@ -330,9 +364,12 @@ def live_run(args, brokers, stamp, platform_, max_rate, fraction):
         proc.kill()
         sys.exit("e2e: faultline did not become ready within 60 s")
     time.sleep(2)  # the group assignment after /readyz
+    faultline_cpu = sample(scrape(port), "process_cpu_seconds_total")
+    cpu = CpuSampler()
     produced = subprocess.run(loadgen + ["--events", str(events), "--rate", str(rate),
                                          "--no-create", "--truth", truth],
                               stdout=subprocess.PIPE, check=True)
+    sent_at = time.monotonic()
     filled = json.loads(last_line(produced.stdout.decode()))
     # Until faultline has read everything (its consumed-message count), at most 60 s.
     deadline = time.monotonic() + 60
@@ -342,7 +379,12 @@ def live_run(args, brokers, stamp, platform_, max_rate, fraction):
         if sample(text, "faultline_events_consumed_total") >= filled["messages"]:
             break
         time.sleep(0.5)
+    cpu.stop()
     consumed = sample(text, "faultline_events_consumed_total")
+    # Who used the cores while loadgen sent (faultline's count includes its catching up after).
+    busy, stolen = cpu.cores(sent_at - filled["seconds"], sent_at)
+    faultline_cores = (sample(text, "process_cpu_seconds_total") - faultline_cpu) / filled["seconds"]
+    loadgen_cores = filled["cpu_seconds"] / filled["seconds"]
     if consumed < filled["messages"]:
         log(f"  faultline read {consumed:,.0f} of {filled['messages']:,} within 60 s")
     buckets = buckets_of(text, "faultline_broker_to_alert_seconds")
@@ -362,6 +404,9 @@ def live_run(args, brokers, stamp, platform_, max_rate, fraction):
     result = {"fraction_of_max": fraction, "target_rate": rate,
               "produced_rate": filled["events_per_second"], "events": filled["messages"],
               "late_start_seconds": filled["late_start_seconds"],
+              "cores": {"machine_busy": busy, "stolen": stolen, "faultline": faultline_cores,
+                        "loadgen": loadgen_cores,
+                        "broker_and_rest": busy - faultline_cores - loadgen_cores},
               "consumed": consumed, "alerts": buckets[-1][1] if buckets else 0,
               "p50_latency_ms": p50 * 1000 if p50 is not None else None,
               "p99_latency_ms": p99 * 1000 if p99 is not None else None,
@@ -370,7 +415,9 @@ def live_run(args, brokers, stamp, platform_, max_rate, fraction):
     log(f"  produced {filled['events_per_second']:,.0f}/s, consumed {consumed:,.0f} of "
         f"{filled['messages']:,}, p50 {result['p50_latency_ms']} ms, p99 "
         f"{result['p99_latency_ms']} ms, recall {s['recall']:.4f}, precision "
-        f"{s['precision']:.4f}")
+        f"{s['precision']:.4f}; cores busy {busy:.2f} of {os.cpu_count()} (faultline "
+        f"{faultline_cores:.2f}, loadgen {loadgen_cores:.2f}, broker and the rest "
+        f"{busy - faultline_cores - loadgen_cores:.2f}; stolen {stolen:.2f})")
     return result
 
 
@@ -436,14 +483,18 @@ def write_results(args, filled, systems, latency, topic):
               f"| {ratio:.2f}x | {s['cpu_seconds_per_million']:.2f} | {s['peak_rss_mib']:.0f} MiB "
               f"| {rp} |")
     if latency:
-        print("\n| live rate | produced | consumed | alerts | p50 | p99 | recall | precision |")
-        print("|---|---|---|---|---|---|---|---|")
+        print("\n| live rate | produced | consumed | alerts | p50 | p99 | recall | precision "
+              "| cores busy (faultline, loadgen, broker and rest; stolen) |")
+        print("|---|---|---|---|---|---|---|---|---|")
         for l in latency:
             fmt = lambda v: "n/a" if v is None else f"{v:.0f} ms"
+            c = l["cores"]
             print(f"| {l['fraction_of_max']:.0%} of max ({l['target_rate'] / 1000:,.0f} k/s) "
                   f"| {l['produced_rate'] / 1000:,.0f} k/s | {l['consumed']:,.0f} of "
                   f"{l['events']:,} | {l['alerts']:.0f} | {fmt(l['p50_latency_ms'])} "
-                  f"| {fmt(l['p99_latency_ms'])} | {l['recall']:.4f} | {l['precision']:.4f} |")
+                  f"| {fmt(l['p99_latency_ms'])} | {l['recall']:.4f} | {l['precision']:.4f} "
+                  f"| {c['machine_busy']:.2f} ({c['faultline']:.2f}, {c['loadgen']:.2f}, "
+                  f"{c['broker_and_rest']:.2f}; {c['stolen']:.2f}) |")
 
 
 def chart(results_dir, systems, latency):

@@ -36,6 +36,8 @@
 // Records are keyed by host, as Winlogbeat's output.kafka.key and NXLog's om_kafka are set up
 // in practice; partitioned with murmur2 as Java clients do. Prints progress on stderr and a JSON
 // summary on stdout.
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <cinttypes>
 #include <cmath>
@@ -1084,6 +1086,13 @@ class Arena {
   size_t used_ = 0;
 };
 
+// This process's CPU time (every thread's), seconds.
+double CpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
 struct Record {
   std::string_view key, value;
   int64_t arrival;
@@ -1176,6 +1185,7 @@ int main(int argc, char** argv) {
     return true;
   };
   absl::Time start = clock.TimeNow();
+  double start_cpu = CpuSeconds();
   uint64_t messages = 0, bytes = 0, incident_records = 0;
   auto sent = [&](size_t size, bool incident) {
     ++messages;
@@ -1206,6 +1216,7 @@ int main(int argc, char** argv) {
     const int64_t shift_us = std::max<int64_t>(0, now_us - fleet.t0());
     late_start_seconds = shift_us / 1e6;
     start = clock.TimeNow();
+    start_cpu = CpuSeconds();
     for (size_t i = 0; i < records.size(); ++i) {
       const Record& r = records[i];
       if ((i & 15) == 0) {
@@ -1238,6 +1249,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   const double seconds = absl::ToDoubleSeconds(clock.TimeNow() - start);
+  const double cpu_seconds = CpuSeconds() - start_cpu;  // sending (or writing), not rendering
   std::map<std::string, int> envelopes;
   for (const Host& h : fleet.hosts()) {
     ++envelopes[h.envelope == Envelope::kWinlogbeat8   ? "wlb8"
@@ -1251,13 +1263,13 @@ int main(int argc, char** argv) {
   }
   std::printf(
       "{\"messages\":%" PRIu64 ",\"bytes\":%" PRIu64
-      ",\"seconds\":%.2f,\"events_per_second\":%.0f,\"render_seconds\":%.1f,"
+      ",\"seconds\":%.2f,\"events_per_second\":%.0f,\"cpu_seconds\":%.2f,\"render_seconds\":%.1f,"
       "\"late_start_seconds\":%.1f,\"hosts\":%d,\"hosts_by_envelope\":{%s},"
       "\"incidents\":%" PRIu64 ",\"incidents_not_placed\":%" PRIu64 ",\"incident_records\":%" PRIu64
       ",\"duplicates\":%" PRIu64 ",\"event_time_from\":\"%s\",\"event_time_to\":\"%s\"}\n",
-      messages, bytes, seconds, messages / seconds, render_seconds, late_start_seconds, o.hosts,
-      hosts_by_envelope.c_str(), fleet.incidents(), fleet.skipped_incidents(), incident_records,
-      fleet.duplicates(), Iso(fleet.t0()).c_str(), Iso(fleet.end()).c_str());
+      messages, bytes, seconds, messages / seconds, cpu_seconds, render_seconds, late_start_seconds,
+      o.hosts, hosts_by_envelope.c_str(), fleet.incidents(), fleet.skipped_incidents(),
+      incident_records, fleet.duplicates(), Iso(fleet.t0()).c_str(), Iso(fleet.end()).c_str());
   if (fleet.unsent_incident_records() > 0) {
     std::fprintf(stderr,
                  "loadgen: %zu incident record(s) were not sent: the ground truth is wrong\n",
