@@ -338,8 +338,17 @@ void RapidFailDetector::OnCompanion(const Event& event) {
   HostContext* host = hosts_.FindOrCreate(event.host).first;
   host->last_seen = std::max(host->last_seen, event.time);
   host->host_clock = HostRef{event.host_clock};
-  if (host->recent.size() >= kCompanionsPerHost) host->recent.erase(host->recent.begin());
-  host->recent.push_back({event.time, event.provider, event.event_id, event.detail});
+  if (host->recent.size() < kCompanionsPerHost) {
+    host->recent.push_back({event.time, event.provider, event.event_id, event.detail});
+    return;
+  }
+  // Overwrites the oldest in place, reusing its string: no allocation per companion event.
+  Companion& c = host->recent[host->oldest];
+  c.time = event.time;
+  c.provider = event.provider;
+  c.event_id = event.event_id;
+  c.detail.assign(event.detail);
+  host->oldest = (host->oldest + 1) % kCompanionsPerHost;
 }
 
 void RapidFailDetector::EndIncidentIfQuiet(std::string_view key, PoolState& pool, absl::Time now,
@@ -429,7 +438,8 @@ void RapidFailDetector::Emit(Rule rule, std::string_view key, const PoolState& p
                 trigger.event->record_id);
   }
   if (const HostContext* context = hosts_.Find(host)) {
-    for (const Companion& c : context->recent) {
+    for (size_t i = 0; i < context->recent.size(); ++i) {  // oldest first
+      const Companion& c = context->recent[(context->oldest + i) % context->recent.size()];
       if (c.time < first - t.interval || c.time > now) continue;
       AddEvidence(&alert, "context", c.provider, c.event_id, c.time, 0, 0, std::nullopt,
                   std::nullopt, c.detail);

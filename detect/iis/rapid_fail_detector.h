@@ -111,7 +111,9 @@ class RapidFailDetector final : public Detector {
   struct HostContext {
     absl::Time last_seen;
     HostRef host_clock;
-    std::vector<Companion> recent;  // the last few, oldest first
+    // The last few, a ring once full: recent[oldest] is the oldest (0 until it is full).
+    std::vector<Companion> recent;
+    size_t oldest = 0;
   };
   enum class Rule { kBurst, kImminent, kDisabled };
   // Why an alert is emitted, for its evidence and summary.

@@ -332,6 +332,32 @@ TEST_F(RapidFailDetectorTest, AttachesCompanionEventsOfTheSameHostAsContext) {
   EXPECT_EQ(alerts()[0].evidence_size(), 4) << "3 failures + 1 companion of this host only";
 }
 
+TEST_F(RapidFailDetectorTest, KeepsTheLastSixteenCompanionsOldestFirst) {
+  // 20 companions: the first 4 fall out of the host's ring, the rest come oldest first.
+  for (int i = 0; i < 20; ++i) {
+    Event dotnet;
+    dotnet.time = kT0 + absl::Milliseconds(100 * i);
+    dotnet.host = "EXCH01";
+    dotnet.provider = Provider::kDotNetRuntime;
+    dotnet.event_id = 1026;
+    dotnet.detail =
+        "Application: w3wp.exe Exception Info: System.StackOverflowException #" + std::to_string(i);
+    Feed(dotnet);
+  }
+  for (int i = 0; i < 3; ++i) Feed(WasFailure(absl::Seconds(2 + i), 100 + i));
+  ASSERT_EQ(alerts().size(), 1u);
+  std::vector<std::string> context;
+  for (const Evidence& e : alerts()[0].evidence()) {
+    if (e.kind() == "context") context.push_back(e.detail().substr(e.detail().rfind('#')));
+  }
+  ASSERT_EQ(context.size(), 16u);
+  EXPECT_EQ(context.front(), "#4");
+  EXPECT_EQ(context.back(), "#19");
+  for (size_t i = 1; i < context.size(); ++i) {
+    EXPECT_EQ(context[i], "#" + std::to_string(i + 4)) << "oldest first";
+  }
+}
+
 TEST_F(RapidFailDetectorTest, AppliesThresholdsPerPoolAndHostPattern) {
   DetectConfig config;
   config.iis_rapid_fail.overrides = {
