@@ -147,14 +147,18 @@ bool Engine::IsRepeat(const Event& event, absl::Time logged) {
   const size_t index = event.origin.partition < 0 ? 0 : event.origin.partition + 1;
   if (index >= seen_order_.size()) seen_order_.resize(index + 1);
   auto& order = seen_order_[index];
-  order.emplace_back(event.arrival, key);
+  order.items.emplace_back(event.arrival, key);
   const absl::Time horizon = clocks_.PartitionNow(event.origin.partition) - options_.dedupe_window;
-  while (!order.empty() && order.front().first < horizon) {
-    const auto [arrival, old] = order.front();
-    order.pop_front();
+  while (order.head < order.items.size() && order.items[order.head].first < horizon) {
+    const auto [arrival, old] = order.items[order.head++];
     if (auto found = seen_.find(old); found != seen_.end() && found->second.arrival == arrival) {
       seen_.erase(found);
     }
+  }
+  // Compacted in place once the forgotten half is large: no allocation, amortized O(1).
+  if (order.head >= 1024 && order.head * 2 >= order.items.size()) {
+    order.items.erase(order.items.begin(), order.items.begin() + order.head);
+    order.head = 0;
   }
   return false;
 }

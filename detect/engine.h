@@ -21,7 +21,6 @@
 
 #include <atomic>
 #include <bitset>
-#include <deque>
 #include <memory>
 #include <vector>
 
@@ -106,7 +105,13 @@ class Engine {
   };
   absl::flat_hash_map<uint64_t, SeenRecord> seen_;
   // Per partition (index partition + 1), oldest first: (arrival, record).
-  std::vector<std::deque<std::pair<absl::Time, uint64_t>>> seen_order_;
+  // A queue per partition as a vector and a head: it grows to the window's peak once and is
+  // then reused, where a deque allocated a block every few dozen records.
+  struct ArrivalOrder {
+    std::vector<std::pair<absl::Time, uint64_t>> items;
+    size_t head = 0;
+  };
+  std::vector<ArrivalOrder> seen_order_;
   EngineStats stats_;
 };
 
