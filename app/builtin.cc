@@ -11,19 +11,40 @@
 namespace faultline {
 
 void RegisterBuiltinDetectors(DetectorRegistry& registry) {
-  registry.Register("iis_rapid_fail", &RapidFailDetector::Create);
-  registry.Register("service_crash_loop", &ServiceCrashLoopDetector::Create);
-  registry.Register("fleet_app_pool_failures", &FleetAppPoolDetector::Create);
+  registry.Register("iis_rapid_fail", RapidFailConfig::Schema(), &RapidFailDetector::Create);
+  registry.Register("service_crash_loop", ServiceCrashLoopConfig::Schema(),
+                    &ServiceCrashLoopDetector::Create);
+  registry.Register("fleet_app_pool_failures", FleetConfig::Schema(),
+                    &FleetAppPoolDetector::Create);
 }
 
 void RegisterBuiltinSinks(SinkRegistry& registry) {
-  registry.Register("stdout", &FileSink::CreateStdout);
-  registry.Register("file", &FileSink::CreateFile);
-  registry.Register("webhook", &WebhookSink::CreateWebhook);
-  registry.Register("pagerduty", &WebhookSink::CreatePagerDuty);
-  registry.Register("slack", &WebhookSink::CreateSlack);
-  registry.Register("alertmanager", &AlertmanagerSink::Create);
-  registry.Register("kafka", &KafkaSink::Create);
+  registry.Register("stdout", FileSink::StdoutConfig::Schema(), &FileSink::CreateStdout);
+  registry.Register("file", FileSink::FileConfig::Schema(), &FileSink::CreateFile);
+  registry.Register("webhook", WebhookSink::Config::WebhookSchema(), &WebhookSink::Create);
+  registry.Register("pagerduty", WebhookSink::Config::PagerDutySchema(),
+                    &WebhookSink::CreatePagerDuty);
+  registry.Register("slack", WebhookSink::Config::SlackSchema(), &WebhookSink::CreateSlack);
+  registry.Register("alertmanager", AlertmanagerSink::Config::Schema(), &AlertmanagerSink::Create);
+  registry.Register("kafka", KafkaSink::Config::Schema(), &KafkaSink::Create);
+}
+
+const DetectorRegistry& BuiltinDetectors() {
+  static const DetectorRegistry* registry = [] {
+    auto* r = new DetectorRegistry();
+    RegisterBuiltinDetectors(*r);
+    return r;
+  }();
+  return *registry;
+}
+
+const SinkRegistry& BuiltinSinks() {
+  static const SinkRegistry* registry = [] {
+    auto* r = new SinkRegistry();
+    RegisterBuiltinSinks(*r);
+    return r;
+  }();
+  return *registry;
 }
 
 }  // namespace faultline

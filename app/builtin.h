@@ -10,4 +10,8 @@ namespace faultline {
 void RegisterBuiltinDetectors(DetectorRegistry& registry);
 void RegisterBuiltinSinks(SinkRegistry& registry);
 
+// The registries filled with the built-in plugins, built once.
+const DetectorRegistry& BuiltinDetectors();
+const SinkRegistry& BuiltinSinks();
+
 }  // namespace faultline

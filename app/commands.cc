@@ -23,6 +23,7 @@
 #include "ingest/kafka/kafka_source.h"
 #include "ingest/parse/envelope_parser.h"
 #include "librdkafka/rdkafka_mock.h"
+#include "sinks/file/file_sink.h"
 #include "sinks/prometheus/metrics_endpoint.h"
 
 namespace faultline {
@@ -30,6 +31,17 @@ namespace faultline {
 extern const std::string_view kDemoIncidentJsonl;
 
 namespace {
+
+// replay's and demo's sink: stdout in the format --format asked for.
+absl::StatusOr<std::vector<SinkSpec>> StdoutSinks(const std::string& format) {
+  if (format != "json" && format != "text") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--format must be json or text, got \"", format, "\""));
+  }
+  auto settings = std::make_shared<FileSink::StdoutConfig>();
+  settings->format = format == "text" ? FileSink::Format::kText : FileSink::Format::kJson;
+  return std::vector<SinkSpec>{{.entry = {.type = "stdout"}, .settings = std::move(settings)}};
+}
 
 constexpr char kReplayHelp[] =
     R"(Usage: faultline replay FILE... [--config FILE] [--format json|text]
@@ -176,39 +188,38 @@ class ProgressReporter {
 absl::StatusOr<std::unique_ptr<Pipeline>> BuildPipeline(const Config& config,
                                                         const std::vector<SinkSpec>& sinks,
                                                         const PipelineOptions& options) {
-  DetectorRegistry detectors;
-  RegisterBuiltinDetectors(detectors);
-  absl::StatusOr<std::vector<std::unique_ptr<Detector>>> built = detectors.CreateAll(config.detect);
+  absl::StatusOr<std::vector<std::unique_ptr<Detector>>> built =
+      BuiltinDetectors().CreateAll(config.detect);
   std::vector<std::string> errors;  // every problem of every plugin, reported together
   if (!built.ok()) errors.emplace_back(built.status().message());
 
-  SinkRegistry sink_registry;
-  RegisterBuiltinSinks(sink_registry);
+  const SinkRegistry& sink_registry = BuiltinSinks();
   const SinkContext context{.stdout_stream = options.stdout_stream,
                             .clock = options.clock,
                             .kafka_brokers = config.kafka.brokers,
                             .kafka_properties = config.kafka.properties,
                             .dry_run = options.dry_run};
-  const QueueOptions queue_defaults{.capacity = config.delivery.queue_capacity,
-                                    .drop_when_full = config.delivery.drop_when_full,
-                                    .retry_backoff = config.delivery.retry_backoff,
-                                    .retry_backoff_max = config.delivery.retry_backoff_max};
   std::vector<Dispatcher::Route> routes;
-  for (size_t i = 0; i < sinks.size(); ++i) {
-    SinkOptions sink_options(sinks[i]);
-    QueueOptions queue = ReadQueueOptions(sink_options, queue_defaults);
-    absl::StatusOr<std::unique_ptr<Sink>> sink = sink_registry.Create(sink_options, context);
+  for (const SinkSpec& spec : sinks) {
+    absl::StatusOr<std::unique_ptr<Sink>> sink = sink_registry.Create(spec, context);
     if (!sink.ok()) {
-      errors.push_back(absl::StrCat("sinks[", i, "]: ", sink.status().message()));
-    } else {
-      routes.push_back(
-          {.queue = std::move(queue), .type = sinks[i].type, .sink = std::move(*sink)});
+      errors.emplace_back(sink.status().message());
+      continue;
     }
+    const SinkEntry& e = spec.entry;
+    const QueueOptions queue{
+        .name = e.name,
+        .capacity = static_cast<size_t>(
+            e.queue_capacity.value_or(static_cast<int64_t>(config.delivery.queue_capacity))),
+        .drop_when_full = e.drop_when_full.value_or(config.delivery.drop_when_full),
+        .retry_backoff = e.retry_backoff.value_or(config.delivery.retry_backoff),
+        .retry_backoff_max = e.retry_backoff_max.value_or(config.delivery.retry_backoff_max)};
+    routes.push_back({.queue = queue, .type = e.type, .sink = std::move(*sink)});
   }
   std::unique_ptr<DeadLetters> dead_letters;
-  if (options.for_service && !options.dry_run && !config.dead_letter_topic.empty()) {
-    auto producer = DeadLetterProducer::Create(config.kafka.brokers, config.dead_letter_topic,
-                                               config.kafka.properties);
+  if (options.for_service && !options.dry_run && !config.ingest.dead_letter_topic.empty()) {
+    auto producer = DeadLetterProducer::Create(
+        config.kafka.brokers, config.ingest.dead_letter_topic, config.kafka.properties);
     if (!producer.ok()) {
       errors.push_back(absl::StrCat("ingest.dead_letter_topic: ", producer.status().message()));
     } else {
@@ -222,16 +233,16 @@ absl::StatusOr<std::unique_ptr<Pipeline>> BuildPipeline(const Config& config,
       Dispatcher::Create(std::move(routes), spool_dir, *options.clock);
   if (!dispatcher.ok()) return absl::InvalidArgumentError(dispatcher.status().message());
   return std::make_unique<Pipeline>(
-      std::make_unique<EnvelopeParser>(config.envelope),
+      std::make_unique<EnvelopeParser>(config.ingest.envelope),
       std::make_unique<Engine>(
           std::move(*built),
           EngineOptions{.dedupe_window = config.detect.dedupe_window,
-                        .allowed_lateness = config.detect.allowed_lateness,
+                        .allowed_lateness = config.detect.context.allowed_lateness,
                         .max_clock_skew = config.detect.max_clock_skew,
                         .max_event_age = config.detect.max_event_age,
                         .max_hosts = static_cast<size_t>(std::max(config.detect.max_hosts, 1))}),
-      std::move(*dispatcher), config.max_message_bytes, std::move(dead_letters), *options.clock,
-      config.delivery.shutdown_timeout);
+      std::move(*dispatcher), config.ingest.max_message_bytes, std::move(dead_letters),
+      *options.clock, config.delivery.shutdown_timeout);
 }
 
 int ReplayCommand(const std::vector<std::string>& args) {
@@ -262,8 +273,9 @@ int ReplayCommand(const std::vector<std::string>& args) {
     if (!loaded.ok()) return Usage(kReplayHelp, std::string(loaded.status().message()));
     config = *std::move(loaded);
   }
-  absl::StatusOr<std::unique_ptr<Pipeline>> pipeline =
-      BuildPipeline(config, {SinkSpec{.type = "stdout", .options = {{"format", format}}}});
+  absl::StatusOr<std::vector<SinkSpec>> sinks = StdoutSinks(format);
+  if (!sinks.ok()) return Usage(kReplayHelp, std::string(sinks.status().message()));
+  absl::StatusOr<std::unique_ptr<Pipeline>> pipeline = BuildPipeline(config, *sinks);
   if (!pipeline.ok()) return Usage(kReplayHelp, std::string(pipeline.status().message()));
   absl::StatusOr<std::unique_ptr<FileSource>> source = FileSource::Create(files);
   if (!source.ok()) return Usage(kReplayHelp, std::string(source.status().message()));
@@ -475,8 +487,10 @@ int DemoCommand(const std::vector<std::string>& args) {
     config.kafka.group_id = "faultline-demo";
     config.kafka.stop_at_end = true;
     SetLogLevel(LogLevel::kWarning);  // the demo's own lines say what happens
+    absl::StatusOr<std::vector<SinkSpec>> sinks = StdoutSinks(format);
     absl::StatusOr<std::unique_ptr<Pipeline>> pipeline =
-        BuildPipeline(config, {SinkSpec{.type = "stdout", .options = {{"format", format}}}});
+        sinks.ok() ? BuildPipeline(config, *sinks)
+                   : absl::StatusOr<std::unique_ptr<Pipeline>>(sinks.status());
     absl::StatusOr<std::unique_ptr<KafkaSource>> source =
         pipeline.ok() ? KafkaSource::Create(config.kafka, RealClock::Get())
                       : absl::StatusOr<std::unique_ptr<KafkaSource>>(pipeline.status());

@@ -1,5 +1,7 @@
-// faultline's configuration file: YAML parsed into validated plain structs. Unknown keys, bad
-// durations and bad numbers are errors naming the field path, all reported at once.
+// faultline's configuration file. Each section's settings are declared once, by the component
+// that owns them (a settings::Schema next to its code: kafka in ingest/kafka/, each detector in
+// its folder, each sink type in its folder, the sections below in config.cc); one reader walks
+// the file against them and reports every problem at once, with its line and key path.
 #pragma once
 
 #include <cstddef>
@@ -8,12 +10,25 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/settings.h"
 #include "detect/config.h"
 #include "ingest/kafka/kafka_source.h"
 #include "ingest/parse/envelope_parser.h"
-#include "sinks/options.h"
+#include "sinks/registry.h"
 
 namespace faultline {
+
+// ingest: how messages are read before detection.
+struct IngestConfig {
+  // Messages larger than this are rejected as too_large before parsing.
+  size_t max_message_bytes = 1 << 20;
+  // format and local_time_zone: the forwarder envelope (auto-detected per message unless forced)
+  // and the zone of NXLog CE's zone-less times.
+  EnvelopeOptions envelope;
+  // Rejected messages go there (on kafka.brokers) with the reason and their source partition and
+  // offset in headers; empty: rejects are only counted.
+  std::string dead_letter_topic;
+};
 
 // delivery: the dispatcher between detection and the sinks (sinks/dispatcher.h). queue_capacity,
 // on_full and the retry settings are defaults every sink may override in its own entry.
@@ -33,23 +48,26 @@ struct MetricsConfig {
   std::string listen;  // host:port; empty: no endpoint
 };
 
+// The sinks when the file names none: alerts as JSON lines on stdout.
+std::vector<SinkSpec> DefaultSinks();
+
 struct Config {
   KafkaSourceConfig kafka;
-  // Messages larger than this are rejected as too_large before parsing.
-  size_t max_message_bytes = 1 << 20;
-  // ingest.format and ingest.local_time_zone: the forwarder envelope (auto-detected per message
-  // unless forced) and the zone of NXLog CE's zone-less times.
-  EnvelopeOptions envelope;
-  // ingest.dead_letter_topic: rejected messages go there (on kafka.brokers) with the reason and
-  // their source partition and offset in headers; empty: rejects are only counted.
-  std::string dead_letter_topic;
+  IngestConfig ingest;
   DetectConfig detect;
   DeliveryConfig delivery;
   MetricsConfig metrics;
-  std::vector<SinkSpec> sinks = {SinkSpec{.type = "stdout", .options = {{"format", "json"}}}};
+  std::vector<SinkSpec> sinks = DefaultSinks();
 };
 
-absl::StatusOr<Config> ParseConfig(std::string_view yaml);
+// The schema of the whole file (the built-in detectors and sinks included): for the reader,
+// `faultline config-reference` and docs/CONFIGURATION.md.
+const settings::SchemaBase& ConfigSchema();
+// docs/CONFIGURATION.md: the reference generated from ConfigSchema().
+std::string ConfigReference();
+
+// Every problem of `yaml`, one per line: "FILE:LINE:COLUMN: key.path: what is wrong".
+absl::StatusOr<Config> ParseConfig(std::string_view yaml, std::string_view file = "");
 // metrics.listen and --metrics-listen: "host:port" (port 0: any free port); empty is fine.
 absl::Status ValidateListenAddress(const std::string& listen);
 absl::StatusOr<Config> LoadConfigFile(const std::string& path);

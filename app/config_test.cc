@@ -1,21 +1,39 @@
 #include "app/config.h"
 
+#include <fstream>
+#include <sstream>
+
+#include "core/settings_doc.h"
+#include "detect/fleet/fleet_app_pool_detector.h"
+#include "detect/iis/rapid_fail_detector.h"
+#include "detect/service/service_crash_loop_detector.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sinks/alertmanager/alertmanager_sink.h"
+#include "sinks/file/file_sink.h"
 
 namespace faultline {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
+
+// A detector's settings as the file gave them, or its defaults.
+template <typename S>
+S Section(const Config& c, const std::string& name) {
+  auto it = c.detect.detectors.find(name);
+  return it == c.detect.detectors.end() ? S{} : *static_cast<const S*>(it->second.get());
+}
+RapidFailConfig RapidFail(const Config& c) { return Section<RapidFailConfig>(c, "iis_rapid_fail"); }
 
 TEST(ParseConfigTest, AnEmptyFileMeansAllDefaults) {
   auto c = ParseConfig("");
   ASSERT_TRUE(c.ok()) << c.status();
-  EXPECT_EQ(c->detect.iis_rapid_fail.max_crashes, 5);
-  EXPECT_EQ(c->detect.iis_rapid_fail.interval, absl::Minutes(5));
+  EXPECT_EQ(RapidFail(*c).max_crashes, 5);
+  EXPECT_EQ(RapidFail(*c).interval, absl::Minutes(5));
   EXPECT_EQ(c->kafka.group_id, "faultline");
   ASSERT_EQ(c->sinks.size(), 1u);
-  EXPECT_EQ(c->sinks[0].type, "stdout");
+  EXPECT_EQ(c->sinks[0].entry.type, "stdout");
 }
 
 TEST(ParseConfigTest, ReadsEverySection) {
@@ -46,13 +64,14 @@ sinks:
   EXPECT_EQ(c->kafka.commit_interval, absl::Seconds(2));
   ASSERT_EQ(c->kafka.properties.size(), 1u);
   EXPECT_EQ(c->kafka.properties[0].first, "security.protocol");
-  EXPECT_EQ(c->max_message_bytes, 65536u);
-  EXPECT_EQ(c->detect.labels.at("team"), "web");
-  EXPECT_EQ(c->detect.iis_rapid_fail.max_crashes, 10);
-  EXPECT_EQ(c->detect.iis_rapid_fail.interval, absl::Minutes(10));
-  EXPECT_FALSE(c->detect.iis_rapid_fail.burst_enabled);
-  EXPECT_TRUE(c->detect.iis_rapid_fail.imminent_enabled);
-  EXPECT_EQ(c->sinks[0].options.at("format").scalar, "text");
+  EXPECT_EQ(c->ingest.max_message_bytes, 65536u);
+  EXPECT_EQ(c->detect.context.labels.at("team"), "web");
+  EXPECT_EQ(RapidFail(*c).max_crashes, 10);
+  EXPECT_EQ(RapidFail(*c).interval, absl::Minutes(10));
+  EXPECT_FALSE(RapidFail(*c).rules.burst);
+  EXPECT_TRUE(RapidFail(*c).rules.imminent);
+  EXPECT_EQ(static_cast<const FileSink::StdoutConfig*>(c->sinks[0].settings.get())->format,
+            FileSink::Format::kText);
 }
 
 TEST(ParseConfigTest, ReadsDeliveryMetricsAndSinkOptionsOfEveryShape) {
@@ -81,12 +100,10 @@ sinks:
   EXPECT_EQ(c->delivery.spool_dir, "/var/lib/faultline/spool");
   EXPECT_EQ(c->metrics.listen, "0.0.0.0:9464");
   ASSERT_EQ(c->sinks.size(), 1u);
-  const SinkSpec& am = c->sinks[0];
-  EXPECT_EQ(am.options.at("url").kind, OptionValue::Kind::kList);
-  EXPECT_EQ(am.options.at("url").list,
-            (std::vector<std::string>{"http://am1:9093", "http://am2:9093"}));
-  EXPECT_EQ(am.options.at("headers").map.at("Authorization"), "Bearer x");
-  EXPECT_EQ(am.options.at("resend_interval").scalar, "30s");
+  const auto& am = *static_cast<const AlertmanagerSink::Config*>(c->sinks[0].settings.get());
+  EXPECT_EQ(am.urls, (std::vector<std::string>{"http://am1:9093", "http://am2:9093"}));
+  EXPECT_EQ(am.headers.at("Authorization"), "Bearer x");
+  EXPECT_EQ(am.resend_interval, absl::Seconds(30));
 }
 
 TEST(ParseConfigTest, ReportsBadDeliverySettingsWithTheirPath) {
@@ -105,12 +122,14 @@ sinks:
 )");
   ASSERT_FALSE(c.ok());
   const std::string m(c.status().message());
-  EXPECT_THAT(m, HasSubstr("delivery.queue_capacity: must be positive"));
-  EXPECT_THAT(m, HasSubstr("delivery.on_full: must be backpressure or drop, got \"block\""));
-  EXPECT_THAT(m, HasSubstr("delivery.retry_backoff_max: must not be shorter than retry_backoff"));
-  EXPECT_THAT(m, HasSubstr("delivery.shutdown: unknown key"));
-  EXPECT_THAT(m, HasSubstr("metrics.listen: must be host:port"));
-  EXPECT_THAT(m, HasSubstr("sinks[0].headers.X-Nested: must be a string"));
+  EXPECT_THAT(m, HasSubstr("3:19: delivery.queue_capacity: must be a whole number from 1"));
+  EXPECT_THAT(m, HasSubstr("4:12: delivery.on_full: must be backpressure, drop; got \"block\""));
+  EXPECT_THAT(m, HasSubstr("6:22: delivery.retry_backoff_max: must not be shorter than "
+                           "retry_backoff"));
+  EXPECT_THAT(m, HasSubstr("7:3: delivery.shutdown: unknown key"));
+  EXPECT_THAT(m, HasSubstr("9:11: metrics.listen: must be host:port"));
+  EXPECT_THAT(m, HasSubstr("12:25: sinks[0].headers.X-Nested: must be a string"));
+  EXPECT_THAT(m, HasSubstr("11:5: sinks[0].url: required"));
 }
 
 TEST(ParseConfigTest, ReportsEveryErrorAtOnceWithItsPath) {
@@ -131,8 +150,8 @@ sinks: stdout
   const std::string m(c.status().message());
   EXPECT_THAT(m, HasSubstr("kafka.topic: unknown key"));
   EXPECT_THAT(m, HasSubstr("kafka.commit_interval: must be a duration"));
-  EXPECT_THAT(m,
-              HasSubstr("detect.iis_rapid_fail.max_crashes: must be a whole number, got \"five\""));
+  EXPECT_THAT(m, HasSubstr("detect.iis_rapid_fail.max_crashes: must be a whole number from 2 to "
+                           "100000, got \"five\""));
   EXPECT_THAT(m, HasSubstr("detect.iis_rapid_fail.interval: must be a duration"));
   EXPECT_THAT(m, HasSubstr("detect.bogus: unknown key"));
   EXPECT_THAT(m, HasSubstr("sinks: must be a list"));
@@ -153,20 +172,22 @@ detect:
   fleet_app_pool_failures: {enabled: false, min_hosts: 5}
 )");
   ASSERT_TRUE(c.ok()) << c.status();
-  const DetectConfig& d = c->detect;
+  const DetectorContext& d = c->detect.context;
   EXPECT_EQ(d.allowed_lateness, absl::Seconds(30));
   EXPECT_EQ(d.renotify_interval, absl::Minutes(15));
   EXPECT_EQ(d.max_keys, 5000);
-  EXPECT_EQ(d.iis_rapid_fail.disabled_resolve_after, absl::Hours(2));
-  ASSERT_EQ(d.iis_rapid_fail.overrides.size(), 2u);
-  EXPECT_EQ(d.iis_rapid_fail.overrides[0].app_pool, "MSExchange*");
-  EXPECT_EQ(d.iis_rapid_fail.overrides[0].host, "*");
-  EXPECT_EQ(d.iis_rapid_fail.overrides[0].max_crashes, 10);
-  EXPECT_FALSE(d.iis_rapid_fail.overrides[0].interval.has_value());
-  EXPECT_EQ(d.iis_rapid_fail.overrides[1].interval, absl::Minutes(1));
-  EXPECT_EQ(d.service_crash_loop.threshold, 4);
-  EXPECT_FALSE(d.fleet_app_pool_failures.enabled);
-  EXPECT_EQ(d.fleet_app_pool_failures.min_hosts, 5);
+  const RapidFailConfig rf = RapidFail(*c);
+  EXPECT_EQ(rf.disabled_resolve_after, absl::Hours(2));
+  ASSERT_EQ(rf.overrides.size(), 2u);
+  EXPECT_EQ(rf.overrides[0].app_pool, "MSExchange*");
+  EXPECT_EQ(rf.overrides[0].host, "*");
+  EXPECT_EQ(rf.overrides[0].max_crashes, 10);
+  EXPECT_FALSE(rf.overrides[0].interval.has_value());
+  EXPECT_EQ(rf.overrides[1].interval, absl::Minutes(1));
+  EXPECT_EQ(Section<ServiceCrashLoopConfig>(*c, "service_crash_loop").threshold, 4);
+  const FleetConfig fleet = Section<FleetConfig>(*c, "fleet_app_pool_failures");
+  EXPECT_FALSE(fleet.enabled);
+  EXPECT_EQ(fleet.min_hosts, 5);
 }
 
 TEST(ParseConfigTest, NamesTheOverrideThatIsWrong) {
@@ -196,6 +217,57 @@ TEST(ParseConfigTest, RejectsAnOffsetResetThatLibrdkafkaWouldNotKnow) {
   EXPECT_THAT(std::string(c.status().message()), HasSubstr("kafka.auto_offset_reset"));
 }
 
+// What a new user tried (issue 12): each is refused with its line and the key path.
+TEST(ParseConfigTest, RefusesWhatANewUserGetsWrongWithTheLine) {
+  struct Case {
+    const char* yaml;
+    const char* expected;
+  };
+  for (const Case& c : {
+           Case{"sinks: []\n", "1:8: sinks: must not be empty"},
+           Case{"detect:\n  iis_rapid_fail:\n    failure_events: []\n",
+                "3:21: detect.iis_rapid_fail.failure_events: must not be empty"},
+           Case{"kafka:\n  brokers: a:9092\n  brokers: b:9092\n",
+                "3:3: kafka.brokers: given twice (first on line 2)"},
+           Case{"detect:\n  iis_rapid_fail:\n    overrides: [{}]\n",
+                "3:17: detect.iis_rapid_fail.overrides[0].host: the override sets no threshold"},
+           Case{"detect:\n  fleet_app_pool_failures:\n    overrides:\n      - {app_pool: \"[\", "
+                "min_hosts: 4}\n",
+                "4:20: detect.fleet_app_pool_failures.overrides[0].app_pool: must be a name or a "
+                "pattern with * and ?"},
+           Case{"metrics:\n  listen: \":19464\"\n", "2:11: metrics.listen: must be host:port"},
+           Case{"sinks:\n  - type: pager\n",
+                "2:11: sinks[0].type: unknown sink type; known: stdout, file, webhook"},
+       }) {
+    auto config = ParseConfig(c.yaml, "f.yaml");
+    ASSERT_FALSE(config.ok()) << c.yaml;
+    EXPECT_THAT(std::string(config.status().message()),
+                HasSubstr(std::string("f.yaml:") + c.expected))
+        << c.yaml;
+  }
+}
+
+TEST(ParseConfigTest, NeverEchoesAWebhookUrlOrASecret) {
+  auto c = ParseConfig(R"(
+sinks:
+  - type: slack
+    url: "hooks.slack.com/services/T0/B0/s3cr3t"
+  - type: webhook
+    url: "https://hooks.example.com:99999/path/s3cr3t"
+)");
+  ASSERT_FALSE(c.ok());
+  const std::string m(c.status().message());
+  EXPECT_THAT(m, HasSubstr("sinks[0].url: must be an http:// or https:// URL"));
+  EXPECT_THAT(m, HasSubstr("sinks[1].url: not a usable URL (https://hooks.example.com:99999...)"));
+  EXPECT_THAT(m, Not(HasSubstr("s3cr3t")));
+}
+
+TEST(LoadConfigFileTest, RefusesADirectory) {
+  auto c = LoadConfigFile("/tmp");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(std::string(c.status().message()), HasSubstr("/tmp is not a file"));
+}
+
 TEST(LoadConfigFileTest, NamesAMissingFile) {
   auto c = LoadConfigFile("/nonexistent/faultline.yaml");
   ASSERT_FALSE(c.ok());
@@ -203,10 +275,43 @@ TEST(LoadConfigFileTest, NamesAMissingFile) {
 }
 
 TEST(LoadConfigFileTest, AcceptsEveryShippedExampleConfiguration) {
+  // The Exchange example reads two secrets from the environment, as a deployment would.
+  setenv("FAULTLINE_SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T0/B0/X", 1);
+  setenv("FAULTLINE_TICKETS_SECRET", "s3cret", 1);
   for (const char* path : {"/deploy/faultline.example.yaml", "/deploy/examples/exchange.yaml"}) {
     auto c = LoadConfigFile(std::string(FAULTLINE_SOURCE_DIR) + path);
     ASSERT_TRUE(c.ok()) << path << ": " << c.status();
     EXPECT_FALSE(c->kafka.topics.empty());
+  }
+}
+
+std::string ReadSourceFile(const std::string& path) {
+  std::ifstream in(std::string(FAULTLINE_SOURCE_DIR) + "/" + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST(ConfigReferenceTest, DocsConfigurationMdIsTheGeneratedReference) {
+  EXPECT_EQ(ReadSourceFile("docs/CONFIGURATION.md"), ConfigReference())
+      << "regenerate it: build/faultline config-reference > docs/CONFIGURATION.md";
+}
+
+TEST(ConfigReferenceTest, TheJsonSchemaFileIsTheGeneratedOne) {
+  EXPECT_EQ(ReadSourceFile("docs/faultline.schema.json"),
+            settings::JsonSchema(ConfigSchema(), "faultline configuration"))
+      << "regenerate it: build/faultline config-reference --json-schema > "
+         "docs/faultline.schema.json";
+}
+
+TEST(ConfigReferenceTest, NamesEveryDetectorAndSinkType) {
+  const std::string md = ConfigReference();
+  for (const char* section :
+       {"## `kafka`", "### `detect.iis_rapid_fail`", "### `detect.service_crash_loop`",
+        "### `detect.fleet_app_pool_failures`", "#### `detect.iis_rapid_fail.overrides[]`",
+        "`sinks[]` with `type: webhook`", "`sinks[]` with `type: alertmanager`",
+        "`sinks[]` with `type: kafka`", "| `url` | secret (or `url_file`, `url_env`)"}) {
+    EXPECT_THAT(md, HasSubstr(section));
   }
 }
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "app/builtin.h"
 #include "app/commands.h"
+#include "app/config.h"
 #include "app/testing/test_pipeline.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -241,18 +242,22 @@ TEST_F(PipelineTest, SummarisesAsOneJsonLine) {
             "\"retried\":0,\"dropped\":0,\"queued\":0}}}");
 }
 
-TEST(BuildPipelineTest, ReportsEveryBadSinkWithItsIndex) {
-  Config config;
-  auto p =
-      BuildPipeline(config, {SinkSpec{.type = "pager"},
-                             SinkSpec{.type = "stdout", .options = {{"format", "xml"}}},
-                             SinkSpec{.type = "webhook", .options = {{"queue_capacity", "none"}}}});
+TEST(BuildPipelineTest, ReportsEverySinkThatCannotBeBuiltWithItsPathAndLine) {
+  // What the file reader cannot know: a path that cannot be opened, a Kafka sink without brokers.
+  auto config = ParseConfig(R"(sinks:
+  - type: file
+    path: /nonexistent/dir/alerts.jsonl
+  - type: kafka
+    topic: alerts
+)");
+  ASSERT_TRUE(config.ok()) << config.status();
+  auto p = BuildPipeline(*config, config->sinks);
   ASSERT_FALSE(p.ok());
   const std::string m(p.status().message());
-  EXPECT_THAT(m, HasSubstr("sinks[0]: unknown sink type \"pager\"; known: stdout, file, webhook"));
-  EXPECT_THAT(m, HasSubstr("sinks[1]: sink stdout: format: must be json or text"));
-  EXPECT_THAT(m, HasSubstr("sinks[2]: sink webhook: queue_capacity: must be a whole number"));
-  EXPECT_THAT(m, HasSubstr("url: required"));
+  EXPECT_THAT(
+      m, HasSubstr("line 2: sinks[0] (file): path: cannot open /nonexistent/dir/alerts.jsonl"));
+  EXPECT_THAT(
+      m, HasSubstr("line 4: sinks[1] (kafka): brokers: required when kafka.brokers is not set"));
 }
 
 }  // namespace

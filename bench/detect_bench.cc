@@ -23,9 +23,9 @@ class DiscardOutput final : public AlertOutput {
 // Every built-in detector, as faultline run builds them.
 std::unique_ptr<Engine> MakeEngine() {
   std::vector<std::unique_ptr<Detector>> detectors;
-  detectors.push_back(std::move(RapidFailDetector::Create({})).value());
-  detectors.push_back(std::move(ServiceCrashLoopDetector::Create({})).value());
-  detectors.push_back(std::move(FleetAppPoolDetector::Create({})).value());
+  detectors.push_back(std::move(RapidFailDetector::Create({}, {})).value());
+  detectors.push_back(std::move(ServiceCrashLoopDetector::Create({}, {})).value());
+  detectors.push_back(std::move(FleetAppPoolDetector::Create({}, {})).value());
   return std::make_unique<Engine>(std::move(detectors));
 }
 
@@ -136,7 +136,7 @@ void BM_ClockBytesPerHost(benchmark::State& state) {
     const int64_t before = bench::g_live_bytes.load();
     DiscardOutput out;
     std::vector<std::unique_ptr<Detector>> detectors;
-    detectors.push_back(std::move(RapidFailDetector::Create({})).value());
+    detectors.push_back(std::move(RapidFailDetector::Create({}, {})).value());
     auto engine = std::make_unique<Engine>(std::move(detectors),
                                            EngineOptions{.max_hosts = static_cast<size_t>(hosts)});
     for (Event& e : events) engine->Process(e, out);

@@ -53,35 +53,76 @@ inline constexpr uint32_t kScmServiceTerminatedUnexpectedly = 7031;
 inline constexpr uint32_t kScmServiceTerminatedNoRecovery = 7034;
 inline constexpr uint32_t kScmServiceStateChanged = 7036;
 
-// Companion events worth attaching to an incident of the same host.
-inline bool IsCompanion(Provider provider, uint32_t id) {
-  return (provider == Provider::kDotNetRuntime && id == 1026) ||
-         (provider == Provider::kAspNet && id == 1309) ||
-         (provider == Provider::kIisWorkerProcess && (id == 2280 || id == 2282)) ||
-         (provider == Provider::kImap4 && id == 1036);
-}
+// An event id of a provider: the sets below are the one place each family is listed; the
+// predicates and the detectors' subscriptions both read them.
+struct EventId {
+  Provider provider;
+  uint32_t id;
+};
 
-// WAS events that name a live worker of a pool (recycles, idle shutdown, private-bytes recycle).
-inline bool IsWorkerAlive(Provider provider, uint32_t id) {
-  return provider == Provider::kWas &&
-         ((id >= kWasWorkerRecycledFirst && id <= kWasWorkerRecycledLast) || id == 5117 ||
-          id == kWasWorkerIdleShutdown);
-}
+// Companion events worth attaching to an incident of the same host.
+inline constexpr EventId kCompanionEvents[] = {
+    {Provider::kDotNetRuntime, 1026},
+    {Provider::kAspNet, 1309},
+    {Provider::kIisWorkerProcess, 2280},
+    {Provider::kIisWorkerProcess, 2282},
+    {Provider::kImap4, 1036},
+};
+
+// WAS events that name a live worker of a pool (recycles, private-bytes recycle, idle shutdown).
+inline constexpr EventId kWorkerAliveEvents[] = {
+    {Provider::kWas, 5074},
+    {Provider::kWas, 5075},
+    {Provider::kWas, 5076},
+    {Provider::kWas, 5077},
+    {Provider::kWas, 5078},
+    {Provider::kWas, 5079},
+    {Provider::kWas, kWasWorkerRecycledLast},
+    {Provider::kWas, 5117},
+    {Provider::kWas, kWasWorkerIdleShutdown},
+};
 
 // The worker-process failures that IIS rapid-fail protection counts.
-inline bool IsWorkerFailure(Provider provider, uint32_t id) {
-  return (provider == Provider::kWas && id >= kWasWorkerTerminated &&
-          id <= kWasWorkerShutdownTimeLimit) ||
-         (provider == Provider::kW3svc && id >= kW3svcWorkerTerminated &&
-          id <= kW3svcWorkerShutdownTimeLimit);
-}
+inline constexpr EventId kWorkerFailureEvents[] = {
+    {Provider::kWas, kWasWorkerTerminated},
+    {Provider::kWas, kWasWorkerPingFailed},
+    {Provider::kWas, kWasWorkerCommunicationError},
+    {Provider::kWas, kWasWorkerStartupTimeLimit},
+    {Provider::kWas, kWasWorkerShutdownTimeLimit},
+    {Provider::kW3svc, kW3svcWorkerTerminated},
+    {Provider::kW3svc, 1010},
+    {Provider::kW3svc, 1011},
+    {Provider::kW3svc, 1012},
+    {Provider::kW3svc, kW3svcWorkerShutdownTimeLimit},
+};
 
 // An application pool taken down by rapid-fail protection (or unable to start at all).
+inline constexpr EventId kAppPoolDisabledEvents[] = {
+    {Provider::kWas, kWasAppPoolDisabled},
+    {Provider::kWas, kWasAppPoolDisabledIdentity},
+    {Provider::kWas, kWasAppPoolDisabledStartFailure},
+    {Provider::kW3svc, kW3svcAppPoolDisabled},
+};
+
+template <size_t N>
+constexpr bool InSet(const EventId (&set)[N], Provider provider, uint32_t id) {
+  for (const EventId& e : set) {
+    if (e.provider == provider && e.id == id) return true;
+  }
+  return false;
+}
+
+inline bool IsCompanion(Provider provider, uint32_t id) {
+  return InSet(kCompanionEvents, provider, id);
+}
+inline bool IsWorkerAlive(Provider provider, uint32_t id) {
+  return InSet(kWorkerAliveEvents, provider, id);
+}
+inline bool IsWorkerFailure(Provider provider, uint32_t id) {
+  return InSet(kWorkerFailureEvents, provider, id);
+}
 inline bool IsAppPoolDisabled(Provider provider, uint32_t id) {
-  return (provider == Provider::kWas &&
-          (id == kWasAppPoolDisabled || id == kWasAppPoolDisabledIdentity ||
-           id == kWasAppPoolDisabledStartFailure)) ||
-         (provider == Provider::kW3svc && id == kW3svcAppPoolDisabled);
+  return InSet(kAppPoolDisabledEvents, provider, id);
 }
 
 // Disabled by rapid-fail protection (after worker failures), not for a bad identity (5057) or a

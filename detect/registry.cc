@@ -4,24 +4,45 @@
 
 namespace faultline {
 
-void DetectorRegistry::Register(std::string name, Factory factory) {
-  factories_.emplace_back(std::move(name), std::move(factory));
-}
-
 absl::StatusOr<std::vector<std::unique_ptr<Detector>>> DetectorRegistry::CreateAll(
     const DetectConfig& config) const {
   std::vector<std::unique_ptr<Detector>> detectors;
   std::vector<std::string> errors;
-  for (const auto& [name, factory] : factories_) {
-    absl::StatusOr<std::unique_ptr<Detector>> d = factory(config);
+  for (const Entry& entry : entries_) {
+    std::shared_ptr<const void> defaults;
+    auto it = config.detectors.find(entry.name);
+    if (it == config.detectors.end()) defaults = entry.schema->New();
+    const void* s = it == config.detectors.end() ? defaults.get() : it->second.get();
+    absl::StatusOr<std::unique_ptr<Detector>> d = entry.create(s, config.context);
     if (!d.ok()) {
-      errors.emplace_back(d.status().message());
+      errors.push_back(absl::StrCat("detect.", entry.name, ": ", d.status().message()));
     } else if (*d != nullptr) {
       detectors.push_back(std::move(*d));
     }
   }
-  if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "; "));
+  if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
   return detectors;
+}
+
+const settings::SchemaBase& DetectorRegistry::DetectSchema() const {
+  if (detect_schema_ != nullptr) return *detect_schema_;
+  detect_schema_ = NewDetectSchema();
+  for (const Entry& entry : entries_) {
+    const settings::SchemaBase* schema = entry.schema;
+    detect_schema_->Add({.key = entry.name,
+                         .kind = settings::Kind::kSection,
+                         .type = "section",
+                         .description = schema->description(),
+                         .nested = schema},
+                        [name = entry.name, schema](DetectConfig& d, const YAML::Node& node,
+                                                    const std::string& path, settings::Seen&,
+                                                    settings::Problems& problems) {
+                          std::shared_ptr<void> s = schema->New();
+                          settings::ReadMapping(node, path, {{schema, s.get()}}, problems);
+                          d.detectors[name] = std::move(s);
+                        });
+  }
+  return *detect_schema_;
 }
 
 }  // namespace faultline

@@ -25,21 +25,6 @@ struct Entry {
 
 }  // namespace
 
-QueueOptions ReadQueueOptions(SinkOptions& options, const QueueOptions& defaults) {
-  QueueOptions q = defaults;
-  q.name = options.String("name", "");
-  q.capacity = static_cast<size_t>(
-      options.Integer("queue_capacity", static_cast<int64_t>(defaults.capacity), 1, 10'000'000));
-  q.drop_when_full = options.Choice("on_full", defaults.drop_when_full ? "drop" : "backpressure",
-                                    {"backpressure", "drop"}) == "drop";
-  q.retry_backoff = options.Duration("retry_backoff", defaults.retry_backoff);
-  q.retry_backoff_max = options.Duration("retry_backoff_max", defaults.retry_backoff_max);
-  if (q.retry_backoff_max < q.retry_backoff) {
-    options.Error("retry_backoff_max", "must not be shorter than retry_backoff");
-  }
-  return q;
-}
-
 // One sink's queue and the thread that drains it.
 class Dispatcher::Worker {
  public:

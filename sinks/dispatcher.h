@@ -25,14 +25,13 @@
 #include "core/clock.h"
 #include "core/delivery.h"
 #include "core/histogram.h"
-#include "sinks/options.h"
 #include "sinks/sink.h"
 
 namespace faultline {
 
 class Spool;
 
-// The dispatcher's settings for one sink's queue, read from the sink's own options.
+// The dispatcher's settings for one sink's queue: its entry's keys, else delivery's (app/).
 struct QueueOptions {
   std::string name;  // unique in a pipeline: log prefix, metrics label, spool cursor
   size_t capacity = 10000;
@@ -42,10 +41,6 @@ struct QueueOptions {
   // A peer's Retry-After is honoured up to this long.
   absl::Duration retry_after_max = absl::Minutes(10);
 };
-
-// Reads the options every sink accepts: name, queue_capacity, on_full (backpressure | drop),
-// retry_backoff, retry_backoff_max; `defaults` fills what is not given.
-QueueOptions ReadQueueOptions(SinkOptions& options, const QueueOptions& defaults);
 
 struct SinkStats {
   std::atomic<uint64_t> delivered{0};

@@ -291,22 +291,6 @@ TEST(DispatcherTest, RefusesTwoSinksWithOneName) {
   EXPECT_THAT(std::string(d.status().message()), HasSubstr("two sinks are named \"ops\""));
 }
 
-TEST(DispatcherTest, ReadsTheQueueOptionsEverySinkAccepts) {
-  SinkOptions options(SinkSpec{.type = "webhook",
-                               .options = {{"name", "pager"},
-                                           {"queue_capacity", "50"},
-                                           {"on_full", "drop"},
-                                           {"retry_backoff", "2s"},
-                                           {"retry_backoff_max", "1s"}}});
-  const QueueOptions q = ReadQueueOptions(options, QueueOptions{});
-  EXPECT_EQ(q.name, "pager");
-  EXPECT_EQ(q.capacity, 50u);
-  EXPECT_TRUE(q.drop_when_full);
-  EXPECT_EQ(q.retry_backoff, absl::Seconds(2));
-  EXPECT_THAT(std::string(options.Finish().message()),
-              HasSubstr("retry_backoff_max: must not be shorter than retry_backoff"));
-}
-
 class DispatcherSpoolTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -5,27 +5,102 @@
 
 namespace faultline {
 
-void SinkRegistry::Register(std::string type, Factory factory) {
-  factories_.emplace_back(std::move(type), std::move(factory));
+const settings::Schema<SinkEntry>& SinkEntry::Schema() {
+  using settings::Bound;
+  static const auto* schema =
+      &(*new settings::Schema<SinkEntry>("The keys every sink has."))
+           .String("type", &SinkEntry::type, "The sink type (the sections below).",
+                   /*required=*/true)
+           .String("name", &SinkEntry::name,
+                   "Unique among the sinks: the log prefix, the metrics label and the spool "
+                   "cursor. Default: the type (type-2, type-3 for more of one type).")
+           .Integer("queue_capacity", &SinkEntry::queue_capacity, 1, 10'000'000,
+                    "Alerts this sink's queue holds. Default: delivery.queue_capacity.")
+           .Choice("on_full", &SinkEntry::drop_when_full,
+                   std::vector<std::pair<std::string, std::optional<bool>>>{{"backpressure", false},
+                                                                            {"drop", true}},
+                   "When the queue is full: pause the Kafka partitions (nothing lost) or drop "
+                   "new alerts (counted). Default: delivery.on_full.")
+           .Duration("retry_backoff", &SinkEntry::retry_backoff, Bound::kPositive,
+                     "The first wait after a retryable failure. Default: delivery.retry_backoff.")
+           .Duration("retry_backoff_max", &SinkEntry::retry_backoff_max, Bound::kPositive,
+                     "The longest wait between retries. Default: delivery.retry_backoff_max.");
+  return *schema;
 }
 
-absl::StatusOr<std::unique_ptr<Sink>> SinkRegistry::Create(SinkOptions& options,
-                                                           const SinkContext& ctx) const {
-  for (const auto& [type, factory] : factories_) {
-    if (type != options.type()) continue;
-    absl::StatusOr<std::unique_ptr<Sink>> sink = factory(options, ctx);
-    // Option errors first: they say what to fix in the file, all at once.
-    if (absl::Status s = options.Finish(); !s.ok()) return s;
-    return sink;
+const SinkRegistry::Entry* SinkRegistry::Find(std::string_view type) const {
+  for (const Entry& e : entries_) {
+    if (e.type == type) return &e;
   }
-  return absl::NotFoundError(absl::StrCat("unknown sink type \"", options.type(),
-                                          "\"; known: ", absl::StrJoin(types(), ", ")));
+  return nullptr;
 }
 
 std::vector<std::string> SinkRegistry::types() const {
   std::vector<std::string> out;
-  for (const auto& entry : factories_) out.push_back(entry.first);
+  for (const Entry& e : entries_) out.push_back(e.type);
   return out;
+}
+
+absl::StatusOr<std::unique_ptr<Sink>> SinkRegistry::Create(const SinkSpec& spec,
+                                                           const SinkContext& ctx) const {
+  const Entry* entry = Find(spec.entry.type);
+  if (entry == nullptr) {
+    return absl::NotFoundError(absl::StrCat("unknown sink type \"", spec.entry.type,
+                                            "\"; known: ", absl::StrJoin(types(), ", ")));
+  }
+  std::shared_ptr<void> defaults;
+  const void* s = spec.settings.get();
+  if (s == nullptr) {
+    defaults = entry->schema->New();
+    s = defaults.get();
+  }
+  absl::StatusOr<std::unique_ptr<Sink>> sink = entry->create(s, ctx);
+  if (!sink.ok()) {
+    const std::string where = spec.path.empty() ? spec.entry.type : spec.path;
+    return absl::Status(sink.status().code(),
+                        absl::StrCat(spec.line > 0 ? absl::StrCat("line ", spec.line, ": ") : "",
+                                     where, " (", spec.entry.type, "): ", sink.status().message()));
+  }
+  return sink;
+}
+
+void SinkRegistry::ReadList(const YAML::Node& node, const std::string& path,
+                            std::vector<SinkSpec>* out, settings::Problems& problems) const {
+  if (!settings::ListNode(node, path, /*min_items=*/1, problems)) return;
+  out->clear();
+  for (size_t i = 0; i < node.size(); ++i) {
+    const YAML::Node item = node[i];
+    SinkSpec spec{.path = settings::Index(path, i)};
+    if (item.IsDefined() && item.Mark().line >= 0) spec.line = item.Mark().line + 1;
+    const YAML::Node type = item.IsMap() ? item["type"] : YAML::Node();
+    const Entry* entry = type.IsDefined() && type.IsScalar() ? Find(type.Scalar()) : nullptr;
+    if (item.IsMap() && type.IsDefined() && type.IsScalar() && entry == nullptr) {
+      problems.Add(type, settings::Join(spec.path, "type"),
+                   absl::StrCat("unknown sink type; known: ", absl::StrJoin(types(), ", ")));
+      continue;
+    }
+    if (entry == nullptr) {  // not a mapping, or no type: the common schema says which
+      settings::ReadMapping(item, spec.path, {{&SinkEntry::Schema(), &spec.entry}}, problems);
+      continue;
+    }
+    std::shared_ptr<void> settings = entry->schema->New();
+    settings::ReadMapping(item, spec.path,
+                          {{&SinkEntry::Schema(), &spec.entry}, {entry->schema, settings.get()}},
+                          problems);
+    spec.settings = std::move(settings);
+    out->push_back(std::move(spec));
+  }
+}
+
+settings::FieldInfo SinkRegistry::ListInfo(std::string key, std::string description) const {
+  settings::FieldInfo info{.key = std::move(key),
+                           .kind = settings::Kind::kVariantList,
+                           .type = "list",
+                           .description = std::move(description),
+                           .min_items = 1,
+                           .nested = &SinkEntry::Schema()};
+  for (const Entry& e : entries_) info.variants.emplace_back(e.type, e.schema);
+  return info;
 }
 
 }  // namespace faultline

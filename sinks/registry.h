@@ -1,17 +1,19 @@
-// The sink plugins this build knows, by type name. Filled by explicit calls from app/
-// (RegisterBuiltinSinks).
+// The sink plugins this build knows, by type name, each with the schema of its settings. Filled
+// by explicit calls from app/builtin.cc (one line per sink type).
 #pragma once
 
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "core/clock.h"
-#include "sinks/options.h"
+#include "core/settings.h"
 #include "sinks/sink.h"
 
 namespace faultline {
@@ -28,20 +30,66 @@ struct SinkContext {
   bool dry_run = false;
 };
 
+// The keys every entry under `sinks:` has besides its type's own: its name and its queue's
+// settings, each defaulting to the `delivery:` section's.
+struct SinkEntry {
+  std::string type;
+  std::string name;  // default: the type (type-2, type-3 for more of one type)
+  std::optional<int64_t> queue_capacity;
+  std::optional<bool> drop_when_full;  // on_full: backpressure | drop
+  std::optional<absl::Duration> retry_backoff;
+  std::optional<absl::Duration> retry_backoff_max;
+
+  static const settings::Schema<SinkEntry>& Schema();
+};
+
+// One configured sink: its common keys and its type's settings (the struct its schema reads).
+struct SinkSpec {
+  SinkEntry entry;
+  std::shared_ptr<const void> settings;
+  std::string path;  // sinks[2], for messages
+  int line = 0;
+};
+
 class SinkRegistry {
  public:
-  // A factory reads its options from `options` (unknown ones are reported by the registry) and
-  // returns the sink, or an error it cannot express as a bad option.
-  using Factory = std::function<absl::StatusOr<std::unique_ptr<Sink>>(SinkOptions& options,
-                                                                      const SinkContext& ctx)>;
-  void Register(std::string type, Factory factory);
-  // kNotFound naming the known types when the type is unknown; kInvalidArgument listing every
-  // bad or unknown option; the factory's own error otherwise.
-  absl::StatusOr<std::unique_ptr<Sink>> Create(SinkOptions& options, const SinkContext& ctx) const;
+  template <typename S>
+  using Factory =
+      std::function<absl::StatusOr<std::unique_ptr<Sink>>(const S& settings, const SinkContext&)>;
+
+  // The factory gets the settings `schema` read (already validated); what it can only find out
+  // by trying (a file that cannot be opened, a template that does not parse) it returns as an
+  // error beginning with the key it is about ("template: ...").
+  template <typename S>
+  void Register(std::string type, const settings::Schema<S>& schema,
+                std::type_identity_t<Factory<S>> factory) {
+    entries_.push_back({std::move(type), &schema,
+                        [factory = std::move(factory)](const void* s, const SinkContext& ctx) {
+                          return factory(*static_cast<const S*>(s), ctx);
+                        }});
+  }
+
+  struct Entry {
+    std::string type;
+    const settings::SchemaBase* schema;
+    std::function<absl::StatusOr<std::unique_ptr<Sink>>(const void*, const SinkContext&)> create;
+  };
+  const std::vector<Entry>& entries() const { return entries_; }
+  const Entry* Find(std::string_view type) const;
   std::vector<std::string> types() const;
 
+  // Builds the sink `spec` describes; errors name its path (sinks[2] (webhook): ...).
+  absl::StatusOr<std::unique_ptr<Sink>> Create(const SinkSpec& spec, const SinkContext& ctx) const;
+
+  // Reads the list under `sinks:`: each entry's common keys and its type's own, every problem
+  // with its line.
+  void ReadList(const YAML::Node& node, const std::string& path, std::vector<SinkSpec>* out,
+                settings::Problems& problems) const;
+  // The FieldInfo of that list (for the reference and the JSON Schema).
+  settings::FieldInfo ListInfo(std::string key, std::string description) const;
+
  private:
-  std::vector<std::pair<std::string, Factory>> factories_;
+  std::vector<Entry> entries_;
 };
 
 }  // namespace faultline

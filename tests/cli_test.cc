@@ -162,9 +162,9 @@ TEST(CliTest, CheckConfigAcceptsTheShippedExamplesAndReportsEveryErrorOfABadOne)
   Result no_secrets = RunFaultline(std::string("check-config ") + FAULTLINE_SOURCE_DIR +
                                    "/deploy/examples/exchange.yaml");
   EXPECT_EQ(no_secrets.exit_code, 2);
-  EXPECT_THAT(no_secrets.err, HasSubstr("sinks[1]: sink slack: url_env: environment variable "
-                                        "FAULTLINE_SLACK_WEBHOOK_URL is not set"));
-  EXPECT_THAT(no_secrets.err, HasSubstr("sinks[2]: sink webhook: secret_env: environment "
+  EXPECT_THAT(no_secrets.err, HasSubstr("exchange.yaml:51:14: sinks[1].url_env: environment "
+                                        "variable FAULTLINE_SLACK_WEBHOOK_URL is not set"));
+  EXPECT_THAT(no_secrets.err, HasSubstr("exchange.yaml:57:17: sinks[2].secret_env: environment "
                                         "variable FAULTLINE_TICKETS_SECRET is not set"));
   const std::string bad =
       ::testing::TempDir() + "/cli_test_check." + std::to_string(getpid()) + ".yaml";
@@ -173,9 +173,10 @@ TEST(CliTest, CheckConfigAcceptsTheShippedExamplesAndReportsEveryErrorOfABadOne)
                      << "sinks:\n  - type: pager\n";
   Result r = RunFaultline("check-config " + bad);
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.err, HasSubstr("detect.service_crash_loop.threshold"));
-  EXPECT_THAT(r.err, HasSubstr("unknown sink type \"pager\""));
-  EXPECT_THAT(r.err, HasSubstr("no.such"));
+  // In one pass, each with its line.
+  EXPECT_THAT(r.err, HasSubstr(":4:15: kafka.properties: no.such: No such configuration property"));
+  EXPECT_THAT(r.err, HasSubstr(":6:35: detect.service_crash_loop.threshold"));
+  EXPECT_THAT(r.err, HasSubstr(":8:11: sinks[0].type: unknown sink type; known: stdout"));
 }
 
 TEST(CliTest, EverySubcommandExplainsItselfWithHelp) {

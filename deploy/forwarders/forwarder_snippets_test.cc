@@ -227,7 +227,7 @@ TEST(WinlogbeatSnippetTest, KeysEveryMessageByTheHostThatLoggedIt) {
   const std::vector<std::string> topics = FaultlineTopics();
   EXPECT_NE(std::find(topics.begin(), topics.end(), kafka["topic"].as<std::string>("")),
             topics.end());
-  EXPECT_LE(kafka["max_message_bytes"].as<size_t>(1000000), Config{}.max_message_bytes)
+  EXPECT_LE(kafka["max_message_bytes"].as<size_t>(1000000), IngestConfig{}.max_message_bytes)
       << "faultline rejects larger messages as too_large";
 }
 
@@ -371,7 +371,7 @@ TEST(NxlogSnippetTest, WritesTimesInUtcAsFaultlineReadsZonelessTimes) {
   const auto utc = conf.globals.find("generatedateinutc");
   ASSERT_NE(utc, conf.globals.end()) << "no GenerateDateInUTC";
   EXPECT_TRUE(absl::EqualsIgnoreCase(utc->second, "TRUE"));
-  EXPECT_EQ(Config{}.envelope.local_time_zone, absl::UTCTimeZone())
+  EXPECT_EQ(IngestConfig{}.envelope.local_time_zone, absl::UTCTimeZone())
       << "faultline's default ingest.local_time_zone changed: revisit GenerateDateInUTC";
 }
 

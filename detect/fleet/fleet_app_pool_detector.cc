@@ -11,56 +11,62 @@
 
 namespace faultline {
 
-absl::StatusOr<std::unique_ptr<Detector>> FleetAppPoolDetector::Create(const DetectConfig& config) {
-  const FleetConfig& c = config.fleet_app_pool_failures;
-  std::vector<std::string> errors;
-  std::vector<Thresholds> thresholds;
-  auto check = [&](const std::string& path, const Thresholds& t) {
-    if (t.min_hosts < 2) {
-      errors.push_back(absl::StrCat(path, ".min_hosts: must be at least 2, got ", t.min_hosts));
-    }
-    if (t.window <= absl::ZeroDuration()) {
-      errors.push_back(
-          absl::StrCat(path, ".window: must be positive, got ", absl::FormatDuration(t.window)));
-    }
-  };
-  for (size_t i = 0; i < c.overrides.size(); ++i) {
-    const FleetOverride& o = c.overrides[i];
-    thresholds.push_back({o.min_hosts.value_or(c.min_hosts), o.window.value_or(c.window)});
-    check(absl::StrCat("detect.fleet_app_pool_failures.overrides[", i, "]"), thresholds.back());
-  }
-  thresholds.push_back({c.min_hosts, c.window});
-  check("detect.fleet_app_pool_failures", thresholds.back());
-  if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "; "));
-  if (!c.enabled) return nullptr;
-  return std::unique_ptr<Detector>(new FleetAppPoolDetector(config, std::move(thresholds)));
+const settings::Schema<FleetConfig>& FleetConfig::Schema() {
+  using settings::Bound;
+  static const auto* override_schema =
+      &(*new settings::Schema<FleetOverride>(
+            "Thresholds for the pools matching the pattern; the first match wins, unset fields "
+            "keep the section's."))
+           .Glob("app_pool", &FleetOverride::app_pool, "Application pool pattern (* and ?).")
+           .Integer("min_hosts", &FleetOverride::min_hosts, 2, 100000, "As above.")
+           .Duration("window", &FleetOverride::window, Bound::kPositive, "As above.")
+           .Check([](const FleetOverride&, settings::Checker& c) {
+             if (!c.has("min_hosts") && !c.has("window")) {
+               c.Error("app_pool", "the override sets no threshold (min_hosts or window)");
+             }
+           });
+  static const auto* schema =
+      &(*new settings::Schema<FleetConfig>(
+            "The same application pool failing on several hosts at once (a bad deployment or "
+            "patch), over the hosts of the partitions this instance reads."))
+           .Bool("enabled", &FleetConfig::enabled, "Turns the detector off.")
+           .Integer("min_hosts", &FleetConfig::min_hosts, 2, 100000,
+                    "Hosts with a failure of the pool within the window that fire.")
+           .Duration("window", &FleetConfig::window, Bound::kPositive,
+                     "How close together the hosts' failures must be.")
+           .List("overrides", &FleetConfig::overrides, *override_schema,
+                 "Per pool pattern, tried in order.");
+  return *schema;
 }
 
-FleetAppPoolDetector::FleetAppPoolDetector(const DetectConfig& config,
-                                           std::vector<Thresholds> thresholds)
-    : config_(config.fleet_app_pool_failures),
-      renotify_(config.renotify_interval),
-      lateness_(config.allowed_lateness),
-      labels_(config.labels),
-      thresholds_(std::move(thresholds)),
-      pools_(std::max(config.max_keys, 1)) {}
-
-const FleetAppPoolDetector::Thresholds* FleetAppPoolDetector::ThresholdsFor(
-    std::string_view pool) const {
-  for (size_t i = 0; i < config_.overrides.size(); ++i) {
-    if (GlobMatch(config_.overrides[i].app_pool, pool)) return &thresholds_[i];
-  }
-  return &thresholds_.back();
+absl::StatusOr<std::unique_ptr<Detector>> FleetAppPoolDetector::Create(
+    const FleetConfig& config, const DetectorContext& context) {
+  if (!config.enabled) return nullptr;
+  return std::unique_ptr<Detector>(new FleetAppPoolDetector(config, context));
 }
+
+PatternOverrides<FleetAppPoolDetector::Thresholds, 1> FleetAppPoolDetector::ResolveThresholds(
+    const FleetConfig& c) {
+  std::vector<std::pair<std::array<std::string, 1>, Thresholds>> rules;
+  for (const FleetOverride& o : c.overrides) {
+    rules.push_back(
+        {{o.app_pool}, {o.min_hosts.value_or(c.min_hosts), o.window.value_or(c.window)}});
+  }
+  return {std::move(rules), Thresholds{c.min_hosts, c.window}};
+}
+
+FleetAppPoolDetector::FleetAppPoolDetector(const FleetConfig& config,
+                                           const DetectorContext& context)
+    : config_(config),
+      renotify_(context.renotify_interval),
+      lateness_(context.allowed_lateness),
+      labels_(context.labels),
+      thresholds_(ResolveThresholds(config)),
+      pools_(context.max_keys) {}
 
 std::vector<EventKey> FleetAppPoolDetector::Subscriptions() const {
   std::vector<EventKey> keys;
-  for (uint32_t id = kWasWorkerTerminated; id <= kWasWorkerShutdownTimeLimit; ++id) {
-    keys.push_back({Provider::kWas, id});
-  }
-  for (uint32_t id = kW3svcWorkerTerminated; id <= kW3svcWorkerShutdownTimeLimit; ++id) {
-    keys.push_back({Provider::kW3svc, id});
-  }
+  for (const EventId& e : kWorkerFailureEvents) keys.push_back({e.provider, e.id});
   return keys;
 }
 

@@ -17,24 +17,45 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "core/settings.h"
 #include "detect/config.h"
 #include "detect/detector.h"
 #include "detect/lifecycle.h"
+#include "detect/overrides.h"
 #include "detect/window/keyed_state.h"
 
 namespace faultline {
+
+// Thresholds for the pools matching the glob pattern; first match wins.
+struct FleetOverride {
+  std::string app_pool = "*";
+  std::optional<int> min_hosts;
+  std::optional<absl::Duration> window;
+};
+
+// The same application pool failing on several hosts at once; keys described in Schema().
+struct FleetConfig {
+  bool enabled = true;
+  int min_hosts = 3;
+  absl::Duration window = absl::Minutes(5);
+  std::vector<FleetOverride> overrides;
+
+  static const settings::Schema<FleetConfig>& Schema();
+};
 
 class FleetAppPoolDetector final : public Detector {
  public:
   // Evidence entries of one alert (one per host, alphabetically); `count` has them all.
   static constexpr size_t kMaxEvidenceHosts = 50;
 
-  static absl::StatusOr<std::unique_ptr<Detector>> Create(const DetectConfig& config);
+  static absl::StatusOr<std::unique_ptr<Detector>> Create(const FleetConfig& config,
+                                                          const DetectorContext& context);
 
   std::string_view name() const override { return "fleet_app_pool_failures"; }
   std::vector<EventKey> Subscriptions() const override;
@@ -72,8 +93,9 @@ class FleetAppPoolDetector final : public Detector {
     bool open() const { return alert.firing(); }  // evicted last
   };
 
-  FleetAppPoolDetector(const DetectConfig& config, std::vector<Thresholds> thresholds);
-  const Thresholds* ThresholdsFor(std::string_view pool) const;
+  FleetAppPoolDetector(const FleetConfig& config, const DetectorContext& context);
+  static PatternOverrides<Thresholds, 1> ResolveThresholds(const FleetConfig& config);
+  const Thresholds* ThresholdsFor(std::string_view pool) const { return &thresholds_.For({pool}); }
   // Drops hosts whose failure arrived long before `arrival` (their pool resolved without them).
   void Prune(PoolState& state, absl::Time arrival) const;
   // The most hosts whose latest failures fit in one window together with time `t`, and that
@@ -93,8 +115,8 @@ class FleetAppPoolDetector final : public Detector {
   absl::Duration renotify_;
   absl::Duration lateness_;
   std::map<std::string, std::string> labels_;
-  std::vector<Thresholds> thresholds_;  // [i] for overrides[i]; the last: the defaults
-  KeyedState<PoolState> pools_;         // lowercased pool name
+  PatternOverrides<Thresholds, 1> thresholds_;  // by pool
+  KeyedState<PoolState> pools_;                 // lowercased pool name
   std::string key_;
   std::vector<absl::Time> times_;  // Around's scratch (reused: no allocation per event)
 };

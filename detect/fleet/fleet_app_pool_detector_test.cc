@@ -25,8 +25,8 @@ Event Failure(absl::Duration at, std::string host, std::string pool = "ShopPool"
   return e;
 }
 
-std::unique_ptr<DetectorHarness> Make(DetectConfig config = {}) {
-  auto d = FleetAppPoolDetector::Create(config);
+std::unique_ptr<DetectorHarness> Make(FleetConfig config = {}) {
+  auto d = FleetAppPoolDetector::Create(config, {});
   EXPECT_TRUE(d.ok()) << d.status();
   return std::make_unique<DetectorHarness>(std::move(*d));
 }
@@ -99,8 +99,8 @@ TEST(FleetAppPoolTest, NeedsTheHostsWithinTheWindow) {
 }
 
 TEST(FleetAppPoolTest, AppliesThresholdsPerPoolPattern) {
-  DetectConfig config;
-  config.fleet_app_pool_failures.overrides = {{.app_pool = "Default*", .min_hosts = 10}};
+  FleetConfig config;
+  config.overrides = {{.app_pool = "Default*", .min_hosts = 10}};
   auto h = Make(config);
   for (int i = 0; i < 5; ++i) {
     h->Feed(Failure(absl::Seconds(i), "WEB" + std::to_string(i), "DefaultAppPool"));

@@ -15,8 +15,8 @@ constexpr std::string_view kRuleNames[] = {"iis_worker_failure_burst", "iis_rapi
                                            "iis_app_pool_disabled"};
 constexpr size_t kCompanionsPerHost = 16;
 
-std::string_view HostOf(std::string_view key) { return key.substr(0, key.find('\x1f')); }
-std::string_view PoolOf(std::string_view key) { return key.substr(key.find('\x1f') + 1); }
+std::string_view HostOf(std::string_view key) { return CompositeKey::First(key); }
+std::string_view PoolOf(std::string_view key) { return CompositeKey::Second(key); }
 
 void AddCode(std::optional<uint32_t> code, std::vector<uint32_t>* codes) {
   if (code && std::find(codes->begin(), codes->end(), *code) == codes->end()) {
@@ -30,108 +30,116 @@ std::string Span(absl::Duration d) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Detector>> RapidFailDetector::Create(const DetectConfig& config) {
-  const RapidFailConfig& c = config.iis_rapid_fail;
-  std::vector<std::string> errors;
-  const std::string p = "detect.iis_rapid_fail";
-  auto check = [&](const std::string& path, int max_crashes, absl::Duration interval, int burst) {
-    if (max_crashes < 2) {
-      errors.push_back(absl::StrCat(path, ".max_crashes: must be at least 2, got ", max_crashes));
-    }
-    if (burst < 1) {
-      errors.push_back(absl::StrCat(path, ".burst_threshold: must be at least 1, got ", burst));
-    }
-    if (interval <= absl::ZeroDuration()) {
-      errors.push_back(
-          absl::StrCat(path, ".interval: must be positive, got ", absl::FormatDuration(interval)));
-    }
-  };
-  check(p, c.max_crashes, c.interval, c.burst_threshold);
-  if (c.correlation_window < absl::ZeroDuration()) {
-    errors.push_back(absl::StrCat(p, ".correlation_window: must not be negative, got ",
-                                  absl::FormatDuration(c.correlation_window)));
-  }
-  if (c.disabled_resolve_after <= absl::ZeroDuration()) {
-    errors.push_back(absl::StrCat(p, ".disabled_resolve_after: must be positive, got ",
-                                  absl::FormatDuration(c.disabled_resolve_after)));
-  }
-  std::vector<Thresholds> thresholds;
-  for (size_t i = 0; i < c.overrides.size(); ++i) {
-    const RapidFailOverride& o = c.overrides[i];
-    Thresholds t{o.max_crashes.value_or(c.max_crashes), o.interval.value_or(c.interval),
-                 o.burst_threshold.value_or(c.burst_threshold)};
-    check(absl::StrCat(p, ".overrides[", i, "]"), t.max_crashes, t.interval, t.burst_threshold);
-    thresholds.push_back(t);
-  }
-  thresholds.push_back({c.max_crashes, c.interval, c.burst_threshold});
-  for (size_t i = 0; i < c.failure_events.size(); ++i) {
-    const uint32_t id = c.failure_events[i];
-    if (std::find(c.failure_events.begin(), c.failure_events.begin() + i, id) !=
-        c.failure_events.begin() + i) {
-      errors.push_back(absl::StrCat(p, ".failure_events[", i, "]: ", id, " is listed twice"));
-    }
-    if (!IsWorkerFailure(Provider::kWas, id) && !IsWorkerFailure(Provider::kW3svc, id)) {
-      errors.push_back(absl::StrCat(p, ".failure_events[", i, "]: ", id,
-                                    " is not a worker failure (WAS 5009-5013, W3SVC 1009-1013)"));
-    }
-  }
-  if (config.max_keys < 1) {
-    errors.push_back(absl::StrCat("detect.max_keys: must be at least 1, got ", config.max_keys));
-  }
-  if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "; "));
-  if (!c.burst_enabled && !c.imminent_enabled && !c.disabled_enabled) return nullptr;
-  return std::unique_ptr<Detector>(new RapidFailDetector(config, std::move(thresholds)));
+const settings::Schema<RapidFailConfig>& RapidFailConfig::Schema() {
+  using settings::Bound;
+  static const auto* rules =
+      &(*new settings::Schema<Rules>("Each of the three rules can be turned off."))
+           .Bool("iis_worker_failure_burst", &Rules::burst,
+                 "burst_threshold failures inside the interval (warning).")
+           .Bool("iis_rapid_fail_imminent", &Rules::imminent,
+                 "max_crashes - 1 failures: the next one disables the pool (critical).")
+           .Bool("iis_app_pool_disabled", &Rules::disabled,
+                 "WAS 5002/5057/5059, W3SVC 1002: the pool is down, with its failures as "
+                 "evidence.");
+  static const auto* override_schema =
+      &(*new settings::Schema<RapidFailOverride>(
+            "Thresholds for the hosts and pools matching both patterns; the first match wins, "
+            "unset fields keep the section's."))
+           .Glob("host", &RapidFailOverride::host, "Host name pattern (* and ?).")
+           .Glob("app_pool", &RapidFailOverride::app_pool, "Application pool pattern.")
+           .Integer("max_crashes", &RapidFailOverride::max_crashes, 2, 100000, "As above.")
+           .Duration("interval", &RapidFailOverride::interval, Bound::kPositive, "As above.")
+           .Integer("burst_threshold", &RapidFailOverride::burst_threshold, 1, 100000, "As above.")
+           .Check([](const RapidFailOverride&, settings::Checker& c) {
+             if (!c.has("max_crashes") && !c.has("interval") && !c.has("burst_threshold")) {
+               c.Error("host",
+                       "the override sets no threshold (max_crashes, interval or "
+                       "burst_threshold)");
+             }
+           });
+  static const auto* schema =
+      &(*new settings::Schema<RapidFailConfig>(
+            "IIS rapid-fail protection per (host, application pool): the warning before IIS "
+            "disables a pool, and the disablement with its evidence."))
+           .Integer("max_crashes", &RapidFailConfig::max_crashes, 2, 100000,
+                    "IIS rapidFailProtectionMaxCrashes: failures within the interval that "
+                    "disable the pool.")
+           .Duration("interval", &RapidFailConfig::interval, Bound::kPositive,
+                     "IIS rapidFailProtectionInterval.")
+           .Integer("burst_threshold", &RapidFailConfig::burst_threshold, 1, 100000,
+                    "iis_worker_failure_burst fires at this many failures in the interval.")
+           .Duration("correlation_window", &RapidFailConfig::correlation_window,
+                     Bound::kNonNegative,
+                     "How far apart an Application Error 1000 for w3wp.exe and the WAS event of "
+                     "the same worker pid may be and still count as one failure.")
+           .Duration("disabled_resolve_after", &RapidFailConfig::disabled_resolve_after,
+                     Bound::kPositive,
+                     "A disabled pool's alert resolves when a worker of the pool is seen again, "
+                     "or after this much of its host's time.")
+           .IntegerList("failure_events", &RapidFailConfig::failure_events, 1, 65535,
+                        "Which worker-process failures count (WAS 5009-5013, W3SVC 1009-1013); "
+                        "e.g. leave out 5010 (ping failures) for pools slow by design.",
+                        /*min_items=*/1)
+           .Section("rules", &RapidFailConfig::rules, *rules)
+           .List("overrides", &RapidFailConfig::overrides, *override_schema,
+                 "Per host and pool pattern, tried in order.")
+           .Check([](const RapidFailConfig& c, settings::Checker& check) {
+             for (size_t i = 0; i < c.failure_events.size(); ++i) {
+               const uint32_t id = c.failure_events[i];
+               if (std::find(c.failure_events.begin(), c.failure_events.begin() + i, id) !=
+                   c.failure_events.begin() + i) {
+                 check.Error("failure_events", absl::StrCat(id, " is listed twice"));
+               }
+               if (!IsWorkerFailure(Provider::kWas, id) && !IsWorkerFailure(Provider::kW3svc, id)) {
+                 check.Error("failure_events",
+                             absl::StrCat(id,
+                                          " is not a worker failure (WAS 5009-5013, W3SVC "
+                                          "1009-1013)"));
+               }
+             }
+           });
+  return *schema;
 }
 
-RapidFailDetector::RapidFailDetector(const DetectConfig& config, std::vector<Thresholds> thresholds)
-    : config_(config.iis_rapid_fail),
-      renotify_(config.renotify_interval),
-      lateness_(config.allowed_lateness),
-      labels_(config.labels),
-      thresholds_(std::move(thresholds)),
-      pools_(config.max_keys),
-      pending_crashes_(config.max_keys),
-      pid_pools_(config.max_keys),
-      hosts_(config.max_keys) {}
+absl::StatusOr<std::unique_ptr<Detector>> RapidFailDetector::Create(
+    const RapidFailConfig& config, const DetectorContext& context) {
+  if (!config.rules.burst && !config.rules.imminent && !config.rules.disabled) return nullptr;
+  return std::unique_ptr<Detector>(new RapidFailDetector(config, context));
+}
+
+PatternOverrides<RapidFailDetector::Thresholds, 2> RapidFailDetector::ResolveThresholds(
+    const RapidFailConfig& c) {
+  std::vector<std::pair<std::array<std::string, 2>, Thresholds>> rules;
+  for (const RapidFailOverride& o : c.overrides) {
+    rules.push_back(
+        {{o.host, o.app_pool},
+         Thresholds{o.max_crashes.value_or(c.max_crashes), o.interval.value_or(c.interval),
+                    o.burst_threshold.value_or(c.burst_threshold)}});
+  }
+  return {std::move(rules), Thresholds{c.max_crashes, c.interval, c.burst_threshold}};
+}
+
+RapidFailDetector::RapidFailDetector(const RapidFailConfig& config, const DetectorContext& context)
+    : config_(config),
+      renotify_(context.renotify_interval),
+      lateness_(context.allowed_lateness),
+      labels_(context.labels),
+      thresholds_(ResolveThresholds(config)),
+      pools_(context.max_keys),
+      pending_crashes_(context.max_keys),
+      pid_pools_(context.max_keys),
+      hosts_(context.max_keys) {}
 
 std::vector<EventKey> RapidFailDetector::Subscriptions() const {
   std::vector<EventKey> keys;
   for (uint32_t id : config_.failure_events) {
     keys.push_back({IsWorkerFailure(Provider::kWas, id) ? Provider::kWas : Provider::kW3svc, id});
   }
-  for (uint32_t id :
-       {kWasAppPoolDisabled, kWasAppPoolDisabledIdentity, kWasAppPoolDisabledStartFailure}) {
-    keys.push_back({Provider::kWas, id});
-  }
-  keys.push_back({Provider::kW3svc, kW3svcAppPoolDisabled});
-  for (uint32_t id = kWasWorkerRecycledFirst; id <= kWasWorkerRecycledLast; ++id) {
-    keys.push_back({Provider::kWas, id});
-  }
-  keys.push_back({Provider::kWas, 5117});
-  keys.push_back({Provider::kWas, kWasWorkerIdleShutdown});
+  for (const EventId& e : kAppPoolDisabledEvents) keys.push_back({e.provider, e.id});
+  for (const EventId& e : kWorkerAliveEvents) keys.push_back({e.provider, e.id});
+  for (const EventId& e : kCompanionEvents) keys.push_back({e.provider, e.id});
   keys.push_back({Provider::kApplicationError, kApplicationErrorFaultingApp});
-  keys.push_back({Provider::kDotNetRuntime, 1026});
-  keys.push_back({Provider::kAspNet, 1309});
-  keys.push_back({Provider::kIisWorkerProcess, 2280});
-  keys.push_back({Provider::kIisWorkerProcess, 2282});
-  keys.push_back({Provider::kImap4, 1036});
   return keys;
-}
-
-const RapidFailDetector::Thresholds* RapidFailDetector::ThresholdsFor(std::string_view host,
-                                                                      std::string_view pool) const {
-  for (size_t i = 0; i < config_.overrides.size(); ++i) {
-    const RapidFailOverride& o = config_.overrides[i];
-    if (GlobMatch(o.host, host) && GlobMatch(o.app_pool, pool)) return &thresholds_[i];
-  }
-  return &thresholds_.back();
-}
-
-const std::string& RapidFailDetector::PoolKey(std::string_view host, std::string_view pool) {
-  pool_key_.assign(host);
-  pool_key_.push_back('\x1f');
-  pool_key_.append(pool);
-  return pool_key_;
 }
 
 uint64_t RapidFailDetector::PidKey(std::string_view host, uint32_t pid) {
@@ -192,7 +200,7 @@ bool RapidFailDetector::OnWorkerFailure(const Event& event, AlertOutput& out) {
   if (event.app_pool.empty()) return false;  // nothing to key on
   auto [pool, inserted] = pools_.FindOrCreate(PoolKey(event.host, event.app_pool),
                                               ThresholdsFor(event.host, event.app_pool));
-  const std::string& pool_key = pool_key_;
+  const std::string& pool_key = pool_key_.last();
   pool->last_seen = std::max(pool->last_seen, event.time);
   pool->host_clock = HostRef{event.host_clock};
   // From an event, an incident ends only once it is quiet beyond the allowed lateness: a late
@@ -236,11 +244,11 @@ bool RapidFailDetector::OnWorkerFailure(const Event& event, AlertOutput& out) {
   if (pool->disabled.firing()) return true;  // the pool is down: the disabled alert speaks for it
   const uint32_t count = static_cast<uint32_t>(pool->failures.size());
   const Thresholds& t = *pool->thresholds;
-  if (config_.burst_enabled && count >= static_cast<uint32_t>(t.burst_threshold) &&
+  if (config_.rules.burst && count >= static_cast<uint32_t>(t.burst_threshold) &&
       !pool->imminent.firing()) {
     Notify(Rule::kBurst, pool->burst, count, pool_key, *pool, event, out);
   }
-  if (config_.imminent_enabled && count >= static_cast<uint32_t>(t.max_crashes - 1)) {
+  if (config_.rules.imminent && count >= static_cast<uint32_t>(t.max_crashes - 1)) {
     Notify(Rule::kImminent, pool->imminent, count, pool_key, *pool, event, out);
   }
   if (pool->held_disable) ReleaseHeldDisable(pool_key, *pool, /*force=*/false, out);
@@ -274,10 +282,10 @@ void RapidFailDetector::ResolveDisabled(std::string_view key, PoolState& pool, a
 }
 
 bool RapidFailDetector::OnPoolDisabled(const Event& event, bool may_wait, AlertOutput& out) {
-  if (event.app_pool.empty() || !config_.disabled_enabled) return false;
+  if (event.app_pool.empty() || !config_.rules.disabled) return false;
   auto [pool, inserted] = pools_.FindOrCreate(PoolKey(event.host, event.app_pool),
                                               ThresholdsFor(event.host, event.app_pool));
-  const std::string& pool_key = pool_key_;
+  const std::string& pool_key = pool_key_.last();
   pool->last_seen = std::max(pool->last_seen, event.time);
   pool->host_clock = HostRef{event.host_clock};
   if (pool->disabled.firing()) return true;  // the same outage reported again
@@ -324,13 +332,13 @@ bool RapidFailDetector::OnWorkerAlive(const Event& event, AlertOutput& out) {
   PoolState* pool = pools_.Find(PoolKey(event.host, event.app_pool));
   if (pool == nullptr) return false;
   if (pool->held_disable && event.time > pool->held_disable->time) {
-    ReleaseHeldDisable(pool_key_, *pool, /*force=*/true, out);
+    ReleaseHeldDisable(pool_key_.last(), *pool, /*force=*/true, out);
   }
   if (!pool->disabled.firing() || event.time <= pool->disabled_at) return false;
   pool->last_seen = std::max(pool->last_seen, event.time);
   pool->host_clock = HostRef{event.host_clock};
-  EndIncidentIfQuiet(pool_key_, *pool, event.time - lateness_, out);
-  ResolveDisabled(pool_key_, *pool, event.time, &event, out);
+  EndIncidentIfQuiet(pool_key_.last(), *pool, event.time - lateness_, out);
+  ResolveDisabled(pool_key_.last(), *pool, event.time, &event, out);
   return true;
 }
 
@@ -339,6 +347,7 @@ void RapidFailDetector::OnCompanion(const Event& event) {
   host->last_seen = std::max(host->last_seen, event.time);
   host->host_clock = HostRef{event.host_clock};
   if (host->recent.size() < kCompanionsPerHost) {
+    if (host->recent.empty()) host->recent.reserve(kCompanionsPerHost);
     host->recent.push_back({event.time, event.provider, event.event_id, event.detail});
     return;
   }

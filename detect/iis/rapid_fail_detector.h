@@ -39,17 +39,52 @@
 
 #include "absl/hash/hash.h"
 #include "absl/status/statusor.h"
+#include "core/settings.h"
 #include "detect/config.h"
 #include "detect/detector.h"
 #include "detect/lifecycle.h"
+#include "detect/overrides.h"
+#include "detect/window/composite_key.h"
 #include "detect/window/event_time_window.h"
 #include "detect/window/keyed_state.h"
 
 namespace faultline {
 
+// Rapid-fail settings for the pools and hosts whose names match the glob patterns (`*`, `?`,
+// case-insensitive). The first matching override wins; unset fields keep the section's.
+struct RapidFailOverride {
+  std::string host = "*";
+  std::string app_pool = "*";
+  std::optional<int> max_crashes;
+  std::optional<absl::Duration> interval;
+  std::optional<int> burst_threshold;
+};
+
+// IIS rapid-fail protection as configured in applicationHost.config <failure>, and the three
+// rules faultline derives from it. Defaults are IIS's: 5 failures in 5 minutes. Descriptions of
+// each key: Schema() (and docs/CONFIGURATION.md, generated from it).
+struct RapidFailConfig {
+  int max_crashes = 5;                         // rapidFailProtectionMaxCrashes
+  absl::Duration interval = absl::Minutes(5);  // rapidFailProtectionInterval
+  int burst_threshold = 3;
+  absl::Duration correlation_window = absl::Minutes(2);
+  absl::Duration disabled_resolve_after = absl::Hours(1);
+  std::vector<uint32_t> failure_events = {5009, 5010, 5011, 5012, 5013,
+                                          1009, 1010, 1011, 1012, 1013};
+  struct Rules {
+    bool burst = true;
+    bool imminent = true;
+    bool disabled = true;
+  } rules;
+  std::vector<RapidFailOverride> overrides;
+
+  static const settings::Schema<RapidFailConfig>& Schema();
+};
+
 class RapidFailDetector final : public Detector {
  public:
-  static absl::StatusOr<std::unique_ptr<Detector>> Create(const DetectConfig& config);
+  static absl::StatusOr<std::unique_ptr<Detector>> Create(const RapidFailConfig& config,
+                                                          const DetectorContext& context);
 
   std::string_view name() const override { return "iis_rapid_fail"; }
   std::vector<EventKey> Subscriptions() const override;
@@ -122,7 +157,7 @@ class RapidFailDetector final : public Detector {
     bool recovered = false;        // a disabled alert resolved by a live worker
   };
 
-  RapidFailDetector(const DetectConfig& config, std::vector<Thresholds> thresholds);
+  RapidFailDetector(const RapidFailConfig& config, const DetectorContext& context);
 
   // Each returns whether the event counted (for late events: whether it was still of use).
   bool OnWorkerFailure(const Event& event, AlertOutput& out);
@@ -151,9 +186,14 @@ class RapidFailDetector final : public Detector {
   // Builds and emits `rule`'s alert; firing or resolved as the rule's AlertState says.
   void Emit(Rule rule, std::string_view key, const PoolState& pool, absl::Time now,
             const Trigger& trigger, AlertOutput& out) const;
-  const Thresholds* ThresholdsFor(std::string_view host, std::string_view pool) const;
-  // Builds "host \x1f pool" in pool_key_ (reused: no allocation for known pools).
-  const std::string& PoolKey(std::string_view host, std::string_view pool);
+  static PatternOverrides<Thresholds, 2> ResolveThresholds(const RapidFailConfig& config);
+  const Thresholds* ThresholdsFor(std::string_view host, std::string_view pool) const {
+    return &thresholds_.For({host, pool});
+  }
+  // "host \x1f pool", built in pool_key_ (reused: no allocation for known pools).
+  const std::string& PoolKey(std::string_view host, std::string_view pool) {
+    return pool_key_.Of(host, pool);
+  }
   // A worker is identified by (host, pid): a 64-bit hash keys the correlation maps, so a failure
   // allocates no key string for them.
   static uint64_t PidKey(std::string_view host, uint32_t pid);
@@ -162,12 +202,12 @@ class RapidFailDetector final : public Detector {
   absl::Duration renotify_;
   absl::Duration lateness_;
   std::map<std::string, std::string> labels_;
-  std::vector<Thresholds> thresholds_;  // [i] for overrides[i]; the last: the defaults
-  KeyedState<PoolState> pools_;         // host \x1f pool
+  PatternOverrides<Thresholds, 2> thresholds_;          // by (host, pool)
+  KeyedState<PoolState> pools_;                         // PoolKey
   KeyedState<PendingCrash, uint64_t> pending_crashes_;  // PidKey
   KeyedState<PidPool, uint64_t> pid_pools_;             // PidKey
   KeyedState<HostContext> hosts_;                       // host
-  std::string pool_key_;
+  CompositeKey pool_key_;
 };
 
 }  // namespace faultline

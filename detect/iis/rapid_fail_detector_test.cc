@@ -1,5 +1,6 @@
 #include "detect/iis/rapid_fail_detector.h"
 
+#include "core/testing/read_settings.h"
 #include "detect/testing/harness.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -48,8 +49,8 @@ Event AppCrash(absl::Duration at, uint32_t pid, uint32_t exception, std::string 
 
 class RapidFailDetectorTest : public ::testing::Test {
  protected:
-  void Make(DetectConfig config = {}) {
-    auto d = RapidFailDetector::Create(config);
+  void Make(RapidFailConfig config = {}, DetectorContext context = {}) {
+    auto d = RapidFailDetector::Create(config, context);
     ASSERT_TRUE(d.ok()) << d.status();
     h_ = std::make_unique<DetectorHarness>(std::move(*d));
   }
@@ -216,9 +217,9 @@ TEST_F(RapidFailDetectorTest, StartsANewIncidentWithANewFingerprintAfterAQuietIn
 }
 
 TEST_F(RapidFailDetectorTest, RenotifiesAGrowingIncidentAtMostEveryRenotifyInterval) {
-  DetectConfig config;
-  config.iis_rapid_fail.max_crashes = 1000;         // keep it a burst
-  config.iis_rapid_fail.interval = absl::Hours(1);  // and let the count keep growing
+  RapidFailConfig config;
+  config.max_crashes = 1000;         // keep it a burst
+  config.interval = absl::Hours(1);  // and let the count keep growing
   Make(config);
   for (int i = 0; i < 60; ++i) Feed(WasFailure(absl::Seconds(20 * i), 100 + i));  // 20 minutes
   std::vector<uint32_t> counts;
@@ -289,9 +290,7 @@ TEST_F(RapidFailDetectorTest, ASecondEventOfAWorkerAlreadyCountedIsNoRecovery) {
 }
 
 TEST_F(RapidFailDetectorTest, EvictionSparesPoolsWithAnOpenIncident) {
-  DetectConfig config;
-  config.max_keys = 20;
-  Make(config);
+  Make({}, {.max_keys = 20});
   Feed(Disabled(absl::Seconds(0), "DownPool"));  // open, then silent: the least recently seen
   for (int i = 0; i < 200; ++i) {
     Feed(WasFailure(absl::Seconds(1) + absl::Milliseconds(i), i + 1, "p" + std::to_string(i)));
@@ -302,8 +301,8 @@ TEST_F(RapidFailDetectorTest, EvictionSparesPoolsWithAnOpenIncident) {
 }
 
 TEST_F(RapidFailDetectorTest, ResolvesDisabledAfterTheConfiguredTime) {
-  DetectConfig config;
-  config.iis_rapid_fail.disabled_resolve_after = absl::Minutes(30);
+  RapidFailConfig config;
+  config.disabled_resolve_after = absl::Minutes(30);
   Make(config);
   Feed(Disabled(absl::Seconds(0)));
   h_->Advance(kT0 + absl::Minutes(20));
@@ -358,9 +357,47 @@ TEST_F(RapidFailDetectorTest, KeepsTheLastSixteenCompanionsOldestFirst) {
   }
 }
 
+TEST_F(RapidFailDetectorTest, KeepsEachHostsRingApartInAFleet) {
+  // Five hosts interleaved, host h sending 10 + 5h companions: hosts 0 and 1 never fill their
+  // ring, the others wrap by 4, 9 and 14. Each host's alert carries only its own, oldest first.
+  const int kHosts = 5;
+  for (int round = 0; round < 30; ++round) {
+    for (int h = 0; h < kHosts; ++h) {
+      if (round >= 10 + 5 * h) continue;
+      Event dotnet;
+      dotnet.time = kT0 + absl::Milliseconds(10 * round + h);
+      dotnet.host = "WEB" + std::to_string(h);
+      dotnet.provider = Provider::kDotNetRuntime;
+      dotnet.event_id = 1026;
+      dotnet.detail = "Application: w3wp.exe Exception Info: System.StackOverflowException " +
+                      dotnet.host + "#" + std::to_string(round);
+      Feed(dotnet);
+    }
+  }
+  for (int h = 0; h < kHosts; ++h) {
+    for (int i = 0; i < 3; ++i) {
+      Feed(WasFailure(absl::Seconds(2 + i), 100 + i, "OwaPool", "WEB" + std::to_string(h)));
+    }
+  }
+  ASSERT_EQ(alerts().size(), static_cast<size_t>(kHosts));
+  for (const Alert& alert : alerts()) {
+    const int h = alert.host().back() - '0';
+    const int sent = 10 + 5 * h;
+    const int first = std::max(0, sent - 16);
+    std::vector<std::string> context;
+    for (const Evidence& e : alert.evidence()) {
+      if (e.kind() == "context") context.push_back(e.detail().substr(e.detail().rfind(' ') + 1));
+    }
+    ASSERT_EQ(context.size(), static_cast<size_t>(sent - first)) << alert.host();
+    for (size_t i = 0; i < context.size(); ++i) {
+      EXPECT_EQ(context[i], alert.host() + "#" + std::to_string(first + i)) << "oldest first";
+    }
+  }
+}
+
 TEST_F(RapidFailDetectorTest, AppliesThresholdsPerPoolAndHostPattern) {
-  DetectConfig config;
-  config.iis_rapid_fail.overrides = {
+  RapidFailConfig config;
+  config.overrides = {
       {.host = "EXCH*", .app_pool = "MSExchange*", .max_crashes = 10, .burst_threshold = 6}};
   Make(config);
   for (int i = 0; i < 5; ++i) Feed(WasFailure(absl::Seconds(i), 100 + i, "MSExchangeOWAAppPool"));
@@ -372,9 +409,7 @@ TEST_F(RapidFailDetectorTest, AppliesThresholdsPerPoolAndHostPattern) {
 }
 
 TEST_F(RapidFailDetectorTest, EvictsTheLeastRecentlySeenPoolsBeyondMaxKeys) {
-  DetectConfig config;
-  config.max_keys = 100;
-  Make(config);
+  Make({}, {.max_keys = 100});
   for (int i = 0; i < 1000; ++i) {
     Feed(WasFailure(absl::Milliseconds(i), i + 1, "pool" + std::to_string(i)));
   }
@@ -496,8 +531,8 @@ TEST_F(RapidFailDetectorTest, ASilentHostsIncidentResolvesAsTheArrivalClockMoves
 }
 
 TEST_F(RapidFailDetectorTest, ASilentHostsPoolStaysDisabledButALiveHostsTimesOut) {
-  DetectConfig config;
-  config.iis_rapid_fail.disabled_resolve_after = absl::Minutes(30);
+  RapidFailConfig config;
+  config.disabled_resolve_after = absl::Minutes(30);
   Make(config);
   for (int i = 0; i < 5; ++i) Feed(WasFailure(absl::Seconds(10 * i), 100 + i));
   Feed(Disabled(absl::Seconds(50)));
@@ -520,7 +555,7 @@ TEST_F(RapidFailDetectorTest, ASilentHostsPoolStaysDisabledButALiveHostsTimesOut
 
 TEST_F(RapidFailDetectorTest, GivesTheSameFingerprintForTheSameIncident) {
   for (int i = 0; i < 3; ++i) Feed(WasFailure(absl::Seconds(i), 100 + i));
-  auto other = RapidFailDetector::Create({});
+  auto other = RapidFailDetector::Create({}, {});
   ASSERT_TRUE(other.ok());
   DetectorHarness again(std::move(*other));
   for (int i = 0; i < 3; ++i) again.Feed(WasFailure(absl::Seconds(i), 100 + i));
@@ -543,8 +578,8 @@ TEST_F(RapidFailDetectorTest, TreatsIis6W3svcEventsLikeWas) {
 }
 
 TEST_F(RapidFailDetectorTest, CountsOnlyTheConfiguredFailureEvents) {
-  DetectConfig config;
-  config.iis_rapid_fail.failure_events = {5009, 5011};  // ping failures (5010) do not count
+  RapidFailConfig config;
+  config.failure_events = {5009, 5011};  // ping failures (5010) do not count
   Make(config);
   for (int i = 0; i < 5; ++i) {
     Feed(WasFailure(absl::Seconds(i), 100 + i, "OwaPool", "EXCH01", kWasWorkerPingFailed));
@@ -552,44 +587,56 @@ TEST_F(RapidFailDetectorTest, CountsOnlyTheConfiguredFailureEvents) {
   EXPECT_TRUE(alerts().empty());
   for (int i = 0; i < 3; ++i) Feed(WasFailure(absl::Seconds(10 + i), 200 + i));
   EXPECT_THAT(Log(), ElementsAre("iis_worker_failure_burst firing"));
-  config.iis_rapid_fail.failure_events = {5002};
-  auto bad = RapidFailDetector::Create(config);
+  auto bad = testing::ReadSettings(RapidFailConfig::Schema(), "failure_events: [5002, 5009, 5009]",
+                                   "detect.iis_rapid_fail");
   ASSERT_FALSE(bad.ok());
   EXPECT_THAT(std::string(bad.status().message()),
-              HasSubstr("detect.iis_rapid_fail.failure_events[0]: 5002 is not a worker failure"));
+              HasSubstr("detect.iis_rapid_fail.failure_events: 5002 is not a worker failure"));
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("5009 is listed twice"));
 }
 
 TEST_F(RapidFailDetectorTest, SkipsDisabledRules) {
-  DetectConfig config;
-  config.iis_rapid_fail.burst_enabled = false;
-  config.iis_rapid_fail.disabled_enabled = false;
+  RapidFailConfig config;
+  config.rules.burst = false;
+  config.rules.disabled = false;
   Make(config);
   for (int i = 0; i < 5; ++i) Feed(WasFailure(absl::Seconds(i), 100 + i));
   Feed(Disabled(absl::Seconds(6)));
   EXPECT_THAT(Log(), ElementsAre("iis_rapid_fail_imminent firing"));
 }
 
-TEST(RapidFailDetectorCreateTest, ReportsEveryBadSettingAtOnce) {
-  DetectConfig config;
-  config.iis_rapid_fail.max_crashes = 1;
-  config.iis_rapid_fail.burst_threshold = 0;
-  config.iis_rapid_fail.interval = absl::Seconds(-5);
-  config.iis_rapid_fail.overrides = {{.app_pool = "X*", .max_crashes = 0}};
-  auto d = RapidFailDetector::Create(config);
-  ASSERT_FALSE(d.ok());
-  const std::string message(d.status().message());
-  EXPECT_THAT(message, HasSubstr("detect.iis_rapid_fail.max_crashes: must be at least 2, got 1"));
-  EXPECT_THAT(message, HasSubstr("detect.iis_rapid_fail.burst_threshold"));
-  EXPECT_THAT(message, HasSubstr("detect.iis_rapid_fail.interval: must be positive, got -5s"));
-  EXPECT_THAT(message, HasSubstr("detect.iis_rapid_fail.overrides[0].max_crashes"));
+TEST(RapidFailDetectorCreateTest, ReportsEveryBadSettingAtOnceWithItsLine) {
+  auto c = testing::ReadSettings(RapidFailConfig::Schema(), R"(max_crashes: 1
+burst_threshold: 0
+interval: -5s
+rules: {iis_rapid_fail_imminent: maybe}
+overrides:
+  - app_pool: "X*"
+    max_crashes: 0
+  - {app_pool: "Y*"}
+)",
+                                 "detect.iis_rapid_fail");
+  ASSERT_FALSE(c.ok());
+  const std::string message(c.status().message());
+  EXPECT_THAT(message, HasSubstr("1:14: detect.iis_rapid_fail.max_crashes: must be a whole number "
+                                 "from 2 to 100000, got \"1\""));
+  EXPECT_THAT(message, HasSubstr("2:18: detect.iis_rapid_fail.burst_threshold"));
+  EXPECT_THAT(message, HasSubstr("3:11: detect.iis_rapid_fail.interval: must be a duration more "
+                                 "than 0"));
+  EXPECT_THAT(message,
+              HasSubstr("4:34: detect.iis_rapid_fail.rules.iis_rapid_fail_imminent: must be true "
+                        "or false"));
+  EXPECT_THAT(message, HasSubstr("7:18: detect.iis_rapid_fail.overrides[0].max_crashes"));
+  EXPECT_THAT(message, HasSubstr("8:5: detect.iis_rapid_fail.overrides[1].host: the override sets "
+                                 "no threshold"));
 }
 
 TEST(RapidFailDetectorCreateTest, BuildsNothingWhenEveryRuleIsOff) {
-  DetectConfig config;
-  config.iis_rapid_fail.burst_enabled = false;
-  config.iis_rapid_fail.imminent_enabled = false;
-  config.iis_rapid_fail.disabled_enabled = false;
-  auto d = RapidFailDetector::Create(config);
+  RapidFailConfig config;
+  config.rules.burst = false;
+  config.rules.imminent = false;
+  config.rules.disabled = false;
+  auto d = RapidFailDetector::Create(config, {});
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(*d, nullptr);
 }

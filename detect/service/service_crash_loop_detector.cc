@@ -10,74 +10,82 @@
 
 namespace faultline {
 
+const settings::Schema<ServiceCrashLoopConfig>& ServiceCrashLoopConfig::Schema() {
+  using settings::Bound;
+  static const auto* override_schema =
+      &(*new settings::Schema<ServiceCrashLoopOverride>(
+            "Thresholds for the hosts and services matching both patterns; the first match "
+            "wins, unset fields keep the section's."))
+           .Glob("host", &ServiceCrashLoopOverride::host, "Host name pattern (* and ?).")
+           .Glob("service", &ServiceCrashLoopOverride::service,
+                 "Service pattern, matched against the service's key name and display name.")
+           .Integer("threshold", &ServiceCrashLoopOverride::threshold, 1, 100000, "As above.")
+           .Duration("window", &ServiceCrashLoopOverride::window, Bound::kPositive, "As above.")
+           .Check([](const ServiceCrashLoopOverride&, settings::Checker& c) {
+             if (!c.has("threshold") && !c.has("window")) {
+               c.Error("host", "the override sets no threshold (threshold or window)");
+             }
+           });
+  static const auto* schema =
+      &(*new settings::Schema<ServiceCrashLoopConfig>(
+            "A Windows service terminating again and again (Service Control Manager "
+            "7031/7034), per host and service."))
+           .Bool("enabled", &ServiceCrashLoopConfig::enabled, "Turns the detector off.")
+           .Integer("threshold", &ServiceCrashLoopConfig::threshold, 1, 100000,
+                    "Terminations within the window (or \"done this N time(s)\") that fire.")
+           .Duration("window", &ServiceCrashLoopConfig::window, Bound::kPositive,
+                     "The sliding window, in the host's event time.")
+           .IntegerList("events", &ServiceCrashLoopConfig::events, 1, 65535,
+                        "7031: terminated, with a recovery action; 7034: without.",
+                        /*min_items=*/1)
+           .List("overrides", &ServiceCrashLoopConfig::overrides, *override_schema,
+                 "Per host and service pattern, tried in order.")
+           .Check([](const ServiceCrashLoopConfig& c, settings::Checker& check) {
+             for (size_t i = 0; i < c.events.size(); ++i) {
+               if (std::find(c.events.begin(), c.events.begin() + i, c.events[i]) !=
+                   c.events.begin() + i) {
+                 check.Error("events", absl::StrCat(c.events[i], " is listed twice"));
+               }
+               if (c.events[i] != kScmServiceTerminatedUnexpectedly &&
+                   c.events[i] != kScmServiceTerminatedNoRecovery) {
+                 check.Error("events", absl::StrCat(c.events[i],
+                                                    " is not an unexpected termination (7031, "
+                                                    "7034)"));
+               }
+             }
+           });
+  return *schema;
+}
+
 absl::StatusOr<std::unique_ptr<Detector>> ServiceCrashLoopDetector::Create(
-    const DetectConfig& config) {
-  const ServiceCrashLoopConfig& c = config.service_crash_loop;
-  std::vector<std::string> errors;
-  std::vector<Thresholds> thresholds;
-  auto check = [&](const std::string& path, const Thresholds& t) {
-    if (t.threshold < 1) {
-      errors.push_back(absl::StrCat(path, ".threshold: must be at least 1, got ", t.threshold));
-    }
-    if (t.window <= absl::ZeroDuration()) {
-      errors.push_back(
-          absl::StrCat(path, ".window: must be positive, got ", absl::FormatDuration(t.window)));
-    }
-  };
-  for (size_t i = 0; i < c.overrides.size(); ++i) {
-    const ServiceCrashLoopOverride& o = c.overrides[i];
-    thresholds.push_back({o.threshold.value_or(c.threshold), o.window.value_or(c.window)});
-    check(absl::StrCat("detect.service_crash_loop.overrides[", i, "]"), thresholds.back());
-  }
-  thresholds.push_back({c.threshold, c.window});
-  check("detect.service_crash_loop", thresholds.back());
-  for (size_t i = 0; i < c.events.size(); ++i) {
-    if (std::find(c.events.begin(), c.events.begin() + i, c.events[i]) != c.events.begin() + i) {
-      errors.push_back(absl::StrCat("detect.service_crash_loop.events[", i, "]: ", c.events[i],
-                                    " is listed twice"));
-    }
-    if (c.events[i] != kScmServiceTerminatedUnexpectedly &&
-        c.events[i] != kScmServiceTerminatedNoRecovery) {
-      errors.push_back(absl::StrCat("detect.service_crash_loop.events[", i, "]: ", c.events[i],
-                                    " is not an unexpected termination (7031, 7034)"));
-    }
-  }
-  if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "; "));
-  if (!c.enabled) return nullptr;
-  return std::unique_ptr<Detector>(new ServiceCrashLoopDetector(config, std::move(thresholds)));
+    const ServiceCrashLoopConfig& config, const DetectorContext& context) {
+  if (!config.enabled) return nullptr;
+  return std::unique_ptr<Detector>(new ServiceCrashLoopDetector(config, context));
 }
 
-ServiceCrashLoopDetector::ServiceCrashLoopDetector(const DetectConfig& config,
-                                                   std::vector<Thresholds> thresholds)
-    : config_(config.service_crash_loop),
-      renotify_(config.renotify_interval),
-      lateness_(config.allowed_lateness),
-      labels_(config.labels),
-      thresholds_(std::move(thresholds)),
-      pools_(std::max(config.max_keys, 1)) {}
-
-const ServiceCrashLoopDetector::Thresholds* ServiceCrashLoopDetector::ThresholdsFor(
-    std::string_view host, std::string_view service) const {
-  for (size_t i = 0; i < config_.overrides.size(); ++i) {
-    if (GlobMatch(config_.overrides[i].host, host) &&
-        GlobMatch(config_.overrides[i].service, service)) {
-      return &thresholds_[i];
-    }
+PatternOverrides<ServiceCrashLoopDetector::Thresholds, 2>
+ServiceCrashLoopDetector::ResolveThresholds(const ServiceCrashLoopConfig& c) {
+  std::vector<std::pair<std::array<std::string, 2>, Thresholds>> rules;
+  for (const ServiceCrashLoopOverride& o : c.overrides) {
+    rules.push_back(
+        {{o.host, o.service}, {o.threshold.value_or(c.threshold), o.window.value_or(c.window)}});
   }
-  return &thresholds_.back();
+  return {std::move(rules), Thresholds{c.threshold, c.window}};
 }
+
+ServiceCrashLoopDetector::ServiceCrashLoopDetector(const ServiceCrashLoopConfig& config,
+                                                   const DetectorContext& context)
+    : config_(config),
+      renotify_(context.renotify_interval),
+      lateness_(context.allowed_lateness),
+      labels_(context.labels),
+      thresholds_(ResolveThresholds(config)),
+      pools_(context.max_keys) {}
 
 std::vector<EventKey> ServiceCrashLoopDetector::Subscriptions() const {
   std::vector<EventKey> keys;
   for (uint32_t id : config_.events) keys.push_back({Provider::kServiceControlManager, id});
   return keys;
-}
-
-const std::string& ServiceCrashLoopDetector::Key(const Event& event) {
-  key_.assign(event.host);
-  key_.push_back('\x1f');
-  key_.append(event.service);
-  return key_;
 }
 
 bool ServiceCrashLoopDetector::OnLateEvent(const Event& event, AlertOutput& out) {
@@ -95,7 +103,7 @@ bool ServiceCrashLoopDetector::Count(const Event& event, AlertOutput& out) {
       pools_.FindOrCreate(Key(event), ThresholdsFor(event.host, event.service)).first;
   // A previous incident is over: resolve it first (beyond the allowed lateness, so a late
   // termination of the same run still lands in it).
-  EndIfQuiet(key_, *state, event.time - lateness_, out);
+  EndIfQuiet(key_.last(), *state, event.time - lateness_, out);
   state->last_seen = std::max(state->last_seen, event.time);
   state->host_clock = HostRef{event.host_clock};
   if (state->terminations.Add(event.time, {event.event_id, event.occurrences, event.record_id}) ==
@@ -109,7 +117,7 @@ bool ServiceCrashLoopDetector::Count(const Event& event, AlertOutput& out) {
     state->incident_start = state->terminations.entries().front().time;
   }
   if (state->alert.Observe(count, event.time, renotify_) != AlertState::Action::kNone) {
-    Emit(key_, *state, event.time, out);
+    Emit(key_.last(), *state, event.time, out);
   }
   return true;
 }
@@ -129,16 +137,14 @@ bool ServiceCrashLoopDetector::EndIfQuiet(std::string_view key, ServiceState& st
 void ServiceCrashLoopDetector::OnWatermark(const Watermarks& watermarks, AlertOutput& out) {
   // Quiet for a whole window of its host's time: resolved, and nothing left to remember.
   pools_.EraseIf([&](const std::string& key, ServiceState& state) {
-    return EndIfQuiet(
-        key, state,
-        watermarks.Host(state.host_clock, std::string_view(key).substr(0, key.find('\x1f'))), out);
+    return EndIfQuiet(key, state, watermarks.Host(state.host_clock, CompositeKey::First(key)), out);
   });
 }
 
 void ServiceCrashLoopDetector::Emit(std::string_view key, const ServiceState& state, absl::Time now,
                                     AlertOutput& out) const {
-  const std::string_view host = key.substr(0, key.find('\x1f'));
-  const std::string_view service = key.substr(key.find('\x1f') + 1);
+  const std::string_view host = CompositeKey::First(key);
+  const std::string_view service = CompositeKey::Second(key);
   Alert alert = NewAlert("service_crash_loop", "critical", state.alert, key, state.incident_start,
                          state.thresholds->window, labels_);
   alert.set_host(std::string(host));

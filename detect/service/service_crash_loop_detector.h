@@ -10,21 +10,46 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/settings.h"
 #include "detect/config.h"
 #include "detect/detector.h"
 #include "detect/lifecycle.h"
+#include "detect/overrides.h"
+#include "detect/window/composite_key.h"
 #include "detect/window/event_time_window.h"
 #include "detect/window/keyed_state.h"
 
 namespace faultline {
 
+// Thresholds for the hosts and services matching the glob patterns; first match wins.
+struct ServiceCrashLoopOverride {
+  std::string host = "*";
+  std::string service = "*";
+  std::optional<int> threshold;
+  std::optional<absl::Duration> window;
+};
+
+// Service Control Manager 7031/7034 per (host, service key); keys described in Schema().
+struct ServiceCrashLoopConfig {
+  bool enabled = true;
+  int threshold = 3;
+  absl::Duration window = absl::Minutes(10);
+  std::vector<uint32_t> events = {kScmServiceTerminatedUnexpectedly,
+                                  kScmServiceTerminatedNoRecovery};
+  std::vector<ServiceCrashLoopOverride> overrides;
+
+  static const settings::Schema<ServiceCrashLoopConfig>& Schema();
+};
+
 class ServiceCrashLoopDetector final : public Detector {
  public:
-  static absl::StatusOr<std::unique_ptr<Detector>> Create(const DetectConfig& config);
+  static absl::StatusOr<std::unique_ptr<Detector>> Create(const ServiceCrashLoopConfig& config,
+                                                          const DetectorContext& context);
 
   std::string_view name() const override { return "service_crash_loop"; }
   std::vector<EventKey> Subscriptions() const override;
@@ -54,12 +79,15 @@ class ServiceCrashLoopDetector final : public Detector {
     bool open() const { return alert.firing(); }  // evicted last
   };
 
-  ServiceCrashLoopDetector(const DetectConfig& config, std::vector<Thresholds> thresholds);
+  ServiceCrashLoopDetector(const ServiceCrashLoopConfig& config, const DetectorContext& context);
   // Counts one termination; false if the window could not take it (older than it reaches).
   bool Count(const Event& event, AlertOutput& out);
-  // Builds "host \x1f service" in key_.
-  const std::string& Key(const Event& event);
-  const Thresholds* ThresholdsFor(std::string_view host, std::string_view service) const;
+  // "host \x1f service", built in key_.
+  const std::string& Key(const Event& event) { return key_.Of(event.host, event.service); }
+  static PatternOverrides<Thresholds, 2> ResolveThresholds(const ServiceCrashLoopConfig& config);
+  const Thresholds* ThresholdsFor(std::string_view host, std::string_view service) const {
+    return &thresholds_.For({host, service});
+  }
   // Resolves the key's alert and forgets its terminations if it was quiet for a window before
   // `now`; true if it was.
   bool EndIfQuiet(std::string_view key, ServiceState& state, absl::Time now, AlertOutput& out);
@@ -70,9 +98,9 @@ class ServiceCrashLoopDetector final : public Detector {
   absl::Duration renotify_;
   absl::Duration lateness_;
   std::map<std::string, std::string> labels_;
-  std::vector<Thresholds> thresholds_;  // [i] for overrides[i]; the last: the defaults
-  KeyedState<ServiceState> pools_;      // host \x1f service
-  std::string key_;
+  PatternOverrides<Thresholds, 2> thresholds_;  // by (host, service)
+  KeyedState<ServiceState> pools_;              // Key()
+  CompositeKey key_;
 };
 
 }  // namespace faultline

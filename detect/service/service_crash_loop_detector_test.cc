@@ -1,5 +1,6 @@
 #include "detect/service/service_crash_loop_detector.h"
 
+#include "core/testing/read_settings.h"
 #include "detect/testing/harness.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -24,8 +25,8 @@ Event Terminated(absl::Duration at, std::string service = "W3SVC", uint32_t occu
   return e;
 }
 
-std::unique_ptr<DetectorHarness> Make(DetectConfig config = {}) {
-  auto d = ServiceCrashLoopDetector::Create(config);
+std::unique_ptr<DetectorHarness> Make(ServiceCrashLoopConfig config = {}) {
+  auto d = ServiceCrashLoopDetector::Create(config, {});
   EXPECT_TRUE(d.ok()) << d.status();
   return std::make_unique<DetectorHarness>(std::move(*d));
 }
@@ -114,7 +115,7 @@ TEST(ServiceCrashLoopTest, ResolvesOnItsOwnHostsTimeNotAnothers) {
 
 TEST(ServiceCrashLoopTest, AHostEvictedMidIncidentKeepsItsIncidentWhenItComesBack) {
   // Room for four hosts' clocks: a lagging WEF host is pushed out between its batches.
-  auto d = ServiceCrashLoopDetector::Create({});
+  auto d = ServiceCrashLoopDetector::Create({}, {});
   ASSERT_TRUE(d.ok());
   DetectorHarness h(std::move(*d), EngineOptions{.max_hosts = 4});
   auto from = [](Event e, absl::Duration broker) {
@@ -147,8 +148,8 @@ TEST(ServiceCrashLoopTest, AHostEvictedMidIncidentKeepsItsIncidentWhenItComesBac
 }
 
 TEST(ServiceCrashLoopTest, CountsOnlyTheConfiguredEvents) {
-  DetectConfig config;
-  config.service_crash_loop.events = {kScmServiceTerminatedNoRecovery};
+  ServiceCrashLoopConfig config;
+  config.events = {kScmServiceTerminatedNoRecovery};
   auto h = Make(config);
   for (int i = 0; i < 3; ++i) h->Feed(Terminated(absl::Minutes(i)));  // 7031: not counted
   EXPECT_TRUE(h->alerts().empty());
@@ -159,9 +160,8 @@ TEST(ServiceCrashLoopTest, CountsOnlyTheConfiguredEvents) {
 }
 
 TEST(ServiceCrashLoopTest, AppliesThresholdsPerHostAndServicePattern) {
-  DetectConfig config;
-  config.service_crash_loop.overrides = {
-      {.host = "WEB*", .service = "MSExchange*", .threshold = 5}};
+  ServiceCrashLoopConfig config;
+  config.overrides = {{.host = "WEB*", .service = "MSExchange*", .threshold = 5}};
   auto h = Make(config);
   for (int i = 0; i < 4; ++i) h->Feed(Terminated(absl::Minutes(i), "MSExchangeIMAP4"));
   EXPECT_TRUE(h->alerts().empty()) << "5 for Exchange services on WEB hosts";
@@ -179,13 +179,16 @@ TEST(ServiceCrashLoopTest, ALateTerminationWithinTheAllowanceStaysInItsIncident)
 }
 
 TEST(ServiceCrashLoopTest, RejectsBadSettingsWithTheirPath) {
-  DetectConfig config;
-  config.service_crash_loop.threshold = 0;
-  config.service_crash_loop.window = absl::ZeroDuration();
-  auto d = ServiceCrashLoopDetector::Create(config);
-  ASSERT_FALSE(d.ok());
-  EXPECT_THAT(std::string(d.status().message()), HasSubstr("detect.service_crash_loop.threshold"));
-  EXPECT_THAT(std::string(d.status().message()), HasSubstr("detect.service_crash_loop.window"));
+  auto c = testing::ReadSettings(ServiceCrashLoopConfig::Schema(),
+                                 "threshold: 0\nwindow: 0s\nevents: [7036]\noverrides: [{}]\n",
+                                 "detect.service_crash_loop");
+  ASSERT_FALSE(c.ok());
+  const std::string m(c.status().message());
+  EXPECT_THAT(m, HasSubstr("1:12: detect.service_crash_loop.threshold"));
+  EXPECT_THAT(m, HasSubstr("2:9: detect.service_crash_loop.window"));
+  EXPECT_THAT(m,
+              HasSubstr("detect.service_crash_loop.events: 7036 is not an unexpected termination"));
+  EXPECT_THAT(m, HasSubstr("detect.service_crash_loop.overrides[0].host: the override sets no"));
 }
 
 }  // namespace

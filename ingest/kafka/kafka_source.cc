@@ -8,6 +8,47 @@
 #include "core/log.h"
 
 namespace faultline {
+
+const settings::Schema<KafkaSourceConfig>& KafkaSourceConfig::Schema() {
+  using C = KafkaSourceConfig;
+  static const auto* schema =
+      &(*new settings::Schema<C>(
+            "The topics to read (run); replay and check-config need no broker."))
+           .String("brokers", &C::brokers, "bootstrap.servers, e.g. kafka-1:9092,kafka-2:9092.")
+           .StringList("topics", &C::topics, "The topics to consume (a name or a list).")
+           .String("group_id", &C::group_id,
+                   "The consumer group: instances with the same id share the partitions.")
+           .String("group_instance_id", &C::group_instance_id,
+                   "Static membership (group.instance.id): no rebalance on a quick restart.")
+           .String("client_id", &C::client_id, "client.id, shown in the broker's logs.")
+           .Choice("auto_offset_reset", &C::auto_offset_reset,
+                   std::vector<std::pair<std::string, std::string>>{{"earliest", "earliest"},
+                                                                    {"latest", "latest"}},
+                   "Where a group without committed offsets starts.")
+           .Duration("commit_interval", &C::commit_interval, settings::Bound::kPositive,
+                     "How often delivered positions are committed.")
+           .Integer("queued_max_messages_kbytes", &C::queued_max_messages_kbytes, 0, 2'097'151,
+                    "The pre-fetch queue per partition; 0: chosen by the librdkafka version "
+                    "(64 MiB before 2.3, 16 MiB from 2.3).")
+           .StringMap("properties", &C::properties,
+                      "librdkafka properties applied last (security.protocol, sasl.*, ssl.*).")
+           .Check([](const C& c, settings::Checker& check) {
+             if (check.has("group_id") && c.group_id.empty()) {
+               check.Error("group_id", "must not be empty");
+             }
+             // librdkafka knows its properties: asked here, a typo is reported with the rest.
+             rd_kafka_conf_t* conf = rd_kafka_conf_new();
+             char error[512];
+             for (const auto& [name, value] : c.properties) {
+               if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), error, sizeof(error)) !=
+                   RD_KAFKA_CONF_OK) {
+                 check.Error("properties", absl::StrCat(name, ": ", error));
+               }
+             }
+             rd_kafka_conf_destroy(conf);
+           });
+  return *schema;
+}
 namespace {
 
 std::string ErrorName(rd_kafka_resp_err_t err) {

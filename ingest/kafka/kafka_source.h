@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "core/clock.h"
+#include "core/settings.h"
 #include "ingest/kafka/offset_tracker.h"
 #include "ingest/source.h"
 #include "librdkafka/rdkafka.h"
@@ -41,6 +42,9 @@ struct KafkaSourceConfig {
   bool stop_at_end = false;
   // Extra librdkafka properties, applied last (security.protocol, sasl.*, ...).
   std::vector<std::pair<std::string, std::string>> properties;
+
+  // The `kafka:` section (poll_timeout and stop_at_end are set by the commands, not the file).
+  static const settings::Schema<KafkaSourceConfig>& Schema();
 };
 
 // How the consumer pre-fetches, chosen by the librdkafka version the process runs with

@@ -53,26 +53,47 @@ std::string AlertmanagerBody(absl::Span<const Alert* const> alerts, absl::Time n
   return w.EndArray().str();
 }
 
-absl::StatusOr<std::unique_ptr<Sink>> AlertmanagerSink::Create(SinkOptions& options,
+const settings::Schema<AlertmanagerSink::Config>& AlertmanagerSink::Config::Schema() {
+  using settings::Bound;
+  static const auto* schema =
+      &(*new settings::Schema<Config>(
+            "Prometheus Alertmanager (API v2): firing alerts re-sent every resend_interval, "
+            "resolved ones with their end time."))
+           .StringList("url", &Config::urls,
+                       "One Alertmanager URL or a list (each of a cluster gets every alert).",
+                       /*min_items=*/1)
+           .StringMap("headers", &Config::headers, "Extra HTTP headers (e.g. Authorization).")
+           .Duration("resend_interval", &Config::resend_interval, Bound::kPositive,
+                     "How often firing alerts are sent again (Alertmanager forgets them after "
+                     "its resolve_timeout).")
+           .Duration("resend_for", &Config::resend_for, Bound::kPositive,
+                     "How long a firing alert is re-sent without news before it is dropped.")
+           .Integer("batch_size", &Config::batch_size, 1, 10000, "Alerts per request.")
+           .String("generator_url", &Config::generator_url,
+                   "Shown by Alertmanager as the alert's source link.")
+           .Inline(&Config::http, HttpOptions::Schema())
+           .Check([](const Config& c, settings::Checker& check) {
+             if (!check.has("url")) check.Error("url", "required: one Alertmanager URL or a list");
+             for (const std::string& url : c.urls) {
+               if (absl::Status s = ValidateHttpUrl(url); !s.ok())
+                 check.Error("url", std::string(s.message()));
+             }
+           });
+  return *schema;
+}
+
+absl::StatusOr<std::unique_ptr<Sink>> AlertmanagerSink::Create(const Config& config,
                                                                const SinkContext& ctx) {
-  std::vector<std::string> urls = options.List("url");
-  if (urls.empty()) options.Error("url", "required: one Alertmanager URL or a list of them");
+  std::vector<std::string> urls = config.urls;
   for (std::string& url : urls) {
-    if (absl::Status s = ValidateHttpUrl(url); !s.ok()) options.Error("url", s.message());
     while (!url.empty() && url.back() == '/') url.pop_back();
   }
   std::vector<std::string> headers;
-  for (const auto& [name, value] : options.Map("headers")) {
+  for (const auto& [name, value] : config.headers)
     headers.push_back(absl::StrCat(name, ": ", value));
-  }
-  const absl::Duration resend = options.Duration("resend_interval", absl::Minutes(1));
-  const absl::Duration resend_for = options.Duration("resend_for", absl::Hours(24));
-  const size_t batch = static_cast<size_t>(options.Integer("batch_size", 64, 1, 10000));
-  const std::string generator_url = options.String("generator_url", "");
-  const HttpOptions http = ReadHttpOptions(options);
-  return std::unique_ptr<Sink>(new AlertmanagerSink(std::move(urls), std::move(headers), resend,
-                                                    resend_for, batch, generator_url, http,
-                                                    *ctx.clock));
+  return std::unique_ptr<Sink>(new AlertmanagerSink(
+      std::move(urls), std::move(headers), config.resend_interval, config.resend_for,
+      static_cast<size_t>(config.batch_size), config.generator_url, config.http, *ctx.clock));
 }
 
 AlertmanagerSink::AlertmanagerSink(std::vector<std::string> urls, std::vector<std::string> headers,

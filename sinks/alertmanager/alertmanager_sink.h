@@ -30,7 +30,17 @@ std::string AlertmanagerBody(absl::Span<const Alert* const> alerts, absl::Time n
 
 class AlertmanagerSink final : public Sink {
  public:
-  static absl::StatusOr<std::unique_ptr<Sink>> Create(SinkOptions& options, const SinkContext& ctx);
+  struct Config {
+    std::vector<std::string> urls;
+    std::map<std::string, std::string> headers;
+    absl::Duration resend_interval = absl::Minutes(1);
+    absl::Duration resend_for = absl::Hours(24);
+    int batch_size = 64;
+    std::string generator_url;
+    HttpOptions http;
+    static const settings::Schema<Config>& Schema();
+  };
+  static absl::StatusOr<std::unique_ptr<Sink>> Create(const Config& config, const SinkContext& ctx);
 
   absl::Status Deliver(absl::Span<const Alert* const> alerts) override;
   size_t max_batch() const override { return batch_size_; }

@@ -12,6 +12,8 @@
 namespace faultline {
 namespace {
 
+using testing::OptionValue;
+
 using ::testing::HasSubstr;
 using testing::SampleAlert;
 using testing::SampleResolvedAlert;
@@ -63,7 +65,8 @@ class AlertmanagerSinkTest : public ::testing::Test {
     ASSERT_NE(am_.process, nullptr) << "Alertmanager did not become ready";
   }
   std::unique_ptr<Sink> Make(std::map<std::string, OptionValue> options) {
-    auto sink = testing::MakeSink("alertmanager", &AlertmanagerSink::Create, std::move(options));
+    auto sink = testing::MakeSink("alertmanager", AlertmanagerSink::Config::Schema(),
+                                  &AlertmanagerSink::Create, std::move(options));
     EXPECT_TRUE(sink.ok()) << sink.status();
     return sink.ok() ? std::move(*sink) : nullptr;
   }

@@ -13,10 +13,10 @@
 namespace faultline {
 namespace {
 
-FileSink::Format ReadFormat(SinkOptions& options) {
-  return options.Choice("format", "json", {"json", "text"}) == "text" ? FileSink::Format::kText
-                                                                      : FileSink::Format::kJson;
-}
+const std::vector<std::pair<std::string, FileSink::Format>> kFormats = {
+    {"json", FileSink::Format::kJson}, {"text", FileSink::Format::kText}};
+constexpr char kFormatDoc[] =
+    "json: one alert per line (the stable alert shape); text: a few readable lines per alert.";
 
 absl::Status Unavailable(std::string_view what, const std::string& path) {
   return absl::UnavailableError(
@@ -25,28 +25,42 @@ absl::Status Unavailable(std::string_view what, const std::string& path) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Sink>> FileSink::CreateStdout(SinkOptions& options,
-                                                             const SinkContext& ctx) {
-  return std::make_unique<FileSink>(ReadFormat(options), ctx.stdout_stream);
+const settings::Schema<FileSink::StdoutConfig>& FileSink::StdoutConfig::Schema() {
+  static const auto* schema = &(*new settings::Schema<StdoutConfig>("Alerts to standard output."))
+                                   .Choice("format", &StdoutConfig::format, kFormats, kFormatDoc);
+  return *schema;
 }
 
-absl::StatusOr<std::unique_ptr<Sink>> FileSink::CreateFile(SinkOptions& options,
+const settings::Schema<FileSink::FileConfig>& FileSink::FileConfig::Schema() {
+  static const auto* schema =
+      &(*new settings::Schema<FileConfig>(
+            "Alerts appended to a file, rotated by size: F -> F.1 -> ... -> F.max_files."))
+           .String("path", &FileConfig::path, "The file to write alerts to.", /*required=*/true)
+           .Choice("format", &FileConfig::format, kFormats, kFormatDoc)
+           .Integer("max_bytes", &FileConfig::max_bytes, 0, int64_t{1} << 50,
+                    "Rotate when the file reaches this size; 0: never.")
+           .Integer("max_files", &FileConfig::max_files, 1, 1000,
+                    "Rotated files kept beside the current one.")
+           .Bool("fsync", &FileConfig::fsync, "fsync after every batch (durable, slower).");
+  return *schema;
+}
+
+absl::StatusOr<std::unique_ptr<Sink>> FileSink::CreateStdout(const StdoutConfig& config,
+                                                             const SinkContext& ctx) {
+  return std::make_unique<FileSink>(config.format, ctx.stdout_stream);
+}
+
+absl::StatusOr<std::unique_ptr<Sink>> FileSink::CreateFile(const FileConfig& config,
                                                            const SinkContext& ctx) {
-  const Format format = ReadFormat(options);
-  const std::string path = options.String("path");
-  if (path.empty()) options.Error("path", "required: the file to write alerts to");
-  Rotation rotation;
-  rotation.max_bytes = static_cast<uint64_t>(
-      options.Integer("max_bytes", static_cast<int64_t>(rotation.max_bytes), 0, int64_t{1} << 50));
-  rotation.max_files = static_cast<int>(options.Integer("max_files", rotation.max_files, 1, 1000));
-  const bool fsync = options.Bool("fsync", false);
-  std::unique_ptr<FileSink> sink(new FileSink(format, path, rotation, fsync));
-  if (!path.empty() && !ctx.dry_run) {
+  const Rotation rotation{.max_bytes = static_cast<uint64_t>(config.max_bytes),
+                          .max_files = config.max_files};
+  std::unique_ptr<FileSink> sink(new FileSink(config.format, config.path, rotation, config.fsync));
+  if (!ctx.dry_run) {
     if (absl::Status s = sink->Open(); !s.ok()) {
-      options.Error("path", s.message());
+      return absl::InvalidArgumentError(absl::StrCat("path: ", s.message()));
     }
   }
-  return sink;
+  return std::unique_ptr<Sink>(std::move(sink));
 }
 
 FileSink::~FileSink() {

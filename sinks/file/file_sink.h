@@ -21,11 +21,23 @@ class FileSink final : public Sink {
     int max_files = 5;               // rotated files kept beside the current one
   };
 
-  // `type: stdout`, options: format.
-  static absl::StatusOr<std::unique_ptr<Sink>> CreateStdout(SinkOptions& options,
+  // `type: stdout`: format.
+  struct StdoutConfig {
+    Format format = Format::kJson;
+    static const settings::Schema<StdoutConfig>& Schema();
+  };
+  // `type: file`: path (required), format, max_bytes, max_files, fsync.
+  struct FileConfig {
+    Format format = Format::kJson;
+    std::string path;
+    int64_t max_bytes = Rotation{}.max_bytes;
+    int max_files = Rotation{}.max_files;
+    bool fsync = false;
+    static const settings::Schema<FileConfig>& Schema();
+  };
+  static absl::StatusOr<std::unique_ptr<Sink>> CreateStdout(const StdoutConfig& config,
                                                             const SinkContext& ctx);
-  // `type: file`, options: path (required), format, max_bytes, max_files, fsync.
-  static absl::StatusOr<std::unique_ptr<Sink>> CreateFile(SinkOptions& options,
+  static absl::StatusOr<std::unique_ptr<Sink>> CreateFile(const FileConfig& config,
                                                           const SinkContext& ctx);
   // Writes to `out`, which the caller owns (stdout, or a stream in tests).
   FileSink(Format format, std::FILE* out) : format_(format), out_(out) {}

@@ -41,9 +41,17 @@ std::string ReadAll(const std::string& path) {
   return s.str();
 }
 
-absl::StatusOr<std::unique_ptr<Sink>> Make(const SinkSpec& spec) {
-  return testing::MakeSink(spec.type,
-                           spec.type == "file" ? &FileSink::CreateFile : &FileSink::CreateStdout,
+struct Spec {
+  std::string type;
+  std::map<std::string, testing::OptionValue> options;
+};
+
+absl::StatusOr<std::unique_ptr<Sink>> Make(const Spec& spec) {
+  if (spec.type == "file") {
+    return testing::MakeSink(spec.type, FileSink::FileConfig::Schema(), &FileSink::CreateFile,
+                             spec.options);
+  }
+  return testing::MakeSink(spec.type, FileSink::StdoutConfig::Schema(), &FileSink::CreateStdout,
                            spec.options);
 }
 
@@ -61,11 +69,12 @@ TEST(FileSinkTest, RejectsUnknownOptionsAndFormatsNamingThem) {
   auto bad_option = Make({.type = "stdout", .options = {{"colour", "red"}}});
   ASSERT_FALSE(bad_option.ok());
   EXPECT_THAT(std::string(bad_option.status().message()),
-              HasSubstr("sink stdout: colour: unknown option (known: format)"));
+              HasSubstr("sinks[0].colour: unknown key (known: type, name, queue_capacity, on_full, "
+                        "retry_backoff, retry_backoff_max, format)"));
   auto bad_format = Make({.type = "stdout", .options = {{"format", "xml"}}});
   ASSERT_FALSE(bad_format.ok());
   EXPECT_THAT(std::string(bad_format.status().message()),
-              HasSubstr("format: must be json or text, got \"xml\""));
+              HasSubstr("sinks[0].format: must be json, text; got \"xml\""));
   auto no_path = Make({.type = "file", .options = {{"max_files", "0"}}});
   ASSERT_FALSE(no_path.ok());
   EXPECT_THAT(std::string(no_path.status().message()), HasSubstr("path: required"));

@@ -9,8 +9,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "core/settings.h"
 #include "core/strings.h"
-#include "sinks/options.h"
 #include "sinks/sink.h"
 
 namespace faultline {
@@ -50,15 +50,21 @@ void GlobalInit() {
 
 }  // namespace
 
-HttpOptions ReadHttpOptions(SinkOptions& options) {
-  HttpOptions h;
-  h.timeout = options.Duration("timeout", h.timeout);
-  h.connect_timeout = options.Duration("connect_timeout", h.connect_timeout);
-  h.ca_file = options.String("ca_file", "");
-  if (!h.ca_file.empty() && ::access(h.ca_file.c_str(), R_OK) != 0) {
-    options.Error("ca_file", absl::StrCat("cannot read ", h.ca_file));
-  }
-  return h;
+const settings::Schema<HttpOptions>& HttpOptions::Schema() {
+  static const auto* schema =
+      &(*new settings::Schema<HttpOptions>("HTTP client settings"))
+           .Duration("timeout", &HttpOptions::timeout, settings::Bound::kPositive,
+                     "The whole exchange with the peer, connection included.")
+           .Duration("connect_timeout", &HttpOptions::connect_timeout, settings::Bound::kPositive,
+                     "Connecting (TCP and TLS).")
+           .String("ca_file", &HttpOptions::ca_file,
+                   "A PEM bundle to verify the peer with; empty: the system's.")
+           .Check([](const HttpOptions& h, settings::Checker& c) {
+             if (!h.ca_file.empty() && ::access(h.ca_file.c_str(), R_OK) != 0) {
+               c.Error("ca_file", absl::StrCat("cannot read ", h.ca_file));
+             }
+           });
+  return *schema;
 }
 
 HttpClient::HttpClient(Clock& clock, HttpOptions options)
@@ -150,15 +156,15 @@ std::optional<absl::Duration> ParseRetryAfter(std::string_view value, absl::Time
 
 absl::Status ValidateHttpUrl(const std::string& url) {
   if (!absl::StartsWithIgnoreCase(url, "http://") && !absl::StartsWithIgnoreCase(url, "https://")) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("must be an http:// or https:// URL, got \"", url, "\""));
+    // The URL itself is never echoed: a webhook's path or query is often its credential.
+    return absl::InvalidArgumentError("must be an http:// or https:// URL");
   }
   CURLU* u = curl_url();
   const CURLUcode rc = curl_url_set(u, CURLUPART_URL, url.c_str(), 0);
   curl_url_cleanup(u);
   if (rc != CURLUE_OK) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("not a usable URL \"", url, "\": ", curl_url_strerror(rc)));
+    return absl::InvalidArgumentError(absl::StrCat("not a usable URL (", settings::RedactUrl(url),
+                                                   "...): ", curl_url_strerror(rc)));
   }
   return absl::OkStatus();
 }

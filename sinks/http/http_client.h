@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "core/clock.h"
+#include "core/settings.h"
 
 namespace faultline {
 
@@ -23,11 +24,10 @@ struct HttpOptions {
   absl::Duration connect_timeout = absl::Seconds(5);
   absl::Duration timeout = absl::Seconds(10);  // the whole exchange
   std::string ca_file;  // PEM bundle to verify the peer with; empty: the system's
-};
 
-class SinkOptions;
-// Reads the options every HTTP sink accepts: timeout, connect_timeout, ca_file.
-HttpOptions ReadHttpOptions(SinkOptions& options);
+  // timeout, connect_timeout, ca_file: inlined into every HTTP sink's schema.
+  static const settings::Schema<HttpOptions>& Schema();
+};
 
 class HttpClient {
  public:

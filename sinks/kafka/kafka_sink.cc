@@ -28,32 +28,54 @@ KafkaRecord AlertRecord(const Alert& alert, bool json, const std::string& source
   return r;
 }
 
-absl::StatusOr<std::unique_ptr<Sink>> KafkaSink::Create(SinkOptions& options,
+const settings::Schema<KafkaSink::Config>& KafkaSink::Config::Schema() {
+  static const auto* schema =
+      &(*new settings::Schema<Config>(
+            "Alerts published to a Kafka topic, keyed by fingerprint, as CloudEvents headers "
+            "and a faultline.v1.Alert (protobuf) or its JSON."))
+           .String("topic", &Config::topic, "The topic to publish alerts to.", /*required=*/true)
+           .String("brokers", &Config::brokers, "Bootstrap servers. Default: kafka.brokers.")
+           .Choice("format", &Config::json,
+                   std::vector<std::pair<std::string, bool>>{{"protobuf", false}, {"json", true}},
+                   "The record value.")
+           .String("source", &Config::source, "The CloudEvents ce_source header.")
+           .Duration("timeout", &Config::timeout, settings::Bound::kPositive,
+                     "librdkafka's message.timeout.ms: after it the dispatcher retries.")
+           .Integer("batch_size", &Config::batch_size, 1, 100000, "Alerts per delivery.")
+           .StringMap("properties", &Config::properties,
+                      "librdkafka producer properties, after kafka.properties "
+                      "(security.protocol, sasl.*, ...).")
+           .Check([](const Config& c, settings::Checker& check) {
+             if (absl::Status s = ValidateProducerConfig("", c.properties); !s.ok()) {
+               check.Error("properties", std::string(s.message()));
+             }
+           });
+  return *schema;
+}
+
+absl::StatusOr<std::unique_ptr<Sink>> KafkaSink::Create(const Config& config,
                                                         const SinkContext& ctx) {
-  const std::string topic = options.String("topic");
-  if (topic.empty()) options.Error("topic", "required: the topic to publish alerts to");
-  const std::string brokers = options.String("brokers", ctx.kafka_brokers);
-  if (brokers.empty()) options.Error("brokers", "required when kafka.brokers is not set");
-  const bool json = options.Choice("format", "protobuf", {"protobuf", "json"}) == "json";
-  const std::string source = options.String("source", "faultline");
-  const absl::Duration timeout = options.Duration("timeout", absl::Seconds(30));
-  const size_t batch = static_cast<size_t>(options.Integer("batch_size", 100, 1, 100000));
+  const std::string brokers = config.brokers.empty() ? ctx.kafka_brokers : config.brokers;
+  if (brokers.empty()) {
+    return absl::InvalidArgumentError("brokers: required when kafka.brokers is not set");
+  }
   KafkaProperties properties = ctx.kafka_properties;
-  for (const auto& [k, v] : options.Map("properties")) properties.emplace_back(k, v);
+  for (const auto& [k, v] : config.properties) properties.emplace_back(k, v);
   // librdkafka gives up on a record after message.timeout.ms; the dispatcher retries after that.
-  properties.emplace_back("message.timeout.ms", std::to_string(absl::ToInt64Milliseconds(timeout)));
-  std::unique_ptr<KafkaSink> sink(
-      new KafkaSink(topic, brokers, properties, json, source, timeout, batch));
-  if (ctx.dry_run || topic.empty() || brokers.empty()) {
+  properties.emplace_back("message.timeout.ms",
+                          std::to_string(absl::ToInt64Milliseconds(config.timeout)));
+  std::unique_ptr<KafkaSink> sink(new KafkaSink(config.topic, brokers, properties, config.json,
+                                                config.source, config.timeout,
+                                                static_cast<size_t>(config.batch_size)));
+  if (ctx.dry_run) {
     if (absl::Status s = ValidateProducerConfig(brokers, properties); !s.ok()) {
-      options.Error("properties", s.message());
+      return absl::InvalidArgumentError(absl::StrCat("properties: ", s.message()));
     }
     return std::unique_ptr<Sink>(std::move(sink));
   }
   absl::StatusOr<rd_kafka_t*> producer = NewPublisher(brokers, properties);
   if (!producer.ok()) {
-    options.Error("properties", producer.status().message());
-    return std::unique_ptr<Sink>(std::move(sink));
+    return absl::InvalidArgumentError(absl::StrCat("properties: ", producer.status().message()));
   }
   sink->producer_ = *producer;
   return std::unique_ptr<Sink>(std::move(sink));

@@ -21,9 +21,17 @@ KafkaRecord AlertRecord(const Alert& alert, bool json, const std::string& source
 
 class KafkaSink final : public Sink {
  public:
-  // Options: topic (required), brokers (default kafka.brokers), format, source, timeout,
-  // batch_size, properties (librdkafka producer properties, e.g. security.protocol).
-  static absl::StatusOr<std::unique_ptr<Sink>> Create(SinkOptions& options, const SinkContext& ctx);
+  struct Config {
+    std::string topic;
+    std::string brokers;  // empty: kafka.brokers
+    bool json = false;    // format: protobuf | json
+    std::string source = "faultline";
+    absl::Duration timeout = absl::Seconds(30);
+    int batch_size = 100;
+    std::vector<std::pair<std::string, std::string>> properties;
+    static const settings::Schema<Config>& Schema();
+  };
+  static absl::StatusOr<std::unique_ptr<Sink>> Create(const Config& config, const SinkContext& ctx);
   ~KafkaSink() override;
 
   absl::Status Deliver(absl::Span<const Alert* const> alerts) override;

@@ -10,6 +10,8 @@
 namespace faultline {
 namespace {
 
+using testing::OptionValue;
+
 using ::testing::Pair;
 using testing::SampleAlert;
 using testing::SampleResolvedAlert;
@@ -40,7 +42,8 @@ TEST(KafkaAlertRecordTest, CarriesTheStableJsonWhenAsked) {
 }
 
 std::unique_ptr<Sink> Make(std::map<std::string, OptionValue> options, SinkContext ctx = {}) {
-  auto sink = testing::MakeSink("kafka", &KafkaSink::Create, std::move(options), ctx);
+  auto sink = testing::MakeSink("kafka", KafkaSink::Config::Schema(), &KafkaSink::Create,
+                                std::move(options), ctx);
   EXPECT_TRUE(sink.ok()) << sink.status();
   return sink.ok() ? std::move(*sink) : nullptr;
 }
@@ -92,15 +95,26 @@ TEST(KafkaSinkTest, ReportsAnUnreachableBrokerAsRetryable) {
 
 TEST(KafkaSinkTest, ValidatesItsOptionsWithoutConnecting) {
   auto sink = testing::MakeSink(
-      "kafka", &KafkaSink::Create,
+      "kafka", KafkaSink::Config::Schema(), &KafkaSink::Create,
       {{"format", "avro"}, {"properties", OptionValue::Map({{"no.such.prop", "1"}})}},
       SinkContext{.dry_run = true});
   ASSERT_FALSE(sink.ok());
   const std::string m(sink.status().message());
-  EXPECT_THAT(m, ::testing::HasSubstr("topic: required"));
-  EXPECT_THAT(m, ::testing::HasSubstr("brokers: required when kafka.brokers is not set"));
-  EXPECT_THAT(m, ::testing::HasSubstr("format: must be protobuf or json"));
-  EXPECT_THAT(m, ::testing::HasSubstr("no.such.prop"));
+  EXPECT_THAT(m, ::testing::HasSubstr("sinks[0].topic: required"));
+  EXPECT_THAT(m, ::testing::HasSubstr("sinks[0].format: must be protobuf, json; got \"avro\""));
+  // What only trying can tell comes once the entry reads well.
+  auto untried = testing::MakeSink("kafka", KafkaSink::Config::Schema(), &KafkaSink::Create,
+                                   {{"topic", "alerts"}}, SinkContext{.dry_run = true});
+  ASSERT_FALSE(untried.ok());
+  EXPECT_THAT(std::string(untried.status().message()),
+              ::testing::HasSubstr("brokers: required when kafka.brokers is not set"));
+  auto bad_property = testing::MakeSink(
+      "kafka", KafkaSink::Config::Schema(), &KafkaSink::Create,
+      {{"topic", "alerts"}, {"properties", OptionValue::Map({{"no.such.prop", "1"}})}},
+      SinkContext{.kafka_brokers = "127.0.0.1:1", .dry_run = true});
+  ASSERT_FALSE(bad_property.ok());
+  EXPECT_THAT(std::string(bad_property.status().message()),
+              ::testing::HasSubstr("sinks[0].properties: producer property no.such.prop"));
 }
 
 }  // namespace

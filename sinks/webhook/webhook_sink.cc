@@ -3,8 +3,12 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "core/alert.h"
 #include "core/version.h"
 #include "sinks/alert_text.h"
@@ -26,65 +30,157 @@ std::string HmacSha256Hex(std::string_view key, std::string_view data) {
   return hex;
 }
 
-absl::StatusOr<std::unique_ptr<Sink>> WebhookSink::CreateWebhook(SinkOptions& options,
-                                                                 const SinkContext& ctx) {
-  const std::string format =
-      options.Choice("format", "json", {"json", "template", "pagerduty", "slack"});
-  const Format f = format == "template"    ? Format::kTemplate
-                   : format == "pagerduty" ? Format::kPagerDuty
-                   : format == "slack"     ? Format::kSlack
-                                           : Format::kJson;
-  return Create(f, options, ctx);
+namespace {
+
+using Config = WebhookSink::Config;
+
+// What the three types share: the signature secret, headers and the HTTP client's settings.
+settings::Schema<Config>& Common(settings::Schema<Config>& schema) {
+  return schema
+      .Secret("secret", &Config::secret,
+              "Signs each body: X-Faultline-Signature: sha256=HMAC-SHA256(secret, "
+              "timestamp.body), with X-Faultline-Timestamp.")
+      .StringMap("headers", &Config::headers, "Extra HTTP headers (e.g. Authorization).")
+      .Inline(&Config::http, HttpOptions::Schema());
 }
 
-absl::StatusOr<std::unique_ptr<Sink>> WebhookSink::CreatePagerDuty(SinkOptions& options,
+void CheckUrl(const Config& c, settings::Checker& check) {
+  if (c.url.empty()) return;
+  if (absl::Status v = ValidateHttpUrl(c.url); !v.ok())
+    check.Error("url", std::string(v.message()));
+}
+
+}  // namespace
+
+const settings::Schema<Config>& Config::WebhookSchema() {
+  static auto* schema = [] {
+    auto* s = new settings::Schema<Config>(
+        "Alerts POSTed to any HTTP endpoint: the alert JSON, a body template, or the "
+        "PagerDuty and Slack formats.");
+    s->Choice("format", &Config::format,
+              std::vector<std::pair<std::string, Format>>{{"json", Format::kJson},
+                                                          {"template", Format::kTemplate},
+                                                          {"pagerduty", Format::kPagerDuty},
+                                                          {"slack", Format::kSlack}},
+              "The body: the alert JSON, your template, PagerDuty Events v2 or Slack.")
+        .Secret("url", &Config::url,
+                "The endpoint. A credential for Slack and many others: prefer url_file or "
+                "url_env.",
+                /*required=*/true)
+        .Integer("batch_size", &Config::batch_size, 1, 1000,
+                 "format json: alerts per request; more than 1 sends a JSON array.")
+        .String("content_type", &Config::content_type, "format template: the Content-Type.")
+        .String("template", &Config::template_text,
+                "format template: the body, with {{field}} placeholders (JSON-escaped when the "
+                "content type is JSON).")
+        .String("template_file", &Config::template_file, "format template: the body from a file.")
+        .Secret("routing_key", &Config::routing_key, "format pagerduty: the integration key.");
+    Common(*s).Check([](const Config& c, settings::Checker& check) {
+      CheckUrl(c, check);
+      if (c.format == Format::kTemplate && check.has("template") == check.has("template_file")) {
+        check.Error("template", "format template needs exactly one of template and template_file");
+      } else if (c.format == Format::kTemplate && check.has("template")) {
+        const bool json = c.content_type.find("json") != std::string::npos;
+        if (absl::StatusOr<BodyTemplate> t = BodyTemplate::Parse(c.template_text, json); !t.ok()) {
+          check.Error("template",
+                      std::string(absl::StripPrefix(t.status().message(), "template: ")));
+        }
+      }
+      if (c.format != Format::kTemplate) {
+        for (const char* key : {"template", "template_file", "content_type"}) {
+          if (check.has(key)) check.Error(key, "applies only to format: template");
+        }
+      }
+      if (c.format != Format::kJson && check.has("batch_size")) {
+        check.Error("batch_size", "applies only to format: json");
+      }
+      const bool has_key =
+          check.has("routing_key") || check.has("routing_key_file") || check.has("routing_key_env");
+      if (c.format == Format::kPagerDuty && !has_key) {
+        check.Error("routing_key", "required with format: pagerduty (or routing_key_file / _env)");
+      }
+      if (c.format != Format::kPagerDuty && has_key) {
+        check.Error("routing_key", "applies only to format: pagerduty");
+      }
+    });
+    return s;
+  }();
+  return *schema;
+}
+
+const settings::Schema<Config>& Config::PagerDutySchema() {
+  static auto* schema = [] {
+    auto* s = new settings::Schema<Config>(
+        "PagerDuty Events API v2: trigger while firing, resolve when resolved, dedup_key = "
+        "the fingerprint.");
+    s->Secret("routing_key", &Config::routing_key, "The integration (routing) key.",
+              /*required=*/true)
+        .Secret("url", &Config::url,
+                "The Events API endpoint. Default: https://events.pagerduty.com/v2/enqueue.");
+    Common(*s).Check(&CheckUrl);
+    return s;
+  }();
+  return *schema;
+}
+
+const settings::Schema<Config>& Config::SlackSchema() {
+  static auto* schema = [] {
+    auto* s = new settings::Schema<Config>(
+        "A Slack incoming webhook: one message per alert, the resolution as a new message.");
+    s->Secret("url", &Config::url, "The incoming-webhook URL (a credential).",
+              /*required=*/true);
+    Common(*s).Check(&CheckUrl);
+    return s;
+  }();
+  return *schema;
+}
+
+absl::StatusOr<std::unique_ptr<Sink>> WebhookSink::CreatePagerDuty(const Config& config,
                                                                    const SinkContext& ctx) {
-  return Create(Format::kPagerDuty, options, ctx);
+  Config c = config;
+  c.format = Format::kPagerDuty;
+  return Create(c, ctx);
 }
 
-absl::StatusOr<std::unique_ptr<Sink>> WebhookSink::CreateSlack(SinkOptions& options,
+absl::StatusOr<std::unique_ptr<Sink>> WebhookSink::CreateSlack(const Config& config,
                                                                const SinkContext& ctx) {
-  return Create(Format::kSlack, options, ctx);
+  Config c = config;
+  c.format = Format::kSlack;
+  return Create(c, ctx);
 }
 
-absl::StatusOr<std::unique_ptr<Sink>> WebhookSink::Create(Format format, SinkOptions& options,
+absl::StatusOr<std::unique_ptr<Sink>> WebhookSink::Create(const Config& config,
                                                           const SinkContext& ctx) {
   Settings s;
-  s.format = format;
-  // A Slack or PagerDuty URL is a credential: it may come from a file or the environment.
-  s.url = options.Secret("url", /*required=*/format != Format::kPagerDuty);
-  if (s.url.empty() && format == Format::kPagerDuty) s.url = kPagerDutyUrl;
-  if (!s.url.empty()) {
-    if (absl::Status v = ValidateHttpUrl(s.url); !v.ok()) options.Error("url", v.message());
-  }
+  s.format = config.format;
+  s.url = config.url.empty() && config.format == Format::kPagerDuty ? kPagerDutyUrl : config.url;
   s.peer = UrlOrigin(s.url);
-  s.http = ReadHttpOptions(options);
-  s.secret = options.Secret("secret", /*required=*/false);
-  for (const auto& [name, value] : options.Map("headers")) {
+  s.http = config.http;
+  s.secret = config.secret;
+  for (const auto& [name, value] : config.headers) {
     s.headers.push_back(absl::StrCat(name, ": ", value));
   }
-  if (format == Format::kPagerDuty) {
-    s.routing_key = options.Secret("routing_key", /*required=*/true);
-  }
-  if (format == Format::kJson) {
-    s.batch_size = static_cast<size_t>(options.Integer("batch_size", 1, 1, 1000));
-  }
-  if (format == Format::kTemplate) {
-    s.content_type = options.String("content_type", s.content_type);
-    const bool from_file = options.has("template_file");
-    const std::string text =
-        from_file ? options.FileText("template_file") : options.String("template");
-    if (options.has("template") == from_file) {
-      options.Error("template", "give exactly one of template and template_file");
-    } else if (!text.empty()) {
-      const bool json = s.content_type.find("json") != std::string::npos;
-      absl::StatusOr<BodyTemplate> t = BodyTemplate::Parse(text, json);
-      if (!t.ok()) {
-        options.Error(from_file ? "template_file" : "template", t.status().message());
-      } else {
-        s.body_template = std::move(*t);
+  s.routing_key = config.routing_key;
+  s.batch_size = static_cast<size_t>(config.batch_size);
+  s.content_type = config.content_type;
+  if (config.format == Format::kTemplate) {
+    std::string text = config.template_text;
+    const char* key = "template";
+    if (!config.template_file.empty()) {
+      key = "template_file";
+      std::ifstream in(config.template_file, std::ios::binary);
+      std::stringstream buffer;
+      buffer << in.rdbuf();
+      if (!in) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("template_file: cannot read ", config.template_file));
       }
+      text = buffer.str();
     }
+    const bool json = s.content_type.find("json") != std::string::npos;
+    absl::StatusOr<BodyTemplate> t = BodyTemplate::Parse(text, json);
+    if (!t.ok()) return absl::InvalidArgumentError(absl::StrCat(key, ": ", t.status().message()));
+    s.body_template = std::move(*t);
   }
   return std::unique_ptr<Sink>(new WebhookSink(std::move(s), *ctx.clock));
 }

@@ -9,6 +9,7 @@
 // Retry-After); other statuses refused for good (counted, logged once per message).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,11 +26,28 @@ class WebhookSink final : public Sink {
  public:
   enum class Format { kJson, kTemplate, kPagerDuty, kSlack };
 
-  static absl::StatusOr<std::unique_ptr<Sink>> CreateWebhook(SinkOptions& options,
-                                                             const SinkContext& ctx);
-  static absl::StatusOr<std::unique_ptr<Sink>> CreatePagerDuty(SinkOptions& options,
+  // One struct for the three types; each type's schema has the keys that apply to it.
+  struct Config {
+    Format format = Format::kJson;
+    std::string url;
+    std::string secret;  // HMAC-SHA256 signature key
+    std::map<std::string, std::string> headers;
+    std::string routing_key;                        // PagerDuty
+    int batch_size = 1;                             // format json
+    std::string content_type = "application/json";  // format template
+    std::string template_text;
+    std::string template_file;
+    HttpOptions http;
+    // type: webhook (any format), type: pagerduty, type: slack.
+    static const settings::Schema<Config>& WebhookSchema();
+    static const settings::Schema<Config>& PagerDutySchema();
+    static const settings::Schema<Config>& SlackSchema();
+  };
+  static absl::StatusOr<std::unique_ptr<Sink>> Create(const Config& config, const SinkContext& ctx);
+  // The pagerduty and slack types: Create with their format.
+  static absl::StatusOr<std::unique_ptr<Sink>> CreatePagerDuty(const Config& config,
                                                                const SinkContext& ctx);
-  static absl::StatusOr<std::unique_ptr<Sink>> CreateSlack(SinkOptions& options,
+  static absl::StatusOr<std::unique_ptr<Sink>> CreateSlack(const Config& config,
                                                            const SinkContext& ctx);
 
   absl::Status Deliver(absl::Span<const Alert* const> alerts) override;
@@ -53,8 +71,6 @@ class WebhookSink final : public Sink {
     size_t batch_size = 1;
     HttpOptions http;
   };
-  static absl::StatusOr<std::unique_ptr<Sink>> Create(Format format, SinkOptions& options,
-                                                      const SinkContext& ctx);
   WebhookSink(Settings settings, Clock& clock)
       : settings_(std::move(settings)), http_(clock, settings_.http) {}
 

@@ -11,6 +11,8 @@
 namespace faultline {
 namespace {
 
+using testing::OptionValue;
+
 using ::testing::HasSubstr;
 using testing::SampleAlert;
 using testing::SampleResolvedAlert;
@@ -23,10 +25,13 @@ class WebhookSinkTest : public ::testing::Test {
     ASSERT_NE(receiver_, nullptr) << "python3 webhook receiver did not start";
   }
   std::unique_ptr<Sink> Make(const std::string& type, std::map<std::string, OptionValue> options) {
-    const SinkRegistry::Factory factory = type == "pagerduty" ? &WebhookSink::CreatePagerDuty
-                                          : type == "slack"   ? &WebhookSink::CreateSlack
-                                                              : &WebhookSink::CreateWebhook;
-    auto sink = testing::MakeSink(type, factory, std::move(options));
+    using Config = WebhookSink::Config;
+    auto sink =
+        type == "pagerduty" ? testing::MakeSink(type, Config::PagerDutySchema(),
+                                                &WebhookSink::CreatePagerDuty, options)
+        : type == "slack"
+            ? testing::MakeSink(type, Config::SlackSchema(), &WebhookSink::CreateSlack, options)
+            : testing::MakeSink(type, Config::WebhookSchema(), &WebhookSink::Create, options);
     EXPECT_TRUE(sink.ok()) << sink.status();
     return sink.ok() ? std::move(*sink) : nullptr;
   }
@@ -142,7 +147,7 @@ TEST_F(WebhookSinkTest, RendersATemplateFromAFile) {
 
 TEST(WebhookSinkOptionsTest, NamesAnUnreadableCaFile) {
   auto sink = testing::MakeSink(
-      "webhook", &WebhookSink::CreateWebhook,
+      "webhook", WebhookSink::Config::WebhookSchema(), &WebhookSink::Create,
       {{"url", "https://hooks.example.com/x"}, {"ca_file", "/nonexistent/ca.pem"}});
   ASSERT_FALSE(sink.ok());
   EXPECT_THAT(std::string(sink.status().message()),
@@ -150,16 +155,18 @@ TEST(WebhookSinkOptionsTest, NamesAnUnreadableCaFile) {
 }
 
 TEST(WebhookSinkOptionsTest, ReportsEveryBadOption) {
-  auto sink = testing::MakeSink("webhook", &WebhookSink::CreateWebhook,
-                                {{"url", "hooks.example.com"},
-                                 {"format", "template"},
-                                 {"template", "{{nope}}"},
-                                 {"timeout", "0s"}});
+  auto sink =
+      testing::MakeSink("webhook", WebhookSink::Config::WebhookSchema(), &WebhookSink::Create,
+                        {{"url", "hooks.example.com"},
+                         {"format", "template"},
+                         {"template", "{{nope}}"},
+                         {"timeout", "0s"}});
   ASSERT_FALSE(sink.ok());
   const std::string m(sink.status().message());
-  EXPECT_THAT(m, HasSubstr("url: must be an http:// or https:// URL"));
-  EXPECT_THAT(m, HasSubstr("template: template: unknown placeholder {{nope}}"));
-  EXPECT_THAT(m, HasSubstr("timeout: must be a positive duration"));
+  EXPECT_THAT(m, HasSubstr("sinks[0].url: must be an http:// or https:// URL"));
+  EXPECT_THAT(m, HasSubstr("sinks[0].template: unknown placeholder {{nope}}"));
+  EXPECT_THAT(m, HasSubstr("sinks[0].timeout: must be a duration more than 0"));
+  EXPECT_THAT(m, Not(HasSubstr("hooks.example.com"))) << "a URL is never echoed";
 }
 
 }  // namespace

@@ -1,0 +1,526 @@
+// Declarative settings: each component declares its settings once, next to its code, as a
+// Schema over its own plain struct (key, type, bounds, description; the default is the struct's
+// own initializer). One reader walks a YAML mapping against the schemas and reports every
+// problem in one pass, each with its line, column and key path: unknown keys, keys given twice,
+// values of the wrong type or out of bounds, missing required keys. The same schemas print the
+// configuration reference and a JSON Schema (core/settings_doc.h).
+//
+//   struct FleetSettings { int min_hosts = 3; absl::Duration window = absl::Minutes(5); };
+//   const Schema<FleetSettings>& FleetSchema() {
+//     static const auto* s = &(*new Schema<FleetSettings>("The same pool failing on ...")
+//         .Integer("min_hosts", &FleetSettings::min_hosts, 2, 10000, "Hosts that must ...")
+//         .Duration("window", &FleetSettings::window, Bound::kPositive, "How close ..."));
+//     return *s;
+//   }
+//
+// Secrets (Secret()) are never echoed in a problem; URLs are shown as scheme://host only.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "yaml-cpp/yaml.h"
+
+namespace faultline::settings {
+
+// One problem in a configuration, at the node it is about.
+struct Problem {
+  int line = 0;  // 1-based; 0: not in the file
+  int column = 0;
+  std::string path;  // detect.iis_rapid_fail.overrides[0].interval
+  std::string message;
+};
+
+class Problems {
+ public:
+  void Add(const YAML::Node& at, std::string path, std::string message);
+  void Add(Problem problem) { list_.push_back(std::move(problem)); }
+  bool empty() const { return list_.empty(); }
+  const std::vector<Problem>& list() const { return list_; }
+  // kInvalidArgument with one "file:line:column: path: message" per line, in file order.
+  absl::Status ToStatus(std::string_view file) const;
+
+ private:
+  std::vector<Problem> list_;
+};
+
+// "a.b", "a[3]": the key paths problems name.
+std::string Join(std::string_view path, std::string_view key);
+std::string Index(std::string_view path, size_t i);
+
+// scheme://host of a URL, for messages: never its path, query or user info (a webhook's path is
+// often its credential).
+std::string RedactUrl(std::string_view url);
+
+enum class Kind {
+  kString,
+  kInteger,
+  kBoolean,
+  kDuration,
+  kChoice,
+  kList,     // of scalars
+  kMap,      // of strings
+  kSection,  // a nested mapping (nested)
+  kSectionList,
+  kVariantList,  // a list of mappings whose `type` picks the schema (variants)
+};
+
+class SchemaBase;
+
+// What the reference and the JSON Schema know of one setting.
+struct FieldInfo {
+  std::string key;
+  Kind kind = Kind::kString;
+  std::string type;  // for people: "duration", "integer", "list of event ids", ...
+  std::string default_text;
+  std::string description;
+  std::optional<int64_t> min, max;
+  std::vector<std::string> choices;
+  size_t min_items = 0;
+  bool required = false;
+  bool secret = false;  // also accepted as KEY_file (a file's content) and KEY_env
+  const SchemaBase* nested = nullptr;
+  // kVariantList: the schema every entry shares, then one per type.
+  std::vector<std::pair<std::string, const SchemaBase*>> variants;
+};
+
+// The keys read from one mapping, and where: for checks across keys.
+class Seen {
+ public:
+  explicit Seen(const YAML::Node& map, std::string path) : map_(map), path_(std::move(path)) {}
+  bool has(std::string_view key) const { return keys_.count(key) > 0; }
+  // The node of `key`'s value, or the mapping when the key is absent.
+  YAML::Node At(std::string_view key) const;
+  const std::string& path() const { return path_; }
+  void Mark(std::string key, YAML::Node value) { keys_.emplace(std::move(key), value); }
+
+ private:
+  YAML::Node map_;
+  std::string path_;
+  std::map<std::string, YAML::Node, std::less<>> keys_;
+};
+
+// Reports a problem about one key of the mapping a check runs on.
+class Checker {
+ public:
+  Checker(const Seen& seen, Problems& problems) : seen_(seen), problems_(problems) {}
+  void Error(std::string_view key, std::string message);
+  bool has(std::string_view key) const { return seen_.has(key); }
+
+ private:
+  const Seen& seen_;
+  Problems& problems_;
+};
+
+class SchemaBase {
+ public:
+  explicit SchemaBase(std::string description) : description_(std::move(description)) {}
+  virtual ~SchemaBase() = default;
+  SchemaBase(const SchemaBase&) = delete;
+  SchemaBase& operator=(const SchemaBase&) = delete;
+
+  const std::string& description() const { return description_; }
+  const std::vector<FieldInfo>& fields() const { return infos_; }
+  // A new object of the schema's struct, holding the defaults.
+  virtual std::shared_ptr<void> New() const = 0;
+  // Reads `value` into `target` (the schema's struct) when `key` is one of this schema's keys;
+  // false when it is not.
+  virtual bool ReadKey(void* target, std::string_view key, const YAML::Node& value,
+                       const std::string& path, Seen& seen, Problems& problems) const = 0;
+  // The checks across keys, once the mapping is read.
+  virtual void Check(const void* target, const Seen& seen, Problems& problems) const = 0;
+
+ protected:
+  std::vector<FieldInfo> infos_;
+
+ private:
+  std::string description_;
+};
+
+// Reads mapping `node` into one or more (schema, object) parts: each key goes to the first part
+// that has it. Unknown keys, keys given twice and missing required keys are problems. A null
+// node (an empty section) keeps the defaults.
+struct Part {
+  const SchemaBase* schema;
+  void* target;
+};
+void ReadMapping(const YAML::Node& node, const std::string& path, std::vector<Part> parts,
+                 Problems& problems);
+
+// How far down a duration may go.
+enum class Bound { kAny, kNonNegative, kPositive };
+
+// The scalar readers the schema uses; each reports its own problem and returns false.
+bool ReadString(const YAML::Node& node, const std::string& path, Problems& problems,
+                std::string* out);
+bool ReadInteger(const YAML::Node& node, const std::string& path, int64_t min, int64_t max,
+                 Problems& problems, int64_t* out);
+bool ReadBool(const YAML::Node& node, const std::string& path, Problems& problems, bool* out);
+bool ReadDuration(const YAML::Node& node, const std::string& path, Bound bound, Problems& problems,
+                  absl::Duration* out);
+// A `*`/`?` glob (case-insensitive): `[`, `]`, `{` and `}` are refused, they match nothing
+// special here and are almost always a pattern written for another tool.
+bool ReadGlob(const YAML::Node& node, const std::string& path, Problems& problems,
+              std::string* out);
+std::string DurationText(absl::Duration d);
+std::string BoundText(Bound bound);
+
+// Helpers of the templates below.
+bool ListNode(const YAML::Node& node, const std::string& path, size_t min_items,
+              Problems& problems);
+void ReadStringMap(const YAML::Node& node, const std::string& path, Problems& problems,
+                   const std::function<void(std::string, std::string)>& put);
+void ReadSecret(const std::string& key, const YAML::Node& node, const std::string& path, Seen& seen,
+                Problems& problems, std::string* out);
+std::string ChoiceError(const std::vector<std::string>& names, const std::string& got);
+
+template <typename T>
+class Schema final : public SchemaBase {
+ public:
+  using Read =
+      std::function<void(T&, const YAML::Node&, const std::string& path, Seen&, Problems&)>;
+
+  explicit Schema(std::string description) : SchemaBase(std::move(description)) {}
+
+  std::shared_ptr<void> New() const override { return std::make_shared<T>(); }
+
+  // The general form: `info` for the reference, `read` for the value, under `info.key` and any of
+  // `also` (a secret's _file and _env).
+  Schema& Add(FieldInfo info, Read read, std::vector<std::string> also = {}) {
+    std::vector<std::string> keys = {info.key};
+    keys.insert(keys.end(), also.begin(), also.end());
+    fields_.push_back({std::move(keys), std::move(read)});
+    infos_.push_back(std::move(info));
+    return *this;
+  }
+
+  Schema& String(std::string key, std::string T::*m, std::string doc, bool required = false) {
+    return Add({.key = std::move(key),
+                .kind = Kind::kString,
+                .type = "string",
+                .default_text = Quoted(T{}.*m),
+                .description = std::move(doc),
+                .required = required},
+               [m](T& t, const YAML::Node& n, const std::string& p, Seen&, Problems& pr) {
+                 ReadString(n, p, pr, &(t.*m));
+               });
+  }
+
+  Schema& Glob(std::string key, std::string T::*m, std::string doc) {
+    return Add({.key = std::move(key),
+                .kind = Kind::kString,
+                .type = "glob",
+                .default_text = Quoted(T{}.*m),
+                .description = std::move(doc)},
+               [m](T& t, const YAML::Node& n, const std::string& p, Seen&, Problems& pr) {
+                 ReadGlob(n, p, pr, &(t.*m));
+               });
+  }
+
+  template <typename Int>
+  Schema& Integer(std::string key, Int T::*m, int64_t min, int64_t max, std::string doc) {
+    return Add({.key = std::move(key),
+                .kind = Kind::kInteger,
+                .type = "integer",
+                .default_text = std::to_string(T{}.*m),
+                .description = std::move(doc),
+                .min = min,
+                .max = max},
+               [m, min, max](T& t, const YAML::Node& n, const std::string& p, Seen&, Problems& pr) {
+                 int64_t v;
+                 if (ReadInteger(n, p, min, max, pr, &v)) t.*m = static_cast<Int>(v);
+               });
+  }
+
+  // An override: absent means "the section's own value".
+  template <typename Int>
+  Schema& Integer(std::string key, std::optional<Int> T::*m, int64_t min, int64_t max,
+                  std::string doc) {
+    return Add({.key = std::move(key),
+                .kind = Kind::kInteger,
+                .type = "integer",
+                .description = std::move(doc),
+                .min = min,
+                .max = max},
+               [m, min, max](T& t, const YAML::Node& n, const std::string& p, Seen&, Problems& pr) {
+                 int64_t v;
+                 if (ReadInteger(n, p, min, max, pr, &v)) t.*m = static_cast<Int>(v);
+               });
+  }
+
+  Schema& Duration(std::string key, absl::Duration T::*m, Bound bound, std::string doc) {
+    return Add({.key = std::move(key),
+                .kind = Kind::kDuration,
+                .type = DurationType(bound),
+                .default_text = DurationText(T{}.*m),
+                .description = std::move(doc)},
+               [m, bound](T& t, const YAML::Node& n, const std::string& p, Seen&, Problems& pr) {
+                 ReadDuration(n, p, bound, pr, &(t.*m));
+               });
+  }
+
+  Schema& Duration(std::string key, std::optional<absl::Duration> T::*m, Bound bound,
+                   std::string doc) {
+    return Add({.key = std::move(key),
+                .kind = Kind::kDuration,
+                .type = DurationType(bound),
+                .description = std::move(doc)},
+               [m, bound](T& t, const YAML::Node& n, const std::string& p, Seen&, Problems& pr) {
+                 absl::Duration d;
+                 if (ReadDuration(n, p, bound, pr, &d)) t.*m = d;
+               });
+  }
+
+  Schema& Bool(std::string key, bool T::*m, std::string doc) {
+    return Add({.key = std::move(key),
+                .kind = Kind::kBoolean,
+                .type = "boolean",
+                .default_text = T{}.*m ? "true" : "false",
+                .description = std::move(doc)},
+               [m](T& t, const YAML::Node& n, const std::string& p, Seen&, Problems& pr) {
+                 ReadBool(n, p, pr, &(t.*m));
+               });
+  }
+
+  // One of a few names, each standing for a value of V.
+  template <typename V>
+  Schema& Choice(std::string key, V T::*m, std::vector<std::pair<std::string, V>> choices,
+                 std::string doc) {
+    FieldInfo info{.key = std::move(key),
+                   .kind = Kind::kChoice,
+                   .type = "choice",
+                   .description = std::move(doc)};
+    for (const auto& [name, value] : choices) {
+      info.choices.push_back(name);
+      if (value == T{}.*m) info.default_text = name;
+    }
+    std::vector<std::string> names = info.choices;
+    return Add(std::move(info), [m, choices, names](T& t, const YAML::Node& n, const std::string& p,
+                                                    Seen&, Problems& pr) {
+      std::string text;
+      if (!ReadString(n, p, pr, &text)) return;
+      for (const auto& [name, value] : choices) {
+        if (name == text) {
+          t.*m = value;
+          return;
+        }
+      }
+      pr.Add(n, p, ChoiceError(names, text));
+    });
+  }
+
+  // A string checked and converted by `parse`, which returns an empty string or what is wrong.
+  template <typename V>
+  Schema& Parsed(std::string key, V T::*m, std::string type, std::string default_text,
+                 std::function<std::string(const std::string&, V*)> parse, std::string doc) {
+    return Add({.key = std::move(key),
+                .kind = Kind::kString,
+                .type = std::move(type),
+                .default_text = std::move(default_text),
+                .description = std::move(doc)},
+               [m, parse](T& t, const YAML::Node& n, const std::string& p, Seen&, Problems& pr) {
+                 std::string text;
+                 if (!ReadString(n, p, pr, &text)) return;
+                 if (std::string why = parse(text, &(t.*m)); !why.empty()) pr.Add(n, p, why);
+               });
+  }
+
+  // A string or a list of strings.
+  Schema& StringList(std::string key, std::vector<std::string> T::*m, std::string doc,
+                     size_t min_items = 0) {
+    return Add(
+        {.key = std::move(key),
+         .kind = Kind::kList,
+         .type = "list of strings",
+         .default_text = JoinList(T{}.*m),
+         .description = std::move(doc),
+         .min_items = min_items},
+        [m, min_items](T& t, const YAML::Node& n, const std::string& p, Seen&, Problems& pr) {
+          std::vector<std::string> out;
+          if (n.IsScalar()) {
+            std::string s;
+            if (ReadString(n, p, pr, &s)) out.push_back(std::move(s));
+          } else if (ListNode(n, p, min_items, pr)) {
+            for (size_t i = 0; i < n.size(); ++i) {
+              std::string s;
+              if (ReadString(n[i], Index(p, i), pr, &s)) out.push_back(std::move(s));
+            }
+          }
+          t.*m = std::move(out);
+        });
+  }
+
+  template <typename Int>
+  Schema& IntegerList(std::string key, std::vector<Int> T::*m, int64_t min, int64_t max,
+                      std::string doc, size_t min_items = 0) {
+    return Add({.key = std::move(key),
+                .kind = Kind::kList,
+                .type = "list of integers",
+                .default_text = JoinList(T{}.*m),
+                .description = std::move(doc),
+                .min = min,
+                .max = max,
+                .min_items = min_items},
+               [m, min, max, min_items](T& t, const YAML::Node& n, const std::string& p, Seen&,
+                                        Problems& pr) {
+                 if (!ListNode(n, p, min_items, pr)) return;
+                 std::vector<Int> out;
+                 for (size_t i = 0; i < n.size(); ++i) {
+                   int64_t v;
+                   if (ReadInteger(n[i], Index(p, i), min, max, pr, &v)) {
+                     out.push_back(static_cast<Int>(v));
+                   }
+                 }
+                 t.*m = std::move(out);
+               });
+  }
+
+  // A mapping of strings to strings (labels, headers, librdkafka properties).
+  template <typename MapLike>
+  Schema& StringMap(std::string key, MapLike T::*m, std::string doc) {
+    return Add({.key = std::move(key),
+                .kind = Kind::kMap,
+                .type = "mapping of strings",
+                .description = std::move(doc)},
+               [m](T& t, const YAML::Node& n, const std::string& p, Seen&, Problems& pr) {
+                 ReadStringMap(n, p, pr, [&](std::string k, std::string v) {
+                   (t.*m).insert((t.*m).end(), {std::move(k), std::move(v)});
+                 });
+               });
+  }
+
+  // A secret: given inline as KEY, or as KEY_file (the file's content, trailing newline
+  // stripped) or KEY_env (an environment variable's value); at most one of the three. Its value
+  // appears in no message.
+  Schema& Secret(std::string key, std::string T::*m, std::string doc, bool required = false) {
+    std::vector<std::string> also = {key + "_file", key + "_env"};
+    Add(
+        {.key = key,
+         .kind = Kind::kString,
+         .type = "secret",
+         .description = std::move(doc),
+         .required = required,
+         .secret = true},
+        [m, key](T& t, const YAML::Node& n, const std::string& p, Seen& seen, Problems& pr) {
+          ReadSecret(key, n, p, seen, pr, &(t.*m));  // p ends in the key given: KEY, _file, _env
+        },
+        std::move(also));
+    return *this;
+  }
+
+  template <typename U>
+  Schema& Section(std::string key, U T::*m, const Schema<U>& schema) {
+    return Add({.key = std::move(key),
+                .kind = Kind::kSection,
+                .type = "section",
+                .description = schema.description(),
+                .nested = &schema},
+               [m, &schema](T& t, const YAML::Node& n, const std::string& p, Seen&, Problems& pr) {
+                 ReadMapping(n, p, {{&schema, &(t.*m)}}, pr);
+               });
+  }
+
+  template <typename U>
+  Schema& List(std::string key, std::vector<U> T::*m, const Schema<U>& item, std::string doc,
+               size_t min_items = 0) {
+    return Add({.key = std::move(key),
+                .kind = Kind::kSectionList,
+                .type = "list",
+                .description = std::move(doc),
+                .min_items = min_items,
+                .nested = &item},
+               [m, &item, min_items](T& t, const YAML::Node& n, const std::string& p, Seen&,
+                                     Problems& pr) {
+                 if (!ListNode(n, p, min_items, pr)) return;
+                 std::vector<U> out(n.size());
+                 for (size_t i = 0; i < n.size(); ++i) {
+                   ReadMapping(n[i], Index(p, i), {{&item, &out[i]}}, pr);
+                 }
+                 t.*m = std::move(out);
+               });
+  }
+
+  // The settings of `schema`, written in this mapping as if they were this schema's own
+  // (HTTP timeouts in every HTTP sink).
+  template <typename U>
+  Schema& Inline(U T::*m, const Schema<U>& schema) {
+    for (size_t i = 0; i < schema.fields_.size(); ++i) {
+      const auto& field = schema.fields_[i];
+      fields_.push_back(
+          {field.keys, [m, read = field.read](T& t, const YAML::Node& n, const std::string& p,
+                                              Seen& s, Problems& pr) { read(t.*m, n, p, s, pr); }});
+      infos_.push_back(schema.infos_[i]);
+    }
+    for (const auto& check : schema.checks_) {
+      checks_.push_back([m, check](const T& t, Checker& c) { check(t.*m, c); });
+    }
+    return *this;
+  }
+
+  // A rule across keys, run once the mapping is read: report with checker.Error(key, why).
+  Schema& Check(std::function<void(const T&, Checker&)> check) {
+    checks_.push_back(std::move(check));
+    return *this;
+  }
+
+  bool ReadKey(void* target, std::string_view key, const YAML::Node& value, const std::string& path,
+               Seen& seen, Problems& problems) const override {
+    for (const auto& field : fields_) {
+      for (const auto& k : field.keys) {
+        if (k != key) continue;
+        field.read(*static_cast<T*>(target), value, Join(path, key), seen, problems);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  void Check(const void* target, const Seen& seen, Problems& problems) const override {
+    Checker checker(seen, problems);
+    for (const auto& check : checks_) check(*static_cast<const T*>(target), checker);
+  }
+
+ private:
+  template <typename>
+  friend class Schema;
+  struct Field {
+    std::vector<std::string> keys;
+    Read read;
+  };
+
+  static std::string Quoted(const std::string& s) { return s.empty() ? "" : "\"" + s + "\""; }
+  template <typename V>
+  static std::string JoinList(const std::vector<V>& items) {
+    std::string out;
+    for (const auto& v : items) {
+      if (!out.empty()) out += ", ";
+      if constexpr (std::is_same_v<V, std::string>) {
+        out += v;
+      } else {
+        out += std::to_string(v);
+      }
+    }
+    return out.empty() ? "" : "[" + out + "]";
+  }
+  static std::string DurationType(Bound bound) {
+    return bound == Bound::kAny ? "duration" : "duration, " + BoundText(bound);
+  }
+
+  std::vector<Field> fields_;
+  std::vector<std::function<void(const T&, Checker&)>> checks_;
+};
+
+// Reads a whole YAML document: its syntax errors, then ReadMapping's, as one Problems.
+YAML::Node LoadYaml(std::string_view text, Problems& problems);
+
+}  // namespace faultline::settings
