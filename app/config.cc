@@ -106,9 +106,9 @@ void CheckSinkQueues(const Config& c, settings::Checker& check) {
     const absl::Duration backoff = spec.entry.retry_backoff.value_or(c.delivery.retry_backoff);
     const absl::Duration max = spec.entry.retry_backoff_max.value_or(c.delivery.retry_backoff_max);
     if (max < backoff) {
-      check.Error("sinks", absl::StrCat(spec.path,
-                                        ".retry_backoff_max: must not be shorter "
-                                        "than retry_backoff"));
+      check.Add({.line = spec.line,
+                 .path = spec.path + ".retry_backoff_max",
+                 .message = "must not be shorter than retry_backoff (delivery's, where unset)"});
     }
   }
 }
@@ -182,7 +182,12 @@ absl::StatusOr<Config> ParseConfig(std::string_view yaml, std::string_view file)
   YAML::Node root = settings::LoadYaml(yaml, problems);
   Config config;
   if (problems.empty()) {
-    settings::ReadMapping(root, "", {{&ConfigSchema(), &config}}, problems);
+    try {  // the reader guards every node it reads; a yaml-cpp exception is still only a problem
+      settings::ReadMapping(root, "", {{&ConfigSchema(), &config}}, problems);
+    } catch (const YAML::Exception& e) {
+      problems.Add(settings::Problem{
+          .line = e.mark.line + 1, .column = e.mark.column + 1, .message = e.what()});
+    }
   }
   if (absl::Status s = problems.ToStatus(file); !s.ok()) return s;
   return config;
@@ -193,8 +198,8 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
   if (::stat(path.c_str(), &st) != 0) {
     return absl::NotFoundError(absl::StrCat("cannot read config file ", path));
   }
-  if (!S_ISREG(st.st_mode)) {
-    return absl::InvalidArgumentError(absl::StrCat(path, " is not a file"));
+  if (S_ISDIR(st.st_mode)) {  // a FIFO (--config <(envsubst ...)) is fine
+    return absl::InvalidArgumentError(absl::StrCat(path, " is a directory, not a file"));
   }
   std::ifstream in(path);
   std::stringstream text;

@@ -230,7 +230,9 @@ TEST(ParseConfigTest, RefusesWhatANewUserGetsWrongWithTheLine) {
            Case{"kafka:\n  brokers: a:9092\n  brokers: b:9092\n",
                 "3:3: kafka.brokers: given twice (first on line 2)"},
            Case{"detect:\n  iis_rapid_fail:\n    overrides: [{}]\n",
-                "3:17: detect.iis_rapid_fail.overrides[0].host: the override sets no threshold"},
+                "3:17: detect.iis_rapid_fail.overrides[0].host: the override sets none of "
+                "max_crashes, "
+                "interval, burst_threshold"},
            Case{"detect:\n  fleet_app_pool_failures:\n    overrides:\n      - {app_pool: \"[\", "
                 "min_hosts: 4}\n",
                 "4:20: detect.fleet_app_pool_failures.overrides[0].app_pool: must be a name or a "
@@ -262,10 +264,38 @@ sinks:
   EXPECT_THAT(m, Not(HasSubstr("s3cr3t")));
 }
 
+TEST(ParseConfigTest, AWebhookInPagerDutyFormatNeedsNoUrlButOthersDo) {
+  EXPECT_TRUE(ParseConfig("sinks:\n  - {type: webhook, format: pagerduty, routing_key: k}\n").ok());
+  auto c =
+      ParseConfig("sinks:\n  - {type: webhook, format: slack}\n  - {type: file, path: \"\"}\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(std::string(c.status().message()), HasSubstr("sinks[0].url: required"));
+  EXPECT_THAT(std::string(c.status().message()), HasSubstr("sinks[1].path: must not be empty"));
+}
+
+TEST(ParseConfigTest, NamesTheSinkWhoseRetryBoundsCrossWithItsLine) {
+  auto c = ParseConfig(
+      "delivery:\n  retry_backoff_max: 5s\nsinks:\n  - type: stdout\n"
+      "  - {type: stdout, name: two, retry_backoff: 10s}\n",
+      "f.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(std::string(c.status().message()),
+              HasSubstr("f.yaml:5: sinks[1].retry_backoff_max: must not be shorter than "
+                        "retry_backoff"));
+}
+
+TEST(ParseConfigTest, AKafkaPropertyErrorNamesThePropertyNotItsValue) {
+  auto c = ParseConfig("kafka:\n  properties: {security.protocol: pl41n-s3cr3t}\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(std::string(c.status().message()),
+              HasSubstr("kafka.properties: security.protocol: Invalid value"));
+  EXPECT_THAT(std::string(c.status().message()), Not(HasSubstr("pl41n-s3cr3t")));
+}
+
 TEST(LoadConfigFileTest, RefusesADirectory) {
   auto c = LoadConfigFile("/tmp");
   ASSERT_FALSE(c.ok());
-  EXPECT_THAT(std::string(c.status().message()), HasSubstr("/tmp is not a file"));
+  EXPECT_THAT(std::string(c.status().message()), HasSubstr("/tmp is a directory, not a file"));
 }
 
 TEST(LoadConfigFileTest, NamesAMissingFile) {

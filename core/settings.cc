@@ -1,6 +1,8 @@
 #include "core/settings.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -49,7 +51,8 @@ absl::Status Problems::ToStatus(std::string_view file) const {
   std::vector<std::string> lines;
   for (const Problem& p : sorted) {
     std::string where = std::string(file);
-    if (p.line > 0) absl::StrAppend(&where, where.empty() ? "" : ":", p.line, ":", p.column);
+    if (p.line > 0) absl::StrAppend(&where, where.empty() ? "" : ":", p.line);
+    if (p.line > 0 && p.column > 0) absl::StrAppend(&where, ":", p.column);
     lines.push_back(absl::StrCat(where, where.empty() ? "" : ": ", p.path,
                                  p.path.empty() ? "" : ": ", p.message));
   }
@@ -68,8 +71,9 @@ std::string RedactUrl(std::string_view url) {
   const size_t scheme = url.find("://");
   if (scheme == std::string_view::npos) return "<not a URL>";
   std::string_view rest = url.substr(scheme + 3);
-  rest = rest.substr(0, rest.find_first_of("/?#"));
+  // User info first (its password may hold / ? #), then the host ends at the path.
   if (const size_t at = rest.rfind('@'); at != std::string_view::npos) rest = rest.substr(at + 1);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
   return absl::StrCat(ToAbsl(url.substr(0, scheme)), "://", ToAbsl(rest));
 }
 
@@ -80,6 +84,15 @@ YAML::Node Seen::At(std::string_view key) const {
 
 void Checker::Error(std::string_view key, std::string message) {
   problems_.Add(seen_.At(key), Join(seen_.path(), key), std::move(message));
+}
+
+void Checker::RequireAny(std::initializer_list<std::string_view> keys, std::string_view at) {
+  std::vector<std::string> names;
+  for (std::string_view k : keys) {
+    if (has(k)) return;
+    names.emplace_back(k);
+  }
+  Error(at, absl::StrCat("the override sets none of ", absl::StrJoin(names, ", ")));
 }
 
 void ReadMapping(const YAML::Node& node, const std::string& path, std::vector<Part> parts,
@@ -152,8 +165,19 @@ bool ReadString(const YAML::Node& node, const std::string& path, Problems& probl
 
 bool ReadInteger(const YAML::Node& node, const std::string& path, int64_t min, int64_t max,
                  Problems& problems, int64_t* out) {
-  int64_t v;
-  if (!node.IsScalar() || !absl::SimpleAtoi(node.Scalar(), &v) || v < min || v > max) {
+  int64_t v = 0;
+  bool parsed = node.IsScalar() && absl::SimpleAtoi(node.Scalar(), &v);
+  if (!parsed && node.IsScalar()) {  // 0x10 and 0o20, as YAML writes them
+    const std::string& t = node.Scalar();
+    if (t.size() > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'o')) {
+      errno = 0;
+      char* end = nullptr;
+      const long long n = std::strtoll(t.c_str() + 2, &end, t[1] == 'x' ? 16 : 8);
+      parsed = errno == 0 && end == t.c_str() + t.size() && std::isxdigit(t[2]);
+      v = n;
+    }
+  }
+  if (!parsed || v < min || v > max) {
     problems.Add(
         node, path,
         absl::StrCat("must be a whole number from ", min, " to ", max, ", got ", Shown(node)));
@@ -164,9 +188,10 @@ bool ReadInteger(const YAML::Node& node, const std::string& path, int64_t min, i
 }
 
 bool ReadBool(const YAML::Node& node, const std::string& path, Problems& problems, bool* out) {
+  // YAML 1.2's forms (what editors' schemas accept), not 1.1's yes/no/on/off.
   const std::string s = node.IsScalar() ? node.Scalar() : "";
-  if (s == "true" || s == "false") {
-    *out = s == "true";
+  if (s == "true" || s == "True" || s == "TRUE" || s == "false" || s == "False" || s == "FALSE") {
+    *out = s[0] == 't' || s[0] == 'T';
     return true;
   }
   problems.Add(node, path, absl::StrCat("must be true or false, got ", Shown(node)));
@@ -254,16 +279,16 @@ void ReadStringMap(const YAML::Node& node, const std::string& path, Problems& pr
   }
 }
 
-void ReadSecret(const std::string& key, const YAML::Node& node, const std::string& path, Seen& seen,
+bool ReadSecret(const std::string& key, const YAML::Node& node, const std::string& path, Seen& seen,
                 Problems& problems, std::string* out) {
   const std::string file_key = key + "_file", env_key = key + "_env";
   if (seen.has(key) + seen.has(file_key) + seen.has(env_key) > 1) {
     problems.Add(node, path, absl::StrCat("give only one of ", key, ", ", file_key, ", ", env_key));
-    return;
+    return false;
   }
   if (!node.IsScalar()) {
     problems.Add(node, path, node.IsNull() ? "has no value" : "must be a string");
-    return;
+    return false;
   }
   const std::string& given = node.Scalar();
   if (absl::EndsWith(path, "_file")) {
@@ -274,19 +299,20 @@ void ReadSecret(const std::string& key, const YAML::Node& node, const std::strin
     while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
     if (!in || value.empty()) {
       problems.Add(node, path, absl::StrCat("cannot read ", given, ", or it is empty"));
-      return;
+      return false;
     }
     *out = std::move(value);
   } else if (absl::EndsWith(path, "_env")) {
     const char* value = std::getenv(given.c_str());
     if (value == nullptr || *value == '\0') {
       problems.Add(node, path, absl::StrCat("environment variable ", given, " is not set"));
-      return;
+      return false;
     }
     *out = value;
   } else {
     *out = given;
   }
+  return true;
 }
 
 std::string ChoiceError(const std::vector<std::string>& names, const std::string& got) {

@@ -115,7 +115,11 @@ class Checker {
  public:
   Checker(const Seen& seen, Problems& problems) : seen_(seen), problems_(problems) {}
   void Error(std::string_view key, std::string message);
+  // A problem about something else than one key of this mapping (an entry of a list).
+  void Add(Problem problem) { problems_.Add(std::move(problem)); }
   bool has(std::string_view key) const { return seen_.has(key); }
+  // Reports at `at` unless one of `keys` was given (an override that overrides nothing).
+  void RequireAny(std::initializer_list<std::string_view> keys, std::string_view at);
 
  private:
   const Seen& seen_;
@@ -180,7 +184,7 @@ bool ListNode(const YAML::Node& node, const std::string& path, size_t min_items,
               Problems& problems);
 void ReadStringMap(const YAML::Node& node, const std::string& path, Problems& problems,
                    const std::function<void(std::string, std::string)>& put);
-void ReadSecret(const std::string& key, const YAML::Node& node, const std::string& path, Seen& seen,
+bool ReadSecret(const std::string& key, const YAML::Node& node, const std::string& path, Seen& seen,
                 Problems& problems, std::string* out);
 std::string ChoiceError(const std::vector<std::string>& names, const std::string& got);
 
@@ -211,8 +215,11 @@ class Schema final : public SchemaBase {
                 .default_text = Quoted(T{}.*m),
                 .description = std::move(doc),
                 .required = required},
-               [m](T& t, const YAML::Node& n, const std::string& p, Seen&, Problems& pr) {
-                 ReadString(n, p, pr, &(t.*m));
+               [m, required](T& t, const YAML::Node& n, const std::string& p, Seen&, Problems& pr) {
+                 // A required string must also say something.
+                 if (ReadString(n, p, pr, &(t.*m)) && required && (t.*m).empty()) {
+                   pr.Add(n, p, "must not be empty");
+                 }
                });
   }
 
@@ -411,8 +418,12 @@ class Schema final : public SchemaBase {
          .description = std::move(doc),
          .required = required,
          .secret = true},
-        [m, key](T& t, const YAML::Node& n, const std::string& p, Seen& seen, Problems& pr) {
-          ReadSecret(key, n, p, seen, pr, &(t.*m));  // p ends in the key given: KEY, _file, _env
+        [m, key, required](T& t, const YAML::Node& n, const std::string& p, Seen& seen,
+                           Problems& pr) {
+          // p ends in the key given: KEY, _file, _env.
+          if (ReadSecret(key, n, p, seen, pr, &(t.*m)) && required && (t.*m).empty()) {
+            pr.Add(n, p, "must not be empty");
+          }
         },
         std::move(also));
     return *this;
@@ -444,6 +455,10 @@ class Schema final : public SchemaBase {
                  if (!ListNode(n, p, min_items, pr)) return;
                  std::vector<U> out(n.size());
                  for (size_t i = 0; i < n.size(); ++i) {
+                   if (!n[i].IsMap()) {  // an empty entry would match everything
+                     pr.Add(n[i], Index(p, i), "must be a mapping");
+                     continue;
+                   }
                    ReadMapping(n[i], Index(p, i), {{&item, &out[i]}}, pr);
                  }
                  t.*m = std::move(out);

@@ -127,8 +127,11 @@ std::string FieldSchema(const FieldInfo& f, int level) {
       parts.push_back("\"type\": \"boolean\"");
       break;
     case Kind::kDuration:
-      parts.push_back("\"type\": \"string\"");
-      parts.push_back("\"pattern\": \"^(-?([0-9]+(\\\\.[0-9]*)?(ns|us|ms|s|m|h))+|0|-?inf)$\"");
+      // As absl::ParseDuration reads them; a bare 0 is a YAML integer.
+      parts.push_back("\"type\": [\"string\", \"integer\"]");
+      parts.push_back(
+          "\"pattern\": "
+          "\"^[-+]?(([0-9]+(\\\\.[0-9]*)?|\\\\.[0-9]+)(ns|us|ms|s|m|h))+$|^0$|^inf$\"");
       break;
     case Kind::kChoice: {
       std::vector<std::string> quoted;

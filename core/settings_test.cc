@@ -162,7 +162,30 @@ TEST(SettingsTest, AnEmptySectionKeepsTheDefaultsAndAWrongShapeIsNamed) {
               HasSubstr("toy: must be a mapping, got a list"));
 }
 
+TEST(SettingsTest, AnEmptyListEntryIsRefusedNotReadAsMatchEverything) {
+  absl::StatusOr<Toy> t = Read("name: x\nitems:\n  -\n  - {host: \"A*\", limit: 2}\n");
+  ASSERT_FALSE(t.ok());
+  EXPECT_THAT(std::string(t.status().message()), HasSubstr("toy.items[0]: must be a mapping"));
+}
+
+TEST(SettingsTest, ReadsYaml12BooleansAndHexOrOctalIntegers) {
+  absl::StatusOr<Toy> t = Read("name: x\nenabled: False\ncount: 0x10\n");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_FALSE(t->enabled);
+  EXPECT_EQ(t->count, 16);
+  EXPECT_EQ(Read("name: x\ncount: 0o20\n")->count, 16);
+  EXPECT_FALSE(Read("name: x\nenabled: yes\n").ok()) << "YAML 1.1's yes is not a boolean in 1.2";
+  EXPECT_FALSE(Read("name: x\ncount: 0x\n").ok());
+}
+
+TEST(SettingsTest, ARequiredStringMustNotBeEmpty) {
+  absl::StatusOr<Toy> t = Read("name: \"\"\n");
+  ASSERT_FALSE(t.ok());
+  EXPECT_THAT(std::string(t.status().message()), HasSubstr("toy.name: must not be empty"));
+}
+
 TEST(SettingsTest, RedactsUrlsToSchemeAndHost) {
+  EXPECT_EQ(RedactUrl("https://alice:s3cr#et/x@am.example/api"), "https://am.example");
   EXPECT_EQ(RedactUrl("https://hooks.slack.com/services/T000/B000/XXXX"),
             "https://hooks.slack.com");
   EXPECT_EQ(RedactUrl("http://user:pw@am.local:9093/api?token=1"), "http://am.local:9093");

@@ -25,23 +25,24 @@ absl::StatusOr<std::vector<std::unique_ptr<Detector>>> DetectorRegistry::CreateA
 }
 
 const settings::SchemaBase& DetectorRegistry::DetectSchema() const {
-  if (detect_schema_ != nullptr) return *detect_schema_;
-  detect_schema_ = NewDetectSchema();
-  for (const Entry& entry : entries_) {
-    const settings::SchemaBase* schema = entry.schema;
-    detect_schema_->Add({.key = entry.name,
-                         .kind = settings::Kind::kSection,
-                         .type = "section",
-                         .description = schema->description(),
-                         .nested = schema},
-                        [name = entry.name, schema](DetectConfig& d, const YAML::Node& node,
-                                                    const std::string& path, settings::Seen&,
-                                                    settings::Problems& problems) {
-                          std::shared_ptr<void> s = schema->New();
-                          settings::ReadMapping(node, path, {{schema, s.get()}}, problems);
-                          d.detectors[name] = std::move(s);
-                        });
-  }
+  std::call_once(detect_schema_once_, [this] {
+    detect_schema_ = NewDetectSchema();
+    for (const Entry& entry : entries_) {
+      const settings::SchemaBase* schema = entry.schema;
+      detect_schema_->Add({.key = entry.name,
+                           .kind = settings::Kind::kSection,
+                           .type = "section",
+                           .description = schema->description(),
+                           .nested = schema},
+                          [name = entry.name, schema](DetectConfig& d, const YAML::Node& node,
+                                                      const std::string& path, settings::Seen&,
+                                                      settings::Problems& problems) {
+                            std::shared_ptr<void> s = schema->New();
+                            settings::ReadMapping(node, path, {{schema, s.get()}}, problems);
+                            d.detectors[name] = std::move(s);
+                          });
+    }
+  });
   return *detect_schema_;
 }
 

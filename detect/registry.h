@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -53,6 +54,8 @@ class DetectorRegistry {
 
  private:
   std::vector<Entry> entries_;
+  // Built once, on first use, after every Register (app/builtin.cc); the registry outlives it.
+  mutable std::once_flag detect_schema_once_;
   mutable std::unique_ptr<settings::Schema<DetectConfig>> detect_schema_;
 };
 

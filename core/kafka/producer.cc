@@ -1,6 +1,7 @@
 #include "core/kafka/producer.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 
 namespace faultline {
 namespace {
@@ -8,15 +9,13 @@ namespace {
 rd_kafka_conf_t* NewConf(const std::string& brokers, const KafkaProperties& properties,
                          std::string* error) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  char errstr[512];
   KafkaProperties all = {
       {"bootstrap.servers", brokers}, {"enable.idempotence", "true"}, {"linger.ms", "5"}};
   all.insert(all.end(), properties.begin(), properties.end());
   for (const auto& [name, value] : all) {
-    if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), errstr, sizeof(errstr)) !=
-        RD_KAFKA_CONF_OK) {
+    if (std::string why = SetKafkaProperty(conf, name, value); !why.empty()) {
       rd_kafka_conf_destroy(conf);
-      *error = absl::StrCat("producer property ", name, ": ", errstr);
+      *error = absl::StrCat("producer property ", why);
       return nullptr;
     }
   }
@@ -40,6 +39,18 @@ void ReportDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
 }
 
 }  // namespace
+
+std::string SetKafkaProperty(rd_kafka_conf_t* conf, const std::string& name,
+                             const std::string& value) {
+  char errstr[512];
+  if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), errstr, sizeof(errstr)) ==
+      RD_KAFKA_CONF_OK) {
+    return "";
+  }
+  std::string why = errstr;
+  if (!value.empty()) why = absl::StrReplaceAll(why, {{value, "<the value given>"}});
+  return absl::StrCat(name, ": ", why);
+}
 
 bool IsPermanentProduceError(rd_kafka_resp_err_t err) {
   switch (err) {

@@ -26,6 +26,11 @@ absl::StatusOr<rd_kafka_t*> NewKafkaProducer(const std::string& brokers,
 bool IsPermanentProduceError(rd_kafka_resp_err_t err);
 
 // The same checks as NewKafkaProducer, creating nothing (check-config).
+// Sets one librdkafka property; on error, what is wrong, naming the property but never its value
+// (librdkafka's message quotes it, and sasl.password or ssl.key.password are secrets).
+std::string SetKafkaProperty(rd_kafka_conf_t* conf, const std::string& name,
+                             const std::string& value);
+
 absl::Status ValidateProducerConfig(const std::string& brokers, const KafkaProperties& properties);
 
 struct KafkaRecord {

@@ -21,9 +21,7 @@ const settings::Schema<FleetConfig>& FleetConfig::Schema() {
            .Integer("min_hosts", &FleetOverride::min_hosts, 2, 100000, "As above.")
            .Duration("window", &FleetOverride::window, Bound::kPositive, "As above.")
            .Check([](const FleetOverride&, settings::Checker& c) {
-             if (!c.has("min_hosts") && !c.has("window")) {
-               c.Error("app_pool", "the override sets no threshold (min_hosts or window)");
-             }
+             c.RequireAny({"min_hosts", "window"}, "app_pool");
            });
   static const auto* schema =
       &(*new settings::Schema<FleetConfig>(

@@ -51,11 +51,7 @@ const settings::Schema<RapidFailConfig>& RapidFailConfig::Schema() {
            .Duration("interval", &RapidFailOverride::interval, Bound::kPositive, "As above.")
            .Integer("burst_threshold", &RapidFailOverride::burst_threshold, 1, 100000, "As above.")
            .Check([](const RapidFailOverride&, settings::Checker& c) {
-             if (!c.has("max_crashes") && !c.has("interval") && !c.has("burst_threshold")) {
-               c.Error("host",
-                       "the override sets no threshold (max_crashes, interval or "
-                       "burst_threshold)");
-             }
+             c.RequireAny({"max_crashes", "interval", "burst_threshold"}, "host");
            });
   static const auto* schema =
       &(*new settings::Schema<RapidFailConfig>(

@@ -628,7 +628,7 @@ overrides:
                         "or false"));
   EXPECT_THAT(message, HasSubstr("7:18: detect.iis_rapid_fail.overrides[0].max_crashes"));
   EXPECT_THAT(message, HasSubstr("8:5: detect.iis_rapid_fail.overrides[1].host: the override sets "
-                                 "no threshold"));
+                                 "none of max_crashes, interval, burst_threshold"));
 }
 
 TEST(RapidFailDetectorCreateTest, BuildsNothingWhenEveryRuleIsOff) {

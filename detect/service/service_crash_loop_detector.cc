@@ -22,9 +22,7 @@ const settings::Schema<ServiceCrashLoopConfig>& ServiceCrashLoopConfig::Schema()
            .Integer("threshold", &ServiceCrashLoopOverride::threshold, 1, 100000, "As above.")
            .Duration("window", &ServiceCrashLoopOverride::window, Bound::kPositive, "As above.")
            .Check([](const ServiceCrashLoopOverride&, settings::Checker& c) {
-             if (!c.has("threshold") && !c.has("window")) {
-               c.Error("host", "the override sets no threshold (threshold or window)");
-             }
+             c.RequireAny({"threshold", "window"}, "host");
            });
   static const auto* schema =
       &(*new settings::Schema<ServiceCrashLoopConfig>(

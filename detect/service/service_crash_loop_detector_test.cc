@@ -188,7 +188,8 @@ TEST(ServiceCrashLoopTest, RejectsBadSettingsWithTheirPath) {
   EXPECT_THAT(m, HasSubstr("2:9: detect.service_crash_loop.window"));
   EXPECT_THAT(m,
               HasSubstr("detect.service_crash_loop.events: 7036 is not an unexpected termination"));
-  EXPECT_THAT(m, HasSubstr("detect.service_crash_loop.overrides[0].host: the override sets no"));
+  EXPECT_THAT(m, HasSubstr("detect.service_crash_loop.overrides[0].host: the override sets none of "
+                           "threshold, window"));
 }
 
 }  // namespace

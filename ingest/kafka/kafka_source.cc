@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/kafka/producer.h"
 #include "core/log.h"
 
 namespace faultline {
@@ -38,11 +39,9 @@ const settings::Schema<KafkaSourceConfig>& KafkaSourceConfig::Schema() {
              }
              // librdkafka knows its properties: asked here, a typo is reported with the rest.
              rd_kafka_conf_t* conf = rd_kafka_conf_new();
-             char error[512];
              for (const auto& [name, value] : c.properties) {
-               if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), error, sizeof(error)) !=
-                   RD_KAFKA_CONF_OK) {
-                 check.Error("properties", absl::StrCat(name, ": ", error));
+               if (std::string why = SetKafkaProperty(conf, name, value); !why.empty()) {
+                 check.Error("properties", why);
                }
              }
              rd_kafka_conf_destroy(conf);
@@ -101,11 +100,9 @@ rd_kafka_conf_t* KafkaSource::BuildConf(const KafkaSourceConfig& config,
   if (config.topics.empty()) errors->push_back("kafka.topics: must name at least one topic");
   if (config.group_id.empty()) errors->push_back("kafka.group_id: must not be empty");
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  char errstr[512];
   auto set = [&](const std::string& name, const std::string& value) {
-    if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), errstr, sizeof(errstr)) !=
-        RD_KAFKA_CONF_OK) {
-      errors->push_back(absl::StrCat("kafka property ", name, "=", value, ": ", errstr));
+    if (std::string why = SetKafkaProperty(conf, name, value); !why.empty()) {
+      errors->push_back(absl::StrCat("kafka property ", why));
     }
   };
   set("bootstrap.servers", config.brokers);

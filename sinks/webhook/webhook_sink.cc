@@ -45,7 +45,8 @@ settings::Schema<Config>& Common(settings::Schema<Config>& schema) {
 }
 
 void CheckUrl(const Config& c, settings::Checker& check) {
-  if (c.url.empty()) return;
+  const bool given = check.has("url") || check.has("url_file") || check.has("url_env");
+  if (!given) return;
   if (absl::Status v = ValidateHttpUrl(c.url); !v.ok())
     check.Error("url", std::string(v.message()));
 }
@@ -64,9 +65,8 @@ const settings::Schema<Config>& Config::WebhookSchema() {
                                                           {"slack", Format::kSlack}},
               "The body: the alert JSON, your template, PagerDuty Events v2 or Slack.")
         .Secret("url", &Config::url,
-                "The endpoint. A credential for Slack and many others: prefer url_file or "
-                "url_env.",
-                /*required=*/true)
+                "The endpoint (required, except with format pagerduty: the Events API). A "
+                "credential for Slack and many others: prefer url_file or url_env.")
         .Integer("batch_size", &Config::batch_size, 1, 1000,
                  "format json: alerts per request; more than 1 sends a JSON array.")
         .String("content_type", &Config::content_type, "format template: the Content-Type.")
@@ -77,6 +77,10 @@ const settings::Schema<Config>& Config::WebhookSchema() {
         .Secret("routing_key", &Config::routing_key, "format pagerduty: the integration key.");
     Common(*s).Check([](const Config& c, settings::Checker& check) {
       CheckUrl(c, check);
+      const bool has_url = check.has("url") || check.has("url_file") || check.has("url_env");
+      if (c.format != Format::kPagerDuty && !has_url) {
+        check.Error("url", "required (or url_file / url_env)");
+      }
       if (c.format == Format::kTemplate && check.has("template") == check.has("template_file")) {
         check.Error("template", "format template needs exactly one of template and template_file");
       } else if (c.format == Format::kTemplate && check.has("template")) {
