@@ -1,5 +1,6 @@
 # One target per module: faultline_library(), faultline_test(), faultline_bench().
-# Target dependencies enforce the layering core <- ingest | detect | sinks <- app.
+# Target dependencies follow the layering core <- ingest | detect | sinks <- app; the include
+# rules themselves are checked by tests/checks/check_tree.py.
 
 set(FAULTLINE_WARNINGS -Wall -Wextra -Werror -Wno-missing-field-initializers)
 # g++ 12 at -O3 reports std::string's own memcpy as overlapping (-Wrestrict false positive, GCC
