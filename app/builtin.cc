@@ -6,6 +6,8 @@
 #include "sinks/alertmanager/alertmanager_sink.h"
 #include "sinks/file/file_sink.h"
 #include "sinks/kafka/kafka_sink.h"
+#include "sinks/opsgenie/opsgenie_sink.h"
+#include "sinks/teams/teams_sink.h"
 #include "sinks/webhook/webhook_sink.h"
 
 namespace faultline {
@@ -27,6 +29,8 @@ void RegisterBuiltinSinks(SinkRegistry& registry) {
   registry.Register("slack", WebhookSink::Config::SlackSchema(), &WebhookSink::CreateSlack);
   registry.Register("alertmanager", AlertmanagerSink::Config::Schema(), &AlertmanagerSink::Create);
   registry.Register("kafka", KafkaSink::Config::Schema(), &KafkaSink::Create);
+  registry.Register("teams", TeamsSink::Config::Schema(), &TeamsSink::Create);
+  registry.Register("opsgenie", OpsgenieSink::Config::Schema(), &OpsgenieSink::Create);
 }
 
 const DetectorRegistry& BuiltinDetectors() {

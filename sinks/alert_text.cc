@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 
 namespace faultline {
@@ -56,6 +57,35 @@ std::string FormatAlertText(const Alert& alert) {
 
 std::string IdempotencyKey(const Alert& alert) {
   return absl::StrCat(alert.fingerprint(), "-", alert.status(), "-", alert.sequence());
+}
+
+std::string WhereText(const Alert& a) {
+  std::vector<std::string> parts;
+  if (!a.host().empty()) parts.push_back(a.host());
+  if (!a.app_pool().empty()) parts.push_back(a.app_pool());
+  if (!a.service().empty()) parts.push_back(a.service());
+  return absl::StrJoin(parts, " / ");
+}
+
+std::vector<std::string> EvidenceLines(const Alert& a, size_t max_lines) {
+  std::vector<std::string> lines;
+  for (const Evidence& e : a.evidence()) {
+    if (lines.size() == max_lines) {
+      lines.push_back(absl::StrCat("... and ", a.evidence_size() - max_lines, " more"));
+      break;
+    }
+    lines.push_back(EvidenceLine(e));
+  }
+  return lines;
+}
+
+std::string Truncate(std::string s, size_t max) {
+  if (s.size() <= max) return s;
+  size_t cut = max - 3;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  s.resize(cut);
+  s += "...";
+  return s;
 }
 
 }  // namespace faultline

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "core/alert.h"
 
@@ -22,5 +23,16 @@ std::string FormatAlertText(const Alert& alert);
 // "<fingerprint>-<status>-<sequence>": names one notification; a redelivery (a retry, or a
 // replay after a restart) carries the same key.
 std::string IdempotencyKey(const Alert& alert);
+
+// "EXCH01 / MSExchangeOWAAppPool": what the alert is about.
+std::string WhereText(const Alert& alert);
+
+// One EvidenceLine per entry, at most `max_lines` and a "... and N more" line (chat and paging
+// bodies; the JSON has them all).
+std::vector<std::string> EvidenceLines(const Alert& alert, size_t max_lines = 10);
+
+// At most `max` bytes, cut at a UTF-8 character boundary: Slack, Teams, PagerDuty and Opsgenie
+// refuse a payload with a broken character or over their limits.
+std::string Truncate(std::string s, size_t max);
 
 }  // namespace faultline

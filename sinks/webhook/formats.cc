@@ -10,28 +10,6 @@
 namespace faultline {
 namespace {
 
-constexpr size_t kMaxEvidenceLines = 10;  // in chat and paging bodies; the JSON has them all
-
-std::string WhereText(const Alert& a) {
-  std::vector<std::string> parts;
-  if (!a.host().empty()) parts.push_back(a.host());
-  if (!a.app_pool().empty()) parts.push_back(a.app_pool());
-  if (!a.service().empty()) parts.push_back(a.service());
-  return absl::StrJoin(parts, " / ");
-}
-
-std::vector<std::string> EvidenceLines(const Alert& a) {
-  std::vector<std::string> lines;
-  for (const Evidence& e : a.evidence()) {
-    if (lines.size() == kMaxEvidenceLines) {
-      lines.push_back(absl::StrCat("... and ", a.evidence_size() - kMaxEvidenceLines, " more"));
-      break;
-    }
-    lines.push_back(EvidenceLine(e));
-  }
-  return lines;
-}
-
 // Slack mrkdwn: &, < and > are control characters.
 std::string SlackEscape(std::string_view s) {
   std::string out;
@@ -46,17 +24,6 @@ std::string SlackEscape(std::string_view s) {
       out.push_back(c);
   }
   return out;
-}
-
-// At most `max` bytes, cut at a UTF-8 character boundary: Slack and PagerDuty refuse a payload
-// with a broken character.
-std::string Truncate(std::string s, size_t max) {
-  if (s.size() <= max) return s;
-  size_t cut = max - 3;
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-  s.resize(cut);
-  s += "...";
-  return s;
 }
 
 const char* const kFieldNames[] = {"rule",
