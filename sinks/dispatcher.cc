@@ -11,6 +11,8 @@
 #include "absl/strings/str_cat.h"
 #include "core/log.h"
 #include "core/strings.h"
+#include "sinks/retry.h"
+#include "sinks/retry.h"
 #include "sinks/spool/spool.h"
 
 namespace faultline {
@@ -164,13 +166,11 @@ class Dispatcher::Worker {
         return true;
       }
       stats_.retried.fetch_add(batch.size(), std::memory_order_relaxed);
-      const absl::Duration ceiling =
-          std::min(q.retry_backoff_max, q.retry_backoff * (int64_t{1} << std::min(attempt, 20)));
-      // Equal jitter: half the backoff fixed, half random, so restarts do not retry in step.
-      absl::Duration wait = ceiling / 2 + ceiling / 2 * absl::Uniform(random_, 0.0, 1.0);
-      if (const std::optional<absl::Duration> after = RetryAfter(status)) {
-        wait = std::max(wait, std::min(*after, q.retry_after_max));
-      }
+      const absl::Duration wait =
+          RetryWait({.backoff = q.retry_backoff,
+                     .backoff_max = q.retry_backoff_max,
+                     .retry_after_max = q.retry_after_max},
+                    attempt, RetryAfter(status), absl::Uniform(random_, 0.0, 1.0));
       if (attempt == 0) {
         LogWarning(absl::StrCat("sink ", q.name, ": ", status.message(),
                                 "; retrying with backoff (logged again when it recovers)"));
