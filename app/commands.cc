@@ -68,9 +68,10 @@ constexpr char kRunHelp[] = R"(Usage: faultline run --config FILE [options]
 
 Consumes Windows events from Kafka as a member of a consumer group, detects incidents and
 delivers alerts to the configured sinks (stdout, file, webhook, pagerduty, slack, alertmanager,
-kafka), each from its own queue and thread, retrying what failed with backoff. Runs until SIGINT
+kafka, teams, opsgenie), each from its own queue and thread, retrying what failed with backoff. Runs until SIGINT
 or SIGTERM: then it stops fetching, gives the sinks delivery.shutdown_timeout to deliver what is
-queued, commits and exits 0.
+queued, commits and exits 0. Exit status: 1 for a runtime failure (a fatal Kafka error, a
+metrics address that cannot be bound), 2 for bad arguments or a bad configuration.
 
 Nothing is lost: an event's offset is committed only once the alerts it raised are delivered by
 every sink (or journaled in delivery.spool_dir, which is then delivered after a restart). While
@@ -125,9 +126,25 @@ bool WantsHelp(const std::vector<std::string>& args) {
   return false;
 }
 
+// The exit codes, in one place: 0 ok; 1 a runtime failure (a broker, a port, an input that
+// cannot be read); 2 usage or configuration. A bad flag prints the usage; a bad configuration
+// or a runtime failure prints what is wrong and no usage (it is not a matter of flags).
+constexpr int kExitRuntime = 1;
+constexpr int kExitUsage = 2;
+
 int Usage(const char* help, const std::string& error) {
   std::fprintf(stderr, "faultline: %s\n\n%s", error.c_str(), help);
-  return 2;
+  return kExitUsage;
+}
+
+int ConfigError(const absl::Status& status) {
+  std::fprintf(stderr, "faultline: %s\n", std::string(status.message()).c_str());
+  return kExitUsage;
+}
+
+int RuntimeError(const absl::Status& status) {
+  LogError(status.message());
+  return kExitRuntime;
 }
 
 // Reads `--name VALUE` at args[*i]; false (after printing usage) if VALUE is missing.
@@ -270,15 +287,15 @@ int ReplayCommand(const std::vector<std::string>& args) {
   Config config;
   if (!config_path.empty()) {
     absl::StatusOr<Config> loaded = LoadConfigFile(config_path);
-    if (!loaded.ok()) return Usage(kReplayHelp, std::string(loaded.status().message()));
+    if (!loaded.ok()) return ConfigError(loaded.status());
     config = *std::move(loaded);
   }
   absl::StatusOr<std::vector<SinkSpec>> sinks = StdoutSinks(format);
   if (!sinks.ok()) return Usage(kReplayHelp, std::string(sinks.status().message()));
   absl::StatusOr<std::unique_ptr<Pipeline>> pipeline = BuildPipeline(config, *sinks);
-  if (!pipeline.ok()) return Usage(kReplayHelp, std::string(pipeline.status().message()));
+  if (!pipeline.ok()) return ConfigError(pipeline.status());
   absl::StatusOr<std::unique_ptr<FileSource>> source = FileSource::Create(files);
-  if (!source.ok()) return Usage(kReplayHelp, std::string(source.status().message()));
+  if (!source.ok()) return ConfigError(source.status());  // the files named do not exist
 
   InstallSignalHandlers();
   absl::Status status;
@@ -333,7 +350,7 @@ int RunCommand(const std::vector<std::string>& args) {
   }
   if (config_path.empty()) return Usage(kRunHelp, "--config is required");
   absl::StatusOr<Config> config = LoadConfigFile(config_path);
-  if (!config.ok()) return Usage(kRunHelp, std::string(config.status().message()));
+  if (!config.ok()) return ConfigError(config.status());
   if (!brokers.empty()) config->kafka.brokers = brokers;
   if (!topics.empty()) config->kafka.topics = topics;
   if (!group.empty()) config->kafka.group_id = group;
@@ -352,9 +369,13 @@ int RunCommand(const std::vector<std::string>& args) {
   Clock& clock = RealClock::Get();
   absl::StatusOr<std::unique_ptr<Pipeline>> pipeline =
       BuildPipeline(*config, config->sinks, {.for_service = true});
-  if (!pipeline.ok()) return Usage(kRunHelp, std::string(pipeline.status().message()));
+  if (!pipeline.ok()) return ConfigError(pipeline.status());
   absl::StatusOr<std::unique_ptr<KafkaSource>> source = KafkaSource::Create(config->kafka, clock);
-  if (!source.ok()) return Usage(kRunHelp, std::string(source.status().message()));
+  if (!source.ok()) {
+    return source.status().code() == absl::StatusCode::kInvalidArgument
+               ? ConfigError(source.status())
+               : RuntimeError(source.status());
+  }
 
   std::unique_ptr<MetricsEndpoint> endpoint;
   if (!config->metrics.listen.empty()) {
@@ -378,9 +399,7 @@ int RunCommand(const std::vector<std::string>& args) {
     };
     absl::StatusOr<std::unique_ptr<MetricsEndpoint>> started_endpoint = MetricsEndpoint::Start(
         config->metrics.listen, std::make_shared<FaultlineMetrics>(p, k), live, ready);
-    if (!started_endpoint.ok()) {
-      return Usage(kRunHelp, std::string(started_endpoint.status().message()));
-    }
+    if (!started_endpoint.ok()) return RuntimeError(started_endpoint.status());  // a port taken
     endpoint = std::move(*started_endpoint);
     LogInfo(absl::StrCat("metrics on http://",
                          config->metrics.listen.substr(0, config->metrics.listen.rfind(':')), ":",
@@ -416,7 +435,7 @@ int CheckConfigCommand(const std::vector<std::string>& args) {
   }
   if (args.size() != 1) return Usage(kCheckConfigHelp, "expected exactly one FILE");
   absl::StatusOr<Config> config = LoadConfigFile(args[0]);
-  if (!config.ok()) return Usage(kCheckConfigHelp, std::string(config.status().message()));
+  if (!config.ok()) return ConfigError(config.status());
   std::vector<std::string> errors;
   absl::StatusOr<std::unique_ptr<Pipeline>> pipeline =
       BuildPipeline(*config, config->sinks, {.for_service = true, .dry_run = true});

@@ -19,6 +19,7 @@ namespace faultline {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 struct Result {
@@ -138,9 +139,25 @@ TEST(CliTest, ExitsTwoOnBadArgumentsMissingFilesAndBadConfig) {
   Result config = RunFaultline("replay - --config " + bad);
   EXPECT_EQ(config.exit_code, 2);
   EXPECT_THAT(config.err, HasSubstr("detect.iis_rapid_fail.colour: unknown key"));
+  EXPECT_THAT(config.err, Not(HasSubstr("Usage:"))) << "a bad file is not a matter of flags";
   Result run = RunFaultline("run");
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_THAT(run.err, HasSubstr("--config is required"));
+  EXPECT_THAT(run.err, HasSubstr("Usage:"));
+  Result directory = RunFaultline("replay /tmp");
+  EXPECT_EQ(directory.exit_code, 2);
+  EXPECT_THAT(directory.err, HasSubstr("/tmp is a directory, not a file"));
+}
+
+TEST(CliTest, ExitsOneOnARuntimeFailureWithoutTheUsage) {
+  // 192.0.2.1 (TEST-NET-1) is no address of this machine: the metrics endpoint cannot bind.
+  const std::string config =
+      ::testing::TempDir() + "/cli_test_bind." + std::to_string(getpid()) + ".yaml";
+  std::ofstream(config) << "kafka:\n  brokers: 127.0.0.1:1\n  topics: [t]\n"
+                        << "metrics:\n  listen: 192.0.2.1:9464\n";
+  Result run = RunFaultline("run --config " + config);
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  EXPECT_THAT(run.err, Not(HasSubstr("Usage:")));
 }
 
 TEST(CliTest, CheckConfigAcceptsTheShippedExamplesAndReportsEveryErrorOfABadOne) {

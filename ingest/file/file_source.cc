@@ -1,5 +1,7 @@
 #include "ingest/file/file_source.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -21,6 +23,10 @@ absl::StatusOr<std::unique_ptr<FileSource>> FileSource::Create(std::vector<std::
   if (paths.empty()) return absl::InvalidArgumentError("no input files given (use - for stdin)");
   for (const std::string& path : paths) {
     if (path == "-") continue;
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {  // fopen would "open" it
+      return absl::InvalidArgumentError(absl::StrCat(path, " is a directory, not a file"));
+    }
     std::FILE* f = std::fopen(path.c_str(), "rb");
     if (f == nullptr) {
       return absl::NotFoundError(absl::StrCat("cannot open ", path, ": ", std::strerror(errno)));
