@@ -238,6 +238,9 @@ TEST(ParseConfigTest, RefusesWhatANewUserGetsWrongWithTheLine) {
                 "4:20: detect.fleet_app_pool_failures.overrides[0].app_pool: must be a name or a "
                 "pattern with * and ?"},
            Case{"metrics:\n  listen: \":19464\"\n", "2:11: metrics.listen: must be host:port"},
+           Case{"sinks:\n  - url: http://x\n",
+                "2:5: sinks[0].type: required: one of stdout, file, webhook"},
+           Case{"sinks:\n  - stdout\n", "2:5: sinks[0]: must be a mapping with a type"},
            Case{"sinks:\n  - type: pager\n",
                 "2:11: sinks[0].type: unknown sink type; known: stdout, file, webhook"},
        }) {

@@ -12,7 +12,6 @@
 #include "core/log.h"
 #include "core/strings.h"
 #include "sinks/retry.h"
-#include "sinks/retry.h"
 #include "sinks/spool/spool.h"
 
 namespace faultline {

@@ -79,8 +79,11 @@ void SinkRegistry::ReadList(const YAML::Node& node, const std::string& path,
                    absl::StrCat("unknown sink type; known: ", absl::StrJoin(types(), ", ")));
       continue;
     }
-    if (entry == nullptr) {  // not a mapping, or no type: the common schema says which
-      settings::ReadMapping(item, spec.path, {{&SinkEntry::Schema(), &spec.entry}}, problems);
+    if (entry == nullptr) {
+      // Without a type the other keys cannot be judged: one problem, not one per key.
+      problems.Add(item, item.IsMap() ? settings::Join(spec.path, "type") : spec.path,
+                   item.IsMap() ? absl::StrCat("required: one of ", absl::StrJoin(types(), ", "))
+                                : std::string("must be a mapping with a type"));
       continue;
     }
     std::shared_ptr<void> settings = entry->schema->New();
