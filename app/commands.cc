@@ -478,19 +478,19 @@ int DemoCommand(const std::vector<std::string>& args) {
   }
   const std::string topic = "winlogbeat";
   // The producer hosts librdkafka's in-process mock cluster; it must outlive the consumer.
-  absl::StatusOr<rd_kafka_t*> producer =
+  absl::StatusOr<KafkaClient> producer =
       NewPublisher("", {{"test.mock.num.brokers", "1"}, {"log_level", "4"}});
   if (!producer.ok()) {
     LogError(producer.status().message());
     return 1;
   }
-  rd_kafka_mock_cluster_t* cluster = rd_kafka_handle_mock_cluster(*producer);
+  rd_kafka_mock_cluster_t* cluster = rd_kafka_handle_mock_cluster(producer->get());
   const std::string bootstrap = rd_kafka_mock_cluster_bootstraps(cluster);
   rd_kafka_mock_topic_create(cluster, topic.c_str(), 1, 1);
   std::vector<KafkaRecord> records = SplitLines(kDemoIncidentJsonl, "EXCH01");
   StampWithEventTimes(records);  // as Winlogbeat sends them: the incident is live, not a backlog
   int exit_code = 0;
-  if (absl::Status s = PublishAll(*producer, topic, records); !s.ok()) {
+  if (absl::Status s = PublishAll(producer->get(), topic, records); !s.ok()) {
     LogError(s.message());
     exit_code = 1;
   } else {
@@ -535,7 +535,6 @@ int DemoCommand(const std::vector<std::string>& args) {
       if (!status.ok() || g_stop.load()) exit_code = 1;
     }
   }
-  rd_kafka_destroy(*producer);
   return exit_code;
 }
 

@@ -1124,10 +1124,11 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  KafkaClient producer_owner;
   rd_kafka_t* rk = nullptr;
   FILE* out = nullptr;
   if (!o.brokers.empty()) {
-    absl::StatusOr<rd_kafka_t*> producer =
+    absl::StatusOr<KafkaClient> producer =
         NewKafkaProducer(o.brokers,
                          {{"linger.ms", live ? "5" : "50"},
                           {"batch.size", "1000000"},
@@ -1140,7 +1141,8 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "loadgen: %s\n", std::string(producer.status().message()).c_str());
       return 1;
     }
-    rk = *producer;
+    producer_owner = *std::move(producer);
+    rk = producer_owner.get();
     KafkaProperties configs;
     if (o.log_append_time) configs.push_back({"message.timestamp.type", "LogAppendTime"});
     if (!o.no_create) {
@@ -1149,10 +1151,7 @@ int main(int argc, char** argv) {
         return 1;
       }
     }
-    if (o.create_only) {
-      rd_kafka_destroy(rk);
-      return 0;
-    }
+    if (o.create_only) return 0;
   } else {
     out = o.out == "-" ? stdout : std::fopen(o.out.c_str(), "w");
     if (out == nullptr) {
@@ -1238,7 +1237,7 @@ int main(int argc, char** argv) {
                    rd_kafka_outq_len(rk));
       return 1;
     }
-    rd_kafka_destroy(rk);
+    producer_owner.reset();
     if (failed_deliveries > 0) {
       std::fprintf(stderr, "loadgen: %" PRIu64 " record(s) refused by the broker\n",
                    failed_deliveries);

@@ -19,15 +19,14 @@ class KafkaSourceTest : public ::testing::Test {
   void SetUp() override {
     auto producer = NewPublisher("", {{"test.mock.num.brokers", "1"}});
     ASSERT_TRUE(producer.ok()) << producer.status();
-    producer_ = *producer;
-    rd_kafka_mock_cluster_t* cluster = rd_kafka_handle_mock_cluster(producer_);
+    producer_ = *std::move(producer);
+    rd_kafka_mock_cluster_t* cluster = rd_kafka_handle_mock_cluster(producer_.get());
     bootstrap_ = rd_kafka_mock_cluster_bootstraps(cluster);
     rd_kafka_mock_topic_create(cluster, "events", 1, 1);
     std::vector<KafkaRecord> records;
     for (int i = 0; i < 5; ++i) records.push_back({"host", "{\"n\":" + std::to_string(i) + "}"});
-    ASSERT_TRUE(PublishAll(producer_, "events", records).ok());
+    ASSERT_TRUE(PublishAll(producer_.get(), "events", records).ok());
   }
-  void TearDown() override { rd_kafka_destroy(producer_); }
 
   int64_t Committed(const std::string& group) {
     return testing::CommittedOffset(bootstrap_, group, "events");
@@ -41,7 +40,7 @@ class KafkaSourceTest : public ::testing::Test {
             .stop_at_end = true};
   }
 
-  rd_kafka_t* producer_ = nullptr;
+  KafkaClient producer_;  // hosts the mock cluster
   std::string bootstrap_;
 };
 

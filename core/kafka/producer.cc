@@ -6,15 +6,14 @@
 namespace faultline {
 namespace {
 
-rd_kafka_conf_t* NewConf(const std::string& brokers, const KafkaProperties& properties,
-                         std::string* error) {
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+KafkaConf NewConf(const std::string& brokers, const KafkaProperties& properties,
+                  std::string* error) {
+  KafkaConf conf = NewKafkaConf();
   KafkaProperties all = {
       {"bootstrap.servers", brokers}, {"enable.idempotence", "true"}, {"linger.ms", "5"}};
   all.insert(all.end(), properties.begin(), properties.end());
   for (const auto& [name, value] : all) {
-    if (std::string why = SetKafkaProperty(conf, name, value); !why.empty()) {
-      rd_kafka_conf_destroy(conf);
+    if (std::string why = SetKafkaProperty(conf.get(), name, value); !why.empty()) {
       *error = absl::StrCat("producer property ", why);
       return nullptr;
     }
@@ -80,32 +79,24 @@ absl::Status Failure(const std::string& topic, rd_kafka_resp_err_t err, int coun
 
 }  // namespace
 
-absl::StatusOr<rd_kafka_t*> NewKafkaProducer(const std::string& brokers,
+absl::StatusOr<KafkaClient> NewKafkaProducer(const std::string& brokers,
                                              const KafkaProperties& properties,
                                              DeliveryCallback on_delivery, void* opaque) {
   std::string error;
-  rd_kafka_conf_t* conf = NewConf(brokers, properties, &error);
+  KafkaConf conf = NewConf(brokers, properties, &error);
   if (conf == nullptr) return absl::InvalidArgumentError(error);
-  rd_kafka_conf_set_opaque(conf, opaque);
-  rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-  char errstr[512];
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
-  if (rk == nullptr) {  // rd_kafka_new frees conf only on success
-    rd_kafka_conf_destroy(conf);
-    return absl::InvalidArgumentError(absl::StrCat("producer: ", errstr));
-  }
-  return rk;
+  rd_kafka_conf_set_opaque(conf.get(), opaque);
+  rd_kafka_conf_set_dr_msg_cb(conf.get(), on_delivery);
+  return NewKafkaClient(RD_KAFKA_PRODUCER, std::move(conf));
 }
 
 absl::Status ValidateProducerConfig(const std::string& brokers, const KafkaProperties& properties) {
   std::string error;
-  rd_kafka_conf_t* conf = NewConf(brokers, properties, &error);
-  if (conf == nullptr) return absl::InvalidArgumentError(error);
-  rd_kafka_conf_destroy(conf);
+  if (NewConf(brokers, properties, &error) == nullptr) return absl::InvalidArgumentError(error);
   return absl::OkStatus();
 }
 
-absl::StatusOr<rd_kafka_t*> NewPublisher(const std::string& brokers,
+absl::StatusOr<KafkaClient> NewPublisher(const std::string& brokers,
                                          const KafkaProperties& properties) {
   return NewKafkaProducer(brokers, properties, &ReportDelivery, nullptr);
 }
@@ -114,12 +105,12 @@ absl::Status PublishAll(rd_kafka_t* publisher, const std::string& topic,
                         absl::Span<const KafkaRecord> records, absl::Duration timeout) {
   DeliveryReport report;
   for (const KafkaRecord& r : records) {
-    rd_kafka_headers_t* headers = nullptr;
+    KafkaPtr<rd_kafka_headers_t> headers;
     if (!r.headers.empty()) {
-      headers = rd_kafka_headers_new(r.headers.size());
+      headers.reset(rd_kafka_headers_new(r.headers.size()));
       for (const auto& [name, value] : r.headers) {
-        rd_kafka_header_add(headers, name.data(), static_cast<ssize_t>(name.size()), value.data(),
-                            static_cast<ssize_t>(value.size()));
+        rd_kafka_header_add(headers.get(), name.data(), static_cast<ssize_t>(name.size()),
+                            value.data(), static_cast<ssize_t>(value.size()));
       }
     }
     const int64_t timestamp_ms =
@@ -128,13 +119,13 @@ absl::Status PublishAll(rd_kafka_t* publisher, const std::string& topic,
         publisher, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(r.key.data(), r.key.size()),
         RD_KAFKA_V_VALUE(const_cast<char*>(r.value.data()), r.value.size()),
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(&report),
-        RD_KAFKA_V_TIMESTAMP(timestamp_ms), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END);
+        RD_KAFKA_V_TIMESTAMP(timestamp_ms), RD_KAFKA_V_HEADERS(headers.get()), RD_KAFKA_V_END);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      if (headers != nullptr) rd_kafka_headers_destroy(headers);  // passed on only on success
       // What was produced must report before `report` goes out of scope.
       rd_kafka_flush(publisher, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
       return Failure(topic, err, 1);
     }
+    headers.release();  // the record owns them now
     rd_kafka_poll(publisher, 0);
   }
   const rd_kafka_resp_err_t err =
@@ -161,39 +152,37 @@ absl::Status PublishAll(rd_kafka_t* publisher, const std::string& topic,
 absl::Status CreateKafkaTopic(rd_kafka_t* client, const std::string& topic, int partitions,
                               const KafkaProperties& configs, absl::Duration timeout) {
   char err[512];
-  rd_kafka_NewTopic_t* spec = rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, err, sizeof(err));
+  KafkaPtr<rd_kafka_NewTopic_t> spec(
+      rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, err, sizeof(err)));
   if (spec == nullptr) return absl::InvalidArgumentError(absl::StrCat("topic ", topic, ": ", err));
   for (const auto& [name, value] : configs) {
-    if (rd_kafka_NewTopic_set_config(spec, name.c_str(), value.c_str()) !=
+    if (rd_kafka_NewTopic_set_config(spec.get(), name.c_str(), value.c_str()) !=
         RD_KAFKA_RESP_ERR_NO_ERROR) {
-      rd_kafka_NewTopic_destroy(spec);
       return absl::InvalidArgumentError(absl::StrCat("topic ", topic, ": config ", name));
     }
   }
-  rd_kafka_queue_t* queue = rd_kafka_queue_new(client);
-  rd_kafka_CreateTopics(client, &spec, 1, nullptr, queue);
-  absl::Status status = absl::DeadlineExceededError(
-      absl::StrCat("CreateTopics ", topic, ": no answer within ", absl::FormatDuration(timeout)));
-  if (rd_kafka_event_t* event =
-          rd_kafka_queue_poll(queue, static_cast<int>(absl::ToInt64Milliseconds(timeout)))) {
-    size_t n = 0;
-    const rd_kafka_topic_result_t** results =
-        rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event), &n);
-    if (rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR) {  // the request as a whole
-      status = absl::UnavailableError(
-          absl::StrCat("CreateTopics ", topic, ": ", rd_kafka_event_error_string(event)));
-    } else if (n == 1 && rd_kafka_topic_result_error(results[0]) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      status = absl::OkStatus();
-    } else {
-      status = absl::InternalError(
-          absl::StrCat("CreateTopics ", topic, ": ",
-                       n == 1 ? rd_kafka_topic_result_error_string(results[0]) : "no result"));
-    }
-    rd_kafka_event_destroy(event);
+  KafkaPtr<rd_kafka_queue_t> queue(rd_kafka_queue_new(client));
+  rd_kafka_NewTopic_t* specs[] = {spec.get()};
+  rd_kafka_CreateTopics(client, specs, 1, nullptr, queue.get());
+  KafkaPtr<rd_kafka_event_t> event(
+      rd_kafka_queue_poll(queue.get(), static_cast<int>(absl::ToInt64Milliseconds(timeout))));
+  if (event == nullptr) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("CreateTopics ", topic, ": no answer within ", absl::FormatDuration(timeout)));
   }
-  rd_kafka_queue_destroy(queue);
-  rd_kafka_NewTopic_destroy(spec);
-  return status;
+  if (rd_kafka_event_error(event.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {  // the whole request
+    return absl::UnavailableError(
+        absl::StrCat("CreateTopics ", topic, ": ", rd_kafka_event_error_string(event.get())));
+  }
+  size_t n = 0;
+  const rd_kafka_topic_result_t** results =
+      rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event.get()), &n);
+  if (n == 1 && rd_kafka_topic_result_error(results[0]) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::OkStatus();
+  }
+  return absl::InternalError(
+      absl::StrCat("CreateTopics ", topic, ": ",
+                   n == 1 ? rd_kafka_topic_result_error_string(results[0]) : "no result"));
 }
 
 }  // namespace faultline

@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "core/kafka/handles.h"
 #include "librdkafka/rdkafka.h"
 
 namespace faultline {
@@ -18,19 +19,19 @@ using DeliveryCallback = void (*)(rd_kafka_t*, const rd_kafka_message_t*, void*)
 
 // Creates a producer: idempotent, `properties` applied last, delivery reports to `on_delivery`
 // with `opaque`. kInvalidArgument naming the property librdkafka refused.
-absl::StatusOr<rd_kafka_t*> NewKafkaProducer(const std::string& brokers,
+absl::StatusOr<KafkaClient> NewKafkaProducer(const std::string& brokers,
                                              const KafkaProperties& properties,
                                              DeliveryCallback on_delivery, void* opaque);
 
 // Whether a produce error is one a retry cannot fix (too large, not authorized, invalid).
 bool IsPermanentProduceError(rd_kafka_resp_err_t err);
 
-// The same checks as NewKafkaProducer, creating nothing (check-config).
 // Sets one librdkafka property; on error, what is wrong, naming the property but never its value
 // (librdkafka's message quotes it, and sasl.password or ssl.key.password are secrets).
 std::string SetKafkaProperty(rd_kafka_conf_t* conf, const std::string& name,
                              const std::string& value);
 
+// The same checks as NewKafkaProducer, creating nothing (check-config).
 absl::Status ValidateProducerConfig(const std::string& brokers, const KafkaProperties& properties);
 
 struct KafkaRecord {
@@ -44,7 +45,7 @@ struct KafkaRecord {
 
 // A producer for PublishAll (its delivery reports are collected per call). The demo passes
 // test.mock.num.brokers to get librdkafka's in-process mock cluster.
-absl::StatusOr<rd_kafka_t*> NewPublisher(const std::string& brokers,
+absl::StatusOr<KafkaClient> NewPublisher(const std::string& brokers,
                                          const KafkaProperties& properties = {});
 
 // Produces every record to `topic` and waits up to `timeout` for every delivery report. Errors:

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/clock.h"
+#include "core/kafka/handles.h"
 #include "core/kafka/producer.h"
 #include "librdkafka/rdkafka.h"
 
@@ -37,41 +38,37 @@ inline std::string UniqueName(const std::string& prefix) {
 // Creates `topic` with `partitions` partitions (auto-creation would give it one).
 inline absl::Status CreateTopic(const std::string& brokers, const std::string& topic,
                                 int partitions) {
-  absl::StatusOr<rd_kafka_t*> client = NewPublisher(brokers);
+  absl::StatusOr<KafkaClient> client = NewPublisher(brokers);
   if (!client.ok()) return client.status();
-  absl::Status status = CreateKafkaTopic(*client, topic, partitions);
-  rd_kafka_destroy(*client);
-  return status;
+  return CreateKafkaTopic(client->get(), topic, partitions);
 }
 
 // Produces `records` into `topic` on the cluster at `brokers` and waits for them to be in.
 inline absl::Status Publish(const std::string& brokers, const std::string& topic,
                             const std::vector<KafkaRecord>& records) {
-  absl::StatusOr<rd_kafka_t*> producer = NewPublisher(brokers);
+  absl::StatusOr<KafkaClient> producer = NewPublisher(brokers);
   if (!producer.ok()) return producer.status();
-  absl::Status s = PublishAll(*producer, topic, records);
-  rd_kafka_destroy(*producer);
-  return s;
+  return PublishAll(producer->get(), topic, records);
+}
+
+// A consumer of the cluster at `brokers` in `group` (librdkafka refuses a consumer only for a
+// bad property, which these are not).
+inline KafkaClient NewTestConsumer(const std::string& brokers, const std::string& group) {
+  KafkaConf conf = NewKafkaConf();
+  SetKafkaProperty(conf.get(), "bootstrap.servers", brokers);
+  SetKafkaProperty(conf.get(), "group.id", group);
+  return *NewKafkaClient(RD_KAFKA_CONSUMER, std::move(conf));
 }
 
 // The committed offset of `group` for one partition, asked of the cluster at `brokers` (the real
 // broker or the mock cluster); -1000 when the broker did not answer.
 inline int64_t CommittedOffset(const std::string& brokers, const std::string& group,
                                const std::string& topic, int32_t partition = 0) {
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  char err[256];
-  rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), err, sizeof(err));
-  rd_kafka_conf_set(conf, "group.id", group.c_str(), err, sizeof(err));
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
-  rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(parts, topic.c_str(), partition);
-  int64_t offset = -1000;
-  if (rd_kafka_committed(rk, parts, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    offset = parts->elems[0].offset;
-  }
-  rd_kafka_topic_partition_list_destroy(parts);
-  rd_kafka_destroy(rk);
-  return offset;
+  KafkaClient rk = NewTestConsumer(brokers, group);
+  KafkaPartitions parts = NewKafkaPartitions(1);
+  rd_kafka_topic_partition_list_add(parts.get(), topic.c_str(), partition);
+  if (rd_kafka_committed(rk.get(), parts.get(), 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) return -1000;
+  return parts->elems[0].offset;
 }
 
 // How far `group` has committed in each partition of `topic`, against the partition's end (its
@@ -90,18 +87,14 @@ struct PartitionLag {
 };
 inline std::vector<PartitionLag> GroupLag(const std::string& brokers, const std::string& group,
                                           const std::string& topic, int32_t partitions) {
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  char err[256];
-  rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), err, sizeof(err));
-  rd_kafka_conf_set(conf, "group.id", group.c_str(), err, sizeof(err));
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+  KafkaClient rk = NewTestConsumer(brokers, group);
   std::vector<PartitionLag> out(partitions);
-  rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(partitions);
+  KafkaPartitions parts = NewKafkaPartitions(partitions);
   for (int32_t p = 0; p < partitions; ++p) {
     out[p].partition = p;
-    rd_kafka_topic_partition_list_add(parts, topic.c_str(), p);
+    rd_kafka_topic_partition_list_add(parts.get(), topic.c_str(), p);
   }
-  if (rd_kafka_committed(rk, parts, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+  if (rd_kafka_committed(rk.get(), parts.get(), 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
     for (int i = 0; i < parts->cnt; ++i) {
       const int32_t p = parts->elems[i].partition;
       if (p >= 0 && p < partitions && parts->elems[i].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -109,15 +102,13 @@ inline std::vector<PartitionLag> GroupLag(const std::string& brokers, const std:
       }
     }
   }
-  rd_kafka_topic_partition_list_destroy(parts);
   for (int32_t p = 0; p < partitions; ++p) {
     int64_t low = 0, high = 0;
-    if (rd_kafka_query_watermark_offsets(rk, topic.c_str(), p, &low, &high, 10000) ==
+    if (rd_kafka_query_watermark_offsets(rk.get(), topic.c_str(), p, &low, &high, 10000) ==
         RD_KAFKA_RESP_ERR_NO_ERROR) {
       out[p].end = high;
     }
   }
-  rd_kafka_destroy(rk);
   return out;
 }
 
@@ -130,25 +121,22 @@ struct Received {
 };
 inline std::vector<Received> ReadTopic(const std::string& brokers, const std::string& topic,
                                        size_t expected) {
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  char err[256];
-  rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), err, sizeof(err));
-  rd_kafka_conf_set(conf, "group.id", UniqueName("reader").c_str(), err, sizeof(err));
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
-  rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(parts, topic.c_str(), 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
-  rd_kafka_assign(rk, parts);
-  rd_kafka_topic_partition_list_destroy(parts);
+  KafkaClient rk = NewTestConsumer(brokers, UniqueName("reader"));
+  KafkaPartitions parts = NewKafkaPartitions(1);
+  rd_kafka_topic_partition_list_add(parts.get(), topic.c_str(), 0)->offset =
+      RD_KAFKA_OFFSET_BEGINNING;
+  rd_kafka_assign(rk.get(), parts.get());
   std::vector<Received> out;
   const absl::Time deadline = RealClock::Get().TimeNow() + absl::Seconds(30);
   while (out.size() < expected && RealClock::Get().TimeNow() < deadline) {
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 200);
+    KafkaMessage message(rd_kafka_consumer_poll(rk.get(), 200));
+    const rd_kafka_message_t* m = message.get();
     if (m == nullptr) continue;
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       Received r{.key = m->key ? std::string(static_cast<const char*>(m->key), m->key_len) : "",
                  .value = std::string(static_cast<const char*>(m->payload), m->len)};
       rd_kafka_headers_t* headers = nullptr;
-      if (rd_kafka_message_headers(m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      if (rd_kafka_message_headers(message.get(), &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
         const char* name;
         const void* value;
         size_t size;
@@ -160,10 +148,8 @@ inline std::vector<Received> ReadTopic(const std::string& brokers, const std::st
       }
       out.push_back(std::move(r));
     }
-    rd_kafka_message_destroy(m);
   }
-  rd_kafka_consumer_close(rk);
-  rd_kafka_destroy(rk);
+  rd_kafka_consumer_close(rk.get());
   return out;
 }
 

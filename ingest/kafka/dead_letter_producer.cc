@@ -1,5 +1,7 @@
 #include "ingest/kafka/dead_letter_producer.h"
 
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "core/log.h"
 
@@ -24,12 +26,12 @@ absl::StatusOr<std::unique_ptr<DeadLetterProducer>> DeadLetterProducer::Create(
   if (topic.empty()) return absl::InvalidArgumentError("dead-letter topic must not be empty");
   std::unique_ptr<DeadLetterProducer> p(
       new DeadLetterProducer(brokers, topic, WithDefaults(properties)));
-  absl::StatusOr<rd_kafka_t*> rk =
+  absl::StatusOr<KafkaClient> rk =
       NewKafkaProducer(brokers, p->properties_, &DeadLetterProducer::OnDelivery, p.get());
   if (!rk.ok()) {
     return absl::Status(rk.status().code(), absl::StrCat("dead-letter ", rk.status().message()));
   }
-  p->rk_ = *rk;
+  p->rk_ = *std::move(rk);
   return p;
 }
 
@@ -37,11 +39,11 @@ DeadLetterProducer::~DeadLetterProducer() {
   if (rk_ == nullptr) return;
   // Flush() had its chance (Pipeline::Drain); what is left is not committed either, so it is read
   // and rejected again at the next start. Purged, its reports free the letters.
-  const size_t left = rd_kafka_outq_len(rk_) + retry_.size();
+  const size_t left = rd_kafka_outq_len(rk_.get()) + retry_.size();
   if (left > 0) LogWarning(absl::StrCat("dead letters: ", left, " not delivered at shutdown"));
-  rd_kafka_purge(rk_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-  rd_kafka_flush(rk_, 1000);
-  rd_kafka_destroy(rk_);
+  rd_kafka_purge(rk_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  rd_kafka_flush(rk_.get(), 1000);
+  rk_.reset();  // before retry_ and the stats its reports would touch
 }
 
 void DeadLetterProducer::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
@@ -68,23 +70,23 @@ void DeadLetterProducer::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, vo
 }
 
 bool DeadLetterProducer::Produce(std::unique_ptr<Letter> letter) {
-  rd_kafka_headers_t* headers = rd_kafka_headers_new(letter->headers.size());
+  KafkaPtr<rd_kafka_headers_t> headers(rd_kafka_headers_new(letter->headers.size()));
   for (const auto& [name, value] : letter->headers) {
-    rd_kafka_header_add(headers, name.data(), static_cast<ssize_t>(name.size()), value.data(),
+    rd_kafka_header_add(headers.get(), name.data(), static_cast<ssize_t>(name.size()), value.data(),
                         static_cast<ssize_t>(value.size()));
   }
   Letter* raw = letter.get();
   const rd_kafka_resp_err_t err = rd_kafka_producev(
-      rk_, RD_KAFKA_V_TOPIC(topic_.c_str()), RD_KAFKA_V_KEY(raw->key.data(), raw->key.size()),
-      RD_KAFKA_V_VALUE(raw->value.data(), raw->value.size()), RD_KAFKA_V_HEADERS(headers),
+      rk_.get(), RD_KAFKA_V_TOPIC(topic_.c_str()), RD_KAFKA_V_KEY(raw->key.data(), raw->key.size()),
+      RD_KAFKA_V_VALUE(raw->value.data(), raw->value.size()), RD_KAFKA_V_HEADERS(headers.get()),
       RD_KAFKA_V_OPAQUE(raw), RD_KAFKA_V_END);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    rd_kafka_headers_destroy(headers);  // ownership passes to librdkafka only on success
     stats_.dropped.fetch_add(1, std::memory_order_relaxed);
     if (raw->ticket) raw->ticket->Done();
     return false;
   }
-  letter.release();  // the message owns it until its delivery report
+  headers.release();  // librdkafka owns them once the message is queued
+  letter.release();   // the message owns it until its delivery report
   ++in_flight_;
   return true;
 }
@@ -101,7 +103,7 @@ void DeadLetterProducer::Publish(const Message& message, ParseError reason,
              .ticket = ticket});
   if (ticket) ticket->Expect(1);
   if (Produce(std::move(letter))) stats_.queued.fetch_add(1, std::memory_order_relaxed);
-  rd_kafka_poll(rk_, 0);  // serve delivery reports without blocking
+  rd_kafka_poll(rk_.get(), 0);  // serve delivery reports without blocking
   Retry();
 }
 
@@ -112,19 +114,17 @@ bool DeadLetterProducer::Saturated() const {
 
 void DeadLetterProducer::Retry() {
   char reason[512];
-  if (rd_kafka_fatal_error(rk_, reason, sizeof(reason)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+  if (rd_kafka_fatal_error(rk_.get(), reason, sizeof(reason)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
     // An idempotent producer that failed fatally refuses everything from then on: purge it
     // (its letters come back through their reports, as retryable) and start a new one.
     LogError(absl::StrCat("dead letters: the producer failed for good (", reason,
                           "); starting a new one"));
-    absl::StatusOr<rd_kafka_t*> fresh =
+    absl::StatusOr<KafkaClient> fresh =
         NewKafkaProducer(brokers_, properties_, &DeadLetterProducer::OnDelivery, this);
     if (fresh.ok()) {
-      rd_kafka_t* old = rk_;
-      rd_kafka_purge(old, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-      rd_kafka_flush(old, 5000);  // serves the purged letters' reports: into retry_
-      rd_kafka_destroy(old);
-      rk_ = *fresh;
+      KafkaClient old = std::exchange(rk_, *std::move(fresh));
+      rd_kafka_purge(old.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+      rd_kafka_flush(old.get(), 5000);  // serves the purged letters' reports: into retry_
     }
   }
   std::vector<std::unique_ptr<Letter>> again;
@@ -133,7 +133,7 @@ void DeadLetterProducer::Retry() {
 }
 
 void DeadLetterProducer::Poll() {
-  rd_kafka_poll(rk_, 0);
+  rd_kafka_poll(rk_.get(), 0);
   Retry();
 }
 
@@ -141,12 +141,12 @@ absl::Status DeadLetterProducer::Flush(absl::Duration timeout) {
   // Flushing serves reports, which may ask for a retry: loop until nothing is left.
   const int step_ms = 100;
   for (int64_t waited = 0; waited <= absl::ToInt64Milliseconds(timeout); waited += step_ms) {
-    rd_kafka_flush(rk_, step_ms);
+    rd_kafka_flush(rk_.get(), step_ms);
     Retry();
-    if (rd_kafka_outq_len(rk_) == 0 && retry_.empty()) return absl::OkStatus();
+    if (rd_kafka_outq_len(rk_.get()) == 0 && retry_.empty()) return absl::OkStatus();
   }
   return absl::DeadlineExceededError(
-      absl::StrCat("dead letters: ", rd_kafka_outq_len(rk_) + retry_.size(),
+      absl::StrCat("dead letters: ", rd_kafka_outq_len(rk_.get()) + retry_.size(),
                    " message(s) still queued after ", absl::FormatDuration(timeout)));
 }
 

@@ -55,7 +55,7 @@ class DeadLetterProducer final : public DeadLetters {
 
   std::string brokers_, topic_;
   KafkaProperties properties_;
-  rd_kafka_t* rk_ = nullptr;
+  KafkaClient rk_;
   std::vector<std::unique_ptr<Letter>> retry_;  // source thread only (reports arrive in Poll)
   size_t in_flight_ = 0;                        // produced, report not yet served; ditto
   DeadLetterStats stats_;

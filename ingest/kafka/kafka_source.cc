@@ -38,13 +38,12 @@ const settings::Schema<KafkaSourceConfig>& KafkaSourceConfig::Schema() {
                check.Error("group_id", "must not be empty");
              }
              // librdkafka knows its properties: asked here, a typo is reported with the rest.
-             rd_kafka_conf_t* conf = rd_kafka_conf_new();
+             KafkaConf conf = NewKafkaConf();
              for (const auto& [name, value] : c.properties) {
-               if (std::string why = SetKafkaProperty(conf, name, value); !why.empty()) {
+               if (std::string why = SetKafkaProperty(conf.get(), name, value); !why.empty()) {
                  check.Error("properties", why);
                }
              }
-             rd_kafka_conf_destroy(conf);
            });
   return *schema;
 }
@@ -89,19 +88,19 @@ KafkaSource::KafkaSource(const KafkaSourceConfig& config, Clock& clock)
     : config_(config), clock_(clock) {}
 
 KafkaSource::~KafkaSource() {
-  if (rk_ == nullptr) return;
-  if (!closed_) rd_kafka_consumer_close(rk_);
-  rd_kafka_destroy(rk_);
+  // Leaves the group at once rather than after the session timeout.
+  if (rk_ != nullptr && !closed_) rd_kafka_consumer_close(rk_.get());
+  rk_.reset();  // its callbacks reach this object's members: destroyed before them
 }
 
-rd_kafka_conf_t* KafkaSource::BuildConf(const KafkaSourceConfig& config,
-                                        std::vector<std::string>* errors) {
+KafkaConf KafkaSource::BuildConf(const KafkaSourceConfig& config,
+                                 std::vector<std::string>* errors) {
   if (config.brokers.empty()) errors->push_back("kafka.brokers: must not be empty");
   if (config.topics.empty()) errors->push_back("kafka.topics: must name at least one topic");
   if (config.group_id.empty()) errors->push_back("kafka.group_id: must not be empty");
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  KafkaConf conf = NewKafkaConf();
   auto set = [&](const std::string& name, const std::string& value) {
-    if (std::string why = SetKafkaProperty(conf, name, value); !why.empty()) {
+    if (std::string why = SetKafkaProperty(conf.get(), name, value); !why.empty()) {
       errors->push_back(absl::StrCat("kafka property ", why));
     }
   };
@@ -120,49 +119,40 @@ rd_kafka_conf_t* KafkaSource::BuildConf(const KafkaSourceConfig& config,
     set(name, value);
   }
   for (const auto& [name, value] : config.properties) set(name, value);
-  if (!errors->empty()) {
-    rd_kafka_conf_destroy(conf);
-    return nullptr;
-  }
+  if (!errors->empty()) return nullptr;
   return conf;
 }
 
 absl::Status KafkaSource::Validate(const KafkaSourceConfig& config) {
   std::vector<std::string> errors;
-  rd_kafka_conf_t* conf = BuildConf(config, &errors);
-  if (conf == nullptr) return absl::InvalidArgumentError(absl::StrJoin(errors, "; "));
-  rd_kafka_conf_destroy(conf);
+  if (BuildConf(config, &errors) == nullptr) {
+    return absl::InvalidArgumentError(absl::StrJoin(errors, "; "));
+  }
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Create(const KafkaSourceConfig& config,
                                                                  Clock& clock) {
   std::vector<std::string> errors;
-  rd_kafka_conf_t* conf = BuildConf(config, &errors);
+  KafkaConf conf = BuildConf(config, &errors);
   if (conf == nullptr) return absl::InvalidArgumentError(absl::StrJoin(errors, "; "));
-  char errstr[512];
   std::unique_ptr<KafkaSource> source(new KafkaSource(config, clock));
-  rd_kafka_conf_set_opaque(conf, source.get());
-  rd_kafka_conf_set_rebalance_cb(conf, &KafkaSource::RebalanceCallback);
-  rd_kafka_conf_set_error_cb(conf, &ErrorCallback);
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
-  if (rk == nullptr) {  // rd_kafka_new frees conf only on success
-    rd_kafka_conf_destroy(conf);
-    return absl::InvalidArgumentError(absl::StrCat("kafka consumer: ", errstr));
-  }
-  source->rk_ = rk;
-  rd_kafka_poll_set_consumer(rk);
+  rd_kafka_conf_set_opaque(conf.get(), source.get());
+  rd_kafka_conf_set_rebalance_cb(conf.get(), &KafkaSource::RebalanceCallback);
+  rd_kafka_conf_set_error_cb(conf.get(), &ErrorCallback);
+  absl::StatusOr<KafkaClient> rk = NewKafkaClient(RD_KAFKA_CONSUMER, std::move(conf));
+  if (!rk.ok()) return absl::InvalidArgumentError(absl::StrCat("kafka ", rk.status().message()));
+  source->rk_ = *std::move(rk);
+  rd_kafka_poll_set_consumer(source->rk_.get());
   LogInfo(absl::StrCat("kafka: librdkafka ", rd_kafka_version_str(), ": ",
                        absl::StrJoin(FetchDefaults::Effective(config, rd_kafka_version()), ", ",
                                      absl::PairFormatter("="))));
 
-  rd_kafka_topic_partition_list_t* topics =
-      rd_kafka_topic_partition_list_new(static_cast<int>(config.topics.size()));
+  KafkaPartitions topics = NewKafkaPartitions(static_cast<int>(config.topics.size()));
   for (const std::string& topic : config.topics) {
-    rd_kafka_topic_partition_list_add(topics, topic.c_str(), RD_KAFKA_PARTITION_UA);
+    rd_kafka_topic_partition_list_add(topics.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
   }
-  const rd_kafka_resp_err_t err = rd_kafka_subscribe(rk, topics);
-  rd_kafka_topic_partition_list_destroy(topics);
+  const rd_kafka_resp_err_t err = rd_kafka_subscribe(source->rk_.get(), topics.get());
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return absl::InvalidArgumentError(absl::StrCat("kafka subscribe: ", ErrorName(err)));
   }
@@ -176,15 +166,15 @@ void KafkaSource::RebalanceCallback(rd_kafka_t*, rd_kafka_resp_err_t err,
 
 void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts) {
   stats_.rebalances.fetch_add(1, std::memory_order_relaxed);
-  const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk_), "COOPERATIVE") == 0;
+  rd_kafka_t* rk = rk_.get();
+  const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     if (cooperative) {
-      if (rd_kafka_error_t* e = rd_kafka_incremental_assign(rk_, parts)) {
-        LogError(absl::StrCat("kafka incremental assign: ", rd_kafka_error_string(e)));
-        rd_kafka_error_destroy(e);
+      if (KafkaPtr<rd_kafka_error_t> e{rd_kafka_incremental_assign(rk, parts)}) {
+        LogError(absl::StrCat("kafka incremental assign: ", rd_kafka_error_string(e.get())));
       }
     } else {
-      rd_kafka_assign(rk_, parts);
+      rd_kafka_assign(rk, parts);
     }
     std::vector<int32_t> partitions;
     for (int i = 0; i < parts->cnt; ++i) {
@@ -193,14 +183,14 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_
     }
     if (handler_ != nullptr) handler_->OnPartitionsAssigned(partitions);
     // Back-pressure covers new partitions too.
-    if (paused_ && parts->cnt > 0) rd_kafka_pause_partitions(rk_, parts);
+    if (paused_ && parts->cnt > 0) rd_kafka_pause_partitions(rk, parts);
     stats_.joined.store(true);
     LogInfo(absl::StrCat("kafka: assigned ", parts->cnt, " partition(s), now holding ",
                          assigned_.size()));
     return;
   }
   // Revoked (or lost): commit what was processed while the partitions are still ours.
-  if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && !rd_kafka_assignment_lost(rk_)) {
+  if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && !rd_kafka_assignment_lost(rk)) {
     CommitProcessed(/*sync=*/true);
   }
   std::vector<int32_t> partitions;
@@ -213,12 +203,11 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_
   }
   if (handler_ != nullptr) handler_->OnPartitionsRevoked(partitions);
   if (cooperative) {
-    if (rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk_, parts)) {
-      LogError(absl::StrCat("kafka incremental unassign: ", rd_kafka_error_string(e)));
-      rd_kafka_error_destroy(e);
+    if (KafkaPtr<rd_kafka_error_t> e{rd_kafka_incremental_unassign(rk, parts)}) {
+      LogError(absl::StrCat("kafka incremental unassign: ", rd_kafka_error_string(e.get())));
     }
   } else {
-    rd_kafka_assign(rk_, nullptr);
+    rd_kafka_assign(rk, nullptr);
   }
   LogInfo(absl::StrCat("kafka: revoked ", parts->cnt, " partition(s)"));
 }
@@ -226,13 +215,11 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_
 void KafkaSource::CommitProcessed(bool sync) {
   std::vector<OffsetTracker::Commit> dirty = offsets_.TakeDirty();
   if (dirty.empty()) return;
-  rd_kafka_topic_partition_list_t* list =
-      rd_kafka_topic_partition_list_new(static_cast<int>(dirty.size()));
+  KafkaPartitions list = NewKafkaPartitions(static_cast<int>(dirty.size()));
   for (const OffsetTracker::Commit& c : dirty) {
-    rd_kafka_topic_partition_list_add(list, c.topic.c_str(), c.partition)->offset = c.offset;
+    rd_kafka_topic_partition_list_add(list.get(), c.topic.c_str(), c.partition)->offset = c.offset;
   }
-  const rd_kafka_resp_err_t err = rd_kafka_commit(rk_, list, sync ? 0 : 1);
-  rd_kafka_topic_partition_list_destroy(list);
+  const rd_kafka_resp_err_t err = rd_kafka_commit(rk_.get(), list.get(), sync ? 0 : 1);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     stats_.commit_failures.fetch_add(1, std::memory_order_relaxed);
     offsets_.Restore(dirty);  // retried on the next timer tick
@@ -245,18 +232,18 @@ void KafkaSource::CommitProcessed(bool sync) {
 void KafkaSource::SetPaused(bool paused) {
   paused_ = paused;
   stats_.paused.store(paused, std::memory_order_relaxed);
-  rd_kafka_topic_partition_list_t* assignment = nullptr;
-  if (rd_kafka_assignment(rk_, &assignment) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
+  rd_kafka_topic_partition_list_t* raw = nullptr;
+  if (rd_kafka_assignment(rk_.get(), &raw) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
+  KafkaPartitions assignment(raw);
   if (assignment->cnt > 0) {
     // Pausing drops librdkafka's pre-fetched messages of the partition; resuming fetches again
     // from the last message this loop consumed, so nothing is skipped.
     if (paused) {
-      rd_kafka_pause_partitions(rk_, assignment);
+      rd_kafka_pause_partitions(rk_.get(), assignment.get());
     } else {
-      rd_kafka_resume_partitions(rk_, assignment);
+      rd_kafka_resume_partitions(rk_.get(), assignment.get());
     }
   }
-  rd_kafka_topic_partition_list_destroy(assignment);
   if (paused) {
     stats_.pauses.fetch_add(1, std::memory_order_relaxed);
     LogInfo("kafka: a sink queue is full; consumption paused until it drains");
@@ -269,7 +256,7 @@ void KafkaSource::PublishPartitionStats() {
   std::vector<PartitionStats> out;
   for (const OffsetTracker::Position& p : offsets_.Positions()) {
     int64_t low = -1, high = -1;
-    rd_kafka_get_watermark_offsets(rk_, p.topic.c_str(), p.partition, &low, &high);
+    rd_kafka_get_watermark_offsets(rk_.get(), p.topic.c_str(), p.partition, &low, &high);
     out.push_back({.topic = p.topic,
                    .partition = p.partition,
                    .processed = p.processed,
@@ -304,8 +291,8 @@ absl::Status KafkaSource::Run(MessageHandler& handler, const std::atomic<bool>& 
   absl::Time last_check = clock_.TimeNow();
   while (!stop.load(std::memory_order_relaxed)) {
     if (handler.Saturated() != paused_) SetPaused(!paused_);
-    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, poll_ms);
-    if (m != nullptr) {
+    KafkaMessage message(rd_kafka_consumer_poll(rk_.get(), poll_ms));
+    if (const rd_kafka_message_t* m = message.get(); m != nullptr) {
       const char* topic = rd_kafka_topic_name(m->rkt);
       if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         stats_.messages.store(stats_.messages.load(std::memory_order_relaxed) + 1,
@@ -338,14 +325,13 @@ absl::Status KafkaSource::Run(MessageHandler& handler, const std::atomic<bool>& 
                                 "]: ", ErrorName(m->err)));
         if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
           char reason[512];
-          rd_kafka_fatal_error(rk_, reason, sizeof(reason));
+          rd_kafka_fatal_error(rk_.get(), reason, sizeof(reason));
           status = absl::InternalError(absl::StrCat("kafka fatal error: ", reason));
-          rd_kafka_message_destroy(m);
           break;
         }
       }
       const bool event = m->err == RD_KAFKA_RESP_ERR_NO_ERROR;
-      rd_kafka_message_destroy(m);
+      message.reset();
       // While events flow, the clock is read every `check_every` events rather than per message
       // (a read per message was 3.7% of `run`): about every 10 ms at the rate of the last
       // reading, and at least every 16 events, so a trickle that never leaves the poll empty
@@ -378,7 +364,7 @@ absl::Status KafkaSource::Run(MessageHandler& handler, const std::atomic<bool>& 
   handler.Drain();
   CommitProcessed(/*sync=*/true);
   PublishPartitionStats();
-  rd_kafka_consumer_close(rk_);
+  rd_kafka_consumer_close(rk_.get());
   closed_ = true;
   handler_ = nullptr;
   stats_.joined.store(false);

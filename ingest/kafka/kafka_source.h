@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "core/clock.h"
+#include "core/kafka/handles.h"
 #include "core/settings.h"
 #include "ingest/kafka/offset_tracker.h"
 #include "ingest/source.h"
@@ -104,8 +105,7 @@ class KafkaSource final : public Source {
  private:
   KafkaSource(const KafkaSourceConfig& config, Clock& clock);
   // A librdkafka configuration from `config`, or every problem found (the conf is then null).
-  static rd_kafka_conf_t* BuildConf(const KafkaSourceConfig& config,
-                                    std::vector<std::string>* errors);
+  static KafkaConf BuildConf(const KafkaSourceConfig& config, std::vector<std::string>* errors);
   static void RebalanceCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                                 rd_kafka_topic_partition_list_t* parts, void* opaque);
   void OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts);
@@ -125,7 +125,7 @@ class KafkaSource final : public Source {
 
   KafkaSourceConfig config_;
   Clock& clock_;
-  rd_kafka_t* rk_ = nullptr;
+  KafkaClient rk_;
   OffsetTracker offsets_;
   std::vector<PartitionState> assigned_;
   Stats stats_;

@@ -73,45 +73,43 @@ absl::StatusOr<std::unique_ptr<Sink>> KafkaSink::Create(const Config& config,
     }
     return std::unique_ptr<Sink>(std::move(sink));
   }
-  absl::StatusOr<rd_kafka_t*> producer = NewPublisher(brokers, properties);
+  absl::StatusOr<KafkaClient> producer = NewPublisher(brokers, properties);
   if (!producer.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("properties: ", producer.status().message()));
   }
-  sink->producer_ = *producer;
+  sink->producer_ = *std::move(producer);
   return std::unique_ptr<Sink>(std::move(sink));
 }
 
 KafkaSink::~KafkaSink() {
-  if (producer_ == nullptr) return;
-  rd_kafka_flush(producer_, 5000);
-  rd_kafka_destroy(producer_);
+  if (producer_ != nullptr) rd_kafka_flush(producer_.get(), 5000);
+}
+
+absl::Status KafkaSink::EnsureProducer() {
+  if (producer_ != nullptr) return absl::OkStatus();
+  absl::StatusOr<KafkaClient> producer = NewPublisher(brokers_, properties_);
+  if (!producer.ok()) return absl::UnavailableError(producer.status().message());
+  producer_ = *std::move(producer);
+  return absl::OkStatus();
 }
 
 absl::Status KafkaSink::ReplaceIfFatal() {
   char reason[512];
-  if (rd_kafka_fatal_error(producer_, reason, sizeof(reason)) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+  if (rd_kafka_fatal_error(producer_.get(), reason, sizeof(reason)) == RD_KAFKA_RESP_ERR_NO_ERROR) {
     return absl::OkStatus();
   }
   LogError(
       absl::StrCat("kafka sink: the producer failed for good (", reason, "); starting a new one"));
-  rd_kafka_destroy(producer_);
-  producer_ = nullptr;
-  absl::StatusOr<rd_kafka_t*> producer = NewPublisher(brokers_, properties_);
-  if (!producer.ok()) return absl::UnavailableError(producer.status().message());
-  producer_ = *producer;
-  return absl::OkStatus();
+  producer_.reset();
+  return EnsureProducer();
 }
 
 absl::Status KafkaSink::Deliver(absl::Span<const Alert* const> alerts) {
-  if (producer_ == nullptr) {  // replacing a failed producer did not work last time
-    absl::StatusOr<rd_kafka_t*> producer = NewPublisher(brokers_, properties_);
-    if (!producer.ok()) return absl::UnavailableError(producer.status().message());
-    producer_ = *producer;
-  }
+  if (absl::Status s = EnsureProducer(); !s.ok()) return s;
   std::vector<KafkaRecord> records;
   records.reserve(alerts.size());
   for (const Alert* a : alerts) records.push_back(AlertRecord(*a, json_, source_));
-  absl::Status status = PublishAll(producer_, topic_, records, timeout_ + absl::Seconds(5));
+  absl::Status status = PublishAll(producer_.get(), topic_, records, timeout_ + absl::Seconds(5));
   if (!status.ok()) {
     if (absl::Status replaced = ReplaceIfFatal(); !replaced.ok()) return replaced;
   }

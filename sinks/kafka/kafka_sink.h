@@ -47,6 +47,8 @@ class KafkaSink final : public Sink {
         source_(std::move(source)),
         timeout_(timeout),
         batch_size_(batch_size) {}
+  // Creates the producer if there is none (replacing a failed one did not work last time).
+  absl::Status EnsureProducer();
   // An idempotent producer that hit a fatal error (a fenced or out-of-sequence producer id)
   // refuses everything from then on: replace it.
   absl::Status ReplaceIfFatal();
@@ -58,7 +60,7 @@ class KafkaSink final : public Sink {
   std::string source_;
   absl::Duration timeout_;
   size_t batch_size_;
-  rd_kafka_t* producer_ = nullptr;
+  KafkaClient producer_;
 };
 
 }  // namespace faultline
