@@ -15,6 +15,7 @@
 #include "app/builtin.h"
 #include "app/kafka_publish.h"
 #include "app/metrics.h"
+#include "app/metrics_endpoint.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "detect/registry.h"
@@ -24,7 +25,6 @@
 #include "ingest/parse/envelope_parser.h"
 #include "librdkafka/rdkafka_mock.h"
 #include "sinks/file/file_sink.h"
-#include "sinks/prometheus/metrics_endpoint.h"
 
 namespace faultline {
 

@@ -9,11 +9,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "app/metrics_endpoint.h"
 #include "core/strings.h"
 #include "core/version.h"
 #include "google/protobuf/stubs/common.h"
 #include "simdjson.h"
-#include "sinks/prometheus/metrics_endpoint.h"
 #include "sinks/spool/spool.h"
 
 namespace faultline {

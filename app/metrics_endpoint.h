@@ -27,8 +27,9 @@ class MetricsEndpoint {
   // A health check: true when healthy; otherwise `why` says what is wrong (the 503 body).
   using Check = std::function<bool(std::string* why)>;
 
-  // Listens on `listen` ("host:port"; port 0 picks a free one). kInvalidArgument when the
-  // address cannot be bound. One endpoint per process at a time.
+  // Listens on `listen` ("host:port"; port 0 picks a free one). kUnavailable when the address
+  // cannot be bound (taken, or not this machine's): a runtime failure, not a configuration
+  // error, since the same file works elsewhere. One endpoint per process at a time.
   static absl::StatusOr<std::unique_ptr<MetricsEndpoint>> Start(
       const std::string& listen, std::shared_ptr<prometheus::Collectable> metrics, Check live,
       Check ready);

@@ -1,4 +1,4 @@
-#include "sinks/prometheus/metrics_endpoint.h"
+#include "app/metrics_endpoint.h"
 
 #include <civetweb.h>
 
@@ -55,7 +55,7 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
     e->exposer_ = std::make_unique<prometheus::Exposer>(
         std::vector<std::string>{"listening_ports", listen, "num_threads", "2"}, &callbacks);
   } catch (const std::exception& ex) {
-    return absl::InvalidArgumentError(
+    return absl::UnavailableError(
         absl::StrCat("metrics.listen: cannot listen on ", listen, ": ", ex.what()));
   }
   const std::vector<int> ports = e->exposer_->GetListeningPorts();

@@ -1,4 +1,4 @@
-#include "sinks/prometheus/metrics_endpoint.h"
+#include "app/metrics_endpoint.h"
 
 #include <atomic>
 
