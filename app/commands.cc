@@ -249,7 +249,7 @@ absl::StatusOr<std::unique_ptr<Pipeline>> BuildPipeline(const Config& config,
   absl::StatusOr<std::unique_ptr<Dispatcher>> dispatcher =
       Dispatcher::Create(std::move(routes), spool_dir, *options.clock);
   if (!dispatcher.ok()) return absl::InvalidArgumentError(dispatcher.status().message());
-  return std::make_unique<Pipeline>(
+  auto pipeline = std::make_unique<Pipeline>(
       std::make_unique<EnvelopeParser>(config.ingest.envelope),
       std::make_unique<Engine>(
           std::move(*built),
@@ -260,6 +260,10 @@ absl::StatusOr<std::unique_ptr<Pipeline>> BuildPipeline(const Config& config,
                         .max_hosts = static_cast<size_t>(std::max(config.detect.max_hosts, 1))}),
       std::move(*dispatcher), config.ingest.max_message_bytes, std::move(dead_letters),
       *options.clock, config.delivery.shutdown_timeout);
+  if (!options.dry_run) {
+    if (absl::Status s = pipeline->Start(); !s.ok()) return s;
+  }
+  return pipeline;
 }
 
 int ReplayCommand(const std::vector<std::string>& args) {

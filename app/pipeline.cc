@@ -28,6 +28,11 @@ Pipeline::Pipeline(std::unique_ptr<EventParser> parser, std::unique_ptr<Engine> 
   PublishDetectorState();
 }
 
+absl::Status Pipeline::Start() {
+  dispatcher_->Start();
+  return absl::OkStatus();
+}
+
 std::shared_ptr<const DeliveryTicket> Pipeline::OnMessage(const Message& message) {
   if (stats_.messages.load(std::memory_order_relaxed) == 0) first_message_ = clock_.TimeNow();
   Bump(stats_.messages);

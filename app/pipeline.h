@@ -69,6 +69,9 @@ class Pipeline final : public MessageHandler, private AlertOutput {
            std::unique_ptr<DeadLetters> dead_letters, Clock& clock,
            absl::Duration drain_timeout = absl::Seconds(10));
 
+  // Starts delivery (the dispatcher's threads). Before the first message.
+  absl::Status Start();
+
   std::shared_ptr<const DeliveryTicket> OnMessage(const Message& message) override;
   bool Saturated() const override {
     return dispatcher_->Saturated() || (dead_letters_ && dead_letters_->Saturated());

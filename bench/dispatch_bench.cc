@@ -83,6 +83,7 @@ void BM_Dispatcher(benchmark::State& state) {
     state.SkipWithError(std::string(dispatcher.status().message()).c_str());
     return;
   }
+  (*dispatcher)->Start();
   const SinkStats& stats = (*dispatcher)->sinks()[0].stats;
   std::vector<std::shared_ptr<DeliveryTicket>> tickets(kAlertsPerIteration);
   for (auto _ : state) {

@@ -1,56 +1,36 @@
 // The Dispatcher sits between detection and the sinks. The detect thread hands it each alert
-// (Submit never blocks); every sink has its own bounded queue and worker thread that delivers
-// in order, batches up to the sink's max_batch(), and retries what the sink reports as retryable
-// with exponential backoff, jitter and the peer's Retry-After. When an alert has reached every
-// sink (delivered, refused for good, or dropped by policy), or, with a spool, once it is durable
-// on disk, the alert's DeliveryTicket is told, and the source may commit past the event that
-// caused it.
+// (Submit never blocks); every sink has its own bounded queue and worker thread
+// (sink_worker.h), which delivers in order, in batches, retrying with backoff. When an alert has
+// reached every sink (delivered, refused for good, or dropped by policy), or, with a spool, once
+// it is durable on disk (spool/journal.h), the alert's DeliveryTicket is told, and the source may
+// commit past the event that caused it.
 //
 // A full queue either drops new alerts (counted) or, by default, makes Saturated() true until
 // the queue has drained to half: the Kafka source then pauses its partitions (back-pressure), so
 // nothing is lost and memory stays bounded.
 //
-// Threads: Submit() and Saturated() on the detect thread; one worker per sink; with a spool, one
-// journal thread that appends alerts to the spool before they are queued to the sinks. Stats are
-// atomics, read by the metrics endpoint.
+// Lifecycle: Create() builds (and with a spool, recovers what was not delivered last time),
+// Start() starts the threads, Stop() delivers what it can within a deadline and stops them.
+// Threads: Submit() and Saturated() on the detect thread; one worker per sink; with a spool,
+// the journal thread. Stats are atomics, read by the metrics endpoint.
 #pragma once
 
-#include <atomic>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "core/clock.h"
 #include "core/delivery.h"
-#include "core/histogram.h"
 #include "sinks/sink.h"
+#include "sinks/sink_worker.h"
 
 namespace faultline {
 
+class Journal;
 class Spool;
-
-// The dispatcher's settings for one sink's queue: its entry's keys, else delivery's (app/).
-struct QueueOptions {
-  std::string name;  // unique in a pipeline: log prefix, metrics label, spool cursor
-  size_t capacity = 10000;
-  bool drop_when_full = false;  // false: back-pressure
-  absl::Duration retry_backoff = absl::Seconds(1);
-  absl::Duration retry_backoff_max = absl::Minutes(1);
-  // A peer's Retry-After is honoured up to this long.
-  absl::Duration retry_after_max = absl::Minutes(10);
-};
-
-struct SinkStats {
-  std::atomic<uint64_t> delivered{0};
-  std::atomic<uint64_t> failed{0};   // refused for good by the destination
-  std::atomic<uint64_t> retried{0};  // alerts sent again after a retryable failure
-  std::atomic<uint64_t> dropped{0};  // queue full with on_full: drop
-  std::atomic<uint64_t> queued{0};   // in the queue now, the batch being delivered included
-  std::atomic<bool> saturated{false};
-  LatencyHistogram latency;  // queued -> delivered
-};
 
 class Dispatcher {
  public:
@@ -60,21 +40,28 @@ class Dispatcher {
     std::unique_ptr<Sink> sink;
   };
 
-  // Starts one worker per route. With `spool_dir`, opens the spool and queues what each sink had
-  // not delivered when faultline last stopped. Errors: duplicate sink names, an unusable spool.
+  // Names unnamed routes by their type (webhook, webhook-2, ...). With `spool_dir`, opens the
+  // spool and queues what each sink had not delivered when faultline last stopped. Starts no
+  // thread. kInvalidArgument: duplicate sink names, two unnamed journaled sinks of one type, an
+  // unusable spool.
   static absl::StatusOr<std::unique_ptr<Dispatcher>> Create(std::vector<Route> routes,
                                                             const std::string& spool_dir,
                                                             Clock& clock);
   ~Dispatcher();
 
+  // Starts the sink workers (and the journal). Once.
+  void Start();
+
   // Queues `alert` for every sink; never blocks. `ticket` may be null.
   void Submit(std::shared_ptr<const Alert> alert, const std::shared_ptr<DeliveryTicket>& ticket);
 
-  // True while some queue with back-pressure is full (until it drained to half its capacity).
+  // True while some queue with back-pressure is full (until it drained to half its capacity), or
+  // the journal is failing or behind.
   bool Saturated() const;
 
-  // Waits up to `timeout` for every queue to empty, then stops the workers; what was not
-  // delivered by then stays unacknowledged (and in the spool). Idempotent.
+  // Waits up to `timeout` (real time: it bounds how long a shutdown waits for peers) for every
+  // queue to empty, then stops the threads; what was not delivered by then stays unacknowledged
+  // (and in the spool). Idempotent.
   void Stop(absl::Duration timeout);
 
   struct SinkInfo {
@@ -86,21 +73,22 @@ class Dispatcher {
   std::vector<SinkInfo> sinks() const;
   // Null without a spool.
   const Spool* spool() const { return spool_.get(); }
-  uint64_t spool_write_errors() const { return spool_write_errors_.load(); }
+  uint64_t spool_write_errors() const;
 
  private:
-  class Worker;
-  struct Pending;
   explicit Dispatcher(Clock& clock);
-  void JournalLoop();
-  bool Idle();
+  // Nothing waiting for the journal or in any queue.
+  bool Idle() const;
+  // A worker or the journal took a batch off: wakes a Stop() waiting for Idle().
+  void OnProgress();
 
   Clock& clock_;
-  std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<Spool> spool_;
-  std::unique_ptr<Pending> pending_;  // alerts on their way into the spool
-  std::thread journal_;
-  std::atomic<uint64_t> spool_write_errors_{0};
+  std::vector<std::unique_ptr<SinkWorker>> workers_;
+  std::unique_ptr<Journal> journal_;  // with a spool; stopped before the workers
+  std::mutex progress_mu_;
+  std::condition_variable progress_;
+  bool started_ = false;
   bool stopped_ = false;
 };
 

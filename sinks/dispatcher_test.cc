@@ -1,8 +1,10 @@
 #include "sinks/dispatcher.h"
 
+#include <condition_variable>
 #include <filesystem>
 #include <functional>
 #include <mutex>
+#include <thread>
 
 #include "core/testing/eventually.h"
 #include "core/testing/fake_clock.h"
@@ -68,7 +70,9 @@ std::unique_ptr<Dispatcher> Make(std::vector<Dispatcher::Route> routes, Clock& c
                                  const std::string& spool = "") {
   auto d = Dispatcher::Create(std::move(routes), spool, clock);
   EXPECT_TRUE(d.ok()) << d.status();
-  return d.ok() ? std::move(*d) : nullptr;
+  if (!d.ok()) return nullptr;
+  (*d)->Start();
+  return std::move(*d);
 }
 
 Dispatcher::Route RouteTo(std::unique_ptr<Sink> sink, QueueOptions queue = {},
@@ -279,6 +283,50 @@ TEST(DispatcherTest, StopLeavesWhatItCouldNotDeliverUnacknowledged) {
   d->Stop(absl::Milliseconds(200));
   EXPECT_FALSE(ticket->done()) << "its event must be read again after a restart";
   EXPECT_EQ(d->sinks()[0].stats.queued.load(), 1u);
+}
+
+// Delivers once the test opens its gate.
+class GatedSink final : public Sink {
+ public:
+  absl::Status Deliver(absl::Span<const Alert* const>) override {
+    std::unique_lock<std::mutex> lock(mu_);
+    opened_.wait(lock, [this] { return open_; });
+    return absl::OkStatus();
+  }
+  void Open() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      open_ = true;
+    }
+    opened_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable opened_;
+  bool open_ = false;  // guarded by mu_
+};
+
+TEST(DispatcherTest, StopReturnsAsSoonAsTheLastAlertIsDeliveredNotAtItsDeadline) {
+  FakeClock clock;  // the sinks' clock; Stop's deadline is real time
+  auto sink = std::make_unique<GatedSink>();
+  GatedSink* gate = sink.get();
+  auto d = One(std::move(sink), clock, {}, "gated");
+  auto ticket = std::make_shared<DeliveryTicket>();
+  for (uint32_t i = 1; i <= 3; ++i) d->Submit(AlertNumber(i), ticket);
+  // Opened while Stop waits: only a worker telling Stop that it drained can end the wait early.
+  std::thread opener([gate] {
+    RealClock::Get().SleepFor(absl::Milliseconds(50));
+    gate->Open();
+  });
+  const absl::Time start = RealClock::Get().TimeNow();
+  d->Stop(absl::Minutes(5));
+  const absl::Duration waited = RealClock::Get().TimeNow() - start;
+  opener.join();
+  EXPECT_TRUE(ticket->done());
+  EXPECT_EQ(d->sinks()[0].stats.delivered.load(), 3u);
+  // Not a speed claim: a Stop that polled or slept to its deadline would take the 5 minutes.
+  EXPECT_LT(waited, absl::Minutes(1));
 }
 
 TEST(DispatcherTest, RefusesTwoSinksWithOneName) {

@@ -7,6 +7,7 @@
 
 #include "app/builtin.h"
 #include "app/pipeline.h"
+#include "gtest/gtest.h"
 #include "ingest/parse/envelope_parser.h"
 #include "sinks/testing/fake_sink.h"
 
@@ -33,6 +34,7 @@ inline TestPipeline MakeTestPipeline(EnvelopeOptions envelope = {},
                                           std::make_unique<Engine>(std::move(detectors), engine),
                                           Dispatcher::Create(std::move(routes), "", clock).value(),
                                           max_message_bytes, std::move(dead_letters), clock);
+  EXPECT_TRUE(t.pipeline->Start().ok());
   return t;
 }
 
