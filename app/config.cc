@@ -115,9 +115,10 @@ void CheckSinkQueues(const Config& c, settings::Checker& check) {
 
 }  // namespace
 
-std::vector<SinkSpec> DefaultSinks() {
-  return {SinkSpec{.entry = {.type = "stdout"},
-                   .settings = std::make_shared<FileSink::StdoutConfig>()}};
+std::vector<SinkSpec> StdoutSinks(bool text) {
+  auto settings = std::make_shared<FileSink::StdoutConfig>();
+  settings->format = text ? FileSink::Format::kText : FileSink::Format::kJson;
+  return {SinkSpec{.entry = {.type = "stdout"}, .settings = std::move(settings)}};
 }
 
 const settings::SchemaBase& ConfigSchema() {

@@ -48,8 +48,9 @@ struct MetricsConfig {
   std::string listen;  // host:port; empty: no endpoint
 };
 
-// The sinks when the file names none: alerts as JSON lines on stdout.
-std::vector<SinkSpec> DefaultSinks();
+// Alerts on stdout, as JSON lines or (`text`) readable lines: the sinks when the file names none,
+// and those of replay and the demo.
+std::vector<SinkSpec> StdoutSinks(bool text = false);
 
 struct Config {
   KafkaSourceConfig kafka;
@@ -57,7 +58,7 @@ struct Config {
   DetectConfig detect;
   DeliveryConfig delivery;
   MetricsConfig metrics;
-  std::vector<SinkSpec> sinks = DefaultSinks();
+  std::vector<SinkSpec> sinks = StdoutSinks();
 };
 
 // The schema of the whole file (the built-in detectors and sinks included): for the reader,

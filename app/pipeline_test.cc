@@ -7,7 +7,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "app/builtin.h"
-#include "app/commands.h"
 #include "app/config.h"
 #include "app/testing/test_pipeline.h"
 #include "gmock/gmock.h"
@@ -240,24 +239,6 @@ TEST_F(PipelineTest, SummarisesAsOneJsonLine) {
             "\"state_evictions\":0,"
             "\"sink_failures\":0,\"sinks\":{\"fake\":{\"delivered\":3,\"failed\":0,"
             "\"retried\":0,\"dropped\":0,\"queued\":0}}}");
-}
-
-TEST(BuildPipelineTest, ReportsEverySinkThatCannotBeBuiltWithItsPathAndLine) {
-  // What the file reader cannot know: a path that cannot be opened, a Kafka sink without brokers.
-  auto config = ParseConfig(R"(sinks:
-  - type: file
-    path: /nonexistent/dir/alerts.jsonl
-  - type: kafka
-    topic: alerts
-)");
-  ASSERT_TRUE(config.ok()) << config.status();
-  auto p = BuildPipeline(*config, config->sinks);
-  ASSERT_FALSE(p.ok());
-  const std::string m(p.status().message());
-  EXPECT_THAT(
-      m, HasSubstr("line 2: sinks[0] (file): path: cannot open /nonexistent/dir/alerts.jsonl"));
-  EXPECT_THAT(
-      m, HasSubstr("line 4: sinks[1] (kafka): brokers: required when kafka.brokers is not set"));
 }
 
 }  // namespace

@@ -4,7 +4,6 @@
 #include <fstream>
 #include <thread>
 
-#include "app/commands.h"
 #include "app/kafka_publish.h"
 #include "app/testing/test_pipeline.h"
 #include "core/clock.h"

@@ -1,0 +1,379 @@
+#include "app/cli.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "app/config.h"
+#include "app/demo/demo.h"
+#include "app/flags.h"
+#include "app/service.h"
+#include "core/log.h"
+#include "core/settings_doc.h"
+#include "core/version.h"
+#include "librdkafka/rdkafka.h"
+
+namespace faultline {
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void OnSignal(int) { g_stop.store(true); }
+
+// SIGINT and SIGTERM stop the command cleanly (the service drains, delivers and commits).
+void InstallSignalHandlers() {
+  struct sigaction sa = {};
+  sa.sa_handler = &OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+// Says what went wrong (with the usage, for a usage error) and returns the exit status.
+int Finish(const absl::Status& status, const CommandLine& command_line) {
+  if (status.ok()) return 0;
+  const std::string message(status.message());
+  if (IsUsageError(status)) {
+    std::fprintf(stderr, "faultline: %s\n\n%s", message.c_str(), Usage(command_line).c_str());
+  } else if (ExitCode(status) == 2) {
+    // A bad configuration or input: not a matter of flags, so no usage.
+    std::fprintf(stderr, "faultline: %s\n", message.c_str());
+  } else {
+    LogError(message);
+  }
+  return ExitCode(status);
+}
+
+// Parses `args` against `command_line` and runs `body`: --help prints the usage and exits 0.
+int Execute(const CommandLine& command_line, const std::vector<std::string>& args,
+            const std::function<absl::Status()>& body) {
+  if (WantsHelp(args)) {
+    std::fputs(Usage(command_line).c_str(), stdout);
+    return 0;
+  }
+  if (absl::Status s = ParseCommandLine(command_line, args); !s.ok()) {
+    return Finish(s, command_line);
+  }
+  return Finish(body(), command_line);
+}
+
+absl::Status Quiet(const std::string&) {
+  SetLogLevel(LogLevel::kWarning);
+  return absl::OkStatus();
+}
+
+absl::Status SetString(std::string* out, const std::string& value) {
+  *out = value;
+  return absl::OkStatus();
+}
+
+// Runs `service` and prints its summary on stderr as the last line.
+absl::Status RunAndSummarize(Service& service, std::string_view prefix = "") {
+  InstallSignalHandlers();
+  const absl::Status status = service.Run(g_stop);
+  std::fprintf(stderr, "%s%s\n", std::string(prefix).c_str(),
+               service.pipeline().SummaryJson().c_str());
+  return status;
+}
+
+int Replay(const std::vector<std::string>& args) {
+  std::vector<std::string> files;
+  std::string config_path, format = "json";
+  const CommandLine command_line{
+      .command = "replay",
+      .synopsis = "FILE... [--config FILE] [--format json|text]",
+      .description =
+          R"(Reads forwarder messages (one Windows event per line: any supported JSON envelope, or event XML)
+from the files, or from stdin for "-", runs the detectors in event time and prints the alerts on
+stdout, one JSON object per line (--format text for a readable form). A replay of last month
+behaves exactly like live traffic: use it to backtest thresholds. On a terminal, progress goes
+to stderr every 5 seconds.
+
+As its last line on stderr it prints a summary:
+  {"events":N,"parsed":N,"rejected":N,"rejected_by_reason":{...},"duplicates":N,"too_late":N,
+   "alerts":N,"alerts_by_rule":{...},"state_keys":N,"state_evictions":N,"sink_failures":N}
+Malformed lines are counted by reason, never fatal. Exit status: 0 on success, 2 for bad
+arguments, an unreadable file or a bad config, 1 for a read error.
+)",
+      .flags = {{.name = "--config",
+                 .value = "FILE",
+                 .help = "Detection settings (the kafka and sinks sections are ignored).",
+                 .set = [&](const std::string& v) { return SetString(&config_path, v); }},
+                {.name = "--format",
+                 .value = "json|text",
+                 .help = "The alerts as JSON lines (default) or readable text.",
+                 .set =
+                     [&](const std::string& v) {
+                       if (v != "json" && v != "text") {
+                         return absl::InvalidArgumentError(
+                             absl::StrCat("must be json or text, got \"", v, "\""));
+                       }
+                       return SetString(&format, v);
+                     }},
+                {.name = "--quiet",
+                 .help = "No informational messages on stderr (the summary is still printed).",
+                 .set = Quiet}},
+      .operand = [&](const std::string& file) {
+        files.push_back(file);
+        return absl::OkStatus();
+      }};
+  return Execute(command_line, args, [&]() -> absl::Status {
+    if (files.empty()) return UsageError("no input files (use - for stdin)");
+    Config config;
+    if (!config_path.empty()) {
+      absl::StatusOr<Config> loaded = LoadConfigFile(config_path);
+      if (!loaded.ok()) return loaded.status();
+      config = *std::move(loaded);
+    }
+    config.sinks = StdoutSinks(/*text=*/format == "text");
+    absl::StatusOr<std::unique_ptr<Service>> service = Service::Create(
+        config,
+        {.input = ServiceOptions::Input::kFiles,
+         .files = files,
+         // A person watching a long backtest sees it move; a pipe gets only the summary.
+         .progress_every = isatty(STDERR_FILENO) ? absl::Seconds(5) : absl::ZeroDuration()});
+    if (!service.ok()) return service.status();
+    return RunAndSummarize(**service);
+  });
+}
+
+int Run(const std::vector<std::string>& args) {
+  std::string config_path, brokers, group, metrics_listen;
+  std::vector<std::string> topics;
+  bool exit_at_end = false;
+  absl::Duration progress_every = absl::Seconds(30);
+  const CommandLine command_line{
+      .command = "run",
+      .synopsis = "--config FILE [options]",
+      .description =
+          R"(Consumes Windows events from Kafka as a member of a consumer group, detects incidents and
+delivers alerts to the configured sinks (stdout, file, webhook, pagerduty, slack, alertmanager,
+kafka, teams, opsgenie), each from its own queue and thread, retrying what failed with backoff.
+Runs until SIGINT or SIGTERM: then it stops fetching, gives the sinks delivery.shutdown_timeout
+to deliver what is queued, commits and exits 0. Exit status: 1 for a runtime failure (a fatal
+Kafka error, a metrics address that cannot be bound), 2 for bad arguments or a bad
+configuration.
+
+Nothing is lost: an event's offset is committed only once the alerts it raised are delivered by
+every sink (or journaled in delivery.spool_dir, which is then delivered after a restart). While
+a sink's queue is full, consumption pauses (delivery.on_full: backpressure).
+
+The options below override the configuration file's settings.
+)",
+      .flags = {{.name = "--config",
+                 .value = "FILE",
+                 .help = "The YAML configuration (docs/CONFIGURATION.md; a starting point: "
+                         "deploy/faultline.example.yaml).",
+                 .set = [&](const std::string& v) { return SetString(&config_path, v); }},
+                {.name = "--brokers",
+                 .value = "LIST",
+                 .help = "kafka.brokers, e.g. 127.0.0.1:9092.",
+                 .set = [&](const std::string& v) { return SetString(&brokers, v); }},
+                {.name = "--topic",
+                 .value = "NAME",
+                 .help = "kafka.topics (repeat it for several).",
+                 .set =
+                     [&](const std::string& v) {
+                       topics.push_back(v);
+                       return absl::OkStatus();
+                     }},
+                {.name = "--group",
+                 .value = "ID",
+                 .help = "kafka.group_id.",
+                 .set = [&](const std::string& v) { return SetString(&group, v); }},
+                {.name = "--metrics-listen",
+                 .value = "ADDR",
+                 .help = "metrics.listen: serve /metrics, /healthz and /readyz on host:port.",
+                 .set =
+                     [&](const std::string& v) {
+                       if (absl::Status s = ValidateListenAddress(v); !s.ok()) return s;
+                       return SetString(&metrics_listen, v);
+                     }},
+                {.name = "--exit-at-end",
+                 .help = "Stop once every assigned partition is consumed to its end (backfills).",
+                 .set =
+                     [&](const std::string&) {
+                       exit_at_end = true;
+                       return absl::OkStatus();
+                     }},
+                {.name = "--progress-every",
+                 .value = "D",
+                 .help = "A progress line on stderr every D (default 30s; 0 disables).",
+                 .set =
+                     [&](const std::string& v) {
+                       if (!absl::ParseDuration(v, &progress_every)) {
+                         return absl::InvalidArgumentError(absl::StrCat("not a duration: ", v));
+                       }
+                       return absl::OkStatus();
+                     }},
+                {.name = "--quiet", .help = "Only warnings and errors on stderr.", .set = Quiet}}};
+  return Execute(command_line, args, [&]() -> absl::Status {
+    if (config_path.empty()) return UsageError("--config is required");
+    absl::StatusOr<Config> config = LoadConfigFile(config_path);
+    if (!config.ok()) return config.status();
+    if (!brokers.empty()) config->kafka.brokers = brokers;
+    if (!topics.empty()) config->kafka.topics = topics;
+    if (!group.empty()) config->kafka.group_id = group;
+    if (!metrics_listen.empty()) config->metrics.listen = metrics_listen;
+    config->kafka.stop_at_end = exit_at_end;
+    absl::StatusOr<std::unique_ptr<Service>> service =
+        Service::Create(*config, {.input = ServiceOptions::Input::kKafka,
+                                  .durable = true,
+                                  .progress_every = progress_every});
+    if (!service.ok()) return service.status();
+    return RunAndSummarize(**service);
+  });
+}
+
+int CheckConfig(const std::vector<std::string>& args) {
+  std::string file;
+  const CommandLine command_line{
+      .command = "check-config",
+      .synopsis = "FILE",
+      .description =
+          R"(Validates a configuration file the way `run` would, and builds every detector and sink from it
+without connecting anywhere. Every error is reported at once, with its line and key path.
+Exit status: 0 valid, 2 invalid.
+)",
+      .operand = [&](const std::string& f) {
+        if (!file.empty()) return absl::InvalidArgumentError("expected exactly one FILE");
+        return SetString(&file, f);
+      }};
+  return Execute(command_line, args, [&]() -> absl::Status {
+    if (file.empty()) return UsageError("expected exactly one FILE");
+    absl::StatusOr<Config> config = LoadConfigFile(file);
+    if (!config.ok()) return config.status();
+    absl::StatusOr<std::unique_ptr<Service>> service =
+        Service::Create(*config, {.input = ServiceOptions::Input::kNone, .durable = true});
+    if (!service.ok()) {
+      return absl::Status(service.status().code(),
+                          absl::StrCat(file, ": invalid\n", service.status().message()));
+    }
+    std::vector<std::string> detectors, sinks;
+    for (const auto& d : (*service)->pipeline().detectors()) detectors.emplace_back(d->name());
+    for (const Dispatcher::SinkInfo& s : (*service)->pipeline().dispatcher().sinks()) {
+      sinks.push_back(s.name == s.type ? s.name : absl::StrCat(s.name, " (", s.type, ")"));
+    }
+    const bool has_kafka = !config->kafka.brokers.empty() || !config->kafka.topics.empty();
+    std::printf("%s: ok; detectors: %s; sinks: %s%s\n", file.c_str(),
+                absl::StrJoin(detectors, ", ").c_str(), absl::StrJoin(sinks, ", ").c_str(),
+                has_kafka ? ""
+                          : "; no kafka section (fine for replay; run needs kafka.brokers and "
+                            "kafka.topics)");
+    return absl::OkStatus();
+  });
+}
+
+int Demo(const std::vector<std::string>& args) {
+  bool json = false;
+  const CommandLine command_line{
+      .command = "demo",
+      .synopsis = "[--json]",
+      .description =
+          R"(Runs faultline end to end with nothing to install: starts librdkafka's in-process mock Kafka
+cluster, publishes a bundled real-shaped incident (Exchange's MSExchangeOWAAppPool failing: a
+worker stack overflow seen by WAS 5009 and Application Error 1000, four WAS 5011 within two
+minutes, then WAS 5002 as IIS rapid-fail protection disables the pool) as Winlogbeat 8 JSON,
+consumes it through the same Kafka source as `faultline run`, and prints the alerts.
+)",
+      .flags = {{.name = "--json",
+                 .help = "Print the alerts as JSON lines (the stable alert shape) instead of text.",
+                 .set = [&](const std::string&) {
+                   json = true;
+                   return absl::OkStatus();
+                 }}}};
+  return Execute(command_line, args, [&] {
+    InstallSignalHandlers();
+    return RunDemo(json, g_stop);
+  });
+}
+
+int ConfigReferenceCommand(const std::vector<std::string>& args) {
+  bool json_schema = false;
+  const CommandLine command_line{
+      .command = "config-reference",
+      .synopsis = "[--json-schema]",
+      .description =
+          "Every setting of the configuration file with its type, default and meaning "
+          "(docs/CONFIGURATION.md is this output).\n",
+      .flags = {{.name = "--json-schema",
+                 .help = "The JSON Schema of the file instead, for editors "
+                         "(docs/faultline.schema.json).",
+                 .set = [&](const std::string&) {
+                   json_schema = true;
+                   return absl::OkStatus();
+                 }}}};
+  return Execute(command_line, args, [&] {
+    std::fputs(json_schema ? settings::JsonSchema(ConfigSchema(), "faultline configuration").c_str()
+                           : ConfigReference().c_str(),
+               stdout);
+    return absl::OkStatus();
+  });
+}
+
+int Version(const std::vector<std::string>&) {
+  std::printf("faultline %s (librdkafka %s)\n", kVersion, rd_kafka_version_str());
+  return 0;
+}
+
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*run)(const std::vector<std::string>& args);
+};
+
+constexpr Command kCommands[] = {
+    {"run", "consume Windows events from Kafka and deliver alerts (the service)", Run},
+    {"replay", "the detectors over JSON-lines files or stdin, alerts on stdout (backtests)",
+     Replay},
+    {"demo", "the whole service on a bundled incident and an in-process Kafka", Demo},
+    {"check-config", "validate a configuration and build every plugin, connecting nowhere",
+     CheckConfig},
+    {"config-reference", "every setting, its type, default and meaning (or the JSON Schema)",
+     ConfigReferenceCommand},
+    {"--version", "the version, and the librdkafka it runs with", Version},
+};
+
+std::string Help() {
+  std::string out =
+      "faultline: detects Windows server failures in event streams from Kafka\n\n"
+      "Usage: faultline COMMAND [options]     (faultline COMMAND --help for each)\n\nCommands:\n";
+  for (const Command& c : kCommands) {
+    absl::StrAppendFormat(&out, "  %-18s %s\n", c.name, c.summary);
+  }
+  absl::StrAppend(
+      &out,
+      "\nDetectors: iis_worker_failure_burst, iis_rapid_fail_imminent (the warning before IIS "
+      "rapid-fail\nprotection disables an application pool), iis_app_pool_disabled (with the "
+      "failures as evidence),\nservice_crash_loop, fleet_app_pool_failures. Input: Winlogbeat "
+      "6/7/8, NXLog, Fluent Bit, Logstash\nor raw Windows event XML, detected per message.\n");
+  return out;
+}
+
+}  // namespace
+
+int RunCommandLine(const std::vector<std::string>& args) {
+  if (args.empty()) {
+    std::fputs(Help().c_str(), stderr);
+    return 2;
+  }
+  const std::string& name = args[0];
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (name == "--help" || name == "-h" || name == "help") {
+    std::fputs(Help().c_str(), stdout);
+    return 0;
+  }
+  if (name == "version") return Version(rest);
+  for (const Command& c : kCommands) {
+    if (name == c.name) return c.run(rest);
+  }
+  std::fprintf(stderr, "faultline: unknown command \"%s\"\n\n%s", name.c_str(), Help().c_str());
+  return 2;
+}
+
+}  // namespace faultline

@@ -1,0 +1,31 @@
+// A progress line on stderr every `every` while a long run goes on (`run`: 30 s; `replay` on a
+// terminal: 5 s): events and their rate, parsed, rejected, alerts, and the sinks' delivered,
+// queued and failed. Reads the pipeline's atomics from its own thread; stops when destroyed.
+#pragma once
+
+#include <atomic>
+#include <thread>
+
+#include "absl/time/time.h"
+#include "app/pipeline.h"
+#include "core/clock.h"
+
+namespace faultline {
+
+class ProgressReporter {
+ public:
+  // Reports nothing when `every` is zero.
+  ProgressReporter(const Pipeline& pipeline, absl::Duration every, Clock& clock);
+  ~ProgressReporter();
+
+ private:
+  void Loop();
+
+  const Pipeline& pipeline_;
+  const absl::Duration every_;
+  Clock& clock_;
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
+}  // namespace faultline

@@ -1,0 +1,152 @@
+#include "app/service.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "app/config.h"
+#include "app/flags.h"
+#include "app/metrics_endpoint.h"
+#include "core/testing/shared_fixtures.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace faultline {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string Scratch(const std::string& name) {
+  const std::string path =
+      ::testing::TempDir() + "/service_test_" + std::to_string(getpid()) + "_" + name;
+  std::filesystem::remove_all(path);
+  return path;
+}
+
+class NoMetrics final : public prometheus::Collectable {
+ public:
+  std::vector<prometheus::MetricFamily> Collect() const override { return {}; }
+};
+
+std::string DemoIncident() { return testing::SourcePath("app/demo/exchange_owa_incident.jsonl"); }
+
+TEST(ServiceTest, ReportsEverySinkThatCannotBeBuiltWithItsPathAndLine) {
+  // What the file reader cannot know: a path that cannot be opened, a Kafka sink without brokers.
+  auto config = ParseConfig(R"(sinks:
+  - type: file
+    path: /nonexistent/dir/alerts.jsonl
+  - type: kafka
+    topic: alerts
+)");
+  ASSERT_TRUE(config.ok()) << config.status();
+  auto service =
+      Service::Create(*config, {.input = ServiceOptions::Input::kFiles, .files = {DemoIncident()}});
+  ASSERT_FALSE(service.ok());
+  EXPECT_EQ(ExitCode(service.status()), 2);
+  const std::string m(service.status().message());
+  EXPECT_THAT(
+      m, HasSubstr("line 2: sinks[0] (file): path: cannot open /nonexistent/dir/alerts.jsonl"));
+  EXPECT_THAT(
+      m, HasSubstr("line 4: sinks[1] (kafka): brokers: required when kafka.brokers is not set"));
+}
+
+TEST(ServiceTest, RunsFilesThroughEveryStageToTheSinks) {
+  std::FILE* out = std::tmpfile();
+  ASSERT_NE(out, nullptr);
+  Config config;
+  auto service = Service::Create(
+      config,
+      {.input = ServiceOptions::Input::kFiles, .files = {DemoIncident()}, .stdout_stream = out});
+  ASSERT_TRUE(service.ok()) << service.status();
+  std::atomic<bool> stop{false};
+  ASSERT_TRUE((*service)->Run(stop).ok());
+  // Run returned: the sinks were drained and stopped (the last stage to stop).
+  std::rewind(out);
+  std::string alerts;
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof(buf), out)) > 0;) alerts.append(buf, n);
+  std::fclose(out);
+  EXPECT_THAT(alerts, HasSubstr("\"rule\":\"iis_rapid_fail_imminent\""));
+  EXPECT_THAT(alerts, HasSubstr("\"rule\":\"iis_app_pool_disabled\""));
+  EXPECT_EQ((*service)->pipeline().stats().alerts.load(), 3u);
+  EXPECT_EQ((*service)->pipeline().dispatcher().sinks()[0].stats.delivered.load(), 3u);
+  EXPECT_FALSE((*service)->Run(stop).ok()) << "a service runs once";
+}
+
+TEST(ServiceTest, AStageThatCannotStartStopsTheOnesBeforeItAndTheInputIsNeverRead) {
+  // Hold a port, then ask the service for the same one.
+  auto taken = MetricsEndpoint::Start(
+      "127.0.0.1:0", std::make_shared<NoMetrics>(), [](std::string*) { return true; },
+      [](std::string*) { return true; });
+  ASSERT_TRUE(taken.ok()) << taken.status();
+  Config config;
+  config.metrics.listen = "127.0.0.1:" + std::to_string((*taken)->port());
+  auto service =
+      Service::Create(config, {.input = ServiceOptions::Input::kFiles, .files = {DemoIncident()}});
+  ASSERT_TRUE(service.ok()) << service.status();
+  std::atomic<bool> stop{false};
+  const absl::Status status = (*service)->Run(stop);
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_THAT(std::string(status.message()), HasSubstr("metrics.listen: cannot listen on"));
+  EXPECT_EQ(ExitCode(status), 1) << "a port taken is a runtime failure, not a bad file";
+  EXPECT_EQ((*service)->pipeline().stats().messages.load(), 0u);
+}
+
+TEST(ServiceTest, CheckingAConfigurationBuildsEverythingAndConnectsOrWritesNothing) {
+  const std::string spool = Scratch("spool");
+  const std::string alerts = Scratch("alerts.jsonl");
+  auto config = ParseConfig(R"(kafka:
+  brokers: 127.0.0.1:1
+  topics: [events]
+ingest:
+  dead_letter_topic: rejects
+delivery:
+  spool_dir: )" + spool + R"(
+sinks:
+  - type: file
+    path: )" + alerts + R"(
+  - type: kafka
+    topic: alerts
+)");
+  ASSERT_TRUE(config.ok()) << config.status();
+  auto service = Service::Create(*config, {.input = ServiceOptions::Input::kNone, .durable = true});
+  ASSERT_TRUE(service.ok()) << service.status();
+  EXPECT_EQ((*service)->kafka(), nullptr);
+  EXPECT_EQ((*service)->pipeline().dead_letters(), nullptr);
+  EXPECT_EQ((*service)->pipeline().dispatcher().spool(), nullptr);
+  EXPECT_FALSE(std::filesystem::exists(spool));
+  EXPECT_FALSE(std::filesystem::exists(alerts));
+  EXPECT_EQ((*service)->pipeline().dispatcher().sinks().size(), 2u);
+}
+
+TEST(ServiceTest, ChecksKafkaAsRunWouldWhenTheFileNamesIt) {
+  auto config = ParseConfig("kafka:\n  brokers: 127.0.0.1:1\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  auto service = Service::Create(*config, {.input = ServiceOptions::Input::kNone});
+  ASSERT_FALSE(service.ok());
+  EXPECT_THAT(std::string(service.status().message()),
+              HasSubstr("kafka.topics: must name at least one topic"));
+}
+
+TEST(ServiceTest, AMissingInputFileIsNotFoundAndExitsTwo) {
+  const Config config;
+  auto service = Service::Create(
+      config, {.input = ServiceOptions::Input::kFiles, .files = {"/nonexistent.jsonl"}});
+  ASSERT_FALSE(service.ok());
+  EXPECT_EQ(service.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(ExitCode(service.status()), 2);
+}
+
+TEST(ExitCodeTest, UsageAndConfigurationAreTwoAndEverythingElseAtRunTimeIsOne) {
+  EXPECT_EQ(ExitCode(absl::OkStatus()), 0);
+  EXPECT_EQ(ExitCode(UsageError("--config is required")), 2);
+  EXPECT_EQ(ExitCode(absl::InvalidArgumentError("detect.x: unknown key")), 2);
+  EXPECT_EQ(ExitCode(absl::NotFoundError("cannot open events.jsonl")), 2);
+  EXPECT_EQ(ExitCode(absl::UnavailableError("cannot listen")), 1);
+  EXPECT_EQ(ExitCode(absl::InternalError("kafka fatal error")), 1);
+  EXPECT_EQ(ExitCode(absl::DeadlineExceededError("demo: no end of topic")), 1);
+}
+
+}  // namespace
+}  // namespace faultline
