@@ -17,8 +17,9 @@ PACKAGES=(
   prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev
 )
 # The real peers of the tests: Kafka's JVM and Maven, Prometheus (with promtool) and
-# Alertmanager; clang for the fuzzer; Podman (runc) and debootstrap for the Debian 13 image.
-TEST_PACKAGES=(default-jre-headless maven prometheus prometheus-alertmanager clang
+# Alertmanager; clang for the fuzzer and clang-tidy for the checks; Podman (runc) and
+# debootstrap for the Debian 13 image.
+TEST_PACKAGES=(default-jre-headless maven prometheus prometheus-alertmanager clang clang-tidy
                libclang-rt-14-dev podman runc debootstrap debian-archive-keyring)
 
 install_missing() {

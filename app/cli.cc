@@ -75,7 +75,7 @@ absl::Status SetString(std::string* out, const std::string& value) {
 // Runs `service` and prints its summary on stderr as the last line.
 absl::Status RunAndSummarize(Service& service, std::string_view prefix = "") {
   InstallSignalHandlers();
-  const absl::Status status = service.Run(g_stop);
+  absl::Status status = service.Run(g_stop);
   std::fprintf(stderr, "%s%s\n", std::string(prefix).c_str(),
                service.pipeline().SummaryJson().c_str());
   return status;

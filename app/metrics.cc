@@ -46,8 +46,8 @@ void CollectProcessMetrics(std::vector<prometheus::MetricFamily>* out) {
     std::vector<std::string> f = absl::StrSplit(stat.substr(close + 2), ' ');
     // f[0] is field 3 (state): utime 14, stime 15, starttime 22, vsize 23, rss 24.
     if (f.size() > 21) {
-      const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
-      const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
+      const auto tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+      const auto page = static_cast<double>(sysconf(_SC_PAGESIZE));
       auto field = [&](int n) { return std::stod(f[n - 3]); };
       prometheus::MetricFamily cpu =
           Family("process_cpu_seconds_total", "User and system CPU time spent, seconds.",

@@ -17,8 +17,8 @@
 
 namespace faultline {
 
-Service::Service(const Config& config, ServiceOptions options)
-    : config_(config), options_(std::move(options)) {}
+Service::Service(Config config, ServiceOptions options)
+    : config_(std::move(config)), options_(std::move(options)) {}
 
 Service::~Service() = default;
 

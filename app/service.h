@@ -77,7 +77,7 @@ class Service {
     std::function<void()> stop;
   };
 
-  Service(const Config& config, ServiceOptions options);
+  Service(Config config, ServiceOptions options);
   absl::Status BuildPipeline(std::vector<std::string>* errors);
   absl::Status BuildSource();
   absl::Status StartMetrics();

@@ -24,7 +24,7 @@ std::string Shown(const YAML::Node& node) {
   std::string out = "\"";
   const std::string& s = node.Scalar();
   for (size_t i = 0; i < s.size() && i < 64; ++i) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
+    const auto c = static_cast<unsigned char>(s[i]);
     out += c < 0x20 || c == 0x7f ? '?' : static_cast<char>(c);
   }
   if (s.size() > 64) out += "...";
@@ -95,7 +95,7 @@ void Checker::RequireAny(std::initializer_list<std::string_view> keys, std::stri
   Error(at, absl::StrCat("the override sets none of ", absl::StrJoin(names, ", ")));
 }
 
-void ReadMapping(const YAML::Node& node, const std::string& path, std::vector<Part> parts,
+void ReadMapping(const YAML::Node& node, const std::string& path, const std::vector<Part>& parts,
                  Problems& problems) {
   if (!node.IsDefined() || node.IsNull()) {  // an empty section: the defaults, if none is required
     for (const Part& part : parts) {
@@ -172,7 +172,7 @@ bool ReadInteger(const YAML::Node& node, const std::string& path, int64_t min, i
     if (t.size() > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'o')) {
       errno = 0;
       char* end = nullptr;
-      const long long n = std::strtoll(t.c_str() + 2, &end, t[1] == 'x' ? 16 : 8);
+      const int64_t n = std::strtoll(t.c_str() + 2, &end, t[1] == 'x' ? 16 : 8);
       parsed = errno == 0 && end == t.c_str() + t.size() && std::isxdigit(t[2]);
       v = n;
     }

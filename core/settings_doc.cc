@@ -105,7 +105,7 @@ std::string Quote(std::string_view s) {
   return out + "\"";
 }
 
-std::string Indent(int n) { return std::string(2 * n, ' '); }
+std::string Indent(int n) { return std::string(2 * static_cast<size_t>(n), ' '); }
 
 std::string ObjectSchema(const SchemaBase& schema, int level,
                          const std::vector<std::string>& extra_properties = {},
@@ -113,23 +113,23 @@ std::string ObjectSchema(const SchemaBase& schema, int level,
 
 std::string FieldSchema(const FieldInfo& f, int level) {
   std::vector<std::string> parts;
-  if (!f.description.empty()) parts.push_back("\"description\": " + Quote(f.description));
+  if (!f.description.empty()) parts.emplace_back("\"description\": " + Quote(f.description));
   switch (f.kind) {
     case Kind::kString:
-      parts.push_back("\"type\": \"string\"");
-      if (f.type == "glob") parts.push_back("\"pattern\": \"^[^\\\\[\\\\]{}]+$\"");
+      parts.emplace_back("\"type\": \"string\"");
+      if (f.type == "glob") parts.emplace_back("\"pattern\": \"^[^\\\\[\\\\]{}]+$\"");
       break;
     case Kind::kInteger:
-      parts.push_back("\"type\": \"integer\"");
+      parts.emplace_back("\"type\": \"integer\"");
       parts.push_back(absl::StrCat("\"minimum\": ", *f.min, ", \"maximum\": ", *f.max));
       break;
     case Kind::kBoolean:
-      parts.push_back("\"type\": \"boolean\"");
+      parts.emplace_back("\"type\": \"boolean\"");
       break;
     case Kind::kDuration:
       // As absl::ParseDuration reads them; a bare 0 is a YAML integer.
-      parts.push_back("\"type\": [\"string\", \"integer\"]");
-      parts.push_back(
+      parts.emplace_back("\"type\": [\"string\", \"integer\"]");
+      parts.emplace_back(
           "\"pattern\": "
           "\"^[-+]?(([0-9]+(\\\\.[0-9]*)?|\\\\.[0-9]+)(ns|us|ms|s|m|h))+$|^0$|^inf$\"");
       break;
@@ -144,22 +144,22 @@ std::string FieldSchema(const FieldInfo& f, int level) {
         parts.push_back(absl::StrCat("\"type\": \"array\", \"items\": {\"type\": \"integer\", ",
                                      "\"minimum\": ", *f.min, ", \"maximum\": ", *f.max, "}"));
       } else {
-        parts.push_back("\"type\": [\"array\", \"string\"], \"items\": {\"type\": \"string\"}");
+        parts.emplace_back("\"type\": [\"array\", \"string\"], \"items\": {\"type\": \"string\"}");
       }
       if (f.min_items > 0) parts.push_back(absl::StrCat("\"minItems\": ", f.min_items));
       break;
     case Kind::kMap:
-      parts.push_back("\"type\": \"object\", \"additionalProperties\": {\"type\": \"string\"}");
+      parts.emplace_back("\"type\": \"object\", \"additionalProperties\": {\"type\": \"string\"}");
       break;
     case Kind::kSection:
       return ObjectSchema(*f.nested, level);
     case Kind::kSectionList:
-      parts.push_back("\"type\": \"array\"");
+      parts.emplace_back("\"type\": \"array\"");
       if (f.min_items > 0) parts.push_back(absl::StrCat("\"minItems\": ", f.min_items));
-      parts.push_back("\"items\": " + ObjectSchema(*f.nested, level + 1));
+      parts.emplace_back("\"items\": " + ObjectSchema(*f.nested, level + 1));
       break;
     case Kind::kVariantList: {
-      parts.push_back("\"type\": \"array\"");
+      parts.emplace_back("\"type\": \"array\"");
       if (f.min_items > 0) parts.push_back(absl::StrCat("\"minItems\": ", f.min_items));
       std::vector<std::string> variants;
       for (const auto& [type, variant] : f.variants) {
@@ -172,8 +172,8 @@ std::string FieldSchema(const FieldInfo& f, int level) {
         }
         variants.push_back(Indent(level + 2) + ObjectSchema(*variant, level + 2, props, {"type"}));
       }
-      parts.push_back("\"items\": {\n" + Indent(level + 1) + "\"oneOf\": [\n" +
-                      absl::StrJoin(variants, ",\n") + "\n" + Indent(level + 1) + "]}");
+      parts.emplace_back("\"items\": {\n" + Indent(level + 1) + "\"oneOf\": [\n" +
+                         absl::StrJoin(variants, ",\n") + "\n" + Indent(level + 1) + "]}");
       break;
     }
   }
@@ -181,9 +181,9 @@ std::string FieldSchema(const FieldInfo& f, int level) {
     std::string def = f.default_text;
     if (def.size() >= 2 && def.front() == '"') def = def.substr(1, def.size() - 2);
     if (f.kind == Kind::kInteger || f.kind == Kind::kBoolean) {
-      parts.push_back("\"default\": " + def);
+      parts.emplace_back("\"default\": " + def);
     } else {
-      parts.push_back("\"default\": " + Quote(def));
+      parts.emplace_back("\"default\": " + Quote(def));
     }
   }
   return "{" + absl::StrJoin(parts, ", ") + "}";
@@ -194,6 +194,7 @@ std::string ObjectSchema(const SchemaBase& schema, int level,
                          const std::vector<std::string>& extra_required) {
   std::vector<std::string> props = extra_properties;
   std::vector<std::string> required;
+  required.reserve(extra_required.size());
   for (const auto& r : extra_required) required.push_back(Quote(r));
   for (const FieldInfo& f : schema.fields()) {
     props.push_back(Indent(level + 1) + Quote(f.key) + ": " + FieldSchema(f, level + 1));

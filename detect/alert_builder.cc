@@ -51,8 +51,11 @@ std::string HumanDuration(absl::Duration d) {
     const char* name;
     int64_t seconds;
   };
-  static constexpr Unit kUnits[] = {
-      {"year", 365 * 86400}, {"day", 86400}, {"hour", 3600}, {"minute", 60}, {"second", 1}};
+  static constexpr Unit kUnits[] = {{"year", int64_t{365} * 86400},
+                                    {"day", 86400},
+                                    {"hour", 3600},
+                                    {"minute", 60},
+                                    {"second", 1}};
   int64_t left = absl::ToInt64Seconds(absl::AbsDuration(d));
   std::string out;
   int parts = 0;

@@ -157,7 +157,8 @@ bool Engine::IsRepeat(const Event& event, absl::Time logged) {
   }
   // Compacted in place once the forgotten half is large: no allocation, amortized O(1).
   if (order.head >= 1024 && order.head * 2 >= order.items.size()) {
-    order.items.erase(order.items.begin(), order.items.begin() + order.head);
+    order.items.erase(order.items.begin(),
+                      order.items.begin() + static_cast<ptrdiff_t>(order.head));
     order.head = 0;
   }
   return false;

@@ -96,9 +96,10 @@ absl::StatusOr<std::unique_ptr<Dispatcher>> Dispatcher::Create(std::vector<Route
   }
   d->journal_ = std::make_unique<Journal>(
       *d->spool_, clock,
-      [self](std::shared_ptr<const Alert> alert, absl::Time queued_at, uint64_t seq) {
-        for (auto& w : self->workers_)
+      [self](const std::shared_ptr<const Alert>& alert, absl::Time queued_at, uint64_t seq) {
+        for (auto& w : self->workers_) {
           w->Push({.alert = alert, .queued_at = queued_at, .seq = seq});
+        }
       },
       [self] { self->OnProgress(); });
   return d;

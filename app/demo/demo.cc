@@ -53,7 +53,7 @@ absl::Status RunDemo(bool json, std::atomic<bool>& stop) {
       stop.store(true);
     }
   });
-  const absl::Status status = (*service)->Run(stop);
+  absl::Status status = (*service)->Run(stop);
   done.store(true);
   watchdog.join();
   std::fprintf(stderr, "\ndemo: %s\n", (*service)->pipeline().SummaryJson().c_str());

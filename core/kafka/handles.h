@@ -52,7 +52,7 @@ inline absl::StatusOr<KafkaClient> NewKafkaClient(rd_kafka_type_t type, KafkaCon
     return absl::InvalidArgumentError(
         std::string(type == RD_KAFKA_PRODUCER ? "producer: " : "consumer: ") + errstr);
   }
-  conf.release();  // owned by the client now
+  static_cast<void>(conf.release());  // owned by the client now
   return KafkaClient(rk);
 }
 

@@ -125,7 +125,7 @@ absl::Status PublishAll(rd_kafka_t* publisher, const std::string& topic,
       rd_kafka_flush(publisher, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
       return Failure(topic, err, 1);
     }
-    headers.release();  // the record owns them now
+    static_cast<void>(headers.release());  // the record owns them now
     rd_kafka_poll(publisher, 0);
   }
   const rd_kafka_resp_err_t err =

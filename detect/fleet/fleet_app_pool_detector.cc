@@ -90,8 +90,9 @@ FleetAppPoolDetector::Window FleetAppPoolDetector::Around(const PoolState& state
   // Every window [s, s + width) that holds t starts at one of the failures before it.
   Window best;
   for (size_t i = 0; i < times_.size() && times_[i] <= t; ++i) {
-    const size_t end =
-        std::lower_bound(times_.begin() + i, times_.end(), times_[i] + width) - times_.begin();
+    const size_t end = std::lower_bound(times_.begin() + static_cast<ptrdiff_t>(i), times_.end(),
+                                        times_[i] + width) -
+                       times_.begin();
     if (end - i > best.hosts) best = {static_cast<uint32_t>(end - i), times_[i], times_[end - 1]};
   }
   return best;
@@ -197,7 +198,8 @@ void FleetAppPoolDetector::Emit(std::string_view key, const PoolState& state, ab
         "Application pool '%s' is failing on %d hosts within %s (%s): a fleet-wide problem such "
         "as a deployment or patch, not one server.",
         state.pool, hosts.size(), absl::FormatDuration(state.thresholds->window),
-        absl::StrJoin(hosts.begin(), hosts.begin() + std::min<size_t>(hosts.size(), 10), ", ")));
+        absl::StrJoin(hosts.begin(), hosts.begin() + std::min<ptrdiff_t>(std::ssize(hosts), 10),
+                      ", ")));
   } else {
     alert.set_summary(
         absl::StrFormat("Application pool '%s': no worker failure on any host for %s.", state.pool,

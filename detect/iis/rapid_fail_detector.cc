@@ -82,8 +82,8 @@ const settings::Schema<RapidFailConfig>& RapidFailConfig::Schema() {
            .Check([](const RapidFailConfig& c, settings::Checker& check) {
              for (size_t i = 0; i < c.failure_events.size(); ++i) {
                const uint32_t id = c.failure_events[i];
-               if (std::find(c.failure_events.begin(), c.failure_events.begin() + i, id) !=
-                   c.failure_events.begin() + i) {
+               const auto before = c.failure_events.begin() + static_cast<ptrdiff_t>(i);
+               if (std::find(c.failure_events.begin(), before, id) != before) {
                  check.Error("failure_events", absl::StrCat(id, " is listed twice"));
                }
                if (!IsWorkerFailure(Provider::kWas, id) && !IsWorkerFailure(Provider::kW3svc, id)) {
@@ -238,7 +238,7 @@ bool RapidFailDetector::OnWorkerFailure(const Event& event, AlertOutput& out) {
         PidPool{event.arrival, pool_key};
   }
   if (pool->disabled.firing()) return true;  // the pool is down: the disabled alert speaks for it
-  const uint32_t count = static_cast<uint32_t>(pool->failures.size());
+  const auto count = static_cast<uint32_t>(pool->failures.size());
   const Thresholds& t = *pool->thresholds;
   if (config_.rules.burst && count >= static_cast<uint32_t>(t.burst_threshold) &&
       !pool->imminent.firing()) {

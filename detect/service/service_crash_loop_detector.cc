@@ -40,8 +40,8 @@ const settings::Schema<ServiceCrashLoopConfig>& ServiceCrashLoopConfig::Schema()
                  "Per host and service pattern, tried in order.")
            .Check([](const ServiceCrashLoopConfig& c, settings::Checker& check) {
              for (size_t i = 0; i < c.events.size(); ++i) {
-               if (std::find(c.events.begin(), c.events.begin() + i, c.events[i]) !=
-                   c.events.begin() + i) {
+               const auto before = c.events.begin() + static_cast<ptrdiff_t>(i);
+               if (std::find(c.events.begin(), before, c.events[i]) != before) {
                  check.Error("events", absl::StrCat(c.events[i], " is listed twice"));
                }
                if (c.events[i] != kScmServiceTerminatedUnexpectedly &&
@@ -108,7 +108,7 @@ bool ServiceCrashLoopDetector::Count(const Event& event, AlertOutput& out) {
       nullptr) {
     return false;
   }
-  uint32_t count = static_cast<uint32_t>(state->terminations.size());
+  auto count = static_cast<uint32_t>(state->terminations.size());
   for (const auto& t : state->terminations.entries()) count = std::max(count, t.value.occurrences);
   if (count < static_cast<uint32_t>(state->thresholds->threshold)) return true;
   if (state->incident_start == absl::InfinitePast()) {
@@ -151,8 +151,9 @@ void ServiceCrashLoopDetector::Emit(std::string_view key, const ServiceState& st
   for (const auto& t : state.terminations.entries()) {
     Evidence* e = AddEvidence(&alert, "termination", Provider::kServiceControlManager,
                               t.value.event_id, t.time, 0, t.value.record_id);
-    if (t.value.occurrences > 0)
+    if (t.value.occurrences > 0) {
       e->set_detail(absl::StrCat("done this ", t.value.occurrences, " time(s)"));
+    }
     windows_count = std::max(windows_count, t.value.occurrences);
   }
   const auto& entries = state.terminations.entries();

@@ -24,7 +24,7 @@ uint32_t EventClocks::SlotFor(std::string_view host) {
       if (slots_[i].used) by_age.emplace_back(slots_[i].clock.last_seen, i);
     }
     const size_t n = std::max<size_t>(1, by_age.size() / 10);
-    std::nth_element(by_age.begin(), by_age.begin() + (n - 1), by_age.end());
+    std::nth_element(by_age.begin(), by_age.begin() + static_cast<ptrdiff_t>(n - 1), by_age.end());
     for (size_t k = 0; k < n; ++k) {
       HostSlot& victim = slots_[by_age[k].second];
       index_.erase(ToAbsl(victim.name));

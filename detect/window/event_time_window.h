@@ -32,7 +32,7 @@ class EventTimeWindow {
                                [](absl::Time t, const Entry& e) { return t < e.time; });
     // Two statements: in `insert(...) - begin()` begin() may be read before insert reallocates.
     it = entries_.insert(it, Entry{time, std::move(value)});
-    const size_t index = static_cast<size_t>(it - entries_.begin());
+    const auto index = static_cast<size_t>(it - entries_.begin());
     size_t dropped = AdvanceTo(entries_.back().time);
     if (entries_.size() > max_entries_) {  // bound memory under a storm: the oldest go first
       entries_.erase(entries_.begin());

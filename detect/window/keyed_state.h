@@ -76,13 +76,14 @@ class KeyedState {
     // Ordered by (open, last seen): idle keys first, the oldest of them first.
     std::vector<std::tuple<bool, absl::Time, const Key*>> by_age;
     by_age.reserve(map_.size());
-    for (const auto& [k, v] : map_) {
+    for (const auto& entry : map_) {
+      const V& v = entry.second;
       bool open = false;
       if constexpr (requires { v.open(); }) open = v.open();
-      by_age.emplace_back(open, v.last_seen, &k);
+      by_age.emplace_back(open, v.last_seen, &entry.first);
     }
     const size_t n = std::max<size_t>(1, map_.size() / 10);
-    std::nth_element(by_age.begin(), by_age.begin() + (n - 1), by_age.end());
+    std::nth_element(by_age.begin(), by_age.begin() + static_cast<ptrdiff_t>(n - 1), by_age.end());
     std::vector<Key> victims;
     for (size_t i = 0; i < n; ++i) victims.push_back(*std::get<2>(by_age[i]));
     for (const Key& k : victims) map_.erase(k);

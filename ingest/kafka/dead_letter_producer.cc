@@ -85,8 +85,8 @@ bool DeadLetterProducer::Produce(std::unique_ptr<Letter> letter) {
     if (raw->ticket) raw->ticket->Done();
     return false;
   }
-  headers.release();  // librdkafka owns them once the message is queued
-  letter.release();   // the message owns it until its delivery report
+  static_cast<void>(headers.release());  // librdkafka owns them once the message is queued
+  static_cast<void>(letter.release());   // the message owns it until its delivery report
   ++in_flight_;
   return true;
 }
@@ -139,9 +139,9 @@ void DeadLetterProducer::Poll() {
 
 absl::Status DeadLetterProducer::Flush(absl::Duration timeout) {
   // Flushing serves reports, which may ask for a retry: loop until nothing is left.
-  const int step_ms = 100;
-  for (int64_t waited = 0; waited <= absl::ToInt64Milliseconds(timeout); waited += step_ms) {
-    rd_kafka_flush(rk_.get(), step_ms);
+  constexpr absl::Duration kStep = absl::Milliseconds(100);
+  for (absl::Duration waited; waited <= timeout; waited += kStep) {
+    rd_kafka_flush(rk_.get(), static_cast<int>(absl::ToInt64Milliseconds(kStep)));
     Retry();
     if (rd_kafka_outq_len(rk_.get()) == 0 && retry_.empty()) return absl::OkStatus();
   }

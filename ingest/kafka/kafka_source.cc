@@ -84,8 +84,8 @@ std::vector<std::pair<std::string, std::string>> FetchDefaults::Effective(
   return out;
 }
 
-KafkaSource::KafkaSource(const KafkaSourceConfig& config, Clock& clock)
-    : config_(config), clock_(clock) {}
+KafkaSource::KafkaSource(KafkaSourceConfig config, Clock& clock)
+    : config_(std::move(config)), clock_(clock) {}
 
 KafkaSource::~KafkaSource() {
   // Leaves the group at once rather than after the session timeout.

@@ -103,7 +103,7 @@ class KafkaSource final : public Source {
   std::vector<PartitionStats> partitions() const;
 
  private:
-  KafkaSource(const KafkaSourceConfig& config, Clock& clock);
+  KafkaSource(KafkaSourceConfig config, Clock& clock);
   // A librdkafka configuration from `config`, or every problem found (the conf is then null).
   static KafkaConf BuildConf(const KafkaSourceConfig& config, std::vector<std::string>* errors);
   static void RebalanceCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,

@@ -114,8 +114,9 @@ constexpr std::array<KeyName, 37> kRootKeys = {{
 class RootKeyIndex {
  public:
   RootKeyIndex() {
-    for (const KeyName& k : kRootKeys)
+    for (const KeyName& k : kRootKeys) {
       by_first_[static_cast<unsigned char>(k.name[0])].push_back(k);
+    }
   }
   Key Lookup(std::string_view name) const {
     if (name.empty()) return Key::kOther;
@@ -130,8 +131,8 @@ class RootKeyIndex {
 };
 
 Key LookupRootKey(std::string_view name) {
-  static const RootKeyIndex index;
-  return index.Lookup(name);
+  static const RootKeyIndex kIndex;
+  return kIndex.Lookup(name);
 }
 
 constexpr std::array<std::pair<Envelope, std::string_view>, 7> kEnvelopeNames = {{
@@ -255,7 +256,8 @@ ParseError EnvelopeParser::ParseJson(std::string_view message, Event* out, bool 
   const uint32_t seen = slots_.seen;
   Envelope envelope = options_.format;
   if (envelope == Envelope::kAuto) {
-    if (seen & kSawWinlog) {
+    // The first and the last branch say Winlogbeat for different reasons.
+    if (seen & kSawWinlog) {  // NOLINT(bugprone-branch-clone)
       envelope = Envelope::kWinlogbeat;
     } else if (seen & kSawWinlogbeat6) {
       envelope = Envelope::kWinlogbeat6;

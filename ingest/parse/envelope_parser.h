@@ -50,7 +50,7 @@ struct EnvelopeOptions {
 
 class EnvelopeParser final : public EventParser {
  public:
-  explicit EnvelopeParser(EnvelopeOptions options = {}) : options_(std::move(options)) {}
+  explicit EnvelopeParser(EnvelopeOptions options = {}) : options_(options) {}
   ParseError Parse(std::string_view message, Event* out) override;
 
   // Everything the walk of one JSON document found, as views into the parser's buffers.

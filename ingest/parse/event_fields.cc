@@ -280,8 +280,9 @@ std::string_view* RawFields::SlotFor(std::string_view name) {
     return &params[n - 1];
   }
   // Provider manifests differ in case (ProcessID on WAS, ProcessId on Application Error).
-  if (EqualsIgnoreCase(name, "AppPoolID") || EqualsIgnoreCase(name, "AppPoolName"))
+  if (EqualsIgnoreCase(name, "AppPoolID") || EqualsIgnoreCase(name, "AppPoolName")) {
     return &app_pool;
+  }
   if (EqualsIgnoreCase(name, "ProcessID")) return &pid;
   if (name == "ExitCode") return &exit_code;
   if (name == "AppName" || name == "P1") return &faulting_app;

@@ -21,7 +21,7 @@ bool Digits(std::string_view s, size_t pos, size_t n, int* out) {
 int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
   y -= m <= 2;
   const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const auto yoe = static_cast<unsigned>(y - era * 400);
   const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
   const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   return era * 146097 + static_cast<int64_t>(doe) - 719468;
@@ -112,8 +112,8 @@ bool ParseIso8601(std::string_view s, absl::Time* out, const absl::TimeZone* zon
     }
   }
   if (pos != s.size()) return false;
-  const int64_t secs =
-      DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
+  const int64_t secs = DaysFromCivil(year, month, day) * 86400 + int64_t{hour} * 3600 +
+                       int64_t{minute} * 60 + second - offset_seconds;
   *out = absl::FromUnixSeconds(secs) + absl::Nanoseconds(nanos);
   return true;
 }

@@ -1,5 +1,6 @@
 #include "ingest/parse/windows_xml.h"
 
+#include "absl/strings/match.h"
 #include "core/strings.h"
 #include "ingest/parse/time_parse.h"
 
@@ -121,7 +122,7 @@ ParseError WindowsXmlParser::Parse(std::string_view xml, Event* out, RawFields* 
     const size_t lt = xml.find('<', pos);
     std::string_view text =
         StripWhitespace(xml.substr(pos, (lt == std::string_view::npos ? xml.size() : lt) - pos));
-    if (text.find('&') == std::string_view::npos) return text;
+    if (!absl::StrContains(ToAbsl(text), '&')) return text;
     const size_t start = scratch_.size();
     for (size_t i = 0; i < text.size(); ++i) {
       if (text[i] != '&') {

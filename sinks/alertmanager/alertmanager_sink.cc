@@ -75,8 +75,9 @@ const settings::Schema<AlertmanagerSink::Config>& AlertmanagerSink::Config::Sche
            .Check([](const Config& c, settings::Checker& check) {
              if (!check.has("url")) check.Error("url", "required: one Alertmanager URL or a list");
              for (const std::string& url : c.urls) {
-               if (absl::Status s = ValidateHttpUrl(url); !s.ok())
+               if (absl::Status s = ValidateHttpUrl(url); !s.ok()) {
                  check.Error("url", std::string(s.message()));
+               }
              }
            });
   return *schema;
@@ -89,17 +90,18 @@ absl::StatusOr<std::unique_ptr<Sink>> AlertmanagerSink::Create(const Config& con
     while (!url.empty() && url.back() == '/') url.pop_back();
   }
   std::vector<std::string> headers;
-  for (const auto& [name, value] : config.headers)
+  for (const auto& [name, value] : config.headers) {
     headers.push_back(absl::StrCat(name, ": ", value));
+  }
   return std::unique_ptr<Sink>(new AlertmanagerSink(
-      std::move(urls), std::move(headers), config.resend_interval, config.resend_for,
+      urls, std::move(headers), config.resend_interval, config.resend_for,
       static_cast<size_t>(config.batch_size), config.generator_url, config.http, *ctx.clock));
 }
 
-AlertmanagerSink::AlertmanagerSink(std::vector<std::string> urls, std::vector<std::string> headers,
-                                   absl::Duration resend_interval, absl::Duration resend_for,
-                                   size_t batch_size, std::string generator_url,
-                                   const HttpOptions& http, Clock& clock)
+AlertmanagerSink::AlertmanagerSink(const std::vector<std::string>& urls,
+                                   std::vector<std::string> headers, absl::Duration resend_interval,
+                                   absl::Duration resend_for, size_t batch_size,
+                                   std::string generator_url, const HttpOptions& http, Clock& clock)
     : headers_(std::move(headers)),
       resend_interval_(resend_interval),
       resend_for_(resend_for),

@@ -49,7 +49,7 @@ class AlertmanagerSink final : public Sink {
   size_t active() const { return active_.size(); }
 
  private:
-  AlertmanagerSink(std::vector<std::string> urls, std::vector<std::string> headers,
+  AlertmanagerSink(const std::vector<std::string>& urls, std::vector<std::string> headers,
                    absl::Duration resend_interval, absl::Duration resend_for, size_t batch_size,
                    std::string generator_url, const HttpOptions& http, Clock& clock);
   // Posts to every Alertmanager; OK if one took it.

@@ -115,8 +115,9 @@ absl::StatusOr<HttpResponse> HttpClient::Post(const std::string& url, const std:
     return absl::UnavailableError(what);
   }
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &x.response.status);
-  if (!x.retry_after.empty())
+  if (!x.retry_after.empty()) {
     x.response.retry_after = ParseRetryAfter(x.retry_after, clock_.TimeNow());
+  }
   return std::move(x.response);
 }
 
@@ -126,7 +127,7 @@ absl::Status DeliveryStatus(const absl::StatusOr<HttpResponse>& outcome, std::st
                         absl::StrCat("POST ", ToAbsl(peer), ": ", outcome.status().message()));
   }
   const HttpResponse& response = *outcome;
-  const long s = response.status;
+  const int64_t s = response.status;
   if (s >= 200 && s < 300) return absl::OkStatus();
   std::string body(StripWhitespace(response.body.substr(0, 200)));
   const std::string message =

@@ -15,7 +15,7 @@
 namespace faultline {
 
 struct HttpResponse {
-  long status = 0;
+  long status = 0;   // NOLINT(google-runtime-int): what CURLINFO_RESPONSE_CODE writes
   std::string body;  // the first 4 KiB, for error messages
   std::optional<absl::Duration> retry_after;
 };

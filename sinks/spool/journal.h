@@ -29,8 +29,8 @@ namespace faultline {
 class Journal {
  public:
   // Called on the journal thread for each alert once it is durable, oldest first.
-  using Forward =
-      std::function<void(std::shared_ptr<const Alert> alert, absl::Time queued_at, uint64_t seq)>;
+  using Forward = std::function<void(const std::shared_ptr<const Alert>& alert,
+                                     absl::Time queued_at, uint64_t seq)>;
   // Called on the journal thread after each batch it took on (appended or put back).
   using OnProgress = std::function<void()>;
 

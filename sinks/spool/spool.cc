@@ -12,6 +12,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -125,10 +126,10 @@ absl::Status Spool::Recover() {
   while (dirent* e = ::readdir(d)) {
     const std::string name = e->d_name;
     uint64_t first;
-    if (name.size() == 32 && name.rfind("segment-", 0) == 0 && name.substr(28) == ".log" &&
+    if (name.size() == 32 && absl::StartsWith(name, "segment-") && name.substr(28) == ".log" &&
         absl::SimpleAtoi(name.substr(8, 20), &first)) {
       files.emplace_back(first, dir_ + "/" + name);
-    } else if (name.rfind("cursor.", 0) == 0) {
+    } else if (absl::StartsWith(name, "cursor.")) {
       const std::string sink = name.substr(7);
       bool known = false;
       for (const auto& c : cursors_) known = known || c->name == sink;
@@ -168,8 +169,8 @@ absl::Status Spool::Recover() {
     Segment seg{.path = path, .first_seq = files[f].first};
     size_t pos = 0;
     while (pos + kHeaderBytes <= data.size()) {
-      const uint32_t len = static_cast<uint32_t>(GetLE(data.data() + pos, 4));
-      const uint32_t crc = static_cast<uint32_t>(GetLE(data.data() + pos + 4, 4));
+      const auto len = static_cast<uint32_t>(GetLE(data.data() + pos, 4));
+      const auto crc = static_cast<uint32_t>(GetLE(data.data() + pos + 4, 4));
       if (len > kMaxRecordBytes || pos + kHeaderBytes + len > data.size() ||
           Crc(data.data() + pos + 8, 8 + len) != crc) {
         break;

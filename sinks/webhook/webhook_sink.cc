@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
@@ -47,8 +48,9 @@ settings::Schema<Config>& Common(settings::Schema<Config>& schema) {
 void CheckUrl(const Config& c, settings::Checker& check) {
   const bool given = check.has("url") || check.has("url_file") || check.has("url_env");
   if (!given) return;
-  if (absl::Status v = ValidateHttpUrl(c.url); !v.ok())
+  if (absl::Status v = ValidateHttpUrl(c.url); !v.ok()) {
     check.Error("url", std::string(v.message()));
+  }
 }
 
 }  // namespace
@@ -84,7 +86,7 @@ const settings::Schema<Config>& Config::WebhookSchema() {
       if (c.format == Format::kTemplate && check.has("template") == check.has("template_file")) {
         check.Error("template", "format template needs exactly one of template and template_file");
       } else if (c.format == Format::kTemplate && check.has("template")) {
-        const bool json = c.content_type.find("json") != std::string::npos;
+        const bool json = absl::StrContains(c.content_type, "json");
         if (absl::StatusOr<BodyTemplate> t = BodyTemplate::Parse(c.template_text, json); !t.ok()) {
           check.Error("template",
                       std::string(absl::StripPrefix(t.status().message(), "template: ")));
@@ -181,7 +183,7 @@ absl::StatusOr<std::unique_ptr<Sink>> WebhookSink::Create(const Config& config,
       }
       text = buffer.str();
     }
-    const bool json = s.content_type.find("json") != std::string::npos;
+    const bool json = absl::StrContains(s.content_type, "json");
     absl::StatusOr<BodyTemplate> t = BodyTemplate::Parse(text, json);
     if (!t.ok()) return absl::InvalidArgumentError(absl::StrCat(key, ": ", t.status().message()));
     s.body_template = std::move(*t);

@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""clang-tidy over the sources of the stages (run by CTest, one test per folder):
+
+  run_clang_tidy.py BUILD_DIR SOURCE_DIR FOLDER [--jobs N]
+
+Checks every non-test .cc under SOURCE_DIR/FOLDER with the checks of SOURCE_DIR/.clang-tidy,
+and the project headers those files include. Exits 1 listing every warning (the config makes
+each one an error), 0 when there are none, 77 (skipped) when clang-tidy is not installed.
+
+A file whose result is known is not checked again: the verdict is kept in BUILD_DIR/clang-tidy/,
+keyed by the file, every project header, .clang-tidy and the clang-tidy version, so a second
+run checks only what changed (a header change checks everything again).
+"""
+import concurrent.futures
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+STAGES = ("core", "ingest", "detect", "sinks", "app")
+SKIP_RETURN_CODE = 77
+
+
+def project_headers_digest(source_dir):
+    digest = hashlib.sha256()
+    for stage in STAGES:
+        for folder, _, files in sorted(os.walk(os.path.join(source_dir, stage))):
+            for name in sorted(files):
+                if name.endswith(".h"):
+                    path = os.path.join(folder, name)
+                    digest.update(path.encode())
+                    with open(path, "rb") as f:
+                        digest.update(f.read())
+    return digest.hexdigest()
+
+
+def sources(source_dir, folder):
+    found = []
+    for root, _, files in os.walk(os.path.join(source_dir, folder)):
+        for name in files:
+            if name.endswith(".cc") and not name.endswith(("_test.cc", "_fuzz.cc")) \
+                    and "/testing" not in root:
+                found.append(os.path.join(root, name))
+    return sorted(found)
+
+
+def check(tidy, build_dir, source_dir, path):
+    header_filter = "^" + os.path.realpath(source_dir) + "/(" + "|".join(STAGES) + ")/"
+    result = subprocess.run(
+        [tidy, "-p", build_dir, "--quiet", "--header-filter=" + header_filter,
+         # The compile commands are g++'s: clang does not know all of its warning options.
+         "--extra-arg=-Wno-unknown-warning-option", path],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    findings = [line for line in result.stdout.splitlines()
+                if ": warning: " in line or ": error: " in line]
+    if result.returncode != 0 and not findings:
+        findings = [f"{path}: clang-tidy failed: {result.stderr.strip()[-2000:]}"]
+    return findings
+
+
+def main():
+    args = sys.argv[1:]
+    jobs = 1
+    if "--jobs" in args:
+        i = args.index("--jobs")
+        jobs = int(args[i + 1])
+        del args[i:i + 2]
+    if len(args) != 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    build_dir, source_dir, folder = args
+    tidy = shutil.which("clang-tidy")
+    if tidy is None:
+        print("clang-tidy is not installed (Debian package clang-tidy): skipped")
+        return SKIP_RETURN_CODE
+    version = subprocess.run([tidy, "--version"], stdout=subprocess.PIPE, text=True).stdout
+    with open(os.path.join(source_dir, ".clang-tidy"), "rb") as f:
+        config = f.read()
+    context = hashlib.sha256(
+        version.encode() + config + project_headers_digest(source_dir).encode()).hexdigest()
+    cache_dir = os.path.join(build_dir, "clang-tidy")
+    os.makedirs(cache_dir, exist_ok=True)
+
+    def key(path):
+        with open(path, "rb") as f:
+            return hashlib.sha256(context.encode() + path.encode() + f.read()).hexdigest()
+
+    todo, cached = [], 0
+    for path in sources(source_dir, folder):
+        if os.path.exists(os.path.join(cache_dir, key(path))):
+            cached += 1
+        else:
+            todo.append(path)
+    findings = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        for path, found in zip(todo, pool.map(
+                lambda p: check(tidy, build_dir, source_dir, p), todo)):
+            if found:
+                findings.extend(found)
+            else:
+                with open(os.path.join(cache_dir, key(path)), "w") as f:
+                    json.dump({"file": path, "clean": True}, f)
+    # A header's warning is reported by every file that includes it: once is enough.
+    root = os.path.realpath(source_dir) + "/"
+    unique = sorted(set(f.replace(root, "") for f in findings))
+    print("\n".join(unique))
+    print(f"clang-tidy {folder}/: {len(todo)} checked, {cached} unchanged since a clean check, "
+          f"{len(unique)} finding(s)")
+    return 1 if unique else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
