@@ -15,6 +15,7 @@
 namespace faultline {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -29,8 +30,8 @@ RapidFailConfig RapidFail(const Config& c) { return Section<RapidFailConfig>(c, 
 TEST(ParseConfigTest, AnEmptyFileMeansAllDefaults) {
   auto c = ParseConfig("");
   ASSERT_TRUE(c.ok()) << c.status();
-  EXPECT_EQ(RapidFail(*c).max_crashes, 5);
-  EXPECT_EQ(RapidFail(*c).interval, absl::Minutes(5));
+  EXPECT_EQ(RapidFail(*c).thresholds.max_crashes, 5);
+  EXPECT_EQ(RapidFail(*c).thresholds.interval, absl::Minutes(5));
   EXPECT_EQ(c->kafka.group_id, "faultline");
   ASSERT_EQ(c->sinks.size(), 1u);
   EXPECT_EQ(c->sinks[0].entry.type, "stdout");
@@ -66,8 +67,8 @@ sinks:
   EXPECT_EQ(c->kafka.properties[0].first, "security.protocol");
   EXPECT_EQ(c->ingest.max_message_bytes, 65536u);
   EXPECT_EQ(c->detect.context.labels.at("team"), "web");
-  EXPECT_EQ(RapidFail(*c).max_crashes, 10);
-  EXPECT_EQ(RapidFail(*c).interval, absl::Minutes(10));
+  EXPECT_EQ(RapidFail(*c).thresholds.max_crashes, 10);
+  EXPECT_EQ(RapidFail(*c).thresholds.interval, absl::Minutes(10));
   EXPECT_FALSE(RapidFail(*c).rules.burst);
   EXPECT_TRUE(RapidFail(*c).rules.imminent);
   EXPECT_EQ(static_cast<const FileSink::StdoutConfig*>(c->sinks[0].settings.get())->format,
@@ -179,15 +180,16 @@ detect:
   const RapidFailConfig rf = RapidFail(*c);
   EXPECT_EQ(rf.disabled_resolve_after, absl::Hours(2));
   ASSERT_EQ(rf.overrides.size(), 2u);
-  EXPECT_EQ(rf.overrides[0].app_pool, "MSExchange*");
-  EXPECT_EQ(rf.overrides[0].host, "*");
-  EXPECT_EQ(rf.overrides[0].max_crashes, 10);
-  EXPECT_FALSE(rf.overrides[0].interval.has_value());
-  EXPECT_EQ(rf.overrides[1].interval, absl::Minutes(1));
-  EXPECT_EQ(Section<ServiceCrashLoopConfig>(*c, "service_crash_loop").threshold, 4);
+  EXPECT_THAT(rf.overrides[0].patterns, ElementsAre("*", "MSExchange*"));
+  EXPECT_EQ(rf.overrides[0].values.max_crashes, 10);
+  EXPECT_THAT(rf.overrides[0].keys, ElementsAre("max_crashes"));
+  EXPECT_THAT(rf.overrides[1].patterns, ElementsAre("LAB*", "*"));
+  EXPECT_EQ(rf.overrides[1].values.interval, absl::Minutes(1));
+  EXPECT_THAT(rf.overrides[1].keys, ElementsAre("interval", "burst_threshold"));
+  EXPECT_EQ(Section<ServiceCrashLoopConfig>(*c, "service_crash_loop").thresholds.threshold, 4);
   const FleetConfig fleet = Section<FleetConfig>(*c, "fleet_app_pool_failures");
   EXPECT_FALSE(fleet.enabled);
-  EXPECT_EQ(fleet.min_hosts, 5);
+  EXPECT_EQ(fleet.thresholds.min_hosts, 5);
 }
 
 TEST(ParseConfigTest, NamesTheOverrideThatIsWrong) {

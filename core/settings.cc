@@ -86,15 +86,6 @@ void Checker::Error(std::string_view key, std::string message) {
   problems_.Add(seen_.At(key), Join(seen_.path(), key), std::move(message));
 }
 
-void Checker::RequireAny(std::initializer_list<std::string_view> keys, std::string_view at) {
-  std::vector<std::string> names;
-  for (std::string_view k : keys) {
-    if (has(k)) return;
-    names.emplace_back(k);
-  }
-  Error(at, absl::StrCat("the override sets none of ", absl::StrJoin(names, ", ")));
-}
-
 void ReadMapping(const YAML::Node& node, const std::string& path, const std::vector<Part>& parts,
                  Problems& problems) {
   if (!node.IsDefined() || node.IsNull()) {  // an empty section: the defaults, if none is required

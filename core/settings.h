@@ -16,6 +16,7 @@
 // Secrets (Secret()) are never echoed in a problem; URLs are shown as scheme://host only.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -118,8 +119,6 @@ class Checker {
   // A problem about something else than one key of this mapping (an entry of a list).
   void Add(Problem problem) { problems_.Add(std::move(problem)); }
   bool has(std::string_view key) const { return seen_.has(key); }
-  // Reports at `at` unless one of `keys` was given (an override that overrides nothing).
-  void RequireAny(std::initializer_list<std::string_view> keys, std::string_view at);
 
  private:
   const Seen& seen_;
@@ -143,6 +142,9 @@ class SchemaBase {
                        const std::string& path, Seen& seen, Problems& problems) const = 0;
   // The checks across keys, once the mapping is read.
   virtual void Check(const void* target, const Seen& seen, Problems& problems) const = 0;
+  // The setting `key` stands for (a secret's KEY_file and KEY_env stand for KEY); empty when
+  // `key` is none of this schema's.
+  virtual std::string_view KeyOf(std::string_view key) const = 0;
 
  protected:
   std::vector<FieldInfo> infos_;
@@ -188,6 +190,16 @@ bool ReadSecret(const std::string& key, const YAML::Node& node, const std::strin
                 Problems& problems, std::string* out);
 std::string ChoiceError(const std::vector<std::string>& names, const std::string& got);
 
+// One entry of a list of settings per name pattern (a detector's `overrides:`, read by
+// Schema::Overrides): the glob patterns its names must match, and the settings it gives; the
+// others keep the section's (resolved by detect/overrides.h).
+template <typename V, size_t N>
+struct Override {
+  std::array<std::string, N> patterns;  // `*`/`?` globs; "*" where the entry names none
+  V values;                             // read with V's schema; only `keys` count
+  std::vector<std::string> keys;        // the settings of V the entry gives
+};
+
 // clang-tidy 14 reports every by-value parameter below as "only used as a const reference": it
 // does not see the moves inside the designated initializers of the dependent Add() calls.
 // NOLINTBEGIN(performance-unnecessary-value-param)
@@ -196,110 +208,126 @@ class Schema final : public SchemaBase {
  public:
   using Read =
       std::function<void(T&, const YAML::Node&, const std::string& path, Seen&, Problems&)>;
+  // Copies one setting from one object to another (an override's over the section's).
+  using Copy = std::function<void(const T& from, T& to)>;
 
   explicit Schema(std::string description) : SchemaBase(std::move(description)) {}
 
   std::shared_ptr<void> New() const override { return std::make_shared<T>(); }
 
   // The general form: `info` for the reference, `read` for the value, under `info.key` and any of
-  // `also` (a secret's _file and _env).
-  Schema& Add(FieldInfo info, Read read, std::vector<std::string> also = {}) {
+  // `also` (a secret's _file and _env); `copy`, when the setting can be overridden.
+  Schema& Add(FieldInfo info, Read read, std::vector<std::string> also = {}, Copy copy = nullptr) {
     std::vector<std::string> keys = {info.key};
     keys.insert(keys.end(), also.begin(), also.end());
-    fields_.push_back({std::move(keys), std::move(read)});
+    fields_.push_back({std::move(keys), std::move(read), std::move(copy)});
     infos_.push_back(std::move(info));
     return *this;
   }
 
   Schema& String(std::string key, std::string T::*m, std::string doc, bool required = false) {
-    return Add({.key = std::move(key),
-                .kind = Kind::kString,
-                .type = "string",
-                .default_text = Quoted(T{}.*m),
-                .description = std::move(doc),
-                .required = required},
-               [m, required](T& t, const YAML::Node& n, const std::string& p, Seen&, Problems& pr) {
-                 // A required string must also say something.
-                 if (ReadString(n, p, pr, &(t.*m)) && required && (t.*m).empty()) {
-                   pr.Add(n, p, "must not be empty");
-                 }
-               });
+    return Add(
+        {.key = std::move(key),
+         .kind = Kind::kString,
+         .type = "string",
+         .default_text = Quoted(T{}.*m),
+         .description = std::move(doc),
+         .required = required},
+        [m, required](T& t, const YAML::Node& n, const std::string& p, Seen&, Problems& pr) {
+          // A required string must also say something.
+          if (ReadString(n, p, pr, &(t.*m)) && required && (t.*m).empty()) {
+            pr.Add(n, p, "must not be empty");
+          }
+        },
+        {}, Copier(m));
   }
 
   Schema& Glob(std::string key, std::string T::*m, std::string doc) {
-    return Add({.key = std::move(key),
-                .kind = Kind::kString,
-                .type = "glob",
-                .default_text = Quoted(T{}.*m),
-                .description = std::move(doc)},
-               [m](T& t, const YAML::Node& n, const std::string& p, Seen&, Problems& pr) {
-                 ReadGlob(n, p, pr, &(t.*m));
-               });
+    return Add(
+        {.key = std::move(key),
+         .kind = Kind::kString,
+         .type = "glob",
+         .default_text = Quoted(T{}.*m),
+         .description = std::move(doc)},
+        [m](T& t, const YAML::Node& n, const std::string& p, Seen&, Problems& pr) {
+          ReadGlob(n, p, pr, &(t.*m));
+        },
+        {}, Copier(m));
   }
 
   template <typename Int>
   Schema& Integer(std::string key, Int T::*m, int64_t min, int64_t max, std::string doc) {
-    return Add({.key = std::move(key),
-                .kind = Kind::kInteger,
-                .type = "integer",
-                .default_text = std::to_string(T{}.*m),
-                .description = std::move(doc),
-                .min = min,
-                .max = max},
-               [m, min, max](T& t, const YAML::Node& n, const std::string& p, Seen&, Problems& pr) {
-                 int64_t v;
-                 if (ReadInteger(n, p, min, max, pr, &v)) t.*m = static_cast<Int>(v);
-               });
+    return Add(
+        {.key = std::move(key),
+         .kind = Kind::kInteger,
+         .type = "integer",
+         .default_text = std::to_string(T{}.*m),
+         .description = std::move(doc),
+         .min = min,
+         .max = max},
+        [m, min, max](T& t, const YAML::Node& n, const std::string& p, Seen&, Problems& pr) {
+          int64_t v;
+          if (ReadInteger(n, p, min, max, pr, &v)) t.*m = static_cast<Int>(v);
+        },
+        {}, Copier(m));
   }
 
   // An override: absent means "the section's own value".
   template <typename Int>
   Schema& Integer(std::string key, std::optional<Int> T::*m, int64_t min, int64_t max,
                   std::string doc) {
-    return Add({.key = std::move(key),
-                .kind = Kind::kInteger,
-                .type = "integer",
-                .description = std::move(doc),
-                .min = min,
-                .max = max},
-               [m, min, max](T& t, const YAML::Node& n, const std::string& p, Seen&, Problems& pr) {
-                 int64_t v;
-                 if (ReadInteger(n, p, min, max, pr, &v)) t.*m = static_cast<Int>(v);
-               });
+    return Add(
+        {.key = std::move(key),
+         .kind = Kind::kInteger,
+         .type = "integer",
+         .description = std::move(doc),
+         .min = min,
+         .max = max},
+        [m, min, max](T& t, const YAML::Node& n, const std::string& p, Seen&, Problems& pr) {
+          int64_t v;
+          if (ReadInteger(n, p, min, max, pr, &v)) t.*m = static_cast<Int>(v);
+        },
+        {}, Copier(m));
   }
 
   Schema& Duration(std::string key, absl::Duration T::*m, Bound bound, std::string doc) {
-    return Add({.key = std::move(key),
-                .kind = Kind::kDuration,
-                .type = DurationType(bound),
-                .default_text = DurationText(T{}.*m),
-                .description = std::move(doc)},
-               [m, bound](T& t, const YAML::Node& n, const std::string& p, Seen&, Problems& pr) {
-                 ReadDuration(n, p, bound, pr, &(t.*m));
-               });
+    return Add(
+        {.key = std::move(key),
+         .kind = Kind::kDuration,
+         .type = DurationType(bound),
+         .default_text = DurationText(T{}.*m),
+         .description = std::move(doc)},
+        [m, bound](T& t, const YAML::Node& n, const std::string& p, Seen&, Problems& pr) {
+          ReadDuration(n, p, bound, pr, &(t.*m));
+        },
+        {}, Copier(m));
   }
 
   Schema& Duration(std::string key, std::optional<absl::Duration> T::*m, Bound bound,
                    std::string doc) {
-    return Add({.key = std::move(key),
-                .kind = Kind::kDuration,
-                .type = DurationType(bound),
-                .description = std::move(doc)},
-               [m, bound](T& t, const YAML::Node& n, const std::string& p, Seen&, Problems& pr) {
-                 absl::Duration d;
-                 if (ReadDuration(n, p, bound, pr, &d)) t.*m = d;
-               });
+    return Add(
+        {.key = std::move(key),
+         .kind = Kind::kDuration,
+         .type = DurationType(bound),
+         .description = std::move(doc)},
+        [m, bound](T& t, const YAML::Node& n, const std::string& p, Seen&, Problems& pr) {
+          absl::Duration d;
+          if (ReadDuration(n, p, bound, pr, &d)) t.*m = d;
+        },
+        {}, Copier(m));
   }
 
   Schema& Bool(std::string key, bool T::*m, std::string doc) {
-    return Add({.key = std::move(key),
-                .kind = Kind::kBoolean,
-                .type = "boolean",
-                .default_text = T{}.*m ? "true" : "false",
-                .description = std::move(doc)},
-               [m](T& t, const YAML::Node& n, const std::string& p, Seen&, Problems& pr) {
-                 ReadBool(n, p, pr, &(t.*m));
-               });
+    return Add(
+        {.key = std::move(key),
+         .kind = Kind::kBoolean,
+         .type = "boolean",
+         .default_text = T{}.*m ? "true" : "false",
+         .description = std::move(doc)},
+        [m](T& t, const YAML::Node& n, const std::string& p, Seen&, Problems& pr) {
+          ReadBool(n, p, pr, &(t.*m));
+        },
+        {}, Copier(m));
   }
 
   // One of a few names, each standing for a value of V.
@@ -315,34 +343,38 @@ class Schema final : public SchemaBase {
       if (value == T{}.*m) info.default_text = name;
     }
     std::vector<std::string> names = info.choices;
-    return Add(std::move(info), [m, choices, names](T& t, const YAML::Node& n, const std::string& p,
-                                                    Seen&, Problems& pr) {
-      std::string text;
-      if (!ReadString(n, p, pr, &text)) return;
-      for (const auto& [name, value] : choices) {
-        if (name == text) {
-          t.*m = value;
-          return;
-        }
-      }
-      pr.Add(n, p, ChoiceError(names, text));
-    });
+    return Add(
+        std::move(info),
+        [m, choices, names](T& t, const YAML::Node& n, const std::string& p, Seen&, Problems& pr) {
+          std::string text;
+          if (!ReadString(n, p, pr, &text)) return;
+          for (const auto& [name, value] : choices) {
+            if (name == text) {
+              t.*m = value;
+              return;
+            }
+          }
+          pr.Add(n, p, ChoiceError(names, text));
+        },
+        {}, Copier(m));
   }
 
   // A string checked and converted by `parse`, which returns an empty string or what is wrong.
   template <typename V>
   Schema& Parsed(std::string key, V T::*m, std::string type, std::string default_text,
                  std::function<std::string(const std::string&, V*)> parse, std::string doc) {
-    return Add({.key = std::move(key),
-                .kind = Kind::kString,
-                .type = std::move(type),
-                .default_text = std::move(default_text),
-                .description = std::move(doc)},
-               [m, parse](T& t, const YAML::Node& n, const std::string& p, Seen&, Problems& pr) {
-                 std::string text;
-                 if (!ReadString(n, p, pr, &text)) return;
-                 if (std::string why = parse(text, &(t.*m)); !why.empty()) pr.Add(n, p, why);
-               });
+    return Add(
+        {.key = std::move(key),
+         .kind = Kind::kString,
+         .type = std::move(type),
+         .default_text = std::move(default_text),
+         .description = std::move(doc)},
+        [m, parse](T& t, const YAML::Node& n, const std::string& p, Seen&, Problems& pr) {
+          std::string text;
+          if (!ReadString(n, p, pr, &text)) return;
+          if (std::string why = parse(text, &(t.*m)); !why.empty()) pr.Add(n, p, why);
+        },
+        {}, Copier(m));
   }
 
   // A string or a list of strings.
@@ -367,46 +399,51 @@ class Schema final : public SchemaBase {
             }
           }
           t.*m = std::move(out);
-        });
+        },
+        {}, Copier(m));
   }
 
   template <typename Int>
   Schema& IntegerList(std::string key, std::vector<Int> T::*m, int64_t min, int64_t max,
                       std::string doc, size_t min_items = 0) {
-    return Add({.key = std::move(key),
-                .kind = Kind::kList,
-                .type = "list of integers",
-                .default_text = JoinList(T{}.*m),
-                .description = std::move(doc),
-                .min = min,
-                .max = max,
-                .min_items = min_items},
-               [m, min, max, min_items](T& t, const YAML::Node& n, const std::string& p, Seen&,
-                                        Problems& pr) {
-                 if (!ListNode(n, p, min_items, pr)) return;
-                 std::vector<Int> out;
-                 for (size_t i = 0; i < n.size(); ++i) {
-                   int64_t v;
-                   if (ReadInteger(n[i], Index(p, i), min, max, pr, &v)) {
-                     out.push_back(static_cast<Int>(v));
-                   }
-                 }
-                 t.*m = std::move(out);
-               });
+    return Add(
+        {.key = std::move(key),
+         .kind = Kind::kList,
+         .type = "list of integers",
+         .default_text = JoinList(T{}.*m),
+         .description = std::move(doc),
+         .min = min,
+         .max = max,
+         .min_items = min_items},
+        [m, min, max, min_items](T& t, const YAML::Node& n, const std::string& p, Seen&,
+                                 Problems& pr) {
+          if (!ListNode(n, p, min_items, pr)) return;
+          std::vector<Int> out;
+          for (size_t i = 0; i < n.size(); ++i) {
+            int64_t v;
+            if (ReadInteger(n[i], Index(p, i), min, max, pr, &v)) {
+              out.push_back(static_cast<Int>(v));
+            }
+          }
+          t.*m = std::move(out);
+        },
+        {}, Copier(m));
   }
 
   // A mapping of strings to strings (labels, headers, librdkafka properties).
   template <typename MapLike>
   Schema& StringMap(std::string key, MapLike T::*m, std::string doc) {
-    return Add({.key = std::move(key),
-                .kind = Kind::kMap,
-                .type = "mapping of strings",
-                .description = std::move(doc)},
-               [m](T& t, const YAML::Node& n, const std::string& p, Seen&, Problems& pr) {
-                 ReadStringMap(n, p, pr, [&](std::string k, std::string v) {
-                   (t.*m).insert((t.*m).end(), {std::move(k), std::move(v)});
-                 });
-               });
+    return Add(
+        {.key = std::move(key),
+         .kind = Kind::kMap,
+         .type = "mapping of strings",
+         .description = std::move(doc)},
+        [m](T& t, const YAML::Node& n, const std::string& p, Seen&, Problems& pr) {
+          ReadStringMap(n, p, pr, [&](std::string k, std::string v) {
+            (t.*m).insert((t.*m).end(), {std::move(k), std::move(v)});
+          });
+        },
+        {}, Copier(m));
   }
 
   // A secret: given inline as KEY, or as KEY_file (the file's content, trailing newline
@@ -428,44 +465,48 @@ class Schema final : public SchemaBase {
             pr.Add(n, p, "must not be empty");
           }
         },
-        std::move(also));
+        std::move(also), Copier(m));
     return *this;
   }
 
   template <typename U>
   Schema& Section(std::string key, U T::*m, const Schema<U>& schema) {
-    return Add({.key = std::move(key),
-                .kind = Kind::kSection,
-                .type = "section",
-                .description = schema.description(),
-                .nested = &schema},
-               [m, &schema](T& t, const YAML::Node& n, const std::string& p, Seen&, Problems& pr) {
-                 ReadMapping(n, p, {{&schema, &(t.*m)}}, pr);
-               });
+    return Add(
+        {.key = std::move(key),
+         .kind = Kind::kSection,
+         .type = "section",
+         .description = schema.description(),
+         .nested = &schema},
+        [m, &schema](T& t, const YAML::Node& n, const std::string& p, Seen&, Problems& pr) {
+          ReadMapping(n, p, {{&schema, &(t.*m)}}, pr);
+        },
+        {}, Copier(m));
   }
 
   template <typename U>
   Schema& List(std::string key, std::vector<U> T::*m, const Schema<U>& item, std::string doc,
                size_t min_items = 0) {
-    return Add({.key = std::move(key),
-                .kind = Kind::kSectionList,
-                .type = "list",
-                .description = std::move(doc),
-                .min_items = min_items,
-                .nested = &item},
-               [m, &item, min_items](T& t, const YAML::Node& n, const std::string& p, Seen&,
-                                     Problems& pr) {
-                 if (!ListNode(n, p, min_items, pr)) return;
-                 std::vector<U> out(n.size());
-                 for (size_t i = 0; i < n.size(); ++i) {
-                   if (!n[i].IsMap()) {  // an empty entry would match everything
-                     pr.Add(n[i], Index(p, i), "must be a mapping");
-                     continue;
-                   }
-                   ReadMapping(n[i], Index(p, i), {{&item, &out[i]}}, pr);
-                 }
-                 t.*m = std::move(out);
-               });
+    return Add(
+        {.key = std::move(key),
+         .kind = Kind::kSectionList,
+         .type = "list",
+         .description = std::move(doc),
+         .min_items = min_items,
+         .nested = &item},
+        [m, &item, min_items](T& t, const YAML::Node& n, const std::string& p, Seen&,
+                              Problems& pr) {
+          if (!ListNode(n, p, min_items, pr)) return;
+          std::vector<U> out(n.size());
+          for (size_t i = 0; i < n.size(); ++i) {
+            if (!n[i].IsMap()) {  // an empty entry would match everything
+              pr.Add(n[i], Index(p, i), "must be a mapping");
+              continue;
+            }
+            ReadMapping(n[i], Index(p, i), {{&item, &out[i]}}, pr);
+          }
+          t.*m = std::move(out);
+        },
+        {}, Copier(m));
   }
 
   // The settings of `schema`, written in this mapping as if they were this schema's own
@@ -474,15 +515,96 @@ class Schema final : public SchemaBase {
   Schema& Inline(U T::*m, const Schema<U>& schema) {
     for (size_t i = 0; i < schema.fields_.size(); ++i) {
       const auto& field = schema.fields_[i];
-      fields_.push_back(
-          {field.keys, [m, read = field.read](T& t, const YAML::Node& n, const std::string& p,
-                                              Seen& s, Problems& pr) { read(t.*m, n, p, s, pr); }});
+      Copy copy;
+      if (field.copy) {
+        copy = [m, inner = field.copy](const T& from, T& to) { inner(from.*m, to.*m); };
+      }
+      fields_.push_back({field.keys,
+                         [m, read = field.read](T& t, const YAML::Node& n, const std::string& p,
+                                                Seen& s, Problems& pr) { read(t.*m, n, p, s, pr); },
+                         std::move(copy)});
       infos_.push_back(schema.infos_[i]);
     }
     for (const auto& check : schema.checks_) {
       checks_.push_back([m, check](const T& t, Checker& c) { check(t.*m, c); });
     }
     return *this;
+  }
+
+  // Settings per name pattern (a detector's `overrides:`): a list of mappings, each with the glob
+  // patterns `patterns` names ({key, description}; "*" when absent) and any of the settings of
+  // `values`, at least one. Resolved by whoever uses the list (detect/overrides.h): the first
+  // entry whose patterns all match wins; the settings it gives replace the section's.
+  template <typename V, size_t N>
+  Schema& Overrides(std::string key, std::vector<Override<V, N>> T::*m,
+                    const std::array<std::pair<std::string, std::string>, N>& patterns,
+                    const Schema<V>& values, std::string doc) {
+    using O = Override<V, N>;
+    auto* entry = new Schema<O>(
+        "The settings for the names matching every pattern; the first matching entry wins, "
+        "the settings it does not give keep the section's.");
+    for (size_t i = 0; i < N; ++i) {
+      entry->Add({.key = patterns[i].first,
+                  .kind = Kind::kString,
+                  .type = "glob",
+                  .default_text = "\"*\"",
+                  .description = patterns[i].second},
+                 [i](O& o, const YAML::Node& n, const std::string& p, Seen&, Problems& pr) {
+                   ReadGlob(n, p, pr, &o.patterns[i]);
+                 });
+    }
+    std::vector<std::string> names;
+    for (size_t i = 0; i < values.fields_.size(); ++i) {
+      const auto& field = values.fields_[i];
+      entry->fields_.push_back(
+          {field.keys, [read = field.read](O& o, const YAML::Node& n, const std::string& p, Seen& s,
+                                           Problems& pr) { read(o.values, n, p, s, pr); }});
+      FieldInfo info = values.infos_[i];
+      info.default_text = "";  // the section's
+      info.description = "As in the section.";
+      entry->infos_.push_back(std::move(info));
+      names.push_back(values.infos_[i].key);
+    }
+    const std::string first = patterns[0].first;
+    return Add({.key = std::move(key),
+                .kind = Kind::kSectionList,
+                .type = "list",
+                .description = std::move(doc),
+                .nested = entry},
+               [m, entry, &values, names, first](T& t, const YAML::Node& n, const std::string& p,
+                                                 Seen&, Problems& pr) {
+                 if (!ListNode(n, p, 0, pr)) return;
+                 std::vector<O> out(n.size());
+                 for (size_t i = 0; i < n.size(); ++i) {
+                   O& o = out[i];
+                   o.patterns.fill("*");
+                   if (!n[i].IsMap()) {  // an empty entry would match everything
+                     pr.Add(n[i], Index(p, i), "must be a mapping");
+                     continue;
+                   }
+                   ReadMapping(n[i], Index(p, i), {{entry, &o}}, pr);
+                   for (const auto& kv : n[i]) {
+                     if (!kv.first.IsScalar()) continue;
+                     if (std::string_view k = values.KeyOf(kv.first.Scalar()); !k.empty()) {
+                       o.keys.emplace_back(k);
+                     }
+                   }
+                   if (o.keys.empty()) {
+                     pr.Add(n[i], Join(Index(p, i), first),
+                            "the override sets none of " + JoinNames(names));
+                   }
+                 }
+                 t.*m = std::move(out);
+               });
+  }
+
+  // Copies the settings named in `keys` from `from` to `to` (an override's onto the section's).
+  void CopyKeys(const T& from, T& to, const std::vector<std::string>& keys) const {
+    for (const auto& field : fields_) {
+      for (const std::string& k : keys) {
+        if (k == field.keys.front() && field.copy) field.copy(from, to);
+      }
+    }
   }
 
   // A rule across keys, run once the mapping is read: report with checker.Error(key, why).
@@ -508,13 +630,33 @@ class Schema final : public SchemaBase {
     for (const auto& check : checks_) check(*static_cast<const T*>(target), checker);
   }
 
+  std::string_view KeyOf(std::string_view key) const override {
+    for (const auto& field : fields_) {
+      for (const auto& k : field.keys) {
+        if (k == key) return field.keys.front();
+      }
+    }
+    return {};
+  }
+
  private:
   template <typename>
   friend class Schema;
   struct Field {
-    std::vector<std::string> keys;
+    std::vector<std::string> keys;  // the setting's, then its aliases (a secret's _file, _env)
     Read read;
+    Copy copy;  // null: cannot be overridden
   };
+
+  template <typename M>
+  static Copy Copier(M T::*m) {
+    return [m](const T& from, T& to) { to.*m = from.*m; };
+  }
+  static std::string JoinNames(const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+    return out;
+  }
 
   static std::string Quoted(const std::string& s) { return s.empty() ? "" : "\"" + s + "\""; }
   template <typename V>

@@ -2,6 +2,10 @@
 // whose `*`/`?` globs all match the names wins; the section's own values come last. Values are
 // resolved once at construction (an override's unset fields take the section's), so a lookup is
 // a few glob matches and returns a pointer that stays valid for the detector's life.
+//
+// A detector declares its overridable settings once, as a struct V with its schema, writes V in
+// its section (Schema::Inline) and lists `overrides` of it (Schema::Overrides): the reference,
+// the reader and this resolution all follow from that one declaration.
 #pragma once
 
 #include <array>
@@ -10,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/settings.h"
 #include "core/strings.h"
 
 namespace faultline {
@@ -19,9 +24,16 @@ class PatternOverrides {
  public:
   using Patterns = std::array<std::string, N>;
 
-  // `rules` in the order written, then the value when none matches.
-  PatternOverrides(std::vector<std::pair<Patterns, V>> rules, V fallback)
-      : rules_(std::move(rules)), fallback_(std::move(fallback)) {}
+  // The section's `values`, and each override's settings on top of them, in the order written.
+  PatternOverrides(const V& values, const std::vector<settings::Override<V, N>>& overrides,
+                   const settings::Schema<V>& schema)
+      : fallback_(values) {
+    for (const settings::Override<V, N>& o : overrides) {
+      V resolved = values;
+      schema.CopyKeys(o.values, resolved, o.keys);
+      rules_.emplace_back(o.patterns, std::move(resolved));
+    }
+  }
 
   const V& For(const std::array<std::string_view, N>& names) const {
     for (const auto& [patterns, value] : rules_) {

@@ -11,29 +11,27 @@
 
 namespace faultline {
 
+const settings::Schema<FleetThresholds>& FleetThresholds::Schema() {
+  using T = FleetThresholds;
+  static const auto* schema =
+      &(*new settings::Schema<T>("When a pool's failures across hosts fire."))
+           .Integer("min_hosts", &T::min_hosts, 2, 100000,
+                    "Hosts with a failure of the pool within the window that fire.")
+           .Duration("window", &T::window, settings::Bound::kPositive,
+                     "How close together the hosts' failures must be.");
+  return *schema;
+}
+
 const settings::Schema<FleetConfig>& FleetConfig::Schema() {
-  using settings::Bound;
-  static const auto* override_schema =
-      &(*new settings::Schema<FleetOverride>(
-            "Thresholds for the pools matching the pattern; the first match wins, unset fields "
-            "keep the section's."))
-           .Glob("app_pool", &FleetOverride::app_pool, "Application pool pattern (* and ?).")
-           .Integer("min_hosts", &FleetOverride::min_hosts, 2, 100000, "As above.")
-           .Duration("window", &FleetOverride::window, Bound::kPositive, "As above.")
-           .Check([](const FleetOverride&, settings::Checker& c) {
-             c.RequireAny({"min_hosts", "window"}, "app_pool");
-           });
   static const auto* schema =
       &(*new settings::Schema<FleetConfig>(
             "The same application pool failing on several hosts at once (a bad deployment or "
             "patch), over the hosts of the partitions this instance reads."))
            .Bool("enabled", &FleetConfig::enabled, "Turns the detector off.")
-           .Integer("min_hosts", &FleetConfig::min_hosts, 2, 100000,
-                    "Hosts with a failure of the pool within the window that fire.")
-           .Duration("window", &FleetConfig::window, Bound::kPositive,
-                     "How close together the hosts' failures must be.")
-           .List("overrides", &FleetConfig::overrides, *override_schema,
-                 "Per pool pattern, tried in order.");
+           .Inline(&FleetConfig::thresholds, FleetThresholds::Schema())
+           .Overrides("overrides", &FleetConfig::overrides,
+                      {{{"app_pool", "Application pool pattern (* and ?)."}}},
+                      FleetThresholds::Schema(), "Per pool pattern, tried in order.");
   return *schema;
 }
 
@@ -43,23 +41,13 @@ absl::StatusOr<std::unique_ptr<Detector>> FleetAppPoolDetector::Create(
   return std::unique_ptr<Detector>(new FleetAppPoolDetector(config, context));
 }
 
-PatternOverrides<FleetAppPoolDetector::Thresholds, 1> FleetAppPoolDetector::ResolveThresholds(
-    const FleetConfig& c) {
-  std::vector<std::pair<std::array<std::string, 1>, Thresholds>> rules;
-  for (const FleetOverride& o : c.overrides) {
-    rules.push_back(
-        {{o.app_pool}, {o.min_hosts.value_or(c.min_hosts), o.window.value_or(c.window)}});
-  }
-  return {std::move(rules), Thresholds{c.min_hosts, c.window}};
-}
-
 FleetAppPoolDetector::FleetAppPoolDetector(const FleetConfig& config,
                                            const DetectorContext& context)
     : config_(config),
       renotify_(context.renotify_interval),
       lateness_(context.allowed_lateness),
       labels_(context.labels),
-      thresholds_(ResolveThresholds(config)),
+      thresholds_(config.thresholds, config.overrides, FleetThresholds::Schema()),
       pools_(context.max_keys) {}
 
 std::vector<EventKey> FleetAppPoolDetector::Subscriptions() const {

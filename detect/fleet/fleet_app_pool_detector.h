@@ -32,19 +32,20 @@
 
 namespace faultline {
 
-// Thresholds for the pools matching the glob pattern; first match wins.
-struct FleetOverride {
-  std::string app_pool = "*";
-  std::optional<int> min_hosts;
-  std::optional<absl::Duration> window;
+// When a pool's failures across hosts fire: the section's, or the first override whose app_pool
+// pattern matches.
+struct FleetThresholds {
+  int min_hosts = 3;
+  absl::Duration window = absl::Minutes(5);
+
+  static const settings::Schema<FleetThresholds>& Schema();
 };
 
 // The same application pool failing on several hosts at once; keys described in Schema().
 struct FleetConfig {
   bool enabled = true;
-  int min_hosts = 3;
-  absl::Duration window = absl::Minutes(5);
-  std::vector<FleetOverride> overrides;
+  FleetThresholds thresholds;                                     // written in the section itself
+  std::vector<settings::Override<FleetThresholds, 1>> overrides;  // by app_pool
 
   static const settings::Schema<FleetConfig>& Schema();
 };
@@ -75,10 +76,7 @@ class FleetAppPoolDetector final : public Detector {
   // Hosts are kept in a map, not a window of failures: a pool name such as DefaultAppPool spans
   // thousands of hosts, and counting distinct hosts by scanning failures was quadratic (found
   // by bench/replay_at_scale.py).
-  struct Thresholds {
-    int min_hosts;
-    absl::Duration window;
-  };
+  using Thresholds = FleetThresholds;
   struct PoolState {
     explicit PoolState(const Thresholds* t) : thresholds(t) {}
     const Thresholds* thresholds;
@@ -94,7 +92,6 @@ class FleetAppPoolDetector final : public Detector {
   };
 
   FleetAppPoolDetector(const FleetConfig& config, const DetectorContext& context);
-  static PatternOverrides<Thresholds, 1> ResolveThresholds(const FleetConfig& config);
   const Thresholds* ThresholdsFor(std::string_view pool) const { return &thresholds_.For({pool}); }
   // Drops hosts whose failure arrived long before `arrival` (their pool resolved without them).
   void Prune(PoolState& state, absl::Time arrival) const;

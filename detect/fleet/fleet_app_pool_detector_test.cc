@@ -100,7 +100,8 @@ TEST(FleetAppPoolTest, NeedsTheHostsWithinTheWindow) {
 
 TEST(FleetAppPoolTest, AppliesThresholdsPerPoolPattern) {
   FleetConfig config;
-  config.overrides = {{.app_pool = "Default*", .min_hosts = 10}};
+  config.overrides = {
+      {.patterns = {"Default*"}, .values = {.min_hosts = 10}, .keys = {"min_hosts"}}};
   auto h = Make(config);
   for (int i = 0; i < 5; ++i) {
     h->Feed(Failure(absl::Seconds(i), "WEB" + std::to_string(i), "DefaultAppPool"));

@@ -30,6 +30,20 @@ std::string Span(absl::Duration d) {
 
 }  // namespace
 
+const settings::Schema<RapidFailThresholds>& RapidFailThresholds::Schema() {
+  using T = RapidFailThresholds;
+  static const auto* schema =
+      &(*new settings::Schema<T>("The thresholds IIS rapid-fail protection counts with."))
+           .Integer("max_crashes", &T::max_crashes, 2, 100000,
+                    "IIS rapidFailProtectionMaxCrashes: failures within the interval that "
+                    "disable the pool.")
+           .Duration("interval", &T::interval, settings::Bound::kPositive,
+                     "IIS rapidFailProtectionInterval.")
+           .Integer("burst_threshold", &T::burst_threshold, 1, 100000,
+                    "iis_worker_failure_burst fires at this many failures in the interval.");
+  return *schema;
+}
+
 const settings::Schema<RapidFailConfig>& RapidFailConfig::Schema() {
   using settings::Bound;
   static const auto* rules =
@@ -41,29 +55,11 @@ const settings::Schema<RapidFailConfig>& RapidFailConfig::Schema() {
            .Bool("iis_app_pool_disabled", &Rules::disabled,
                  "WAS 5002/5057/5059, W3SVC 1002: the pool is down, with its failures as "
                  "evidence.");
-  static const auto* override_schema =
-      &(*new settings::Schema<RapidFailOverride>(
-            "Thresholds for the hosts and pools matching both patterns; the first match wins, "
-            "unset fields keep the section's."))
-           .Glob("host", &RapidFailOverride::host, "Host name pattern (* and ?).")
-           .Glob("app_pool", &RapidFailOverride::app_pool, "Application pool pattern.")
-           .Integer("max_crashes", &RapidFailOverride::max_crashes, 2, 100000, "As above.")
-           .Duration("interval", &RapidFailOverride::interval, Bound::kPositive, "As above.")
-           .Integer("burst_threshold", &RapidFailOverride::burst_threshold, 1, 100000, "As above.")
-           .Check([](const RapidFailOverride&, settings::Checker& c) {
-             c.RequireAny({"max_crashes", "interval", "burst_threshold"}, "host");
-           });
   static const auto* schema =
       &(*new settings::Schema<RapidFailConfig>(
             "IIS rapid-fail protection per (host, application pool): the warning before IIS "
             "disables a pool, and the disablement with its evidence."))
-           .Integer("max_crashes", &RapidFailConfig::max_crashes, 2, 100000,
-                    "IIS rapidFailProtectionMaxCrashes: failures within the interval that "
-                    "disable the pool.")
-           .Duration("interval", &RapidFailConfig::interval, Bound::kPositive,
-                     "IIS rapidFailProtectionInterval.")
-           .Integer("burst_threshold", &RapidFailConfig::burst_threshold, 1, 100000,
-                    "iis_worker_failure_burst fires at this many failures in the interval.")
+           .Inline(&RapidFailConfig::thresholds, RapidFailThresholds::Schema())
            .Duration("correlation_window", &RapidFailConfig::correlation_window,
                      Bound::kNonNegative,
                      "How far apart an Application Error 1000 for w3wp.exe and the WAS event of "
@@ -77,8 +73,10 @@ const settings::Schema<RapidFailConfig>& RapidFailConfig::Schema() {
                         "e.g. leave out 5010 (ping failures) for pools slow by design.",
                         /*min_items=*/1)
            .Section("rules", &RapidFailConfig::rules, *rules)
-           .List("overrides", &RapidFailConfig::overrides, *override_schema,
-                 "Per host and pool pattern, tried in order.")
+           .Overrides("overrides", &RapidFailConfig::overrides,
+                      {{{"host", "Host name pattern (* and ?)."},
+                        {"app_pool", "Application pool pattern."}}},
+                      RapidFailThresholds::Schema(), "Per host and pool pattern, tried in order.")
            .Check([](const RapidFailConfig& c, settings::Checker& check) {
              for (size_t i = 0; i < c.failure_events.size(); ++i) {
                const uint32_t id = c.failure_events[i];
@@ -103,24 +101,12 @@ absl::StatusOr<std::unique_ptr<Detector>> RapidFailDetector::Create(
   return std::unique_ptr<Detector>(new RapidFailDetector(config, context));
 }
 
-PatternOverrides<RapidFailDetector::Thresholds, 2> RapidFailDetector::ResolveThresholds(
-    const RapidFailConfig& c) {
-  std::vector<std::pair<std::array<std::string, 2>, Thresholds>> rules;
-  for (const RapidFailOverride& o : c.overrides) {
-    rules.push_back(
-        {{o.host, o.app_pool},
-         Thresholds{o.max_crashes.value_or(c.max_crashes), o.interval.value_or(c.interval),
-                    o.burst_threshold.value_or(c.burst_threshold)}});
-  }
-  return {std::move(rules), Thresholds{c.max_crashes, c.interval, c.burst_threshold}};
-}
-
 RapidFailDetector::RapidFailDetector(const RapidFailConfig& config, const DetectorContext& context)
     : config_(config),
       renotify_(context.renotify_interval),
       lateness_(context.allowed_lateness),
       labels_(context.labels),
-      thresholds_(ResolveThresholds(config)),
+      thresholds_(config.thresholds, config.overrides, RapidFailThresholds::Schema()),
       pools_(context.max_keys),
       pending_crashes_(context.max_keys),
       pid_pools_(context.max_keys),
@@ -374,7 +360,7 @@ void RapidFailDetector::EndIncidentIfQuiet(std::string_view key, PoolState& pool
 }
 
 void RapidFailDetector::OnWatermark(const Watermarks& watermarks, AlertOutput& out) {
-  const absl::Duration idle = std::max(config_.interval, config_.correlation_window);
+  const absl::Duration idle = std::max(config_.thresholds.interval, config_.correlation_window);
   pools_.EraseIf([&](const std::string& key, PoolState& pool) {
     const absl::Time watermark = watermarks.Host(pool.host_clock, HostOf(key));
     if (pool.held_disable && watermark >= pool.held_disable->time) {

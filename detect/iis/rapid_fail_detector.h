@@ -50,23 +50,21 @@
 
 namespace faultline {
 
-// Rapid-fail settings for the pools and hosts whose names match the glob patterns (`*`, `?`,
-// case-insensitive). The first matching override wins; unset fields keep the section's.
-struct RapidFailOverride {
-  std::string host = "*";
-  std::string app_pool = "*";
-  std::optional<int> max_crashes;
-  std::optional<absl::Duration> interval;
-  std::optional<int> burst_threshold;
-};
-
-// IIS rapid-fail protection as configured in applicationHost.config <failure>, and the three
-// rules faultline derives from it. Defaults are IIS's: 5 failures in 5 minutes. Descriptions of
-// each key: Schema() (and docs/CONFIGURATION.md, generated from it).
-struct RapidFailConfig {
+// What IIS rapid-fail protection counts with, per (host, pool): the section's, or the first
+// override whose host and app_pool patterns match. Defaults are IIS's: 5 failures in 5 minutes.
+struct RapidFailThresholds {
   int max_crashes = 5;                         // rapidFailProtectionMaxCrashes
   absl::Duration interval = absl::Minutes(5);  // rapidFailProtectionInterval
   int burst_threshold = 3;
+
+  static const settings::Schema<RapidFailThresholds>& Schema();
+};
+
+// IIS rapid-fail protection as configured in applicationHost.config <failure>, and the three
+// rules faultline derives from it. Descriptions of each key: Schema() (and
+// docs/CONFIGURATION.md, generated from it).
+struct RapidFailConfig {
+  RapidFailThresholds thresholds;  // written in the section itself
   absl::Duration correlation_window = absl::Minutes(2);
   absl::Duration disabled_resolve_after = absl::Hours(1);
   std::vector<uint32_t> failure_events = {5009, 5010, 5011, 5012, 5013,
@@ -76,7 +74,7 @@ struct RapidFailConfig {
     bool imminent = true;
     bool disabled = true;
   } rules;
-  std::vector<RapidFailOverride> overrides;
+  std::vector<settings::Override<RapidFailThresholds, 2>> overrides;  // by (host, app_pool)
 
   static const settings::Schema<RapidFailConfig>& Schema();
 };
@@ -94,11 +92,7 @@ class RapidFailDetector final : public Detector {
   Stats stats() const override;
 
  private:
-  struct Thresholds {
-    int max_crashes;
-    absl::Duration interval;
-    int burst_threshold;
-  };
+  using Thresholds = RapidFailThresholds;
   struct Failure {
     Provider provider;
     uint32_t event_id;
@@ -186,7 +180,6 @@ class RapidFailDetector final : public Detector {
   // Builds and emits `rule`'s alert; firing or resolved as the rule's AlertState says.
   void Emit(Rule rule, std::string_view key, const PoolState& pool, absl::Time now,
             const Trigger& trigger, AlertOutput& out) const;
-  static PatternOverrides<Thresholds, 2> ResolveThresholds(const RapidFailConfig& config);
   const Thresholds* ThresholdsFor(std::string_view host, std::string_view pool) const {
     return &thresholds_.For({host, pool});
   }

@@ -218,8 +218,8 @@ TEST_F(RapidFailDetectorTest, StartsANewIncidentWithANewFingerprintAfterAQuietIn
 
 TEST_F(RapidFailDetectorTest, RenotifiesAGrowingIncidentAtMostEveryRenotifyInterval) {
   RapidFailConfig config;
-  config.max_crashes = 1000;         // keep it a burst
-  config.interval = absl::Hours(1);  // and let the count keep growing
+  config.thresholds.max_crashes = 1000;         // keep it a burst
+  config.thresholds.interval = absl::Hours(1);  // and let the count keep growing
   Make(config);
   for (int i = 0; i < 60; ++i) Feed(WasFailure(absl::Seconds(20 * i), 100 + i));  // 20 minutes
   std::vector<uint32_t> counts;
@@ -397,8 +397,9 @@ TEST_F(RapidFailDetectorTest, KeepsEachHostsRingApartInAFleet) {
 
 TEST_F(RapidFailDetectorTest, AppliesThresholdsPerPoolAndHostPattern) {
   RapidFailConfig config;
-  config.overrides = {
-      {.host = "EXCH*", .app_pool = "MSExchange*", .max_crashes = 10, .burst_threshold = 6}};
+  config.overrides = {{.patterns = {"EXCH*", "MSExchange*"},
+                       .values = {.max_crashes = 10, .burst_threshold = 6},
+                       .keys = {"max_crashes", "burst_threshold"}}};
   Make(config);
   for (int i = 0; i < 5; ++i) Feed(WasFailure(absl::Seconds(i), 100 + i, "MSExchangeOWAAppPool"));
   EXPECT_TRUE(alerts().empty()) << "the override raised the thresholds for this pool";

@@ -10,34 +10,34 @@
 
 namespace faultline {
 
+const settings::Schema<ServiceCrashLoopThresholds>& ServiceCrashLoopThresholds::Schema() {
+  using T = ServiceCrashLoopThresholds;
+  static const auto* schema =
+      &(*new settings::Schema<T>("When a service's terminations fire."))
+           .Integer("threshold", &T::threshold, 1, 100000,
+                    "Terminations within the window (or \"done this N time(s)\") that fire.")
+           .Duration("window", &T::window, settings::Bound::kPositive,
+                     "The sliding window, in the host's event time.");
+  return *schema;
+}
+
 const settings::Schema<ServiceCrashLoopConfig>& ServiceCrashLoopConfig::Schema() {
-  using settings::Bound;
-  static const auto* override_schema =
-      &(*new settings::Schema<ServiceCrashLoopOverride>(
-            "Thresholds for the hosts and services matching both patterns; the first match "
-            "wins, unset fields keep the section's."))
-           .Glob("host", &ServiceCrashLoopOverride::host, "Host name pattern (* and ?).")
-           .Glob("service", &ServiceCrashLoopOverride::service,
-                 "Service pattern, matched against the service's key name and display name.")
-           .Integer("threshold", &ServiceCrashLoopOverride::threshold, 1, 100000, "As above.")
-           .Duration("window", &ServiceCrashLoopOverride::window, Bound::kPositive, "As above.")
-           .Check([](const ServiceCrashLoopOverride&, settings::Checker& c) {
-             c.RequireAny({"threshold", "window"}, "host");
-           });
   static const auto* schema =
       &(*new settings::Schema<ServiceCrashLoopConfig>(
             "A Windows service terminating again and again (Service Control Manager "
             "7031/7034), per host and service."))
            .Bool("enabled", &ServiceCrashLoopConfig::enabled, "Turns the detector off.")
-           .Integer("threshold", &ServiceCrashLoopConfig::threshold, 1, 100000,
-                    "Terminations within the window (or \"done this N time(s)\") that fire.")
-           .Duration("window", &ServiceCrashLoopConfig::window, Bound::kPositive,
-                     "The sliding window, in the host's event time.")
+           .Inline(&ServiceCrashLoopConfig::thresholds, ServiceCrashLoopThresholds::Schema())
            .IntegerList("events", &ServiceCrashLoopConfig::events, 1, 65535,
                         "7031: terminated, with a recovery action; 7034: without.",
                         /*min_items=*/1)
-           .List("overrides", &ServiceCrashLoopConfig::overrides, *override_schema,
-                 "Per host and service pattern, tried in order.")
+           .Overrides("overrides", &ServiceCrashLoopConfig::overrides,
+                      {{{"host", "Host name pattern (* and ?)."},
+                        {"service",
+                         "Service pattern, matched against the service's key name and display "
+                         "name."}}},
+                      ServiceCrashLoopThresholds::Schema(),
+                      "Per host and service pattern, tried in order.")
            .Check([](const ServiceCrashLoopConfig& c, settings::Checker& check) {
              for (size_t i = 0; i < c.events.size(); ++i) {
                const auto before = c.events.begin() + static_cast<ptrdiff_t>(i);
@@ -61,23 +61,13 @@ absl::StatusOr<std::unique_ptr<Detector>> ServiceCrashLoopDetector::Create(
   return std::unique_ptr<Detector>(new ServiceCrashLoopDetector(config, context));
 }
 
-PatternOverrides<ServiceCrashLoopDetector::Thresholds, 2>
-ServiceCrashLoopDetector::ResolveThresholds(const ServiceCrashLoopConfig& c) {
-  std::vector<std::pair<std::array<std::string, 2>, Thresholds>> rules;
-  for (const ServiceCrashLoopOverride& o : c.overrides) {
-    rules.push_back(
-        {{o.host, o.service}, {o.threshold.value_or(c.threshold), o.window.value_or(c.window)}});
-  }
-  return {std::move(rules), Thresholds{c.threshold, c.window}};
-}
-
 ServiceCrashLoopDetector::ServiceCrashLoopDetector(const ServiceCrashLoopConfig& config,
                                                    const DetectorContext& context)
     : config_(config),
       renotify_(context.renotify_interval),
       lateness_(context.allowed_lateness),
       labels_(context.labels),
-      thresholds_(ResolveThresholds(config)),
+      thresholds_(config.thresholds, config.overrides, ServiceCrashLoopThresholds::Schema()),
       pools_(context.max_keys) {}
 
 std::vector<EventKey> ServiceCrashLoopDetector::Subscriptions() const {

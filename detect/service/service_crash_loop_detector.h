@@ -26,22 +26,22 @@
 
 namespace faultline {
 
-// Thresholds for the hosts and services matching the glob patterns; first match wins.
-struct ServiceCrashLoopOverride {
-  std::string host = "*";
-  std::string service = "*";
-  std::optional<int> threshold;
-  std::optional<absl::Duration> window;
+// When a service's terminations fire, per (host, service): the section's, or the first override
+// whose host and service patterns match.
+struct ServiceCrashLoopThresholds {
+  int threshold = 3;
+  absl::Duration window = absl::Minutes(10);
+
+  static const settings::Schema<ServiceCrashLoopThresholds>& Schema();
 };
 
 // Service Control Manager 7031/7034 per (host, service key); keys described in Schema().
 struct ServiceCrashLoopConfig {
   bool enabled = true;
-  int threshold = 3;
-  absl::Duration window = absl::Minutes(10);
+  ServiceCrashLoopThresholds thresholds;  // written in the section itself
   std::vector<uint32_t> events = {kScmServiceTerminatedUnexpectedly,
                                   kScmServiceTerminatedNoRecovery};
-  std::vector<ServiceCrashLoopOverride> overrides;
+  std::vector<settings::Override<ServiceCrashLoopThresholds, 2>> overrides;  // (host, service)
 
   static const settings::Schema<ServiceCrashLoopConfig>& Schema();
 };
@@ -64,10 +64,7 @@ class ServiceCrashLoopDetector final : public Detector {
     uint32_t occurrences;
     uint64_t record_id;
   };
-  struct Thresholds {
-    int threshold;
-    absl::Duration window;
-  };
+  using Thresholds = ServiceCrashLoopThresholds;
   struct ServiceState {
     explicit ServiceState(const Thresholds* t) : thresholds(t), terminations(t->window) {}
     const Thresholds* thresholds;
@@ -84,7 +81,6 @@ class ServiceCrashLoopDetector final : public Detector {
   bool Count(const Event& event, AlertOutput& out);
   // "host \x1f service", built in key_.
   const std::string& Key(const Event& event) { return key_.Of(event.host, event.service); }
-  static PatternOverrides<Thresholds, 2> ResolveThresholds(const ServiceCrashLoopConfig& config);
   const Thresholds* ThresholdsFor(std::string_view host, std::string_view service) const {
     return &thresholds_.For({host, service});
   }

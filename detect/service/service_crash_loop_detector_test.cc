@@ -161,7 +161,8 @@ TEST(ServiceCrashLoopTest, CountsOnlyTheConfiguredEvents) {
 
 TEST(ServiceCrashLoopTest, AppliesThresholdsPerHostAndServicePattern) {
   ServiceCrashLoopConfig config;
-  config.overrides = {{.host = "WEB*", .service = "MSExchange*", .threshold = 5}};
+  config.overrides = {
+      {.patterns = {"WEB*", "MSExchange*"}, .values = {.threshold = 5}, .keys = {"threshold"}}};
   auto h = Make(config);
   for (int i = 0; i < 4; ++i) h->Feed(Terminated(absl::Minutes(i), "MSExchangeIMAP4"));
   EXPECT_TRUE(h->alerts().empty()) << "5 for Exchange services on WEB hosts";
