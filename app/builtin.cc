@@ -33,22 +33,26 @@ void RegisterBuiltinSinks(SinkRegistry& registry) {
   registry.Register("opsgenie", OpsgenieSink::Config::Schema(), &OpsgenieSink::Create);
 }
 
-const DetectorRegistry& BuiltinDetectors() {
-  static const DetectorRegistry* registry = [] {
-    auto* r = new DetectorRegistry();
-    RegisterBuiltinDetectors(*r);
-    return r;
-  }();
+namespace {
+
+// A registry filled once by `fill`, never destroyed (plugins are looked up until exit).
+template <typename Registry>
+const Registry& Filled(void (*fill)(Registry&)) {
+  auto* registry = new Registry();
+  fill(*registry);
   return *registry;
 }
 
+}  // namespace
+
+const DetectorRegistry& BuiltinDetectors() {
+  static const DetectorRegistry& registry = Filled(&RegisterBuiltinDetectors);
+  return registry;
+}
+
 const SinkRegistry& BuiltinSinks() {
-  static const SinkRegistry* registry = [] {
-    auto* r = new SinkRegistry();
-    RegisterBuiltinSinks(*r);
-    return r;
-  }();
-  return *registry;
+  static const SinkRegistry& registry = Filled(&RegisterBuiltinSinks);
+  return registry;
 }
 
 }  // namespace faultline

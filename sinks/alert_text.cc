@@ -67,6 +67,21 @@ std::string WhereText(const Alert& a) {
   return absl::StrJoin(parts, " / ");
 }
 
+std::vector<Fact> AlertFacts(const Alert& a) {
+  std::vector<Fact> facts = {
+      {"Status", a.status()},
+      {"Severity", a.severity()},
+      {"Host", a.host()},
+      {"App pool", a.app_pool()},
+      {"Service", a.service()},
+      {"Count",
+       absl::StrCat(a.count(), " in ", absl::FormatDuration(absl::Seconds(a.window_seconds())))},
+      {"Events", absl::StrCat(Rfc3339(a.first_event_time()), " .. ", Rfc3339(a.last_event_time()))},
+  };
+  std::erase_if(facts, [](const Fact& f) { return f.value.empty(); });
+  return facts;
+}
+
 std::vector<std::string> EvidenceLines(const Alert& a, size_t max_lines) {
   std::vector<std::string> lines;
   for (const Evidence& e : a.evidence()) {

@@ -27,6 +27,14 @@ std::string IdempotencyKey(const Alert& alert);
 // "EXCH01 / MSExchangeOWAAppPool": what the alert is about.
 std::string WhereText(const Alert& alert);
 
+// What a chat card lists as label and value, in this order, leaving out the empty ones: Status,
+// Severity, Host, App pool, Service, Count ("5 in 5m0s"), Events (first .. last event time).
+struct Fact {
+  const char* label;
+  std::string value;
+};
+std::vector<Fact> AlertFacts(const Alert& alert);
+
 // One EvidenceLine per entry, at most `max_lines` and a "... and N more" line (chat and paging
 // bodies; the JSON has them all).
 std::vector<std::string> EvidenceLines(const Alert& alert, size_t max_lines = 10);

@@ -72,14 +72,10 @@ const settings::Schema<AlertmanagerSink::Config>& AlertmanagerSink::Config::Sche
            .String("generator_url", &Config::generator_url,
                    "Shown by Alertmanager as the alert's source link.")
            .Inline(&Config::http, HttpOptions::Schema())
-           .Check([](const Config& c, settings::Checker& check) {
+           .Check([](const Config&, settings::Checker& check) {
              if (!check.has("url")) check.Error("url", "required: one Alertmanager URL or a list");
-             for (const std::string& url : c.urls) {
-               if (absl::Status s = ValidateHttpUrl(url); !s.ok()) {
-                 check.Error("url", std::string(s.message()));
-               }
-             }
-           });
+           })
+           .Check(CheckHttpUrls("url", &Config::urls));
   return *schema;
 }
 

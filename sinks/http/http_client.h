@@ -2,9 +2,11 @@
 // client, so connections are kept alive between deliveries. Used by one sink worker thread.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -60,6 +62,26 @@ std::optional<absl::Duration> ParseRetryAfter(std::string_view value, absl::Time
 
 // Checks that `url` is an absolute http:// or https:// URL libcurl accepts.
 absl::Status ValidateHttpUrl(const std::string& url);
+
+// A schema check (Schema::Check) of the HTTP sinks: the URL setting `key` (a string or a list of
+// them) holds http(s) URLs, each problem reported at `key` without the URL's path or query. An
+// empty value is left to the rule that requires the key.
+template <typename Config, typename Urls>
+std::function<void(const Config&, settings::Checker&)> CheckHttpUrls(std::string key,
+                                                                     Urls Config::*urls) {
+  return [key = std::move(key), urls](const Config& c, settings::Checker& check) {
+    auto one = [&](const std::string& url) {
+      if (absl::Status v = ValidateHttpUrl(url); !url.empty() && !v.ok()) {
+        check.Error(key, std::string(v.message()));
+      }
+    };
+    if constexpr (std::is_same_v<Urls, std::string>) {
+      one(c.*urls);
+    } else {
+      for (const std::string& url : c.*urls) one(url);
+    }
+  };
+}
 
 // "https://hooks.slack.com:443" of a URL: what log lines and errors name, never the path, query
 // or credentials (a Slack or PagerDuty URL carries its secret there).

@@ -73,11 +73,7 @@ const settings::Schema<OpsgenieSink::Config>& OpsgenieSink::Config::Schema() {
            .String("url", &Config::url, "The API: https://api.eu.opsgenie.com for EU accounts.")
            .StringList("tags", &Config::tags, "Added to every alert's tags (after rule, severity).")
            .Inline(&Config::http, HttpOptions::Schema())
-           .Check([](const Config& c, settings::Checker& check) {
-             if (absl::Status v = ValidateHttpUrl(c.url); !v.ok()) {
-               check.Error("url", std::string(v.message()));
-             }
-           });
+           .Check(CheckHttpUrls("url", &Config::url));
   return *schema;
 }
 

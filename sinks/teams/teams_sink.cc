@@ -27,18 +27,9 @@ std::string TeamsBody(const Alert& a) {
   w.BeginObject().Key("type").String("TextBlock").Key("wrap").Bool(true);
   w.Key("text").String(Truncate(a.summary(), 2000)).EndObject();
   w.BeginObject().Key("type").String("FactSet").Key("facts").BeginArray();
-  auto fact = [&](std::string_view title, const std::string& value) {
-    if (value.empty()) return;
-    w.BeginObject().Key("title").String(title).Key("value").String(value).EndObject();
-  };
-  fact("Status", a.status());
-  fact("Severity", a.severity());
-  fact("Host", a.host());
-  fact("App pool", a.app_pool());
-  fact("Service", a.service());
-  fact("Count",
-       absl::StrCat(a.count(), " in ", absl::FormatDuration(absl::Seconds(a.window_seconds()))));
-  fact("Events", absl::StrCat(Rfc3339(a.first_event_time()), " .. ", Rfc3339(a.last_event_time())));
+  for (const Fact& f : AlertFacts(a)) {
+    w.BeginObject().Key("title").String(f.label).Key("value").String(f.value).EndObject();
+  }
   w.EndArray().EndObject();
   const std::vector<std::string> evidence = EvidenceLines(a);
   if (!evidence.empty()) {
@@ -70,11 +61,7 @@ const settings::Schema<TeamsSink::Config>& TeamsSink::Config::Schema() {
                    "The webhook URL (a credential: prefer url_file or url_env).",
                    /*required=*/true)
            .Inline(&Config::http, HttpOptions::Schema())
-           .Check([](const Config& c, settings::Checker& check) {
-             if (absl::Status v = ValidateHttpUrl(c.url); !v.ok() && !c.url.empty()) {
-               check.Error("url", std::string(v.message()));
-             }
-           });
+           .Check(CheckHttpUrls("url", &Config::url));
   return *schema;
 }
 

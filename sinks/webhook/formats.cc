@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "core/strings.h"
 #include "sinks/alert_text.h"
 #include "sinks/json_writer.h"
@@ -12,23 +13,7 @@ namespace {
 
 // Slack mrkdwn: &, < and > are control characters.
 std::string SlackEscape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
+  return absl::StrReplaceAll(ToAbsl(s), {{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"}});
 }
 
 const char* const kFieldNames[] = {"rule",
@@ -156,18 +141,11 @@ std::string SlackBody(const Alert& a) {
   w.Key("type").String("mrkdwn").Key("text").String(Truncate(SlackEscape(a.summary()), 3000));
   w.EndObject().EndObject();
   w.BeginObject().Key("type").String("section").Key("fields").BeginArray();
-  auto field = [&](std::string_view label, std::string_view value) {
-    if (value.empty()) return;
+  for (const Fact& f : AlertFacts(a)) {
     w.BeginObject().Key("type").String("mrkdwn");
-    w.Key("text").String(absl::StrCat("*", ToAbsl(label), "*\n", SlackEscape(value)));
+    w.Key("text").String(absl::StrCat("*", f.label, "*\n", SlackEscape(f.value)));
     w.EndObject();
-  };
-  field("Host", a.host());
-  field("App pool", a.app_pool());
-  field("Service", a.service());
-  field("Severity", a.severity());
-  field("Count",
-        absl::StrCat(a.count(), " in ", absl::FormatDuration(absl::Seconds(a.window_seconds()))));
+  }
   w.EndArray().EndObject();
   if (a.evidence_size() > 0) {
     w.BeginObject().Key("type").String("section").Key("text").BeginObject();

@@ -45,14 +45,6 @@ settings::Schema<Config>& Common(settings::Schema<Config>& schema) {
       .Inline(&Config::http, HttpOptions::Schema());
 }
 
-void CheckUrl(const Config& c, settings::Checker& check) {
-  const bool given = check.has("url") || check.has("url_file") || check.has("url_env");
-  if (!given) return;
-  if (absl::Status v = ValidateHttpUrl(c.url); !v.ok()) {
-    check.Error("url", std::string(v.message()));
-  }
-}
-
 }  // namespace
 
 const settings::Schema<Config>& Config::WebhookSchema() {
@@ -77,8 +69,8 @@ const settings::Schema<Config>& Config::WebhookSchema() {
                 "content type is JSON).")
         .String("template_file", &Config::template_file, "format template: the body from a file.")
         .Secret("routing_key", &Config::routing_key, "format pagerduty: the integration key.");
-    Common(*s).Check([](const Config& c, settings::Checker& check) {
-      CheckUrl(c, check);
+    Common(*s).Check(CheckHttpUrls("url", &Config::url));
+    s->Check([](const Config& c, settings::Checker& check) {
       const bool has_url = check.has("url") || check.has("url_file") || check.has("url_env");
       if (c.format != Format::kPagerDuty && !has_url) {
         check.Error("url", "required (or url_file / url_env)");
@@ -123,7 +115,7 @@ const settings::Schema<Config>& Config::PagerDutySchema() {
               /*required=*/true)
         .Secret("url", &Config::url,
                 "The Events API endpoint. Default: https://events.pagerduty.com/v2/enqueue.");
-    Common(*s).Check(&CheckUrl);
+    Common(*s).Check(CheckHttpUrls("url", &Config::url));
     return s;
   }();
   return *schema;
@@ -135,7 +127,7 @@ const settings::Schema<Config>& Config::SlackSchema() {
         "A Slack incoming webhook: one message per alert, the resolution as a new message.");
     s->Secret("url", &Config::url, "The incoming-webhook URL (a credential).",
               /*required=*/true);
-    Common(*s).Check(&CheckUrl);
+    Common(*s).Check(CheckHttpUrls("url", &Config::url));
     return s;
   }();
   return *schema;
