@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "core/json_writer.h"
 
 namespace faultline::settings {
 namespace {
@@ -85,25 +86,7 @@ void Section(const SchemaBase& schema, const std::string& path, int depth, std::
   }
 }
 
-std::string Quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out + "\"";
-}
+std::string Quote(std::string_view s) { return JsonQuoted(s); }
 
 std::string Indent(int n) { return std::string(2 * static_cast<size_t>(n), ' '); }
 

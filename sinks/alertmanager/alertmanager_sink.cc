@@ -4,10 +4,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "core/json_writer.h"
 #include "core/log.h"
 #include "core/version.h"
 #include "sinks/alert_text.h"
-#include "sinks/json_writer.h"
 
 namespace faultline {
 namespace {

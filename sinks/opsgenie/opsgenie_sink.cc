@@ -4,9 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/json_writer.h"
 #include "core/version.h"
 #include "sinks/alert_text.h"
-#include "sinks/json_writer.h"
 
 namespace faultline {
 namespace {

@@ -2,9 +2,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "core/json_writer.h"
 #include "core/version.h"
 #include "sinks/alert_text.h"
-#include "sinks/json_writer.h"
 
 namespace faultline {
 

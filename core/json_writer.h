@@ -1,6 +1,7 @@
-// A minimal JSON writer for request bodies the sinks build by hand (PagerDuty, Slack,
-// Alertmanager): keys in the order written, strings escaped per RFC 8259. The stable alert shape
-// itself is printed by protobuf (core/alert.h).
+// A minimal JSON writer for what is built by hand: the sinks' request bodies (PagerDuty, Slack,
+// Teams, Opsgenie, Alertmanager) and the configuration's JSON Schema. Keys in the order written,
+// strings escaped per RFC 8259. The stable alert shape itself is printed by protobuf
+// (core/alert.h).
 #pragma once
 
 #include <cstdint>
@@ -11,6 +12,8 @@ namespace faultline {
 
 // Appends `s` escaped for the inside of a JSON string (no quotes).
 void AppendJsonEscaped(std::string* out, std::string_view s);
+// `s` as a JSON string, quotes included.
+std::string JsonQuoted(std::string_view s);
 
 class JsonWriter {
  public:

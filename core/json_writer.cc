@@ -1,4 +1,4 @@
-#include "sinks/json_writer.h"
+#include "core/json_writer.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -6,37 +6,29 @@
 namespace faultline {
 
 void AppendJsonEscaped(std::string* out, std::string_view s) {
+  // The control characters JSON has a short escape for, and their letters.
+  constexpr std::string_view kShort = "\b\f\n\r\t", kLetter = "bfnrt";
   for (char c : s) {
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      case '\b':
-        out->append("\\b");
-        break;
-      case '\f':
-        out->append("\\f");
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          absl::StrAppendFormat(out, "\\u%04x", static_cast<unsigned char>(c));
-        } else {
-          out->push_back(c);
-        }
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out->push_back('\\');
+      out->push_back(c);
+    } else if (u >= 0x20) {
+      out->push_back(c);
+    } else if (const size_t i = kShort.find(c); i != std::string_view::npos) {
+      out->push_back('\\');
+      out->push_back(kLetter[i]);
+    } else {
+      absl::StrAppendFormat(out, "\\u%04x", u);
     }
   }
+}
+
+std::string JsonQuoted(std::string_view s) {
+  std::string out = "\"";
+  AppendJsonEscaped(&out, s);
+  out.push_back('"');
+  return out;
 }
 
 void JsonWriter::Separate() {
