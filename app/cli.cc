@@ -62,14 +62,11 @@ int Execute(const CommandLine& command_line, const std::vector<std::string>& arg
   return Finish(body(), command_line);
 }
 
-absl::Status Quiet(const std::string&) {
-  SetLogLevel(LogLevel::kWarning);
-  return absl::OkStatus();
-}
-
-absl::Status SetString(std::string* out, const std::string& value) {
-  *out = value;
-  return absl::OkStatus();
+Flag QuietFlag(std::string help) {
+  return {.name = "--quiet", .help = std::move(help), .set = [](const std::string&) {
+            SetLogLevel(LogLevel::kWarning);
+            return absl::OkStatus();
+          }};
 }
 
 // Runs `service` and prints its summary on stderr as the last line.
@@ -100,10 +97,9 @@ As its last line on stderr it prints a summary:
 Malformed lines are counted by reason, never fatal. Exit status: 0 on success, 2 for bad
 arguments, an unreadable file or a bad config, 1 for a read error.
 )",
-      .flags = {{.name = "--config",
-                 .value = "FILE",
-                 .help = "Detection settings (the kafka and sinks sections are ignored).",
-                 .set = [&](const std::string& v) { return SetString(&config_path, v); }},
+      .flags = {StringFlag("--config", "FILE",
+                           "Detection settings (the kafka and sinks sections are ignored).",
+                           &config_path),
                 {.name = "--format",
                  .value = "json|text",
                  .help = "The alerts as JSON lines (default) or readable text.",
@@ -113,11 +109,10 @@ arguments, an unreadable file or a bad config, 1 for a read error.
                          return absl::InvalidArgumentError(
                              absl::StrCat("must be json or text, got \"", v, "\""));
                        }
-                       return SetString(&format, v);
+                       format = v;
+                       return absl::OkStatus();
                      }},
-                {.name = "--quiet",
-                 .help = "No informational messages on stderr (the summary is still printed).",
-                 .set = Quiet}},
+                QuietFlag("No informational messages on stderr (the summary is still printed).")},
       .operand = [&](const std::string& file) {
         files.push_back(file);
         return absl::OkStatus();
@@ -165,42 +160,24 @@ a sink's queue is full, consumption pauses (delivery.on_full: backpressure).
 
 The options below override the configuration file's settings.
 )",
-      .flags = {{.name = "--config",
-                 .value = "FILE",
-                 .help = "The YAML configuration (docs/CONFIGURATION.md; a starting point: "
-                         "deploy/faultline.example.yaml).",
-                 .set = [&](const std::string& v) { return SetString(&config_path, v); }},
-                {.name = "--brokers",
-                 .value = "LIST",
-                 .help = "kafka.brokers, e.g. 127.0.0.1:9092.",
-                 .set = [&](const std::string& v) { return SetString(&brokers, v); }},
-                {.name = "--topic",
-                 .value = "NAME",
-                 .help = "kafka.topics (repeat it for several).",
-                 .set =
-                     [&](const std::string& v) {
-                       topics.push_back(v);
-                       return absl::OkStatus();
-                     }},
-                {.name = "--group",
-                 .value = "ID",
-                 .help = "kafka.group_id.",
-                 .set = [&](const std::string& v) { return SetString(&group, v); }},
+      .flags = {StringFlag("--config", "FILE",
+                           "The YAML configuration (docs/CONFIGURATION.md; a starting point: "
+                           "deploy/faultline.example.yaml).",
+                           &config_path),
+                StringFlag("--brokers", "LIST", "kafka.brokers, e.g. 127.0.0.1:9092.", &brokers),
+                ListFlag("--topic", "NAME", "kafka.topics (repeat it for several).", &topics),
+                StringFlag("--group", "ID", "kafka.group_id.", &group),
                 {.name = "--metrics-listen",
                  .value = "ADDR",
                  .help = "metrics.listen: serve /metrics, /healthz and /readyz on host:port.",
                  .set =
                      [&](const std::string& v) {
-                       if (absl::Status s = ValidateListenAddress(v); !s.ok()) return s;
-                       return SetString(&metrics_listen, v);
+                       metrics_listen = v;
+                       return ValidateListenAddress(v);
                      }},
-                {.name = "--exit-at-end",
-                 .help = "Stop once every assigned partition is consumed to its end (backfills).",
-                 .set =
-                     [&](const std::string&) {
-                       exit_at_end = true;
-                       return absl::OkStatus();
-                     }},
+                SwitchFlag("--exit-at-end",
+                           "Stop once every assigned partition is consumed to its end (backfills).",
+                           &exit_at_end),
                 {.name = "--progress-every",
                  .value = "D",
                  .help = "A progress line on stderr every D (default 30s; 0 disables).",
@@ -211,7 +188,7 @@ The options below override the configuration file's settings.
                        }
                        return absl::OkStatus();
                      }},
-                {.name = "--quiet", .help = "Only warnings and errors on stderr.", .set = Quiet}}};
+                QuietFlag("Only warnings and errors on stderr.")}};
   return Execute(command_line, args, [&]() -> absl::Status {
     if (config_path.empty()) return UsageError("--config is required");
     absl::StatusOr<Config> config = LoadConfigFile(config_path);
@@ -242,7 +219,8 @@ Exit status: 0 valid, 2 invalid.
 )",
       .operand = [&](const std::string& f) {
         if (!file.empty()) return absl::InvalidArgumentError("expected exactly one FILE");
-        return SetString(&file, f);
+        file = f;
+        return absl::OkStatus();
       }};
   return Execute(command_line, args, [&]() -> absl::Status {
     if (file.empty()) return UsageError("expected exactly one FILE");
@@ -281,12 +259,9 @@ worker stack overflow seen by WAS 5009 and Application Error 1000, four WAS 5011
 minutes, then WAS 5002 as IIS rapid-fail protection disables the pool) as Winlogbeat 8 JSON,
 consumes it through the same Kafka source as `faultline run`, and prints the alerts.
 )",
-      .flags = {{.name = "--json",
-                 .help = "Print the alerts as JSON lines (the stable alert shape) instead of text.",
-                 .set = [&](const std::string&) {
-                   json = true;
-                   return absl::OkStatus();
-                 }}}};
+      .flags = {SwitchFlag(
+          "--json", "Print the alerts as JSON lines (the stable alert shape) instead of text.",
+          &json)}};
   return Execute(command_line, args, [&] {
     InstallSignalHandlers();
     return RunDemo(json, g_stop);
@@ -301,13 +276,10 @@ int ConfigReferenceCommand(const std::vector<std::string>& args) {
       .description =
           "Every setting of the configuration file with its type, default and meaning "
           "(docs/CONFIGURATION.md is this output).\n",
-      .flags = {{.name = "--json-schema",
-                 .help = "The JSON Schema of the file instead, for editors "
-                         "(docs/faultline.schema.json).",
-                 .set = [&](const std::string&) {
-                   json_schema = true;
-                   return absl::OkStatus();
-                 }}}};
+      .flags = {SwitchFlag(
+          "--json-schema",
+          "The JSON Schema of the file instead, for editors (docs/faultline.schema.json).",
+          &json_schema)}};
   return Execute(command_line, args, [&] {
     std::fputs(json_schema ? settings::JsonSchema(ConfigSchema(), "faultline configuration").c_str()
                            : ConfigReference().c_str(),

@@ -38,6 +38,28 @@ std::string Signature(const Flag& f) {
 
 }  // namespace
 
+Flag StringFlag(std::string name, std::string value, std::string help, std::string* out) {
+  return {std::move(name), std::move(value), std::move(help), [out](const std::string& v) {
+            *out = v;
+            return absl::OkStatus();
+          }};
+}
+
+Flag ListFlag(std::string name, std::string value, std::string help,
+              std::vector<std::string>* out) {
+  return {std::move(name), std::move(value), std::move(help), [out](const std::string& v) {
+            out->push_back(v);
+            return absl::OkStatus();
+          }};
+}
+
+Flag SwitchFlag(std::string name, std::string help, bool* out) {
+  return {std::move(name), "", std::move(help), [out](const std::string&) {
+            *out = true;
+            return absl::OkStatus();
+          }};
+}
+
 std::string Usage(const CommandLine& c) {
   std::string out = absl::StrCat("Usage: faultline ", c.command, " ", c.synopsis, "\n");
   if (!c.description.empty()) absl::StrAppend(&out, "\n", c.description);

@@ -20,6 +20,11 @@ struct Flag {
   std::function<absl::Status(const std::string& value)> set;
 };
 
+// The usual flags: a value kept as given, a value that may be repeated, a switch.
+Flag StringFlag(std::string name, std::string value, std::string help, std::string* out);
+Flag ListFlag(std::string name, std::string value, std::string help, std::vector<std::string>* out);
+Flag SwitchFlag(std::string name, std::string help, bool* out);
+
 struct CommandLine {
   std::string command;      // "replay"
   std::string synopsis;     // "FILE... [--config FILE] [--format json|text]"

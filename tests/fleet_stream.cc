@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/json_writer.h"
 
 namespace faultline::testing {
 namespace {
@@ -74,10 +75,7 @@ std::string Utf16LeHex(const std::string& ascii_or_utf8) {
 
 std::string JsonEscape(const std::string& s) {
   std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
+  AppendJsonEscaped(&out, s);
   return out;
 }
 
