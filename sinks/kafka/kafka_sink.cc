@@ -64,16 +64,17 @@ absl::StatusOr<std::unique_ptr<Sink>> KafkaSink::Create(const Config& config,
   // librdkafka gives up on a record after message.timeout.ms; the dispatcher retries after that.
   properties.emplace_back("message.timeout.ms",
                           std::to_string(absl::ToInt64Milliseconds(config.timeout)));
-  std::unique_ptr<KafkaSink> sink(new KafkaSink(config.topic, brokers, properties, config.json,
-                                                config.source, config.timeout,
-                                                static_cast<size_t>(config.batch_size)));
+  Config resolved = config;
+  resolved.brokers = brokers;
+  resolved.properties = std::move(properties);
+  std::unique_ptr<KafkaSink> sink(new KafkaSink(std::move(resolved)));
   if (ctx.dry_run) {
-    if (absl::Status s = ValidateProducerConfig(brokers, properties); !s.ok()) {
+    if (absl::Status s = ValidateProducerConfig(brokers, sink->config_.properties); !s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("properties: ", s.message()));
     }
     return std::unique_ptr<Sink>(std::move(sink));
   }
-  absl::StatusOr<KafkaClient> producer = NewPublisher(brokers, properties);
+  absl::StatusOr<KafkaClient> producer = NewPublisher(brokers, sink->config_.properties);
   if (!producer.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("properties: ", producer.status().message()));
   }
@@ -87,7 +88,7 @@ KafkaSink::~KafkaSink() {
 
 absl::Status KafkaSink::EnsureProducer() {
   if (producer_ != nullptr) return absl::OkStatus();
-  absl::StatusOr<KafkaClient> producer = NewPublisher(brokers_, properties_);
+  absl::StatusOr<KafkaClient> producer = NewPublisher(config_.brokers, config_.properties);
   if (!producer.ok()) return absl::UnavailableError(producer.status().message());
   producer_ = *std::move(producer);
   return absl::OkStatus();
@@ -108,8 +109,9 @@ absl::Status KafkaSink::Deliver(absl::Span<const Alert* const> alerts) {
   if (absl::Status s = EnsureProducer(); !s.ok()) return s;
   std::vector<KafkaRecord> records;
   records.reserve(alerts.size());
-  for (const Alert* a : alerts) records.push_back(AlertRecord(*a, json_, source_));
-  absl::Status status = PublishAll(producer_.get(), topic_, records, timeout_ + absl::Seconds(5));
+  for (const Alert* a : alerts) records.push_back(AlertRecord(*a, config_.json, config_.source));
+  absl::Status status =
+      PublishAll(producer_.get(), config_.topic, records, config_.timeout + absl::Seconds(5));
   if (!status.ok()) {
     if (absl::Status replaced = ReplaceIfFatal(); !replaced.ok()) return replaced;
   }

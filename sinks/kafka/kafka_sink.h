@@ -35,31 +35,18 @@ class KafkaSink final : public Sink {
   ~KafkaSink() override;
 
   absl::Status Deliver(absl::Span<const Alert* const> alerts) override;
-  size_t max_batch() const override { return batch_size_; }
+  size_t max_batch() const override { return static_cast<size_t>(config_.batch_size); }
 
  private:
-  KafkaSink(std::string topic, std::string brokers, KafkaProperties properties, bool json,
-            std::string source, absl::Duration timeout, size_t batch_size)
-      : topic_(std::move(topic)),
-        brokers_(std::move(brokers)),
-        properties_(std::move(properties)),
-        json_(json),
-        source_(std::move(source)),
-        timeout_(timeout),
-        batch_size_(batch_size) {}
+  // `config` with its brokers and properties resolved (kafka.* where the entry has none).
+  explicit KafkaSink(Config config) : config_(std::move(config)) {}
   // Creates the producer if there is none (replacing a failed one did not work last time).
   absl::Status EnsureProducer();
   // An idempotent producer that hit a fatal error (a fenced or out-of-sequence producer id)
   // refuses everything from then on: replace it.
   absl::Status ReplaceIfFatal();
 
-  std::string topic_;
-  std::string brokers_;
-  KafkaProperties properties_;
-  bool json_;
-  std::string source_;
-  absl::Duration timeout_;
-  size_t batch_size_;
+  const Config config_;
   KafkaClient producer_;
 };
 
