@@ -118,7 +118,9 @@ void CheckSinkQueues(const Config& c, settings::Checker& check) {
 std::vector<SinkSpec> StdoutSinks(bool text) {
   auto settings = std::make_shared<FileSink::StdoutConfig>();
   settings->format = text ? FileSink::Format::kText : FileSink::Format::kJson;
-  return {SinkSpec{.entry = {.type = "stdout"}, .settings = std::move(settings)}};
+  return {SinkSpec{
+      .entry = {.type = "stdout"},
+      .settings = settings::AnySettings(FileSink::StdoutConfig::Schema(), std::move(settings))}};
 }
 
 const settings::SchemaBase& ConfigSchema() {

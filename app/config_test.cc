@@ -23,7 +23,7 @@ using ::testing::Not;
 template <typename S>
 S Section(const Config& c, const std::string& name) {
   auto it = c.detect.detectors.find(name);
-  return it == c.detect.detectors.end() ? S{} : *static_cast<const S*>(it->second.get());
+  return it == c.detect.detectors.end() ? S{} : *it->second.As(S::Schema());
 }
 RapidFailConfig RapidFail(const Config& c) { return Section<RapidFailConfig>(c, "iis_rapid_fail"); }
 
@@ -71,7 +71,7 @@ sinks:
   EXPECT_EQ(RapidFail(*c).thresholds.interval, absl::Minutes(10));
   EXPECT_FALSE(RapidFail(*c).rules.burst);
   EXPECT_TRUE(RapidFail(*c).rules.imminent);
-  EXPECT_EQ(static_cast<const FileSink::StdoutConfig*>(c->sinks[0].settings.get())->format,
+  EXPECT_EQ(c->sinks[0].settings.As(FileSink::StdoutConfig::Schema())->format,
             FileSink::Format::kText);
 }
 
@@ -101,7 +101,7 @@ sinks:
   EXPECT_EQ(c->delivery.spool_dir, "/var/lib/faultline/spool");
   EXPECT_EQ(c->metrics.listen, "0.0.0.0:9464");
   ASSERT_EQ(c->sinks.size(), 1u);
-  const auto& am = *static_cast<const AlertmanagerSink::Config*>(c->sinks[0].settings.get());
+  const auto& am = *c->sinks[0].settings.As(AlertmanagerSink::Config::Schema());
   EXPECT_EQ(am.urls, (std::vector<std::string>{"http://am1:9093", "http://am2:9093"}));
   EXPECT_EQ(am.headers.at("Authorization"), "Bearer x");
   EXPECT_EQ(am.resend_interval, absl::Seconds(30));

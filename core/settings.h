@@ -682,6 +682,29 @@ class Schema final : public SchemaBase {
 
 // NOLINTEND(performance-unnecessary-value-param)
 
+// A plugin's settings, whose type only its schema knows: the object the schema read (or made,
+// with the defaults), tagged with that schema, so that it is read back only as that schema's
+// type (a factory registered with another schema gets null, not a wrong cast).
+class AnySettings {
+ public:
+  AnySettings() = default;
+  AnySettings(const SchemaBase& schema, std::shared_ptr<const void> value)
+      : schema_(&schema), value_(std::move(value)) {}
+  // The defaults of `schema`.
+  explicit AnySettings(const SchemaBase& schema) : AnySettings(schema, schema.New()) {}
+
+  const SchemaBase* schema() const { return schema_; }
+  // The settings as `schema`'s type; null when another schema made them (or none did).
+  template <typename T>
+  const T* As(const Schema<T>& schema) const {
+    return schema_ == &schema ? static_cast<const T*>(value_.get()) : nullptr;
+  }
+
+ private:
+  const SchemaBase* schema_ = nullptr;
+  std::shared_ptr<const void> value_;
+};
+
 // Reads a whole YAML document: its syntax errors, then ReadMapping's, as one Problems.
 YAML::Node LoadYaml(std::string_view text, Problems& problems);
 

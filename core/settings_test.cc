@@ -198,6 +198,15 @@ TEST(SettingsTest, ControlCharactersInAValueNeverReachTheMessage) {
   EXPECT_THAT(std::string(t.status().message()), Not(HasSubstr("\x1b")));
 }
 
+TEST(AnySettingsTest, IsReadBackOnlyAsTheTypeOfTheSchemaThatMadeIt) {
+  const Schema<Item> other("Another toy");
+  const AnySettings defaults(ToySchema());
+  ASSERT_NE(defaults.As(ToySchema()), nullptr);
+  EXPECT_EQ(defaults.As(ToySchema())->count, 3);
+  EXPECT_EQ(defaults.As(other), nullptr) << "made by another schema: no cast";
+  EXPECT_EQ(AnySettings().As(ToySchema()), nullptr);
+}
+
 TEST(SettingsDocTest, TheReferenceAndTheJsonSchemaComeFromTheSchema) {
   const std::string md = MarkdownReference(ToySchema(), "# Toy\n\n");
   EXPECT_THAT(md, HasSubstr("| `count` | integer 1..100 | `3` | How many. |"));

@@ -41,7 +41,7 @@ struct DetectConfig {
   int max_hosts = 100'000;
   // Each detector's settings by its registry name, as its schema read them; a detector absent
   // here gets its defaults.
-  std::map<std::string, std::shared_ptr<const void>, std::less<>> detectors;
+  std::map<std::string, settings::AnySettings, std::less<>> detectors;
 };
 
 // The common keys of `detect:`; DetectorRegistry adds a section per detector.

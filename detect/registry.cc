@@ -9,11 +9,10 @@ absl::StatusOr<std::vector<std::unique_ptr<Detector>>> DetectorRegistry::CreateA
   std::vector<std::unique_ptr<Detector>> detectors;
   std::vector<std::string> errors;
   for (const Entry& entry : entries_) {
-    std::shared_ptr<const void> defaults;
     auto it = config.detectors.find(entry.name);
-    if (it == config.detectors.end()) defaults = entry.schema->New();
-    const void* s = it == config.detectors.end() ? defaults.get() : it->second.get();
-    absl::StatusOr<std::unique_ptr<Detector>> d = entry.create(s, config.context);
+    absl::StatusOr<std::unique_ptr<Detector>> d = entry.create(
+        it == config.detectors.end() ? settings::AnySettings(*entry.schema) : it->second,
+        config.context);
     if (!d.ok()) {
       errors.push_back(absl::StrCat("detect.", entry.name, ": ", d.status().message()));
     } else if (*d != nullptr) {
@@ -39,7 +38,7 @@ const settings::SchemaBase& DetectorRegistry::DetectSchema() const {
                                                       settings::Problems& problems) {
                             std::shared_ptr<void> s = schema->New();
                             settings::ReadMapping(node, path, {{schema, s.get()}}, problems);
-                            d.detectors[name] = std::move(s);
+                            d.detectors[name] = settings::AnySettings(*schema, std::move(s));
                           });
     }
   });

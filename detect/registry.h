@@ -28,17 +28,23 @@ class DetectorRegistry {
   template <typename S>
   void Register(std::string name, const settings::Schema<S>& schema,
                 std::type_identity_t<Factory<S>> factory) {
-    entries_.push_back(
-        {std::move(name), &schema,
-         [factory = std::move(factory)](const void* s, const DetectorContext& context) {
-           return factory(*static_cast<const S*>(s), context);
-         }});
+    entries_.push_back({std::move(name), &schema,
+                        [factory = std::move(factory), &schema](const settings::AnySettings& s,
+                                                                const DetectorContext& context)
+                            -> absl::StatusOr<std::unique_ptr<Detector>> {
+                          const S* typed = s.As(schema);
+                          if (typed == nullptr) {
+                            return absl::InternalError("settings read by another schema");
+                          }
+                          return factory(*typed, context);
+                        }});
   }
 
   struct Entry {
     std::string name;
     const settings::SchemaBase* schema;
-    std::function<absl::StatusOr<std::unique_ptr<Detector>>(const void*, const DetectorContext&)>
+    std::function<absl::StatusOr<std::unique_ptr<Detector>>(const settings::AnySettings&,
+                                                            const DetectorContext&)>
         create;
   };
   const std::vector<Entry>& entries() const { return entries_; }

@@ -48,13 +48,9 @@ absl::StatusOr<std::unique_ptr<Sink>> SinkRegistry::Create(const SinkSpec& spec,
     return absl::NotFoundError(absl::StrCat("unknown sink type \"", spec.entry.type,
                                             "\"; known: ", absl::StrJoin(types(), ", ")));
   }
-  std::shared_ptr<void> defaults;
-  const void* s = spec.settings.get();
-  if (s == nullptr) {
-    defaults = entry->schema->New();
-    s = defaults.get();
-  }
-  absl::StatusOr<std::unique_ptr<Sink>> sink = entry->create(s, ctx);
+  absl::StatusOr<std::unique_ptr<Sink>> sink = entry->create(
+      spec.settings.schema() == nullptr ? settings::AnySettings(*entry->schema) : spec.settings,
+      ctx);
   if (!sink.ok()) {
     const std::string where = spec.path.empty() ? spec.entry.type : spec.path;
     return absl::Status(sink.status().code(),
@@ -90,7 +86,7 @@ void SinkRegistry::ReadList(const YAML::Node& node, const std::string& path,
     settings::ReadMapping(item, spec.path,
                           {{&SinkEntry::Schema(), &spec.entry}, {entry->schema, settings.get()}},
                           problems);
-    spec.settings = std::move(settings);
+    spec.settings = settings::AnySettings(*entry->schema, std::move(settings));
     out->push_back(std::move(spec));
   }
 }

@@ -46,8 +46,8 @@ struct SinkEntry {
 // One configured sink: its common keys and its type's settings (the struct its schema reads).
 struct SinkSpec {
   SinkEntry entry;
-  std::shared_ptr<const void> settings;
-  std::string path;  // sinks[2], for messages
+  settings::AnySettings settings;  // none: the type's defaults
+  std::string path;                // sinks[2], for messages
   int line = 0;
 };
 
@@ -64,15 +64,23 @@ class SinkRegistry {
   void Register(std::string type, const settings::Schema<S>& schema,
                 std::type_identity_t<Factory<S>> factory) {
     entries_.push_back({std::move(type), &schema,
-                        [factory = std::move(factory)](const void* s, const SinkContext& ctx) {
-                          return factory(*static_cast<const S*>(s), ctx);
+                        [factory = std::move(factory), &schema](
+                            const settings::AnySettings& s,
+                            const SinkContext& ctx) -> absl::StatusOr<std::unique_ptr<Sink>> {
+                          const S* typed = s.As(schema);
+                          if (typed == nullptr) {
+                            return absl::InternalError("settings read by another schema");
+                          }
+                          return factory(*typed, ctx);
                         }});
   }
 
   struct Entry {
     std::string type;
     const settings::SchemaBase* schema;
-    std::function<absl::StatusOr<std::unique_ptr<Sink>>(const void*, const SinkContext&)> create;
+    std::function<absl::StatusOr<std::unique_ptr<Sink>>(const settings::AnySettings&,
+                                                        const SinkContext&)>
+        create;
   };
   const std::vector<Entry>& entries() const { return entries_; }
   const Entry* Find(std::string_view type) const;
