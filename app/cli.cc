@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "app/build_info.h"
 #include "app/config.h"
 #include "app/demo/demo.h"
 #include "app/flags.h"
@@ -16,7 +17,6 @@
 #include "core/log.h"
 #include "core/settings_doc.h"
 #include "core/version.h"
-#include "librdkafka/rdkafka.h"
 
 namespace faultline {
 namespace {
@@ -289,7 +289,11 @@ int ConfigReferenceCommand(const std::vector<std::string>& args) {
 }
 
 int Version(const std::vector<std::string>&) {
-  std::printf("faultline %s (librdkafka %s)\n", kVersion, rd_kafka_version_str());
+  std::vector<std::string> libraries;
+  for (const auto& [name, value] : BuildInfo()) {
+    if (name != "version") libraries.push_back(absl::StrCat(name, " ", value));
+  }
+  std::printf("faultline %s (%s)\n", kVersion, absl::StrJoin(libraries, ", ").c_str());
   return 0;
 }
 

@@ -9,11 +9,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "app/build_info.h"
 #include "app/metrics_endpoint.h"
 #include "core/strings.h"
-#include "core/version.h"
-#include "google/protobuf/stubs/common.h"
-#include "simdjson.h"
 #include "sinks/spool/spool.h"
 
 namespace faultline {
@@ -114,13 +112,9 @@ std::vector<prometheus::MetricFamily> FaultlineMetrics::Collect() const {
   prometheus::MetricFamily info =
       Family("faultline_build_info", "faultline's version and the libraries it was built with.",
              MetricType::Gauge);
-  AddSample(&info, 1,
-            {{"version", kVersion},
-             {"librdkafka", rd_kafka_version_str()},
-             {"simdjson",
-              absl::StrCat(simdjson::SIMDJSON_VERSION_MAJOR, ".", simdjson::SIMDJSON_VERSION_MINOR,
-                           ".", simdjson::SIMDJSON_VERSION_REVISION)},
-             {"protobuf", google::protobuf::internal::VersionString(GOOGLE_PROTOBUF_VERSION)}});
+  Labels build;
+  for (const auto& [name, value] : BuildInfo()) build.push_back({name, value});
+  AddSample(&info, 1, std::move(build));
   out.push_back(std::move(info));
 
   // Ingest and detection.

@@ -196,6 +196,15 @@ TEST(CliTest, CheckConfigAcceptsTheShippedExamplesAndReportsEveryErrorOfABadOne)
   EXPECT_THAT(r.err, HasSubstr(":8:11: sinks[0].type: unknown sink type; known: stdout"));
 }
 
+TEST(CliTest, VersionNamesTheLibrariesAsTheBuildInfoMetricDoes) {
+  Result r = RunFaultline("--version");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_TRUE(std::regex_match(
+      r.out, std::regex("faultline [0-9.]+ \\(librdkafka [0-9.]+, simdjson [0-9.]+, "
+                        "protobuf [0-9.]+\\)\n")))
+      << r.out;
+}
+
 TEST(CliTest, EverySubcommandExplainsItselfWithHelp) {
   for (const char* cmd :
        {"--help", "replay --help", "run --help", "demo --help", "check-config --help"}) {
