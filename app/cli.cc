@@ -98,7 +98,8 @@ Malformed lines are counted by reason, never fatal. Exit status: 0 on success, 2
 arguments, an unreadable file or a bad config, 1 for a read error.
 )",
       .flags = {StringFlag("--config", "FILE",
-                           "Detection settings (the kafka and sinks sections are ignored).",
+                           "Detection settings (kafka, sinks, metrics, delivery.spool_dir and "
+                           "ingest.dead_letter_topic are ignored).",
                            &config_path),
                 {.name = "--format",
                  .value = "json|text",
@@ -312,7 +313,7 @@ constexpr Command kCommands[] = {
      CheckConfig},
     {"config-reference", "every setting, its type, default and meaning (or the JSON Schema)",
      ConfigReferenceCommand},
-    {"--version", "the version, and the librdkafka it runs with", Version},
+    {"--version", "the version, and the libraries it runs with", Version},
 };
 
 std::string Help() {

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/str_cat.h"
 #include "core/settings_doc.h"
 #include "detect/fleet/fleet_app_pool_detector.h"
 #include "detect/iis/rapid_fail_detector.h"
@@ -267,6 +268,24 @@ sinks:
   EXPECT_THAT(m, HasSubstr("sinks[0].url: must be an http:// or https:// URL"));
   EXPECT_THAT(m, HasSubstr("sinks[1].url: not a usable URL (https://hooks.example.com:99999...)"));
   EXPECT_THAT(m, Not(HasSubstr("s3cr3t")));
+}
+
+TEST(ParseConfigTest, AnEmptyUrlGivenIsRefusedInEveryHttpSink) {
+  // A template that rendered an unset variable: every delivery would fail for good.
+  auto c = ParseConfig(R"(
+sinks:
+  - {type: webhook, url: ""}
+  - {type: opsgenie, api_key: k, url: ""}
+  - {type: alertmanager, url: [""]}
+  - {type: teams, url: ""}
+)");
+  ASSERT_FALSE(c.ok());
+  const std::string m(c.status().message());
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_THAT(m,
+                HasSubstr(absl::StrCat("sinks[", i, "].url: must be an http:// or https:// URL")))
+        << m;
+  }
 }
 
 TEST(ParseConfigTest, AWebhookInPagerDutyFormatNeedsNoUrlButOthersDo) {

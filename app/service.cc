@@ -137,8 +137,9 @@ absl::Status Service::BuildSource() {
 }
 
 absl::Status Service::StartMetrics() {
+  // The service's endpoint: a replay beside a running service must not take its port.
   const std::string& listen = config_.metrics.listen;
-  if (listen.empty()) return absl::OkStatus();
+  if (listen.empty() || kafka_ == nullptr) return absl::OkStatus();
   const Pipeline* p = pipeline_.get();
   const KafkaSource* k = kafka_;
   Clock* clock = options_.clock;

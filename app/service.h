@@ -2,13 +2,17 @@
 // (Redpanda's `application` is the model). Every command (run, replay, demo, check-config) and
 // the cross-stage tests build it the same way from a Config.
 //
-// Create() builds the stages, reporting every problem of every plugin at once:
-//   pipeline   the sinks behind the Dispatcher (and the spool), the dead-letter producer, the
-//              EnvelopeParser and the Engine with its detectors (app/pipeline.h)
-//   metrics    the /metrics, /healthz, /readyz listener, when metrics.listen is set
+// Create() builds what can fail on a bad configuration, reporting every problem of every plugin
+// at once: the pipeline (the sinks behind the Dispatcher, the spool opened and read, the
+// dead-letter producer, the EnvelopeParser, the Engine with its detectors; app/pipeline.h) and
+// the source (the Kafka consumer-group member, subscribed but connecting lazily; or the JSON-lines
+// files). No thread of faultline's own runs and nothing is delivered before Run() (librdkafka's
+// clients start their threads when created); check-config opens, creates and writes nothing at
+// all. Run() starts, in order:
+//   pipeline   the dispatcher's sink workers and the journal
+//   metrics    the /metrics, /healthz, /readyz listener, for a Kafka input with metrics.listen
 //   progress   the progress line on stderr
-//   source     the Kafka consumer-group member (run, demo) or the JSON-lines files (replay)
-// Run() starts them in that order, runs the source on the calling thread until its input ends,
+//   source     on the calling thread, until its input ends,
 // `stop` turns true (SIGTERM) or it fails, then stops what it started in reverse order. The
 // source's own stop comes first: it stops fetching, drains the pipeline (the sinks get
 // delivery.shutdown_timeout) and commits what was delivered. A stage that cannot start stops

@@ -82,8 +82,9 @@ TEST(ServiceTest, AStageThatCannotStartStopsTheOnesBeforeItAndTheInputIsNeverRea
   ASSERT_TRUE(taken.ok()) << taken.status();
   Config config;
   config.metrics.listen = "127.0.0.1:" + std::to_string((*taken)->port());
-  auto service =
-      Service::Create(config, {.input = ServiceOptions::Input::kFiles, .files = {DemoIncident()}});
+  config.kafka.brokers = "127.0.0.1:1";  // never reached: the source does not start
+  config.kafka.topics = {"events"};
+  auto service = Service::Create(config, {.input = ServiceOptions::Input::kKafka});
   ASSERT_TRUE(service.ok()) << service.status();
   std::atomic<bool> stop{false};
   const absl::Status status = (*service)->Run(stop);
@@ -91,6 +92,25 @@ TEST(ServiceTest, AStageThatCannotStartStopsTheOnesBeforeItAndTheInputIsNeverRea
   EXPECT_THAT(std::string(status.message()), HasSubstr("metrics.listen: cannot listen on"));
   EXPECT_EQ(ExitCode(status), 1) << "a port taken is a runtime failure, not a bad file";
   EXPECT_EQ((*service)->pipeline().stats().messages.load(), 0u);
+}
+
+TEST(ServiceTest, AReplayLeavesTheServicesMetricsPortAlone) {
+  // faultline run holds the port; a backtest with the same file runs beside it.
+  auto taken = MetricsEndpoint::Start(
+      "127.0.0.1:0", std::make_shared<NoMetrics>(), [](std::string*) { return true; },
+      [](std::string*) { return true; });
+  ASSERT_TRUE(taken.ok()) << taken.status();
+  Config config;
+  config.metrics.listen = "127.0.0.1:" + std::to_string((*taken)->port());
+  std::FILE* out = std::tmpfile();
+  auto service = Service::Create(
+      config,
+      {.input = ServiceOptions::Input::kFiles, .files = {DemoIncident()}, .stdout_stream = out});
+  ASSERT_TRUE(service.ok()) << service.status();
+  std::atomic<bool> stop{false};
+  EXPECT_TRUE((*service)->Run(stop).ok());
+  std::fclose(out);
+  EXPECT_EQ((*service)->pipeline().stats().alerts.load(), 3u);
 }
 
 TEST(ServiceTest, CheckingAConfigurationBuildsEverythingAndConnectsOrWritesNothing) {

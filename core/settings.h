@@ -705,6 +705,19 @@ class AnySettings {
   std::shared_ptr<const void> value_;
 };
 
+// A plugin factory that takes its typed settings, made callable with AnySettings (what the
+// registries hold): settings made by another schema than `schema` are an error, never a cast.
+template <typename T, typename Result, typename Context>
+std::function<Result(const AnySettings&, const Context&)> WithSettingsOf(
+    const Schema<T>& schema, std::function<Result(const T&, const Context&)> factory) {
+  return [&schema, factory = std::move(factory)](const AnySettings& s,
+                                                 const Context& context) -> Result {
+    const T* typed = s.As(schema);
+    if (typed == nullptr) return absl::InternalError("settings read by another schema");
+    return factory(*typed, context);
+  };
+}
+
 // Reads a whole YAML document: its syntax errors, then ReadMapping's, as one Problems.
 YAML::Node LoadYaml(std::string_view text, Problems& problems);
 

@@ -29,15 +29,7 @@ class DetectorRegistry {
   void Register(std::string name, const settings::Schema<S>& schema,
                 std::type_identity_t<Factory<S>> factory) {
     entries_.push_back({std::move(name), &schema,
-                        [factory = std::move(factory), &schema](const settings::AnySettings& s,
-                                                                const DetectorContext& context)
-                            -> absl::StatusOr<std::unique_ptr<Detector>> {
-                          const S* typed = s.As(schema);
-                          if (typed == nullptr) {
-                            return absl::InternalError("settings read by another schema");
-                          }
-                          return factory(*typed, context);
-                        }});
+                        settings::WithSettingsOf(schema, Factory<S>(std::move(factory)))});
   }
 
   struct Entry {

@@ -108,7 +108,7 @@ absl::StatusOr<std::unique_ptr<Dispatcher>> Dispatcher::Create(std::vector<Route
 Dispatcher::~Dispatcher() { Stop(absl::ZeroDuration()); }
 
 void Dispatcher::Start() {
-  if (started_) return;
+  if (started_ || stopped_) return;
   started_ = true;
   if (journal_) journal_->Start();
   for (auto& w : workers_) w->Start();

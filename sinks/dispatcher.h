@@ -49,7 +49,7 @@ class Dispatcher {
                                                             Clock& clock);
   ~Dispatcher();
 
-  // Starts the sink workers (and the journal). Once.
+  // Starts the sink workers (and the journal). Once; not after Stop().
   void Start();
 
   // Queues `alert` for every sink; never blocks. `ticket` may be null.

@@ -64,15 +64,7 @@ class SinkRegistry {
   void Register(std::string type, const settings::Schema<S>& schema,
                 std::type_identity_t<Factory<S>> factory) {
     entries_.push_back({std::move(type), &schema,
-                        [factory = std::move(factory), &schema](
-                            const settings::AnySettings& s,
-                            const SinkContext& ctx) -> absl::StatusOr<std::unique_ptr<Sink>> {
-                          const S* typed = s.As(schema);
-                          if (typed == nullptr) {
-                            return absl::InternalError("settings read by another schema");
-                          }
-                          return factory(*typed, ctx);
-                        }});
+                        settings::WithSettingsOf(schema, Factory<S>(std::move(factory)))});
   }
 
   struct Entry {

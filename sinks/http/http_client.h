@@ -63,15 +63,18 @@ std::optional<absl::Duration> ParseRetryAfter(std::string_view value, absl::Time
 // Checks that `url` is an absolute http:// or https:// URL libcurl accepts.
 absl::Status ValidateHttpUrl(const std::string& url);
 
-// A schema check (Schema::Check) of the HTTP sinks: the URL setting `key` (a string or a list of
-// them) holds http(s) URLs, each problem reported at `key` without the URL's path or query. An
-// empty value is left to the rule that requires the key.
+// A schema check (Schema::Check) of the HTTP sinks: when the URL setting `key` (a string or a
+// list of them; for a secret also KEY_file or KEY_env) is given, it holds http(s) URLs, each
+// problem reported at `key` without the URL's path or query. An empty URL given is refused: it
+// would fail every delivery for good. An absent one is left to the sink's default or to the rule
+// that requires it.
 template <typename Config, typename Urls>
 std::function<void(const Config&, settings::Checker&)> CheckHttpUrls(std::string key,
                                                                      Urls Config::*urls) {
   return [key = std::move(key), urls](const Config& c, settings::Checker& check) {
+    if (!check.has(key) && !check.has(key + "_file") && !check.has(key + "_env")) return;
     auto one = [&](const std::string& url) {
-      if (absl::Status v = ValidateHttpUrl(url); !url.empty() && !v.ok()) {
+      if (absl::Status v = ValidateHttpUrl(url); !v.ok()) {
         check.Error(key, std::string(v.message()));
       }
     };

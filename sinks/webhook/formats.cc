@@ -157,9 +157,8 @@ std::string SlackBody(const Alert& a) {
   }
   w.BeginObject().Key("type").String("context").Key("elements").BeginArray();
   w.BeginObject().Key("type").String("mrkdwn");
-  w.Key("text").String(absl::StrCat("fingerprint `", a.fingerprint(), "` · incident `",
-                                    a.incident_id(), "` · ", Rfc3339(a.first_event_time()), " .. ",
-                                    Rfc3339(a.last_event_time())));
+  w.Key("text").String(
+      absl::StrCat("fingerprint `", a.fingerprint(), "` · incident `", a.incident_id(), "`"));
   w.EndObject().EndArray().EndObject();
   w.EndArray();
   return w.EndObject().str();

@@ -4,17 +4,20 @@
   run_clang_tidy.py BUILD_DIR SOURCE_DIR FOLDER [--jobs N]
 
 Checks every non-test .cc under SOURCE_DIR/FOLDER with the checks of SOURCE_DIR/.clang-tidy,
-and the project headers those files include. Exits 1 listing every warning (the config makes
-each one an error), 0 when there are none, 77 (skipped) when clang-tidy is not installed.
+and the project headers those files include. Tests, and the helpers under testing/ folders that
+only tests include, are not checked. Exits 1 listing every warning (the config makes each one an
+error), 0 when there are none, 77 (skipped) when clang-tidy is not installed.
 
-A file whose result is known is not checked again: the verdict is kept in BUILD_DIR/clang-tidy/,
-keyed by the file, every project header, .clang-tidy and the clang-tidy version, so a second
-run checks only what changed (a header change checks everything again).
+A file found clean is not checked again while nothing it may depend on changed: the verdict is
+kept in BUILD_DIR/clang-tidy/, keyed by the file, its compile command, every project header and
+.proto, .clang-tidy, the clang-tidy version and the installed packages (system headers), so a
+second run checks only what changed (a header change checks everything again).
 """
 import concurrent.futures
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -25,10 +28,10 @@ SKIP_RETURN_CODE = 77
 
 def project_headers_digest(source_dir):
     digest = hashlib.sha256()
-    for stage in STAGES:
+    for stage in STAGES + ("proto",):
         for folder, _, files in sorted(os.walk(os.path.join(source_dir, stage))):
             for name in sorted(files):
-                if name.endswith(".h"):
+                if name.endswith((".h", ".proto")):
                     path = os.path.join(folder, name)
                     digest.update(path.encode())
                     with open(path, "rb") as f:
@@ -39,15 +42,33 @@ def project_headers_digest(source_dir):
 def sources(source_dir, folder):
     found = []
     for root, _, files in os.walk(os.path.join(source_dir, folder)):
+        if "testing" in os.path.relpath(root, source_dir).split(os.sep):
+            continue
         for name in files:
-            if name.endswith(".cc") and not name.endswith(("_test.cc", "_fuzz.cc")) \
-                    and "/testing" not in root:
+            if name.endswith(".cc") and not name.endswith(("_test.cc", "_fuzz.cc")):
                 found.append(os.path.join(root, name))
     return sorted(found)
 
 
+def compile_commands(build_dir):
+    """Each file's compile command, by its real path."""
+    with open(os.path.join(build_dir, "compile_commands.json")) as f:
+        return {os.path.realpath(os.path.join(c["directory"], c["file"])):
+                c.get("command") or " ".join(c.get("arguments", [])) for c in json.load(f)}
+
+
+def installed_packages():
+    """What the system headers come from (an Abseil or simdjson upgrade changes findings)."""
+    try:
+        return subprocess.run(["dpkg-query", "-W"], stdout=subprocess.PIPE, text=True).stdout
+    except FileNotFoundError:
+        return ""
+
+
 def check(tidy, build_dir, source_dir, path):
-    header_filter = "^" + os.path.realpath(source_dir) + "/(" + "|".join(STAGES) + ")/"
+    # The source dir as given and as resolved: a symlinked checkout names headers either way.
+    roots = sorted({re.escape(os.path.abspath(source_dir)), re.escape(os.path.realpath(source_dir))})
+    header_filter = "^(" + "|".join(roots) + ")/(" + "|".join(STAGES) + ")/"
     result = subprocess.run(
         [tidy, "-p", build_dir, "--quiet", "--header-filter=" + header_filter,
          # The compile commands are g++'s: clang does not know all of its warning options.
@@ -78,17 +99,24 @@ def main():
     version = subprocess.run([tidy, "--version"], stdout=subprocess.PIPE, text=True).stdout
     with open(os.path.join(source_dir, ".clang-tidy"), "rb") as f:
         config = f.read()
-    context = hashlib.sha256(
-        version.encode() + config + project_headers_digest(source_dir).encode()).hexdigest()
+    context = hashlib.sha256(version.encode() + config + project_headers_digest(source_dir).encode()
+                             + installed_packages().encode()).hexdigest()
+    commands = compile_commands(build_dir)
     cache_dir = os.path.join(build_dir, "clang-tidy")
     os.makedirs(cache_dir, exist_ok=True)
 
     def key(path):
+        command = commands.get(os.path.realpath(path), "")
         with open(path, "rb") as f:
-            return hashlib.sha256(context.encode() + path.encode() + f.read()).hexdigest()
+            return hashlib.sha256(context.encode() + path.encode() + command.encode()
+                                  + f.read()).hexdigest()
 
     todo, cached = [], 0
-    for path in sources(source_dir, folder):
+    files = sources(source_dir, folder)
+    if not files:  # a check that checks nothing must not pass
+        print(f"clang-tidy {folder}/: no sources found under {source_dir}")
+        return 1
+    for path in files:
         if os.path.exists(os.path.join(cache_dir, key(path))):
             cached += 1
         else:
@@ -103,8 +131,8 @@ def main():
                 with open(os.path.join(cache_dir, key(path)), "w") as f:
                     json.dump({"file": path, "clean": True}, f)
     # A header's warning is reported by every file that includes it: once is enough.
-    root = os.path.realpath(source_dir) + "/"
-    unique = sorted(set(f.replace(root, "") for f in findings))
+    unique = sorted(set(f.replace(os.path.realpath(source_dir) + "/", "")
+                        .replace(os.path.abspath(source_dir) + "/", "") for f in findings))
     print("\n".join(unique))
     print(f"clang-tidy {folder}/: {len(todo)} checked, {cached} unchanged since a clean check, "
           f"{len(unique)} finding(s)")
