@@ -31,6 +31,33 @@ class NoMetrics final : public prometheus::Collectable {
 
 std::string DemoIncident() { return testing::SourcePath("app/demo/exchange_owa_incident.jsonl"); }
 
+// A replay of the demo incident with `config`: what Run returned and what the stdout sink wrote.
+struct Replayed {
+  std::unique_ptr<Service> service;
+  absl::Status status;
+  std::string alerts;
+};
+Replayed ReplayDemoIncident(const Config& config) {
+  Replayed r;
+  std::FILE* out = std::tmpfile();
+  auto service = Service::Create(
+      config,
+      {.input = ServiceOptions::Input::kFiles, .files = {DemoIncident()}, .stdout_stream = out});
+  if (!service.ok()) {
+    r.status = service.status();
+  } else {
+    std::atomic<bool> stop{false};
+    r.service = *std::move(service);
+    r.status = r.service->Run(stop);
+  }
+  // Run returned: the sinks were drained and stopped (the last stage to stop).
+  std::rewind(out);
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof(buf), out)) > 0;) r.alerts.append(buf, n);
+  std::fclose(out);
+  return r;
+}
+
 TEST(ServiceTest, ReportsEverySinkThatCannotBeBuiltWithItsPathAndLine) {
   // What the file reader cannot know: a path that cannot be opened, a Kafka sink without brokers.
   auto config = ParseConfig(R"(sinks:
@@ -52,26 +79,15 @@ TEST(ServiceTest, ReportsEverySinkThatCannotBeBuiltWithItsPathAndLine) {
 }
 
 TEST(ServiceTest, RunsFilesThroughEveryStageToTheSinks) {
-  std::FILE* out = std::tmpfile();
-  ASSERT_NE(out, nullptr);
-  Config config;
-  auto service = Service::Create(
-      config,
-      {.input = ServiceOptions::Input::kFiles, .files = {DemoIncident()}, .stdout_stream = out});
-  ASSERT_TRUE(service.ok()) << service.status();
+  const Config config;
+  Replayed r = ReplayDemoIncident(config);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_THAT(r.alerts, HasSubstr("\"rule\":\"iis_rapid_fail_imminent\""));
+  EXPECT_THAT(r.alerts, HasSubstr("\"rule\":\"iis_app_pool_disabled\""));
+  EXPECT_EQ(r.service->pipeline().stats().alerts.load(), 3u);
+  EXPECT_EQ(r.service->pipeline().dispatcher().sinks()[0].stats.delivered.load(), 3u);
   std::atomic<bool> stop{false};
-  ASSERT_TRUE((*service)->Run(stop).ok());
-  // Run returned: the sinks were drained and stopped (the last stage to stop).
-  std::rewind(out);
-  std::string alerts;
-  char buf[4096];
-  for (size_t n; (n = std::fread(buf, 1, sizeof(buf), out)) > 0;) alerts.append(buf, n);
-  std::fclose(out);
-  EXPECT_THAT(alerts, HasSubstr("\"rule\":\"iis_rapid_fail_imminent\""));
-  EXPECT_THAT(alerts, HasSubstr("\"rule\":\"iis_app_pool_disabled\""));
-  EXPECT_EQ((*service)->pipeline().stats().alerts.load(), 3u);
-  EXPECT_EQ((*service)->pipeline().dispatcher().sinks()[0].stats.delivered.load(), 3u);
-  EXPECT_FALSE((*service)->Run(stop).ok()) << "a service runs once";
+  EXPECT_FALSE(r.service->Run(stop).ok()) << "a service runs once";
 }
 
 TEST(ServiceTest, AStageThatCannotStartStopsTheOnesBeforeItAndTheInputIsNeverRead) {
@@ -102,15 +118,9 @@ TEST(ServiceTest, AReplayLeavesTheServicesMetricsPortAlone) {
   ASSERT_TRUE(taken.ok()) << taken.status();
   Config config;
   config.metrics.listen = "127.0.0.1:" + std::to_string((*taken)->port());
-  std::FILE* out = std::tmpfile();
-  auto service = Service::Create(
-      config,
-      {.input = ServiceOptions::Input::kFiles, .files = {DemoIncident()}, .stdout_stream = out});
-  ASSERT_TRUE(service.ok()) << service.status();
-  std::atomic<bool> stop{false};
-  EXPECT_TRUE((*service)->Run(stop).ok());
-  std::fclose(out);
-  EXPECT_EQ((*service)->pipeline().stats().alerts.load(), 3u);
+  Replayed r = ReplayDemoIncident(config);
+  EXPECT_TRUE(r.status.ok()) << r.status;
+  EXPECT_THAT(r.alerts, HasSubstr("\"rule\":\"iis_app_pool_disabled\""));
 }
 
 TEST(ServiceTest, CheckingAConfigurationBuildsEverythingAndConnectsOrWritesNothing) {

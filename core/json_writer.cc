@@ -54,10 +54,7 @@ JsonWriter& JsonWriter::Close(char c) {
 }
 
 JsonWriter& JsonWriter::Key(std::string_view key) {
-  Separate();
-  out_.push_back('"');
-  AppendJsonEscaped(&out_, key);
-  out_.append("\":");
+  String(key).out_.push_back(':');
   after_key_ = true;
   return *this;
 }
