@@ -8,7 +8,7 @@ absl::StatusOr<std::vector<std::unique_ptr<Detector>>> DetectorRegistry::CreateA
     const DetectConfig& config) const {
   std::vector<std::unique_ptr<Detector>> detectors;
   std::vector<std::string> errors;
-  for (const Entry& entry : entries_) {
+  for (const Entry& entry : entries()) {
     auto it = config.detectors.find(entry.name);
     absl::StatusOr<std::unique_ptr<Detector>> d = entry.create(
         it == config.detectors.end() ? settings::AnySettings(*entry.schema) : it->second,
@@ -26,7 +26,7 @@ absl::StatusOr<std::vector<std::unique_ptr<Detector>>> DetectorRegistry::CreateA
 const settings::SchemaBase& DetectorRegistry::DetectSchema() const {
   std::call_once(detect_schema_once_, [this] {
     detect_schema_ = NewDetectSchema();
-    for (const Entry& entry : entries_) {
+    for (const Entry& entry : entries()) {
       const settings::SchemaBase* schema = entry.schema;
       detect_schema_->Add({.key = entry.name,
                            .kind = settings::Kind::kSection,

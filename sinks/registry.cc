@@ -28,25 +28,12 @@ const settings::Schema<SinkEntry>& SinkEntry::Schema() {
   return *schema;
 }
 
-const SinkRegistry::Entry* SinkRegistry::Find(std::string_view type) const {
-  for (const Entry& e : entries_) {
-    if (e.type == type) return &e;
-  }
-  return nullptr;
-}
-
-std::vector<std::string> SinkRegistry::types() const {
-  std::vector<std::string> out;
-  for (const Entry& e : entries_) out.push_back(e.type);
-  return out;
-}
-
 absl::StatusOr<std::unique_ptr<Sink>> SinkRegistry::Create(const SinkSpec& spec,
                                                            const SinkContext& ctx) const {
   const Entry* entry = Find(spec.entry.type);
   if (entry == nullptr) {
     return absl::NotFoundError(absl::StrCat("unknown sink type \"", spec.entry.type,
-                                            "\"; known: ", absl::StrJoin(types(), ", ")));
+                                            "\"; known: ", absl::StrJoin(names(), ", ")));
   }
   absl::StatusOr<std::unique_ptr<Sink>> sink = entry->create(
       spec.settings.schema() == nullptr ? settings::AnySettings(*entry->schema) : spec.settings,
@@ -72,13 +59,13 @@ void SinkRegistry::ReadList(const YAML::Node& node, const std::string& path,
     const Entry* entry = type.IsDefined() && type.IsScalar() ? Find(type.Scalar()) : nullptr;
     if (item.IsMap() && type.IsDefined() && type.IsScalar() && entry == nullptr) {
       problems.Add(type, settings::Join(spec.path, "type"),
-                   absl::StrCat("unknown sink type; known: ", absl::StrJoin(types(), ", ")));
+                   absl::StrCat("unknown sink type; known: ", absl::StrJoin(names(), ", ")));
       continue;
     }
     if (entry == nullptr) {
       // Without a type the other keys cannot be judged: one problem, not one per key.
       problems.Add(item, item.IsMap() ? settings::Join(spec.path, "type") : spec.path,
-                   item.IsMap() ? absl::StrCat("required: one of ", absl::StrJoin(types(), ", "))
+                   item.IsMap() ? absl::StrCat("required: one of ", absl::StrJoin(names(), ", "))
                                 : std::string("must be a mapping with a type"));
       continue;
     }
@@ -98,7 +85,7 @@ settings::FieldInfo SinkRegistry::ListInfo(std::string key, std::string descript
                            .description = std::move(description),
                            .min_items = 1,
                            .nested = &SinkEntry::Schema()};
-  for (const Entry& e : entries_) info.variants.emplace_back(e.type, e.schema);
+  for (const Entry& e : entries()) info.variants.emplace_back(e.name, e.schema);
   return info;
 }
 

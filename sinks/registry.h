@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/clock.h"
+#include "core/plugin_registry.h"
 #include "core/settings.h"
 #include "sinks/sink.h"
 
@@ -51,33 +52,12 @@ struct SinkSpec {
   int line = 0;
 };
 
-class SinkRegistry {
+// Sink types by their `type:` name (core/plugin_registry.h). A factory gets the settings its
+// schema read (already validated); what it can only find out by trying (a file that cannot be
+// opened, a template that does not parse) it returns as an error beginning with the key it is
+// about ("template: ...").
+class SinkRegistry final : public PluginRegistry<Sink, SinkContext> {
  public:
-  template <typename S>
-  using Factory =
-      std::function<absl::StatusOr<std::unique_ptr<Sink>>(const S& settings, const SinkContext&)>;
-
-  // The factory gets the settings `schema` read (already validated); what it can only find out
-  // by trying (a file that cannot be opened, a template that does not parse) it returns as an
-  // error beginning with the key it is about ("template: ...").
-  template <typename S>
-  void Register(std::string type, const settings::Schema<S>& schema,
-                std::type_identity_t<Factory<S>> factory) {
-    entries_.push_back({std::move(type), &schema,
-                        settings::WithSettingsOf(schema, Factory<S>(std::move(factory)))});
-  }
-
-  struct Entry {
-    std::string type;
-    const settings::SchemaBase* schema;
-    std::function<absl::StatusOr<std::unique_ptr<Sink>>(const settings::AnySettings&,
-                                                        const SinkContext&)>
-        create;
-  };
-  const std::vector<Entry>& entries() const { return entries_; }
-  const Entry* Find(std::string_view type) const;
-  std::vector<std::string> types() const;
-
   // Builds the sink `spec` describes; errors name its path (sinks[2] (webhook): ...).
   absl::StatusOr<std::unique_ptr<Sink>> Create(const SinkSpec& spec, const SinkContext& ctx) const;
 
@@ -87,9 +67,6 @@ class SinkRegistry {
                 settings::Problems& problems) const;
   // The FieldInfo of that list (for the reference and the JSON Schema).
   settings::FieldInfo ListInfo(std::string key, std::string description) const;
-
- private:
-  std::vector<Entry> entries_;
 };
 
 }  // namespace faultline
