@@ -101,18 +101,8 @@ arguments, an unreadable file or a bad config, 1 for a read error.
                            "Detection settings (kafka, sinks, metrics, delivery.spool_dir and "
                            "ingest.dead_letter_topic are ignored).",
                            &config_path),
-                {.name = "--format",
-                 .value = "json|text",
-                 .help = "The alerts as JSON lines (default) or readable text.",
-                 .set =
-                     [&](const std::string& v) {
-                       if (v != "json" && v != "text") {
-                         return absl::InvalidArgumentError(
-                             absl::StrCat("must be json or text, got \"", v, "\""));
-                       }
-                       format = v;
-                       return absl::OkStatus();
-                     }},
+                ChoiceFlag("--format", {"json", "text"},
+                           "The alerts as JSON lines (default) or readable text.", &format),
                 QuietFlag("No informational messages on stderr (the summary is still printed).")},
       .operand = [&](const std::string& file) {
         files.push_back(file);
@@ -179,16 +169,9 @@ The options below override the configuration file's settings.
                 SwitchFlag("--exit-at-end",
                            "Stop once every assigned partition is consumed to its end (backfills).",
                            &exit_at_end),
-                {.name = "--progress-every",
-                 .value = "D",
-                 .help = "A progress line on stderr every D (default 30s; 0 disables).",
-                 .set =
-                     [&](const std::string& v) {
-                       if (!absl::ParseDuration(v, &progress_every)) {
-                         return absl::InvalidArgumentError(absl::StrCat("not a duration: ", v));
-                       }
-                       return absl::OkStatus();
-                     }},
+                DurationFlag("--progress-every", "D",
+                             "A progress line on stderr every D (default 30s; 0 disables).",
+                             &progress_every),
                 QuietFlag("Only warnings and errors on stderr.")}};
   return Execute(command_line, args, [&]() -> absl::Status {
     if (config_path.empty()) return UsageError("--config is required");

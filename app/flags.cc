@@ -4,6 +4,7 @@
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "core/strings.h"
 
@@ -56,6 +57,29 @@ Flag ListFlag(std::string name, std::string value, std::string help,
 Flag SwitchFlag(std::string name, std::string help, bool* out) {
   return {std::move(name), "", std::move(help), [out](const std::string&) {
             *out = true;
+            return absl::OkStatus();
+          }};
+}
+
+Flag ChoiceFlag(std::string name, std::vector<std::string> choices, std::string help,
+                std::string* out) {
+  std::string value = absl::StrJoin(choices, "|");
+  return {std::move(name), std::move(value), std::move(help),
+          [out, choices = std::move(choices)](const std::string& v) {
+            if (std::find(choices.begin(), choices.end(), v) == choices.end()) {
+              return absl::InvalidArgumentError(
+                  absl::StrCat("must be ", absl::StrJoin(choices, " or "), ", got \"", v, "\""));
+            }
+            *out = v;
+            return absl::OkStatus();
+          }};
+}
+
+Flag DurationFlag(std::string name, std::string value, std::string help, absl::Duration* out) {
+  return {std::move(name), std::move(value), std::move(help), [out](const std::string& v) {
+            if (!absl::ParseDuration(v, out)) {
+              return absl::InvalidArgumentError(absl::StrCat("not a duration: ", v));
+            }
             return absl::OkStatus();
           }};
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 
 namespace faultline {
 
@@ -24,6 +25,11 @@ struct Flag {
 Flag StringFlag(std::string name, std::string value, std::string help, std::string* out);
 Flag ListFlag(std::string name, std::string value, std::string help, std::vector<std::string>* out);
 Flag SwitchFlag(std::string name, std::string help, bool* out);
+// One of `choices`, its value shown as "a|b" in the usage.
+Flag ChoiceFlag(std::string name, std::vector<std::string> choices, std::string help,
+                std::string* out);
+// A duration as absl::ParseDuration reads it (30s, 5m, 0).
+Flag DurationFlag(std::string name, std::string value, std::string help, absl::Duration* out);
 
 struct CommandLine {
   std::string command;      // "replay"

@@ -96,6 +96,23 @@ TEST(FlagsTest, TheUsageListsEveryFlagOfTheTableWithItsValueAndWrappedHelp) {
   EXPECT_THAT(usage, HasSubstr("wrapped at\n                 the hundredth column"));
 }
 
+TEST(FlagsTest, ChoicesAndDurationsAreCheckedWhereTheyAreRead) {
+  std::string format = "json";
+  absl::Duration every = absl::Seconds(30);
+  const CommandLine table{
+      .command = "toy",
+      .flags = {ChoiceFlag("--format", {"json", "text"}, "The form.", &format),
+                DurationFlag("--every", "D", "How often.", &every)}};
+  ASSERT_TRUE(ParseCommandLine(table, {"--format", "text", "--every", "5m"}).ok());
+  EXPECT_EQ(format, "text");
+  EXPECT_EQ(every, absl::Minutes(5));
+  EXPECT_EQ(ParseCommandLine(table, {"--format", "xml"}).message(),
+            "--format: must be json or text, got \"xml\"");
+  EXPECT_EQ(ParseCommandLine(table, {"--every", "soon"}).message(),
+            "--every: not a duration: soon");
+  EXPECT_THAT(Usage(table), HasSubstr("  --format json|text  The form.\n"));
+}
+
 TEST(FlagsTest, HelpIsAskedForAnywhereOnTheLine) {
   EXPECT_TRUE(WantsHelp({"a.jsonl", "--help"}));
   EXPECT_TRUE(WantsHelp({"-h"}));
