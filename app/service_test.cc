@@ -29,6 +29,15 @@ class NoMetrics final : public prometheus::Collectable {
   std::vector<prometheus::MetricFamily> Collect() const override { return {}; }
 };
 
+// A listener on a free loopback port, as a running faultline holds it.
+std::unique_ptr<MetricsEndpoint> HoldAPort() {
+  auto endpoint = MetricsEndpoint::Start(
+      "127.0.0.1:0", std::make_shared<NoMetrics>(), [](std::string*) { return true; },
+      [](std::string*) { return true; });
+  EXPECT_TRUE(endpoint.ok()) << endpoint.status();
+  return endpoint.ok() ? *std::move(endpoint) : nullptr;
+}
+
 std::string DemoIncident() { return testing::SourcePath("app/demo/exchange_owa_incident.jsonl"); }
 
 // A replay of the demo incident with `config`: what Run returned and what the stdout sink wrote.
@@ -92,12 +101,10 @@ TEST(ServiceTest, RunsFilesThroughEveryStageToTheSinks) {
 
 TEST(ServiceTest, AStageThatCannotStartStopsTheOnesBeforeItAndTheInputIsNeverRead) {
   // Hold a port, then ask the service for the same one.
-  auto taken = MetricsEndpoint::Start(
-      "127.0.0.1:0", std::make_shared<NoMetrics>(), [](std::string*) { return true; },
-      [](std::string*) { return true; });
-  ASSERT_TRUE(taken.ok()) << taken.status();
+  std::unique_ptr<MetricsEndpoint> taken = HoldAPort();
+  ASSERT_NE(taken, nullptr);
   Config config;
-  config.metrics.listen = "127.0.0.1:" + std::to_string((*taken)->port());
+  config.metrics.listen = "127.0.0.1:" + std::to_string(taken->port());
   config.kafka.brokers = "127.0.0.1:1";  // never reached: the source does not start
   config.kafka.topics = {"events"};
   auto service = Service::Create(config, {.input = ServiceOptions::Input::kKafka});
@@ -112,12 +119,10 @@ TEST(ServiceTest, AStageThatCannotStartStopsTheOnesBeforeItAndTheInputIsNeverRea
 
 TEST(ServiceTest, AReplayLeavesTheServicesMetricsPortAlone) {
   // faultline run holds the port; a backtest with the same file runs beside it.
-  auto taken = MetricsEndpoint::Start(
-      "127.0.0.1:0", std::make_shared<NoMetrics>(), [](std::string*) { return true; },
-      [](std::string*) { return true; });
-  ASSERT_TRUE(taken.ok()) << taken.status();
+  std::unique_ptr<MetricsEndpoint> taken = HoldAPort();
+  ASSERT_NE(taken, nullptr);
   Config config;
-  config.metrics.listen = "127.0.0.1:" + std::to_string((*taken)->port());
+  config.metrics.listen = "127.0.0.1:" + std::to_string(taken->port());
   Replayed r = ReplayDemoIncident(config);
   EXPECT_TRUE(r.status.ok()) << r.status;
   EXPECT_THAT(r.alerts, HasSubstr("\"rule\":\"iis_app_pool_disabled\""));
