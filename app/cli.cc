@@ -73,8 +73,7 @@ Flag QuietFlag(std::string help) {
 absl::Status RunAndSummarize(Service& service, std::string_view prefix = "") {
   InstallSignalHandlers();
   absl::Status status = service.Run(g_stop);
-  std::fprintf(stderr, "%s%s\n", std::string(prefix).c_str(),
-               service.pipeline().SummaryJson().c_str());
+  std::fprintf(stderr, "%s%s\n", std::string(prefix).c_str(), service.SummaryJson().c_str());
   return status;
 }
 
@@ -128,29 +127,49 @@ arguments, an unreadable file or a bad config, 1 for a read error.
   });
 }
 
-int Run(const std::vector<std::string>& args) {
-  std::string config_path, brokers, group, metrics_listen;
-  std::vector<std::string> topics;
-  bool exit_at_end = false;
-  absl::Duration progress_every = absl::Seconds(30);
-  const CommandLine command_line{
-      .command = "run",
-      .synopsis = "--config FILE [options]",
-      .description =
-          R"(Consumes Windows events from Kafka as a member of a consumer group, detects incidents and
+constexpr char kRunDescription[] =
+    R"(Consumes Windows events from Kafka as a member of a consumer group, detects incidents and
 delivers alerts to the configured sinks (stdout, file, webhook, pagerduty, slack, alertmanager,
 kafka, teams, opsgenie), each from its own queue and thread, retrying what failed with backoff.
-Runs until SIGINT or SIGTERM: then it stops fetching, gives the sinks delivery.shutdown_timeout
-to deliver what is queued, commits and exits 0. Exit status: 1 for a runtime failure (a fatal
-Kafka error, a metrics address that cannot be bound), 2 for bad arguments or a bad
-configuration.
+kafka.workers worker threads (default 1; 0: one per core, one without ingest.pool_topic while
+the fleet detector is on) each join the group as a member of their own and take their share of
+the partitions. Runs until SIGINT or SIGTERM: then it stops fetching, delivers what is queued
+within delivery.shutdown_timeout, commits what was delivered, leaves the group and exits 0.
+Exit status: 1 for a runtime failure (a fatal Kafka error, a metrics address that cannot be
+bound), 2 for bad arguments or a bad configuration.
 
 Nothing is lost: an event's offset is committed only once the alerts it raised are delivered by
 every sink (or journaled in delivery.spool_dir, which is then delivered after a restart). While
 a sink's queue is full, consumption pauses (delivery.on_full: backpressure).
 
 The options below override the configuration file's settings.
-)",
+)";
+
+constexpr char kRekeyDescription[] =
+    R"(For topics a forwarder does not key by host (a host's events spread over every partition, so no
+one member sees all of them): consumes them as a member of a consumer group like `run`, parses
+every message once, and publishes the event to ingest.rekey_topic as a faultline.v1.Event
+(protobuf, proto/event.proto) keyed by host, with the message's Kafka timestamp. Point `run` at
+that topic with ingest.format: faultline_event (and its own kafka.group_id) to detect on it.
+
+Rejects are counted and dead-lettered as in `run`; a message is committed once its event is on
+the topic (at-least-once: `run` drops a record seen twice within detect.dedupe_window). The
+detect, delivery and sinks sections are not used. Runs until SIGINT or SIGTERM, then flushes,
+commits and exits 0; exit status 1 for a runtime failure, 2 for bad arguments or configuration.
+
+The options below override the configuration file's settings.
+)";
+
+// `run` and `rekey`: a consumer-group member in the given role.
+int Consume(const std::vector<std::string>& args, ServiceOptions::Role role) {
+  std::string config_path, brokers, group, metrics_listen;
+  std::vector<std::string> topics;
+  bool exit_at_end = false;
+  absl::Duration progress_every = absl::Seconds(30);
+  const CommandLine command_line{
+      .command = role == ServiceOptions::Role::kRekey ? "rekey" : "run",
+      .synopsis = "--config FILE [options]",
+      .description = role == ServiceOptions::Role::kRekey ? kRekeyDescription : kRunDescription,
       .flags = {StringFlag("--config", "FILE",
                            "The YAML configuration (docs/CONFIGURATION.md; a starting point: "
                            "deploy/faultline.example.yaml).",
@@ -167,7 +186,8 @@ The options below override the configuration file's settings.
                        return ValidateListenAddress(v);
                      }},
                 SwitchFlag("--exit-at-end",
-                           "Stop once every assigned partition is consumed to its end (backfills).",
+                           "Stop once every assigned partition is consumed to its end (backfills; "
+                           "several workers stop together once the group has read every topic).",
                            &exit_at_end),
                 DurationFlag("--progress-every", "D",
                              "A progress line on stderr every D (default 30s; 0 disables).",
@@ -184,11 +204,20 @@ The options below override the configuration file's settings.
     config->kafka.stop_at_end = exit_at_end;
     absl::StatusOr<std::unique_ptr<Service>> service =
         Service::Create(*config, {.input = ServiceOptions::Input::kKafka,
+                                  .role = role,
                                   .durable = true,
                                   .progress_every = progress_every});
     if (!service.ok()) return service.status();
     return RunAndSummarize(**service);
   });
+}
+
+int Run(const std::vector<std::string>& args) {
+  return Consume(args, ServiceOptions::Role::kDetect);
+}
+
+int Rekey(const std::vector<std::string>& args) {
+  return Consume(args, ServiceOptions::Role::kRekey);
 }
 
 int CheckConfig(const std::vector<std::string>& args) {
@@ -289,6 +318,7 @@ struct Command {
 
 constexpr Command kCommands[] = {
     {"run", "consume Windows events from Kafka and deliver alerts (the service)", Run},
+    {"rekey", "republish a topic not keyed by host as parsed events keyed by host", Rekey},
     {"replay", "the detectors over JSON-lines files or stdin, alerts on stdout (backtests)",
      Replay},
     {"demo", "the whole service on a bundled incident and an in-process Kafka", Demo},

@@ -19,14 +19,11 @@ using settings::Bound;
 const settings::Schema<EnvelopeOptions>& EnvelopeSchema() {
   static const auto* schema = [] {
     std::vector<std::pair<std::string, Envelope>> formats;
-    for (const char* name : {"auto", "winlogbeat", "winlogbeat6", "nxlog", "fluentbit_winevtlog",
-                             "fluentbit_winlog", "xml"}) {
-      Envelope e;
-      if (ParseEnvelopeName(name, &e)) formats.emplace_back(name, e);
-    }
+    for (const auto& [envelope, name] : EnvelopeNames()) formats.emplace_back(name, envelope);
     auto* s = new settings::Schema<EnvelopeOptions>("The forwarder envelope");
     s->Choice("format", &EnvelopeOptions::format, formats,
-              "The forwarder's JSON envelope; auto detects it per message.")
+              "The forwarder's envelope; auto detects it per message. faultline_event: the "
+              "protobuf events of `faultline rekey` (ingest.rekey_topic), never auto-detected.")
         .Parsed<absl::TimeZone>(
             "local_time_zone", &EnvelopeOptions::local_time_zone, "time zone", "UTC",
             [](const std::string& name, absl::TimeZone* out) -> std::string {
@@ -48,7 +45,17 @@ const settings::Schema<IngestConfig>& IngestSchema() {
            .Inline(&IngestConfig::envelope, EnvelopeSchema())
            .String("dead_letter_topic", &IngestConfig::dead_letter_topic,
                    "Rejected messages go there (on kafka.brokers), with the reason and their "
-                   "source partition and offset in headers; empty: they are only counted.");
+                   "source partition and offset in headers; empty: they are only counted.")
+           .String("rekey_topic", &IngestConfig::rekey_topic,
+                   "`faultline rekey` writes every parsed event there (on kafka.brokers) as a "
+                   "faultline.v1.Event keyed by host, for a `run` with format faultline_event "
+                   "to read: for topics a forwarder does not key by host.")
+           .String("pool_topic", &IngestConfig::pool_topic,
+                   "Where `run` sends the failures the fleet detector counts, keyed by "
+                   "application pool, and reads them back in its group (on kafka.brokers; any "
+                   "number of partitions): a pool's failures from every instance's hosts meet in "
+                   "one place, so several instances raise a fleet incident once. Empty: each "
+                   "instance counts only the hosts of its own partitions.");
   return *schema;
 }
 
@@ -69,8 +76,10 @@ const settings::Schema<DeliveryConfig>& DeliverySchema() {
            .Duration("retry_backoff_max", &DeliveryConfig::retry_backoff_max, Bound::kPositive,
                      "The longest wait between retries.")
            .Duration("shutdown_timeout", &DeliveryConfig::shutdown_timeout, Bound::kPositive,
-                     "How long run waits for the sinks at a stop before it commits what was "
-                     "delivered.")
+                     "The deadline of a stop (SIGTERM): run stops fetching, and within it delivers "
+                     "what is queued (records to Kafka topics, then alerts), then commits what "
+                     "was delivered and leaves the group; the rest is read again at the next "
+                     "start.")
            .String("spool_dir", &DeliveryConfig::spool_dir,
                    "Alerts are journaled here before their offsets are committed, and sent "
                    "after a restart if they were not delivered.")

@@ -28,6 +28,10 @@ struct IngestConfig {
   // Rejected messages go there (on kafka.brokers) with the reason and their source partition and
   // offset in headers; empty: rejects are only counted.
   std::string dead_letter_topic;
+  // `faultline rekey` publishes every parsed event there, keyed by host (protobuf).
+  std::string rekey_topic;
+  // `run` forwards the fleet detector's events there, keyed by pool, and reads them back.
+  std::string pool_topic;
 };
 
 // delivery: the dispatcher between detection and the sinks (sinks/dispatcher.h). queue_capacity,

@@ -99,10 +99,9 @@ TEST(FlagsTest, TheUsageListsEveryFlagOfTheTableWithItsValueAndWrappedHelp) {
 TEST(FlagsTest, ChoicesAndDurationsAreCheckedWhereTheyAreRead) {
   std::string format = "json";
   absl::Duration every = absl::Seconds(30);
-  const CommandLine table{
-      .command = "toy",
-      .flags = {ChoiceFlag("--format", {"json", "text"}, "The form.", &format),
-                DurationFlag("--every", "D", "How often.", &every)}};
+  const CommandLine table{.command = "toy",
+                          .flags = {ChoiceFlag("--format", {"json", "text"}, "The form.", &format),
+                                    DurationFlag("--every", "D", "How often.", &every)}};
   ASSERT_TRUE(ParseCommandLine(table, {"--format", "text", "--every", "5m"}).ok());
   EXPECT_EQ(format, "text");
   EXPECT_EQ(every, absl::Minutes(5));

@@ -5,7 +5,10 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -24,12 +27,26 @@ double Load(const std::atomic<uint64_t>& v) {
   return static_cast<double>(v.load(std::memory_order_relaxed));
 }
 
+// The snapshots of several histograms (one per worker) as one.
+template <typename Histogram>
+LatencyHistogram::Snapshot Merged(const std::vector<const Histogram*>& histograms) {
+  LatencyHistogram::Snapshot all;
+  for (const Histogram* h : histograms) {
+    const LatencyHistogram::Snapshot s = h->Read();
+    if (all.cumulative.empty()) all.cumulative.assign(s.cumulative.size(), 0);
+    for (size_t i = 0; i < s.cumulative.size(); ++i) all.cumulative[i] += s.cumulative[i];
+    all.sum_seconds += s.sum_seconds;
+    all.count += s.count;
+  }
+  return all;
+}
+
 void AddLatency(std::vector<prometheus::MetricFamily>* out, std::string name, std::string help,
-                const LatencyHistogram& h, Labels labels = {}) {
+                const std::vector<const LatencyHistogram*>& histograms) {
   prometheus::MetricFamily f = Family(std::move(name), std::move(help), MetricType::Histogram);
-  const LatencyHistogram::Snapshot s = h.Read();
+  const LatencyHistogram::Snapshot s = Merged(histograms);
   AddHistogram(&f, {LatencyHistogram::kBounds.begin(), LatencyHistogram::kBounds.end()},
-               s.cumulative, s.sum_seconds, std::move(labels));
+               s.cumulative, s.sum_seconds, {});
   out->push_back(std::move(f));
 }
 
@@ -117,55 +134,84 @@ std::vector<prometheus::MetricFamily> FaultlineMetrics::Collect() const {
   AddSample(&info, 1, std::move(build));
   out.push_back(std::move(info));
 
-  // Ingest and detection.
-  const RunStats& s = pipeline_->stats();
-  counter("faultline_events_consumed_total", "Messages read from the sources.", Load(s.messages));
-  counter("faultline_events_parsed_total", "Messages parsed into Windows events.", Load(s.parsed));
+  // Ingest and detection: every worker's counters summed.
+  auto run = [this](std::atomic<uint64_t> RunStats::*c) {
+    double n = 0;
+    for (const Pipeline* p : pipelines_) n += Load(p->stats().*c);
+    return n;
+  };
+  auto engine = [this](std::atomic<uint64_t> EngineStats::*c) {
+    double n = 0;
+    for (const Pipeline* p : pipelines_) n += Load(p->engine_stats().*c);
+    return n;
+  };
+  counter("faultline_events_consumed_total", "Messages read from the sources.",
+          run(&RunStats::messages));
+  counter("faultline_events_parsed_total", "Messages parsed into Windows events.",
+          run(&RunStats::parsed));
   prometheus::MetricFamily rejected =
       Family("faultline_events_rejected_total",
              "Messages rejected as malformed, by reason (dead-lettered when a topic is set).",
              MetricType::Counter);
   for (int i = 1; i < kParseErrorCount; ++i) {
-    AddSample(&rejected, Load(s.rejected_by_reason[i]),
-              {{"reason", std::string(ParseErrorName(static_cast<ParseError>(i)))}});
+    double n = 0;
+    for (const Pipeline* p : pipelines_) n += Load(p->stats().rejected_by_reason[i]);
+    AddSample(&rejected, n, {{"reason", std::string(ParseErrorName(static_cast<ParseError>(i)))}});
   }
   out.push_back(std::move(rejected));
-  const EngineStats& engine = pipeline_->engine_stats();
   counter("faultline_events_duplicate_total",
           "Events dropped as redeliveries of a record already seen (dedupe_window).",
-          Load(engine.duplicates));
+          engine(&EngineStats::duplicates));
   counter("faultline_events_too_late_total",
           "Events a detector wanted, older than their own host's newest by more than the allowed "
           "lateness, that no detector could still use.",
-          Load(engine.too_late));
+          engine(&EngineStats::too_late));
   counter("faultline_events_too_old_total",
           "Events logged more than max_event_age before their Kafka timestamp, skipped.",
-          Load(engine.too_old));
+          engine(&EngineStats::too_old));
   counter("faultline_events_clock_ahead_total",
           "Events logged more than max_clock_skew ahead of their arrival (a host clock running "
           "ahead; its offset is taken off its times).",
-          Load(engine.clock_ahead));
+          engine(&EngineStats::clock_ahead));
   counter("faultline_broker_time_ahead_total",
           "Kafka timestamps ahead of the wall clock by more than max_clock_skew, not taken as "
           "arrival time (a producer stamping records with a host's clock).",
-          Load(s.broker_time_ahead));
+          run(&RunStats::broker_time_ahead));
   {
     prometheus::MetricFamily skew =
         Family("faultline_event_clock_skew_seconds",
                "Event time minus arrival time, every event: negative when it arrived late, "
                "positive when it was stamped ahead.",
                MetricType::Histogram);
-    const LatencyHistogram::Snapshot h = engine.skew.Read();
+    std::vector<const SkewHistogram*> skews;
+    for (const Pipeline* p : pipelines_) skews.push_back(&p->engine_stats().skew);
+    const LatencyHistogram::Snapshot h = Merged(skews);
     AddHistogram(&skew, {SkewHistogram::kBounds.begin(), SkewHistogram::kBounds.end()},
                  h.cumulative, h.sum_seconds, {});
     out.push_back(std::move(skew));
   }
   {
-    std::lock_guard<std::mutex> lock(s.mu);
+    std::map<std::tuple<std::string, std::string, std::string>, uint64_t> alerts_by;
+    std::map<std::string, int64_t> active_by_rule;
+    std::map<std::string, RunStats::DetectorState> detectors;
+    double hosts = 0, host_evictions = 0;
+    for (const Pipeline* p : pipelines_) {
+      const RunStats& s = p->stats();
+      std::lock_guard<std::mutex> lock(s.mu);
+      for (const auto& [key, n] : s.alerts_detail.by_rule_severity_status) alerts_by[key] += n;
+      for (const auto& [rule, n] : s.alerts_detail.active_by_rule) active_by_rule[rule] += n;
+      for (const RunStats::DetectorState& d : s.detectors) {
+        RunStats::DetectorState& all = detectors[d.detector];
+        all.keys += d.keys;
+        all.evictions += d.evictions;
+      }
+      hosts += static_cast<double>(s.hosts);
+      host_evictions += static_cast<double>(s.host_evictions);
+    }
     prometheus::MetricFamily alerts =
         Family("faultline_alerts_total", "Alerts raised, by rule, severity and status.",
                MetricType::Counter);
-    for (const auto& [key, n] : s.alerts_detail.by_rule_severity_status) {
+    for (const auto& [key, n] : alerts_by) {
       AddSample(&alerts, static_cast<double>(n),
                 {{"rule", std::get<0>(key)},
                  {"severity", std::get<1>(key)},
@@ -175,7 +221,7 @@ std::vector<prometheus::MetricFamily> FaultlineMetrics::Collect() const {
     prometheus::MetricFamily active =
         Family("faultline_incidents_active",
                "Alerts firing now (fired and not yet resolved), by rule.", MetricType::Gauge);
-    for (const auto& [rule, n] : s.alerts_detail.active_by_rule) {
+    for (const auto& [rule, n] : active_by_rule) {
       AddSample(&active, static_cast<double>(n), {{"rule", rule}});
     }
     out.push_back(std::move(active));
@@ -185,27 +231,32 @@ std::vector<prometheus::MetricFamily> FaultlineMetrics::Collect() const {
     prometheus::MetricFamily evictions = Family(
         "faultline_detector_state_evictions_total",
         "Keys evicted from detector state because max_keys was reached.", MetricType::Counter);
-    for (const RunStats::DetectorState& d : s.detectors) {
-      AddSample(&keys, static_cast<double>(d.keys), {{"detector", d.detector}});
-      AddSample(&evictions, static_cast<double>(d.evictions), {{"detector", d.detector}});
+    for (const auto& [name, d] : detectors) {
+      AddSample(&keys, static_cast<double>(d.keys), {{"detector", name}});
+      AddSample(&evictions, static_cast<double>(d.evictions), {{"detector", name}});
     }
     out.push_back(std::move(keys));
     out.push_back(std::move(evictions));
     gauge("faultline_hosts", "Source hosts whose event time is kept (bounded by max_hosts).",
-          static_cast<double>(s.hosts));
+          hosts);
     counter("faultline_host_evictions_total",
             "Hosts forgotten, least recently seen first, because max_hosts was reached.",
-            static_cast<double>(s.host_evictions));
+            host_evictions);
+  }
+  std::vector<const LatencyHistogram*> event_to_alert, broker_to_alert;
+  for (const Pipeline* p : pipelines_) {
+    event_to_alert.push_back(&p->stats().event_to_alert);
+    broker_to_alert.push_back(&p->stats().broker_to_alert);
   }
   AddLatency(&out, "faultline_event_to_alert_seconds",
              "From the last event of an alert (event time) to the alert being raised.",
-             s.event_to_alert);
+             event_to_alert);
   AddLatency(&out, "faultline_broker_to_alert_seconds",
              "From the Kafka append of the message that raised an alert to the alert.",
-             s.broker_to_alert);
+             broker_to_alert);
 
   // Sinks.
-  const Dispatcher& dispatcher = pipeline_->dispatcher();
+  const Dispatcher& dispatcher = pipelines_.front()->dispatcher();  // the workers share it
   struct SinkFamily {
     const char* name;
     const char* help;
@@ -260,20 +311,45 @@ std::vector<prometheus::MetricFamily> FaultlineMetrics::Collect() const {
   }
 
   // Kafka.
-  if (source_ != nullptr) {
-    const KafkaSource::Stats& k = source_->stats();
+  if (!sources_.empty()) {
+    auto kafka = [this](std::atomic<uint64_t> KafkaSource::Stats::*c) {
+      double n = 0;
+      for (const KafkaSource* k : sources_) n += Load(k->stats().*c);
+      return n;
+    };
     counter("faultline_kafka_commits_total", "Offset commits sent to the group coordinator.",
-            Load(k.commits));
+            kafka(&KafkaSource::Stats::commits));
     counter("faultline_kafka_commit_failures_total", "Offset commits that failed (retried).",
-            Load(k.commit_failures));
+            kafka(&KafkaSource::Stats::commit_failures));
     counter("faultline_kafka_rebalances_total", "Partition assignments and revocations.",
-            Load(k.rebalances));
+            kafka(&KafkaSource::Stats::rebalances));
     counter("faultline_kafka_consumer_errors_total", "Errors librdkafka delivered as messages.",
-            Load(k.consumer_errors));
+            kafka(&KafkaSource::Stats::consumer_errors));
     counter("faultline_kafka_backpressure_pauses_total",
-            "Times consumption paused because a sink queue was full.", Load(k.pauses));
+            "Times consumption paused because a sink queue was full.",
+            kafka(&KafkaSource::Stats::pauses));
+    counter("faultline_kafka_restores_total",
+            "Assigned partitions read again from before their commit to rebuild the detectors' "
+            "windows.",
+            kafka(&KafkaSource::Stats::restores));
+    counter("faultline_kafka_replayed_messages_total",
+            "Messages read again by restores (state rebuilt, nothing sent).",
+            kafka(&KafkaSource::Stats::replayed));
+    if (pipelines_.front()->pool_records() != nullptr) {
+      counter("faultline_pool_forwarded_total",
+              "Failures sent to ingest.pool_topic for the fleet detector.",
+              run(&RunStats::pool_forwarded));
+      counter("faultline_pool_records_read_total",
+              "Records of ingest.pool_topic read (failures and heartbeats).",
+              run(&RunStats::pool_records));
+      counter("faultline_pool_records_rejected_total",
+              "Records of ingest.pool_topic that did not decode (dead-lettered).",
+              run(&RunStats::pool_rejected));
+    }
+    bool paused = false;
+    for (const KafkaSource* k : sources_) paused = paused || k->stats().paused.load();
     gauge("faultline_kafka_paused", "1 while consumption is paused by back-pressure.",
-          k.paused.load() ? 1 : 0);
+          paused ? 1 : 0);
     prometheus::MetricFamily lag = Family(
         "faultline_kafka_consumer_lag",
         "Messages in the partition after the last one processed (high watermark - position).",
@@ -289,7 +365,16 @@ std::vector<prometheus::MetricFamily> FaultlineMetrics::Collect() const {
         Family("faultline_kafka_uncommitted_messages_with_alerts",
                "Processed messages whose alerts are still being delivered (they hold the commit).",
                MetricType::Gauge);
-    for (const KafkaSource::PartitionStats& p : source_->partitions()) {
+    // Each partition is one worker's; for a second after a rebalance between workers, the
+    // snapshot of the one it left may still list it: one series each, the first kept.
+    std::vector<KafkaSource::PartitionStats> partitions;
+    std::set<std::pair<std::string, int32_t>> listed;
+    for (const KafkaSource* k : sources_) {
+      for (KafkaSource::PartitionStats& p : k->partitions()) {
+        if (listed.emplace(p.topic, p.partition).second) partitions.push_back(std::move(p));
+      }
+    }
+    for (const KafkaSource::PartitionStats& p : partitions) {
       const Labels labels = {{"topic", p.topic}, {"partition", absl::StrCat(p.partition)}};
       if (p.high_watermark >= 0 && p.processed >= 0) {
         AddSample(&lag, static_cast<double>(std::max<int64_t>(0, p.high_watermark - p.processed)),
@@ -305,19 +390,37 @@ std::vector<prometheus::MetricFamily> FaultlineMetrics::Collect() const {
     out.push_back(std::move(committed));
     out.push_back(std::move(in_flight));
   }
-  if (const DeadLetters* dead_letters = pipeline_->dead_letters()) {
-    const DeadLetterStats& d = dead_letters->stats();
-    counter("faultline_dead_letters_delivered_total",
-            "Rejected messages written to the "
-            "dead-letter topic.",
-            Load(d.delivered));
-    counter("faultline_dead_letters_failed_total",
-            "Dead letters the broker refused for good (too large, not authorized).",
-            Load(d.failed));
-    counter("faultline_dead_letters_retried_total",
-            "Dead letters produced again after a failure a retry can fix.", Load(d.retried));
-    counter("faultline_dead_letters_dropped_total",
-            "Dead letters dropped because the producer queue was full.", Load(d.dropped));
+  // The records produced besides alerts: dead letters, the rekey role's events, the pool topic's.
+  struct Output {
+    const RecordOutput* (Pipeline::*records)() const;
+    const char* name;
+    const char* noun;
+    const char* topic;
+  };
+  for (const Output& o :
+       {Output{&Pipeline::dead_letters, "dead_letters", "Dead letters", "ingest.dead_letter_topic"},
+        Output{&Pipeline::rekeyed, "rekeyed", "Rekeyed events",
+               "ingest.rekey_topic, keyed by host"},
+        Output{&Pipeline::pool_records, "pool_records", "Failures and heartbeats",
+               "ingest.pool_topic, keyed by application pool"}}) {
+    if ((pipelines_.front()->*o.records)() == nullptr) continue;
+    auto records = [&](std::atomic<uint64_t> RecordOutputStats::*c) {
+      double n = 0;
+      for (const Pipeline* p : pipelines_) n += Load((p->*o.records)()->stats().*c);
+      return n;
+    };
+    const std::string prefix = absl::StrCat("faultline_", o.name);
+    counter(prefix + "_delivered_total", absl::StrCat(o.noun, " written to ", o.topic, "."),
+            records(&RecordOutputStats::delivered));
+    counter(prefix + "_failed_total",
+            absl::StrCat(o.noun, " the broker refused for good (too large, not authorized)."),
+            records(&RecordOutputStats::failed));
+    counter(prefix + "_retried_total",
+            absl::StrCat(o.noun, " produced again after a failure a retry can fix."),
+            records(&RecordOutputStats::retried));
+    counter(prefix + "_dropped_total",
+            absl::StrCat(o.noun, " the local producer refused (a record too large for it)."),
+            records(&RecordOutputStats::dropped));
   }
   CollectProcessMetrics(&out);
   return out;

@@ -15,15 +15,17 @@ namespace faultline {
 
 class FaultlineMetrics final : public prometheus::Collectable {
  public:
-  // `source` may be null (replay). Both must outlive the endpoint that scrapes this.
-  FaultlineMetrics(const Pipeline* pipeline, const KafkaSource* source)
-      : pipeline_(pipeline), source_(source) {}
+  // The workers' pipelines (at least one; they share a dispatcher) and their Kafka consumers
+  // (none for replay): their counters are summed, their partitions listed. All must outlive the
+  // endpoint that scrapes this.
+  FaultlineMetrics(std::vector<const Pipeline*> pipelines, std::vector<const KafkaSource*> sources)
+      : pipelines_(std::move(pipelines)), sources_(std::move(sources)) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:
-  const Pipeline* pipeline_;
-  const KafkaSource* source_;
+  std::vector<const Pipeline*> pipelines_;
+  std::vector<const KafkaSource*> sources_;
 };
 
 // process_cpu_seconds_total, process_resident_memory_bytes, process_virtual_memory_bytes,

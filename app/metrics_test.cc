@@ -46,16 +46,20 @@ class FaultlineMetricsTest : public ::testing::Test {
   void SetUp() override {
     TestPipeline t = MakeTestPipeline();
     pipeline_ = std::move(t.pipeline);
-    std::ifstream in(std::string(FAULTLINE_SOURCE_DIR) + "/app/demo/exchange_owa_incident.jsonl");
     pipeline_->OnMessage(Message{.payload = "not json"});
-    for (std::string line; std::getline(in, line);) pipeline_->OnMessage(Message{.payload = line});
-    pipeline_->Drain();
+    ReadIncident(*pipeline_);
+  }
+  // The demo incident, through `pipeline` to its sink.
+  static void ReadIncident(Pipeline& pipeline) {
+    std::ifstream in(std::string(FAULTLINE_SOURCE_DIR) + "/app/demo/exchange_owa_incident.jsonl");
+    for (std::string line; std::getline(in, line);) pipeline.OnMessage(Message{.payload = line});
+    pipeline.Drain();
   }
   std::unique_ptr<Pipeline> pipeline_;
 };
 
 TEST_F(FaultlineMetricsTest, ExposesEveryStageWithBoundedLabels) {
-  const std::string text = Scrape(FaultlineMetrics(pipeline_.get(), nullptr));
+  const std::string text = Scrape(FaultlineMetrics({pipeline_.get()}, {}));
   EXPECT_THAT(text, HasSubstr("faultline_events_consumed_total 8\n"));
   EXPECT_THAT(text, HasSubstr("faultline_events_parsed_total 7\n"));
   EXPECT_THAT(text, HasSubstr("faultline_events_rejected_total{reason=\"not_json\"} 1\n"));
@@ -81,7 +85,7 @@ TEST_F(FaultlineMetricsTest, PassesPromtoolCheckMetrics) {
   if (!std::filesystem::exists(kPromtool)) {
     GTEST_SKIP() << kPromtool << " is not installed (./dev.sh test installs Debian's prometheus)";
   }
-  const auto [rc, said] = Promtool(Scrape(FaultlineMetrics(pipeline_.get(), nullptr)));
+  const auto [rc, said] = Promtool(Scrape(FaultlineMetrics({pipeline_.get()}, {})));
   EXPECT_EQ(rc, 0) << said;
   EXPECT_EQ(said, "") << "no lint findings";
 }
@@ -93,6 +97,24 @@ TEST(PromtoolTest, WouldCatchABadlyNamedCounter) {
       "faultline_things 1\n");
   EXPECT_NE(rc, 0) << "the check above can fail";
   EXPECT_THAT(said, HasSubstr("_total"));
+}
+
+TEST_F(FaultlineMetricsTest, SumsTheWorkersCountersIntoOneSeriesEach) {
+  // A second worker's pipeline that read the same incident (kafka.workers: 2).
+  TestPipeline second = MakeTestPipeline();
+  ReadIncident(*second.pipeline);
+  const std::string text = Scrape(FaultlineMetrics({pipeline_.get(), second.pipeline.get()}, {}));
+  EXPECT_THAT(text, HasSubstr("faultline_events_consumed_total 15\n"));
+  EXPECT_THAT(text, HasSubstr("faultline_events_rejected_total{reason=\"not_json\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("faultline_alerts_total{rule=\"iis_app_pool_disabled\","
+                              "severity=\"critical\",status=\"firing\"} 2\n"));
+  EXPECT_THAT(text, HasSubstr("faultline_incidents_active{rule=\"iis_worker_failure_burst\"} 2\n"));
+  EXPECT_THAT(text, HasSubstr("faultline_event_to_alert_seconds_count 6\n"));
+  EXPECT_THAT(text, HasSubstr("faultline_hosts 2\n"));
+  // One series per detector, not one per worker: promtool rejects a repeated series.
+  if (!std::filesystem::exists(kPromtool)) GTEST_SKIP() << kPromtool << " is not installed";
+  const auto [rc, said] = Promtool(text);
+  EXPECT_EQ(rc, 0) << said;
 }
 
 }  // namespace

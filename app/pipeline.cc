@@ -4,6 +4,7 @@
 #include "absl/strings/str_format.h"
 #include "core/log.h"
 #include "core/strings.h"
+#include "detect/pool_forward.h"
 
 namespace faultline {
 
@@ -14,8 +15,8 @@ uint64_t RunStats::rejected() const {
 }
 
 Pipeline::Pipeline(std::unique_ptr<EventParser> parser, std::unique_ptr<Engine> engine,
-                   std::unique_ptr<Dispatcher> dispatcher, size_t max_message_bytes,
-                   std::unique_ptr<DeadLetters> dead_letters, Clock& clock,
+                   std::shared_ptr<Dispatcher> dispatcher, size_t max_message_bytes,
+                   std::unique_ptr<RecordOutput> dead_letters, Clock& clock,
                    absl::Duration drain_timeout)
     : parser_(std::move(parser)),
       engine_(std::move(engine)),
@@ -23,9 +24,26 @@ Pipeline::Pipeline(std::unique_ptr<EventParser> parser, std::unique_ptr<Engine> 
       max_message_bytes_(max_message_bytes),
       dead_letters_(std::move(dead_letters)),
       clock_(clock),
-      drain_timeout_(drain_timeout) {
+      drain_timeout_(drain_timeout),
+      processing_(engine_.get()) {
   trusted_until_ = clock_.TimeNow() + engine_->options().max_clock_skew;
   PublishDetectorState();
+}
+
+void Pipeline::SplitPools(std::string topic, std::unique_ptr<Engine> pool_engine,
+                          std::unique_ptr<RecordOutput> out) {
+  pool_ = std::make_unique<PoolTopic>(PoolTopic{
+      .topic = std::move(topic), .engine = std::move(pool_engine), .out = std::move(out)});
+  PublishDetectorState();
+}
+
+std::vector<const Detector*> Pipeline::detectors() const {
+  std::vector<const Detector*> all;
+  for (const Engine* e : {engine_.get(), pool_ ? pool_->engine.get() : nullptr}) {
+    if (e == nullptr) continue;
+    for (const auto& d : e->detectors()) all.push_back(d.get());
+  }
+  return all;
 }
 
 absl::Status Pipeline::Start() {
@@ -33,34 +51,219 @@ absl::Status Pipeline::Start() {
   return absl::OkStatus();
 }
 
+std::shared_ptr<const DeliveryTicket> Pipeline::Reject(const Message& message, ParseError error) {
+  if (message.origin.replayed) return nullptr;
+  Bump(stats_.rejected_by_reason[static_cast<int>(error)]);
+  if (dead_letters_) {
+    ticket_ = std::make_shared<DeliveryTicket>();
+    dead_letters_->Publish(DeadLetter(message, error), ticket_);
+  }
+  return std::move(ticket_);
+}
+
 std::shared_ptr<const DeliveryTicket> Pipeline::OnMessage(const Message& message) {
-  if (stats_.messages.load(std::memory_order_relaxed) == 0) first_message_ = clock_.TimeNow();
-  Bump(stats_.messages);
+  if (pool_ && message.topic == pool_->topic) return OnPoolRecord(message);
+  // A replayed message (a restore) was counted, dead-lettered and delivered on when it was first
+  // read: here it only rebuilds the detectors' state.
+  const bool replayed = message.origin.replayed;
+  if (replayed) {
+    Bump(stats_.replayed);
+  } else {
+    if (stats_.messages.load(std::memory_order_relaxed) == 0) first_message_ = clock_.TimeNow();
+    Bump(stats_.messages);
+  }
   broker_time_ = message.origin.broker_time;
   ParseError error = message.payload.size() > max_message_bytes_
                          ? ParseError::kTooLarge
                          : parser_->Parse(message.payload, &event_);
-  if (error != ParseError::kOk) {
-    Bump(stats_.rejected_by_reason[static_cast<int>(error)]);
-    if (dead_letters_) {
-      ticket_ = std::make_shared<DeliveryTicket>();
-      dead_letters_->Publish(message, error, ticket_);
-    }
-    return std::move(ticket_);
-  }
-  Bump(stats_.parsed);
+  if (error != ParseError::kOk) return Reject(message, error);
+  if (!replayed) Bump(stats_.parsed);
   event_.origin = message.origin;
   if (event_.origin.broker_time > trusted_until_) {
     // Not a broker's clock: a producer's, set from a host's (Winlogbeat copies the event time).
-    Bump(stats_.broker_time_ahead);
+    if (!replayed) Bump(stats_.broker_time_ahead);
     event_.origin.broker_time = absl::InfinitePast();
   }
+  if (rekeyed_) {
+    KafkaRecord record{.key = event_.host, .timestamp = event_.origin.broker_time};
+    codec_.Encode(event_, &record.value);
+    ticket_ = std::make_shared<DeliveryTicket>();
+    rekeyed_->Publish(std::move(record), ticket_);
+    return std::move(ticket_);
+  }
+  replaying_ = replayed;
+  const size_t hosts = replayed ? engine_->clocks().hosts() : 0;
   engine_->Process(event_, *this);
-  // Null unless an alert was raised: most messages start no delivery.
+  replaying_ = false;
+  // A host this member knows only from a restore: another member counted it already.
+  if (replayed && engine_->clocks().hosts() > hosts) Bump(stats_.restored_hosts);
+  // Null unless an alert was raised: most messages start no delivery (a replayed one none).
   return std::move(ticket_);
 }
 
+std::shared_ptr<const DeliveryTicket> Pipeline::OnPoolRecord(const Message& message) {
+  const bool replayed = message.origin.replayed;
+  Bump(replayed ? stats_.replayed : stats_.pool_records);
+  pool_->read[message.origin.partition] = message.origin.offset;
+  bool at_end = false;
+  // Records this service wrote: one that does not decode is still counted and dead-lettered.
+  if (!codec_.Decode(message.payload, &event_, &at_end) || event_.origin.partition < 0) {
+    if (replayed) return nullptr;
+    Bump(stats_.pool_rejected);
+    if (dead_letters_) {
+      ticket_ = std::make_shared<DeliveryTicket>();
+      dead_letters_->Publish(DeadLetter(message, ParseError::kNotEventProto), ticket_);
+    }
+    return std::move(ticket_);
+  }
+  if (!message.key.empty()) {
+    auto& pools = pool_->pools_of[message.origin.partition];
+    if (!pools.contains(ToAbsl(message.key))) pools.emplace(message.key);
+  }
+  // The pool engine's arrival clock runs per lane (see PoolTopic); its replay bookkeeping is
+  // this topic's.
+  event_.origin.partition = Lane(message.origin.partition, event_.origin.partition);
+  event_.origin.offset = message.origin.offset;
+  event_.origin.replayed = replayed;
+  broker_time_ = event_.origin.broker_time;
+  Engine& engine = *pool_->engine;
+  replaying_ = replayed;
+  processing_ = &engine;
+  if (event_.host.empty()) {  // a heartbeat: the partition's clock moved, or it reached its end
+    event_.time = event_.origin.broker_time;
+    if (event_.time != absl::InfinitePast()) engine.Process(event_, *this);
+    if (at_end) {
+      engine.PartitionEnd(event_.origin.partition);
+      engine.Sweep(*this);
+    }
+  } else {
+    engine.Process(event_, *this);
+  }
+  processing_ = engine_.get();
+  replaying_ = false;
+  return std::move(ticket_);
+}
+
+int32_t Pipeline::Lane(int32_t partition, int32_t input) {
+  auto [it, added] =
+      pool_->lanes.try_emplace({partition, input}, static_cast<int32_t>(pool_->lanes.size()));
+  if (added) pool_->lanes_of[partition].push_back(it->second);
+  return it->second;
+}
+
+void Pipeline::ForwardToPool(const Event& event) {
+  if (replaying_) return;  // forwarded when first read, before its commit
+  KafkaRecord record{.timestamp = event.origin.broker_time};
+  PoolKey(event.app_pool, &record.key);
+  codec_.EncodeWithOrigin(event, &record.value);
+  if (!ticket_) ticket_ = std::make_shared<DeliveryTicket>();
+  pool_->out->Publish(std::move(record), ticket_);
+  Bump(stats_.pool_forwarded);
+}
+
+void Pipeline::SendHeartbeats() {
+  const int partitions = pool_->out->Partitions(clock_.TimeNow());
+  for (auto& [input, sent] : pool_->inputs) {
+    const absl::Time clock = engine_->clocks().PartitionNow(input);
+    const bool at_end = engine_->clocks().PartitionAtEnd(input);
+    if (clock == sent.clock && at_end == sent.at_end) continue;
+    // To every partition of the pool topic: each may hold a pool whose incident waits for this
+    // partition's time to pass.
+    for (int p = 0; p < partitions; ++p) {
+      KafkaRecord record{.timestamp = clock, .partition = p};
+      codec_.EncodeHeartbeat(input, clock, at_end, &record.value);
+      pool_->out->Publish(std::move(record), nullptr);
+    }
+    if (partitions > 0) sent = {clock, at_end};
+  }
+}
+
+void Pipeline::OnPartitionsAssigned(const std::vector<TopicPartition>& partitions) {
+  std::vector<int32_t> inputs;
+  for (const TopicPartition& tp : partitions) {
+    if (pool_ && tp.topic == pool_->topic) {
+      pool_->read.try_emplace(tp.partition, -1);
+      continue;  // the pool engine's clocks are lanes, not partitions
+    }
+    inputs.push_back(tp.partition);
+    if (pool_) pool_->inputs[tp.partition] = {};
+  }
+  engine_->PartitionsAssigned(inputs);
+}
+
+void Pipeline::OnPartitionsRevoked(const std::vector<TopicPartition>& partitions) {
+  std::vector<int32_t> inputs;
+  for (const TopicPartition& tp : partitions) {
+    if (pool_ && tp.topic == pool_->topic) {
+      // Its lanes are no longer this member's to wait for, its pools no longer its to count.
+      pool_->engine->PartitionsRevoked(pool_->lanes_of[tp.partition]);
+      pool_->engine->Forget(StateKey::kAppPool, pool_->pools_of[tp.partition]);
+      pool_->pools_of.erase(tp.partition);
+      pool_->read.erase(tp.partition);
+      continue;
+    }
+    inputs.push_back(tp.partition);
+    if (pool_) pool_->inputs.erase(tp.partition);  // its next owner sends its clock
+  }
+  engine_->PartitionsRevoked(inputs);
+}
+
+void Pipeline::OnPartitionEnd(const TopicPartition& partition) {
+  if (pool_ && partition.topic == pool_->topic) {
+    // Read to its end: whatever was written to it before is behind this member.
+    auto it = pool_->read.find(partition.partition);
+    if (it != pool_->read.end()) it->second = std::max(it->second, partition.end - 1);
+    return;
+  }
+  engine_->PartitionEnd(partition.partition);
+}
+
+bool Pipeline::Settled() {
+  if (!pool_) return true;
+  // Everything written to the pool topic is out, and what went to its partitions this member
+  // holds has been read back (those of other members are theirs to read).
+  SendHeartbeats();  // the input's ends too: the pool engine's time passes them
+  pool_->out->Poll();
+  if (pool_->out->pending() > 0) return false;
+  for (const auto& [partition, offset] : pool_->out->delivered_offsets()) {
+    auto it = pool_->read.find(partition);
+    if (it != pool_->read.end() && it->second < offset) return false;
+  }
+  return true;
+}
+
+bool Pipeline::RaisedBefore(const Alert& alert) const {
+  // What a replayed message raised about its own key was raised by it before (a host's events
+  // are on one partition of the input, a pool's on one of the pool topic, in order) and
+  // delivered before the commit passed it: the incident is open again, nothing is sent.
+  // Everything else rests on other partitions' progress and on when the committing member's
+  // sweep ran, which a restore does not reproduce: what the periodic sweep raises (it may have
+  // run there only after the commit) and a fleet incident in the input's engine. It is sent, at
+  // worst twice, rather than lost. (Held back too, a sweep's alert could be lost: the committing
+  // member may have crossed the same threshold before its commit and swept after it.)
+  if (!replaying_ || processing_->sweeping()) return false;
+  if (processing_ != engine_.get()) return true;  // the pool engine: every alert is the pool's
+  return !alert.host().empty() && alert.host() == event_.host;
+}
+
 void Pipeline::Emit(Alert alert) {
+  {
+    std::lock_guard<std::mutex> lock(stats_.mu);
+    RunStats::Alerts& a = stats_.alerts_detail;
+    int64_t& active = a.active_by_rule[alert.rule()];
+    if (alert.status() == "resolved") {
+      --active;
+    } else if (alert.sequence() == 1) {
+      ++active;
+    }
+    if (!RaisedBefore(alert)) {
+      ++a.by_rule_severity_status[{alert.rule(), alert.severity(), alert.status()}];
+    }
+  }
+  if (RaisedBefore(alert)) {
+    Bump(stats_.replay_alerts);
+    return;
+  }
   Bump(stats_.alerts);
   const absl::Time now = clock_.TimeNow();
   stats_.event_to_alert.Observe(
@@ -68,24 +271,13 @@ void Pipeline::Emit(Alert alert) {
   if (broker_time_ != absl::InfinitePast()) {
     stats_.broker_to_alert.Observe(std::max(absl::ZeroDuration(), now - broker_time_));
   }
-  {
-    std::lock_guard<std::mutex> lock(stats_.mu);
-    RunStats::Alerts& a = stats_.alerts_detail;
-    ++a.by_rule_severity_status[{alert.rule(), alert.severity(), alert.status()}];
-    int64_t& active = a.active_by_rule[alert.rule()];
-    if (alert.status() == "resolved") {
-      --active;
-    } else if (alert.sequence() == 1) {
-      ++active;
-    }
-  }
   if (!ticket_) ticket_ = std::make_shared<DeliveryTicket>();
   dispatcher_->Submit(std::make_shared<const Alert>(std::move(alert)), ticket_);
 }
 
 void Pipeline::PublishDetectorState() {
   std::vector<RunStats::DetectorState> state;
-  for (const auto& d : engine_->detectors()) {
+  for (const Detector* d : detectors()) {
     const Detector::Stats s = d->stats();
     state.push_back({std::string(d->name()), s.keys, s.evictions});
   }
@@ -101,6 +293,11 @@ void Pipeline::Tick() {
   stats_.last_tick_unix_ms.store(absl::ToUnixMillis(now), std::memory_order_relaxed);
   PublishDetectorState();
   if (dead_letters_) dead_letters_->Poll();
+  if (rekeyed_) rekeyed_->Poll();
+  if (pool_) {
+    SendHeartbeats();
+    pool_->out->Poll();
+  }
 }
 
 void Pipeline::Drain() {
@@ -108,21 +305,18 @@ void Pipeline::Drain() {
   drained_ = true;
   drain_started_ = clock_.TimeNow();
   PublishDetectorState();
-  if (dead_letters_) {
-    if (absl::Status s = dead_letters_->Flush(drain_timeout_); !s.ok()) LogError(s.message());
+  // One deadline for all of it: the records first (their messages commit once they are out),
+  // then the alerts, each given what is left.
+  const absl::Time deadline = drain_started_ + drain_timeout_;
+  auto left = [&] { return std::max(absl::ZeroDuration(), deadline - clock_.TimeNow()); };
+  for (RecordOutput* records :
+       {dead_letters_.get(), rekeyed_.get(), pool_ ? pool_->out.get() : nullptr}) {
+    if (records == nullptr) continue;
+    if (absl::Status s = records->Flush(left()); !s.ok()) LogError(s.message());
   }
-  dispatcher_->Stop(drain_timeout_);
-  uint64_t undelivered = 0;
-  for (const Dispatcher::SinkInfo& sink : dispatcher_->sinks()) {
-    undelivered += sink.stats.queued.load();
-  }
-  if (undelivered > 0) {
-    LogWarning(absl::StrCat(
-        undelivered, " alert(s) not delivered within ", absl::FormatDuration(drain_timeout_),
-        dispatcher_->spool() ? "; they stay in the spool for the next start"
-                             : "; their events stay uncommitted and are read again at the next "
-                               "start"));
-  }
+  // The dispatcher may be shared with other workers: it is stopped by its owner (the service),
+  // after every worker drained.
+  dispatcher_->WaitIdle(left());
 }
 
 uint64_t Pipeline::sink_failures() const {
@@ -133,54 +327,85 @@ uint64_t Pipeline::sink_failures() const {
   return n;
 }
 
-std::string Pipeline::SummaryJson() const {
-  const RunStats& s = stats_;
+std::string Pipeline::SummaryJson(const std::vector<const Pipeline*>& pipelines) {
+  // Every worker's counters summed; the sinks are their shared dispatcher's.
+  auto sum = [&pipelines](auto&& value) {
+    uint64_t n = 0;
+    for (const Pipeline* p : pipelines) n += value(*p);
+    return n;
+  };
+  auto run = [&sum](std::atomic<uint64_t> RunStats::*counter) {
+    return sum([counter](const Pipeline& p) { return (p.stats_.*counter).load(); });
+  };
+  auto engine = [&sum](std::atomic<uint64_t> EngineStats::*counter) {
+    return sum([counter](const Pipeline& p) { return (p.engine_->stats().*counter).load(); });
+  };
   std::string reasons, rules, sinks;
   for (int i = 1; i < kParseErrorCount; ++i) {
-    const uint64_t n = s.rejected_by_reason[i].load(std::memory_order_relaxed);
+    const uint64_t n = sum([i](const Pipeline& p) {
+      return p.stats_.rejected_by_reason[i].load(std::memory_order_relaxed);
+    });
     if (n == 0) continue;
     absl::StrAppend(&reasons, reasons.empty() ? "" : ",", "\"",
                     ToAbsl(ParseErrorName(static_cast<ParseError>(i))), "\":", n);
   }
-  size_t keys = 0;
-  uint64_t evictions = 0;
-  for (const auto& d : engine_->detectors()) {
-    keys += d->stats().keys;
-    evictions += d->stats().evictions;
-  }
-  {
-    std::lock_guard<std::mutex> lock(s.mu);
-    std::map<std::string, uint64_t> by_rule;
-    for (const auto& [key, n] : s.alerts_detail.by_rule_severity_status) {
+  uint64_t keys = 0, evictions = 0;
+  std::map<std::string, uint64_t> by_rule;
+  absl::Time first = absl::InfiniteFuture(), last = absl::InfinitePast();
+  for (const Pipeline* p : pipelines) {
+    for (const Detector* d : p->detectors()) {
+      keys += d->stats().keys;
+      evictions += d->stats().evictions;
+    }
+    std::lock_guard<std::mutex> lock(p->stats_.mu);
+    for (const auto& [key, n] : p->stats_.alerts_detail.by_rule_severity_status) {
       by_rule[std::get<0>(key)] += n;
     }
-    for (const auto& [rule, n] : by_rule) {
-      absl::StrAppend(&rules, rules.empty() ? "" : ",", "\"", rule, "\":", n);
-    }
+    // From the first message to the start of the drain (or now, while running).
+    if (p->stats_.messages.load() == 0) continue;
+    first = std::min(first, p->first_message_);
+    last = std::max(last, p->drained_ ? p->drain_started_ : p->clock_.TimeNow());
   }
-  for (const Dispatcher::SinkInfo& sink : dispatcher_->sinks()) {
+  for (const auto& [rule, n] : by_rule) {
+    absl::StrAppend(&rules, rules.empty() ? "" : ",", "\"", rule, "\":", n);
+  }
+  const Pipeline& any = *pipelines.front();
+  for (const Dispatcher::SinkInfo& sink : any.dispatcher_->sinks()) {
     const SinkStats& st = sink.stats;
     absl::StrAppend(&sinks, sinks.empty() ? "" : ",", "\"", sink.name,
                     "\":{\"delivered\":", st.delivered.load(), ",\"failed\":", st.failed.load(),
                     ",\"retried\":", st.retried.load(), ",\"dropped\":", st.dropped.load(),
                     ",\"queued\":", st.queued.load(), "}");
   }
-  const EngineStats& e = engine_->stats();
-  // From the first message to the start of the drain (or now, while running).
-  const double seconds =
-      s.messages.load() == 0
-          ? 0
-          : absl::ToDoubleSeconds((drained_ ? drain_started_ : clock_.TimeNow()) - first_message_);
-  return absl::StrCat("{\"events\":", s.messages.load(), ",\"parsed\":", s.parsed.load(),
-                      ",\"rejected\":", s.rejected(), ",\"rejected_by_reason\":{", reasons,
-                      "},\"duplicates\":", e.duplicates.load(), ",\"too_late\":", e.too_late.load(),
-                      ",\"too_old\":", e.too_old.load(), ",\"clock_ahead\":", e.clock_ahead.load(),
-                      ",\"alerts\":", s.alerts.load(), ",\"alerts_by_rule\":{", rules,
-                      "},\"hosts\":", engine_->clocks().hosts(),
-                      ",\"host_evictions\":", engine_->clocks().evictions(),
-                      ",\"state_keys\":", keys, ",\"state_evictions\":", evictions,
-                      ",\"sink_failures\":", sink_failures(), ",\"sinks\":{", sinks, "}",
-                      ",\"seconds\":", absl::StrFormat("%.3f", seconds), "}");
+  // 0 until some worker has read a message.
+  const double seconds = last == absl::InfinitePast() ? 0 : absl::ToDoubleSeconds(last - first);
+  const uint64_t replayed = run(&RunStats::replayed);
+  return absl::StrCat(
+      "{\"events\":", run(&RunStats::messages), ",\"parsed\":", run(&RunStats::parsed),
+      ",\"rejected\":", sum([](const Pipeline& p) { return p.stats_.rejected(); }),
+      ",\"rejected_by_reason\":{", reasons, "},\"duplicates\":", engine(&EngineStats::duplicates),
+      ",\"too_late\":", engine(&EngineStats::too_late),
+      ",\"too_old\":", engine(&EngineStats::too_old),
+      ",\"clock_ahead\":", engine(&EngineStats::clock_ahead),
+      ",\"alerts\":", run(&RunStats::alerts), ",\"alerts_by_rule\":{", rules,
+      "},\"hosts\":", sum([](const Pipeline& p) { return p.engine_->clocks().hosts(); }),
+      ",\"host_evictions\":",
+      sum([](const Pipeline& p) { return p.engine_->clocks().evictions(); }),
+      ",\"state_keys\":", keys, ",\"state_evictions\":", evictions,
+      ",\"sink_failures\":", any.sink_failures(), ",\"sinks\":{", sinks, "}",
+      any.rekeyed_ ? absl::StrCat(",\"rekeyed\":", sum([](const Pipeline& p) {
+                                    return p.rekeyed_->stats().delivered.load();
+                                  }))
+                   : "",
+      any.pool_ ? absl::StrCat(",\"pool_forwarded\":", run(&RunStats::pool_forwarded),
+                               ",\"pool_records\":", run(&RunStats::pool_records),
+                               ",\"pool_rejected\":", run(&RunStats::pool_rejected))
+                : "",
+      replayed > 0 ? absl::StrCat(",\"replayed\":", replayed,
+                                  ",\"replay_alerts\":", run(&RunStats::replay_alerts),
+                                  ",\"restored_hosts\":", run(&RunStats::restored_hosts))
+                   : "",
+      ",\"seconds\":", absl::StrFormat("%.3f", seconds), "}");
 }
 
 }  // namespace faultline

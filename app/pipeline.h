@@ -1,7 +1,9 @@
 // The per-message path, wired from the three stages: bytes -> EventParser -> Engine -> the
 // Dispatcher's sink queues. It is the MessageHandler a Source drives, so it runs on the source's
 // thread; OnMessage returns the ticket of the deliveries a message started (its alerts, its dead
-// letter), and the source commits past the message once that ticket is done.
+// letter), and the source commits past the message once that ticket is done. A service runs one
+// per worker (kafka.workers): each owns its parser, engines and counters, and all of them share
+// one Dispatcher.
 #pragma once
 
 #include <array>
@@ -13,11 +15,13 @@
 #include <tuple>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "core/clock.h"
+#include "core/event_codec.h"
 #include "core/histogram.h"
 #include "detect/engine.h"
-#include "ingest/dead_letters.h"
 #include "ingest/parse/parser.h"
+#include "ingest/record_output.h"
 #include "ingest/source.h"
 #include "sinks/dispatcher.h"
 
@@ -30,6 +34,16 @@ struct RunStats {
   std::atomic<uint64_t> parsed{0};
   std::array<std::atomic<uint64_t>, kParseErrorCount> rejected_by_reason{};
   std::atomic<uint64_t> alerts{0};
+  // A restore (kafka restore_span): messages read again to rebuild the detectors' windows, and
+  // the alerts that rebuilt, not sent again (delivered before the commit).
+  std::atomic<uint64_t> replayed{0};
+  std::atomic<uint64_t> replay_alerts{0};
+  std::atomic<uint64_t> restored_hosts{0};  // hosts first met in a replayed message
+  // The pool topic (ingest.pool_topic): failures forwarded to it, and its records read (their
+  // failures, and heartbeats that carry the input partitions' clocks).
+  std::atomic<uint64_t> pool_forwarded{0};
+  std::atomic<uint64_t> pool_records{0};
+  std::atomic<uint64_t> pool_rejected{0};  // records of it that do not decode (dead-lettered)
   // Kafka timestamps further ahead of the wall clock than detect.max_clock_skew: a producer that
   // stamps records with a host's wrong clock (Winlogbeat stamps them with the event's own time);
   // the engine's arrival clock does not take them.
@@ -65,34 +79,58 @@ class Pipeline final : public MessageHandler, private AlertOutput {
   // `dead_letters` may be null: rejects are then only counted. `drain_timeout` bounds how long
   // Drain() waits for the sinks.
   Pipeline(std::unique_ptr<EventParser> parser, std::unique_ptr<Engine> engine,
-           std::unique_ptr<Dispatcher> dispatcher, size_t max_message_bytes,
-           std::unique_ptr<DeadLetters> dead_letters, Clock& clock,
+           std::shared_ptr<Dispatcher> dispatcher, size_t max_message_bytes,
+           std::unique_ptr<RecordOutput> dead_letters, Clock& clock,
            absl::Duration drain_timeout = absl::Seconds(10));
 
-  // Starts delivery (the dispatcher's threads). Before the first message.
+  // The rekey role (`faultline rekey`): every parsed event goes to `events` as a
+  // faultline.v1.Event keyed by host, with its message's Kafka timestamp, instead of to the
+  // engine; its message is committed once the record is out. Before Start.
+  void ForwardEventsTo(std::unique_ptr<RecordOutput> events) { rekeyed_ = std::move(events); }
+
+  // ingest.pool_topic (a Kafka input with several instances): the detectors keyed by
+  // application pool run in `pool_engine` on the records of `topic`, read in the same group;
+  // the engine of the input holds a PoolForward connected to ForwardToPool, which publishes
+  // their events there keyed by pool, each with its input partition and Kafka timestamp, and
+  // once a second every input partition's clock to every partition of it (heartbeats: a pool's
+  // incident resolves as the input's time passes, as it would in one engine). A message is
+  // committed once its forwarded event is out. Before Start.
+  void SplitPools(std::string topic, std::unique_ptr<Engine> pool_engine,
+                  std::unique_ptr<RecordOutput> out);
+  // PoolForward's forward: publishes `event`, being processed, to the pool topic.
+  void ForwardToPool(const Event& event);
+  // Null without SplitPools.
+  const RecordOutput* pool_records() const { return pool_ ? pool_->out.get() : nullptr; }
+  // The pool topic's name; null without SplitPools.
+  const std::string* pool_topic() const { return pool_ ? &pool_->topic : nullptr; }
+
+  // Starts delivery (the dispatcher's threads, unless another worker's pipeline did). Before the
+  // first message.
   absl::Status Start();
 
   std::shared_ptr<const DeliveryTicket> OnMessage(const Message& message) override;
   bool Saturated() const override {
-    return dispatcher_->Saturated() || (dead_letters_ && dead_letters_->Saturated());
+    return dispatcher_->Saturated() || (dead_letters_ && dead_letters_->Saturated()) ||
+           (rekeyed_ && rekeyed_->Saturated()) || (pool_ && pool_->out->Saturated());
   }
   void Tick() override;
-  void OnPartitionsAssigned(const std::vector<int32_t>& partitions) override {
-    engine_->PartitionsAssigned(partitions);
-  }
-  void OnPartitionsRevoked(const std::vector<int32_t>& partitions) override {
-    engine_->PartitionsRevoked(partitions);
-  }
-  void OnPartitionEnd(int32_t partition) override { engine_->PartitionEnd(partition); }
-  // Delivers what is queued (dead letters and alerts) within the drain timeout, then stops the
-  // sinks. Idempotent; the pipeline takes no more messages afterwards.
+  void OnPartitionsAssigned(const std::vector<TopicPartition>& partitions) override;
+  void OnPartitionsRevoked(const std::vector<TopicPartition>& partitions) override;
+  void OnPartitionEnd(const TopicPartition& partition) override;
+  bool Settled() override;
+  // Delivers what is queued (dead letters, alerts) within the drain timeout; the dispatcher's
+  // owner stops it afterwards (the service, once every worker drained; else its destructor).
+  // Idempotent; the pipeline takes no more messages afterwards.
   void Drain() override;
 
   const RunStats& stats() const { return stats_; }
   const Dispatcher& dispatcher() const { return *dispatcher_; }
   // Null when rejects are only counted.
-  const DeadLetters* dead_letters() const { return dead_letters_.get(); }
-  const std::vector<std::unique_ptr<Detector>>& detectors() const { return engine_->detectors(); }
+  const RecordOutput* dead_letters() const { return dead_letters_.get(); }
+  // Null unless in the rekey role.
+  const RecordOutput* rekeyed() const { return rekeyed_.get(); }
+  // Every engine's (with a pool topic, the input's PoolForward and the pool engine's too).
+  std::vector<const Detector*> detectors() const;
   // Alerts refused for good or dropped by some sink.
   uint64_t sink_failures() const;
   // The engine's counters (duplicates, too_late, too_old, clock_ahead, skew).
@@ -105,11 +143,21 @@ class Pipeline final : public MessageHandler, private AlertOutput {
   // "hosts":N,"host_evictions":N,"state_keys":N,"state_evictions":N,"sink_failures":N,
   // "sinks":{"NAME":{"delivered":N,"failed":N,"retried":N,"dropped":N,"queued":N},...},
   // "seconds":S} (S: from the first message to the start of the drain, the time the events took).
-  // Call on the pipeline thread or after it stopped.
-  std::string SummaryJson() const;
+  // Call on the pipeline thread or after it stopped. With several workers, their sum (and their
+  // shared dispatcher's sinks once): SummaryJson(all).
+  std::string SummaryJson() const { return SummaryJson({this}); }
+  static std::string SummaryJson(const std::vector<const Pipeline*>& pipelines);
 
  private:
   void Emit(Alert alert) override;
+  // Whether `alert`, raised while a replayed message is processed, was sent before.
+  bool RaisedBefore(const Alert& alert) const;
+  // A message that cannot be used: counted, dead-lettered (unless replayed).
+  std::shared_ptr<const DeliveryTicket> Reject(const Message& message, ParseError error);
+  // A record of the pool topic: into the pool engine.
+  std::shared_ptr<const DeliveryTicket> OnPoolRecord(const Message& message);
+  // Publishes the input partitions' clocks that moved since the last time (Tick).
+  void SendHeartbeats();
   void PublishDetectorState();
   static void Bump(std::atomic<uint64_t>& counter) {
     // Single writer: a plain load/store pair avoids a locked instruction per event.
@@ -118,12 +166,42 @@ class Pipeline final : public MessageHandler, private AlertOutput {
 
   std::unique_ptr<EventParser> parser_;
   std::unique_ptr<Engine> engine_;
-  std::unique_ptr<Dispatcher> dispatcher_;
+  std::shared_ptr<Dispatcher> dispatcher_;  // shared by the workers of one service
   size_t max_message_bytes_;
-  std::unique_ptr<DeadLetters> dead_letters_;
+  std::unique_ptr<RecordOutput> dead_letters_;
+  std::unique_ptr<RecordOutput> rekeyed_;
+  EventCodec codec_;  // the rekey role's
   Clock& clock_;
   absl::Duration drain_timeout_;
   bool drained_ = false;
+  bool replaying_ = false;  // Emit sends nothing while a replayed message is processed
+  Engine* processing_;      // the engine processing the message (the input's or the pool's)
+  // ingest.pool_topic; null without.
+  struct PoolTopic {
+    std::string topic;
+    std::unique_ptr<Engine> engine;
+    std::unique_ptr<RecordOutput> out;
+    // The input partitions held, and what their last heartbeat said.
+    struct Sent {
+      absl::Time clock = absl::InfinitePast();
+      bool at_end = false;
+    };
+    std::map<int32_t, Sent> inputs;
+    // The pool engine's partitions are lanes: one per (pool topic partition, input partition),
+    // each a clock the input partition's records move in that pool partition. Its arrival clock
+    // (the slowest lane) then waits both for a lagging input partition and for a pool partition
+    // read behind the others, as one engine reading the input waits for its slowest partition.
+    absl::flat_hash_map<std::pair<int32_t, int32_t>, int32_t> lanes;
+    std::map<int32_t, std::vector<int32_t>> lanes_of;  // by pool topic partition
+    // The pool topic's partitions held, and the offset of the last record read from each (or
+    // before its end, once at it).
+    std::map<int32_t, int64_t> read;
+    // The pools read from each of its partitions: forgotten with it when it is revoked.
+    std::map<int32_t, absl::flat_hash_set<std::string>> pools_of;
+  };
+  // The lane of input partition `input`'s records in pool topic partition `partition`.
+  int32_t Lane(int32_t partition, int32_t input);
+  std::unique_ptr<PoolTopic> pool_;
   Event event_;             // reused: parsing assigns into its strings without reallocating
   absl::Time broker_time_;  // of the message being processed
   absl::Time first_message_, drain_started_;  // for the summary's "seconds"

@@ -6,9 +6,11 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "app/builtin.h"
 #include "app/config.h"
 #include "app/testing/test_pipeline.h"
+#include "detect/pool_forward.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ingest/parse/envelope_parser.h"
@@ -27,12 +29,12 @@ std::vector<std::string> IncidentLines() {
   return lines;
 }
 
-// Dead letters kept in memory; delivered when the test says so.
-class FakeDeadLetters final : public DeadLetters {
+// Records kept in memory; delivered when the test says so.
+class FakeRecords final : public RecordOutput {
  public:
-  void Publish(const Message& m, ParseError reason,
-               const std::shared_ptr<DeliveryTicket>& ticket) override {
-    letters.emplace_back(std::string(m.payload), reason);
+  void Publish(KafkaRecord record, const std::shared_ptr<DeliveryTicket>& ticket) override {
+    records.push_back(std::move(record));
+    if (ticket == nullptr) return;  // a heartbeat: delivered at once
     ticket->Expect(1);
     tickets.push_back(ticket);
   }
@@ -43,19 +45,24 @@ class FakeDeadLetters final : public DeadLetters {
     tickets.clear();
     return absl::OkStatus();
   }
-  const DeadLetterStats& stats() const override { return stats_; }
+  size_t pending() const override { return tickets.size(); }
+  const std::map<int32_t, int64_t>& delivered_offsets() const override { return delivered; }
+  int Partitions(absl::Time) override { return partitions; }
+  const RecordOutputStats& stats() const override { return stats_; }
 
-  std::vector<std::pair<std::string, ParseError>> letters;
+  int partitions = 2;
+  std::map<int32_t, int64_t> delivered;
+  std::vector<KafkaRecord> records;
   std::vector<std::shared_ptr<DeliveryTicket>> tickets;
 
  private:
-  DeadLetterStats stats_;
+  RecordOutputStats stats_;
 };
 
 class PipelineTest : public ::testing::Test {
  protected:
   void SetUp() override { Make(); }
-  void Make(std::unique_ptr<DeadLetters> dead_letters = nullptr, QueueOptions queue = {}) {
+  void Make(std::unique_ptr<RecordOutput> dead_letters = nullptr, QueueOptions queue = {}) {
     TestPipeline t = MakeTestPipeline({}, /*max_message_bytes=*/64 * 1024, std::move(dead_letters),
                                       std::move(queue));
     sink_ = t.sink;
@@ -123,16 +130,215 @@ TEST_F(PipelineTest, CountsAndSkipsMalformedMessagesAndTheStreamGoesOn) {
 }
 
 TEST_F(PipelineTest, HoldsARejectedMessageUntilItsDeadLetterIsOut) {
-  auto letters = std::make_unique<FakeDeadLetters>();
-  FakeDeadLetters* dlq = letters.get();
+  auto letters = std::make_unique<FakeRecords>();
+  FakeRecords* dlq = letters.get();
   Make(std::move(letters));
   std::shared_ptr<const DeliveryTicket> ticket = Send("not json", 3);
   ASSERT_NE(ticket, nullptr);
   EXPECT_FALSE(ticket->done());
-  ASSERT_EQ(dlq->letters.size(), 1u);
-  EXPECT_EQ(dlq->letters[0].second, ParseError::kNotJson);
+  ASSERT_EQ(dlq->records.size(), 1u);
+  EXPECT_EQ(dlq->records[0].value, "not json");
+  EXPECT_EQ(dlq->records[0].headers[0],
+            (std::pair<std::string, std::string>("faultline.reason", "not_json")));
   pipeline_->Drain();  // flushes the dead letters
   EXPECT_TRUE(ticket->done());
+}
+
+TEST_F(PipelineTest, TheRekeyRoleForwardsEveryParsedEventKeyedByHostInsteadOfDetecting) {
+  auto letters = std::make_unique<FakeRecords>();
+  auto events = std::make_unique<FakeRecords>();
+  FakeRecords* dlq = letters.get();
+  FakeRecords* out = events.get();
+  Make(std::move(letters));
+  pipeline_->ForwardEventsTo(std::move(events));
+  const std::vector<std::string> lines = IncidentLines();
+  const absl::Time appended = absl::FromUnixSeconds(1'700'000'000);
+  std::vector<std::shared_ptr<const DeliveryTicket>> tickets;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    tickets.push_back(
+        pipeline_->OnMessage(Message{.payload = lines[i],
+                                     .origin = {.partition = 2,
+                                                .offset = static_cast<int64_t>(i),
+                                                .broker_time = appended + absl::Seconds(i)}}));
+  }
+  tickets.push_back(Send("not json", 99));
+  ASSERT_EQ(out->records.size(), lines.size());
+  ASSERT_EQ(dlq->records.size(), 1u) << "rejects are dead-lettered as in the detect role";
+  EnvelopeParser json;
+  EventCodec codec;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    Event original, rekeyed;
+    ASSERT_EQ(json.Parse(lines[i], &original), ParseError::kOk);
+    ASSERT_TRUE(codec.Decode(out->records[i].value, &rekeyed));
+    EXPECT_EQ(out->records[i].key, original.host);
+    EXPECT_EQ(rekeyed.host, original.host);
+    EXPECT_EQ(rekeyed.event_id, original.event_id);
+    EXPECT_EQ(rekeyed.time, original.time);
+    EXPECT_EQ(rekeyed.app_pool, original.app_pool);
+    EXPECT_EQ(out->records[i].timestamp, appended + absl::Seconds(i)) << "the arrival time stays";
+  }
+  // Every message waits for its record: nothing is committed that is not on the internal topic.
+  for (const auto& t : tickets) {
+    ASSERT_NE(t, nullptr);
+    EXPECT_FALSE(t->done());
+  }
+  pipeline_->Drain();
+  for (const auto& t : tickets) EXPECT_TRUE(t->done());
+  EXPECT_TRUE(sink_->alerts().empty()) << "the rekey role detects nothing";
+  EXPECT_EQ(pipeline_->stats().alerts.load(), 0u);
+}
+
+// ingest.pool_topic, wired as the Service wires it: the fleet detector runs in a second engine on
+// the pool topic's records; the input's engine forwards it their events keyed by pool.
+TEST(PipelinePoolTopicTest, ForwardsFailuresKeyedByPoolAndDetectsTheFleetOnTheirRecords) {
+  DetectorRegistry registry;
+  RegisterBuiltinDetectors(registry);
+  std::vector<std::unique_ptr<Detector>> by_host, by_pool;
+  std::vector<std::unique_ptr<Detector>> all = registry.CreateAll({}).value();
+  for (auto& d : all) {
+    (d->state_key() == StateKey::kAppPool ? by_pool : by_host).push_back(std::move(d));
+  }
+  ASSERT_EQ(by_pool.size(), 1u);
+  auto forward_owned = std::make_unique<PoolForward>(by_pool);
+  PoolForward* forward = forward_owned.get();
+  by_host.push_back(std::move(forward_owned));
+  auto sink_owned = std::make_unique<FakeSink>();
+  FakeSink* sink = sink_owned.get();
+  std::vector<Dispatcher::Route> routes;
+  routes.push_back(
+      {.queue = QueueOptions{.name = "fake"}, .type = "fake", .sink = std::move(sink_owned)});
+  Pipeline pipeline(std::make_unique<EnvelopeParser>(EnvelopeOptions{}),
+                    std::make_unique<Engine>(std::move(by_host)),
+                    Dispatcher::Create(std::move(routes), "", RealClock::Get()).value(), 1 << 20,
+                    nullptr, RealClock::Get());
+  auto out_owned = std::make_unique<FakeRecords>();
+  FakeRecords* out = out_owned.get();
+  pipeline.SplitPools(
+      "pools", std::make_unique<Engine>(std::move(by_pool), EngineOptions{.judge_hosts = false}),
+      std::move(out_owned));
+  forward->Connect([&pipeline](const Event& e) { pipeline.ForwardToPool(e); });
+  ASSERT_TRUE(pipeline.Start().ok());
+  pipeline.OnPartitionsAssigned({{"events", 0}, {"events", 1}, {"events", 2}, {"pools", 0}});
+
+  // The incident of one Exchange server, on three servers of three partitions.
+  const absl::Time appended = absl::FromUnixSeconds(1'773'134'000);
+  std::vector<std::shared_ptr<const DeliveryTicket>> tickets;
+  int64_t offset = 0;
+  for (int host = 0; host < 3; ++host) {
+    for (const std::string& line : IncidentLines()) {
+      const std::string moved =
+          absl::StrReplaceAll(line, {{"EXCH01", absl::StrCat("EXCH0", host + 1)}});
+      tickets.push_back(
+          pipeline.OnMessage(Message{.payload = moved,
+                                     .topic = "events",
+                                     .origin = {.partition = host,
+                                                .offset = offset++,
+                                                .broker_time = appended + absl::Seconds(offset)}}));
+    }
+  }
+  // Its WAS failures went to the pool topic, keyed by the pool lowercased, each holding its
+  // message's commit until it is out; the input's engine raised no fleet incident itself.
+  ASSERT_FALSE(out->records.empty());
+  EventCodec codec;
+  std::vector<KafkaRecord> forwarded = out->records;
+  for (const KafkaRecord& r : forwarded) {
+    Event e;
+    ASSERT_TRUE(codec.Decode(r.value, &e));
+    EXPECT_EQ(r.key, "msexchangeowaapppool");
+    EXPECT_GE(e.origin.partition, 0) << "it says which input partition it came from";
+  }
+  EXPECT_EQ(pipeline.stats().pool_forwarded.load(), forwarded.size());
+  size_t waiting = 0;
+  for (const auto& t : tickets) waiting += t != nullptr && !t->done();
+  EXPECT_GE(waiting, forwarded.size());
+  for (const std::string& rule : [&] {
+         std::vector<std::string> r;
+         for (const Alert& a : sink->alerts()) r.push_back(a.rule());
+         return r;
+       }()) {
+    EXPECT_NE(rule, "fleet_app_pool_failures");
+  }
+
+  // Read back from the pool topic: one fleet incident.
+  const size_t before = pipeline.stats().alerts.load();
+  for (size_t i = 0; i < forwarded.size(); ++i) {
+    pipeline.OnMessage(Message{.payload = forwarded[i].value,
+                               .key = forwarded[i].key,
+                               .topic = "pools",
+                               .origin = {.partition = 0, .offset = static_cast<int64_t>(i)}});
+  }
+  EXPECT_EQ(pipeline.stats().alerts.load(), before + 1);
+  EXPECT_EQ(pipeline.stats().pool_records.load(), forwarded.size());
+  // A record that is not an event is counted apart, not parsed as the input's.
+  pipeline.OnMessage(
+      Message{.payload = "junk", .topic = "pools", .origin = {.partition = 0, .offset = 99}});
+  EXPECT_EQ(pipeline.stats().pool_rejected.load(), 1u);
+  EXPECT_EQ(pipeline.stats().rejected(), 0u);
+
+  // Heartbeats: each input partition's clock, to every partition of the pool topic.
+  out->records.clear();
+  pipeline.Tick();
+  EXPECT_EQ(out->records.size(), 3u * 2u) << "3 input partitions x 2 pool partitions";
+  for (const KafkaRecord& r : out->records) {
+    Event e;
+    bool at_end = true;
+    ASSERT_TRUE(codec.Decode(r.value, &e, &at_end));
+    EXPECT_TRUE(e.host.empty());
+    EXPECT_FALSE(at_end);
+    EXPECT_GE(r.partition, 0);
+  }
+  out->records.clear();
+  pipeline.Tick();
+  EXPECT_TRUE(out->records.empty()) << "a clock that did not move is not sent again";
+
+  pipeline.Drain();
+  EXPECT_THAT(sink->alerts().back().rule(), "fleet_app_pool_failures");
+  for (const auto& t : tickets) EXPECT_TRUE(t == nullptr || t->done());
+}
+
+TEST_F(PipelineTest, AReplayedMessageRebuildsStateAndSendsNothing) {
+  auto letters = std::make_unique<FakeRecords>();
+  FakeRecords* dlq = letters.get();
+  Make(std::move(letters));
+  const std::vector<std::string> lines = IncidentLines();
+  auto replay = [&](std::string_view payload) {
+    return pipeline_->OnMessage(Message{.payload = payload, .origin = {.replayed = true}});
+  };
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(replay(lines[i]), nullptr);
+  EXPECT_EQ(replay("not json"), nullptr) << "dead-lettered when it was first read";
+  for (size_t i = 4; i < lines.size(); ++i) Send(lines[i]);
+  pipeline_->Drain();
+  EXPECT_THAT(Rules(), ElementsAre("iis_rapid_fail_imminent", "iis_app_pool_disabled"))
+      << "the burst was delivered before; the window still holds its three failures";
+  EXPECT_EQ(sink_->alerts()[0].count(), 4u);
+  const RunStats& s = pipeline_->stats();
+  EXPECT_EQ(s.replayed.load(), 5u);
+  EXPECT_EQ(s.replay_alerts.load(), 1u);
+  EXPECT_EQ(s.messages.load(), 3u);
+  EXPECT_EQ(s.rejected(), 0u);
+  EXPECT_TRUE(dlq->records.empty());
+}
+
+TEST_F(PipelineTest, WhatTheSweepRaisesDuringAReplayIsSentNotHeldBack) {
+  // The member that committed these may have swept only after its commit: what a sweep raises
+  // while a partition replays is sent (at worst twice, under its fingerprint), never held back.
+  const std::vector<std::string> lines = IncidentLines();
+  const absl::Time t0 = absl::FromUnixSeconds(1'773'134'042);  // 2026-03-10T09:14:02Z
+  auto replay = [&](std::string_view payload, absl::Time broker, int64_t offset) {
+    return pipeline_->OnMessage(Message{
+        .payload = payload,
+        .origin = {.partition = 0, .offset = offset, .broker_time = broker, .replayed = true}});
+  };
+  pipeline_->OnPartitionsAssigned({{"events", 0}});
+  for (size_t i = 0; i < lines.size(); ++i) {
+    replay(lines[i], t0 + absl::Seconds(static_cast<int64_t>(i)), static_cast<int64_t>(i));
+  }
+  EXPECT_EQ(pipeline_->stats().replay_alerts.load(), 3u) << "what its events raised is held";
+  // Three hours later on the partition's clock, still replayed: the sweep resolves them.
+  replay(absl::StrReplaceAll(lines[0], {{"EXCH01", "OTHER01"}}), t0 + absl::Hours(3), 7);
+  pipeline_->Drain();
+  ASSERT_FALSE(sink_->alerts().empty());
+  for (const Alert& a : sink_->alerts()) EXPECT_EQ(a.status(), "resolved") << a.rule();
 }
 
 TEST_F(PipelineTest, DropsRedeliveredRecordsSoFailuresCountOnce) {

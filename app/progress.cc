@@ -5,8 +5,9 @@
 
 namespace faultline {
 
-ProgressReporter::ProgressReporter(const Pipeline& pipeline, absl::Duration every, Clock& clock)
-    : pipeline_(pipeline), every_(every), clock_(clock) {
+ProgressReporter::ProgressReporter(std::vector<const Pipeline*> pipelines, absl::Duration every,
+                                   Clock& clock)
+    : pipelines_(std::move(pipelines)), every_(every), clock_(clock) {
   if (every_ > absl::ZeroDuration()) thread_ = std::thread([this] { Loop(); });
 }
 
@@ -16,7 +17,12 @@ ProgressReporter::~ProgressReporter() {
 }
 
 void ProgressReporter::Loop() {
-  const RunStats& stats = pipeline_.stats();
+  auto sum = [this](auto&& value) {
+    uint64_t n = 0;
+    for (const Pipeline* p : pipelines_) n += value(p->stats());
+    return n;
+  };
+  const Pipeline& any = *pipelines_.front();
   absl::Time last = clock_.TimeNow();
   uint64_t last_messages = 0;
   while (!done_.load()) {
@@ -24,9 +30,9 @@ void ProgressReporter::Loop() {
     clock_.SleepFor(absl::Milliseconds(200));
     const absl::Time now = clock_.TimeNow();
     if (now - last < every_) continue;
-    const uint64_t messages = stats.messages.load(std::memory_order_relaxed);
+    const uint64_t messages = sum([](const RunStats& s) { return s.messages.load(); });
     uint64_t delivered = 0, queued = 0;
-    for (const Dispatcher::SinkInfo& sink : pipeline_.dispatcher().sinks()) {
+    for (const Dispatcher::SinkInfo& sink : any.dispatcher().sinks()) {
       delivered += sink.stats.delivered.load();
       queued += sink.stats.queued.load();
     }
@@ -34,8 +40,10 @@ void ProgressReporter::Loop() {
         "progress: %d events (%.0f/s), %d parsed, %d rejected, %d alerts; sinks: %d delivered, "
         "%d queued, %d failed",
         messages, static_cast<double>(messages - last_messages) / absl::ToDoubleSeconds(now - last),
-        stats.parsed.load(), stats.rejected(), stats.alerts.load(), delivered, queued,
-        pipeline_.sink_failures()));
+        sum([](const RunStats& s) { return s.parsed.load(); }),
+        sum([](const RunStats& s) { return s.rejected(); }),
+        sum([](const RunStats& s) { return s.alerts.load(); }), delivered, queued,
+        any.sink_failures()));
     last = now;
     last_messages = messages;
   }

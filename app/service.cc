@@ -1,6 +1,11 @@
 #include "app/service.h"
 
+#include <sched.h>
+
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -10,9 +15,10 @@
 #include "app/metrics_endpoint.h"
 #include "app/progress.h"
 #include "core/log.h"
+#include "detect/pool_forward.h"
 #include "ingest/file/file_source.h"
-#include "ingest/kafka/dead_letter_producer.h"
 #include "ingest/kafka/kafka_source.h"
+#include "ingest/kafka/topic_producer.h"
 #include "ingest/parse/envelope_parser.h"
 
 namespace faultline {
@@ -26,7 +32,7 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config,
                                                          ServiceOptions options) {
   std::unique_ptr<Service> service(new Service(config, std::move(options)));
   std::vector<std::string> errors;  // every problem of every plugin, reported together
-  if (absl::Status s = service->BuildPipeline(&errors); !s.ok()) return s;
+  if (absl::Status s = service->BuildPipelines(&errors); !s.ok()) return s;
   if (service->options_.input == ServiceOptions::Input::kNone) {
     // check-config: Kafka as `run` would use it, when the file says where it is.
     const KafkaSourceConfig& kafka = config.kafka;
@@ -35,17 +41,39 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config,
     }
   }
   if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
-  if (absl::Status s = service->BuildSource(); !s.ok()) return s;
+  if (absl::Status s = service->BuildSources(); !s.ok()) return s;
 
   Service* self = service.get();
-  Pipeline& pipeline = *service->pipeline_;
   service->stages_ = {
-      {"pipeline", [&pipeline] { return pipeline.Start(); }, [&pipeline] { pipeline.Drain(); }},
+      {"delivery",
+       [self] {
+         for (Worker& w : self->workers_) {
+           if (absl::Status s = w.pipeline->Start(); !s.ok()) return s;
+         }
+         return absl::OkStatus();
+       },
+       [self] {
+         // Each worker's source drained its pipeline; a worker that never ran drains here.
+         for (Worker& w : self->workers_) w.pipeline->Drain();
+         self->dispatcher_->Stop(absl::ZeroDuration());
+         uint64_t undelivered = 0;
+         for (const Dispatcher::SinkInfo& sink : self->dispatcher_->sinks()) {
+           undelivered += sink.stats.queued.load();
+         }
+         if (undelivered > 0) {
+           LogWarning(absl::StrCat(
+               undelivered, " alert(s) not delivered within ",
+               absl::FormatDuration(self->config_.delivery.shutdown_timeout),
+               self->dispatcher_->spool()
+                   ? "; they stay in the spool for the next start"
+                   : "; their events stay uncommitted and are read again at the next start"));
+         }
+       }},
       {"metrics", [self] { return self->StartMetrics(); }, [self] { self->metrics_.reset(); }},
       {"progress",
        [self] {
          self->progress_ = std::make_unique<ProgressReporter>(
-             *self->pipeline_, self->options_.progress_every, *self->options_.clock);
+             self->pipelines(), self->options_.progress_every, *self->options_.clock);
          return absl::OkStatus();
        },
        [self] { self->progress_.reset(); }},
@@ -53,21 +81,84 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config,
   return service;
 }
 
-absl::Status Service::BuildPipeline(std::vector<std::string>* errors) {
+std::vector<const Pipeline*> Service::pipelines() const {
+  std::vector<const Pipeline*> all;
+  for (const Worker& w : workers_) all.push_back(w.pipeline.get());
+  return all;
+}
+
+absl::StatusOr<int> Service::WorkerCount(bool pool_keyed_detectors, bool split_pools) {
+  const ServiceOptions::Input input = options_.input;
+  const int asked = config_.kafka.workers;
+  if (input == ServiceOptions::Input::kFiles) return 1;  // one stream, in its order
+  if (options_.role == ServiceOptions::Role::kRekey) {
+    // It merges its partitions in Kafka-timestamp order so that a host's events, spread over
+    // them, come out in their order: split over workers, each would merge only its share.
+    if (asked > 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "kafka.workers: ", asked,
+          ": rekey runs one worker (it merges all of its partitions in time order); run more "
+          "instances of it instead"));
+    }
+    return 1;
+  }
+  // A worker sees the hosts of its own partitions only: a detector keyed by pool counts a pool
+  // across them only through the pool topic.
+  const bool split_would_lose = pool_keyed_detectors && !split_pools;
+  if (asked > 1 && split_would_lose) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "kafka.workers: ", asked,
+        " workers each see only the hosts of their own partitions: with fleet_app_pool_failures "
+        "on, more than one needs ingest.pool_topic (or the detector off)"));
+  }
+  if (asked > 0) return asked;
+  if (split_would_lose) {
+    // One per core would split the fleet detector's pools: said at start.
+    workers_why_ =
+        "one worker: fleet_app_pool_failures counts a pool across all partitions; set "
+        "ingest.pool_topic for one per core";
+    return 1;
+  }
+  // The cores this process may run on (its CPU affinity, as a container's cpuset sets it), at
+  // most the setting's bound.
+  cpu_set_t cpus;
+  const int cores = sched_getaffinity(0, sizeof(cpus), &cpus) == 0
+                        ? CPU_COUNT(&cpus)
+                        : static_cast<int>(std::thread::hardware_concurrency());
+  return std::clamp(cores, 1, KafkaSourceConfig::kMaxWorkers);
+}
+
+absl::Status Service::BuildPipelines(std::vector<std::string>* errors) {
   const Config& config = config_;
   const bool dry_run = options_.input == ServiceOptions::Input::kNone;
   const bool durable = options_.durable && !dry_run;
-  absl::StatusOr<std::vector<std::unique_ptr<Detector>>> detectors =
-      BuiltinDetectors().CreateAll(config.detect);
+  const bool rekey = options_.role == ServiceOptions::Role::kRekey;
+  // Detectors keyed by pool run on the pool topic's records, in an engine of their own.
+  const bool split_pools = !rekey && options_.input == ServiceOptions::Input::kKafka &&
+                           !config.ingest.pool_topic.empty();
+  // The rekey role parses and forwards: no detector, no sink.
+  auto create_detectors = [&]() -> absl::StatusOr<std::vector<std::unique_ptr<Detector>>> {
+    if (rekey) return std::vector<std::unique_ptr<Detector>>{};
+    return BuiltinDetectors().CreateAll(config.detect);
+  };
+  absl::StatusOr<std::vector<std::unique_ptr<Detector>>> detectors = create_detectors();
   if (!detectors.ok()) errors->emplace_back(detectors.status().message());
-
+  bool pool_keyed = false;
+  if (detectors.ok()) {
+    for (const auto& d : *detectors) {
+      pool_keyed = pool_keyed || d->state_key() == StateKey::kAppPool;
+    }
+  }
+  absl::StatusOr<int> workers = WorkerCount(pool_keyed, !config.ingest.pool_topic.empty());
+  if (!workers.ok()) errors->emplace_back(workers.status().message());
   const SinkContext context{.stdout_stream = options_.stdout_stream,
                             .clock = options_.clock,
                             .kafka_brokers = config.kafka.brokers,
                             .kafka_properties = config.kafka.properties,
                             .dry_run = dry_run};
   std::vector<Dispatcher::Route> routes;
-  for (const SinkSpec& spec : config.sinks) {
+  const std::vector<SinkSpec> no_sinks;
+  for (const SinkSpec& spec : rekey ? no_sinks : config.sinks) {
     absl::StatusOr<std::unique_ptr<Sink>> sink = BuiltinSinks().Create(spec, context);
     if (!sink.ok()) {
       errors->emplace_back(sink.status().message());
@@ -85,35 +176,99 @@ absl::Status Service::BuildPipeline(std::vector<std::string>* errors) {
          .type = e.type,
          .sink = std::move(*sink)});
   }
-  std::unique_ptr<DeadLetters> dead_letters;
-  if (durable && !config.ingest.dead_letter_topic.empty()) {
-    auto producer = DeadLetterProducer::Create(
-        config.kafka.brokers, config.ingest.dead_letter_topic, config.kafka.properties);
-    if (!producer.ok()) {
-      errors->push_back(absl::StrCat("ingest.dead_letter_topic: ", producer.status().message()));
-    } else {
-      dead_letters = std::move(*producer);
-    }
-  }
   if (!errors->empty()) return absl::OkStatus();  // reported with the rest by Create
   absl::StatusOr<std::unique_ptr<Dispatcher>> dispatcher = Dispatcher::Create(
       std::move(routes), durable ? config.delivery.spool_dir : "", *options_.clock);
   if (!dispatcher.ok()) return dispatcher.status();
-  pipeline_ = std::make_unique<Pipeline>(
-      std::make_unique<EnvelopeParser>(config.ingest.envelope),
-      std::make_unique<Engine>(
-          std::move(*detectors),
-          EngineOptions{.dedupe_window = config.detect.dedupe_window,
-                        .allowed_lateness = config.detect.context.allowed_lateness,
-                        .max_clock_skew = config.detect.max_clock_skew,
-                        .max_event_age = config.detect.max_event_age,
-                        .max_hosts = static_cast<size_t>(std::max(config.detect.max_hosts, 1))}),
-      std::move(*dispatcher), config.ingest.max_message_bytes, std::move(dead_letters),
-      *options_.clock, config.delivery.shutdown_timeout);
+  dispatcher_ = std::move(*dispatcher);
+  // check-config builds one: every worker's is the same.
+  const int count = options_.input == ServiceOptions::Input::kKafka ? *workers : 1;
+  for (int i = 0; i < count; ++i) {
+    if (i > 0) {
+      detectors = create_detectors();  // the first's were validated: these build
+      if (!detectors.ok()) return detectors.status();
+    }
+    std::unique_ptr<Pipeline> pipeline = BuildPipeline(std::move(*detectors), split_pools, errors);
+    if (!errors->empty()) return absl::OkStatus();
+    workers_.push_back({.pipeline = std::move(pipeline)});
+  }
   return absl::OkStatus();
 }
 
-absl::Status Service::BuildSource() {
+std::unique_ptr<Pipeline> Service::BuildPipeline(std::vector<std::unique_ptr<Detector>> detectors,
+                                                 bool split_pools,
+                                                 std::vector<std::string>* errors) {
+  const Config& config = config_;
+  const bool dry_run = options_.input == ServiceOptions::Input::kNone;
+  const bool durable = options_.durable && !dry_run;
+  const bool rekey = options_.role == ServiceOptions::Role::kRekey;
+  const std::string& pool_topic = config.ingest.pool_topic;
+  // The topics the pipeline produces to besides alerts, on the input's cluster: a producer per
+  // worker, so that no worker waits for another's.
+  auto producer = [&](std::string what, const char* key,
+                      const std::string& topic) -> std::unique_ptr<RecordOutput> {
+    auto p = TopicProducer::Create(std::move(what), config.kafka.brokers, topic,
+                                   config.kafka.properties);
+    if (p.ok()) return *std::move(p);
+    errors->push_back(absl::StrCat(key, ": ", p.status().message()));
+    return nullptr;
+  };
+  std::unique_ptr<RecordOutput> dead_letters, rekeyed;
+  if (durable && !config.ingest.dead_letter_topic.empty()) {
+    dead_letters =
+        producer("dead letters", "ingest.dead_letter_topic", config.ingest.dead_letter_topic);
+  }
+  std::unique_ptr<RecordOutput> pool_records;
+  if (split_pools) {
+    pool_records = producer("pool topic records", "ingest.pool_topic", pool_topic);
+  }
+  if (!pool_topic.empty() &&
+      std::count(config.kafka.topics.begin(), config.kafka.topics.end(), pool_topic) > 0) {
+    errors->emplace_back(
+        "ingest.pool_topic: must not be one of kafka.topics (it is faultline's "
+        "own, read besides them)");
+  }
+  if (rekey && config.ingest.rekey_topic.empty()) {
+    errors->emplace_back("ingest.rekey_topic: must name the topic `faultline rekey` writes to");
+  } else if (rekey && !dry_run) {
+    rekeyed = producer("rekeyed events", "ingest.rekey_topic", config.ingest.rekey_topic);
+  }
+  if (!errors->empty()) return nullptr;
+  const EngineOptions engine{
+      .dedupe_window = config.detect.dedupe_window,
+      .allowed_lateness = config.detect.context.allowed_lateness,
+      .max_clock_skew = config.detect.max_clock_skew,
+      .max_event_age = config.detect.max_event_age,
+      .max_hosts = static_cast<size_t>(std::max(config.detect.max_hosts, 1))};
+  std::vector<std::unique_ptr<Detector>> by_host, by_pool;
+  for (auto& d : detectors) {
+    (split_pools && d->state_key() == StateKey::kAppPool ? by_pool : by_host)
+        .push_back(std::move(d));
+  }
+  PoolForward* forward = nullptr;
+  if (!by_pool.empty()) {
+    auto f = std::make_unique<PoolForward>(by_pool);
+    forward = f.get();
+    by_host.push_back(std::move(f));
+  }
+  auto pipeline =
+      std::make_unique<Pipeline>(std::make_unique<EnvelopeParser>(config.ingest.envelope),
+                                 std::make_unique<Engine>(std::move(by_host), engine), dispatcher_,
+                                 config.ingest.max_message_bytes, std::move(dead_letters),
+                                 *options_.clock, config.delivery.shutdown_timeout);
+  if (rekeyed) pipeline->ForwardEventsTo(std::move(rekeyed));
+  if (forward != nullptr) {
+    EngineOptions judged = engine;
+    judged.judge_hosts = false;
+    pipeline->SplitPools(pool_topic, std::make_unique<Engine>(std::move(by_pool), judged),
+                         std::move(pool_records));
+    Pipeline* p = pipeline.get();
+    forward->Connect([p](const Event& event) { p->ForwardToPool(event); });
+  }
+  return pipeline;
+}
+
+absl::Status Service::BuildSources() {
   switch (options_.input) {
     case ServiceOptions::Input::kNone:
       return absl::OkStatus();
@@ -121,15 +276,49 @@ absl::Status Service::BuildSource() {
       absl::StatusOr<std::unique_ptr<FileSource>> files =
           FileSource::Create(options_.files, *options_.clock);
       if (!files.ok()) return files.status();
-      source_ = std::move(*files);
+      workers_.front().source = std::move(*files);
       return absl::OkStatus();
     }
     case ServiceOptions::Input::kKafka: {
-      absl::StatusOr<std::unique_ptr<KafkaSource>> kafka =
-          KafkaSource::Create(config_.kafka, *options_.clock);
-      if (!kafka.ok()) return kafka.status();
-      kafka_ = kafka->get();
-      source_ = std::move(*kafka);
+      KafkaSourceConfig kafka_config = config_.kafka;
+      const Pipeline& pipeline = *workers_.front().pipeline;
+      const bool several = workers_.size() > 1;
+      // The rekey role restores the forwarders' order across an unkeyed topic's partitions.
+      if (options_.role == ServiceOptions::Role::kRekey) {
+        kafka_config.merge_wait = kRekeyMergeWait;
+      } else {
+        // A partition this member is given is read again from as far back as a detector's
+        // windows reach (plus the lateness), so an incident under way is not lost to a restart
+        // or a rebalance.
+        absl::Duration horizon;
+        for (const Detector* d : pipeline.detectors()) horizon = std::max(horizon, d->horizon());
+        // The pool topic is read in the same group: restored as the input is.
+        if (pipeline.pool_topic() != nullptr) {
+          kafka_config.topics.push_back(config_.ingest.pool_topic);
+          kafka_config.group_end_topics.push_back(config_.ingest.pool_topic);
+        }
+        if (horizon > absl::ZeroDuration()) {
+          kafka_config.restore_span =
+              horizon + config_.detect.context.allowed_lateness + kafka_config.restore_batching;
+        }
+      }
+      // Workers stopping at the end stop together (KafkaSource::StopTogether).
+      auto end = std::make_shared<SharedEnd>(workers_.size());
+      for (size_t i = 0; i < workers_.size(); ++i) {
+        KafkaSourceConfig member = kafka_config;
+        if (several) {
+          // Each worker is a member of its own: a static one needs an id of its own.
+          const std::string suffix = absl::StrCat("-", i);
+          member.client_id += suffix;
+          if (!member.group_instance_id.empty()) member.group_instance_id += suffix;
+        }
+        absl::StatusOr<std::unique_ptr<KafkaSource>> kafka =
+            KafkaSource::Create(member, *options_.clock);
+        if (!kafka.ok()) return kafka.status();
+        if (several) (*kafka)->StopTogether(end, i);
+        workers_[i].kafka = kafka->get();
+        workers_[i].source = std::move(*kafka);
+      }
       return absl::OkStatus();
     }
   }
@@ -139,28 +328,37 @@ absl::Status Service::BuildSource() {
 absl::Status Service::StartMetrics() {
   // The service's endpoint: a replay beside a running service must not take its port.
   const std::string& listen = config_.metrics.listen;
-  if (listen.empty() || kafka_ == nullptr) return absl::OkStatus();
-  const Pipeline* p = pipeline_.get();
-  const KafkaSource* k = kafka_;
+  if (listen.empty() || kafka() == nullptr) return absl::OkStatus();
+  std::vector<const KafkaSource*> sources;
+  for (const Worker& w : workers_) sources.push_back(w.kafka);
+  const std::vector<const Pipeline*> all = pipelines();
   Clock* clock = options_.clock;
   const absl::Time started = clock->TimeNow();
-  // Alive while the consumer loop turns (it ticks every second, back-pressure or not).
-  auto live = [p, started, clock](std::string* why) {
-    const int64_t tick = p->stats().last_tick_unix_ms.load();
-    const absl::Time last = tick == 0 ? started : absl::FromUnixMillis(tick);
-    const absl::Duration quiet = clock->TimeNow() - last;
-    if (quiet < absl::Minutes(1)) return true;
-    *why = absl::StrCat("the consumer loop has not turned for ",
-                        absl::FormatDuration(absl::Trunc(quiet, absl::Seconds(1))));
-    return false;
+  // Alive while every worker's consumer loop turns (each ticks every second, back-pressure or
+  // not).
+  auto live = [all, started, clock](std::string* why) {
+    for (size_t i = 0; i < all.size(); ++i) {
+      const int64_t tick = all[i]->stats().last_tick_unix_ms.load();
+      const absl::Time last = tick == 0 ? started : absl::FromUnixMillis(tick);
+      const absl::Duration quiet = clock->TimeNow() - last;
+      if (quiet < absl::Minutes(1)) continue;
+      *why = absl::StrCat(all.size() > 1 ? absl::StrCat("worker ", i, ": ") : "",
+                          "the consumer loop has not turned for ",
+                          absl::FormatDuration(absl::Trunc(quiet, absl::Seconds(1))));
+      return false;
+    }
+    return true;
   };
-  auto ready = [k](std::string* why) {
-    if (k == nullptr || k->stats().joined.load()) return true;
-    *why = "not (yet) a member of the consumer group";
-    return false;
+  auto ready = [sources](std::string* why) {
+    for (const KafkaSource* k : sources) {
+      if (k->stats().joined.load()) continue;
+      *why = "not (yet) a member of the consumer group";
+      return false;
+    }
+    return true;
   };
   absl::StatusOr<std::unique_ptr<MetricsEndpoint>> endpoint =
-      MetricsEndpoint::Start(listen, std::make_shared<FaultlineMetrics>(p, k), live, ready);
+      MetricsEndpoint::Start(listen, std::make_shared<FaultlineMetrics>(all, sources), live, ready);
   if (!endpoint.ok()) return endpoint.status();
   metrics_ = std::move(*endpoint);
   LogInfo(absl::StrCat("metrics on http://", listen.substr(0, listen.rfind(':')), ":",
@@ -177,23 +375,62 @@ absl::Status Service::Run(const std::atomic<bool>& stop) {
     status = stages_[started].start();
     if (!status.ok()) break;
   }
-  if (status.ok() && source_ != nullptr) {
-    if (kafka_ != nullptr) {
+  if (status.ok() && workers_.front().source != nullptr) {
+    if (kafka() != nullptr) {
       LogInfo(absl::StrCat("consuming ", absl::StrJoin(config_.kafka.topics, ","), " from ",
-                           config_.kafka.brokers, " as group ", config_.kafka.group_id));
+                           config_.kafka.brokers, " as group ", config_.kafka.group_id, " with ",
+                           workers_.size(), " worker(s)",
+                           workers_why_.empty() ? "" : absl::StrCat(" (", workers_why_, ")")));
     }
-    status = source_->Run(*pipeline_, stop);
-    if (kafka_ != nullptr) {
-      const KafkaSource::Stats& ks = kafka_->stats();
+    status = workers_.size() == 1 ? workers_.front().source->Run(*workers_.front().pipeline, stop)
+                                  : RunWorkers(stop);
+    if (kafka() != nullptr) {
+      auto sum = [this](std::atomic<uint64_t> KafkaSource::Stats::*c) {
+        uint64_t n = 0;
+        for (const Worker& w : workers_) n += (w.kafka->stats().*c).load();
+        return n;
+      };
+      using S = KafkaSource::Stats;
       LogInfo(absl::StrFormat(
           "stopped: %d commits (%d failed), %d consumer errors, %d rebalances, %d back-pressure "
           "pauses",
-          ks.commits.load(), ks.commit_failures.load(), ks.consumer_errors.load(),
-          ks.rebalances.load(), ks.pauses.load()));
+          sum(&S::commits), sum(&S::commit_failures), sum(&S::consumer_errors), sum(&S::rebalances),
+          sum(&S::pauses)));
     }
   }
   while (started > 0) stages_[--started].stop();
   return status;
+}
+
+absl::Status Service::RunWorkers(const std::atomic<bool>& stop) {
+  // `halt` stops every worker: on `stop`, or when one of them failed.
+  std::atomic<bool> halt{false};
+  std::mutex mu;
+  std::condition_variable ended;
+  size_t running = workers_.size();
+  std::vector<absl::Status> results(workers_.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    threads.emplace_back([&, i] {
+      results[i] = workers_[i].source->Run(*workers_[i].pipeline, halt);
+      if (!results[i].ok()) halt.store(true);
+      std::lock_guard<std::mutex> lock(mu);
+      --running;
+      ended.notify_one();
+    });
+  }
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    while (running > 0) {
+      ended.wait_for(lock, std::chrono::milliseconds(50));
+      if (stop.load()) halt.store(true);
+    }
+  }
+  for (std::thread& t : threads) t.join();
+  for (const absl::Status& s : results) {
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
 }
 
 int ExitCode(const absl::Status& status) {

@@ -1,7 +1,7 @@
 // The limit of the end-to-end benchmark (bench/e2e.py): a bare librdkafka consumer that joins a
 // group, reads every message of TOPIC from the beginning and only counts them and their bytes,
 // with librdkafka's default settings, with PROPERTIES (name=value,...), or with "faultline": the
-// fetch settings `faultline run` chooses on this librdkafka (FetchDefaults), so both read alike.
+// fetch settings `faultline run` chooses on this librdkafka (ConsumerDefaults), so both read alike.
 // It stops when every assigned partition has reached its end.
 //   bare_consumer BROKERS TOPIC GROUP [faultline | NAME=VALUE,...]
 // Prints one JSON line: messages, bytes, seconds (first message to the end), librdkafka and the
@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
   std::vector<std::pair<std::string, std::string>> settings;
   const std::string_view extra = argc == 5 ? argv[4] : "";
   if (extra == "faultline") {
-    settings = faultline::FetchDefaults::Effective({}, rd_kafka_version());
+    settings = faultline::ConsumerDefaults::Effective({}, rd_kafka_version());
   } else {
     for (std::string_view rest = extra; !rest.empty();) {
       const std::string_view item = rest.substr(0, rest.find(','));

@@ -12,6 +12,13 @@ topic of one local Kafka broker, in one run.
                 Debian 13 (the image's test stage, librdkafka 2.8.0);
    - faultline: `faultline run --exit-at-end`, every built-in detector, alerts to a file, on
                 both platforms;
+   - rekey:     `faultline rekey` of the same topic to one keyed by host (protobuf events), then
+                `faultline run` with ingest.format faultline_event on it, on both platforms;
+   - workers and instances: one `faultline run` of 1, 2 and 4 workers (kafka.workers), then 2
+                and 3 instances of one worker in one group, with its pool topic, together;
+   and faultline's restore: `faultline run` of the same group again, with nothing new to read,
+   so every partition is read again from before its commit (the detectors' horizon plus the
+   lateness): messages read again, and the time of the slowest partition;
    - streams:   bench/peers/kafka_streams (Kafka Streams, Jackson, a sliding window per host and
                 pool), on the host's Java;
    - python:    bench/peers/python (confluent-kafka and json), on the host's Python.
@@ -37,9 +44,11 @@ events on 2 cores; --events 1000000 for a quick look.
   python3 bench/e2e.py --measure -- COMMAND...
       (internal: runs COMMAND and prints its wall time, CPU time and peak RSS as JSON)"""
 import argparse
+import concurrent.futures
 import json
 import os
 import platform
+import re
 import resource
 import shutil
 import signal
@@ -70,9 +79,13 @@ def measure(command):
     wall = time.monotonic() - start
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     lines = lambda text: text.decode(errors="replace").strip().splitlines() or [""]
+    # faultline's restores: "kafka: TOPIC[P] restored in 1.234s" (absl durations: ms or s).
+    restored = [float(m.group(1)) / (1000 if m.group(2) == "ms" else 1) for m in
+                re.finditer(r"\] restored in ([0-9.]+)(ms|s)\b", proc.stderr.decode(errors="replace"))]
     return {"rc": proc.returncode, "wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
             "rss_mib": usage.ru_maxrss / 1024, "stderr_last": lines(proc.stderr)[-1],
-            "stderr_tail": lines(proc.stderr)[-5:], "stdout_last": lines(proc.stdout)[-1]}
+            "stderr_tail": lines(proc.stderr)[-5:], "stdout_last": lines(proc.stdout)[-1],
+            "restored_seconds": restored}
 
 
 def run_measured(platform_, command):
@@ -105,10 +118,12 @@ def last_line(text):
     return (text.strip().splitlines() or [""])[-1]
 
 
-def faultline_config(path, brokers, topic, group, alerts, metrics=""):
+def faultline_config(path, brokers, topic, group, alerts, metrics="", ingest="", workers=None):
     with open(path, "w") as f:
         f.write(f"kafka:\n  brokers: {brokers}\n  topics: [{topic}]\n  group_id: {group}\n"
-                + (f"metrics:\n  listen: {metrics}\n" if metrics else "") +
+                + (f"  workers: {workers}\n" if workers else "")
+                + (f"metrics:\n  listen: {metrics}\n" if metrics else "")
+                + (f"ingest:\n{ingest}" if ingest else "") +
                 f"sinks:\n  - type: file\n    path: {alerts}\n")
 
 
@@ -166,7 +181,7 @@ def main():
     parser.add_argument("--incident-every", type=int, default=10_000)
     parser.add_argument("--live-seconds", type=int, default=20)
     parser.add_argument("--skip", default="", help="systems to leave out: streams, python, "
-                        "debian13, live")
+                        "debian13, live, rekey, instances")
     parser.add_argument("--results", default=os.path.join(ROOT, "bench", "results"))
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -239,6 +254,7 @@ def main():
         return entry
 
     platforms = ["debian12"] + ([] if "debian13" in skip else ["debian13"])
+    restores = []
     for p in platforms:
         binaries = BUILD if p == "debian12" else "/src/build-release"
         group = f"{topic}-bare-{p}"
@@ -259,6 +275,53 @@ def main():
                extra={"alerts": summary["alerts"], "duplicates_dropped": summary["duplicates"],
                       "too_late": summary["too_late"], "clock_ahead": summary["clock_ahead"],
                       "state_keys": summary["state_keys"]})
+
+        # A restart of the same group with nothing new to read: every partition is read again
+        # from restore_span (the detectors' horizon plus the lateness) before its commit.
+        r = run_measured(p, [f"{binaries}/faultline", "run", "--config", config, "--exit-at-end",
+                             "--progress-every", "0"])
+        need(r["rc"] == 0, f"the restart on {p} failed: {r['stderr_tail']}")
+        summary = json.loads(r["stderr_last"])
+        slowest = max(r["restored_seconds"] or [0])
+        restores.append({"platform": p, "partitions": len(r["restored_seconds"]),
+                         "replayed": summary.get("replayed", 0), "slowest_seconds": slowest,
+                         "seconds_per_million": slowest / max(1, summary.get("replayed", 0)) * 1e6,
+                         "cpu_seconds": r["cpu"], "wall_seconds": r["wall"]})
+        log(f"restore ({p}): {restores[-1]['partitions']} partitions, "
+            f"{restores[-1]['replayed']:,} messages read again, the slowest partition in "
+            f"{slowest:.2f} s ({restores[-1]['seconds_per_million']:.2f} s per million)")
+
+        if "rekey" not in skip:
+            # The rekey stage's cost: `faultline rekey` republishes the topic keyed by host as
+            # protobuf events, then `run` detects on that topic (parsing protobuf, not JSON).
+            by_host = f"{topic}-by-host-{p}"
+            subprocess.run([os.path.join(BUILD, "bench/loadgen"), "--events", "1", "--brokers",
+                            brokers, "--topic", by_host, "--partitions", str(args.partitions),
+                            "--create-only"], stdout=subprocess.DEVNULL, check=True)
+            group = f"{topic}-rekey-{p}"
+            config = os.path.join(WORK, group + ".yaml")
+            faultline_config(config, brokers, topic, group, os.path.join(WORK, group + ".none"),
+                             ingest=f"  rekey_topic: {by_host}\n")
+            r = run_measured(p, [f"{binaries}/faultline", "rekey", "--config", config,
+                                 "--exit-at-end", "--quiet", "--progress-every", "0"])
+            rekeyed = json.loads(r["stderr_last"])
+            record("faultline rekey", p, r, rekeyed["events"], rekeyed["seconds"],
+                   extra={"rekeyed": rekeyed["rekeyed"], "rejected": rekeyed["rejected"]})
+            group = f"{topic}-rekeyed-run-{p}"
+            config = os.path.join(WORK, group + ".yaml")
+            alerts = os.path.join(WORK, group + ".alerts.jsonl")
+            faultline_config(config, brokers, by_host, group, alerts,
+                             ingest="  format: faultline_event\n")
+            r = run_measured(p, [f"{binaries}/faultline", "run", "--config", config,
+                                 "--exit-at-end", "--quiet", "--progress-every", "0"])
+            summary = json.loads(r["stderr_last"])
+            # It reads what rekey published: every event but the rejects.
+            record("faultline run on the rekeyed topic", p, r,
+                   summary["events"] + rekeyed["rejected"], summary["seconds"], alerts,
+                   extra={"alerts": summary["alerts"]})
+
+        if "instances" not in skip:
+            scale_out(args, brokers, topic, p, binaries, filled, truth_lines, systems)
 
     if jar:
         group = f"{topic}-streams"
@@ -291,7 +354,7 @@ def main():
         for fraction in (0.25, 0.5, 0.9):
             latency.append(live_run(args, brokers, stamp, live_platform, best, fraction))
 
-    write_results(args, filled, systems, latency, topic)
+    write_results(args, filled, systems, latency, topic, restores)
 
 
 class CpuSampler:
@@ -421,7 +484,70 @@ def live_run(args, brokers, stamp, platform_, max_rate, fraction):
     return result
 
 
-def write_results(args, filled, systems, latency, topic):
+def scale_out(args, brokers, topic, platform_, binaries, filled, truth_lines, systems):
+    """The fleet detector on the group's pool topic (ingest.pool_topic) in every run. First one
+    instance of W workers (kafka.workers: 1, 2, 4; each a member of the group with its own
+    consumer, parser and engine), then 2 and 3 instances of one worker each, of one group,
+    each `run --exit-at-end`, read the topic together. Events/s over the wall time of the last to
+    finish: start-up and the group's joins included, alike for every run (so one worker's figure
+    is below `faultline`'s own, which starts at its first message)."""
+    for w in (1, 2, 4):
+        scale_run(args, brokers, topic, platform_, binaries, filled, truth_lines, systems,
+                  instances=1, workers=w)
+    for n in (2, 3):
+        scale_run(args, brokers, topic, platform_, binaries, filled, truth_lines, systems,
+                  instances=n, workers=1)
+
+
+def scale_run(args, brokers, topic, platform_, binaries, filled, truth_lines, systems,
+              instances, workers):
+    """One run of `instances` instances of `workers` workers each (scale_out)."""
+    n = instances
+    group = f"{topic}-x{n}w{workers}-{platform_}"
+    pools = group + "-pools"
+    subprocess.run([os.path.join(BUILD, "bench/loadgen"), "--events", "1", "--brokers",
+                    brokers, "--topic", pools, "--partitions", "6", "--create-only"],
+                   stdout=subprocess.DEVNULL, check=True)
+    commands, alert_files = [], []
+    for i in range(n):
+        config = os.path.join(WORK, f"{group}-{i}.yaml")
+        alert_files.append(os.path.join(WORK, f"{group}-{i}.alerts.jsonl"))
+        faultline_config(config, brokers, topic, group, alert_files[-1],
+                         ingest=f"  pool_topic: {pools}\n", workers=workers)
+        commands.append([f"{binaries}/faultline", "run", "--config", config, "--exit-at-end",
+                         "--quiet", "--progress-every", "0"])
+    with concurrent.futures.ThreadPoolExecutor(n) as pool:
+        results = list(pool.map(lambda c: run_measured(platform_, c), commands))
+    for r in results:
+        need(r["rc"] == 0, f"{n} members on {platform_}: one failed ({r['rc']}): "
+             f"{r['stderr_tail']}")
+    summaries = [json.loads(r["stderr_last"]) for r in results]
+    notified = []
+    for path in alert_files:
+        with open(path) as f:
+            notified += f.readlines()
+    sc = score.score(truth_lines, notified)
+    wall = max(r["wall"] for r in results)
+    entry = {"system": f"faultline, {n} instance(s) of {workers} worker(s), one group",
+             "platform": platform_, "instances": n, "workers": workers,
+             "events_per_second": filled["messages"] / wall,
+             "mb_per_second": filled["bytes"] / wall / 1e6, "wall_seconds": wall,
+             "seconds": wall,
+             "cpu_seconds_per_million": sum(r["cpu"] for r in results) /
+             filled["messages"] * 1e6,
+             "peak_rss_mib": max(r["rss_mib"] for r in results),
+             "read": sum(s["events"] for s in summaries),
+             "recall": sc["recall"], "precision": sc["precision"],
+             "duplicates": sc["duplicates"], "scored_rules": "all",
+             "missed": sc["missed"][:5], "unexpected": sc["unexpected"][:5]}
+    systems.append(entry)
+    log(f"{n} instance(s) of {workers} worker(s) ({platform_}): "
+        f"{entry['events_per_second']:,.0f} events/s over "
+        f"{wall:.1f} s, {entry['read']:,} messages read in all, recall {sc['recall']:.4f}, "
+        f"precision {sc['precision']:.4f}")
+
+
+def write_results(args, filled, systems, latency, topic, restores):
     def get(system, platform_):
         for s in systems:
             if s["system"] == system and s["platform"] == platform_:
@@ -457,6 +583,7 @@ def write_results(args, filled, systems, latency, topic):
         "faultline_peak_rss_mib": fl["peak_rss_mib"] if fl else None,
         "systems": systems,
         "latency": latency,
+        "restores": restores,
     }
     path = os.path.join(args.results, "e2e.json")
     with open(path, "w") as f:
@@ -482,6 +609,14 @@ def write_results(args, filled, systems, latency, topic):
               f"| {s['events_per_second'] / 1000:,.0f} k | {s['mb_per_second']:,.0f} "
               f"| {ratio:.2f}x | {s['cpu_seconds_per_million']:.2f} | {s['peak_rss_mib']:.0f} MiB "
               f"| {rp} |")
+    if restores:
+        print("\n| restart (same group, nothing new) | partitions restored | messages read again "
+              "| slowest partition | per million messages | CPU s |")
+        print("|---|---|---|---|---|---|")
+        for r in restores:
+            print(f"| {r['platform'].replace('debian', 'Debian ')} | {r['partitions']} "
+                  f"| {r['replayed']:,} | {r['slowest_seconds']:.2f} s "
+                  f"| {r['seconds_per_million']:.2f} s | {r['cpu_seconds']:.2f} |")
     if latency:
         print("\n| live rate | produced | consumed | alerts | p50 | p99 | recall | precision "
               "| cores busy (faultline, loadgen, broker and rest; stolen) |")

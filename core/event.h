@@ -19,6 +19,10 @@ struct Origin {
   // The record's Kafka timestamp (append time, or the producer's create time) when known;
   // InfinitePast for files. The engine's arrival clock runs on it (detect/time/event_clocks.h).
   absl::Time broker_time = absl::InfinitePast();
+  // Read again to rebuild state after an assignment (a restart, a rebalance): processed and
+  // committed before, so it was counted then and what it raised about its host was delivered.
+  // Handlers rebuild their state from it; nothing is counted or sent again.
+  bool replayed = false;
 };
 
 struct Event {

@@ -3,13 +3,17 @@
 // Detectors run in event time, per source host: they never read a clock, so a replay of last
 // month behaves like live traffic, and they judge a host's state on that host's own time
 // (Watermarks), so a lagging or mis-clocked host never closes another's incidents. They must not
-// block or do I/O; alerts go to the AlertOutput.
+// block or do I/O; alerts go to the AlertOutput. An alert names its host when it derives from
+// that host's events alone (a restore then knows it was sent before); one across hosts (a fleet
+// incident) leaves the host empty.
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "core/alert.h"
 #include "core/event.h"
 #include "detect/watermarks.h"
@@ -29,6 +33,13 @@ struct EventKey {
   uint32_t event_id;
 };
 
+// What a detector's state is keyed by. By host (most): a host's events are on one partition of a
+// host-keyed topic, so whichever instance holds it has all of them. By application pool (the
+// fleet detector): a pool's failures come from hosts on every partition, so with several
+// instances they are forwarded to the pool topic keyed by pool (detect/pool_forward.h) and the
+// detector runs where they meet.
+enum class StateKey { kHost, kAppPool };
+
 class Detector {
  public:
   virtual ~Detector() = default;
@@ -47,6 +58,16 @@ class Detector {
   // drained on their host's own watermark, expire idle keys. A host's watermark can step back
   // when a host that was silent resumes with older events: treat that as no progress.
   virtual void OnWatermark(const Watermarks& watermarks, AlertOutput& out) = 0;
+  // How far back in event time its windows reach (the longest window, override or correlation):
+  // a partition read again from this far before its committed position rebuilds its state.
+  virtual absl::Duration horizon() const = 0;
+  virtual StateKey state_key() const { return StateKey::kHost; }
+  // The partition these keys (of its state_key(): hosts, or pools) were read from was revoked
+  // from this member: the next owner rebuilds their state from Kafka and owns their incidents
+  // (it resolves what is open). Drop what is kept of them, unresolved, so that if the partition
+  // comes back its state is rebuilt from its events again rather than mixed with a stale
+  // remainder.
+  virtual void Forget(const absl::flat_hash_set<std::string>& /*keys*/) {}
 
   struct Stats {
     size_t keys = 0;         // state held now

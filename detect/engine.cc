@@ -62,6 +62,7 @@ Engine::Engine(std::vector<std::unique_ptr<Detector>> detectors, EngineOptions o
 }
 
 void Engine::Process(Event& event, AlertOutput& out) {
+  counting_ = !event.origin.replayed;  // a replayed event was counted when first read
   const absl::Time logged = event.time;
   // Integer nanoseconds on this path, which every message takes (core/unix_nanos.h).
   const int64_t logged_ns = UnixNanos(logged);
@@ -73,10 +74,10 @@ void Engine::Process(Event& event, AlertOutput& out) {
   if (arrived.broker) {
     if (max_event_age_ns_ > 0 && skew < -max_event_age_ns_) {
       // A forwarder re-reading an old log (a reset bookmark): skipped before it moves any clock.
-      Bump(stats_.too_old);
+      Count(stats_.too_old);
       return MaybeTick(stamped);
     }
-    stats_.skew.Observe(skew);
+    if (!event.origin.replayed) stats_.skew.Observe(skew);
   }
   const bool ahead = arrived.judge && skew > max_clock_skew_ns_;
   // Most events have an id no detector subscribes to under any provider: one bit says so (ids
@@ -86,15 +87,20 @@ void Engine::Process(Event& event, AlertOutput& out) {
       maybe_routed ? routes_.find(RouteKey(event.provider, event.event_id)) : routes_.end();
   if (it == routes_.end()) {
     // No detector wants it (most events): it costs the arrival clock and this lookup, no more.
-    if (ahead) Bump(stats_.clock_ahead);
+    if (ahead) Count(stats_.clock_ahead);
     return MaybeTick(stamped);
   }
   event.arrival = arrival;
   if (IsRepeat(event, logged)) {
-    Bump(stats_.duplicates);
+    Count(stats_.duplicates);
     return MaybeTick(stamped);
   }
-  if (ahead) Bump(stats_.clock_ahead);
+  if (!options_.judge_hosts) {
+    // Judged by the engine that read it (corrected and on time), and reordered since.
+    for (Detector* d : it->second) d->OnEvent(event, stamped);
+    return MaybeTick(stamped);
+  }
+  if (ahead) Count(stats_.clock_ahead);
   const EventClocks::Observation seen = clocks_.Observe(event.host, event.channel, logged,
                                                         logged_ns, arrived, event.origin.partition);
   event.time = seen.time;
@@ -104,7 +110,7 @@ void Engine::Process(Event& event, AlertOutput& out) {
   } else {
     bool used = false;
     for (Detector* d : it->second) used |= d->OnLateEvent(event, stamped);
-    if (!used) Bump(stats_.too_late);
+    if (!used) Count(stats_.too_late);
   }
   MaybeTick(stamped);
 }
@@ -114,7 +120,32 @@ void Engine::PartitionsAssigned(const std::vector<int32_t>& partitions) {
 }
 
 void Engine::PartitionsRevoked(const std::vector<int32_t>& partitions) {
-  for (int32_t p : partitions) clocks_.Revoke(p);
+  absl::flat_hash_set<std::string> hosts;
+  for (int32_t p : partitions) {
+    clocks_.Revoke(p);
+    clocks_.ForgetPartitionHosts(p, &hosts);
+    // Its records are the next owner's to deduplicate; read here again, they are new.
+    const size_t index = p < 0 ? 0 : static_cast<size_t>(p) + 1;
+    if (index < seen_order_.size()) {
+      ArrivalOrder& order = seen_order_[index];
+      for (size_t i = order.head; i < order.items.size(); ++i) {
+        const auto [arrival, key] = order.items[i];
+        if (auto found = seen_.find(key);
+            found != seen_.end() && found->second.arrival == arrival) {
+          seen_.erase(found);
+        }
+      }
+      order = {};
+    }
+  }
+  Forget(StateKey::kHost, hosts);
+}
+
+void Engine::Forget(StateKey kind, const absl::flat_hash_set<std::string>& keys) {
+  if (keys.empty()) return;
+  for (const auto& d : detectors_) {
+    if (d->state_key() == kind) d->Forget(keys);
+  }
 }
 
 void Engine::Tick(AlertOutput& out) {
@@ -125,7 +156,9 @@ void Engine::Tick(AlertOutput& out) {
   // on it). Looked at every 1024 messages: it costs a pass over the partitions.
   if (now < next_tick_ && clocks_.Arrival() < next_slow_tick_) return;
   clocks_.BeginSweep();
+  sweeping_ = true;
   for (const auto& d : detectors_) d->OnWatermark(clocks_, out);
+  sweeping_ = false;
   clocks_.EndSweep();
   next_tick_ = now + options_.tick;
   next_slow_tick_ = clocks_.Arrival() + options_.tick;

@@ -38,6 +38,10 @@ struct EngineOptions {
   absl::Duration max_event_age = absl::Hours(24 * 7);  // zero: no event is too old
   size_t max_hosts = 100'000;
   absl::Duration tick = absl::Seconds(30);
+  // False for an engine whose events another engine judged already (the pool topic's, whose
+  // records are on time, their times corrected, but a host's records no longer in their order):
+  // it keeps the arrival clock, drops repeats and routes, and takes event times as they are.
+  bool judge_hosts = true;
 };
 
 // What the engine counted. Single writer (the detect thread), readable from any thread.
@@ -61,9 +65,20 @@ class Engine {
   void PartitionsAssigned(const std::vector<int32_t>& partitions);
   void PartitionsRevoked(const std::vector<int32_t>& partitions);
   void PartitionEnd(int32_t partition) { clocks_.AtEnd(partition); }
+  // Drops the state of `keys` (of `kind`) from the detectors keyed by them (Detector::Forget):
+  // PartitionsRevoked does it for the hosts of the partitions; the pool engine's caller for the
+  // pools of a pool topic partition.
+  void Forget(StateKey kind, const absl::flat_hash_set<std::string>& keys);
+  // Runs the periodic sweep if the arrival clock has moved a tick on since the last one (a
+  // partition that reached its end may have moved it: it no longer holds it back).
+  void Sweep(AlertOutput& out) { Tick(out); }
 
   const std::vector<std::unique_ptr<Detector>>& detectors() const { return detectors_; }
   const EngineStats& stats() const { return stats_; }
+  // True while Process runs the periodic sweep (every detector's OnWatermark, over all hosts),
+  // false while the event's own detectors run: an AlertOutput can tell what the event raised
+  // from what time did.
+  bool sweeping() const { return sweeping_; }
   const EventClocks& clocks() const { return clocks_; }
   const EngineOptions& options() const { return options_; }
   size_t remembered_records() const { return seen_.size(); }
@@ -73,6 +88,10 @@ class Engine {
 
   static uint64_t RouteKey(Provider provider, uint32_t id) {
     return (static_cast<uint64_t>(provider) << 32) | id;
+  }
+  // Bump for the event being processed, unless it is replayed (counted when first read).
+  void Count(std::atomic<uint64_t>& counter) const {
+    if (counting_) Bump(counter);
   }
   static void Bump(std::atomic<uint64_t>& counter) {
     counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -91,6 +110,8 @@ class Engine {
   std::vector<std::unique_ptr<Detector>> detectors_;
   absl::flat_hash_map<uint64_t, std::vector<Detector*>> routes_;
   std::bitset<65536> routed_ids_;  // event ids (all 16-bit on Windows) with a route
+  bool sweeping_ = false;
+  bool counting_ = true;  // the event being processed is counted (not replayed)
   EngineOptions options_;
   EventClocks clocks_;
   const int64_t max_clock_skew_ns_, max_event_age_ns_;

@@ -19,6 +19,7 @@ class CountingDetector final : public Detector {
   explicit CountingDetector(std::vector<EventKey> keys) : keys_(std::move(keys)) {}
   std::string_view name() const override { return "counting"; }
   std::vector<EventKey> Subscriptions() const override { return keys_; }
+  absl::Duration horizon() const override { return absl::ZeroDuration(); }
   void OnEvent(const Event& event, AlertOutput& out) override {
     seen.push_back(event.event_id);
     times.push_back(event.time);
@@ -41,7 +42,11 @@ class CountingDetector final : public Detector {
     for (const std::string& h : watched) host_watermarks[h].push_back(w.Host(h));
   }
   Stats stats() const override { return {}; }
+  void Forget(const absl::flat_hash_set<std::string>& hosts) override {
+    forgotten.insert(forgotten.end(), hosts.begin(), hosts.end());
+  }
 
+  std::vector<std::string> forgotten;
   std::vector<uint32_t> seen, late;
   std::vector<absl::Time> times, arrivals;
   std::vector<HostRef> refs;
@@ -115,6 +120,57 @@ TEST(EngineDedupeTest, DropsARecordSeenAgainWithinTheWindow) {
   Feed(*engine, Record(1, absl::Seconds(7), "other-host"), out);
   EXPECT_EQ(d->seen.size(), 3u);
   EXPECT_EQ(engine->stats().duplicates.load(), 1u);
+}
+
+TEST(EngineStateTest, ARevokedPartitionsHostsAreForgottenAndItsRecordsAreNewIfItComesBack) {
+  CountingDetector* d;
+  auto engine = CountingEngine(&d);
+  CollectingOutput out;
+  engine->PartitionsAssigned({0, 1});
+  Event a = Record(1, absl::Seconds(0), "on-zero", absl::Seconds(1));
+  a.origin.partition = 0;
+  Event b = Record(1, absl::Seconds(0), "on-one", absl::Seconds(1));
+  b.origin.partition = 1;
+  Feed(*engine, a, out);
+  Feed(*engine, b, out);
+  engine->PartitionsRevoked({0});
+  EXPECT_THAT(d->forgotten, ::testing::ElementsAre("on-zero"));
+  EXPECT_EQ(engine->clocks().hosts(), 1u);
+  // Given back later and read again from before its commit (a restore): its records rebuild
+  // the state they had, not duplicates of what this member saw before.
+  engine->PartitionsAssigned({0});
+  Feed(*engine, a, out);
+  Feed(*engine, b, out);  // partition 1 stayed: still a repeat
+  EXPECT_EQ(d->seen.size(), 3u);
+  EXPECT_EQ(engine->stats().duplicates.load(), 1u);
+}
+
+TEST(EngineStateTest, APartitionGivenBackReplaysOnItsOwnClockNotTheOneItHadBefore) {
+  CountingDetector* d;
+  auto engine = CountingEngine(&d);
+  CollectingOutput out;
+  engine->PartitionsAssigned({0});
+  // `ahead` logs 30 minutes ahead of its broker times, a minute apart: corrected to them.
+  auto read = [&](int from, int to) {
+    d->times.clear();
+    for (int m = from; m <= to; ++m) {
+      Event e = Record(m + 1, absl::Minutes(m + 30), "ahead", absl::Minutes(m));
+      e.origin.partition = 0;
+      Feed(*engine, e, out);
+    }
+    return d->times;
+  };
+  const std::vector<absl::Time> first = read(0, 40);
+  ASSERT_EQ(first.size(), 41u);
+  // Revoked, given back and read again from its start (a restore): the replay is judged on the
+  // partition's own clock, so the host's times come out as they did the first time. A clock
+  // left at the 40 minutes it stood at took the replayed stamps for on time, uncorrected, and
+  // an incident rebuilt from them started elsewhere (another fingerprint).
+  engine->PartitionsRevoked({0});
+  engine->PartitionsAssigned({0});
+  EXPECT_EQ(engine->clocks().PartitionNow(0), absl::InfinitePast());
+  EXPECT_EQ(read(0, 40), first);
+  EXPECT_EQ(engine->clocks().PartitionNow(0), kT0 + absl::Minutes(40));
 }
 
 TEST(EngineDedupeTest, ForgetsRecordsOlderThanTheWindowInArrivalTime) {

@@ -8,6 +8,7 @@
 // the reader and this resolution all follow from that one declaration.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <string>
 #include <string_view>
@@ -33,6 +34,15 @@ class PatternOverrides {
       schema.CopyKeys(o.values, resolved, o.keys);
       rules_.emplace_back(o.patterns, std::move(resolved));
     }
+  }
+
+  // The largest `field` of the section and every override (how far back a detector's windows
+  // reach, for a restore).
+  template <typename T>
+  T Max(T V::*field) const {
+    T out = fallback_.*field;
+    for (const auto& [patterns, value] : rules_) out = std::max(out, value.*field);
+    return out;
   }
 
   const V& For(const std::array<std::string_view, N>& names) const {

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -16,11 +17,17 @@
 
 namespace faultline {
 
+struct TopicPartition {
+  std::string topic;
+  int32_t partition = -1;
+  int64_t end = -1;  // OnPartitionEnd: the end's offset (what the next message will have)
+};
+
 struct Message {
   std::string_view payload;  // valid only during OnMessage
   std::string_view key;
   std::string_view topic;  // Kafka topic; empty for files
-  Origin origin;           // with the Kafka timestamp when known
+  Origin origin;           // with the Kafka timestamp, and whether it is read again (replayed)
 };
 
 class MessageHandler {
@@ -39,9 +46,12 @@ class MessageHandler {
   // A consumer's partitions (none for files), on the source thread: assigned to this member,
   // revoked from it, or read to their current end (nothing more there for now). The engine's
   // arrival clock waits for an assigned partition until it delivers or reaches its end.
-  virtual void OnPartitionsAssigned(const std::vector<int32_t>& /*partitions*/) {}
-  virtual void OnPartitionsRevoked(const std::vector<int32_t>& /*partitions*/) {}
-  virtual void OnPartitionEnd(int32_t /*partition*/) {}
+  virtual void OnPartitionsAssigned(const std::vector<TopicPartition>& /*partitions*/) {}
+  virtual void OnPartitionsRevoked(const std::vector<TopicPartition>& /*partitions*/) {}
+  virtual void OnPartitionEnd(const TopicPartition& /*partition*/) {}
+  // False while records it produced to a topic the source may read (the pool topic) are still on
+  // their way: a source stopping at the end of its input waits for them.
+  virtual bool Settled() { return true; }
   // The source has delivered its last message (input ended or a stop was requested): finish the
   // work in flight, within the handler's own deadline. The source then commits what is done.
   virtual void Drain() {}

@@ -148,14 +148,17 @@ void Dispatcher::OnProgress() {
   progress_.notify_all();
 }
 
+bool Dispatcher::WaitIdle(absl::Duration timeout) {
+  if (!started_) return Idle();
+  std::unique_lock<std::mutex> lock(progress_mu_);
+  return progress_.wait_for(lock, absl::ToChronoMilliseconds(std::min(timeout, absl::Hours(24))),
+                            [this] { return Idle(); });
+}
+
 void Dispatcher::Stop(absl::Duration timeout) {
   if (stopped_) return;
   stopped_ = true;
-  if (started_) {
-    std::unique_lock<std::mutex> lock(progress_mu_);
-    progress_.wait_for(lock, absl::ToChronoMilliseconds(std::min(timeout, absl::Hours(24))),
-                       [this] { return Idle(); });
-  }
+  if (started_) WaitIdle(timeout);
   if (journal_) journal_->Stop();
   // All at once: a worker in the middle of a delivery finishes it (its sink's timeout), and the
   // others need not wait for it in turn.

@@ -49,10 +49,11 @@ class Dispatcher {
                                                             Clock& clock);
   ~Dispatcher();
 
-  // Starts the sink workers (and the journal). Once; not after Stop().
+  // Starts the sink workers (and the journal). Once (again: nothing); not after Stop().
   void Start();
 
-  // Queues `alert` for every sink; never blocks. `ticket` may be null.
+  // Queues `alert` for every sink; never blocks. `ticket` may be null. From any thread: the
+  // workers of `run` (kafka.workers) share one dispatcher.
   void Submit(std::shared_ptr<const Alert> alert, const std::shared_ptr<DeliveryTicket>& ticket);
 
   // True while some queue with back-pressure is full (until it drained to half its capacity), or
@@ -60,8 +61,12 @@ class Dispatcher {
   bool Saturated() const;
 
   // Waits up to `timeout` (real time: it bounds how long a shutdown waits for peers) for every
-  // queue to empty, then stops the threads; what was not delivered by then stays unacknowledged
-  // (and in the spool). Idempotent.
+  // queue to empty (an alert leaves its queue once delivered) and the journal to be written.
+  // True if it did.
+  bool WaitIdle(absl::Duration timeout);
+
+  // WaitIdle, then stops the threads; what was not delivered by then stays unacknowledged (and in
+  // the spool). Idempotent.
   void Stop(absl::Duration timeout);
 
   struct SinkInfo {

@@ -90,6 +90,11 @@ void SinkWorker::Run() {
     alerts.clear();
     for (const QueuedAlert& e : batch) alerts.push_back(e.alert.get());
     if (!DeliverWithRetries(batch, alerts)) return;  // stopped while retrying
+    // The tickets first: an empty queue then means every ticket of it was told, so a worker
+    // draining (Dispatcher::WaitIdle) commits what was delivered.
+    for (const QueuedAlert& e : batch) {
+      if (e.ticket) e.ticket->Done();
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
       queue_.erase(queue_.begin(), queue_.begin() + static_cast<ptrdiff_t>(batch.size()));
@@ -97,9 +102,6 @@ void SinkWorker::Run() {
       if (queue_.size() <= options_.capacity / 2) {
         stats_.saturated.store(false, std::memory_order_relaxed);
       }
-    }
-    for (const QueuedAlert& e : batch) {
-      if (e.ticket) e.ticket->Done();
     }
     on_done_(batch.back().seq);
   }

@@ -4,8 +4,8 @@
 // Retry-After), and only then pops them and tells their tickets. Head-of-line retry keeps the
 // notifications of one fingerprint in order. Owned by the Dispatcher, which makes one per sink.
 //
-// Threads: Push() from the detect thread (or the journal thread with a spool); everything else
-// on the worker thread. Stats are atomics, read by the metrics endpoint.
+// Threads: Push() from the workers' detect threads (it takes a lock), or the journal thread with a
+// spool; everything else on the worker thread. Stats are atomics, read by the metrics endpoint.
 #pragma once
 
 #include <atomic>

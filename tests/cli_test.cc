@@ -149,6 +149,20 @@ TEST(CliTest, ExitsTwoOnBadArgumentsMissingFilesAndBadConfig) {
   EXPECT_THAT(directory.err, HasSubstr("/tmp is a directory, not a file"));
 }
 
+TEST(CliTest, RekeyNeedsTheTopicItWritesTo) {
+  const std::string config =
+      ::testing::TempDir() + "/cli_test_rekey." + std::to_string(getpid()) + ".yaml";
+  std::ofstream(config) << "kafka:\n  brokers: 127.0.0.1:1\n  topics: [unkeyed]\n";
+  Result rekey = RunFaultline("rekey --config " + config);
+  EXPECT_EQ(rekey.exit_code, 2) << rekey.err;
+  EXPECT_THAT(rekey.err, HasSubstr("ingest.rekey_topic: must name the topic"));
+  EXPECT_THAT(rekey.err, Not(HasSubstr("Usage:")));
+  Result help = RunFaultline("rekey --help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_THAT(help.out, HasSubstr("ingest.format: faultline_event"));
+  EXPECT_THAT(RunFaultline("--help").out, HasSubstr("rekey"));
+}
+
 TEST(CliTest, ExitsOneOnARuntimeFailureWithoutTheUsage) {
   // 192.0.2.1 (TEST-NET-1) is no address of this machine: the metrics endpoint cannot bind.
   const std::string config =

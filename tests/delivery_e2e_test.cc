@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "app/testing/test_pipeline.h"
+#include "core/clock.h"
 #include "core/kafka/producer.h"
 #include "core/testing/child_process.h"
 #include "core/testing/eventually.h"
@@ -234,7 +235,11 @@ TEST(DeliveryEndToEndTest, TheCommitStopsAtTheFirstUndeliveredAlert) {
       absl::SleepFor(absl::Milliseconds(400));
       EXPECT_EQ(testing::CommittedOffset(brokers, group, topic), kFirstAlert);
     }
+    // The stop keeps its 1 s deadline with the receiver still down: a generous bound for the
+    // commit and the group's leave around it, far below the 30 s an orchestrator waits.
+    const absl::Time stopping = RealClock::Get().TimeNow();
     EXPECT_EQ(run.SignalAndWait(SIGTERM, absl::Seconds(30)), 0) << ReadFile(log);
+    EXPECT_LT(RealClock::Get().TimeNow() - stopping, absl::Seconds(10)) << ReadFile(log);
   }
   EXPECT_EQ(testing::CommittedOffset(brokers, group, topic), kFirstAlert)
       << "the stop committed what was delivered, not more";

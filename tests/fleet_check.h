@@ -2,7 +2,7 @@
 // injected incident fire exactly once per rule, on its own time and with its detection delay,
 // did nothing else fire, and did the summaries count what was skipped and why. Used by
 // fleet_time_test (one faultline, from a file and from the broker) and container_load_test
-// (two containers of the image in one consumer group, one stopped midway).
+// (three containers of the image in one consumer group, one killed midway).
 #pragma once
 
 #include <cstdint>
@@ -21,7 +21,7 @@ std::string LastLine(const std::string& text);
 
 // What the checks read of an alert.
 struct Got {
-  std::string rule, status, host, app_pool, service, summary;
+  std::string rule, status, host, app_pool, service, summary, fingerprint;
   uint32_t count = 0, sequence = 0;
   absl::Time first;
   double delay = 0;
@@ -41,6 +41,10 @@ struct IncidentCheck {
   // Rules left unchecked: no incident is looked for under them, and no alert of theirs is
   // unexpected.
   std::set<std::string> skip_rules;
+  // A member was killed before its commit: its partitions were read again by another, so an
+  // incident's first notification may come more than once, always under one fingerprint (the
+  // idempotency key a receiver deduplicates by).
+  bool redelivered = false;
 };
 
 // Every incident fired once per rule (its first notification: firing, sequence 1), on its own

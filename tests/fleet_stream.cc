@@ -84,6 +84,7 @@ class Generator {
   Generator(absl::Time end, uint64_t seed, const std::string& domain)
       : end_(end), t0_(end - absl::Hours(3)), rng_(seed) {
     MakeHosts(domain);
+    if (domain != "fleet.contoso.local") pool_suffix_ = "-" + domain.substr(0, domain.find('.'));
   }
 
   FleetStream Make() {
@@ -459,8 +460,11 @@ class Generator {
 
   // One failure of `pool` on each host, 20 s apart: fleet_app_pool_failures, raised by the
   // min_hosts-th failure to arrive.
-  void Fleet(const std::string& pool, const std::vector<int>& hosts, absl::Time at,
+  void Fleet(const std::string& name, const std::vector<int>& hosts, absl::Time at,
              uint32_t min_hosts) {
+    // Another fleet's pools are its own (FleetLive-fleet2): a pool's failures across hosts are
+    // one incident however many fleets share a topic.
+    const std::string pool = name + pool_suffix_;
     FleetIncident inc;
     inc.what = absl::StrCat("pool ", pool, " failing across ", hosts.size(), " hosts");
     inc.rules = {"fleet_app_pool_failures"};
@@ -542,6 +546,7 @@ class Generator {
 
   absl::Time end_, t0_;
   std::mt19937_64 rng_;
+  std::string pool_suffix_;  // another fleet's pools: "-fleet2"
   std::vector<Host> hosts_;
   uint32_t pid_ = 10'000;
   std::vector<Ev> events_;

@@ -5,13 +5,14 @@
 #include <thread>
 
 #include "app/kafka_publish.h"
+#include "app/service.h"
 #include "app/testing/test_pipeline.h"
 #include "core/clock.h"
 #include "core/testing/kafka_env.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "ingest/kafka/dead_letter_producer.h"
 #include "ingest/kafka/kafka_source.h"
+#include "ingest/kafka/topic_producer.h"
 #include "ingest/parse/envelope_parser.h"
 #include "sinks/testing/fake_sink.h"
 
@@ -38,18 +39,25 @@ struct ConsumerRun {
 
 ConsumerRun ConsumeToEnd(const std::string& brokers, const std::string& topic,
                          const std::string& group,
-                         std::unique_ptr<DeadLetters> dead_letters = nullptr) {
+                         std::unique_ptr<RecordOutput> dead_letters = nullptr,
+                         EnvelopeOptions envelope = {},
+                         std::unique_ptr<RecordOutput> rekeyed = nullptr,
+                         absl::Duration restore_span = absl::ZeroDuration()) {
   ConsumerRun run;
   // The incident is from last March, published now: a backfill, not events too old to matter.
-  TestPipeline t = MakeTestPipeline({}, 1 << 20, std::move(dead_letters), {}, RealClock::Get(),
-                                    {.max_event_age = absl::ZeroDuration()});
+  TestPipeline t = MakeTestPipeline(envelope, 1 << 20, std::move(dead_letters), {},
+                                    RealClock::Get(), {.max_event_age = absl::ZeroDuration()});
   run.sink = t.sink;
   run.pipeline = std::move(t.pipeline);
+  const bool rekey = rekeyed != nullptr;
+  if (rekey) run.pipeline->ForwardEventsTo(std::move(rekeyed));
   KafkaSourceConfig config{.brokers = brokers,
                            .topics = {topic},
                            .group_id = group,
                            .commit_interval = absl::Milliseconds(200),
-                           .stop_at_end = true};
+                           .stop_at_end = true,
+                           .merge_wait = rekey ? kRekeyMergeWait : absl::ZeroDuration(),
+                           .restore_span = restore_span};
   auto source = KafkaSource::Create(config, RealClock::Get());
   if (!source.ok()) {
     run.status = source.status();
@@ -135,7 +143,7 @@ TEST(KafkaEndToEndTest, DeadLettersRejectsWithTheReasonAndTheirOrigin) {
   records.insert(records.begin() + 2, KafkaRecord{"EXCH01", "{\"winlog\":{\"event_id\":5011}"});
   records.insert(records.begin() + 5, KafkaRecord{"EXCH01", "not json at all"});
   ASSERT_TRUE(testing::Publish(brokers, topic, records).ok());
-  auto dead_letters = DeadLetterProducer::Create(brokers, dlq);
+  auto dead_letters = TopicProducer::Create("dead letters", brokers, dlq);
   ASSERT_TRUE(dead_letters.ok()) << dead_letters.status();
 
   ConsumerRun run =
@@ -153,6 +161,113 @@ TEST(KafkaEndToEndTest, DeadLettersRejectsWithTheReasonAndTheirOrigin) {
   EXPECT_EQ(letters[1].value, "not json at all");
   EXPECT_EQ(letters[1].headers.at("faultline.reason"), "not_json");
   EXPECT_EQ(letters[1].headers.at("faultline.source.offset"), "5");
+}
+
+// What an alert says, without what differs between two runs (ids of the run, times of delivery).
+std::vector<std::string> Incidents(const std::vector<Alert>& alerts) {
+  std::vector<std::string> out;
+  for (const Alert& a : alerts) {
+    std::string pids;
+    for (const Evidence& e : a.evidence()) absl::StrAppend(&pids, " ", e.pid());
+    out.push_back(absl::StrCat(a.rule(), " ", a.host(), " ", a.app_pool(), " ", a.count(), " ",
+                               a.fingerprint(), pids));
+  }
+  return out;
+}
+
+// The incident stamped with each event's own time, as Winlogbeat stamps its records.
+std::vector<KafkaRecord> StampedIncidentRecords() {
+  std::vector<KafkaRecord> records = IncidentRecords();
+  EnvelopeParser parser;
+  for (KafkaRecord& r : records) {
+    Event e;
+    EXPECT_EQ(parser.Parse(r.value, &e), ParseError::kOk);
+    r.timestamp = e.time;
+  }
+  return records;
+}
+
+// A member stops after the burst alert, three failures into the incident; the next member of
+// the group reads the partition again from before the commit (the detectors' horizon plus the
+// lateness), rebuilds the pool's window without sending the burst again, and raises the rest
+// with the counts and evidence of the whole incident.
+TEST(KafkaEndToEndTest, ARestartInTheMiddleOfAnIncidentLosesNoneOfIt) {
+  FAULTLINE_REQUIRE_KAFKA(brokers);
+  const std::string topic = testing::UniqueName("restore");
+  const std::string group = testing::UniqueName("faultline-restore");
+  const std::vector<KafkaRecord> records = StampedIncidentRecords();
+  const absl::Duration span = absl::Minutes(7);  // IIS's 5-minute interval + 2 of lateness
+  ASSERT_TRUE(testing::Publish(brokers, topic, {records.begin(), records.begin() + 4}).ok());
+  ConsumerRun first = ConsumeToEnd(brokers, topic, group, nullptr, {}, nullptr, span);
+  ASSERT_TRUE(first.status.ok()) << first.status;
+  ASSERT_EQ(first.sink->alerts().size(), 1u);
+  EXPECT_EQ(first.sink->alerts()[0].rule(), "iis_worker_failure_burst");
+  EXPECT_EQ(testing::CommittedOffset(brokers, group, topic), 4);
+
+  ASSERT_TRUE(testing::Publish(brokers, topic, {records.begin() + 4, records.end()}).ok());
+  ConsumerRun second = ConsumeToEnd(brokers, topic, group, nullptr, {}, nullptr, span);
+  ASSERT_TRUE(second.status.ok()) << second.status;
+  EXPECT_EQ(second.pipeline->stats().replayed.load(), 4u) << "read again from the start";
+  EXPECT_EQ(second.pipeline->stats().replay_alerts.load(), 1u) << "the burst, not sent again";
+  EXPECT_EQ(second.pipeline->stats().messages.load(), 3u);
+  const std::vector<Alert> alerts = second.sink->alerts();
+  ASSERT_EQ(alerts.size(), 2u);
+  EXPECT_EQ(alerts[0].rule(), "iis_rapid_fail_imminent");
+  EXPECT_EQ(alerts[0].count(), 4u);
+  EXPECT_EQ(alerts[1].rule(), "iis_app_pool_disabled");
+  EXPECT_EQ(alerts[1].count(), 5u);
+  EXPECT_EQ(testing::CommittedOffset(brokers, group, topic), 7);
+  // The same alerts, fingerprints included, as one member reading it all.
+  const std::string whole = testing::UniqueName("whole");
+  ASSERT_TRUE(testing::Publish(brokers, whole, records).ok());
+  ConsumerRun reference = ConsumeToEnd(brokers, whole, testing::UniqueName("faultline-e2e"));
+  ASSERT_TRUE(reference.status.ok()) << reference.status;
+  const std::vector<std::string> all = Incidents(reference.sink->alerts());
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(Incidents(first.sink->alerts()), std::vector<std::string>{all[0]});
+  EXPECT_EQ(Incidents(alerts), std::vector<std::string>(all.begin() + 1, all.end()));
+}
+
+TEST(KafkaEndToEndTest, AnUnkeyedTopicRekeyedByHostGivesTheIncidentsOfTheKeyedOne) {
+  FAULTLINE_REQUIRE_KAFKA(brokers);
+  // The forwarder sends without a key: the host's events land on all three partitions.
+  const std::string unkeyed = testing::UniqueName("unkeyed");
+  const std::string by_host = testing::UniqueName("by-host");
+  ASSERT_TRUE(testing::CreateTopic(brokers, unkeyed, 3).ok());
+  ASSERT_TRUE(testing::CreateTopic(brokers, by_host, 3).ok());
+  const std::vector<KafkaRecord> keyed_records = StampedIncidentRecords();
+  std::vector<KafkaRecord> records = keyed_records;
+  for (KafkaRecord& r : records) r.key.clear();
+  records.insert(records.begin() + 3,
+                 KafkaRecord{.value = "not json at all", .timestamp = records[2].timestamp});
+  ASSERT_TRUE(testing::Publish(brokers, unkeyed, records).ok());
+
+  auto events = TopicProducer::Create("rekeyed events", brokers, by_host);
+  ASSERT_TRUE(events.ok()) << events.status();
+  const std::string rekey_group = testing::UniqueName("rekey");
+  ConsumerRun rekey = ConsumeToEnd(brokers, unkeyed, rekey_group, nullptr, {}, std::move(*events));
+  ASSERT_TRUE(rekey.status.ok()) << rekey.status;
+  EXPECT_EQ(rekey.pipeline->rekeyed()->stats().delivered.load(), 7u);
+  EXPECT_EQ(rekey.pipeline->stats().rejected(), 1u);
+  EXPECT_TRUE(rekey.sink->alerts().empty()) << "the rekey role detects nothing";
+  int64_t committed = 0;
+  for (int32_t p = 0; p < 3; ++p) {
+    committed += std::max<int64_t>(0, testing::CommittedOffset(brokers, rekey_group, unkeyed, p));
+  }
+  EXPECT_EQ(committed, 8) << "every message committed once its event (or dead letter) was out";
+
+  ConsumerRun detect = ConsumeToEnd(brokers, by_host, testing::UniqueName("detect"), nullptr,
+                                    {.format = Envelope::kFaultlineEvent});
+  ASSERT_TRUE(detect.status.ok()) << detect.status;
+  EXPECT_EQ(detect.pipeline->stats().parsed.load(), 7u) << "parsed once, read back as protobuf";
+  EXPECT_EQ(detect.pipeline->stats().rejected(), 0u);
+
+  const std::string keyed = testing::UniqueName("keyed");
+  ASSERT_TRUE(testing::Publish(brokers, keyed, keyed_records).ok());
+  ConsumerRun reference = ConsumeToEnd(brokers, keyed, testing::UniqueName("faultline-e2e"));
+  ASSERT_TRUE(reference.status.ok()) << reference.status;
+  ASSERT_EQ(reference.sink->alerts().size(), 3u);
+  EXPECT_EQ(Incidents(detect.sink->alerts()), Incidents(reference.sink->alerts()));
 }
 
 TEST(KafkaEndToEndTest, ARestartedMemberResumesAfterTheCommittedOffset) {

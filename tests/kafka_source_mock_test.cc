@@ -4,6 +4,7 @@
 #include <mutex>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "app/kafka_publish.h"
 #include "core/testing/fake_clock.h"
 #include "core/testing/kafka_env.h"
@@ -136,43 +137,91 @@ TEST_F(KafkaSourceTest, CommitsOnTheTimerAsTheClockMoves) {
   EXPECT_EQ(Committed("ticking"), 5);
 }
 
+// Records what it is handed, in order: partition and Kafka timestamp.
+class OrderHandler : public MessageHandler {
+ public:
+  std::shared_ptr<const DeliveryTicket> OnMessage(const Message& m) override {
+    seen.emplace_back(m.origin.partition, absl::ToUnixMillis(m.origin.broker_time));
+    return nullptr;
+  }
+  std::vector<std::pair<int32_t, int64_t>> seen;
+};
+
+TEST_F(KafkaSourceTest, MergeWaitHandsMessagesOverInTimestampOrderAcrossPartitions) {
+  // An unkeyed topic: one forwarder's records spread over three partitions, each partition
+  // written in one go, so a plain consumer sees them partition by partition.
+  rd_kafka_mock_cluster_t* cluster = rd_kafka_handle_mock_cluster(producer_.get());
+  rd_kafka_mock_topic_create(cluster, "spread", 3, 1);
+  const int64_t t0 = 1'700'000'000'000;
+  for (int32_t partition = 0; partition < 3; ++partition) {
+    for (int k = 0; k < 20; ++k) {
+      const std::string value = absl::StrCat("{\"n\":", k, "}");
+      ASSERT_EQ(rd_kafka_producev(producer_.get(), RD_KAFKA_V_TOPIC("spread"),
+                                  RD_KAFKA_V_PARTITION(partition),
+                                  RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                  RD_KAFKA_V_TIMESTAMP(t0 + partition + 3 * k), RD_KAFKA_V_END),
+                RD_KAFKA_RESP_ERR_NO_ERROR);
+    }
+  }
+  ASSERT_EQ(rd_kafka_flush(producer_.get(), 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
+
+  KafkaSourceConfig config = Config(testing::UniqueName("merge"));
+  config.topics = {"spread"};
+  config.merge_wait = absl::Milliseconds(500);
+  auto source = KafkaSource::Create(config, RealClock::Get());
+  ASSERT_TRUE(source.ok()) << source.status();
+  OrderHandler handler;
+  std::atomic<bool> stop{false};
+  ASSERT_TRUE((*source)->Run(handler, stop).ok());
+  ASSERT_EQ(handler.seen.size(), 60u);
+  for (size_t i = 0; i < handler.seen.size(); ++i) {
+    EXPECT_EQ(handler.seen[i].second, t0 + static_cast<int64_t>(i)) << "message " << i;
+    EXPECT_EQ(handler.seen[i].first, static_cast<int32_t>(i % 3)) << "message " << i;
+  }
+  for (int32_t partition = 0; partition < 3; ++partition) {
+    EXPECT_EQ(testing::CommittedOffset(bootstrap_, config.group_id, "spread", partition), 20)
+        << "every handed-over message committed";
+  }
+}
+
 }  // namespace
 // The pre-fetch settings follow the librdkafka the process runs with: the 2.0.2 stall needs a
 // queue holding more than a second of traffic; from 2.3 a short fetch back-off and a small queue.
-TEST(FetchDefaultsTest, FollowTheRunningLibrdkafka) {
-  const FetchDefaults old = FetchDefaults::For(0x020002ff);  // 2.0.2, Debian 12
+TEST(ConsumerDefaultsTest, FollowTheRunningLibrdkafka) {
+  const ConsumerDefaults old = ConsumerDefaults::For(0x020002ff);  // 2.0.2, Debian 12
   EXPECT_EQ(old.queued_max_messages_kbytes, 65536);
   EXPECT_TRUE(old.properties.empty());
-  EXPECT_TRUE(FetchDefaults::For(0x020201ff).properties.empty());  // 2.2.1: not yet
-  const FetchDefaults current = FetchDefaults::For(0x020800ff);    // 2.8.0, Debian 13
+  EXPECT_TRUE(ConsumerDefaults::For(0x020201ff).properties.empty());   // 2.2.1: not yet
+  const ConsumerDefaults current = ConsumerDefaults::For(0x020800ff);  // 2.8.0, Debian 13
   EXPECT_EQ(current.queued_max_messages_kbytes, 16384);
   ASSERT_FALSE(current.properties.empty());
   EXPECT_EQ(current.properties[0].first, "fetch.queue.backoff.ms");
   EXPECT_EQ(current.properties[0].second, "10");
-  EXPECT_EQ(FetchDefaults::For(0x020300ff).properties, current.properties);  // 2.3.0: from here
+  EXPECT_EQ(ConsumerDefaults::For(0x020300ff).properties, current.properties);  // 2.3.0: from here
 }
 
 // What a configuration gets: the defaults of its librdkafka, unless kafka's own key or
 // kafka.properties says otherwise.
-TEST(FetchDefaultsTest, ExplicitSettingsWin) {
+TEST(ConsumerDefaultsTest, ExplicitSettingsWin) {
   KafkaSourceConfig config{.brokers = "127.0.0.1:9", .topics = {"events"}};
   using Settings = std::vector<std::pair<std::string, std::string>>;
-  EXPECT_EQ(FetchDefaults::Effective(config, 0x020002ff),
+  EXPECT_EQ(ConsumerDefaults::Effective(config, 0x020002ff),
             (Settings{{"queued.max.messages.kbytes", "65536"}}));
   config.queued_max_messages_kbytes = 1024;
   config.properties = {{"fetch.queue.backoff.ms", "50"}, {"linger.ms", "5"}};
-  EXPECT_EQ(FetchDefaults::Effective(config, 0x020800ff),
+  EXPECT_EQ(ConsumerDefaults::Effective(config, 0x020800ff),
             (Settings{{"queued.max.messages.kbytes", "1024"},
                       {"fetch.queue.backoff.ms", "50"},
                       {"queued.min.messages", "20000"}}));
   config.queued_max_messages_kbytes = 0;
   config.properties = {{"queued.max.messages.kbytes", "4096"}};
-  EXPECT_EQ(FetchDefaults::Effective(config, 0x020800ff)[0].second, "4096");
+  EXPECT_EQ(ConsumerDefaults::Effective(config, 0x020800ff)[0].second, "4096");
 }
 
 // Whatever this process links (2.0.2 on Debian 12, 2.8.0 in the Debian 13 image), librdkafka
 // accepts the settings chosen for it.
-TEST(FetchDefaultsTest, TheRunningLibrdkafkaAcceptsItsDefaults) {
+TEST(ConsumerDefaultsTest, TheRunningLibrdkafkaAcceptsItsDefaults) {
   KafkaSourceConfig config{.brokers = "127.0.0.1:9", .topics = {"events"}};
   EXPECT_TRUE(KafkaSource::Validate(config).ok()) << rd_kafka_version_str();
 }

@@ -17,17 +17,12 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "bench"))
 import score  # noqa: E402
+from kafka_check import check, finish  # noqa: E402
+import kafka_check  # noqa: E402
 
 RULES = ["fleet_app_pool_failures", "iis_app_pool_disabled", "iis_rapid_fail_imminent",
          "iis_worker_failure_burst", "service_crash_loop"]
 EVENTS, HOSTS, EVERY = 250_000, 300, 1_000
-failures = []
-
-
-def check(condition, message):
-    if not condition:
-        failures.append(message)
-        print("FAILED:", message, file=sys.stderr)
 
 
 def scored(name, truth, alerts_text, summary):
@@ -82,8 +77,7 @@ def main():
     scored("replay", truth, replay.stdout.decode(), replay.stderr.decode().strip().splitlines()[-1])
 
     # From the real broker: faultline run, whose clocks are judged against broker time.
-    with open(bootstrap_file) as f:
-        brokers = f.read().strip()
+    brokers = kafka_check.brokers(bootstrap_file)
     topic = f"loadgen-truth-{os.getpid()}-{int(time.time())}"
     truth = os.path.join(work, "topic.truth.jsonl")
     subprocess.run(base + ["--brokers", brokers, "--topic", topic, "--partitions", "4", "--truth",
@@ -102,10 +96,7 @@ def main():
     check(json.loads(summary)["events"] == EVENTS, f"run read {summary}")
     with open(alerts) as f:
         scored("run", truth, f.read(), summary)
-    if failures:
-        print(f"{len(failures)} check(s) failed", file=sys.stderr)
-        sys.exit(1)
-    print("all checks passed", file=sys.stderr)
+    finish()
 
 
 if __name__ == "__main__":

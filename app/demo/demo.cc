@@ -56,7 +56,7 @@ absl::Status RunDemo(bool json, std::atomic<bool>& stop) {
   absl::Status status = (*service)->Run(stop);
   done.store(true);
   watchdog.join();
-  std::fprintf(stderr, "\ndemo: %s\n", (*service)->pipeline().SummaryJson().c_str());
+  std::fprintf(stderr, "\ndemo: %s\n", (*service)->SummaryJson().c_str());
   if (!status.ok()) return status;
   if (expired.load()) return absl::DeadlineExceededError("demo: no end of topic after 60s");
   if (stop.load()) return absl::CancelledError("demo: interrupted");

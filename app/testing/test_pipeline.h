@@ -20,7 +20,7 @@ struct TestPipeline {
 
 inline TestPipeline MakeTestPipeline(EnvelopeOptions envelope = {},
                                      size_t max_message_bytes = 1 << 20,
-                                     std::unique_ptr<DeadLetters> dead_letters = nullptr,
+                                     std::unique_ptr<RecordOutput> dead_letters = nullptr,
                                      QueueOptions queue = {}, Clock& clock = RealClock::Get(),
                                      EngineOptions engine = {}) {
   DetectorRegistry registry;

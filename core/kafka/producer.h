@@ -41,6 +41,7 @@ struct KafkaRecord {
   // The record's create time; InfinitePast: the producer's clock at send. Beats (Winlogbeat)
   // set it to the event's own time.
   absl::Time timestamp = absl::InfinitePast();
+  int32_t partition = -1;  // -1: by the key, through the partitioner
 };
 
 // A producer for PublishAll (its delivery reports are collected per call). The demo passes

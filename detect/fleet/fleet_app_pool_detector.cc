@@ -2,12 +2,12 @@
 
 #include <algorithm>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "core/strings.h"
 #include "detect/alert_builder.h"
+#include "detect/pool_forward.h"
 
 namespace faultline {
 
@@ -26,7 +26,8 @@ const settings::Schema<FleetConfig>& FleetConfig::Schema() {
   static const auto* schema =
       &(*new settings::Schema<FleetConfig>(
             "The same application pool failing on several hosts at once (a bad deployment or "
-            "patch), over the hosts of the partitions this instance reads."))
+            "patch): over the hosts of the partitions this instance reads, or with "
+            "ingest.pool_topic over every instance's."))
            .Bool("enabled", &FleetConfig::enabled, "Turns the detector off.")
            .Inline(&FleetConfig::thresholds, FleetThresholds::Schema())
            .Overrides("overrides", &FleetConfig::overrides,
@@ -99,8 +100,7 @@ std::vector<std::string> FleetAppPoolDetector::Hosts(const PoolState& state) con
 
 void FleetAppPoolDetector::OnEvent(const Event& event, AlertOutput& out) {
   if (event.app_pool.empty()) return;
-  key_.assign(event.app_pool);
-  absl::AsciiStrToLower(&key_);
+  PoolKey(event.app_pool, &key_);
   auto [state, inserted] = pools_.FindOrCreate(key_, ThresholdsFor(event.app_pool));
   if (inserted) state->pool = event.app_pool;
   const absl::Duration window = state->thresholds->window;
@@ -146,6 +146,10 @@ void FleetAppPoolDetector::End(std::string_view key, PoolState& state, AlertOutp
   if (state.alert.Resolve()) Emit(key, state, state.counted_to + state.thresholds->window, out);
   state.incident_start = state.counted_from = state.counted_to = absl::InfinitePast();
   state.hosts.clear();
+}
+
+void FleetAppPoolDetector::Forget(const absl::flat_hash_set<std::string>& pools) {
+  pools_.EraseIf([&](const std::string& key, PoolState&) { return pools.contains(key); });
 }
 
 void FleetAppPoolDetector::OnWatermark(const Watermarks& watermarks, AlertOutput& out) {

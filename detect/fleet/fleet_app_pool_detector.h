@@ -2,8 +2,9 @@
 // hosts within the window (a bad deployment, patch or dependency): one incident listing the
 // hosts, instead of one alert per host. Keyed by pool name (case-insensitive, as IIS treats it).
 // Fires, updates as more hosts join (at most every re-notify interval), resolves when the window
-// drains. With forwarders keyed by host, one consumer sees only its partitions' hosts: run it
-// where the pool's events meet (one instance, or the pool-keyed topic of DESIGN.md).
+// drains. With forwarders keyed by host, one consumer sees only its partitions' hosts: with
+// several instances, set ingest.pool_topic, and it runs where each pool's failures meet
+// (detect/pool_forward.h).
 //
 // Time: each host's failure counts at its own event time, with the host's measured clock offset
 // taken off (the engine corrects the times of a host whose clock runs ahead). The count is the
@@ -63,6 +64,9 @@ class FleetAppPoolDetector final : public Detector {
   void OnEvent(const Event& event, AlertOutput& out) override;
   void OnWatermark(const Watermarks& watermarks, AlertOutput& out) override;
   Stats stats() const override { return {pools_.size(), pools_.evictions()}; }
+  absl::Duration horizon() const override { return thresholds_.Max(&Thresholds::window); }
+  StateKey state_key() const override { return StateKey::kAppPool; }
+  void Forget(const absl::flat_hash_set<std::string>& pools) override;
 
  private:
   // A host's latest failure of the pool.

@@ -359,6 +359,15 @@ void RapidFailDetector::EndIncidentIfQuiet(std::string_view key, PoolState& pool
   pool.failures.AdvanceTo(now);
 }
 
+void RapidFailDetector::Forget(const absl::flat_hash_set<std::string>& hosts) {
+  auto gone = [&hosts](std::string_view host) { return hosts.contains(ToAbsl(host)); };
+  pools_.EraseIf([&](const std::string& key, PoolState&) { return gone(HostOf(key)); });
+  pid_pools_.EraseIf([&](uint64_t, PidPool& p) { return gone(HostOf(p.pool_key)); });
+  hosts_.EraseIf([&](const std::string& host, HostContext&) { return gone(host); });
+  // A pending crash (keyed by a hash of host and pid) waits seconds for its pool's failure
+  // event, then expires by itself.
+}
+
 void RapidFailDetector::OnWatermark(const Watermarks& watermarks, AlertOutput& out) {
   const absl::Duration idle = std::max(config_.thresholds.interval, config_.correlation_window);
   pools_.EraseIf([&](const std::string& key, PoolState& pool) {

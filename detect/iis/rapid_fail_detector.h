@@ -89,7 +89,11 @@ class RapidFailDetector final : public Detector {
   void OnEvent(const Event& event, AlertOutput& out) override;
   bool OnLateEvent(const Event& event, AlertOutput& out) override;
   void OnWatermark(const Watermarks& watermarks, AlertOutput& out) override;
+  void Forget(const absl::flat_hash_set<std::string>& hosts) override;
   Stats stats() const override;
+  absl::Duration horizon() const override {
+    return std::max(thresholds_.Max(&Thresholds::interval), config_.correlation_window);
+  }
 
  private:
   using Thresholds = RapidFailThresholds;

@@ -122,6 +122,12 @@ bool ServiceCrashLoopDetector::EndIfQuiet(std::string_view key, ServiceState& st
   return true;
 }
 
+void ServiceCrashLoopDetector::Forget(const absl::flat_hash_set<std::string>& hosts) {
+  pools_.EraseIf([&](const std::string& key, ServiceState&) {
+    return hosts.contains(ToAbsl(CompositeKey::First(key)));
+  });
+}
+
 void ServiceCrashLoopDetector::OnWatermark(const Watermarks& watermarks, AlertOutput& out) {
   // Quiet for a whole window of its host's time: resolved, and nothing left to remember.
   pools_.EraseIf([&](const std::string& key, ServiceState& state) {

@@ -56,7 +56,9 @@ class ServiceCrashLoopDetector final : public Detector {
   void OnEvent(const Event& event, AlertOutput& out) override { Count(event, out); }
   bool OnLateEvent(const Event& event, AlertOutput& out) override;
   void OnWatermark(const Watermarks& watermarks, AlertOutput& out) override;
+  void Forget(const absl::flat_hash_set<std::string>& hosts) override;
   Stats stats() const override { return {pools_.size(), pools_.evictions()}; }
+  absl::Duration horizon() const override { return thresholds_.Max(&Thresholds::window); }
 
  private:
   struct Termination {

@@ -180,6 +180,11 @@ absl::Time EventClocks::PartitionNow(int32_t partition) const {
   return index < partitions_.size() ? partitions_[index].now : absl::InfinitePast();
 }
 
+bool EventClocks::PartitionAtEnd(int32_t partition) const {
+  const size_t index = partition < 0 ? 0 : static_cast<size_t>(partition) + 1;
+  return index < partitions_.size() && partitions_[index].at_end;
+}
+
 absl::Time EventClocks::Arrival() const {
   absl::Time slowest = stream_now_;
   for (const PartitionClock& p : partitions_) {
@@ -199,9 +204,23 @@ void EventClocks::Assign(int32_t partition) {
 }
 
 void EventClocks::Revoke(int32_t partition) {
+  // Its clock goes with it: given back later, the partition is read again from before its commit
+  // (a restore), and that replay is judged on its own broker times, not where this member left
+  // off (a clock minutes ahead of the replay took a host ahead of its broker time for on time).
   PartitionClock& p = PartitionFor(partition);
-  p.assigned = false;
+  p = PartitionClock{};
   p.at_end = true;  // no longer ours to wait for
+}
+
+void EventClocks::ForgetPartitionHosts(int32_t partition, absl::flat_hash_set<std::string>* hosts) {
+  for (uint32_t i = 0; i < slots_.size(); ++i) {
+    HostSlot& slot = slots_[i];
+    if (!slot.used || slot.clock.partition != partition) continue;
+    hosts->insert(slot.name);
+    index_.erase(ToAbsl(slot.name));
+    slot = HostSlot{.generation = slot.generation + 1};  // references to it read as unknown
+    free_.push_back(i);
+  }
 }
 
 void EventClocks::AtEnd(int32_t partition) { PartitionFor(partition).at_end = true; }

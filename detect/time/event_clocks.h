@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/time/time.h"
 #include "core/unix_nanos.h"
@@ -116,6 +117,8 @@ class EventClocks final : public Watermarks {
   absl::Time stream_now() const { return stream_now_; }
   // The arrival clock of one partition (-1: a file).
   absl::Time PartitionNow(int32_t partition) const;
+  // Whether the partition was read to its end (or revoked) and has delivered nothing since.
+  bool PartitionAtEnd(int32_t partition) const;
 
   // Around the engine's OnWatermark calls: host watermarks are computed once per host for them
   // (nothing moves the clocks meanwhile).
@@ -126,9 +129,13 @@ class EventClocks final : public Watermarks {
   void EndSweep() { in_sweep_ = false; }
 
   // A consumer's partitions: an assigned one holds Arrival() back until it delivers or reaches
-  // its end; one at its end (idle) or revoked does not hold it back.
+  // its end; one at its end (idle) or revoked does not hold it back. A revoked partition's clock
+  // starts over: given back, it is replayed from before its commit (a restore).
   void Assign(int32_t partition);
   void Revoke(int32_t partition);
+  // Forgets the hosts last heard on `partition` (revoked: their next owner keeps their time) and
+  // adds their names to `*hosts`.
+  void ForgetPartitionHosts(int32_t partition, absl::flat_hash_set<std::string>* hosts);
   void AtEnd(int32_t partition);
   // How far `host`'s clock is taken to run ahead (zero for most hosts and unknown ones).
   absl::Duration ClockOffset(std::string_view host) const;

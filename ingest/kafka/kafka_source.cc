@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/kafka/producer.h"
@@ -28,11 +30,24 @@ const settings::Schema<KafkaSourceConfig>& KafkaSourceConfig::Schema() {
                    "Where a group without committed offsets starts.")
            .Duration("commit_interval", &C::commit_interval, settings::Bound::kPositive,
                      "How often delivered positions are committed.")
+           .Duration("restore_batching", &C::restore_batching, settings::Bound::kNonNegative,
+                     "A partition given to this member is read again from before its commit, "
+                     "as far as the detectors' longest window plus the lateness plus this (in "
+                     "Kafka time): a host's events a window apart arrive further apart when its "
+                     "forwarder batches them (WEF: 15 minutes). 0 for forwarders that send at "
+                     "once: a smaller restore.")
            .Integer("queued_max_messages_kbytes", &C::queued_max_messages_kbytes, 0, 2'097'151,
                     "The pre-fetch queue per partition; 0: chosen by the librdkafka version "
                     "(64 MiB before 2.3, 16 MiB from 2.3).")
            .StringMap("properties", &C::properties,
                       "librdkafka properties applied last (security.protocol, sasl.*, ssl.*).")
+           .Integer("workers", &C::workers, 0, C::kMaxWorkers,
+                    "Worker threads of `run`: each is a member of the group with its own "
+                    "consumer, parser and detectors, and holds its share of the partitions (as "
+                    "Kafka Streams' num.stream.threads). 0: one per core this process may use "
+                    "(opt-in for now: see ARCHITECTURE.md, Threading). "
+                    "More than one needs ingest.pool_topic while fleet_app_pool_failures is on "
+                    "(a worker sees only its own partitions' hosts); `rekey` runs one.")
            .Check([](const C& c, settings::Checker& check) {
              if (check.has("group_id") && c.group_id.empty()) {
                check.Error("group_id", "must not be empty");
@@ -53,6 +68,27 @@ std::string ErrorName(rd_kafka_resp_err_t err) {
   return absl::StrCat(rd_kafka_err2name(err), " (", rd_kafka_err2str(err), ")");
 }
 
+// The commit metadata that carries a committed position's Kafka timestamp, for a restore.
+constexpr absl::string_view kTimestampMetadata = "faultline.ts=";
+
+void SetTimestampMetadata(rd_kafka_topic_partition_t* p, int64_t timestamp_ms) {
+  const std::string text = absl::StrCat(kTimestampMetadata, timestamp_ms);
+  p->metadata = malloc(text.size());  // the list frees it
+  p->metadata_size = text.size();
+  std::memcpy(p->metadata, text.data(), text.size());
+}
+
+// -1 when the metadata is not faultline's (nothing committed, another tool's commit).
+int64_t TimestampMetadata(const rd_kafka_topic_partition_t& p) {
+  const absl::string_view text(static_cast<const char*>(p.metadata), p.metadata_size);
+  int64_t ms = -1;
+  if (p.metadata == nullptr || !absl::StartsWith(text, kTimestampMetadata) ||
+      !absl::SimpleAtoi(text.substr(kTimestampMetadata.size()), &ms)) {
+    return -1;
+  }
+  return ms;
+}
+
 // librdkafka's own error callback: connection trouble arrives here, not as messages.
 void ErrorCallback(rd_kafka_t*, int err, const char* reason, void*) {
   LogWarning(absl::StrCat("kafka: ", rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)), ": ",
@@ -61,16 +97,16 @@ void ErrorCallback(rd_kafka_t*, int err, const char* reason, void*) {
 
 }  // namespace
 
-FetchDefaults FetchDefaults::For(int version) {
+ConsumerDefaults ConsumerDefaults::For(int version) {
   constexpr int kFetchQueueBackoff = 0x020300ff;  // librdkafka 2.3.0 (rd_kafka_version() format)
   if (version < kFetchQueueBackoff) return {.queued_max_messages_kbytes = 65536};
   return {.queued_max_messages_kbytes = 16384,
           .properties = {{"fetch.queue.backoff.ms", "10"}, {"queued.min.messages", "20000"}}};
 }
 
-std::vector<std::pair<std::string, std::string>> FetchDefaults::Effective(
+std::vector<std::pair<std::string, std::string>> ConsumerDefaults::Effective(
     const KafkaSourceConfig& config, int version) {
-  const FetchDefaults defaults = For(version);
+  const ConsumerDefaults defaults = For(version);
   std::vector<std::pair<std::string, std::string>> out = {
       {"queued.max.messages.kbytes", std::to_string(config.queued_max_messages_kbytes > 0
                                                         ? config.queued_max_messages_kbytes
@@ -89,6 +125,8 @@ KafkaSource::KafkaSource(KafkaSourceConfig config, Clock& clock)
 
 KafkaSource::~KafkaSource() {
   // Leaves the group at once rather than after the session timeout.
+  assigned_.clear();  // buffered messages belong to the handle: released before it
+  closing_ = true;
   if (rk_ != nullptr && !closed_) rd_kafka_consumer_close(rk_.get());
   rk_.reset();  // its callbacks reach this object's members: destroyed before them
 }
@@ -115,7 +153,7 @@ KafkaConf KafkaSource::BuildConf(const KafkaSourceConfig& config,
   // The end of a partition is news even when running on: it is idle, and the arrival clock of
   // the slowest partition (detect/time/event_clocks.h) stops waiting for it.
   set("enable.partition.eof", "true");
-  for (const auto& [name, value] : FetchDefaults::Effective(config, rd_kafka_version())) {
+  for (const auto& [name, value] : ConsumerDefaults::Effective(config, rd_kafka_version())) {
     set(name, value);
   }
   for (const auto& [name, value] : config.properties) set(name, value);
@@ -145,7 +183,7 @@ absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Create(const KafkaSour
   source->rk_ = *std::move(rk);
   rd_kafka_poll_set_consumer(source->rk_.get());
   LogInfo(absl::StrCat("kafka: librdkafka ", rd_kafka_version_str(), ": ",
-                       absl::StrJoin(FetchDefaults::Effective(config, rd_kafka_version()), ", ",
+                       absl::StrJoin(ConsumerDefaults::Effective(config, rd_kafka_version()), ", ",
                                      absl::PairFormatter("="))));
 
   KafkaPartitions topics = NewKafkaPartitions(static_cast<int>(config.topics.size()));
@@ -168,7 +206,32 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_
   stats_.rebalances.fetch_add(1, std::memory_order_relaxed);
   rd_kafka_t* rk = rk_.get();
   const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS && closing_) {
+    // An assignment served by the close (it was queued before the loop ended): librdkafka turns
+    // it into an unassign. Nothing is restored (asking the group for its committed positions
+    // while it terminates waits out the whole timeout) and nothing is held.
+    if (cooperative) {
+      KafkaPtr<rd_kafka_error_t> ignored{rd_kafka_incremental_assign(rk, parts)};
+    } else {
+      rd_kafka_assign(rk, parts);
+    }
+    LogInfo(absl::StrCat("kafka: closing; ", parts->cnt,
+                         " partition(s) assigned meanwhile left "
+                         "to the group"));
+    return;
+  }
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    rebalancing_ = false;
+    if (config_.restore_span > absl::ZeroDuration() && parts->cnt > 0) PlanRestore(parts);
+    // The eager protocol's revoke came first: what it took and did not give back is gone now.
+    std::vector<TopicPartition> gone;
+    for (const auto& [topic, partition] : kept_) {
+      if (rd_kafka_topic_partition_list_find(parts, topic.c_str(), partition) == nullptr) {
+        gone.push_back({topic, partition});
+      }
+    }
+    if (handler_ != nullptr && !gone.empty()) handler_->OnPartitionsRevoked(gone);
+    kept_.clear();
     if (cooperative) {
       if (KafkaPtr<rd_kafka_error_t> e{rd_kafka_incremental_assign(rk, parts)}) {
         LogError(absl::StrCat("kafka incremental assign: ", rd_kafka_error_string(e.get())));
@@ -176,32 +239,57 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_
     } else {
       rd_kafka_assign(rk, parts);
     }
-    std::vector<int32_t> partitions;
+    std::vector<TopicPartition> partitions;
     for (int i = 0; i < parts->cnt; ++i) {
-      assigned_.push_back({parts->elems[i].topic, parts->elems[i].partition, false});
-      partitions.push_back(parts->elems[i].partition);
+      const auto* until = static_cast<const int64_t*>(parts->elems[i].opaque);
+      assigned_.push_back({.topic = parts->elems[i].topic,
+                           .partition = parts->elems[i].partition,
+                           .at_end = false,
+                           .last_fetch = clock_.TimeNow(),
+                           .replay_until = until != nullptr ? *until : -1,
+                           .restore_started = clock_.TimeNow()});
+      if (until != nullptr) ++restoring_;
+      delete until;
+      parts->elems[i].opaque = nullptr;
+      partitions.push_back({parts->elems[i].topic, parts->elems[i].partition});
     }
     if (handler_ != nullptr) handler_->OnPartitionsAssigned(partitions);
     // Back-pressure covers new partitions too.
     if (paused_ && parts->cnt > 0) rd_kafka_pause_partitions(rk, parts);
     stats_.joined.store(true);
     LogInfo(absl::StrCat("kafka: assigned ", parts->cnt, " partition(s), now holding ",
-                         assigned_.size()));
+                         assigned_.size(), cooperative ? " (cooperative rebalance)" : ""));
     return;
   }
-  // Revoked (or lost): commit what was processed while the partitions are still ours.
-  if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && !rd_kafka_assignment_lost(rk)) {
-    CommitProcessed(/*sync=*/true);
+  // Revoked (or lost): commit what was processed while the partitions are still ours. An
+  // assignment follows (possibly empty; cooperative rebalances too), unless this is the close.
+  rebalancing_ = !closing_;
+  const bool lost = rd_kafka_assignment_lost(rk);
+  if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && !lost) CommitProcessed(/*sync=*/true);
+  // The eager protocol revokes everything at every rebalance and gives most of it back: what
+  // comes back at once was processed to its commit here, with its state still in memory, and
+  // is not read again (a restore would count its events twice). The handler hears of the rest
+  // at the assignment (it drops their state); of a cooperative or lost revoke at once. At the
+  // close there is no next assignment: nothing is dropped (the process ends).
+  kept_.clear();
+  const bool eager = !cooperative && !lost && err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS;
+  for (int i = 0; i < parts->cnt && eager; ++i) {
+    kept_.emplace_back(parts->elems[i].topic, parts->elems[i].partition);
   }
-  std::vector<int32_t> partitions;
+  std::vector<TopicPartition> partitions;
   for (int i = 0; i < parts->cnt; ++i) {
     offsets_.Forget(parts->elems[i].topic, parts->elems[i].partition);
+    // Buffered messages of the partition were not processed: its next owner reads them.
     std::erase_if(assigned_, [&](const PartitionState& p) {
-      return p.partition == parts->elems[i].partition && p.topic == parts->elems[i].topic;
+      const bool gone =
+          p.partition == parts->elems[i].partition && p.topic == parts->elems[i].topic;
+      if (gone) buffered_ -= p.buffered.size();
+      if (gone && p.replay_until >= 0) --restoring_;
+      return gone;
     });
-    partitions.push_back(parts->elems[i].partition);
+    partitions.push_back({parts->elems[i].topic, parts->elems[i].partition});
   }
-  if (handler_ != nullptr) handler_->OnPartitionsRevoked(partitions);
+  if (handler_ != nullptr && !eager) handler_->OnPartitionsRevoked(partitions);
   if (cooperative) {
     if (KafkaPtr<rd_kafka_error_t> e{rd_kafka_incremental_unassign(rk, parts)}) {
       LogError(absl::StrCat("kafka incremental unassign: ", rd_kafka_error_string(e.get())));
@@ -217,7 +305,10 @@ void KafkaSource::CommitProcessed(bool sync) {
   if (dirty.empty()) return;
   KafkaPartitions list = NewKafkaPartitions(static_cast<int>(dirty.size()));
   for (const OffsetTracker::Commit& c : dirty) {
-    rd_kafka_topic_partition_list_add(list.get(), c.topic.c_str(), c.partition)->offset = c.offset;
+    rd_kafka_topic_partition_t* p =
+        rd_kafka_topic_partition_list_add(list.get(), c.topic.c_str(), c.partition);
+    p->offset = c.offset;
+    if (c.timestamp_ms >= 0) SetTimestampMetadata(p, c.timestamp_ms);
   }
   const rd_kafka_resp_err_t err = rd_kafka_commit(rk_.get(), list.get(), sync ? 0 : 1);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -276,9 +367,232 @@ std::vector<KafkaSource::PartitionStats> KafkaSource::partitions() const {
 bool KafkaSource::AllAssignedAtEnd() const {
   if (assigned_.empty()) return false;
   for (const PartitionState& p : assigned_) {
-    if (!p.at_end) return false;
+    if (!p.at_end || !p.buffered.empty()) return false;
   }
   return true;
+}
+
+bool KafkaSource::AtEnd(MessageHandler& handler) {
+  if (together_ && together_->done()) return true;  // another worker found them all at the end
+  // A worker holding nothing (more workers than partitions) has read all of its share, unless a
+  // rebalance is under way.
+  const bool mine =
+      assigned_.empty() ? together_ && stats_.joined.load() && !rebalancing_ : AllAssignedAtEnd();
+  const bool ready = mine && handler.Settled();
+  if (together_ && ready != said_ready_) {
+    together_->Set(member_, ready);
+    said_ready_ = ready;
+  }
+  if (!ready || (together_ && !together_->AllReady()) || !GroupEndTopicsDone()) return false;
+  if (together_) together_->Finish();
+  return true;
+}
+
+bool KafkaSource::GroupEndTopicsDone() {
+  if (config_.group_end_topics.empty()) return true;
+  const absl::Time now = clock_.TimeNow();
+  if (now - group_done_asked_ < absl::Seconds(1)) return false;
+  group_done_asked_ = now;
+  CommitProcessed(/*sync=*/true);  // this member's own part first
+  // Few requests: each waits on this consumer's connection behind a fetch the broker holds for
+  // up to fetch.wait.max.ms, so a query per partition (metadata, watermarks) blocked the loop
+  // for seconds and the records it was waiting for stayed unread meanwhile. The partition counts
+  // are asked once a minute; the ends in one ListOffsets round for all partitions.
+  constexpr int kTimeoutMs = 5000;
+  if (now - partition_counts_asked_ >= absl::Minutes(1)) {
+    partition_counts_.clear();
+    for (const std::string& topic : config_.group_end_topics) {
+      KafkaPtr<rd_kafka_topic_t> t(rd_kafka_topic_new(rk_.get(), topic.c_str(), nullptr));
+      const rd_kafka_metadata_t* metadata = nullptr;
+      if (rd_kafka_metadata(rk_.get(), 0, t.get(), &metadata, kTimeoutMs) !=
+          RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return false;
+      }
+      const bool known = metadata->topic_cnt == 1 && metadata->topics[0].err == 0;
+      partition_counts_.push_back(known ? metadata->topics[0].partition_cnt : -1);
+      rd_kafka_metadata_destroy(metadata);
+      if (!known) return false;  // not there (yet): asked again next time
+    }
+    partition_counts_asked_ = now;
+  }
+  KafkaPartitions committed = NewKafkaPartitions(8);
+  for (size_t i = 0; i < config_.group_end_topics.size(); ++i) {
+    for (int p = 0; p < partition_counts_[i]; ++p) {
+      rd_kafka_topic_partition_list_add(committed.get(), config_.group_end_topics[i].c_str(), p);
+    }
+  }
+  if (committed->cnt == 0) return true;
+  if (rd_kafka_committed(rk_.get(), committed.get(), kTimeoutMs) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return false;
+  }
+  // ListOffsets by time: -2 asks for each partition's start, -1 for its end.
+  KafkaPartitions starts(rd_kafka_topic_partition_list_copy(committed.get()));
+  KafkaPartitions ends(rd_kafka_topic_partition_list_copy(committed.get()));
+  for (int i = 0; i < committed->cnt; ++i) {
+    starts->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+    ends->elems[i].offset = RD_KAFKA_OFFSET_END;
+  }
+  if (rd_kafka_offsets_for_times(rk_.get(), starts.get(), kTimeoutMs) !=
+          RD_KAFKA_RESP_ERR_NO_ERROR ||
+      rd_kafka_offsets_for_times(rk_.get(), ends.get(), kTimeoutMs) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return false;
+  }
+  for (int i = 0; i < committed->cnt; ++i) {
+    const rd_kafka_topic_partition_t& c = committed->elems[i];
+    const int64_t low = starts->elems[i].offset, high = ends->elems[i].offset;
+    if (starts->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        ends->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR || low < 0 || high < 0) {
+      return false;  // not answered: asked again next time
+    }
+    // Nothing was ever written there (or all of it expired), or the group has committed it to
+    // its end.
+    if (high <= low || c.offset >= high) continue;
+    if (now - group_wait_logged_ >= absl::Seconds(10)) {
+      group_wait_logged_ = now;
+      std::string here;  // what this member knows of it, if it holds it
+      for (const OffsetTracker::Position& p : offsets_.Positions()) {
+        if (p.partition != c.partition || p.topic != c.topic) continue;
+        here = absl::StrCat("; held here: processed to ", p.processed, ", ", p.in_flight,
+                            " message(s) awaiting their deliveries");
+      }
+      LogInfo(absl::StrCat("kafka: at the end; waiting for the group to commit ", c.topic, "[",
+                           c.partition, "] to its end (committed ", c.offset, ", end ", high, here,
+                           ")"));
+    }
+    return false;
+  }
+  return true;
+}
+
+KafkaSource::PartitionState* KafkaSource::Find(const char* topic, int32_t partition) {
+  for (PartitionState& p : assigned_) {
+    if (p.partition == partition && p.topic == topic) return &p;
+  }
+  return nullptr;
+}
+
+void KafkaSource::PlanRestore(rd_kafka_topic_partition_list_t* parts) {
+  // Where each partition was committed, and at what Kafka time (the commit's metadata)...
+  constexpr int kTimeoutMs = 10000;
+  KafkaPartitions committed(rd_kafka_topic_partition_list_copy(parts));
+  if (rd_kafka_resp_err_t err = rd_kafka_committed(rk_.get(), committed.get(), kTimeoutMs)) {
+    LogWarning(
+        absl::StrCat("kafka: no restore, the committed positions are unknown: ", ErrorName(err)));
+    return;
+  }
+  // ... and the first offset restore_span before that time.
+  KafkaPartitions times = NewKafkaPartitions(committed->cnt);
+  for (int i = 0; i < committed->cnt; ++i) {
+    const rd_kafka_topic_partition_t& c = committed->elems[i];
+    const int64_t ms = TimestampMetadata(c);
+    const bool kept = std::find(kept_.begin(), kept_.end(),
+                                std::make_pair(std::string(c.topic), c.partition)) != kept_.end();
+    if (c.offset < 0 || ms < 0 || kept) continue;
+    rd_kafka_topic_partition_list_add(times.get(), c.topic, c.partition)->offset =
+        std::max<int64_t>(0, ms - absl::ToInt64Milliseconds(config_.restore_span));
+  }
+  if (times->cnt == 0) return;
+  if (rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(rk_.get(), times.get(), kTimeoutMs)) {
+    LogWarning(absl::StrCat("kafka: no restore, offsets for times failed: ", ErrorName(err)));
+    return;
+  }
+  for (int i = 0; i < times->cnt; ++i) {
+    const rd_kafka_topic_partition_t& t = times->elems[i];
+    rd_kafka_topic_partition_t* c =
+        rd_kafka_topic_partition_list_find(committed.get(), t.topic, t.partition);
+    rd_kafka_topic_partition_t* p = rd_kafka_topic_partition_list_find(parts, t.topic, t.partition);
+    if (t.err != RD_KAFKA_RESP_ERR_NO_ERROR || t.offset < 0 || c == nullptr || p == nullptr ||
+        t.offset >= c->offset) {
+      continue;  // nothing before the commit within the span (or unknown): start at the commit
+    }
+    p->offset = t.offset;                // read from here ...
+    p->opaque = new int64_t(c->offset);  // ... as replays until the committed position
+    stats_.restores.fetch_add(1, std::memory_order_relaxed);
+    LogInfo(absl::StrCat("kafka: restoring ", t.topic, "[", t.partition, "]: reading ",
+                         c->offset - t.offset, " message(s) again from offset ", t.offset,
+                         " to rebuild the detectors' windows"));
+  }
+}
+
+void KafkaSource::Deliver(MessageHandler& handler, const rd_kafka_message_t* m, PartitionState* p) {
+  const char* topic = rd_kafka_topic_name(m->rkt);
+  if (restoring_ > 0 && p == nullptr) p = Find(topic, m->partition);
+  const bool replayed = p != nullptr && m->offset < p->replay_until;
+  rd_kafka_timestamp_type_t ts_type;
+  const int64_t ts_ms = rd_kafka_message_timestamp(m, &ts_type);
+  std::shared_ptr<const DeliveryTicket> ticket = handler.OnMessage(Message{
+      .payload = {static_cast<const char*>(m->payload), m->len},
+      .key = {static_cast<const char*>(m->key), m->key_len},
+      .topic = topic,
+      .origin = {.partition = m->partition,
+                 .offset = m->offset,
+                 .broker_time = ts_ms >= 0 ? absl::FromUnixMillis(ts_ms) : absl::InfinitePast(),
+                 .replayed = replayed},
+  });
+  if (replayed) {
+    // Committed before: the tracker must not move the commit back to it; what it sent (a fleet
+    // alert, a sweep's) holds the commit at the committed position until delivered.
+    stats_.replayed.fetch_add(1, std::memory_order_relaxed);
+    offsets_.Hold(topic, m->partition, p->replay_until, ts_ms, std::move(ticket));
+    if (m->offset + 1 == p->replay_until) {
+      p->replay_until = -1;
+      --restoring_;
+      LogInfo(absl::StrCat("kafka: ", topic, "[", m->partition, "] restored in ",
+                           absl::FormatDuration(absl::Trunc(clock_.TimeNow() - p->restore_started,
+                                                            absl::Milliseconds(1)))));
+    }
+    return;
+  }
+  if (p != nullptr && p->replay_until >= 0) {  // the replay ended early (a gap in offsets)
+    p->replay_until = -1;
+    --restoring_;
+  }
+  // A producer's stamp from a wrong clock must not send a restore to the start of retention.
+  offsets_.MarkProcessed(topic, m->partition, m->offset, std::move(ticket),
+                         std::min(ts_ms, now_ms_));
+}
+
+bool KafkaSource::Lagging(const PartitionState& p) const {
+  int64_t low = -1, high = -1;  // librdkafka's cached watermarks: no request to the broker
+  if (rd_kafka_get_watermark_offsets(rk_.get(), p.topic.c_str(), p.partition, &low, &high) !=
+          RD_KAFKA_RESP_ERR_NO_ERROR ||
+      high < 0 || p.next_offset < 0) {
+    return true;  // not fetched yet
+  }
+  return high > p.next_offset;
+}
+
+void KafkaSource::ReleaseMerged(MessageHandler& handler, absl::Time now) {
+  // Beyond this many buffered messages the earliest goes anyway: a partition that stalls must
+  // not make the others pile up without bound (its late messages then come out of order).
+  constexpr size_t kMaxBuffered = 100000;
+  rd_kafka_timestamp_type_t type;
+  // A stamp from a producer's wrong clock (2099) sorts as now, not after everything.
+  const int64_t now_ms = absl::ToUnixMillis(now);
+  while (buffered_ > 0 && !handler.Saturated()) {
+    PartitionState* next = nullptr;
+    int64_t next_ms = 0;
+    bool waiting = false;  // for a partition that may still deliver an earlier message
+    for (PartitionState& p : assigned_) {
+      if (p.buffered.empty()) {
+        // As Kafka Streams: a partition known to hold more (or not fetched yet) is waited for
+        // however long its fetch takes; an idle one for merge_wait at most.
+        waiting |= !p.at_end && (Lagging(p) || now - p.last_fetch < config_.merge_wait);
+        continue;
+      }
+      const int64_t ms =
+          std::min(rd_kafka_message_timestamp(p.buffered.front().get(), &type), now_ms);
+      if (next == nullptr || ms < next_ms) {
+        next = &p;
+        next_ms = ms;
+      }
+    }
+    if (next == nullptr || (waiting && buffered_ < kMaxBuffered)) return;
+    KafkaMessage message = std::move(next->buffered.front());
+    next->buffered.pop_front();
+    --buffered_;
+    Deliver(handler, message.get(), next);
+  }
 }
 
 absl::Status KafkaSource::Run(MessageHandler& handler, const std::atomic<bool>& stop) {
@@ -289,6 +603,8 @@ absl::Status KafkaSource::Run(MessageHandler& handler, const std::atomic<bool>& 
   absl::Status status;
   uint32_t since_check = 0, check_every = 1;  // events since the last clock reading
   absl::Time last_check = clock_.TimeNow();
+  now_ms_ = absl::ToUnixMillis(last_check);
+  const bool merging = config_.merge_wait > absl::ZeroDuration();
   while (!stop.load(std::memory_order_relaxed)) {
     if (handler.Saturated() != paused_) SetPaused(!paused_);
     KafkaMessage message(rd_kafka_consumer_poll(rk_.get(), poll_ms));
@@ -297,28 +613,23 @@ absl::Status KafkaSource::Run(MessageHandler& handler, const std::atomic<bool>& 
       if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         stats_.messages.store(stats_.messages.load(std::memory_order_relaxed) + 1,
                               std::memory_order_relaxed);  // single writer: no locked add
-        rd_kafka_timestamp_type_t ts_type;
-        const int64_t ts_ms = rd_kafka_message_timestamp(m, &ts_type);
-        std::shared_ptr<const DeliveryTicket> ticket = handler.OnMessage(Message{
-            .payload = {static_cast<const char*>(m->payload), m->len},
-            .key = {static_cast<const char*>(m->key), m->key_len},
-            .topic = topic,
-            .origin = {.partition = m->partition,
-                       .offset = m->offset,
-                       .broker_time =
-                           ts_ms >= 0 ? absl::FromUnixMillis(ts_ms) : absl::InfinitePast()},
-        });
-        offsets_.MarkProcessed(topic, m->partition, m->offset, std::move(ticket));
-        if (config_.stop_at_end) {
-          for (PartitionState& p : assigned_) {
-            if (p.partition == m->partition && p.topic == topic) p.at_end = false;
-          }
+        PartitionState* p = (config_.stop_at_end || merging) ? Find(topic, m->partition) : nullptr;
+        if (p != nullptr) p->at_end = false;
+        if (said_ready_) {  // more to read: the other workers must not stop on its word
+          together_->Set(member_, false);
+          said_ready_ = false;
+        }
+        if (merging && p != nullptr) {
+          p->last_fetch = last_check;
+          p->next_offset = m->offset + 1;
+          p->buffered.push_back(std::move(message));
+          ++buffered_;
+        } else {
+          Deliver(handler, m, p);
         }
       } else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-        for (PartitionState& p : assigned_) {
-          if (p.partition == m->partition && p.topic == topic) p.at_end = true;
-        }
-        handler.OnPartitionEnd(m->partition);
+        if (PartitionState* p = Find(topic, m->partition)) p->at_end = true;
+        handler.OnPartitionEnd({topic, m->partition, m->offset});
       } else {
         stats_.consumer_errors.fetch_add(1, std::memory_order_relaxed);
         LogWarning(absl::StrCat("kafka consume error on ", topic ? topic : "?", "[", m->partition,
@@ -332,6 +643,7 @@ absl::Status KafkaSource::Run(MessageHandler& handler, const std::atomic<bool>& 
       }
       const bool event = m->err == RD_KAFKA_RESP_ERR_NO_ERROR;
       message.reset();
+      if (merging) ReleaseMerged(handler, last_check);
       // While events flow, the clock is read every `check_every` events rather than per message
       // (a read per message was 3.7% of `run`): about every 10 ms at the rate of the last
       // reading, and at least every 16 events, so a trickle that never leaves the poll empty
@@ -349,6 +661,8 @@ absl::Status KafkaSource::Run(MessageHandler& handler, const std::atomic<bool>& 
     }
     since_check = 0;
     last_check = now;
+    now_ms_ = absl::ToUnixMillis(now);
+    if (merging) ReleaseMerged(handler, now);
     if (now >= next_commit) {
       CommitProcessed(/*sync=*/false);
       next_commit = now + config_.commit_interval;
@@ -358,12 +672,15 @@ absl::Status KafkaSource::Run(MessageHandler& handler, const std::atomic<bool>& 
       PublishPartitionStats();
       next_tick = now + absl::Seconds(1);
     }
-    if (config_.stop_at_end && AllAssignedAtEnd()) break;
+    if (config_.stop_at_end && AtEnd(handler)) break;
   }
   // Deliver what is queued (within the handler's deadline), then commit what was delivered.
   handler.Drain();
   CommitProcessed(/*sync=*/true);
   PublishPartitionStats();
+  for (PartitionState& p : assigned_) p.buffered.clear();  // not processed: read again next time
+  buffered_ = 0;
+  closing_ = true;
   rd_kafka_consumer_close(rk_.get());
   closed_ = true;
   handler_ = nullptr;

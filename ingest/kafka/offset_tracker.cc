@@ -4,9 +4,12 @@
 
 namespace faultline {
 
-int64_t OffsetTracker::Entry::CommitPosition() {
-  while (!holds.empty() && holds.front().second->done()) holds.pop_front();
-  return holds.empty() ? next_offset : holds.front().first;
+int64_t OffsetTracker::Entry::CommitPosition(int64_t* timestamp_ms) {
+  while (!holds.empty() && holds.front().ticket->done()) holds.pop_front();
+  if (timestamp_ms != nullptr) {
+    *timestamp_ms = holds.empty() ? last_timestamp_ms : holds.front().timestamp_ms;
+  }
+  return holds.empty() ? next_offset : holds.front().offset;
 }
 
 OffsetTracker::Entry& OffsetTracker::Find(std::string_view topic, int32_t partition) {
@@ -26,22 +29,38 @@ OffsetTracker::Entry& OffsetTracker::Find(std::string_view topic, int32_t partit
 }
 
 void OffsetTracker::MarkProcessed(std::string_view topic, int32_t partition, int64_t offset,
-                                  std::shared_ptr<const DeliveryTicket> ticket) {
+                                  std::shared_ptr<const DeliveryTicket> ticket,
+                                  int64_t timestamp_ms) {
   Entry& e = Find(topic, partition);
   if (offset + 1 <= e.next_offset) return;  // a redelivered older message
   e.next_offset = offset + 1;
-  if (ticket != nullptr && !ticket->done()) e.holds.emplace_back(offset, std::move(ticket));
+  e.last_timestamp_ms = timestamp_ms;
+  if (ticket != nullptr && !ticket->done()) {
+    e.holds.push_back(
+        {.offset = offset, .timestamp_ms = timestamp_ms, .ticket = std::move(ticket)});
+  }
+}
+
+void OffsetTracker::Hold(std::string_view topic, int32_t partition, int64_t offset,
+                         int64_t timestamp_ms, std::shared_ptr<const DeliveryTicket> ticket) {
+  if (ticket == nullptr || ticket->done()) return;
+  Entry& e = Find(topic, partition);
+  // Before anything processed after the restore, so the holds stay in offset order.
+  if (e.next_offset > offset) return;
+  e.holds.push_back({.offset = offset, .timestamp_ms = timestamp_ms, .ticket = std::move(ticket)});
 }
 
 std::vector<OffsetTracker::Commit> OffsetTracker::TakeDirty() {
   std::vector<Commit> out;
   for (Entry& e : entries_) {
-    const int64_t position = e.CommitPosition();
+    int64_t timestamp_ms = -1;
+    const int64_t position = e.CommitPosition(&timestamp_ms);
     if (position > e.committed) {
       out.push_back({.topic = e.topic,
                      .partition = e.partition,
                      .offset = position,
-                     .previous = e.committed});
+                     .previous = e.committed,
+                     .timestamp_ms = timestamp_ms});
       e.committed = position;
     }
   }

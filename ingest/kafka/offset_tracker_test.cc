@@ -76,6 +76,38 @@ TEST(OffsetTrackerTest, HoldsTheCommitAtAMessageWhoseAlertsAreNotDelivered) {
   EXPECT_EQ(commit[0].offset, 16) << "everything delivered: past the last processed message";
 }
 
+TEST(OffsetTrackerTest, CommitsTheTimestampOfWhereARestartBegins) {
+  OffsetTracker t;
+  t.MarkProcessed("a", 0, 10, nullptr, 1000);
+  auto alert_at_11 = InFlight();
+  t.MarkProcessed("a", 0, 11, alert_at_11, 1100);
+  t.MarkProcessed("a", 0, 12, nullptr, 1200);
+  auto commit = t.TakeDirty();
+  ASSERT_EQ(commit.size(), 1u);
+  EXPECT_EQ(commit[0].offset, 11);
+  EXPECT_EQ(commit[0].timestamp_ms, 1100) << "the held message's own time";
+  alert_at_11->Done();
+  commit = t.TakeDirty();
+  ASSERT_EQ(commit.size(), 1u);
+  EXPECT_EQ(commit[0].offset, 13);
+  EXPECT_EQ(commit[0].timestamp_ms, 1200) << "the last processed message's time";
+}
+
+TEST(OffsetTrackerTest, ADeliveryOfARestoreHoldsTheCommitAtTheCommittedPosition) {
+  OffsetTracker t;
+  auto fleet_alert = InFlight();  // raised while messages before offset 20 were read again
+  t.Hold("a", 0, 20, 2000, fleet_alert);
+  t.MarkProcessed("a", 0, 20, nullptr, 2000);
+  t.MarkProcessed("a", 0, 21, nullptr, 2100);
+  auto commit = t.TakeDirty();
+  ASSERT_EQ(commit.size(), 1u);
+  EXPECT_EQ(commit[0].offset, 20) << "not past the restore while its alert is on its way";
+  fleet_alert->Done();
+  commit = t.TakeDirty();
+  ASSERT_EQ(commit.size(), 1u);
+  EXPECT_EQ(commit[0].offset, 22);
+}
+
 TEST(OffsetTrackerTest, ReportsPositionsWithDeliveriesInFlight) {
   OffsetTracker t;
   auto held = InFlight();

@@ -9,6 +9,8 @@
 //   fluentbit_winlog    Fluent Bit in_winlog (legacy): TimeGenerated, StringInserts
 //   xml                 the Windows event XML: a bare message, or a JSON string field
 //                       (event.original, message)
+//   faultline_event     the protobuf faultline.v1.Event `faultline rekey` publishes (only when
+//                       forced: it is not a forwarder's, and binary)
 // A JSON message whose only content is another JSON document as a string (a plain-codec
 // pipeline in between) is unwrapped once.
 //
@@ -18,9 +20,12 @@
 // says which time field to trust and whose ProcessID is the worker's.
 #pragma once
 
+#include <span>
 #include <string>
+#include <utility>
 
 #include "absl/time/time.h"
+#include "core/event_codec.h"
 #include "ingest/parse/event_fields.h"
 #include "ingest/parse/parser.h"
 #include "ingest/parse/windows_xml.h"
@@ -36,9 +41,12 @@ enum class Envelope : uint8_t {
   kFluentBitWinevtlog,
   kFluentBitWinlog,
   kXml,
+  kFaultlineEvent,
 };
 
 std::string_view EnvelopeName(Envelope envelope);
+// Every envelope with its name, "auto" first: the values of ingest.format.
+std::span<const std::pair<Envelope, std::string_view>> EnvelopeNames();
 // "auto", "winlogbeat", ...; false for an unknown name.
 bool ParseEnvelopeName(std::string_view name, Envelope* out);
 
@@ -65,6 +73,7 @@ class EnvelopeParser final : public EventParser {
  private:
   ParseError ParseJson(std::string_view message, Event* out, bool may_unwrap);
   ParseError ParseXml(std::string_view xml, Event* out);
+  ParseError ParseEventProto(std::string_view bytes, Event* out);
   ParseError Walk(simdjson::ondemand::object root);
   ParseError WalkWinlog(simdjson::ondemand::object winlog);
   ParseError WalkNamedData(simdjson::ondemand::object data);
@@ -79,6 +88,7 @@ class EnvelopeParser final : public EventParser {
   simdjson::ondemand::parser parser_;
   std::string buffer_;  // the message copied with SIMDJSON_PADDING spare bytes
   WindowsXmlParser xml_;
+  EventCodec codec_;
   RawFields raw_;
   Slots slots_;
   std::string last_provider_name_;

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <regex>
 #include <sstream>
+#include <tuple>
 
 #include "core/testing/shared_fixtures.h"
 #include "gtest/gtest.h"
@@ -175,6 +176,63 @@ TEST(RealFixturesTest, EveryDocumentOfEveryFixtureFileParses) {
     ++files;
   }
   EXPECT_EQ(files, 15);
+}
+
+// What `faultline rekey` publishes is what the detect stage reads back: every real document,
+// parsed from its forwarder's JSON, encoded, and parsed again as faultline_event, is the same
+// event field by field.
+TEST(RealFixturesTest, EveryDocumentReadsTheSameThroughTheRekeyedForm) {
+  FAULTLINE_SKIP_WITHOUT_SHARED();
+  EnvelopeParser json;
+  EnvelopeParser proto({.format = Envelope::kFaultlineEvent});
+  EventCodec codec;
+  std::string bytes;
+  int events = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(SharedPath("fixtures/real"))) {
+    if (entry.path().filename() == "SOURCES.md") continue;
+    for (const std::string& m : FixtureMessages(entry.path())) {
+      Event a, b;
+      ASSERT_EQ(json.Parse(m, &a), ParseError::kOk) << entry.path();
+      codec.Encode(a, &bytes);
+      ASSERT_EQ(ParseErrorName(proto.Parse(bytes, &b)), "ok") << entry.path();
+      const auto fields = [](const Event& e) {
+        return std::make_tuple(e.time, e.host, e.provider_name, e.provider, e.channel, e.event_id,
+                               e.level, e.record_id, e.app_pool, e.pid, e.exit_code,
+                               e.exception_code, e.service, e.occurrences, e.faulting_app,
+                               e.faulting_module, e.detail);
+      };
+      EXPECT_TRUE(fields(a) == fields(b)) << entry.path() << ": " << m.substr(0, 300);
+      ++events;
+    }
+  }
+  EXPECT_EQ(events, 860);  // every document of the 15 files
+}
+
+TEST(FaultlineEventFormatTest, RejectsWhatTheRekeyStageDidNotWrite) {
+  EnvelopeParser parser({.format = Envelope::kFaultlineEvent});
+  Event e;
+  EXPECT_EQ(ParseErrorName(parser.Parse(kWas5011, &e)), "not_event_proto");
+  EXPECT_EQ(ParseErrorName(parser.Parse(std::string("\x0a\x7f\x01", 3), &e)), "not_event_proto");
+  EventCodec codec;
+  std::string bytes;
+  Event no_host;
+  no_host.time = absl::FromUnixSeconds(1'700'000'000);
+  codec.Encode(no_host, &bytes);
+  EXPECT_EQ(ParseErrorName(parser.Parse(bytes, &e)), "no_host");
+  Event no_time;
+  no_time.host = "WEB01";
+  codec.Encode(no_time, &bytes);  // no event time: the limit of the wire form, 1677
+  EXPECT_EQ(ParseErrorName(parser.Parse(bytes, &e)), "bad_time");
+  EXPECT_EQ(ParseErrorName(parser.Parse("", &e)), "no_host");  // an empty message is valid
+  Event far;
+  far.host = "WEB01";
+  far.time = absl::FromCivil(absl::CivilSecond(2100, 1, 1, 0, 0, 0), absl::UTCTimeZone());
+  codec.Encode(far, &bytes);
+  EXPECT_EQ(ParseErrorName(parser.Parse(bytes, &e)), "bad_time");
+  // Forced only: auto-detection never takes a forwarder's message for one.
+  EnvelopeParser automatic;
+  EXPECT_EQ(automatic.Parse(kWas5011, &e), ParseError::kOk);
+  EXPECT_EQ(e.pid, 28828u);
 }
 
 Event ParseFixture(const std::string& file, size_t index = 0, EnvelopeOptions options = {}) {

@@ -20,13 +20,14 @@ enum class ParseError : uint8_t {
   kBadTime,          // event time missing or unparseable
   kTooLarge,         // larger than the configured per-message limit
   kUnknownEnvelope,  // JSON object that no forwarder envelope parser recognises
+  kNotEventProto,    // ingest.format faultline_event: not a faultline.v1.Event (the rekey output)
 };
 
-inline constexpr int kParseErrorCount = 10;
+inline constexpr int kParseErrorCount = 11;
 
 inline constexpr std::array<std::string_view, kParseErrorCount> kParseErrorNames = {
-    "ok",          "not_json", "truncated", "not_object", "wrong_type",
-    "no_event_id", "no_host",  "bad_time",  "too_large",  "unknown_envelope"};
+    "ok",      "not_json", "truncated", "not_object",       "wrong_type",     "no_event_id",
+    "no_host", "bad_time", "too_large", "unknown_envelope", "not_event_proto"};
 
 inline std::string_view ParseErrorName(ParseError e) {
   return kParseErrorNames[static_cast<int>(e)];

@@ -7,8 +7,8 @@
 // While appends fail (a full disk) nothing is acknowledged, so commits stop, Saturated() turns
 // true and the source pauses; the batch is tried again every second.
 //
-// Threads: Submit(), Saturated() on the detect thread; the journal's own thread; Idle() and
-// Stop() on the thread that stops the dispatcher.
+// Threads: Submit(), Saturated() on the workers' detect threads (Submit takes a lock); the
+// journal's own thread; Idle() and Stop() on the thread that stops the dispatcher.
 #pragma once
 
 #include <atomic>
