@@ -73,6 +73,9 @@ std::shared_ptr<const DeliveryTicket> Pipeline::OnMessage(const Message& message
     Bump(stats_.messages);
   }
   broker_time_ = message.origin.broker_time;
+  if (auto it = input_next_.find(message.origin.partition); it != input_next_.end()) {
+    it->second = message.origin.offset + 1;
+  }
   ParseError error = message.payload.size() > max_message_bytes_
                          ? ParseError::kTooLarge
                          : parser_->Parse(message.payload, &event_);
@@ -105,6 +108,7 @@ std::shared_ptr<const DeliveryTicket> Pipeline::OnPoolRecord(const Message& mess
   const bool replayed = message.origin.replayed;
   Bump(replayed ? stats_.replayed : stats_.pool_records);
   pool_->read[message.origin.partition] = message.origin.offset;
+  pool_partition_ = message.origin.partition;
   bool at_end = false;
   // Records this service wrote: one that does not decode is still counted and dead-lettered.
   if (!codec_.Decode(message.payload, &event_, &at_end) || event_.origin.partition < 0) {
@@ -186,6 +190,7 @@ void Pipeline::OnPartitionsAssigned(const std::vector<TopicPartition>& partition
       continue;  // the pool engine's clocks are lanes, not partitions
     }
     inputs.push_back(tp.partition);
+    input_next_.try_emplace(tp.partition, -1);
     if (pool_) pool_->inputs[tp.partition] = {};
   }
   engine_->PartitionsAssigned(inputs);
@@ -194,6 +199,10 @@ void Pipeline::OnPartitionsAssigned(const std::vector<TopicPartition>& partition
 void Pipeline::OnPartitionsRevoked(const std::vector<TopicPartition>& partitions) {
   std::vector<int32_t> inputs;
   for (const TopicPartition& tp : partitions) {
+    // Its next owner rebuilds what is open there from the commit's restore point.
+    const bool pool_topic = pool_ && tp.topic == pool_->topic;
+    open_.erase(open_.lower_bound({pool_topic, tp.partition, ""}),
+                open_.lower_bound({pool_topic, tp.partition + 1, ""}));
     if (pool_ && tp.topic == pool_->topic) {
       // Its lanes are no longer this member's to wait for, its pools no longer its to count.
       pool_->engine->PartitionsRevoked(pool_->lanes_of[tp.partition]);
@@ -203,6 +212,7 @@ void Pipeline::OnPartitionsRevoked(const std::vector<TopicPartition>& partitions
       continue;
     }
     inputs.push_back(tp.partition);
+    input_next_.erase(tp.partition);
     if (pool_) pool_->inputs.erase(tp.partition);  // its next owner sends its clock
   }
   engine_->PartitionsRevoked(inputs);
@@ -232,6 +242,51 @@ bool Pipeline::Settled() {
   return true;
 }
 
+int64_t Pipeline::RestoreFrom(const TopicPartition& partition, int64_t offset,
+                              int64_t not_before_ms) {
+  const bool pool_topic = pool_ && partition.topic == pool_->topic;
+  int64_t from = -1;
+  auto it = open_.lower_bound({pool_topic, partition.partition, ""});
+  const auto end = open_.lower_bound({pool_topic, partition.partition + 1, ""});
+  while (it != end) {
+    const OpenIncident& open = it->second;
+    // Resolved before the commit, or older than any restore reads back: done with.
+    if ((open.closed_at >= 0 && open.closed_at <= offset) || open.since_ms < not_before_ms) {
+      it = open_.erase(it);
+      continue;
+    }
+    from = from < 0 ? open.since_ms : std::min(from, open.since_ms);
+    ++it;
+  }
+  return from;
+}
+
+void Pipeline::TrackIncident(const Alert& alert) {
+  if ((input_next_.empty() && !pool_) || !alert.has_first_event_time()) return;  // no restore
+  // Kafka time from event time: a host's clock may run up to max_clock_skew ahead uncorrected.
+  const int64_t since = absl::ToUnixMillis(FromProtoTime(alert.first_event_time()) -
+                                           engine_->options().max_clock_skew);
+  const bool resolved = alert.status() == "resolved";
+  auto track = [&](bool pool_topic, int32_t partition, int64_t next) {
+    auto [it, added] =
+        open_.try_emplace({pool_topic, partition, alert.fingerprint()}, OpenIncident{since});
+    it->second.since_ms = std::min(it->second.since_ms, since);
+    it->second.closed_at = resolved ? next : -1;
+  };
+  if (processing_ != engine_.get()) {  // the pool engine: the pool record's partition
+    track(true, pool_partition_, pool_->read[pool_partition_] + 1);
+    return;
+  }
+  if (alert.host().empty()) {  // a fleet incident: hosts of every partition
+    for (const auto& [input, next] : input_next_) track(false, input, next);
+    return;
+  }
+  const int32_t partition = engine_->clocks().PartitionOf(alert.host());
+  if (auto it = input_next_.find(partition); it != input_next_.end()) {
+    track(false, partition, it->second);
+  }
+}
+
 bool Pipeline::RaisedBefore(const Alert& alert) const {
   // What a replayed message raised about its own key was raised by it before (a host's events
   // are on one partition of the input, a pool's on one of the pool topic, in order) and
@@ -247,6 +302,7 @@ bool Pipeline::RaisedBefore(const Alert& alert) const {
 }
 
 void Pipeline::Emit(Alert alert) {
+  TrackIncident(alert);
   {
     std::lock_guard<std::mutex> lock(stats_.mu);
     RunStats::Alerts& a = stats_.alerts_detail;

@@ -117,6 +117,8 @@ class Pipeline final : public MessageHandler, private AlertOutput {
   void OnPartitionsAssigned(const std::vector<TopicPartition>& partitions) override;
   void OnPartitionsRevoked(const std::vector<TopicPartition>& partitions) override;
   void OnPartitionEnd(const TopicPartition& partition) override;
+  int64_t RestoreFrom(const TopicPartition& partition, int64_t offset,
+                      int64_t not_before_ms) override;
   bool Settled() override;
   // Delivers what is queued (dead letters, alerts) within the drain timeout; the dispatcher's
   // owner stops it afterwards (the service, once every worker drained; else its destructor).
@@ -152,6 +154,8 @@ class Pipeline final : public MessageHandler, private AlertOutput {
   void Emit(Alert alert) override;
   // Whether `alert`, raised while a replayed message is processed, was sent before.
   bool RaisedBefore(const Alert& alert) const;
+  // Keeps `open_` (replayed alerts too: a restore rebuilds it).
+  void TrackIncident(const Alert& alert);
   // A message that cannot be used: counted, dead-lettered (unless replayed).
   std::shared_ptr<const DeliveryTicket> Reject(const Message& message, ParseError error);
   // A record of the pool topic: into the pool engine.
@@ -202,6 +206,18 @@ class Pipeline final : public MessageHandler, private AlertOutput {
   // The lane of input partition `input`'s records in pool topic partition `partition`.
   int32_t Lane(int32_t partition, int32_t input);
   std::unique_ptr<PoolTopic> pool_;
+  int32_t pool_partition_ = -1;  // of the pool record being processed
+  // The input partitions held, each with the offset after its last message processed.
+  absl::flat_hash_map<int32_t, int64_t> input_next_;
+  // The incidents a commit's restore point must reach back to (RestoreFrom), by (on the pool
+  // topic, partition, fingerprint): open ones, and resolved ones whose resolution the commit
+  // has not passed yet (`closed_at`: the partition's next offset then). A hostless alert of the
+  // input engine (the fleet detector without a pool topic) is every input partition's.
+  struct OpenIncident {
+    int64_t since_ms;  // Kafka time: its first event's time less max_clock_skew
+    int64_t closed_at = -1;
+  };
+  std::map<std::tuple<bool, int32_t, std::string>, OpenIncident> open_;
   Event event_;             // reused: parsing assigns into its strings without reallocating
   absl::Time broker_time_;  // of the message being processed
   absl::Time first_message_, drain_started_;  // for the summary's "seconds"

@@ -341,6 +341,44 @@ TEST_F(PipelineTest, WhatTheSweepRaisesDuringAReplayIsSentNotHeldBack) {
   for (const Alert& a : sink_->alerts()) EXPECT_EQ(a.status(), "resolved") << a.rule();
 }
 
+TEST_F(PipelineTest, AnOpenIncidentHoldsItsPartitionsRestorePointAtItsFirstEvent) {
+  // A commit's restore point (KafkaSource's commit metadata) reaches back to the first event of
+  // an incident open on the partition, less max_clock_skew (a host's clock may run that far
+  // ahead uncorrected), so that a restore rebuilds the incident whole; other partitions and the
+  // time before the incident are not held back, and a revoked partition is its next owner's.
+  const std::vector<std::string> lines = IncidentLines();
+  const absl::Time t0 = absl::FromUnixSeconds(1'773'134'042);  // 2026-03-10T09:14:02Z
+  pipeline_->OnPartitionsAssigned({{"events", 0}, {"events", 1}});
+  auto send = [&](size_t i) {
+    pipeline_->OnMessage(Message{.payload = lines[i],
+                                 .origin = {.partition = 0,
+                                            .offset = static_cast<int64_t>(i),
+                                            .broker_time = t0 + absl::Seconds(int64_t(i))}});
+  };
+  const TopicPartition p0{"events", 0}, p1{"events", 1};
+  for (size_t i = 0; i < 3; ++i) send(i);
+  EXPECT_EQ(pipeline_->RestoreFrom(p0, 3, 0), -1) << "two failures: no incident yet";
+  for (size_t i = 3; i < lines.size(); ++i) send(i);
+  const absl::Time first_failure = absl::FromUnixMillis(1'773'134'043'472);  // WAS 5009
+  const int64_t expected = absl::ToUnixMillis(first_failure - absl::Minutes(10));
+  EXPECT_EQ(pipeline_->RestoreFrom(p0, 7, 0), expected) << "the pool is disabled: still open";
+  EXPECT_EQ(pipeline_->RestoreFrom(p0, 7, 0), expected) << "asking again changes nothing";
+  EXPECT_EQ(pipeline_->RestoreFrom(p1, 0, 0), -1) << "nothing open on the other partition";
+  pipeline_->OnPartitionsRevoked({p1});
+  EXPECT_EQ(pipeline_->RestoreFrom(p0, 7, 0), expected);
+  pipeline_->OnPartitionsRevoked({p0});
+  EXPECT_EQ(pipeline_->RestoreFrom(p0, 7, 0), -1) << "revoked: its next owner's to hold";
+  pipeline_->Drain();
+
+  // Older than any restore reads back (KafkaSourceConfig::kMaxRestoreLookback): forgotten.
+  Make(nullptr);
+  pipeline_->OnPartitionsAssigned({p0});
+  for (size_t i = 0; i < lines.size(); ++i) send(i);
+  EXPECT_EQ(pipeline_->RestoreFrom(p0, 7, expected + 1), -1);
+  EXPECT_EQ(pipeline_->RestoreFrom(p0, 7, 0), -1);
+  pipeline_->Drain();
+}
+
 TEST_F(PipelineTest, DropsRedeliveredRecordsSoFailuresCountOnce) {
   const std::vector<std::string> lines = IncidentLines();
   // An at-least-once forwarder resends the first four events after a reconnect.

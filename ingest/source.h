@@ -49,6 +49,13 @@ class MessageHandler {
   virtual void OnPartitionsAssigned(const std::vector<TopicPartition>& /*partitions*/) {}
   virtual void OnPartitionsRevoked(const std::vector<TopicPartition>& /*partitions*/) {}
   virtual void OnPartitionEnd(const TopicPartition& /*partition*/) {}
+  // The Kafka time (Unix ms) a restore of `partition` from a commit at `offset` must read back
+  // to, so that what is still open there (an incident that began long before) is rebuilt whole;
+  // -1: nothing open. Asked at each commit; what the commit passed is forgotten.
+  virtual int64_t RestoreFrom(const TopicPartition& /*partition*/, int64_t /*offset*/,
+                              int64_t /*not_before_ms*/) {
+    return -1;
+  }
   // False while records it produced to a topic the source may read (the pool topic) are still on
   // their way: a source stopping at the end of its input waits for them.
   virtual bool Settled() { return true; }

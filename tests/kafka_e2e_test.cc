@@ -228,6 +228,37 @@ TEST(KafkaEndToEndTest, ARestartInTheMiddleOfAnIncidentLosesNoneOfIt) {
   EXPECT_EQ(Incidents(alerts), std::vector<std::string>(all.begin() + 1, all.end()));
 }
 
+// An incident open for longer than the restore span (a disabled pool waiting for its worker, a
+// burst that keeps going; here a span of 30 s against a 2-minute incident): the commit's restore
+// point reaches back to its first event, so the next member rebuilds it whole and raises the
+// rest under the fingerprints one member reading it all gives (the partial rebuild of before
+// started the incident at the third failure: new fingerprints a receiver cannot deduplicate).
+TEST(KafkaEndToEndTest, AnIncidentOpenLongerThanTheRestoreSpanIsRebuiltWhole) {
+  FAULTLINE_REQUIRE_KAFKA(brokers);
+  const std::string topic = testing::UniqueName("restore-open");
+  const std::string group = testing::UniqueName("faultline-restore-open");
+  const std::vector<KafkaRecord> records = StampedIncidentRecords();
+  const absl::Duration span = absl::Seconds(30);
+  ASSERT_GT(records[3].timestamp - records[1].timestamp, span) << "the test needs it";
+  ASSERT_TRUE(testing::Publish(brokers, topic, {records.begin(), records.begin() + 4}).ok());
+  ConsumerRun first = ConsumeToEnd(brokers, topic, group, nullptr, {}, nullptr, span);
+  ASSERT_TRUE(first.status.ok()) << first.status;
+  ASSERT_EQ(first.sink->alerts().size(), 1u);
+
+  ASSERT_TRUE(testing::Publish(brokers, topic, {records.begin() + 4, records.end()}).ok());
+  ConsumerRun second = ConsumeToEnd(brokers, topic, group, nullptr, {}, nullptr, span);
+  ASSERT_TRUE(second.status.ok()) << second.status;
+  EXPECT_EQ(second.pipeline->stats().replayed.load(), 4u) << "read again from the first failure";
+  const std::string whole = testing::UniqueName("whole-open");
+  ASSERT_TRUE(testing::Publish(brokers, whole, records).ok());
+  ConsumerRun reference = ConsumeToEnd(brokers, whole, testing::UniqueName("faultline-e2e"));
+  ASSERT_TRUE(reference.status.ok()) << reference.status;
+  const std::vector<std::string> all = Incidents(reference.sink->alerts());
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(Incidents(first.sink->alerts()), std::vector<std::string>{all[0]});
+  EXPECT_EQ(Incidents(second.sink->alerts()), std::vector<std::string>(all.begin() + 1, all.end()));
+}
+
 TEST(KafkaEndToEndTest, AnUnkeyedTopicRekeyedByHostGivesTheIncidentsOfTheKeyedOne) {
   FAULTLINE_REQUIRE_KAFKA(brokers);
   // The forwarder sends without a key: the host's events land on all three partitions.

@@ -254,6 +254,11 @@ absl::Time EventClocks::HostObserved(HostRef& ref, std::string_view host) const 
   return HostObservedWatermark(Find(ref, host));
 }
 
+int32_t EventClocks::PartitionOf(std::string_view host_name) const {
+  const HostClock* host = Find(host_name);
+  return host == nullptr ? -1 : host->partition;
+}
+
 absl::Duration EventClocks::ClockOffset(std::string_view host_name) const {
   const HostClock* host = Find(host_name);
   return host == nullptr ? absl::ZeroDuration() : absl::Nanoseconds(host->offset);

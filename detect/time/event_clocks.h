@@ -139,6 +139,8 @@ class EventClocks final : public Watermarks {
   void AtEnd(int32_t partition);
   // How far `host`'s clock is taken to run ahead (zero for most hosts and unknown ones).
   absl::Duration ClockOffset(std::string_view host) const;
+  // The partition `host` was last heard on; -1 for a host unknown or read from a file.
+  int32_t PartitionOf(std::string_view host) const;
   size_t hosts() const { return index_.size(); }
   // A name's identity, cheap (every message of a file pays it): its length and three 8-byte
   // words of it. Two names alike in all of that share one stream clock sample (which only thins

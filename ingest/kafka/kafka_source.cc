@@ -68,7 +68,8 @@ std::string ErrorName(rd_kafka_resp_err_t err) {
   return absl::StrCat(rd_kafka_err2name(err), " (", rd_kafka_err2str(err), ")");
 }
 
-// The commit metadata that carries a committed position's Kafka timestamp, for a restore.
+// The commit metadata that carries the Kafka time a restore reads back from (before
+// restore_span): the committed position's, or an open incident's first event's.
 constexpr absl::string_view kTimestampMetadata = "faultline.ts=";
 
 void SetTimestampMetadata(rd_kafka_topic_partition_t* p, int64_t timestamp_ms) {
@@ -308,7 +309,16 @@ void KafkaSource::CommitProcessed(bool sync) {
     rd_kafka_topic_partition_t* p =
         rd_kafka_topic_partition_list_add(list.get(), c.topic.c_str(), c.partition);
     p->offset = c.offset;
-    if (c.timestamp_ms >= 0) SetTimestampMetadata(p, c.timestamp_ms);
+    int64_t restore_ms = c.timestamp_ms;
+    if (handler_ != nullptr && c.timestamp_ms >= 0) {
+      // An incident open on the partition began before the position: a restore reads back to
+      // its first event, so it is rebuilt whole (its fingerprints, its count, its resolution).
+      const int64_t not_before =
+          c.timestamp_ms - absl::ToInt64Milliseconds(KafkaSourceConfig::kMaxRestoreLookback);
+      const int64_t open = handler_->RestoreFrom({c.topic, c.partition}, c.offset, not_before);
+      if (open >= 0) restore_ms = std::min(restore_ms, std::max(open, not_before));
+    }
+    if (restore_ms >= 0) SetTimestampMetadata(p, restore_ms);
   }
   const rd_kafka_resp_err_t err = rd_kafka_commit(rk_.get(), list.get(), sync ? 0 : 1);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {

@@ -59,8 +59,10 @@ struct KafkaSourceConfig {
   // far (in Kafka time) before it, its messages handed over as `replayed`, so the detectors'
   // windows are whole again after a restart or a rebalance. The service sets it to the longest
   // detector window plus the allowed lateness plus restore_batching. The position's time
-  // travels as commit metadata.
+  // travels as commit metadata; it is moved back to the first event of an incident still open
+  // (MessageHandler::RestoreFrom), at most kMaxRestoreLookback before the position's own time.
   absl::Duration restore_span = absl::ZeroDuration();
+  static constexpr absl::Duration kMaxRestoreLookback = absl::Hours(6);
   // How much further back a restore reads: a host's events a window apart in event time reach
   // Kafka further apart when its forwarder batches them (a WEF subscription: 15 minutes).
   absl::Duration restore_batching = absl::Minutes(30);
