@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "core/strings.h"
 #include "detect/pool_forward.h"
+#include "ingest/kafka/kafka_source.h"
 
 namespace faultline {
 
@@ -122,7 +123,10 @@ std::shared_ptr<const DeliveryTicket> Pipeline::OnPoolRecord(const Message& mess
   }
   if (!message.key.empty()) {
     auto& pools = pool_->pools_of[message.origin.partition];
-    if (!pools.contains(ToAbsl(message.key))) pools.emplace(message.key);
+    if (!pools.contains(ToAbsl(message.key))) {
+      pools.emplace(message.key);
+      pool_->partition_of[std::string(message.key)] = message.origin.partition;
+    }
   }
   // The pool engine's arrival clock runs per lane (see PoolTopic); its replay bookkeeping is
   // this topic's.
@@ -207,6 +211,9 @@ void Pipeline::OnPartitionsRevoked(const std::vector<TopicPartition>& partitions
       // Its lanes are no longer this member's to wait for, its pools no longer its to count.
       pool_->engine->PartitionsRevoked(pool_->lanes_of[tp.partition]);
       pool_->engine->Forget(StateKey::kAppPool, pool_->pools_of[tp.partition]);
+      for (const std::string& pool : pool_->pools_of[tp.partition]) {
+        pool_->partition_of.erase(pool);
+      }
       pool_->pools_of.erase(tp.partition);
       pool_->read.erase(tp.partition);
       continue;
@@ -243,15 +250,16 @@ bool Pipeline::Settled() {
 }
 
 int64_t Pipeline::RestoreFrom(const TopicPartition& partition, int64_t offset,
-                              int64_t not_before_ms) {
+                              int64_t /*not_before_ms*/) {
   const bool pool_topic = pool_ && partition.topic == pool_->topic;
   int64_t from = -1;
   auto it = open_.lower_bound({pool_topic, partition.partition, ""});
   const auto end = open_.lower_bound({pool_topic, partition.partition + 1, ""});
   while (it != end) {
     const OpenIncident& open = it->second;
-    // Resolved before the commit, or older than any restore reads back: done with.
-    if ((open.closed_at >= 0 && open.closed_at <= offset) || open.since_ms < not_before_ms) {
+    // Resolved by a message the commit passes, the resolution delivered: done with.
+    if (open.resolved && open.closed_at <= offset &&
+        (open.resolution == nullptr || open.resolution->done())) {
       it = open_.erase(it);
       continue;
     }
@@ -261,7 +269,15 @@ int64_t Pipeline::RestoreFrom(const TopicPartition& partition, int64_t offset,
   return from;
 }
 
-void Pipeline::TrackIncident(const Alert& alert) {
+void Pipeline::ForgetOldIncidents() {
+  if (open_.empty()) return;
+  const absl::Time newest = engine_->clocks().stream_now();
+  if (newest == absl::InfinitePast()) return;
+  const int64_t oldest = absl::ToUnixMillis(newest - KafkaSourceConfig::kMaxRestoreLookback);
+  std::erase_if(open_, [oldest](const auto& entry) { return entry.second.since_ms < oldest; });
+}
+
+void Pipeline::TrackIncident(const Alert& alert, std::shared_ptr<const DeliveryTicket> ticket) {
   if ((input_next_.empty() && !pool_) || !alert.has_first_event_time()) return;  // no restore
   // Kafka time from event time: a host's clock may run up to max_clock_skew ahead uncorrected.
   const int64_t since = absl::ToUnixMillis(FromProtoTime(alert.first_event_time()) -
@@ -270,11 +286,20 @@ void Pipeline::TrackIncident(const Alert& alert) {
   auto track = [&](bool pool_topic, int32_t partition, int64_t next) {
     auto [it, added] =
         open_.try_emplace({pool_topic, partition, alert.fingerprint()}, OpenIncident{since});
-    it->second.since_ms = std::min(it->second.since_ms, since);
-    it->second.closed_at = resolved ? next : -1;
+    OpenIncident& open = it->second;
+    open.since_ms = std::min(open.since_ms, since);
+    open.resolved = resolved;
+    open.closed_at = next;
+    open.resolution = resolved ? ticket : nullptr;
   };
-  if (processing_ != engine_.get()) {  // the pool engine: the pool record's partition
-    track(true, pool_partition_, pool_->read[pool_partition_] + 1);
+  if (processing_ != engine_.get()) {
+    // The pool engine: the pool's partition of the pool topic (a sweep resolves pools of every
+    // partition, whichever record started it).
+    std::string key;
+    PoolKey(alert.app_pool(), &key);
+    auto it = pool_->partition_of.find(key);
+    const int32_t partition = it != pool_->partition_of.end() ? it->second : pool_partition_;
+    track(true, partition, pool_->read[partition] + 1);
     return;
   }
   if (alert.host().empty()) {  // a fleet incident: hosts of every partition
@@ -302,7 +327,6 @@ bool Pipeline::RaisedBefore(const Alert& alert) const {
 }
 
 void Pipeline::Emit(Alert alert) {
-  TrackIncident(alert);
   {
     std::lock_guard<std::mutex> lock(stats_.mu);
     RunStats::Alerts& a = stats_.alerts_detail;
@@ -317,6 +341,7 @@ void Pipeline::Emit(Alert alert) {
     }
   }
   if (RaisedBefore(alert)) {
+    TrackIncident(alert, nullptr);
     Bump(stats_.replay_alerts);
     return;
   }
@@ -328,6 +353,7 @@ void Pipeline::Emit(Alert alert) {
     stats_.broker_to_alert.Observe(std::max(absl::ZeroDuration(), now - broker_time_));
   }
   if (!ticket_) ticket_ = std::make_shared<DeliveryTicket>();
+  TrackIncident(alert, ticket_);
   dispatcher_->Submit(std::make_shared<const Alert>(std::move(alert)), ticket_);
 }
 
@@ -348,6 +374,7 @@ void Pipeline::Tick() {
   trusted_until_ = now + engine_->options().max_clock_skew;
   stats_.last_tick_unix_ms.store(absl::ToUnixMillis(now), std::memory_order_relaxed);
   PublishDetectorState();
+  ForgetOldIncidents();
   if (dead_letters_) dead_letters_->Poll();
   if (rekeyed_) rekeyed_->Poll();
   if (pool_) {

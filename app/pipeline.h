@@ -154,8 +154,12 @@ class Pipeline final : public MessageHandler, private AlertOutput {
   void Emit(Alert alert) override;
   // Whether `alert`, raised while a replayed message is processed, was sent before.
   bool RaisedBefore(const Alert& alert) const;
-  // Keeps `open_` (replayed alerts too: a restore rebuilds it).
-  void TrackIncident(const Alert& alert);
+  // Keeps `open_` (replayed alerts too: a restore rebuilds it); `ticket`: the alert's delivery
+  // (null when it is not sent).
+  void TrackIncident(const Alert& alert, std::shared_ptr<const DeliveryTicket> ticket);
+  // Forgets what is further back than a restore reads (KafkaSourceConfig::kMaxRestoreLookback)
+  // behind the newest Kafka time read, so that the map stays bounded (Tick).
+  void ForgetOldIncidents();
   // A message that cannot be used: counted, dead-lettered (unless replayed).
   std::shared_ptr<const DeliveryTicket> Reject(const Message& message, ParseError error);
   // A record of the pool topic: into the pool engine.
@@ -202,6 +206,7 @@ class Pipeline final : public MessageHandler, private AlertOutput {
     std::map<int32_t, int64_t> read;
     // The pools read from each of its partitions: forgotten with it when it is revoked.
     std::map<int32_t, absl::flat_hash_set<std::string>> pools_of;
+    absl::flat_hash_map<std::string, int32_t> partition_of;  // the other way round
   };
   // The lane of input partition `input`'s records in pool topic partition `partition`.
   int32_t Lane(int32_t partition, int32_t input);
@@ -215,7 +220,9 @@ class Pipeline final : public MessageHandler, private AlertOutput {
   // input engine (the fleet detector without a pool topic) is every input partition's.
   struct OpenIncident {
     int64_t since_ms;  // Kafka time: its first event's time less max_clock_skew
-    int64_t closed_at = -1;
+    bool resolved = false;
+    int64_t closed_at = -1;  // resolved: its partition's next offset then (-1: none read yet)
+    std::shared_ptr<const DeliveryTicket> resolution;  // its delivery; null: not sent
   };
   std::map<std::tuple<bool, int32_t, std::string>, OpenIncident> open_;
   Event event_;             // reused: parsing assigns into its strings without reallocating

@@ -269,6 +269,11 @@ TEST(PipelinePoolTopicTest, ForwardsFailuresKeyedByPoolAndDetectsTheFleetOnTheir
   }
   EXPECT_EQ(pipeline.stats().alerts.load(), before + 1);
   EXPECT_EQ(pipeline.stats().pool_records.load(), forwarded.size());
+  // The fleet incident holds the pool topic partition's restore point, not an input's.
+  // (Its first failure: the third server's WAS 5009, 09:14:03.472, less max_clock_skew.)
+  EXPECT_EQ(pipeline.RestoreFrom({"pools", 0}, 1, 0),
+            absl::ToUnixMillis(absl::FromUnixMillis(1'773'134'043'472) - absl::Minutes(10)));
+  EXPECT_EQ(pipeline.RestoreFrom({"pools", 1}, 0, 0), -1);
   // A record that is not an event is counted apart, not parsed as the input's.
   pipeline.OnMessage(
       Message{.payload = "junk", .topic = "pools", .origin = {.partition = 0, .offset = 99}});
@@ -364,18 +369,29 @@ TEST_F(PipelineTest, AnOpenIncidentHoldsItsPartitionsRestorePointAtItsFirstEvent
   EXPECT_EQ(pipeline_->RestoreFrom(p0, 7, 0), expected) << "the pool is disabled: still open";
   EXPECT_EQ(pipeline_->RestoreFrom(p0, 7, 0), expected) << "asking again changes nothing";
   EXPECT_EQ(pipeline_->RestoreFrom(p1, 0, 0), -1) << "nothing open on the other partition";
+  // The other partition's hosts hold their own partition only.
+  pipeline_->OnMessage(
+      Message{.payload = absl::StrReplaceAll(lines[1], {{"EXCH01", "OTHER01"}}),
+              .origin = {.partition = 1, .offset = 0, .broker_time = t0 + absl::Seconds(8)}});
+  EXPECT_EQ(pipeline_->RestoreFrom(p1, 1, 0), -1) << "one failure: nothing open there";
   pipeline_->OnPartitionsRevoked({p1});
   EXPECT_EQ(pipeline_->RestoreFrom(p0, 7, 0), expected);
   pipeline_->OnPartitionsRevoked({p0});
   EXPECT_EQ(pipeline_->RestoreFrom(p0, 7, 0), -1) << "revoked: its next owner's to hold";
   pipeline_->Drain();
 
-  // Older than any restore reads back (KafkaSourceConfig::kMaxRestoreLookback): forgotten.
+  // Further back than a restore reads (KafkaSourceConfig::kMaxRestoreLookback) behind the
+  // newest Kafka time read: forgotten at the next tick (the source clamps it until then).
   Make(nullptr);
   pipeline_->OnPartitionsAssigned({p0});
   for (size_t i = 0; i < lines.size(); ++i) send(i);
-  EXPECT_EQ(pipeline_->RestoreFrom(p0, 7, expected + 1), -1);
-  EXPECT_EQ(pipeline_->RestoreFrom(p0, 7, 0), -1);
+  pipeline_->Tick();
+  EXPECT_EQ(pipeline_->RestoreFrom(p0, 7, expected + 1), expected) << "the source clamps it";
+  pipeline_->OnMessage(
+      Message{.payload = absl::StrReplaceAll(lines[0], {{"EXCH01", "OTHER01"}}),
+              .origin = {.partition = 0, .offset = 7, .broker_time = t0 + absl::Hours(7)}});
+  pipeline_->Tick();
+  EXPECT_EQ(pipeline_->RestoreFrom(p0, 8, 0), -1);
   pipeline_->Drain();
 }
 
