@@ -187,6 +187,16 @@ std::vector<KafkaRecord> StampedIncidentRecords() {
   return records;
 }
 
+// The incidents one member reading all of `records` raises: what a restore must give again.
+std::vector<std::string> OneMemberReadingItAll(const std::string& brokers,
+                                               const std::vector<KafkaRecord>& records) {
+  const std::string whole = testing::UniqueName("whole");
+  EXPECT_TRUE(testing::Publish(brokers, whole, records).ok());
+  ConsumerRun reference = ConsumeToEnd(brokers, whole, testing::UniqueName("faultline-e2e"));
+  EXPECT_TRUE(reference.status.ok()) << reference.status;
+  return Incidents(reference.sink->alerts());
+}
+
 // A member stops after the burst alert, three failures into the incident; the next member of
 // the group reads the partition again from before the commit (the detectors' horizon plus the
 // lateness), rebuilds the pool's window without sending the burst again, and raises the rest
@@ -218,11 +228,7 @@ TEST(KafkaEndToEndTest, ARestartInTheMiddleOfAnIncidentLosesNoneOfIt) {
   EXPECT_EQ(alerts[1].count(), 5u);
   EXPECT_EQ(testing::CommittedOffset(brokers, group, topic), 7);
   // The same alerts, fingerprints included, as one member reading it all.
-  const std::string whole = testing::UniqueName("whole");
-  ASSERT_TRUE(testing::Publish(brokers, whole, records).ok());
-  ConsumerRun reference = ConsumeToEnd(brokers, whole, testing::UniqueName("faultline-e2e"));
-  ASSERT_TRUE(reference.status.ok()) << reference.status;
-  const std::vector<std::string> all = Incidents(reference.sink->alerts());
+  const std::vector<std::string> all = OneMemberReadingItAll(brokers, records);
   ASSERT_EQ(all.size(), 3u);
   EXPECT_EQ(Incidents(first.sink->alerts()), std::vector<std::string>{all[0]});
   EXPECT_EQ(Incidents(alerts), std::vector<std::string>(all.begin() + 1, all.end()));
@@ -249,11 +255,7 @@ TEST(KafkaEndToEndTest, AnIncidentOpenLongerThanTheRestoreSpanIsRebuiltWhole) {
   ConsumerRun second = ConsumeToEnd(brokers, topic, group, nullptr, {}, nullptr, span);
   ASSERT_TRUE(second.status.ok()) << second.status;
   EXPECT_EQ(second.pipeline->stats().replayed.load(), 4u) << "read again from the first failure";
-  const std::string whole = testing::UniqueName("whole-open");
-  ASSERT_TRUE(testing::Publish(brokers, whole, records).ok());
-  ConsumerRun reference = ConsumeToEnd(brokers, whole, testing::UniqueName("faultline-e2e"));
-  ASSERT_TRUE(reference.status.ok()) << reference.status;
-  const std::vector<std::string> all = Incidents(reference.sink->alerts());
+  const std::vector<std::string> all = OneMemberReadingItAll(brokers, records);
   ASSERT_EQ(all.size(), 3u);
   EXPECT_EQ(Incidents(first.sink->alerts()), std::vector<std::string>{all[0]});
   EXPECT_EQ(Incidents(second.sink->alerts()), std::vector<std::string>(all.begin() + 1, all.end()));
