@@ -395,6 +395,34 @@ TEST_F(PipelineTest, AnOpenIncidentHoldsItsPartitionsRestorePointAtItsFirstEvent
   pipeline_->Drain();
 }
 
+TEST_F(PipelineTest, AResolvedIncidentHoldsTheRestorePointUntilTheCommitPassesItsResolution) {
+  // A worker of the disabled pool is seen again (WAS 5074, a recycle request): the incident
+  // resolves. A commit before that message would replay it, so its first event still holds the
+  // restore point; once the commit passes it and the resolution is delivered, nothing does.
+  const std::vector<std::string> lines = IncidentLines();
+  const absl::Time t0 = absl::FromUnixSeconds(1'773'134'042);  // 2026-03-10T09:14:02Z
+  pipeline_->OnPartitionsAssigned({{"events", 0}});
+  auto send = [&](std::string_view payload, int64_t offset) {
+    pipeline_->OnMessage(Message{
+        .payload = payload,
+        .origin = {.partition = 0, .offset = offset, .broker_time = t0 + absl::Seconds(offset)}});
+  };
+  for (size_t i = 0; i < lines.size(); ++i) send(lines[i], static_cast<int64_t>(i));
+  const std::string alive = absl::StrReplaceAll(
+      lines.back(),
+      {{"\"5002\"", "\"5074\""}, {"09:15:55.418Z", "09:20:00.000Z"}, {"912362", "912400"}});
+  send(alive, 7);
+  const TopicPartition p0{"events", 0};
+  const int64_t first_failure =
+      absl::ToUnixMillis(absl::FromUnixMillis(1'773'134'043'472) - absl::Minutes(10));
+  EXPECT_EQ(pipeline_->RestoreFrom(p0, 7, 0), first_failure) << "resolved by the message at 7";
+  pipeline_->Drain();
+  int resolved = 0;
+  for (const Alert& a : sink_->alerts()) resolved += a.status() == "resolved";
+  EXPECT_EQ(resolved, 3) << "burst, imminent and disabled";
+  EXPECT_EQ(pipeline_->RestoreFrom(p0, 8, 0), -1) << "passed and delivered";
+}
+
 TEST_F(PipelineTest, DropsRedeliveredRecordsSoFailuresCountOnce) {
   const std::vector<std::string> lines = IncidentLines();
   // An at-least-once forwarder resends the first four events after a reconnect.
