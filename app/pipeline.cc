@@ -249,8 +249,7 @@ bool Pipeline::Settled() {
   return true;
 }
 
-int64_t Pipeline::RestoreFrom(const TopicPartition& partition, int64_t offset,
-                              int64_t /*not_before_ms*/) {
+int64_t Pipeline::RestoreFrom(const TopicPartition& partition, int64_t offset) {
   const bool pool_topic = pool_ && partition.topic == pool_->topic;
   int64_t from = -1;
   auto it = open_.lower_bound({pool_topic, partition.partition, ""});

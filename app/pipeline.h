@@ -117,8 +117,7 @@ class Pipeline final : public MessageHandler, private AlertOutput {
   void OnPartitionsAssigned(const std::vector<TopicPartition>& partitions) override;
   void OnPartitionsRevoked(const std::vector<TopicPartition>& partitions) override;
   void OnPartitionEnd(const TopicPartition& partition) override;
-  int64_t RestoreFrom(const TopicPartition& partition, int64_t offset,
-                      int64_t not_before_ms) override;
+  int64_t RestoreFrom(const TopicPartition& partition, int64_t offset) override;
   bool Settled() override;
   // Delivers what is queued (dead letters, alerts) within the drain timeout; the dispatcher's
   // owner stops it afterwards (the service, once every worker drained; else its destructor).

@@ -271,9 +271,9 @@ TEST(PipelinePoolTopicTest, ForwardsFailuresKeyedByPoolAndDetectsTheFleetOnTheir
   EXPECT_EQ(pipeline.stats().pool_records.load(), forwarded.size());
   // The fleet incident holds the pool topic partition's restore point, not an input's.
   // (Its first failure: the third server's WAS 5009, 09:14:03.472, less max_clock_skew.)
-  EXPECT_EQ(pipeline.RestoreFrom({"pools", 0}, 1, 0),
+  EXPECT_EQ(pipeline.RestoreFrom({"pools", 0}, 1),
             absl::ToUnixMillis(absl::FromUnixMillis(1'773'134'043'472) - absl::Minutes(10)));
-  EXPECT_EQ(pipeline.RestoreFrom({"pools", 1}, 0, 0), -1);
+  EXPECT_EQ(pipeline.RestoreFrom({"pools", 1}, 0), -1);
   // A record that is not an event is counted apart, not parsed as the input's.
   pipeline.OnMessage(
       Message{.payload = "junk", .topic = "pools", .origin = {.partition = 0, .offset = 99}});
@@ -362,22 +362,22 @@ TEST_F(PipelineTest, AnOpenIncidentHoldsItsPartitionsRestorePointAtItsFirstEvent
   };
   const TopicPartition p0{"events", 0}, p1{"events", 1};
   for (size_t i = 0; i < 3; ++i) send(i);
-  EXPECT_EQ(pipeline_->RestoreFrom(p0, 3, 0), -1) << "two failures: no incident yet";
+  EXPECT_EQ(pipeline_->RestoreFrom(p0, 3), -1) << "two failures: no incident yet";
   for (size_t i = 3; i < lines.size(); ++i) send(i);
   const absl::Time first_failure = absl::FromUnixMillis(1'773'134'043'472);  // WAS 5009
   const int64_t expected = absl::ToUnixMillis(first_failure - absl::Minutes(10));
-  EXPECT_EQ(pipeline_->RestoreFrom(p0, 7, 0), expected) << "the pool is disabled: still open";
-  EXPECT_EQ(pipeline_->RestoreFrom(p0, 7, 0), expected) << "asking again changes nothing";
-  EXPECT_EQ(pipeline_->RestoreFrom(p1, 0, 0), -1) << "nothing open on the other partition";
+  EXPECT_EQ(pipeline_->RestoreFrom(p0, 7), expected) << "the pool is disabled: still open";
+  EXPECT_EQ(pipeline_->RestoreFrom(p0, 7), expected) << "asking again changes nothing";
+  EXPECT_EQ(pipeline_->RestoreFrom(p1, 0), -1) << "nothing open on the other partition";
   // The other partition's hosts hold their own partition only.
   pipeline_->OnMessage(
       Message{.payload = absl::StrReplaceAll(lines[1], {{"EXCH01", "OTHER01"}}),
               .origin = {.partition = 1, .offset = 0, .broker_time = t0 + absl::Seconds(8)}});
-  EXPECT_EQ(pipeline_->RestoreFrom(p1, 1, 0), -1) << "one failure: nothing open there";
+  EXPECT_EQ(pipeline_->RestoreFrom(p1, 1), -1) << "one failure: nothing open there";
   pipeline_->OnPartitionsRevoked({p1});
-  EXPECT_EQ(pipeline_->RestoreFrom(p0, 7, 0), expected);
+  EXPECT_EQ(pipeline_->RestoreFrom(p0, 7), expected);
   pipeline_->OnPartitionsRevoked({p0});
-  EXPECT_EQ(pipeline_->RestoreFrom(p0, 7, 0), -1) << "revoked: its next owner's to hold";
+  EXPECT_EQ(pipeline_->RestoreFrom(p0, 7), -1) << "revoked: its next owner's to hold";
   pipeline_->Drain();
 
   // Further back than a restore reads (KafkaSourceConfig::kMaxRestoreLookback) behind the
@@ -386,12 +386,12 @@ TEST_F(PipelineTest, AnOpenIncidentHoldsItsPartitionsRestorePointAtItsFirstEvent
   pipeline_->OnPartitionsAssigned({p0});
   for (size_t i = 0; i < lines.size(); ++i) send(i);
   pipeline_->Tick();
-  EXPECT_EQ(pipeline_->RestoreFrom(p0, 7, expected + 1), expected) << "the source clamps it";
+  EXPECT_EQ(pipeline_->RestoreFrom(p0, 7), expected) << "until the tick (the source clamps it)";
   pipeline_->OnMessage(
       Message{.payload = absl::StrReplaceAll(lines[0], {{"EXCH01", "OTHER01"}}),
               .origin = {.partition = 0, .offset = 7, .broker_time = t0 + absl::Hours(7)}});
   pipeline_->Tick();
-  EXPECT_EQ(pipeline_->RestoreFrom(p0, 8, 0), -1);
+  EXPECT_EQ(pipeline_->RestoreFrom(p0, 8), -1);
   pipeline_->Drain();
 }
 
@@ -415,12 +415,12 @@ TEST_F(PipelineTest, AResolvedIncidentHoldsTheRestorePointUntilTheCommitPassesIt
   const TopicPartition p0{"events", 0};
   const int64_t first_failure =
       absl::ToUnixMillis(absl::FromUnixMillis(1'773'134'043'472) - absl::Minutes(10));
-  EXPECT_EQ(pipeline_->RestoreFrom(p0, 7, 0), first_failure) << "resolved by the message at 7";
+  EXPECT_EQ(pipeline_->RestoreFrom(p0, 7), first_failure) << "resolved by the message at 7";
   pipeline_->Drain();
   int resolved = 0;
   for (const Alert& a : sink_->alerts()) resolved += a.status() == "resolved";
   EXPECT_EQ(resolved, 3) << "burst, imminent and disabled";
-  EXPECT_EQ(pipeline_->RestoreFrom(p0, 8, 0), -1) << "passed and delivered";
+  EXPECT_EQ(pipeline_->RestoreFrom(p0, 8), -1) << "passed and delivered";
 }
 
 TEST_F(PipelineTest, DropsRedeliveredRecordsSoFailuresCountOnce) {

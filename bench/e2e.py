@@ -277,7 +277,7 @@ def main():
                       "state_keys": summary["state_keys"]})
 
         # A restart of the same group with nothing new to read: every partition is read again
-        # from restore_span (the detectors' horizon plus the lateness) before its commit.
+        # from restore_span before its commit (or before an incident still open there).
         r = run_measured(p, [f"{binaries}/faultline", "run", "--config", config, "--exit-at-end",
                              "--progress-every", "0"])
         need(r["rc"] == 0, f"the restart on {p} failed: {r['stderr_tail']}")

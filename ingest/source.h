@@ -51,9 +51,9 @@ class MessageHandler {
   virtual void OnPartitionEnd(const TopicPartition& /*partition*/) {}
   // The Kafka time (Unix ms) a restore of `partition` from a commit at `offset` must read back
   // to, so that what is still open there (an incident that began long before) is rebuilt whole;
-  // -1: nothing open. Asked at each commit; what the commit passed is forgotten.
-  virtual int64_t RestoreFrom(const TopicPartition& /*partition*/, int64_t /*offset*/,
-                              int64_t /*not_before_ms*/) {
+  // -1: nothing open. Asked at each commit; what the commit passed is forgotten. The source
+  // bounds how far back it reads.
+  virtual int64_t RestoreFrom(const TopicPartition& /*partition*/, int64_t /*offset*/) {
     return -1;
   }
   // False while records it produced to a topic the source may read (the pool topic) are still on

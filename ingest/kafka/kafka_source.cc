@@ -315,7 +315,7 @@ void KafkaSource::CommitProcessed(bool sync) {
       // its first event, so it is rebuilt whole (its fingerprints, its count, its resolution).
       const int64_t not_before =
           c.timestamp_ms - absl::ToInt64Milliseconds(KafkaSourceConfig::kMaxRestoreLookback);
-      const int64_t open = handler_->RestoreFrom({c.topic, c.partition}, c.offset, not_before);
+      const int64_t open = handler_->RestoreFrom({c.topic, c.partition}, c.offset);
       if (open >= 0) restore_ms = std::min(restore_ms, std::max(open, not_before));
     }
     if (restore_ms >= 0) SetTimestampMetadata(p, restore_ms);
