@@ -345,6 +345,10 @@ std::vector<prometheus::MetricFamily> FaultlineMetrics::Collect() const {
       counter("faultline_pool_records_rejected_total",
               "Records of ingest.pool_topic that did not decode (dead-lettered).",
               run(&RunStats::pool_rejected));
+      counter("faultline_pool_end_checks_failed_total",
+              "Times the input's end offsets could not be asked of the broker: the fleet "
+              "detector's clock waits for partitions read to their end meanwhile.",
+              run(&RunStats::end_check_failures));
     }
     bool paused = false;
     for (const KafkaSource* k : sources_) paused = paused || k->stats().paused.load();

@@ -1,5 +1,7 @@
 #include "app/pipeline.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/log.h"
@@ -31,10 +33,12 @@ Pipeline::Pipeline(std::unique_ptr<EventParser> parser, std::unique_ptr<Engine> 
   PublishDetectorState();
 }
 
-void Pipeline::SplitPools(std::string topic, std::unique_ptr<Engine> pool_engine,
-                          std::unique_ptr<RecordOutput> out) {
-  pool_ = std::make_unique<PoolTopic>(PoolTopic{
-      .topic = std::move(topic), .engine = std::move(pool_engine), .out = std::move(out)});
+void Pipeline::SplitPools(std::string topic, std::string input_topic,
+                          std::unique_ptr<Engine> pool_engine, std::unique_ptr<RecordOutput> out) {
+  pool_ = std::make_unique<PoolTopic>(PoolTopic{.topic = std::move(topic),
+                                                .input_topic = std::move(input_topic),
+                                                .engine = std::move(pool_engine),
+                                                .out = std::move(out)});
   PublishDetectorState();
 }
 
@@ -110,9 +114,9 @@ std::shared_ptr<const DeliveryTicket> Pipeline::OnPoolRecord(const Message& mess
   Bump(replayed ? stats_.replayed : stats_.pool_records);
   pool_->read[message.origin.partition] = message.origin.offset;
   pool_partition_ = message.origin.partition;
-  bool at_end = false;
+  int64_t end = -1;
   // Records this service wrote: one that does not decode is still counted and dead-lettered.
-  if (!codec_.Decode(message.payload, &event_, &at_end) || event_.origin.partition < 0) {
+  if (!codec_.Decode(message.payload, &event_, &end) || event_.origin.partition < 0) {
     if (replayed) return nullptr;
     Bump(stats_.pool_rejected);
     if (dead_letters_) {
@@ -130,8 +134,15 @@ std::shared_ptr<const DeliveryTicket> Pipeline::OnPoolRecord(const Message& mess
   }
   // The pool engine's arrival clock runs per lane (see PoolTopic); its replay bookkeeping is
   // this topic's.
-  event_.origin.partition = Lane(message.origin.partition, event_.origin.partition);
+  const int32_t lane = Lane(message.origin.partition, event_.origin.partition);
+  event_.origin.partition = lane;
   event_.origin.offset = message.origin.offset;
+  if (pool_->passed_any) {
+    auto checked = pool_->checked_below.find(message.origin.partition);
+    if (checked == pool_->checked_below.end() || message.origin.offset >= checked->second) {
+      HoldEndedLanes();
+    }
+  }
   event_.origin.replayed = replayed;
   broker_time_ = event_.origin.broker_time;
   Engine& engine = *pool_->engine;
@@ -140,11 +151,14 @@ std::shared_ptr<const DeliveryTicket> Pipeline::OnPoolRecord(const Message& mess
   if (event_.host.empty()) {  // a heartbeat: the partition's clock moved, or it reached its end
     event_.time = event_.origin.broker_time;
     if (event_.time != absl::InfinitePast()) engine.Process(event_, *this);
-    if (at_end) {
-      engine.PartitionEnd(event_.origin.partition);
-      engine.Sweep(*this);
+    // Its end is taken once CheckEnds has checked it; until then the lane holds the clock.
+    if (end >= 0) {
+      pool_->ended.insert_or_assign(lane, PoolTopic::Ended{.end = end});
+    } else {
+      pool_->ended.erase(lane);
     }
   } else {
+    pool_->ended.erase(lane);
     engine.Process(event_, *this);
   }
   processing_ = engine_.get();
@@ -155,7 +169,10 @@ std::shared_ptr<const DeliveryTicket> Pipeline::OnPoolRecord(const Message& mess
 int32_t Pipeline::Lane(int32_t partition, int32_t input) {
   auto [it, added] =
       pool_->lanes.try_emplace({partition, input}, static_cast<int32_t>(pool_->lanes.size()));
-  if (added) pool_->lanes_of[partition].push_back(it->second);
+  if (added) {
+    pool_->lanes_of[partition].push_back(it->second);
+    pool_->input_of.push_back(input);
+  }
   return it->second;
 }
 
@@ -171,19 +188,86 @@ void Pipeline::ForwardToPool(const Event& event) {
 
 void Pipeline::SendHeartbeats() {
   const int partitions = pool_->out->Partitions(clock_.TimeNow());
-  for (auto& [input, sent] : pool_->inputs) {
+  for (auto& [input, state] : pool_->inputs) {
     const absl::Time clock = engine_->clocks().PartitionNow(input);
-    const bool at_end = engine_->clocks().PartitionAtEnd(input);
-    if (clock == sent.clock && at_end == sent.at_end) continue;
+    const int64_t end = engine_->clocks().PartitionAtEnd(input) ? state.end : -1;
+    if (state.sent && clock == state.sent_clock && end == state.sent_end) continue;
     // To every partition of the pool topic: each may hold a pool whose incident waits for this
     // partition's time to pass.
     for (int p = 0; p < partitions; ++p) {
       KafkaRecord record{.timestamp = clock, .partition = p};
-      codec_.EncodeHeartbeat(input, clock, at_end, &record.value);
+      codec_.EncodeHeartbeat(input, clock, end, &record.value);
       pool_->out->Publish(std::move(record), nullptr);
     }
-    if (partitions > 0) sent = {clock, at_end};
+    if (partitions > 0) {
+      state.sent = true;
+      state.sent_clock = clock;
+      state.sent_end = end;
+    }
   }
+}
+
+void Pipeline::CheckEnds() {
+  bool waiting = false;
+  for (const auto& [lane, ended] : pool_->ended) waiting = waiting || !ended.passed;
+  const absl::Time now = clock_.TimeNow();
+  if (!waiting || now - pool_->last_check < kEndCheckInterval) return;
+  pool_->last_check = now;
+  // The pool topic's ends first: a record below them was written before the input's ends are
+  // asked, so what its writer had read then is within them.
+  std::vector<int32_t> held;
+  for (const auto& [partition, read] : pool_->read) held.push_back(partition);
+  if (held.empty()) return;
+  std::vector<int32_t> inputs;
+  for (const auto& [lane, ended] : pool_->ended) {
+    if (!ended.passed) inputs.push_back(pool_->input_of[lane]);
+  }
+  std::sort(inputs.begin(), inputs.end());
+  inputs.erase(std::unique(inputs.begin(), inputs.end()), inputs.end());
+  constexpr absl::Duration kTimeout = absl::Seconds(1);
+  absl::StatusOr<std::vector<int64_t>> below = pool_->out->EndOffsets(pool_->topic, held, kTimeout);
+  absl::StatusOr<std::vector<int64_t>> ends =
+      below.ok() ? pool_->out->EndOffsets(pool_->input_topic, inputs, kTimeout) : below.status();
+  if (!ends.ok()) {  // the lanes keep holding the clock; asked again at the next check
+    Bump(stats_.end_check_failures);
+    return;
+  }
+  for (size_t i = 0; i < held.size(); ++i) pool_->checked_below[held[i]] = (*below)[i];
+  Engine& engine = *pool_->engine;
+  bool passed = false;
+  for (auto& [lane, ended] : pool_->ended) {
+    if (ended.passed) continue;
+    const size_t i =
+        std::lower_bound(inputs.begin(), inputs.end(), pool_->input_of[lane]) - inputs.begin();
+    if ((*ends)[i] > ended.end) {
+      // Appended to since its owner read it to its end: it holds the clock until its owner
+      // says how far it has read (even with no clock yet: an input partition that was empty).
+      engine.PartitionsAssigned({lane});
+      continue;
+    }
+    ended.passed = true;
+    passed = true;
+    engine.PartitionEnd(lane);
+  }
+  if (!passed) return;
+  pool_->passed_any = true;
+  // Its clock may have moved on: incidents of the pools resolve.
+  processing_ = &engine;
+  engine.Sweep(*this);
+  processing_ = engine_.get();
+  // The resolutions are tracked until delivered (RestoreFrom): no message waits for them.
+  ticket_.reset();
+}
+
+void Pipeline::HoldEndedLanes() {
+  std::vector<int32_t> lanes;
+  for (auto& [lane, ended] : pool_->ended) {
+    if (!ended.passed) continue;
+    ended.passed = false;
+    lanes.push_back(lane);
+  }
+  pool_->engine->PartitionsAssigned(lanes);
+  pool_->passed_any = false;
 }
 
 void Pipeline::OnPartitionsAssigned(const std::vector<TopicPartition>& partitions) {
@@ -210,6 +294,8 @@ void Pipeline::OnPartitionsRevoked(const std::vector<TopicPartition>& partitions
     if (pool_ && tp.topic == pool_->topic) {
       // Its lanes are no longer this member's to wait for, its pools no longer its to count.
       pool_->engine->PartitionsRevoked(pool_->lanes_of[tp.partition]);
+      for (int32_t lane : pool_->lanes_of[tp.partition]) pool_->ended.erase(lane);
+      pool_->checked_below.erase(tp.partition);
       pool_->engine->Forget(StateKey::kAppPool, pool_->pools_of[tp.partition]);
       for (const std::string& pool : pool_->pools_of[tp.partition]) {
         pool_->partition_of.erase(pool);
@@ -233,6 +319,11 @@ void Pipeline::OnPartitionEnd(const TopicPartition& partition) {
     return;
   }
   engine_->PartitionEnd(partition.partition);
+  if (pool_) {
+    if (auto it = pool_->inputs.find(partition.partition); it != pool_->inputs.end()) {
+      it->second.end = partition.end;
+    }
+  }
 }
 
 bool Pipeline::Settled() {
@@ -240,6 +331,7 @@ bool Pipeline::Settled() {
   // Everything written to the pool topic is out, and what went to its partitions this member
   // holds has been read back (those of other members are theirs to read).
   SendHeartbeats();  // the input's ends too: the pool engine's time passes them
+  CheckEnds();
   pool_->out->Poll();
   if (pool_->out->pending() > 0) return false;
   for (const auto& [partition, offset] : pool_->out->delivered_offsets()) {
@@ -378,6 +470,7 @@ void Pipeline::Tick() {
   if (rekeyed_) rekeyed_->Poll();
   if (pool_) {
     SendHeartbeats();
+    CheckEnds();
     pool_->out->Poll();
   }
 }

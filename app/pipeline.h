@@ -43,7 +43,8 @@ struct RunStats {
   // failures, and heartbeats that carry the input partitions' clocks).
   std::atomic<uint64_t> pool_forwarded{0};
   std::atomic<uint64_t> pool_records{0};
-  std::atomic<uint64_t> pool_rejected{0};  // records of it that do not decode (dead-lettered)
+  std::atomic<uint64_t> pool_rejected{0};       // records of it that do not decode (dead-lettered)
+  std::atomic<uint64_t> end_check_failures{0};  // Pipeline::CheckEnds could not ask the broker
   // Kafka timestamps further ahead of the wall clock than detect.max_clock_skew: a producer that
   // stamps records with a host's wrong clock (Winlogbeat stamps them with the event's own time);
   // the engine's arrival clock does not take them.
@@ -95,7 +96,9 @@ class Pipeline final : public MessageHandler, private AlertOutput {
   // once a second every input partition's clock to every partition of it (heartbeats: a pool's
   // incident resolves as the input's time passes, as it would in one engine). A message is
   // committed once its forwarded event is out. Before Start.
-  void SplitPools(std::string topic, std::unique_ptr<Engine> pool_engine,
+  // `input_topic`: the input whose partitions the heartbeats name (one: a lane is an input
+  // partition number).
+  void SplitPools(std::string topic, std::string input_topic, std::unique_ptr<Engine> pool_engine,
                   std::unique_ptr<RecordOutput> out);
   // PoolForward's forward: publishes `event`, being processed, to the pool topic.
   void ForwardToPool(const Event& event);
@@ -165,6 +168,14 @@ class Pipeline final : public MessageHandler, private AlertOutput {
   std::shared_ptr<const DeliveryTicket> OnPoolRecord(const Message& message);
   // Publishes the input partitions' clocks that moved since the last time (Tick).
   void SendHeartbeats();
+  // Lets the lanes whose input partition was read to its end stop holding the pool engine's
+  // clock back, once the broker says nothing was appended to that partition since (Tick and
+  // Settled, at most every kEndCheckInterval): see PoolTopic::ended.
+  void CheckEnds();
+  // A record of the pool topic written after the last CheckEnds: the lanes it let pass hold
+  // the clock again until the next one.
+  void HoldEndedLanes();
+  static constexpr absl::Duration kEndCheckInterval = absl::Milliseconds(250);
   void PublishDetectorState();
   static void Bump(std::atomic<uint64_t>& counter) {
     // Single writer: a plain load/store pair avoids a locked instruction per event.
@@ -186,20 +197,42 @@ class Pipeline final : public MessageHandler, private AlertOutput {
   // ingest.pool_topic; null without.
   struct PoolTopic {
     std::string topic;
+    std::string input_topic;
     std::unique_ptr<Engine> engine;
     std::unique_ptr<RecordOutput> out;
-    // The input partitions held, and what their last heartbeat said.
-    struct Sent {
-      absl::Time clock = absl::InfinitePast();
-      bool at_end = false;
+    // The input partitions held: where this member read each to its end (-1: not at it), and
+    // what their last heartbeat said.
+    struct Input {
+      int64_t end = -1;
+      absl::Time sent_clock = absl::InfinitePast();
+      int64_t sent_end = -1;
+      bool sent = false;
     };
-    std::map<int32_t, Sent> inputs;
+    std::map<int32_t, Input> inputs;
     // The pool engine's partitions are lanes: one per (pool topic partition, input partition),
     // each a clock the input partition's records move in that pool partition. Its arrival clock
     // (the slowest lane) then waits both for a lagging input partition and for a pool partition
     // read behind the others, as one engine reading the input waits for its slowest partition.
     absl::flat_hash_map<std::pair<int32_t, int32_t>, int32_t> lanes;
+    std::vector<int32_t> input_of;                     // by lane: its input partition
     std::map<int32_t, std::vector<int32_t>> lanes_of;  // by pool topic partition
+    // Lanes whose input partition's owner said it read it to its end (a heartbeat's source_end),
+    // at that offset. Such a lane holds the pool engine's clock back at its own until CheckEnds
+    // finds, by the broker's end offsets, that nothing was appended to the partition since; it
+    // has `passed` then, until a pool topic record written after that check is read (the
+    // other members' heartbeats move the clock on as they read: one written after its writer
+    // read records appended to a partition after another member's end would otherwise take
+    // the clock past records that member has yet to read and forward).
+    struct Ended {
+      int64_t end;
+      bool passed = false;
+    };
+    absl::flat_hash_map<int32_t, Ended> ended;  // by lane
+    bool passed_any = false;
+    // By pool topic partition: its end offset at the last CheckEnds (the records below it were
+    // written before the input's ends were asked).
+    std::map<int32_t, int64_t> checked_below;
+    absl::Time last_check = absl::InfinitePast();
     // The pool topic's partitions held, and the offset of the last record read from each (or
     // before its end, once at it).
     std::map<int32_t, int64_t> read;

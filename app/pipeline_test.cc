@@ -10,6 +10,8 @@
 #include "app/builtin.h"
 #include "app/config.h"
 #include "app/testing/test_pipeline.h"
+#include "core/testing/fake_clock.h"
+#include "core/windows_events.h"
 #include "detect/pool_forward.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -48,9 +50,19 @@ class FakeRecords final : public RecordOutput {
   size_t pending() const override { return tickets.size(); }
   const std::map<int32_t, int64_t>& delivered_offsets() const override { return delivered; }
   int Partitions(absl::Time) override { return partitions; }
+  absl::StatusOr<std::vector<int64_t>> EndOffsets(const std::string& topic,
+                                                  const std::vector<int32_t>& asked,
+                                                  absl::Duration) override {
+    if (!broker_up) return absl::UnavailableError("broker down");
+    std::vector<int64_t> out;
+    for (int32_t p : asked) out.push_back(ends[{topic, p}]);
+    return out;
+  }
   const RecordOutputStats& stats() const override { return stats_; }
 
   int partitions = 2;
+  std::map<std::pair<std::string, int32_t>, int64_t> ends;  // EndOffsets' answers
+  bool broker_up = true;
   std::map<int32_t, int64_t> delivered;
   std::vector<KafkaRecord> records;
   std::vector<std::shared_ptr<DeliveryTicket>> tickets;
@@ -214,7 +226,8 @@ TEST(PipelinePoolTopicTest, ForwardsFailuresKeyedByPoolAndDetectsTheFleetOnTheir
   auto out_owned = std::make_unique<FakeRecords>();
   FakeRecords* out = out_owned.get();
   pipeline.SplitPools(
-      "pools", std::make_unique<Engine>(std::move(by_pool), EngineOptions{.judge_hosts = false}),
+      "pools", "events",
+      std::make_unique<Engine>(std::move(by_pool), EngineOptions{.judge_hosts = false}),
       std::move(out_owned));
   forward->Connect([&pipeline](const Event& e) { pipeline.ForwardToPool(e); });
   ASSERT_TRUE(pipeline.Start().ok());
@@ -286,10 +299,10 @@ TEST(PipelinePoolTopicTest, ForwardsFailuresKeyedByPoolAndDetectsTheFleetOnTheir
   EXPECT_EQ(out->records.size(), 3u * 2u) << "3 input partitions x 2 pool partitions";
   for (const KafkaRecord& r : out->records) {
     Event e;
-    bool at_end = true;
-    ASSERT_TRUE(codec.Decode(r.value, &e, &at_end));
+    int64_t end = 0;
+    ASSERT_TRUE(codec.Decode(r.value, &e, &end));
     EXPECT_TRUE(e.host.empty());
-    EXPECT_FALSE(at_end);
+    EXPECT_EQ(end, -1) << "not read to its end";
     EXPECT_GE(r.partition, 0);
   }
   out->records.clear();
@@ -299,6 +312,149 @@ TEST(PipelinePoolTopicTest, ForwardsFailuresKeyedByPoolAndDetectsTheFleetOnTheir
   pipeline.Drain();
   EXPECT_THAT(sink->alerts().back().rule(), "fleet_app_pool_failures");
   for (const auto& t : tickets) EXPECT_TRUE(t == nullptr || t->done());
+}
+
+// The pool engine's clock and an input partition another member read to its end. A backfill is
+// appended to every input partition at once; the member reading partition 0 reads it first and
+// its heartbeat, hours ahead, reaches the pool topic before the member of partition 1 has said
+// that its partition has more. The end of partition 1 holds the clock back while the broker says
+// records were appended after it: its owner's failure then joins the incident instead of coming
+// after the incident was over. An end the broker confirms lets the clock pass.
+class PoolTopicEndTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    DetectorRegistry registry;
+    RegisterBuiltinDetectors(registry);
+    std::vector<std::unique_ptr<Detector>> by_pool;
+    std::vector<std::unique_ptr<Detector>> all = registry.CreateAll({}).value();
+    for (auto& d : all) {
+      if (d->state_key() == StateKey::kAppPool) by_pool.push_back(std::move(d));
+    }
+    auto sink = std::make_unique<FakeSink>();
+    sink_ = sink.get();
+    std::vector<Dispatcher::Route> routes;
+    routes.push_back(
+        {.queue = QueueOptions{.name = "fake"}, .type = "fake", .sink = std::move(sink)});
+    pipeline_ = std::make_unique<Pipeline>(
+        std::make_unique<EnvelopeParser>(EnvelopeOptions{}),
+        std::make_unique<Engine>(std::vector<std::unique_ptr<Detector>>{}),
+        Dispatcher::Create(std::move(routes), "", RealClock::Get()).value(), 1 << 20, nullptr,
+        clock_);
+    auto out = std::make_unique<FakeRecords>();
+    out_ = out.get();
+    pipeline_->SplitPools(
+        "pools", "events",
+        std::make_unique<Engine>(std::move(by_pool), EngineOptions{.judge_hosts = false}),
+        std::move(out));
+    ASSERT_TRUE(pipeline_->Start().ok());
+    pipeline_->OnPartitionsAssigned({{"pools", 0}});
+  }
+
+  // A record of pool topic partition 0, as another member wrote it.
+  void Read(const std::string& value) {
+    pipeline_->OnMessage(Message{.payload = value,
+                                 .key = "shoppool",
+                                 .topic = "pools",
+                                 .origin = {.partition = 0, .offset = next_++}});
+    out_->ends[{"pools", 0}] = next_;
+  }
+  void Failure(std::string host, int32_t input, absl::Duration at) {
+    Event e;
+    e.time = kT0 + at;
+    e.host = std::move(host);
+    e.provider_name = "Microsoft-Windows-WAS";
+    e.provider = Provider::kWas;
+    e.event_id = kWasWorkerTerminated;
+    e.app_pool = "ShopPool";
+    e.origin = {.partition = input, .broker_time = kT0 + at};
+    std::string value;
+    codec_.EncodeWithOrigin(e, &value);
+    Read(value);
+  }
+  void Heartbeat(int32_t input, absl::Duration at, int64_t end = -1) {
+    std::string value;
+    codec_.EncodeHeartbeat(input, kT0 + at, end, &value);
+    Read(value);
+  }
+  void Tick() {
+    clock_.Advance(absl::Seconds(1));
+    pipeline_->Tick();
+  }
+  std::vector<Alert> Fleet() {
+    std::vector<Alert> out;
+    for (const Alert& a : sink_->alerts()) {
+      if (a.rule() == "fleet_app_pool_failures") out.push_back(a);
+    }
+    return out;
+  }
+
+  // Three hosts of input partition 0 fail (an incident); partition 1, read to its end at offset
+  // 100 by its member, is checked; then partition 0's member reads a backfill hours ahead.
+  void IncidentThenBackfill() {
+    Failure("WEB1", 0, absl::Seconds(0));
+    Failure("WEB2", 0, absl::Seconds(10));
+    Heartbeat(1, absl::Seconds(5), /*end=*/100);
+    out_->ends[{"events", 1}] = 100;
+    Tick();  // the broker confirms the end of partition 1: it lets the clock pass
+    Failure("WEB3", 0, absl::Seconds(20));
+    Heartbeat(0, absl::Hours(2));
+  }
+
+  static constexpr absl::Time kT0 = absl::FromUnixSeconds(1'773'134'000);
+  FakeClock clock_;
+  EventCodec codec_;
+  FakeSink* sink_ = nullptr;
+  FakeRecords* out_ = nullptr;
+  std::unique_ptr<Pipeline> pipeline_;
+  int64_t next_ = 0;
+};
+
+TEST_F(PoolTopicEndTest, AnEndTheBrokerConfirmsLetsThePoolsClockPass) {
+  IncidentThenBackfill();  // (partition 1 stays at 100: nothing was appended to it)
+  Tick();
+  pipeline_->Drain();
+  std::vector<Alert> fleet = Fleet();
+  ASSERT_EQ(fleet.size(), 2u);
+  EXPECT_EQ(fleet[0].status(), "firing");
+  EXPECT_EQ(fleet[1].status(), "resolved") << "partition 1 is idle: it holds nothing back";
+  EXPECT_EQ(fleet[1].count(), 3u);
+}
+
+TEST_F(PoolTopicEndTest, AnEndThePartitionGrewPastHoldsThePoolsClockUntilItsMemberReports) {
+  IncidentThenBackfill();
+  out_->ends[{"events", 1}] = 150;  // the backfill reached partition 1 too, not yet read
+  Tick();
+  Tick();
+  ASSERT_EQ(pipeline_->stats().alerts.load(), 1u)
+      << "still open: partition 1 has records its member has not read";
+  // Its member reads them, a failure of the incident's time among them, to the new end.
+  Failure("WEB4", 1, absl::Seconds(30));
+  Heartbeat(1, absl::Hours(2), /*end=*/150);
+  Tick();
+  pipeline_->Drain();
+  std::vector<Alert> fleet = Fleet();
+  ASSERT_GE(fleet.size(), 2u);
+  EXPECT_EQ(fleet.back().status(), "resolved");
+  EXPECT_EQ(fleet.back().count(), 4u) << "WEB4 joined the incident";
+}
+
+TEST_F(PoolTopicEndTest, WithoutTheBrokersWordAnEndHoldsTheClock) {
+  out_->broker_up = false;
+  Failure("WEB1", 0, absl::Seconds(0));
+  Failure("WEB2", 0, absl::Seconds(10));
+  Failure("WEB3", 0, absl::Seconds(20));
+  Heartbeat(1, absl::Seconds(5), /*end=*/100);
+  Heartbeat(0, absl::Hours(2));
+  Tick();
+  Tick();
+  EXPECT_EQ(pipeline_->stats().end_check_failures.load(), 2u);
+  ASSERT_EQ(pipeline_->stats().alerts.load(), 1u) << "not resolved on an end nobody checked";
+  out_->broker_up = true;
+  out_->ends[{"events", 1}] = 100;
+  Tick();
+  pipeline_->Drain();
+  ASSERT_EQ(Fleet().size(), 2u);
+  EXPECT_EQ(Fleet().back().status(), "resolved");
 }
 
 TEST_F(PipelineTest, AReplayedMessageRebuildsStateAndSendsNothing) {

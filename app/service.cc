@@ -228,6 +228,11 @@ std::unique_ptr<Pipeline> Service::BuildPipeline(std::vector<std::unique_ptr<Det
         "ingest.pool_topic: must not be one of kafka.topics (it is faultline's "
         "own, read besides them)");
   }
+  if (!pool_topic.empty() && config.kafka.topics.size() > 1) {
+    // Its heartbeats and lanes name an input partition by its number alone.
+    errors->emplace_back(absl::StrCat("ingest.pool_topic: needs a single topic in kafka.topics (",
+                                      config.kafka.topics.size(), " given)"));
+  }
   if (rekey && config.ingest.rekey_topic.empty()) {
     errors->emplace_back("ingest.rekey_topic: must name the topic `faultline rekey` writes to");
   } else if (rekey && !dry_run) {
@@ -260,7 +265,8 @@ std::unique_ptr<Pipeline> Service::BuildPipeline(std::vector<std::unique_ptr<Det
   if (forward != nullptr) {
     EngineOptions judged = engine;
     judged.judge_hosts = false;
-    pipeline->SplitPools(pool_topic, std::make_unique<Engine>(std::move(by_pool), judged),
+    pipeline->SplitPools(pool_topic, config.kafka.topics.empty() ? "" : config.kafka.topics[0],
+                         std::make_unique<Engine>(std::move(by_pool), judged),
                          std::move(pool_records));
     Pipeline* p = pipeline.get();
     forward->Connect([p](const Event& event) { p->ForwardToPool(event); });

@@ -18,12 +18,12 @@ void EventCodec::EncodeWithOrigin(const Event& event, std::string* out) {
   Serialize(out);
 }
 
-void EventCodec::EncodeHeartbeat(int32_t partition, absl::Time time, bool at_end,
+void EventCodec::EncodeHeartbeat(int32_t partition, absl::Time time, int64_t end,
                                  std::string* out) {
   message_.Clear();
   message_.set_source_partition(partition);
   if (time != absl::InfinitePast()) *message_.mutable_source_time() = ToProtoTime(time);
-  message_.set_source_at_end(at_end);
+  if (end >= 0) message_.set_source_end(end);
   Serialize(out);
 }
 
@@ -53,7 +53,7 @@ void EventCodec::Fill(const Event& event) {
   m.set_detail(event.detail);
 }
 
-bool EventCodec::Decode(std::string_view bytes, Event* out, bool* at_end) {
+bool EventCodec::Decode(std::string_view bytes, Event* out, int64_t* end) {
   out->Clear();
   v1::Event& m = message_;
   if (!m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return false;
@@ -79,7 +79,7 @@ bool EventCodec::Decode(std::string_view bytes, Event* out, bool* at_end) {
     out->origin.broker_time =
         m.has_source_time() ? FromProtoTime(m.source_time()) : absl::InfinitePast();
   }
-  if (at_end != nullptr) *at_end = m.source_at_end();
+  if (end != nullptr) *end = m.has_source_end() ? m.source_end() : -1;
   return true;
 }
 

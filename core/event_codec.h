@@ -25,13 +25,14 @@ class EventCodec {
   // The same with where it was read (origin's partition and Kafka timestamp): a record of the
   // pool topic, whose reader runs its arrival clock per input partition.
   void EncodeWithOrigin(const Event& event, std::string* out);
-  // A pool topic heartbeat: input `partition`'s arrival clock stands at `time`, or it is read
-  // to its end.
-  void EncodeHeartbeat(int32_t partition, absl::Time time, bool at_end, std::string* out);
+  // A pool topic heartbeat: input `partition`'s arrival clock stands at `time`, and it is read
+  // to its end at offset `end` (-1: it is not).
+  void EncodeHeartbeat(int32_t partition, absl::Time time, int64_t end, std::string* out);
   // Fills `*out` (cleared first) from serialized bytes; false when they are not a
   // faultline.v1.Event (the caller says why: it is input, not a bug). A record with an origin
-  // sets out->origin's partition and broker_time; `*at_end` (may be null) is a heartbeat's.
-  bool Decode(std::string_view bytes, Event* out, bool* at_end = nullptr);
+  // sets out->origin's partition and broker_time; `*end` (may be null) is a heartbeat's end
+  // offset (-1: none).
+  bool Decode(std::string_view bytes, Event* out, int64_t* end = nullptr);
 
  private:
   void Fill(const Event& event);

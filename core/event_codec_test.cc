@@ -92,19 +92,26 @@ TEST(EventCodecTest, APoolTopicRecordCarriesWhereItWasReadAndAHeartbeatTheClock)
   std::string bytes;
   codec.EncodeWithOrigin(e, &bytes);
   Event back;
-  bool at_end = true;
-  ASSERT_TRUE(codec.Decode(bytes, &back, &at_end));
+  int64_t end = 5;
+  ASSERT_TRUE(codec.Decode(bytes, &back, &end));
   EXPECT_EQ(back.origin.partition, 0) << "partition 0 is a partition, not none";
   EXPECT_EQ(back.origin.broker_time, absl::FromUnixSeconds(5));
   EXPECT_EQ(back.host, e.host);
-  EXPECT_FALSE(at_end);
+  EXPECT_EQ(end, -1) << "an event is no end";
 
-  codec.EncodeHeartbeat(7, absl::FromUnixSeconds(9), /*at_end=*/true, &bytes);
-  ASSERT_TRUE(codec.Decode(bytes, &back, &at_end));
+  codec.EncodeHeartbeat(7, absl::FromUnixSeconds(9), /*end=*/-1, &bytes);
+  ASSERT_TRUE(codec.Decode(bytes, &back, &end));
   EXPECT_TRUE(back.host.empty());
   EXPECT_EQ(back.origin.partition, 7);
   EXPECT_EQ(back.origin.broker_time, absl::FromUnixSeconds(9));
-  EXPECT_TRUE(at_end);
+  EXPECT_EQ(end, -1);
+
+  codec.EncodeHeartbeat(7, absl::FromUnixSeconds(9), /*end=*/0, &bytes);
+  ASSERT_TRUE(codec.Decode(bytes, &back, &end));
+  EXPECT_EQ(end, 0) << "an empty partition's end is offset 0, not none";
+  codec.EncodeHeartbeat(7, absl::FromUnixSeconds(9), /*end=*/1234, &bytes);
+  ASSERT_TRUE(codec.Decode(bytes, &back, &end));
+  EXPECT_EQ(end, 1234);
 }
 
 TEST(EventCodecTest, ClassifiesTheProviderFromItsName) {

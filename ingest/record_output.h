@@ -8,8 +8,10 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "core/delivery.h"
 #include "core/kafka/producer.h"
@@ -48,6 +50,12 @@ class RecordOutput {
   // Asks the broker, blocking up to a second, at most once a minute (every 5 s while unknown) by
   // `now`: source thread.
   virtual int Partitions(absl::Time now) = 0;
+  // The end offsets (the offset each one's next record will have) of `partitions` of `topic`,
+  // any topic of the cluster, asked of the broker in one round within `timeout`: on the
+  // producer's connections, where no fetch holds a request back. Source thread.
+  virtual absl::StatusOr<std::vector<int64_t>> EndOffsets(const std::string& topic,
+                                                          const std::vector<int32_t>& partitions,
+                                                          absl::Duration timeout) = 0;
   virtual const RecordOutputStats& stats() const = 0;
 };
 

@@ -185,6 +185,34 @@ int TopicProducer::Partitions(absl::Time now) {
   return partitions_;
 }
 
+absl::StatusOr<std::vector<int64_t>> TopicProducer::EndOffsets(
+    const std::string& topic, const std::vector<int32_t>& partitions, absl::Duration timeout) {
+  KafkaPartitions list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+  for (int32_t p : partitions) {
+    // ListOffsets of the time "latest" (-1): the partition's end.
+    rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), p)->offset = RD_KAFKA_OFFSET_END;
+  }
+  const rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(
+      rk_.get(), list.get(), static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::UnavailableError(
+        absl::StrCat("the end offsets of ", topic, ": ", rd_kafka_err2str(err)));
+  }
+  std::vector<int64_t> ends;
+  ends.reserve(partitions.size());
+  for (int32_t p : partitions) {
+    const rd_kafka_topic_partition_t* tp =
+        rd_kafka_topic_partition_list_find(list.get(), topic.c_str(), p);
+    if (tp == nullptr || tp->err != RD_KAFKA_RESP_ERR_NO_ERROR || tp->offset < 0) {
+      return absl::UnavailableError(absl::StrCat(
+          "the end offset of ", topic, "[", p,
+          "]: ", rd_kafka_err2str(tp ? tp->err : RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION)));
+    }
+    ends.push_back(tp->offset);
+  }
+  return ends;
+}
+
 void TopicProducer::Poll() {
   rd_kafka_poll(rk_.get(), 0);
   Retry();

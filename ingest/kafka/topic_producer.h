@@ -34,6 +34,9 @@ class TopicProducer final : public RecordOutput {
   size_t pending() const override { return in_flight_ + retry_.size(); }
   const std::map<int32_t, int64_t>& delivered_offsets() const override { return delivered_; }
   int Partitions(absl::Time now) override;
+  absl::StatusOr<std::vector<int64_t>> EndOffsets(const std::string& topic,
+                                                  const std::vector<int32_t>& partitions,
+                                                  absl::Duration timeout) override;
   const RecordOutputStats& stats() const override { return stats_; }
 
  private:
