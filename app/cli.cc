@@ -131,9 +131,9 @@ constexpr char kRunDescription[] =
     R"(Consumes Windows events from Kafka as a member of a consumer group, detects incidents and
 delivers alerts to the configured sinks (stdout, file, webhook, pagerduty, slack, alertmanager,
 kafka, teams, opsgenie), each from its own queue and thread, retrying what failed with backoff.
-kafka.workers worker threads (default 1; 0: one per core, one without ingest.pool_topic while
-the fleet detector is on) each join the group as a member of their own and take their share of
-the partitions. Runs until SIGINT or SIGTERM: then it stops fetching, delivers what is queued
+kafka.workers worker threads (default 0: one per core, one without ingest.pool_topic while the
+fleet detector is on) each join the group as a member of their own and take their share of the
+partitions. Runs until SIGINT or SIGTERM: then it stops fetching, delivers what is queued
 within delivery.shutdown_timeout, commits what was delivered, leaves the group and exits 0.
 Exit status: 1 for a runtime failure (a fatal Kafka error, a metrics address that cannot be
 bound), 2 for bad arguments or a bad configuration.

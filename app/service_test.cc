@@ -1,5 +1,6 @@
 #include "app/service.h"
 
+#include <sched.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -263,6 +264,37 @@ TEST(ServiceWorkersTest, MoreThanOneWorkerWithoutAPoolTopicWouldSplitTheFleetDet
       *config, {.input = ServiceOptions::Input::kKafka, .role = ServiceOptions::Role::kRekey});
   ASSERT_FALSE(rekey.ok());
   EXPECT_THAT(std::string(rekey.status().message()), HasSubstr("rekey runs one worker"));
+}
+
+TEST(ServiceWorkersTest, ByDefaultOnePerCoreWithThePoolTopicAndOneWithout) {
+  cpu_set_t cpus;
+  ASSERT_EQ(sched_getaffinity(0, sizeof(cpus), &cpus), 0);
+  const size_t cores = std::min<size_t>(CPU_COUNT(&cpus), KafkaSourceConfig::kMaxWorkers);
+  auto config = ParseConfig(
+      "kafka:\n  brokers: 127.0.0.1:1\n  topics: [events]\ningest:\n  pool_topic: pools\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  auto service = Service::Create(*config, {.input = ServiceOptions::Input::kKafka});
+  ASSERT_TRUE(service.ok()) << service.status();
+  EXPECT_EQ((*service)->pipelines().size(), cores);
+  // Without it the fleet detector must see every partition's hosts: one worker.
+  config = ParseConfig("kafka:\n  brokers: 127.0.0.1:1\n  topics: [events]\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  service = Service::Create(*config, {.input = ServiceOptions::Input::kKafka});
+  ASSERT_TRUE(service.ok()) << service.status();
+  EXPECT_EQ((*service)->pipelines().size(), 1u);
+}
+
+TEST(ServiceTest, APoolTopicNeedsASingleInputTopic) {
+  // Its heartbeats name an input partition by its number alone.
+  auto config = ParseConfig(
+      "kafka:\n  brokers: 127.0.0.1:1\n  topics: [events, more]\n"
+      "ingest:\n  pool_topic: pools\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  auto service = Service::Create(*config, {.input = ServiceOptions::Input::kNone});
+  ASSERT_FALSE(service.ok());
+  EXPECT_EQ(ExitCode(service.status()), 2);
+  EXPECT_THAT(std::string(service.status().message()),
+              HasSubstr("ingest.pool_topic: needs a single topic in kafka.topics (2 given)"));
 }
 
 TEST(ServiceTest, AReplayLeavesTheServicesMetricsPortAlone) {

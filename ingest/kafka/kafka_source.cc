@@ -44,10 +44,10 @@ const settings::Schema<KafkaSourceConfig>& KafkaSourceConfig::Schema() {
            .Integer("workers", &C::workers, 0, C::kMaxWorkers,
                     "Worker threads of `run`: each is a member of the group with its own "
                     "consumer, parser and detectors, and holds its share of the partitions (as "
-                    "Kafka Streams' num.stream.threads). 0: one per core this process may use "
-                    "(opt-in for now: see ARCHITECTURE.md, Threading). "
-                    "More than one needs ingest.pool_topic while fleet_app_pool_failures is on "
-                    "(a worker sees only its own partitions' hosts); `rekey` runs one.")
+                    "Kafka Streams' num.stream.threads). 0: one per core this process may use, "
+                    "but one while fleet_app_pool_failures is on without ingest.pool_topic (a "
+                    "worker sees only its own partitions' hosts: more than one is then a "
+                    "configuration error). `rekey` runs one.")
            .Check([](const C& c, settings::Checker& check) {
              if (check.has("group_id") && c.group_id.empty()) {
                check.Error("group_id", "must not be empty");

@@ -70,9 +70,7 @@ struct KafkaSourceConfig {
   std::vector<std::pair<std::string, std::string>> properties;
   // `run`'s worker threads, each a member of the group with its own consumer, parser and engine
   // (Kafka Streams' num.stream.threads); 0: one per core. Read by the service, not the source.
-  // 1 by default until a replica of several workers killed mid-stream passes the container load
-  // test (ARCHITECTURE.md, "Threading").
-  int workers = 1;
+  int workers = 0;
   static constexpr int kMaxWorkers = 64;
 
   // The `kafka:` section (poll_timeout, stop_at_end and merge_wait are set by the commands, not
