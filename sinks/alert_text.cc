@@ -4,6 +4,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "core/printable.h"
 
 namespace faultline {
 namespace {
@@ -16,11 +17,15 @@ std::string Clock(const google::protobuf::Timestamp& t) {
 // carries beyond its time, kind, provider and id.
 void AppendDetails(std::string* out, const Evidence& e, const char* sep) {
   if (e.pid() != 0) absl::StrAppend(out, sep, "pid=", e.pid());
-  if (!e.exit_code().empty()) absl::StrAppend(out, sep, "exit=", e.exit_code());
-  if (!e.exception_code().empty()) absl::StrAppend(out, sep, "exception=", e.exception_code());
-  if (!e.faulting_module().empty()) absl::StrAppend(out, sep, "module=", e.faulting_module());
-  if (!e.meaning().empty()) absl::StrAppend(out, sep, "(", e.meaning(), ")");
-  if (!e.detail().empty()) absl::StrAppend(out, sep, e.detail());
+  if (!e.exit_code().empty()) absl::StrAppend(out, sep, "exit=", Printable(e.exit_code()));
+  if (!e.exception_code().empty()) {
+    absl::StrAppend(out, sep, "exception=", Printable(e.exception_code()));
+  }
+  if (!e.faulting_module().empty()) {
+    absl::StrAppend(out, sep, "module=", Printable(e.faulting_module()));
+  }
+  if (!e.meaning().empty()) absl::StrAppend(out, sep, "(", Printable(e.meaning()), ")");
+  if (!e.detail().empty()) absl::StrAppend(out, sep, Printable(e.detail()));
 }
 
 }  // namespace
@@ -30,28 +35,31 @@ std::string Rfc3339(const google::protobuf::Timestamp& t) {
 }
 
 std::string EvidenceLine(const Evidence& e) {
-  std::string out =
-      absl::StrCat(Rfc3339(e.time()), " ", e.kind(), " ", e.provider(), " ", e.event_id());
+  std::string out = absl::StrCat(Rfc3339(e.time()), " ", Printable(e.kind()), " ",
+                                 Printable(e.provider()), " ", e.event_id());
   AppendDetails(&out, e, " ");
   return out;
 }
 
 std::string FormatAlertText(const Alert& alert) {
-  std::string out = absl::StrFormat("[%s] %s %s  host=%s", alert.severity(), alert.rule(),
-                                    alert.status(), alert.host());
-  if (!alert.app_pool().empty()) absl::StrAppend(&out, " app_pool=", alert.app_pool());
-  if (!alert.service().empty()) absl::StrAppend(&out, " service=", alert.service());
+  // Every text from the alert made printable: a host name must not forge a line of its own.
+  std::string out =
+      absl::StrFormat("[%s] %s %s  host=%s", Printable(alert.severity()), Printable(alert.rule()),
+                      Printable(alert.status()), Printable(alert.host()));
+  if (!alert.app_pool().empty()) absl::StrAppend(&out, " app_pool=", Printable(alert.app_pool()));
+  if (!alert.service().empty()) absl::StrAppend(&out, " service=", Printable(alert.service()));
   absl::StrAppendFormat(&out, "  count=%d  %s .. %s\n  %s\n", alert.count(),
                         Clock(alert.first_event_time()), Clock(alert.last_event_time()),
-                        alert.summary());
+                        SummaryText(alert));
   for (const Evidence& e : alert.evidence()) {
-    absl::StrAppendFormat(&out, "    %s  %-8s %s %d", Clock(e.time()), e.kind(), e.provider(),
-                          e.event_id());
+    absl::StrAppendFormat(&out, "    %s  %-8s %s %d", Clock(e.time()), Printable(e.kind()),
+                          Printable(e.provider()), e.event_id());
     AppendDetails(&out, e, "  ");
     out.push_back('\n');
   }
-  absl::StrAppend(&out, "  fingerprint=", alert.fingerprint(), "  incident=", alert.incident_id(),
-                  "  sequence=", alert.sequence(), "\n\n");
+  absl::StrAppend(&out, "  fingerprint=", Printable(alert.fingerprint()),
+                  "  incident=", Printable(alert.incident_id()), "  sequence=", alert.sequence(),
+                  "\n\n");
   return out;
 }
 
@@ -61,19 +69,21 @@ std::string IdempotencyKey(const Alert& alert) {
 
 std::string WhereText(const Alert& a) {
   std::vector<std::string> parts;
-  if (!a.host().empty()) parts.push_back(a.host());
-  if (!a.app_pool().empty()) parts.push_back(a.app_pool());
-  if (!a.service().empty()) parts.push_back(a.service());
+  if (!a.host().empty()) parts.push_back(Printable(a.host()));
+  if (!a.app_pool().empty()) parts.push_back(Printable(a.app_pool()));
+  if (!a.service().empty()) parts.push_back(Printable(a.service()));
   return absl::StrJoin(parts, " / ");
 }
 
+std::string SummaryText(const Alert& a) { return Printable(a.summary()); }
+
 std::vector<Fact> AlertFacts(const Alert& a) {
   std::vector<Fact> facts = {
-      {"Status", a.status()},
-      {"Severity", a.severity()},
-      {"Host", a.host()},
-      {"App pool", a.app_pool()},
-      {"Service", a.service()},
+      {"Status", Printable(a.status())},
+      {"Severity", Printable(a.severity())},
+      {"Host", Printable(a.host())},
+      {"App pool", Printable(a.app_pool())},
+      {"Service", Printable(a.service())},
       {"Count",
        absl::StrCat(a.count(), " in ", absl::FormatDuration(absl::Seconds(a.window_seconds())))},
       {"Events", absl::StrCat(Rfc3339(a.first_event_time()), " .. ", Rfc3339(a.last_event_time()))},

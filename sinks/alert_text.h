@@ -1,6 +1,7 @@
 // Text pieces of an alert that several sinks render: the readable multi-line form (stdout/file
 // `format: text`), one line per evidence entry (Slack, PagerDuty, Alertmanager annotations), the
-// idempotency key.
+// idempotency key. What they take from the alert (names and messages from events) is made
+// printable (core/printable.h): no control or reordering character reaches a reader raw.
 #pragma once
 
 #include <string>
@@ -26,6 +27,9 @@ std::string IdempotencyKey(const Alert& alert);
 
 // "EXCH01 / MSExchangeOWAAppPool": what the alert is about.
 std::string WhereText(const Alert& alert);
+
+// The alert's summary, printable (it names hosts and pools from events).
+std::string SummaryText(const Alert& alert);
 
 // What a chat card lists as label and value, in this order, leaving out the empty ones: Status,
 // Severity, Host, App pool, Service, Count ("5 in 5m0s"), Events (first .. last event time).

@@ -36,7 +36,7 @@ std::string AlertmanagerBody(absl::Span<const Alert* const> alerts, absl::Time n
     std::vector<std::string> lines;
     for (const Evidence& e : a->evidence()) lines.push_back(EvidenceLine(e));
     w.Key("annotations").BeginObject();
-    w.Key("summary").String(a->summary());
+    w.Key("summary").String(SummaryText(*a));
     w.Key("description").String(absl::StrJoin(lines, "\n"));
     w.Key("fingerprint").String(a->fingerprint());
     w.Key("incident_id").String(a->incident_id());

@@ -65,6 +65,31 @@ TEST(FileSinkTest, WritesAReadableTextForm) {
                         Render(FileSink::Format::kText, SampleAlert()));
 }
 
+TEST(FileSinkTest, TheTextFormShowsNoControlCharacterFromAnEvent) {
+  // A host name that would forge a line of its own, clear the screen and turn text red, a pool
+  // name reversed by a right-to-left override, a detail with a bell and an 8-bit CSI.
+  Alert a = SampleAlert();
+  a.set_host("WEB1\n[critical] iis_app_pool_disabled firing  host=DC01\x1b[2J\x1b[31m");
+  a.set_app_pool("Shop\xe2\x80\xaelooPtluaf");
+  a.set_summary("worker of Shop\r\n[critical] forged");
+  a.mutable_evidence(0)->set_detail(
+      "C:\\app\\x.dll\x07\xc2\x9b"
+      "2J");
+  const std::string text = Render(FileSink::Format::kText, a);
+  const std::string plain = Render(FileSink::Format::kText, SampleAlert());
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'),
+            std::count(plain.begin(), plain.end(), '\n'))
+      << "no line of the event's own";
+  for (unsigned char c : text) {
+    EXPECT_TRUE(c == '\n' || (c >= 0x20 && c != 0x7F)) << "a raw control character: " << int{c};
+  }
+  EXPECT_EQ(text.find("\xe2\x80\xae"), std::string::npos) << "no right-to-left override";
+  EXPECT_EQ(text.find("\xc2\x9b"), std::string::npos) << "no 8-bit CSI";
+  EXPECT_THAT(text, ::testing::HasSubstr("host=WEB1\\x0A[critical] iis_app_pool_disabled firing"));
+  EXPECT_THAT(text, ::testing::HasSubstr("app_pool=Shop\\u{202E}looPtluaf"));
+  EXPECT_THAT(text, ::testing::HasSubstr("\\x1B[2J\\x1B[31m"));
+}
+
 TEST(FileSinkTest, RejectsUnknownOptionsAndFormatsNamingThem) {
   auto bad_option = Make({.type = "stdout", .options = {{"colour", "red"}}});
   ASSERT_FALSE(bad_option.ok());

@@ -25,14 +25,14 @@ OpsgenieRequest OpsgenieRequestFor(const Alert& a, const std::vector<std::string
   if (a.status() == "resolved") {
     w.Key("source").String("faultline");
     w.Key("user").String("faultline");
-    w.Key("note").String(Truncate(absl::StrCat("Resolved: ", a.summary()), 25000));
+    w.Key("note").String(Truncate(absl::StrCat("Resolved: ", SummaryText(a)), 25000));
     // The fingerprint is hex: nothing in it needs escaping in a path.
     return {absl::StrCat("/v2/alerts/", a.fingerprint(), "/close?identifierType=alias"),
             w.EndObject().str()};
   }
-  w.Key("message").String(Truncate(a.summary(), 130));  // Opsgenie's limit
+  w.Key("message").String(Truncate(SummaryText(a), 130));  // Opsgenie's limit
   w.Key("alias").String(a.fingerprint());
-  std::vector<std::string> description = {a.summary(), ""};
+  std::vector<std::string> description = {SummaryText(a), ""};
   for (std::string& line : EvidenceLines(a, 50)) description.push_back(std::move(line));
   w.Key("description").String(Truncate(absl::StrJoin(description, "\n"), 15000));
   w.Key("priority").String(Priority(a));

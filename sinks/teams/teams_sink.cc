@@ -25,7 +25,7 @@ std::string TeamsBody(const Alert& a) {
       Truncate(absl::StrCat(resolved ? "Resolved: " : "", a.rule(), " on ", WhereText(a)), 200));
   w.EndObject();
   w.BeginObject().Key("type").String("TextBlock").Key("wrap").Bool(true);
-  w.Key("text").String(Truncate(a.summary(), 2000)).EndObject();
+  w.Key("text").String(Truncate(SummaryText(a), 2000)).EndObject();
   w.BeginObject().Key("type").String("FactSet").Key("facts").BeginArray();
   for (const Fact& f : AlertFacts(a)) {
     w.BeginObject().Key("title").String(f.label).Key("value").String(f.value).EndObject();

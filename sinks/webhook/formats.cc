@@ -5,15 +5,16 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "core/json_writer.h"
+#include "core/printable.h"
 #include "core/strings.h"
 #include "sinks/alert_text.h"
 
 namespace faultline {
 namespace {
 
-// Slack mrkdwn: &, < and > are control characters.
+// Slack mrkdwn: &, < and > are control characters (and text from events is made printable).
 std::string SlackEscape(std::string_view s) {
-  return absl::StrReplaceAll(ToAbsl(s), {{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"}});
+  return absl::StrReplaceAll(Printable(s), {{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"}});
 }
 
 const char* const kFieldNames[] = {"rule",
@@ -89,8 +90,8 @@ std::string PagerDutyBody(const Alert& a, std::string_view routing_key) {
   const std::string severity =
       sev == "critical" || sev == "warning" || sev == "info" ? sev : std::string("error");
   w.Key("payload").BeginObject();
-  w.Key("summary").String(Truncate(a.summary(), 1024));
-  w.Key("source").String(a.host().empty() ? WhereText(a) : a.host());
+  w.Key("summary").String(Truncate(SummaryText(a), 1024));
+  w.Key("source").String(a.host().empty() ? WhereText(a) : Printable(a.host()));
   w.Key("severity").String(severity);
   w.Key("timestamp").String(Rfc3339(a.last_event_time()));
   if (!a.app_pool().empty() || !a.service().empty()) {
@@ -150,9 +151,14 @@ std::string SlackBody(const Alert& a) {
   if (a.evidence_size() > 0) {
     w.BeginObject().Key("type").String("section").Key("text").BeginObject();
     w.Key("type").String("mrkdwn");
-    w.Key("text").String(Truncate(
-        absl::StrCat("*Evidence*\n```", SlackEscape(absl::StrJoin(EvidenceLines(a), "\n")), "```"),
-        3000));
+    w.Key("text").String(
+        Truncate(absl::StrCat("*Evidence*\n```",
+                              absl::StrJoin(EvidenceLines(a), "\n",
+                                            [](std::string* out, const std::string& line) {
+                                              out->append(SlackEscape(line));
+                                            }),
+                              "```"),
+                 3000));
     w.EndObject().EndObject();
   }
   w.BeginObject().Key("type").String("context").Key("elements").BeginArray();

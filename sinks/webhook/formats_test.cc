@@ -62,6 +62,19 @@ TEST(WebhookFormatsTest, SlackEscapesItsControlCharacters) {
   EXPECT_THAT(body, HasSubstr("pool &lt;Default&gt; &amp; \\\"friends\\\""));
 }
 
+TEST(WebhookFormatsTest, ChatMessagesShowNoControlCharacterFromAnEvent) {
+  Alert a = SampleAlert();
+  a.set_host("WEB1\n*[critical]* \xe2\x80\xae\x1b[2J");
+  a.set_summary("failing on WEB1\n*forged*");
+  for (const std::string& body : {SlackBody(a), PagerDutyBody(a, "key")}) {
+    ExpectValidJson(body);
+    EXPECT_EQ(body.find("\\n*[critical]*"), std::string::npos) << body;
+    EXPECT_EQ(body.find("\\u001b"), std::string::npos) << body;
+    EXPECT_EQ(body.find("\xe2\x80\xae"), std::string::npos) << body;
+  }
+  EXPECT_THAT(SlackBody(a), HasSubstr("WEB1\\\\x0A*[critical]* \\\\u{202E}\\\\x1B[2J"));
+}
+
 TEST(WebhookFormatsTest, CutsLongTextAtACharacterBoundary) {
   Alert a = SampleAlert();
   std::string summary;
