@@ -280,7 +280,7 @@ absl::Status Service::BuildSources() {
       return absl::OkStatus();
     case ServiceOptions::Input::kFiles: {
       absl::StatusOr<std::unique_ptr<FileSource>> files =
-          FileSource::Create(options_.files, *options_.clock);
+          FileSource::Create(options_.files, *options_.clock, config_.ingest.max_message_bytes);
       if (!files.ok()) return files.status();
       workers_.front().source = std::move(*files);
       return absl::OkStatus();

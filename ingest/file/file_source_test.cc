@@ -98,5 +98,51 @@ TEST(FileSourceTest, WaitsWhileTheHandlerIsSaturatedThenReadsOn) {
   std::remove(path.c_str());
 }
 
+
+// A line far over the limit is read past, not held: its reader sees its first max + 1 bytes, and
+// the next line comes whole.
+TEST(LineReaderTest, ReadsPastALineOverTheLimitWithoutHoldingIt) {
+  const std::string path = ::testing::TempDir() + "/long_line.jsonl";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << "first\n";
+    const std::string block(1 << 20, 'x');
+    for (int i = 0; i < 48; ++i) out << block;  // 48 MiB on one line
+    out << "\nlast";                           // and a last line without a newline
+  }
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  ASSERT_NE(f, nullptr);
+  constexpr size_t kMax = 4096;
+  LineReader reader(::fileno(f), kMax);
+  std::string_view line;
+  ASSERT_TRUE(reader.Next(&line));
+  EXPECT_EQ(line, "first");
+  ASSERT_TRUE(reader.Next(&line));
+  EXPECT_EQ(line.size(), kMax + 1) << "cut one byte past the limit: seen as too large";
+  EXPECT_EQ(line.find_first_not_of('x'), std::string_view::npos);
+  EXPECT_LE(reader.held_bytes(), kMax + 1 + (size_t{64} << 10) + 4096) << "not the 48 MiB";
+  ASSERT_TRUE(reader.Next(&line));
+  EXPECT_EQ(line, "last");
+  EXPECT_FALSE(reader.Next(&line));
+  EXPECT_EQ(reader.error(), 0);
+  std::fclose(f);
+  std::remove(path.c_str());
+}
+
+TEST(FileSourceTest, HandsOnALineOverTheLimitCutForItsRejection) {
+  const std::string path = ::testing::TempDir() + "/over.jsonl";
+  std::ofstream(path) << "{\"a\":1}\n" << std::string(10000, 'y') << "\n{\"b\":2}\r\n";
+  auto source = FileSource::Create({path}, RealClock::Get(), /*max_line_bytes=*/100);
+  ASSERT_TRUE(source.ok()) << source.status();
+  Collect c;
+  std::atomic<bool> stop{false};
+  ASSERT_TRUE((*source)->Run(c, stop).ok());
+  ASSERT_EQ(c.payloads.size(), 3u);
+  EXPECT_EQ(c.payloads[1].size(), 101u);
+  EXPECT_EQ(c.payloads[2], "{\"b\":2}");
+  EXPECT_EQ(c.lines, (std::vector<int64_t>{1, 2, 3}));
+  std::remove(path.c_str());
+}
+
 }  // namespace
 }  // namespace faultline

@@ -229,14 +229,23 @@ ParseError EnvelopeParser::Parse(std::string_view message, Event* out) {
   out->Clear();
   raw_.Clear();
   if (options_.format == Envelope::kFaultlineEvent) return ParseEventProto(message, out);
+  // A UTF-8 byte-order mark (a file saved by a Windows editor, PowerShell's Out-File) is no text.
+  constexpr std::string_view kBom = "\xEF\xBB\xBF";
+  if (message.substr(0, kBom.size()) == kBom) message.remove_prefix(kBom.size());
   if (options_.format == Envelope::kXml || StartsWith(message, '<')) return ParseXml(message, out);
   const ParseError error = ParseJson(message, out, /*may_unwrap=*/true);
   // simdjson reports a document cut after a complete value as a structural error; a message
   // that opens an object and never closes one was cut short (a forwarder's size limit, a torn
-  // write), which the user should read as such.
+  // write), which the user should read as such. One whose brackets all close is whole, with
+  // something after it.
   if (error == ParseError::kNotJson && StartsWith(message, '{') && LeavesOpen(message)) {
     return ParseError::kTruncated;
   }
+  if (error == ParseError::kTruncated && StartsWith(message, '{') && !LeavesOpen(message)) {
+    return ParseError::kTrailingData;
+  }
+  // Text in the wrong encoding is an object with a bad byte in it; binary is not JSON at all.
+  if (error == ParseError::kBadUtf8 && !StartsWith(message, '{')) return ParseError::kNotJson;
   return error;
 }
 
@@ -264,6 +273,10 @@ ParseError EnvelopeParser::ParseJson(std::string_view message, Event* out, bool 
     return err == simdjson::INCORRECT_TYPE ? RootNotObject(doc) : FromSimdjson(err);
   }
   if (ParseError e = Walk(root); e != ParseError::kOk) return e;
+  // The root object read to its end: anything but whitespace after it (a second object on the
+  // same line) would otherwise vanish unread and uncounted.
+  const char* after = nullptr;
+  if (doc.current_location().get(after) == simdjson::SUCCESS) return ParseError::kTrailingData;
 
   const uint32_t seen = slots_.seen;
   Envelope envelope = options_.format;
@@ -304,7 +317,12 @@ ParseError EnvelopeParser::Finish(Envelope envelope, Event* out) {
   const Slots& s = slots_;
   std::string_view id = s.event_id.empty() ? s.event_code : s.event_id;
   if (!ParseUint32(id, false, &out->event_id)) return ParseError::kNoEventId;
-  out->host.assign(s.host.empty() ? s.host_name : s.host);
+  // The host that logged the event. Winlogbeat's host.name is the machine Winlogbeat runs on:
+  // on a Windows Event Forwarding collector, the collector, never the host that failed. It
+  // stands in only for an ECS event with no winlog section (Elastic Agent on the host itself);
+  // an event whose computer_name is empty is rejected rather than blamed on the collector.
+  const bool ecs_only = envelope == Envelope::kWinlogbeat && !(s.seen & kSawWinlog);
+  out->host.assign(!s.host.empty() || !ecs_only ? s.host : s.host_name);
   if (out->host.empty()) return ParseError::kNoHost;
 
   if (ParseError e = PickTime(envelope, &out->time); e != ParseError::kOk) return e;

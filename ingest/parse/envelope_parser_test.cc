@@ -5,6 +5,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "absl/strings/str_cat.h"
 #include "core/testing/shared_fixtures.h"
 #include "gtest/gtest.h"
 
@@ -108,17 +109,32 @@ TEST(WinlogbeatEnvelopeTest, ParsesTheBundledDemoIncident) {
   EXPECT_EQ(e.exit_code, 0x800703E9u) << "from the message text";
 }
 
-TEST(WinlogbeatEnvelopeTest, FallsBackToEventCodeAndHostName) {
+TEST(WinlogbeatEnvelopeTest, FallsBackToEventCodeAndHostNameOnlyWithoutAWinlogSection) {
   EnvelopeParser parser;
   Event e;
+  // ECS alone (Elastic Agent on the host itself): host.name is the host.
   ASSERT_EQ(parser.Parse(R"({"@timestamp":"2024-01-01T00:00:00Z","event":{"code":"5002"},)"
-                         R"("host":{"name":"web7"},"winlog":{"provider_name":"WAS",)"
-                         R"("event_data":{"param1":"Pool"}}})",
+                         R"("host":{"name":"web7"}})",
                          &e),
             ParseError::kOk);
   EXPECT_EQ(e.event_id, 5002u);
   EXPECT_EQ(e.host, "web7");
-  EXPECT_EQ(e.app_pool, "Pool");
+  // With a winlog section, host.name is where Winlogbeat runs: on a Windows Event Forwarding
+  // collector, the collector. An event without its own computer_name is not blamed on it.
+  for (const char* computer : {"", R"("computer_name":"",)"}) {
+    const std::string line =
+        absl::StrCat(R"({"@timestamp":"2024-01-01T00:00:00Z","event":{"code":"5002"},)",
+                     R"("host":{"name":"wec01"},"winlog":{)", computer,
+                     R"("provider_name":"WAS","event_data":{"param1":"Pool"}}})");
+    EXPECT_EQ(ParseErrorName(parser.Parse(line, &e)), "no_host") << line;
+  }
+}
+
+TEST(WinlogbeatEnvelopeTest, ReadsAFirstLineThatStartsWithAByteOrderMark) {
+  EnvelopeParser parser;
+  Event e;
+  ASSERT_EQ(parser.Parse(absl::StrCat("\xEF\xBB\xBF", kWas5011), &e), ParseError::kOk);
+  EXPECT_EQ(e.pid, 28828u);
 }
 
 // The documents of one fixture file as messages: JSON lines, a JSON array, Fluent Bit's stdout
@@ -462,7 +478,12 @@ INSTANTIATE_TEST_SUITE_P(
         Hostile{"bad_utf8",
                 "{\"@timestamp\":\"2024-01-01T00:00:00Z\",\"winlog\":{\"event_id\":1,"
                 "\"computer_name\":\"h\xff\xfe\"}}",
-                ParseError::kNotJson},
+                ParseError::kBadUtf8},
+        // Two objects on one line: the second would vanish unread.
+        Hostile{"two_objects", std::string(kWas5011) + " " + std::string(kWas5011),
+                ParseError::kTrailingData},
+        Hostile{"object_then_value", std::string(kWas5011) + " 42", ParseError::kTrailingData},
+        Hostile{"object_then_brace", std::string(kWas5011) + "}", ParseError::kTrailingData},
         Hostile{"deep_nesting",
                 "{\"winlog\":" + std::string(5000, '[') + std::string(5000, ']') + "}",
                 ParseError::kWrongType}),

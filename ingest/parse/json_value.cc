@@ -19,6 +19,8 @@ ParseError FromSimdjson(simdjson::error_code error) {
       return ParseError::kWrongType;
     case simdjson::CAPACITY:
       return ParseError::kTooLarge;
+    case simdjson::UTF8_ERROR:
+      return ParseError::kBadUtf8;
     default:
       return ParseError::kNotJson;
   }
