@@ -94,7 +94,7 @@ As its last line on stderr it prints a summary:
   {"events":N,"parsed":N,"rejected":N,"rejected_by_reason":{...},"duplicates":N,"too_late":N,
    "alerts":N,"alerts_by_rule":{...},"state_keys":N,"state_evictions":N,"sink_failures":N}
 Malformed lines are counted by reason, never fatal. Exit status: 0 on success, 2 for bad
-arguments, an unreadable file or a bad config, 1 for a read error.
+arguments, an unreadable file or a bad config, 1 for a read error or an alert not delivered.
 )",
       .flags = {StringFlag("--config", "FILE",
                            "Detection settings (kafka, sinks, metrics, delivery.spool_dir and "
@@ -136,7 +136,8 @@ fleet detector is on) each join the group as a member of their own and take thei
 partitions. Runs until SIGINT or SIGTERM: then it stops fetching, delivers what is queued
 within delivery.shutdown_timeout, commits what was delivered, leaves the group and exits 0.
 Exit status: 1 for a runtime failure (a fatal Kafka error, a metrics address that cannot be
-bound), 2 for bad arguments or a bad configuration.
+bound; with --exit-at-end, alerts left undelivered or refused for good by a sink: said on
+stderr), 2 for bad arguments or a bad configuration.
 
 Nothing is lost: an event's offset is committed only once the alerts it raised are delivered by
 every sink (or journaled in delivery.spool_dir, which is then delivered after a restart). While

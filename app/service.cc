@@ -56,18 +56,26 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config,
          // Each worker's source drained its pipeline; a worker that never ran drains here.
          for (Worker& w : self->workers_) w.pipeline->Drain();
          self->dispatcher_->Stop(absl::ZeroDuration());
-         uint64_t undelivered = 0;
+         // Run reports what was not delivered (and fails for it).
+         uint64_t left = 0, lost = 0;
          for (const Dispatcher::SinkInfo& sink : self->dispatcher_->sinks()) {
-           undelivered += sink.stats.queued.load();
+           left += sink.stats.queued.load();
+           lost += sink.stats.failed.load() + sink.stats.dropped.load();
          }
-         if (undelivered > 0) {
-           LogWarning(absl::StrCat(
-               undelivered, " alert(s) not delivered within ",
+         std::vector<std::string> problems;
+         if (left > 0) {
+           problems.push_back(absl::StrCat(
+               left, " alert(s) not delivered within ",
                absl::FormatDuration(self->config_.delivery.shutdown_timeout),
                self->dispatcher_->spool()
                    ? "; they stay in the spool for the next start"
                    : "; their events stay uncommitted and are read again at the next start"));
          }
+         if (lost > 0) {
+           problems.push_back(absl::StrCat(
+               lost, " alert(s) refused for good or dropped by a sink (see the sinks' counters)"));
+         }
+         self->undelivered_ = absl::StrJoin(problems, "; ");
        }},
       {"metrics", [self] { return self->StartMetrics(); }, [self] { self->metrics_.reset(); }},
       {"progress",
@@ -405,6 +413,16 @@ absl::Status Service::Run(const std::atomic<bool>& stop) {
     }
   }
   while (started > 0) stages_[--started].stop();
+  if (!undelivered_.empty()) {
+    // A run that read its input to the end (replay, --exit-at-end) did not do its job: not a
+    // success. One stopped (SIGTERM) or failed says so; nothing is lost either way (the spool,
+    // or the events' uncommitted offsets, keep them for the next start).
+    if (status.ok() && !stop.load()) {
+      status = absl::UnavailableError(undelivered_);
+    } else {
+      LogWarning(undelivered_);
+    }
+  }
   return status;
 }
 

@@ -128,6 +128,7 @@ class Service {
   std::unique_ptr<ProgressReporter> progress_;
   std::vector<Stage> stages_;
   bool ran_ = false;
+  std::string undelivered_;  // set by the delivery stage's stop: alerts left or lost, if any
 };
 
 // The process's exit status for `status`, the one place errors become exit codes:

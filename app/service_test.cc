@@ -109,6 +109,23 @@ TEST(ServiceTest, RunsFilesThroughEveryStageToTheSinks) {
   EXPECT_FALSE(r.service->Run(stop).ok()) << "a service runs once";
 }
 
+TEST(ServiceTest, ARunThatEndsWithAlertsUndeliveredSaysSoAndFails) {
+  // A webhook nobody answers: its alerts are retried until the shutdown deadline, then left.
+  auto config = ParseConfig(
+      "delivery:\n  shutdown_timeout: 1s\n"
+      "sinks:\n  - type: webhook\n    url: http://127.0.0.1:1/hook\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  Replayed r = ReplayDemoIncident(*config);
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kUnavailable) << r.status;
+  EXPECT_EQ(ExitCode(r.status), 1);
+  EXPECT_THAT(std::string(r.status.message()),
+              HasSubstr("3 alert(s) not delivered within 1s; their events stay uncommitted"));
+  // Delivered, the same run succeeds.
+  const Config defaults;
+  Replayed ok = ReplayDemoIncident(defaults);
+  EXPECT_TRUE(ok.status.ok()) << ok.status;
+}
+
 TEST(ServiceTest, AStageThatCannotStartStopsTheOnesBeforeItAndTheInputIsNeverRead) {
   // Hold a port, then ask the service for the same one.
   std::unique_ptr<MetricsEndpoint> taken = HoldAPort();
