@@ -4,8 +4,9 @@
 #   ./dev.sh demo [--json]   runs `faultline demo` (in-process Kafka, nothing else to start)
 #   ./dev.sh test            builds the container image on Debian 13 (deploy/container/), runs
 #                            every test (CTest starts and stops the local Kafka broker), again
-#                            under AddressSanitizer + UBSan, the fuzzer for a bounded time, then
-#                            the release build's tests inside the image's Debian 13 test stage
+#                            under AddressSanitizer + UBSan, the fuzzers for a bounded time, the
+#                            unit tests under ThreadSanitizer, then the release build's tests
+#                            inside the image's Debian 13 test stage
 # Idempotent: a second run installs nothing and rebuilds only what changed.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -76,7 +77,7 @@ case "${1:-}" in
       rm -f "build-ctest-$name.log"
       [ "$status" -eq 0 ] || { echo "dev.sh: $name tests failed" >&2; exit "$status"; }
     }
-    for preset in dev asan fuzz; do
+    for preset in dev asan fuzz tsan; do
       build "$preset"
       suite "$preset" ctest --preset "$preset" -j2 --timeout 900
     done
@@ -85,7 +86,7 @@ case "${1:-}" in
     else
       echo "dev.sh: === debian13: skipped: Podman cannot run a container here ===" >&2
     fi
-    echo "all suites (dev, asan, fuzz$([ "$podman_ok" -eq 0 ] && echo ", debian13")): $passed passed, $failed failed, $skipped skipped"
+    echo "all suites (dev, asan, fuzz, tsan$([ "$podman_ok" -eq 0 ] && echo ", debian13")): $passed passed, $failed failed, $skipped skipped"
     ;;
   *)
     echo "usage: ./dev.sh demo [--json] | ./dev.sh test" >&2
