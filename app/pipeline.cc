@@ -152,13 +152,10 @@ std::shared_ptr<const DeliveryTicket> Pipeline::OnPoolRecord(const Message& mess
     event_.time = event_.origin.broker_time;
     if (event_.time != absl::InfinitePast()) engine.Process(event_, *this);
     // Its end is taken once CheckEnds has checked it; until then the lane holds the clock.
-    if (end >= 0) {
-      pool_->ended.insert_or_assign(lane, PoolTopic::Ended{.end = end});
-    } else {
-      pool_->ended.erase(lane);
-    }
+    Unclaim(lane);
+    if (end >= 0) pool_->ended.emplace(lane, PoolTopic::Ended{.end = end});
   } else {
-    pool_->ended.erase(lane);
+    Unclaim(lane);
     engine.Process(event_, *this);
   }
   processing_ = engine_.get();
@@ -207,21 +204,26 @@ void Pipeline::SendHeartbeats() {
   }
 }
 
-void Pipeline::CheckEnds() {
-  bool waiting = false;
-  for (const auto& [lane, ended] : pool_->ended) waiting = waiting || !ended.passed;
+bool Pipeline::EndsWaiting() const {
+  for (const auto& [lane, ended] : pool_->ended) {
+    if (!ended.passed) return true;
+  }
+  return false;
+}
+
+void Pipeline::CheckEnds(bool now_or_never) {
   const absl::Time now = clock_.TimeNow();
-  if (!waiting || now - pool_->last_check < kEndCheckInterval) return;
+  if (!EndsWaiting() || (!now_or_never && now - pool_->last_check < kEndCheckInterval)) return;
   pool_->last_check = now;
   // The pool topic's ends first: a record below them was written before the input's ends are
   // asked, so what its writer had read then is within them.
   std::vector<int32_t> held;
   for (const auto& [partition, read] : pool_->read) held.push_back(partition);
   if (held.empty()) return;
+  // Every claimed end, those passed before too: the check replaces the pool topic's ends
+  // (checked_below) that guarded them.
   std::vector<int32_t> inputs;
-  for (const auto& [lane, ended] : pool_->ended) {
-    if (!ended.passed) inputs.push_back(pool_->input_of[lane]);
-  }
+  for (const auto& [lane, ended] : pool_->ended) inputs.push_back(pool_->input_of[lane]);
   std::sort(inputs.begin(), inputs.end());
   inputs.erase(std::unique(inputs.begin(), inputs.end()), inputs.end());
   constexpr absl::Duration kTimeout = absl::Seconds(1);
@@ -235,28 +237,38 @@ void Pipeline::CheckEnds() {
   for (size_t i = 0; i < held.size(); ++i) pool_->checked_below[held[i]] = (*below)[i];
   Engine& engine = *pool_->engine;
   bool passed = false;
+  pool_->passed_any = false;
   for (auto& [lane, ended] : pool_->ended) {
-    if (ended.passed) continue;
     const size_t i =
         std::lower_bound(inputs.begin(), inputs.end(), pool_->input_of[lane]) - inputs.begin();
     if ((*ends)[i] > ended.end) {
       // Appended to since its owner read it to its end: it holds the clock until its owner
       // says how far it has read (even with no clock yet: an input partition that was empty).
+      ended.passed = false;
       engine.PartitionsAssigned({lane});
       continue;
     }
+    passed = passed || !ended.passed;
     ended.passed = true;
-    passed = true;
+    pool_->passed_any = true;
     engine.PartitionEnd(lane);
   }
   if (!passed) return;
-  pool_->passed_any = true;
   // Its clock may have moved on: incidents of the pools resolve.
   processing_ = &engine;
   engine.Sweep(*this);
   processing_ = engine_.get();
   // The resolutions are tracked until delivered (RestoreFrom): no message waits for them.
   ticket_.reset();
+}
+
+void Pipeline::Unclaim(int32_t lane) {
+  auto it = pool_->ended.find(lane);
+  if (it == pool_->ended.end()) return;
+  // A lane let pass holds the clock again (a heartbeat without a clock moves none of it: a
+  // member taking the partition over says so before it has read anything).
+  if (it->second.passed) pool_->engine->PartitionsAssigned({lane});
+  pool_->ended.erase(it);
 }
 
 void Pipeline::HoldEndedLanes() {
@@ -331,9 +343,10 @@ bool Pipeline::Settled() {
   // Everything written to the pool topic is out, and what went to its partitions this member
   // holds has been read back (those of other members are theirs to read).
   SendHeartbeats();  // the input's ends too: the pool engine's time passes them
-  CheckEnds();
+  CheckEnds(/*now_or_never=*/true);
   pool_->out->Poll();
-  if (pool_->out->pending() > 0) return false;
+  // An end read and not yet checked: the pool engine's last sweep is still to come.
+  if (pool_->out->pending() > 0 || EndsWaiting()) return false;
   for (const auto& [partition, offset] : pool_->out->delivered_offsets()) {
     auto it = pool_->read.find(partition);
     if (it != pool_->read.end() && it->second < offset) return false;

@@ -171,10 +171,16 @@ class Pipeline final : public MessageHandler, private AlertOutput {
   // Lets the lanes whose input partition was read to its end stop holding the pool engine's
   // clock back, once the broker says nothing was appended to that partition since (Tick and
   // Settled, at most every kEndCheckInterval): see PoolTopic::ended.
-  void CheckEnds();
+  // Settled asks at once (`now_or_never`): a run at its end waits for no interval.
+  void CheckEnds(bool now_or_never = false);
+  // Whether some lane's end is not checked yet.
+  bool EndsWaiting() const;
   // A record of the pool topic written after the last CheckEnds: the lanes it let pass hold
   // the clock again until the next one.
   void HoldEndedLanes();
+  // A lane's claimed end is over (its partition has more, or a new owner): one it let pass
+  // holds the clock again.
+  void Unclaim(int32_t lane);
   static constexpr absl::Duration kEndCheckInterval = absl::Milliseconds(250);
   void PublishDetectorState();
   static void Bump(std::atomic<uint64_t>& counter) {

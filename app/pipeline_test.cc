@@ -438,6 +438,30 @@ TEST_F(PoolTopicEndTest, AnEndThePartitionGrewPastHoldsThePoolsClockUntilItsMemb
   EXPECT_EQ(fleet.back().count(), 4u) << "WEB4 joined the incident";
 }
 
+TEST_F(PoolTopicEndTest, ANewOwnersFirstHeartbeatHoldsALaneLetPassAgain) {
+  Failure("WEB1", 0, absl::Seconds(0));
+  Failure("WEB2", 0, absl::Seconds(10));
+  Failure("WEB3", 0, absl::Seconds(20));
+  Heartbeat(1, absl::Seconds(5), /*end=*/100);
+  out_->ends[{"events", 1}] = 100;
+  // The check sees records written to the pool topic that this member has not read yet: they
+  // were written before it, so they do not hold partition 1's lane again by themselves.
+  out_->ends[{"pools", 0}] = next_ + 2;
+  clock_.Advance(absl::Seconds(1));
+  pipeline_->Tick();
+  // Partition 1 changed hands: its new owner says so before it has read anything (no clock, no
+  // end); then partition 0's member is hours ahead.
+  std::string value;
+  codec_.EncodeHeartbeat(1, absl::InfinitePast(), -1, &value);
+  pipeline_->OnMessage(
+      Message{.payload = value, .topic = "pools", .origin = {.partition = 0, .offset = next_++}});
+  codec_.EncodeHeartbeat(0, kT0 + absl::Hours(2), -1, &value);
+  pipeline_->OnMessage(
+      Message{.payload = value, .topic = "pools", .origin = {.partition = 0, .offset = next_++}});
+  EXPECT_EQ(pipeline_->stats().alerts.load(), 1u)
+      << "not resolved: partition 1's new owner has not said how far it has read";
+}
+
 TEST_F(PoolTopicEndTest, WithoutTheBrokersWordAnEndHoldsTheClock) {
   out_->broker_up = false;
   Failure("WEB1", 0, absl::Seconds(0));

@@ -4,12 +4,15 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "app/builtin.h"
 #include "app/metrics.h"
 #include "app/metrics_endpoint.h"
@@ -95,6 +98,29 @@ std::vector<const Pipeline*> Service::pipelines() const {
   return all;
 }
 
+int CgroupCpuLimit(const std::string& root) {
+  auto read = [](const std::string& path) {
+    std::ifstream in(path);
+    std::string text;
+    std::getline(in, text);
+    return text;
+  };
+  // cgroup v2: "QUOTA PERIOD" or "max PERIOD"; v1: cpu.cfs_quota_us (-1: none), cfs_period_us.
+  int64_t quota = -1, period = 0;
+  if (const std::string v2 = read(root + "/cpu.max"); !v2.empty()) {
+    std::vector<std::string> parts = absl::StrSplit(v2, ' ', absl::SkipEmpty());
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &quota) ||
+        !absl::SimpleAtoi(parts[1], &period)) {
+      return 0;  // "max": no quota
+    }
+  } else if (!absl::SimpleAtoi(read(root + "/cpu/cpu.cfs_quota_us"), &quota) ||
+             !absl::SimpleAtoi(read(root + "/cpu/cpu.cfs_period_us"), &period)) {
+    return 0;
+  }
+  if (quota <= 0 || period <= 0) return 0;
+  return static_cast<int>((quota + period - 1) / period);  // 1.5 CPUs: 2 workers
+}
+
 absl::StatusOr<int> Service::WorkerCount(bool pool_keyed_detectors, bool split_pools) {
   const ServiceOptions::Input input = options_.input;
   const int asked = config_.kafka.workers;
@@ -127,12 +153,17 @@ absl::StatusOr<int> Service::WorkerCount(bool pool_keyed_detectors, bool split_p
         "ingest.pool_topic for one per core";
     return 1;
   }
-  // The cores this process may run on (its CPU affinity, as a container's cpuset sets it), at
-  // most the setting's bound.
+  // The cores this process may run on (its CPU affinity, as a container's cpuset sets it), or
+  // fewer when its cgroup's CPU quota allows fewer (a pod limited to 2 CPUs on a 64-core
+  // node), at most the setting's bound.
   cpu_set_t cpus;
-  const int cores = sched_getaffinity(0, sizeof(cpus), &cpus) == 0
-                        ? CPU_COUNT(&cpus)
-                        : static_cast<int>(std::thread::hardware_concurrency());
+  int cores = sched_getaffinity(0, sizeof(cpus), &cpus) == 0
+                  ? CPU_COUNT(&cpus)
+                  : static_cast<int>(std::thread::hardware_concurrency());
+  if (const int quota = CgroupCpuLimit("/sys/fs/cgroup"); quota > 0 && quota < cores) {
+    cores = quota;
+    workers_why_ = absl::StrCat("one per CPU of the cgroup's quota, ", quota);
+  }
   return std::clamp(cores, 1, KafkaSourceConfig::kMaxWorkers);
 }
 
@@ -236,7 +267,8 @@ std::unique_ptr<Pipeline> Service::BuildPipeline(std::vector<std::unique_ptr<Det
         "ingest.pool_topic: must not be one of kafka.topics (it is faultline's "
         "own, read besides them)");
   }
-  if (!pool_topic.empty() && config.kafka.topics.size() > 1) {
+  if (!pool_topic.empty() && !rekey && options_.input != ServiceOptions::Input::kFiles &&
+      config.kafka.topics.size() > 1) {
     // Its heartbeats and lanes name an input partition by its number alone.
     errors->emplace_back(absl::StrCat("ingest.pool_topic: needs a single topic in kafka.topics (",
                                       config.kafka.topics.size(), " given)"));

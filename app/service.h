@@ -131,6 +131,10 @@ class Service {
   std::string undelivered_;  // set by the delivery stage's stop: alerts left or lost, if any
 };
 
+// The CPUs the cgroup under `root` (/sys/fs/cgroup: v2's cpu.max, or v1's cpu/cpu.cfs_*) lets
+// this process use, rounded up; 0 when it sets no quota (or none is readable).
+int CgroupCpuLimit(const std::string& root);
+
 // The process's exit status for `status`, the one place errors become exit codes:
 //   0  ok
 //   2  the command was called wrongly (a usage error) or its configuration or input cannot be

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <thread>
 #include <tuple>
@@ -286,7 +287,10 @@ TEST(ServiceWorkersTest, MoreThanOneWorkerWithoutAPoolTopicWouldSplitTheFleetDet
 TEST(ServiceWorkersTest, ByDefaultOnePerCoreWithThePoolTopicAndOneWithout) {
   cpu_set_t cpus;
   ASSERT_EQ(sched_getaffinity(0, sizeof(cpus), &cpus), 0);
-  const size_t cores = std::min<size_t>(CPU_COUNT(&cpus), KafkaSourceConfig::kMaxWorkers);
+  size_t cores = std::min<size_t>(CPU_COUNT(&cpus), KafkaSourceConfig::kMaxWorkers);
+  if (const int quota = CgroupCpuLimit("/sys/fs/cgroup"); quota > 0) {
+    cores = std::min<size_t>(cores, quota);
+  }
   auto config = ParseConfig(
       "kafka:\n  brokers: 127.0.0.1:1\n  topics: [events]\ningest:\n  pool_topic: pools\n");
   ASSERT_TRUE(config.ok()) << config.status();
@@ -299,6 +303,24 @@ TEST(ServiceWorkersTest, ByDefaultOnePerCoreWithThePoolTopicAndOneWithout) {
   service = Service::Create(*config, {.input = ServiceOptions::Input::kKafka});
   ASSERT_TRUE(service.ok()) << service.status();
   EXPECT_EQ((*service)->pipelines().size(), 1u);
+}
+
+TEST(ServiceWorkersTest, OnePerCoreIsOnePerCpuOfTheCgroupsQuota) {
+  const std::string root = Scratch("cgroup");
+  std::filesystem::create_directories(root + "/cpu");
+  EXPECT_EQ(CgroupCpuLimit(root), 0) << "nothing readable: no quota";
+  std::ofstream(root + "/cpu.max") << "max 100000\n";
+  EXPECT_EQ(CgroupCpuLimit(root), 0) << "v2, no quota";
+  std::ofstream(root + "/cpu.max") << "200000 100000\n";
+  EXPECT_EQ(CgroupCpuLimit(root), 2);
+  std::ofstream(root + "/cpu.max") << "150000 100000\n";
+  EXPECT_EQ(CgroupCpuLimit(root), 2) << "1.5 CPUs: 2 workers";
+  std::filesystem::remove(root + "/cpu.max");
+  std::ofstream(root + "/cpu/cpu.cfs_quota_us") << "-1\n";
+  std::ofstream(root + "/cpu/cpu.cfs_period_us") << "100000\n";
+  EXPECT_EQ(CgroupCpuLimit(root), 0) << "v1, no quota";
+  std::ofstream(root + "/cpu/cpu.cfs_quota_us") << "50000\n";
+  EXPECT_EQ(CgroupCpuLimit(root), 1) << "v1, half a CPU";
 }
 
 TEST(ServiceTest, APoolTopicNeedsASingleInputTopic) {

@@ -26,6 +26,8 @@ TEST(PrintableTest, EscapesWhatReordersOrHidesText) {
   EXPECT_EQ(Printable("\xe2\x81\xa6x\xe2\x81\xa9"), "\\u{2066}x\\u{2069}");  // isolates
   EXPECT_EQ(Printable("a\xe2\x80\x8b" "b"), "a\\u{200B}b");                   // zero width space
   EXPECT_EQ(Printable("\xef\xbb\xbfhost"), "\\u{FEFF}host");                    // a BOM
+  EXPECT_EQ(Printable("a\xe2\x80\xa8" "b"), "a\\u{2028}b");  // a line separator
+  EXPECT_EQ(Printable("\xf3\xa0\x80\x81"), "\\u{E0001}");    // a tag character
 }
 
 TEST(PrintableTest, EscapesBytesOfNoValidCharacter) {

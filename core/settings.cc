@@ -283,12 +283,19 @@ bool ReadSecret(const std::string& key, const YAML::Node& node, const std::strin
   }
   const std::string& given = node.Scalar();
   if (absl::EndsWith(path, "_file")) {
+    // A secret is a line or a few (a token, a URL, a key): at most 64 KiB is read, so a wrong
+    // path (a device, a log) is refused instead of read without end.
+    constexpr size_t kMaxSecret = size_t{64} << 10;
     std::ifstream in(given, std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    std::string value = text.str();
+    std::string value(kMaxSecret + 1, '\0');
+    in.read(value.data(), static_cast<std::streamsize>(value.size()));
+    value.resize(static_cast<size_t>(in.gcount()));
+    if (value.size() > kMaxSecret) {
+      problems.Add(node, path, absl::StrCat(given, " is larger than 64 KiB: not a secret"));
+      return false;
+    }
     while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
-    if (!in || value.empty()) {
+    if (in.bad() || value.empty()) {
       problems.Add(node, path, absl::StrCat("cannot read ", given, ", or it is empty"));
       return false;
     }

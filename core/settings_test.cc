@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "core/settings_doc.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -135,6 +136,13 @@ TEST(SettingsTest, ReadsASecretInlineFromAFileOrFromTheEnvironmentAndNeverShowsI
   EXPECT_EQ(Read("name: x\ntoken: inline\n")->token, "inline");
   EXPECT_EQ(Read("name: x\ntoken_file: " + file + "\n")->token, "from-file");
   EXPECT_EQ(Read("name: x\ntoken_env: FAULTLINE_SETTINGS_TEST_TOKEN\n")->token, "from-env");
+  // A path that is no secret file is refused, not read without end.
+  for (const char* wrong : {"/dev/zero", "/nonexistent/token", "/tmp"}) {
+    absl::StatusOr<Toy> r = Read(absl::StrCat("name: x\ntoken_file: ", wrong, "\n"));
+    EXPECT_FALSE(r.ok()) << wrong;
+  }
+  EXPECT_THAT(std::string(Read("name: x\ntoken_file: /dev/zero\n").status().message()),
+              HasSubstr("/dev/zero is larger than 64 KiB: not a secret"));
 
   absl::StatusOr<Toy> both = Read("name: x\ntoken: s3cr3t-value\ntoken_env: HOME\n");
   ASSERT_FALSE(both.ok());

@@ -22,13 +22,14 @@ std::FILE* Open(const std::string& path) {
 
 bool LineReader::Fill() {
   // read(2), not fread: a pipe's lines are handed on as they come, not once a chunk is full.
-  ssize_t n;
-  do {
-    n = ::read(fd_, chunk_.data(), chunk_.size());
-  } while (n < 0 && errno == EINTR);
+  const ssize_t n = ::read(fd_, chunk_.data(), chunk_.size());
   if (n <= 0) {
-    if (n < 0) error_ = errno;
-    eof_ = true;
+    if (n < 0 && errno == EINTR) {
+      interrupted_ = true;  // a signal: the caller looks at its stop flag, then reads on
+    } else {
+      if (n < 0) error_ = errno;
+      eof_ = true;
+    }
     return false;
   }
   begin_ = 0;
@@ -37,29 +38,35 @@ bool LineReader::Fill() {
 }
 
 bool LineReader::Next(std::string_view* line) {
-  long_.clear();
-  bool started = false, skipping = false;
+  interrupted_ = false;
+  if (done_) {  // the line handed out last was kept here: it is over
+    long_.clear();
+    started_ = skipping_ = done_ = false;
+  }
   while (true) {
-    if (begin_ == end_ && !Fill()) {
-      *line = long_;
-      return started;  // a last line with no newline
+    if (begin_ == end_ && (eof_ || !Fill())) {
+      if (interrupted_ || !started_) return false;
+      *line = long_;  // a last line with no newline
+      done_ = true;
+      return true;
     }
     const char* start = chunk_.data() + begin_;
     const size_t available = end_ - begin_;
     const char* newline = static_cast<const char*>(std::memchr(start, '\n', available));
     const size_t length = newline != nullptr ? static_cast<size_t>(newline - start) : available;
     begin_ += length + (newline != nullptr ? 1 : 0);
-    if (newline != nullptr && !started && length <= max_) {
+    if (newline != nullptr && !started_ && length <= max_) {
       *line = std::string_view(start, length);  // the common case: whole within the chunk
       return true;
     }
-    started = true;
-    if (!skipping) {
+    started_ = true;
+    if (!skipping_) {
       long_.append(start, std::min(length, max_ + 1 - long_.size()));
-      skipping = long_.size() > max_;
+      skipping_ = long_.size() > max_;
     }
     if (newline != nullptr) {
       *line = long_;
+      done_ = true;
       return true;
     }
   }
@@ -111,9 +118,16 @@ absl::Status FileSource::Run(MessageHandler& handler, const std::atomic<bool>& s
     LineReader reader(::fileno(f), max_line_bytes_);
     int64_t line_number = 0;
     std::string_view payload;
-    while (!stop.load(std::memory_order_relaxed) && reader.Next(&payload)) {
+    while (!stop.load(std::memory_order_relaxed)) {
+      if (!reader.Next(&payload)) {
+        if (reader.interrupted()) continue;  // a signal: SIGTERM sets `stop`
+        break;
+      }
       ++line_number;
-      while (!payload.empty() && payload.back() == '\r') payload.remove_suffix(1);
+      // (A line cut at the limit keeps its length: it must still read as too large.)
+      while (!payload.empty() && payload.back() == '\r' && payload.size() <= max_line_bytes_) {
+        payload.remove_suffix(1);
+      }
       if (payload.empty()) continue;
       handler.OnMessage(
           Message{.payload = payload, .origin = {.partition = -1, .offset = line_number}});

@@ -20,9 +20,11 @@ class LineReader {
  public:
   LineReader(int fd, size_t max) : fd_(fd), max_(max), chunk_(kChunk) {}
   // The next line without its newline, valid until the next call; false at the end of the
-  // input (or a read error: `error()`).
+  // input (or a read error: `error()`), or when a signal interrupted the read (`interrupted()`:
+  // call again to read on, the line begun is kept).
   bool Next(std::string_view* line);
   int error() const { return error_; }
+  bool interrupted() const { return interrupted_; }
   // Bytes held for lines (the read chunk and a line that spans chunks): bounded by max + 1
   // plus the chunk.
   size_t held_bytes() const { return chunk_.size() + long_.capacity(); }
@@ -35,9 +37,12 @@ class LineReader {
   size_t max_;
   std::vector<char> chunk_;
   size_t begin_ = 0, end_ = 0;
-  bool eof_ = false;
+  bool eof_ = false, interrupted_ = false;
   int error_ = 0;
-  std::string long_;  // a line that spans chunks (its first max + 1 bytes)
+  // A line that spans chunks (its first max + 1 bytes), as far as it is read: whether it has
+  // begun, is read past its limit, and was handed out (cleared at the next call).
+  std::string long_;
+  bool started_ = false, skipping_ = false, done_ = false;
 };
 
 class FileSource final : public Source {

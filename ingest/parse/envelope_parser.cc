@@ -236,13 +236,9 @@ ParseError EnvelopeParser::Parse(std::string_view message, Event* out) {
   const ParseError error = ParseJson(message, out, /*may_unwrap=*/true);
   // simdjson reports a document cut after a complete value as a structural error; a message
   // that opens an object and never closes one was cut short (a forwarder's size limit, a torn
-  // write), which the user should read as such. One whose brackets all close is whole, with
-  // something after it.
+  // write), which the user should read as such.
   if (error == ParseError::kNotJson && StartsWith(message, '{') && LeavesOpen(message)) {
     return ParseError::kTruncated;
-  }
-  if (error == ParseError::kTruncated && StartsWith(message, '{') && !LeavesOpen(message)) {
-    return ParseError::kTrailingData;
   }
   // Text in the wrong encoding is an object with a bad byte in it; binary is not JSON at all.
   if (error == ParseError::kBadUtf8 && !StartsWith(message, '{')) return ParseError::kNotJson;
@@ -267,12 +263,21 @@ ParseError EnvelopeParser::ParseEventProto(std::string_view bytes, Event* out) {
 ParseError EnvelopeParser::ParseJson(std::string_view message, Event* out, bool may_unwrap) {
   slots_ = Slots{};
   simdjson::ondemand::document doc;
-  if (auto err = IteratePadded(parser_, message, buffer_, &doc)) return FromSimdjson(err);
+  // simdjson says "ended early" of an object followed by more (`{...} 42`): one whose brackets
+  // all close is whole, with something after it.
+  auto cut_or_more = [message](ParseError e) {
+    return e == ParseError::kTruncated && StartsWith(message, '{') && !LeavesOpen(message)
+               ? ParseError::kTrailingData
+               : e;
+  };
+  if (auto err = IteratePadded(parser_, message, buffer_, &doc)) {
+    return cut_or_more(FromSimdjson(err));
+  }
   object root;
   if (auto err = doc.get_object().get(root)) {
-    return err == simdjson::INCORRECT_TYPE ? RootNotObject(doc) : FromSimdjson(err);
+    return err == simdjson::INCORRECT_TYPE ? RootNotObject(doc) : cut_or_more(FromSimdjson(err));
   }
-  if (ParseError e = Walk(root); e != ParseError::kOk) return e;
+  if (ParseError e = Walk(root); e != ParseError::kOk) return cut_or_more(e);
   // The root object read to its end: anything but whitespace after it (a second object on the
   // same line) would otherwise vanish unread and uncounted.
   const char* after = nullptr;

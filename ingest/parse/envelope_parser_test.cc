@@ -484,6 +484,8 @@ INSTANTIATE_TEST_SUITE_P(
                 ParseError::kTrailingData},
         Hostile{"object_then_value", std::string(kWas5011) + " 42", ParseError::kTrailingData},
         Hostile{"object_then_brace", std::string(kWas5011) + "}", ParseError::kTrailingData},
+        // An inner document cut short is cut short, though the outer one closes.
+        Hostile{"inner_truncated", R"({"message":"{\"EventID\":1,"})", ParseError::kTruncated},
         Hostile{"deep_nesting",
                 "{\"winlog\":" + std::string(5000, '[') + std::string(5000, ']') + "}",
                 ParseError::kWrongType}),

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "core/windows_events.h"
 #include "ingest/parse/windows_xml.h"
 
 namespace {
@@ -35,7 +36,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Touch(v);
   }
   for (std::string_view v : raw.params) Touch(v);
-  // What the envelope parser then derives from them (numbers, the SCM binary's UTF-16).
+  // What the envelope parser then derives from them (numbers, the SCM binary's UTF-16, the
+  // positions of each provider's data).
+  event.provider = faultline::ClassifyProvider(event.provider_name);
   faultline::ResolveEventFields(raw, &event);
   Touch(event.app_pool);
   Touch(event.service);

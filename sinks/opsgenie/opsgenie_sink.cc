@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/json_writer.h"
+#include "core/printable.h"
 #include "core/version.h"
 #include "sinks/alert_text.h"
 
@@ -37,14 +38,14 @@ OpsgenieRequest OpsgenieRequestFor(const Alert& a, const std::vector<std::string
   w.Key("description").String(Truncate(absl::StrJoin(description, "\n"), 15000));
   w.Key("priority").String(Priority(a));
   w.Key("source").String("faultline");
-  if (!a.host().empty()) w.Key("entity").String(Truncate(a.host(), 512));
+  if (!a.host().empty()) w.Key("entity").String(Truncate(Printable(a.host()), 512));
   w.Key("tags").BeginArray();
   w.String(a.rule()).String(a.severity());
   for (const std::string& t : tags) w.String(Truncate(t, 50));
   w.EndArray();
   w.Key("details").BeginObject();
   auto detail = [&](std::string_view key, const std::string& value) {
-    if (!value.empty()) w.Key(key).String(Truncate(value, 8000));
+    if (!value.empty()) w.Key(key).String(Truncate(Printable(value), 8000));
   };
   detail("rule", a.rule());
   detail("host", a.host());

@@ -95,7 +95,7 @@ std::string PagerDutyBody(const Alert& a, std::string_view routing_key) {
   w.Key("severity").String(severity);
   w.Key("timestamp").String(Rfc3339(a.last_event_time()));
   if (!a.app_pool().empty() || !a.service().empty()) {
-    w.Key("component").String(a.app_pool().empty() ? a.service() : a.app_pool());
+    w.Key("component").String(Printable(a.app_pool().empty() ? a.service() : a.app_pool()));
   }
   w.Key("group").String(a.incident_id());
   w.Key("class").String(a.rule());
