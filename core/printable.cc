@@ -43,7 +43,7 @@ void AppendPrintable(std::string* out, std::string_view text) {
   char escape[16];
   size_t i = 0;
   while (i < text.size()) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
+    const auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x20 && c < 0x7F) {
       out->push_back(static_cast<char>(c));
       ++i;
