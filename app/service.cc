@@ -60,11 +60,11 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config,
          for (Worker& w : self->workers_) w.pipeline->Drain();
          self->dispatcher_->Stop(absl::ZeroDuration());
          // Run reports what was not delivered (and fails for it).
-         uint64_t left = 0, lost = 0;
+         uint64_t left = 0;
          for (const Dispatcher::SinkInfo& sink : self->dispatcher_->sinks()) {
            left += sink.stats.queued.load();
-           lost += sink.stats.failed.load() + sink.stats.dropped.load();
          }
+         const uint64_t lost = self->workers_.front().pipeline->sink_failures();  // shared sinks
          std::vector<std::string> problems;
          if (left > 0) {
            problems.push_back(absl::StrCat(
@@ -447,8 +447,8 @@ absl::Status Service::Run(const std::atomic<bool>& stop) {
   while (started > 0) stages_[--started].stop();
   if (!undelivered_.empty()) {
     // A run that read its input to the end (replay, --exit-at-end) did not do its job: not a
-    // success. One stopped (SIGTERM) or failed says so; nothing is lost either way (the spool,
-    // or the events' uncommitted offsets, keep them for the next start).
+    // success. One stopped (SIGTERM) or failed only says so: what was left waits in the spool
+    // or behind uncommitted offsets for the next start.
     if (status.ok() && !stop.load()) {
       status = absl::UnavailableError(undelivered_);
     } else {
