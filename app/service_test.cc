@@ -6,22 +6,15 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <set>
-#include <thread>
-#include <tuple>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "app/config.h"
-#include "app/demo/demo.h"
 #include "app/flags.h"
-#include "app/kafka_publish.h"
 #include "app/metrics_endpoint.h"
 #include "core/strings.h"
 #include "core/testing/shared_fixtures.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "librdkafka/rdkafka_mock.h"
 
 namespace faultline {
 namespace {
@@ -143,106 +136,6 @@ TEST(ServiceTest, AStageThatCannotStartStopsTheOnesBeforeItAndTheInputIsNeverRea
   EXPECT_THAT(std::string(status.message()), HasSubstr("metrics.listen: cannot listen on"));
   EXPECT_EQ(ExitCode(status), 1) << "a port taken is a runtime failure, not a bad file";
   EXPECT_EQ((*service)->pipeline().stats().messages.load(), 0u);
-}
-
-// The demo incident on hosts EXCH01..EXCH0<hosts>, each keyed by its host, in a topic of four
-// partitions of librdkafka's mock cluster, consumed with `workers` workers and a pool topic to
-// the end: the (rule, host, fingerprint) of every alert, and the summary.
-struct WorkersRun {
-  absl::Status status;
-  std::set<std::tuple<std::string, std::string, std::string>> alerts;
-  size_t lines = 0;
-  std::string summary;
-  bool timed_out = false;  // the watchdog stopped it: it did not end by itself
-};
-WorkersRun RunWorkers(int workers, int hosts) {
-  WorkersRun r;
-  absl::StatusOr<KafkaClient> producer =
-      NewPublisher("", {{"test.mock.num.brokers", "1"}, {"log_level", "3"}});
-  if (!producer.ok()) {
-    r.status = producer.status();
-    return r;
-  }
-  rd_kafka_mock_cluster_t* cluster = rd_kafka_handle_mock_cluster(producer->get());
-  rd_kafka_mock_topic_create(cluster, "events", 4, 1);
-  rd_kafka_mock_topic_create(cluster, "pools", 2, 1);
-  std::vector<KafkaRecord> records;
-  for (int h = 1; h <= hosts; ++h) {
-    const std::string host = absl::StrCat("EXCH0", h);
-    for (KafkaRecord& record :
-         SplitLines(absl::StrReplaceAll(ToAbsl(kDemoIncidentJsonl), {{"EXCH01", host}}), host)) {
-      records.push_back(std::move(record));
-    }
-  }
-  StampWithEventTimes(records);
-  if (absl::Status s = PublishAll(producer->get(), "events", records); !s.ok()) {
-    r.status = s;
-    return r;
-  }
-  Config config;
-  config.kafka.brokers = rd_kafka_mock_cluster_bootstraps(cluster);
-  config.kafka.topics = {"events"};
-  config.kafka.group_id = "workers";
-  config.kafka.stop_at_end = true;
-  config.kafka.commit_interval = absl::Milliseconds(200);
-  config.kafka.workers = workers;
-  config.ingest.pool_topic = "pools";
-  std::FILE* out = std::tmpfile();
-  auto service = Service::Create(config, {.stdout_stream = out});
-  if (!service.ok()) {
-    r.status = service.status();
-    std::fclose(out);
-    return r;
-  }
-  std::atomic<bool> stop{false}, done{false};
-  std::thread watchdog([&] {  // bounded, whatever the mock cluster does
-    for (int i = 0; i < 1200 && !done.load(); ++i) absl::SleepFor(absl::Milliseconds(100));
-    if (!done.load()) r.timed_out = true;
-    stop.store(true);
-  });
-  r.status = (*service)->Run(stop);
-  done.store(true);
-  watchdog.join();
-  r.summary = (*service)->SummaryJson();
-  std::rewind(out);
-  char line[1 << 16];
-  while (std::fgets(line, sizeof(line), out) != nullptr) {
-    ++r.lines;
-    const std::string text(line);
-    auto field = [&text](const std::string& name) {
-      const std::string key = "\"" + name + "\":\"";
-      const size_t at = text.find(key);
-      if (at == std::string::npos) return std::string();
-      return text.substr(at + key.size(), text.find('"', at + key.size()) - at - key.size());
-    };
-    r.alerts.insert({field("rule"), field("host"), field("fingerprint")});
-  }
-  std::fclose(out);
-  return r;
-}
-
-TEST(ServiceWorkersTest, ThreeWorkersRaiseWhatOneRaisesAndStopTogetherAtTheEnd) {
-  // Four partitions, three busy ones at most (three hosts), three workers: one may hold none.
-  const WorkersRun one = RunWorkers(1, 3);
-  ASSERT_TRUE(one.status.ok()) << one.status;
-  const WorkersRun three = RunWorkers(3, 3);
-  ASSERT_TRUE(three.status.ok()) << three.status;
-  EXPECT_FALSE(one.timed_out);
-  EXPECT_FALSE(three.timed_out) << "the workers did not stop together at the end";
-  // Three alerts per host, and the pool failing on the three hosts at once: a fleet incident,
-  // whose hosts' failures met in the pool topic whichever workers read them.
-  size_t fleet = 0;
-  for (const auto& [rule, host, fingerprint] : one.alerts)
-    fleet += rule == "fleet_app_pool_failures";
-  EXPECT_EQ(one.alerts.size() - fleet, 9u);
-  EXPECT_GE(fleet, 1u);
-  EXPECT_EQ(three.alerts, one.alerts);
-  EXPECT_EQ(three.lines, one.lines) << "nothing sent twice";
-  // Every message read; some perhaps twice (a partition that moved between workers while they
-  // joined, before its commit: read again, deduplicated, raising nothing new).
-  const size_t at = three.summary.find("\"events\":");
-  ASSERT_NE(at, std::string::npos) << three.summary;
-  EXPECT_GE(std::stoul(three.summary.substr(at + 9)), 21u) << three.summary;
 }
 
 TEST(ServiceWorkersTest, MoreThanOneWorkerWithoutAPoolTopicWouldSplitTheFleetDetector) {
