@@ -4,6 +4,7 @@
 //
 //   loadgen --events N [--hosts H] [--seed S] [--shares wlb8=40,wlb7=20,nxlog=20,fluentbit=20]
 //           [--incident-every K] [--hours D | --rate R] [--truth FILE]
+//           [--hostile M] [--clock-trouble]
 //           (--brokers B --topic T [--partitions P] [--log-append-time]
 //            [--create-only | --no-create] | --out FILE)
 //
@@ -24,6 +25,12 @@
 // are seconds apart (ten times closer in a live run). Each incident has
 // its own pool or (host, service), so every rule fires exactly once per incident: the ground
 // truth (--truth, JSON lines) lists them.
+//
+// --clock-trouble (the reliability suite's clock scenario) adds two kinds of host, 2% each: a
+// forwarder that was down for the first day (or three quarters of a shorter span) and replays
+// it when it comes back, and a clock a year ahead (366 days). --hostile M sends M hostile
+// messages (bench/hostile.h, made from the record just sent, keyed as it is) after every
+// record; they are counted apart ("hostile" in the summary) and never in --events.
 //
 // Event time: with --hours D (default: N events at half an event per host per second) the
 // fleet's last D hours up to now, produced as fast as the broker takes them, each record stamped
@@ -60,6 +67,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "bench/hostile.h"
 #include "core/clock.h"
 #include "core/kafka/producer.h"
 #include "librdkafka/rdkafka.h"
@@ -83,8 +91,10 @@ struct Options {
   std::string brokers, topic, out;
   int partitions = 12;
   bool log_append_time = false;
-  bool create_only = false;  // create the topic and stop (consumers join before the stream)
-  bool no_create = false;    // the topic exists
+  bool create_only = false;    // create the topic and stop (consumers join before the stream)
+  bool no_create = false;      // the topic exists
+  uint64_t hostile = 0;        // hostile messages after each record (bench/hostile.h)
+  bool clock_trouble = false;  // hosts replaying a day, hosts a year ahead
 };
 
 [[noreturn]] void Usage(const std::string& error) {
@@ -93,6 +103,7 @@ struct Options {
                "usage: loadgen --events N [--hosts H] [--seed S] [--shares "
                "wlb8=40,wlb7=20,nxlog=20,fluentbit=20]\n"
                "               [--incident-every K] [--hours D | --rate R] [--truth FILE]\n"
+               "               [--hostile M] [--clock-trouble]\n"
                "               (--brokers B --topic T [--partitions P] [--log-append-time]\n"
                "                [--create-only | --no-create] | --out FILE)\n",
                error.c_str());
@@ -103,6 +114,10 @@ Options ParseOptions(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string name = argv[i];
+    if (name == "--clock-trouble") {
+      o.clock_trouble = true;
+      continue;
+    }
     if (name == "--log-append-time" || name == "--create-only" || name == "--no-create") {
       (name == "--log-append-time" ? o.log_append_time
        : name == "--create-only"   ? o.create_only
@@ -129,6 +144,8 @@ Options ParseOptions(int argc, char** argv) {
       real(&o.hours);
     } else if (name == "--rate") {
       real(&o.rate);
+    } else if (name == "--hostile") {
+      number(&o.hostile);
     } else if (name == "--truth") {
       o.truth = value;
     } else if (name == "--brokers") {
@@ -451,6 +468,12 @@ class Fleet {
       } else if (kind < 12) {
         static constexpr int64_t kOffsets[] = {3600, 240, -1800, -7200};
         h.clock_offset_us = kOffsets[i % 4] * 1'000'000;
+      } else if (o_.clock_trouble && kind < 14) {  // a forwarder that replays a day
+        h.forwarder = Forwarder::kBacklog;
+        h.outage_from = t0_;
+        h.outage_to = t0_ + std::min<int64_t>(24 * 3'600'000'000LL, span_us_ * 3 / 4);
+      } else if (o_.clock_trouble && kind < 16) {  // a clock a year ahead
+        h.clock_offset_us = 366LL * 86'400'000'000LL;
       }
       static constexpr int kZones[] = {0, -300, 60, 330};
       h.tz_minutes = kZones[i % 4];
@@ -1185,7 +1208,15 @@ int main(int argc, char** argv) {
   };
   absl::Time start = clock.TimeNow();
   double start_cpu = CpuSeconds();
-  uint64_t messages = 0, bytes = 0, incident_records = 0;
+  uint64_t messages = 0, bytes = 0, incident_records = 0, hostile_sent = 0;
+  faultline::testing::HostileGenerator hostile(o.seed, 512 << 10);
+  // Sends the hostile messages that follow a record, made from it.
+  auto send_hostile = [&](std::string_view key, std::string_view value, int64_t timestamp_ms) {
+    for (uint64_t k = 0; k < o.hostile; ++k) {
+      if (!write(key, hostile.Next(hostile_sent++, value), timestamp_ms)) return false;
+    }
+    return true;
+  };
   auto sent = [&](size_t size, bool incident) {
     ++messages;
     bytes += size;
@@ -1222,12 +1253,14 @@ int main(int argc, char** argv) {
         const int64_t wait = r.arrival + shift_us - absl::ToUnixMicros(clock.TimeNow());
         if (wait > 1000) clock.SleepFor(absl::Microseconds(wait));
       }
-      if (!write(r.key, r.value, 0)) return 1;
+      if (!write(r.key, r.value, 0) || !send_hostile(r.key, r.value, 0)) return 1;
       sent(r.value.size(), r.incident);
     }
   } else {
     while (messages < o.events && fleet.Next(&key, &value, &arrival, &incident)) {
-      if (!write(key, value, arrival / 1000)) return 1;
+      if (!write(key, value, arrival / 1000) || !send_hostile(key, value, arrival / 1000)) {
+        return 1;
+      }
       sent(value.size(), incident);
     }
   }
@@ -1265,10 +1298,12 @@ int main(int argc, char** argv) {
       ",\"seconds\":%.2f,\"events_per_second\":%.0f,\"cpu_seconds\":%.2f,\"render_seconds\":%.1f,"
       "\"late_start_seconds\":%.1f,\"hosts\":%d,\"hosts_by_envelope\":{%s},"
       "\"incidents\":%" PRIu64 ",\"incidents_not_placed\":%" PRIu64 ",\"incident_records\":%" PRIu64
-      ",\"duplicates\":%" PRIu64 ",\"event_time_from\":\"%s\",\"event_time_to\":\"%s\"}\n",
+      ",\"duplicates\":%" PRIu64 ",\"hostile\":%" PRIu64
+      ",\"event_time_from\":\"%s\",\"event_time_to\":\"%s\"}\n",
       messages, bytes, seconds, messages / seconds, cpu_seconds, render_seconds, late_start_seconds,
       o.hosts, hosts_by_envelope.c_str(), fleet.incidents(), fleet.skipped_incidents(),
-      incident_records, fleet.duplicates(), Iso(fleet.t0()).c_str(), Iso(fleet.end()).c_str());
+      incident_records, fleet.duplicates(), hostile_sent, Iso(fleet.t0()).c_str(),
+      Iso(fleet.end()).c_str());
   if (fleet.unsent_incident_records() > 0) {
     std::fprintf(stderr,
                  "loadgen: %zu incident record(s) were not sent: the ground truth is wrong\n",

@@ -37,15 +37,15 @@ def fill(loadgen, brokers_, topic, partitions, *args):
                           stdout=subprocess.PIPE, check=True).stdout
 
 
-def fleet_topic(prefix, loadgen, bootstrap_file, work, partitions, events, hosts, every):
+def fleet_topic(prefix, loadgen, bootstrap_file, work, partitions, events, hosts, every, *extra):
     """A new topic PREFIX-PID-TIME filled with a fleet of `hosts`, an incident every `every`
-    events; returns (brokers, topic, truth file)."""
+    events (EXTRA: more loadgen options); returns (brokers, topic, truth file)."""
     os.makedirs(work, exist_ok=True)
     brokers_ = brokers(bootstrap_file)
     topic = f"{prefix}-{os.getpid()}-{int(time.time())}"
     truth = os.path.join(work, "truth.jsonl")
     fill(loadgen, brokers_, topic, partitions, "--events", str(events), "--hosts", str(hosts),
-         "--incident-every", str(every), "--truth", truth)
+         "--incident-every", str(every), "--truth", truth, *extra)
     return brokers_, topic, truth
 
 

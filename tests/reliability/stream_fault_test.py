@@ -13,13 +13,21 @@ has raised a third of the incidents the fault strikes:
                    must drain, deliver, commit and exit 0 within delivery.shutdown_timeout; a
                    second run restores and runs to the end;
   --fault broker   the broker (one of this test's own, not the suite's) is stopped for 30 s and
-                   started again; the same `faultline run` rides it out and runs to the end.
+                   started again; the same `faultline run` rides it out and runs to the end;
+  --fault hostile  no fault in the run: the stream itself is hostile, two hostile messages
+                   (bench/hostile.h, mutations of the real record before them) after every
+                   record, a million in all; each must be rejected and counted, none may crash
+                   the run or hide an incident;
+  --fault clock    no fault in the run: the fleet has clock trouble beyond loadgen's usual wrong
+                   clocks, WEF batches and backlogs (loadgen --clock-trouble over 30 hours):
+                   forwarders replaying a whole day, clocks a year ahead.
 
 Every incident of the truth must be notified and nothing else (recall = precision = 1.0); an
 incident notified twice carries the same fingerprint both times, so a receiver deduplicates it.
 Prints the figures and writes them to WORK_DIR/result.json (RELIABILITY.md's table).
 
-  stream_fault_test.py LOADGEN FAULTLINE BOOTSTRAP_FILE WORK_DIR --fault sigkill|sigterm|broker
+  stream_fault_test.py LOADGEN FAULTLINE BOOTSTRAP_FILE WORK_DIR
+                       --fault sigkill|sigterm|broker|hostile|clock
 """
 import argparse
 import json
@@ -39,7 +47,12 @@ from kafka_check import check, create_topic, failures, finish, lines  # noqa: E4
 import kafka_check  # noqa: E402
 
 HOSTS, EVERY, PARTITIONS, POOL_PARTITIONS = 200, 5_000, 12, 4
-EVENTS = {"sigkill": 1_000_000, "sigterm": 1_000_000, "broker": 500_000}
+EVENTS = {"sigkill": 1_000_000, "sigterm": 1_000_000, "broker": 500_000, "hostile": 500_000,
+          "clock": 1_000_000}
+HOSTILE_PER_RECORD = 2
+LOADGEN_EXTRA = {"hostile": ["--hostile", str(HOSTILE_PER_RECORD)],
+                 "clock": ["--clock-trouble", "--hours", "30"]}
+RSS_LIMIT_MIB = 1024
 OUTAGE_SECONDS = 30
 SHUTDOWN_TIMEOUT = 10  # delivery.shutdown_timeout of the runs, seconds
 KAFKA_SH = os.path.join(ROOT, "deploy", "local", "kafka.sh")
@@ -122,7 +135,8 @@ def main():
 def run(args, fault, work, bootstrap_file, own_broker):
     events = EVENTS[fault]
     brokers, topic, truth = kafka_check.fleet_topic(f"fault-{fault}", args.loadgen, bootstrap_file,
-                                                    work, PARTITIONS, events, HOSTS, EVERY)
+                                                    work, PARTITIONS, events, HOSTS, EVERY,
+                                                    *LOADGEN_EXTRA.get(fault, []))
     with open(truth) as f:
         incidents = sum(1 for line in f if line.strip())
     # The fleet detector's own topic, keyed by pool (ingest.pool_topic).
@@ -142,6 +156,32 @@ def run(args, fault, work, bootstrap_file, own_broker):
                 f"delivery:\n  shutdown_timeout: {SHUTDOWN_TIMEOUT}s\n"
                 f"sinks:\n  - type: file\n    path: {alerts}\n")
 
+    if fault in LOADGEN_EXTRA:  # the stream is the fault: one run to its end
+        members = [Member(args.faultline, config, work, "run1", "--exit-at-end")]
+        code = members[0].wait(300, "the run")
+        check(code == 0, f"the run exited {code}: {members[0].log()[-2000:]}")
+        summary = members[0].summary()
+        hostile = events * HOSTILE_PER_RECORD if fault == "hostile" else 0
+        figures = {"scenario": fault, "events": events, "hostile": hostile,
+                   "incidents": incidents, "events_read": summary.get("events", 0),
+                   "events_expected": events + hostile}
+        for counter in ("rejected", "rejected_by_reason", "clock_ahead", "too_late", "too_old",
+                        "duplicates", "seconds"):
+            figures[counter] = summary.get(counter)
+        if fault == "hostile":
+            check(summary.get("rejected") == hostile,
+                  f"{summary.get('rejected')} rejected for {hostile} hostile messages")
+        else:
+            check(summary.get("clock_ahead", 0) > 0, "no event counted clock_ahead")
+            with open(truth) as f:
+                truths = [json.loads(line) for line in f if line.strip()]
+            figures["incidents_on_clocks_a_year_ahead"] = sum(
+                t.get("clock_offset_s", 0) > 300 * 86400 for t in truths)
+            figures["incidents_on_replaying_forwarders"] = sum(
+                t.get("forwarder") == "backlog" for t in truths)
+        score_and_write(work, figures, truth, incidents, alerts, members,
+                        lost_if_known=events + hostile)
+        return
     # The first member, faulted once a third of the incidents were notified.
     first = Member(args.faultline, config, work, "run1",
                    *(["--exit-at-end"] if fault == "broker" else []))
@@ -199,8 +239,17 @@ def run(args, fault, work, bootstrap_file, own_broker):
         figures["events_read"] = (first.summary().get("events", 0) if fault == "sigterm" else 0) \
             + summary.get("events", 0)
 
+    score_and_write(work, figures, truth, incidents, alerts, members,
+                    lost_if_known=None if fault == "sigkill" else events)
+
+
+def score_and_write(work, figures, truth, incidents, alerts, members, lost_if_known):
+    """Every incident once (recall, precision), one fingerprint each, no event left unread
+    (`lost_if_known`: the messages the topic holds, None when the reads are unknown), peak RSS
+    bounded; the figures to WORK/result.json."""
     notified = lines(alerts)
-    s = score.score(open(truth), notified)
+    with open(truth) as f:
+        s = score.score(f, notified)
     check(s["recall"] == 1.0, f"missed {s['missed']}")
     check(s["precision"] == 1.0, f"unexpected {s['unexpected']}")
     # An incident notified twice (its message processed, not yet committed at the fault) has one
@@ -212,9 +261,10 @@ def run(args, fault, work, bootstrap_file, own_broker):
                     "precision": s["precision"], "duplicated": s["duplicates"],
                     "new_fingerprints": len(split),
                     "peak_rss_mib": round(max(m.peak_kib for m in members) / 1024)})
-    if fault != "sigkill":  # a killed run prints no summary: its reads are unknown
-        figures["events_lost"] = max(0, events - figures["events_read"])
+    if lost_if_known is not None:  # a killed run prints no summary: its reads are unknown
+        figures["events_lost"] = max(0, lost_if_known - figures["events_read"])
         check(figures["events_lost"] == 0, f"{figures['events_lost']} events never read")
+    check(figures["peak_rss_mib"] < RSS_LIMIT_MIB, f"peak RSS {figures['peak_rss_mib']} MiB")
     with open(os.path.join(work, "result.json"), "w") as f:
         json.dump(figures, f)
     print(json.dumps(figures), file=sys.stderr)
