@@ -1,5 +1,6 @@
 #include "sinks/file/file_sink.h"
 
+#include <stdio_ext.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -7,6 +8,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "core/log.h"
 #include "core/strings.h"
 #include "sinks/alert_text.h"
 
@@ -94,22 +96,41 @@ absl::Status FileSink::Deliver(absl::Span<const Alert* const> alerts) {
   if (out_ == nullptr) {
     if (absl::Status s = Open(); !s.ok()) return s;  // the last rotation failed half way
   }
+  uint64_t batch_start = size_;  // where this batch begins in the current file
+  absl::Status s = absl::OkStatus();
   for (const Alert* alert : alerts) {
     buffer_ = format_ == Format::kJson ? AlertToJson(*alert) + "\n" : FormatAlertText(*alert);
     if (!path_.empty() && rotation_.max_bytes > 0 && size_ > 0 &&
         size_ + buffer_.size() > rotation_.max_bytes) {
-      if (absl::Status s = Rotate(); !s.ok()) return s;
+      if (s = Rotate(); !s.ok()) return s;
+      batch_start = 0;
     }
     if (std::fwrite(buffer_.data(), 1, buffer_.size(), out_) != buffer_.size()) {
-      return Unavailable("write failed:", path_);
+      s = Unavailable("write failed:", path_);
+      break;
     }
     size_ += buffer_.size();
   }
   // Delivered means handed to the operating system (and to the disk with fsync: true); a reader
   // of the pipe or a tail -f sees each batch at once.
-  if (std::fflush(out_) != 0) return Unavailable("flush failed:", path_);
-  if (fsync_ && ::fsync(::fileno(out_)) != 0) return Unavailable("fsync failed:", path_);
-  return absl::OkStatus();
+  if (s.ok() && std::fflush(out_) != 0) s = Unavailable("flush failed:", path_);
+  if (s.ok() && fsync_ && ::fsync(::fileno(out_)) != 0) s = Unavailable("fsync failed:", path_);
+  if (!s.ok()) CutBack(batch_start);
+  return s;
+}
+
+void FileSink::CutBack(uint64_t size) {
+  __fpurge(out_);  // what stdio still holds of the batch would reach the file later
+  std::clearerr(out_);
+  if (path_.empty()) return;  // standard output cannot be cut
+  if (::ftruncate(::fileno(out_), static_cast<off_t>(size)) == 0) {
+    size_ = size;
+    return;
+  }
+  LogError(absl::StrCat("file sink: cannot cut a failed write from ", path_, ": ",
+                        std::strerror(errno), "; a torn line stays in it"));
+  struct stat st;
+  if (::fstat(::fileno(out_), &st) == 0) size_ = static_cast<uint64_t>(st.st_size);
 }
 
 }  // namespace faultline

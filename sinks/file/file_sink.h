@@ -51,6 +51,9 @@ class FileSink final : public Sink {
       : format_(format), path_(std::move(path)), rotation_(rotation), fsync_(fsync) {}
   absl::Status Open();
   absl::Status Rotate();
+  // After a failed write: drops what stdio holds and cuts the file back to `size` bytes (where
+  // the batch began), so that the retry writes the batch whole and no torn line stays behind.
+  void CutBack(uint64_t size);
 
   Format format_;
   std::FILE* out_ = nullptr;

@@ -1,7 +1,9 @@
 #include "sinks/file/file_sink.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -116,6 +118,36 @@ TEST(FileSinkTest, ReportsAWriteFailureAsRetryable) {
   std::fclose(full);
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
   EXPECT_TRUE(IsRetryable(s));
+}
+
+TEST(FileSinkTest, AFailedBatchLeavesNoTornLineAndTheRetryWritesItWhole) {
+  // The disk fills in the middle of a batch: the file-size limit (RLIMIT_FSIZE) stands for it.
+  const std::string dir = ::testing::TempDir() + "/file_sink_full";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/alerts.jsonl";
+  auto sink = Make({.type = "file", .options = {{"path", path}}});
+  ASSERT_TRUE(sink.ok()) << sink.status();
+  const Alert alert = SampleAlert();
+  const size_t line = AlertToJson(alert).size() + 1;
+  const Alert* batch[] = {&alert, &alert, &alert};
+  ASSERT_TRUE((*sink)->Deliver({batch, 1}).ok());
+
+  struct rlimit saved;
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
+  std::signal(SIGXFSZ, SIG_IGN);  // a write past the limit fails (EFBIG) instead of killing
+  struct rlimit limit = saved;
+  limit.rlim_cur = line * 2 + line / 2;  // room for one and a half more lines
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &limit), 0);
+  const absl::Status failed = (*sink)->Deliver(batch);
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &saved), 0);
+  std::signal(SIGXFSZ, SIG_DFL);
+  EXPECT_TRUE(IsRetryable(failed)) << failed;
+  EXPECT_EQ(std::filesystem::file_size(path), line) << "cut back to where the batch began";
+
+  ASSERT_TRUE((*sink)->Deliver(batch).ok());
+  const std::string expected = AlertToJson(alert) + "\n";
+  EXPECT_EQ(ReadAll(path), expected + expected + expected + expected);
 }
 
 TEST(FileSinkTest, AppendsJsonLinesAndRotatesBySize) {
