@@ -15,12 +15,12 @@ PACKAGES=(
   cmake ninja-build g++ pkg-config python3
   librdkafka-dev libsimdjson-dev libprotobuf-dev protobuf-compiler libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev libssl-dev zlib1g-dev
-  prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev
+  prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev libcrypt-dev
 )
 # The real peers of the tests: Kafka's JVM and Maven, Prometheus (with promtool) and
-# Alertmanager; clang for the fuzzer and clang-tidy for the checks; Podman (runc) and
-# debootstrap for the Debian 13 image.
-TEST_PACKAGES=(default-jre-headless maven prometheus prometheus-alertmanager clang clang-tidy
+# Alertmanager; openssl (the TLS tests' certificates); clang for the fuzzer and clang-tidy for
+# the checks; Podman (runc) and debootstrap for the Debian 13 image.
+TEST_PACKAGES=(default-jre-headless maven prometheus prometheus-alertmanager openssl clang clang-tidy
                libclang-rt-14-dev podman runc debootstrap debian-archive-keyring)
 
 install_missing() {

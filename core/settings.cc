@@ -252,31 +252,12 @@ bool ListNode(const YAML::Node& node, const std::string& path, size_t min_items,
   return true;
 }
 
-void ReadStringMap(const YAML::Node& node, const std::string& path, Problems& problems,
-                   const std::function<void(std::string, std::string)>& put) {
-  if (!node.IsMap()) {
-    problems.Add(node, path, absl::StrCat("must be a mapping of strings, got ", Shown(node)));
-    return;
-  }
-  std::set<std::string> keys;
-  for (const auto& kv : node) {
-    const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "";
-    if (!keys.insert(key).second) {
-      problems.Add(kv.first, Join(path, key), "given twice");
-      continue;
-    }
-    std::string value;
-    if (ReadString(kv.second, Join(path, key), problems, &value)) put(key, std::move(value));
-  }
-}
+namespace {
 
-bool ReadSecret(const std::string& key, const YAML::Node& node, const std::string& path, Seen& seen,
-                Problems& problems, std::string* out) {
-  const std::string file_key = key + "_file", env_key = key + "_env";
-  if (seen.has(key) + seen.has(file_key) + seen.has(env_key) > 1) {
-    problems.Add(node, path, absl::StrCat("give only one of ", key, ", ", file_key, ", ", env_key));
-    return false;
-  }
+// A secret's value: `node` itself, or (path ending in _file / _env) the file or variable it
+// names. The value is never part of a problem.
+bool ReadSecretValue(const YAML::Node& node, const std::string& path, Problems& problems,
+                     std::string* out) {
   if (!node.IsScalar()) {
     problems.Add(node, path, node.IsNull() ? "has no value" : "must be a string");
     return false;
@@ -311,6 +292,48 @@ bool ReadSecret(const std::string& key, const YAML::Node& node, const std::strin
     *out = given;
   }
   return true;
+}
+
+}  // namespace
+
+void ReadStringMap(const YAML::Node& node, const std::string& path, Problems& problems,
+                   const std::function<void(std::string, std::string)>& put, MapValues values) {
+  if (!node.IsMap()) {
+    problems.Add(node, path, absl::StrCat("must be a mapping of strings, got ", Shown(node)));
+    return;
+  }
+  std::set<std::string> keys;
+  std::map<std::string, std::string> given_as;  // NAME -> the key that gave it (NAME_file ...)
+  for (const auto& kv : node) {
+    const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "";
+    if (!keys.insert(key).second) {
+      problems.Add(kv.first, Join(path, key), "given twice");
+      continue;
+    }
+    std::string name = key, value;
+    const bool by_reference = values == MapValues::kInlineFileOrEnv &&
+                              (absl::EndsWith(key, "_file") || absl::EndsWith(key, "_env"));
+    if (by_reference) name = key.substr(0, key.rfind('_'));
+    if (auto [it, inserted] = given_as.emplace(name, key); !inserted) {
+      problems.Add(kv.first, Join(path, key),
+                   absl::StrCat("give only one of ", name, ", ", name, "_file, ", name, "_env"));
+      continue;
+    }
+    if (by_reference ? ReadSecretValue(kv.second, Join(path, key), problems, &value)
+                     : ReadString(kv.second, Join(path, key), problems, &value)) {
+      put(std::move(name), std::move(value));
+    }
+  }
+}
+
+bool ReadSecret(const std::string& key, const YAML::Node& node, const std::string& path, Seen& seen,
+                Problems& problems, std::string* out) {
+  const std::string file_key = key + "_file", env_key = key + "_env";
+  if (seen.has(key) + seen.has(file_key) + seen.has(env_key) > 1) {
+    problems.Add(node, path, absl::StrCat("give only one of ", key, ", ", file_key, ", ", env_key));
+    return false;
+  }
+  return ReadSecretValue(node, path, problems, out);
 }
 
 std::string ChoiceError(const std::vector<std::string>& names, const std::string& got) {

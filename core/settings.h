@@ -13,7 +13,8 @@
 //     return *s;
 //   }
 //
-// Secrets (Secret()) are never echoed in a problem; URLs are shown as scheme://host only.
+// Secrets (Secret(), and the values of a StringMap read from files or the environment) are
+// never echoed in a problem; URLs are shown as scheme://host only.
 #pragma once
 
 #include <array>
@@ -166,6 +167,11 @@ void ReadMapping(const YAML::Node& node, const std::string& path, const std::vec
 // How far down a duration may go.
 enum class Bound { kAny, kNonNegative, kPositive };
 
+// Where the values of a StringMap may come from. kInlineFileOrEnv: an entry NAME_file: PATH or
+// NAME_env: VARIABLE gives NAME the file's content or the variable's value, as a Secret() does
+// (librdkafka's sasl.password, ssl.key.password); at most one of NAME, NAME_file, NAME_env.
+enum class MapValues { kInline, kInlineFileOrEnv };
+
 // The scalar readers the schema uses; each reports its own problem and returns false.
 bool ReadString(const YAML::Node& node, const std::string& path, Problems& problems,
                 std::string* out);
@@ -185,7 +191,8 @@ std::string BoundText(Bound bound);
 bool ListNode(const YAML::Node& node, const std::string& path, size_t min_items,
               Problems& problems);
 void ReadStringMap(const YAML::Node& node, const std::string& path, Problems& problems,
-                   const std::function<void(std::string, std::string)>& put);
+                   const std::function<void(std::string, std::string)>& put,
+                   MapValues values = MapValues::kInline);
 bool ReadSecret(const std::string& key, const YAML::Node& node, const std::string& path, Seen& seen,
                 Problems& problems, std::string* out);
 std::string ChoiceError(const std::vector<std::string>& names, const std::string& got);
@@ -430,18 +437,29 @@ class Schema final : public SchemaBase {
         {}, Copier(m));
   }
 
-  // A mapping of strings to strings (labels, headers, librdkafka properties).
+  // A mapping of strings to strings (labels, headers, librdkafka properties); with
+  // MapValues::kInlineFileOrEnv, an entry's value may come from a file or the environment.
   template <typename MapLike>
-  Schema& StringMap(std::string key, MapLike T::*m, std::string doc) {
+  Schema& StringMap(std::string key, MapLike T::*m, std::string doc,
+                    MapValues values = MapValues::kInline) {
+    if (values == MapValues::kInlineFileOrEnv) {
+      doc +=
+          " A value may come from a file (NAME_file: PATH, its content without the trailing "
+          "newline) or the environment (NAME_env: VARIABLE) instead, for a secret (NAME: "
+          "sasl.password, ssl.key.password): it is then in no message.";
+    }
     return Add(
         {.key = std::move(key),
          .kind = Kind::kMap,
          .type = "mapping of strings",
          .description = std::move(doc)},
-        [m](T& t, const YAML::Node& n, const std::string& p, Seen&, Problems& pr) {
-          ReadStringMap(n, p, pr, [&](std::string k, std::string v) {
-            (t.*m).insert((t.*m).end(), {std::move(k), std::move(v)});
-          });
+        [m, values](T& t, const YAML::Node& n, const std::string& p, Seen&, Problems& pr) {
+          ReadStringMap(
+              n, p, pr,
+              [&](std::string k, std::string v) {
+                (t.*m).insert((t.*m).end(), {std::move(k), std::move(v)});
+              },
+              values);
         },
         {}, Copier(m));
   }

@@ -28,6 +28,7 @@ struct Toy {
   std::vector<std::string> topics;
   std::vector<uint32_t> ids = {7031};
   std::map<std::string, std::string> labels;
+  std::vector<std::pair<std::string, std::string>> properties;
   std::string token;
   bool drop = false;
   std::vector<Item> items;
@@ -46,6 +47,8 @@ const Schema<Toy>& ToySchema() {
            .StringList("topics", &Toy::topics, "Topics.")
            .IntegerList("ids", &Toy::ids, 1, 65535, "Event ids.", /*min_items=*/1)
            .StringMap("labels", &Toy::labels, "Labels.")
+           .StringMap("properties", &Toy::properties, "Client properties.",
+                      MapValues::kInlineFileOrEnv)
            .Secret("token", &Toy::token, "A credential.")
            .Choice(
                "on_full", &Toy::drop,
@@ -153,6 +156,39 @@ TEST(SettingsTest, ReadsASecretInlineFromAFileOrFromTheEnvironmentAndNeverShowsI
   ASSERT_FALSE(unset.ok());
   EXPECT_THAT(std::string(unset.status().message()),
               HasSubstr("environment variable FAULTLINE_NO_SUCH_VARIABLE is not set"));
+}
+
+TEST(SettingsTest, AStringMapTakesAValueFromAFileOrTheEnvironmentAndNeverShowsIt) {
+  const std::string file = ::testing::TempDir() + "/sasl-password";
+  std::ofstream(file) << "pw-from-file\n";
+  setenv("FAULTLINE_SETTINGS_TEST_KEY_PASSWORD", "pw-from-env", 1);
+  absl::StatusOr<Toy> t = Read(absl::StrCat(
+      "name: x\nproperties:\n  security.protocol: sasl_ssl\n  sasl.password_file: ", file,
+      "\n  ssl.key.password_env: FAULTLINE_SETTINGS_TEST_KEY_PASSWORD\n"));
+  ASSERT_TRUE(t.ok()) << t.status();
+  using Pair = std::pair<std::string, std::string>;
+  EXPECT_THAT(t->properties, ::testing::ElementsAre(Pair{"security.protocol", "sasl_ssl"},
+                                                    Pair{"sasl.password", "pw-from-file"},
+                                                    Pair{"ssl.key.password", "pw-from-env"}));
+  // Only where the schema allows it: labels keep such keys as they are.
+  EXPECT_EQ(Read("name: x\nlabels: {team_env: prod}\n")->labels.count("team_env"), 1u);
+
+  absl::StatusOr<Toy> both =
+      Read("name: x\nproperties:\n  sasl.password: s3cr3t-value\n  sasl.password_env: HOME\n");
+  ASSERT_FALSE(both.ok());
+  EXPECT_THAT(std::string(both.status().message()),
+              HasSubstr("toy.properties.sasl.password_env: give only one of sasl.password, "
+                        "sasl.password_file, sasl.password_env"));
+  EXPECT_THAT(std::string(both.status().message()), Not(HasSubstr("s3cr3t")));
+  absl::StatusOr<Toy> unset =
+      Read("name: x\nproperties: {sasl.password_env: FAULTLINE_NO_SUCH_VARIABLE}\n");
+  ASSERT_FALSE(unset.ok());
+  EXPECT_THAT(std::string(unset.status().message()),
+              HasSubstr("environment variable FAULTLINE_NO_SUCH_VARIABLE is not set"));
+  EXPECT_THAT(
+      std::string(
+          Read("name: x\nproperties: {ssl.key.password_file: /dev/zero}\n").status().message()),
+      HasSubstr("/dev/zero is larger than 64 KiB: not a secret"));
 }
 
 TEST(SettingsTest, NamesYamlSyntaxErrorsWithTheirLine) {

@@ -6,6 +6,7 @@
 #   deploy/local/kafka.sh start [DATA_DIR]      start (or reuse) a broker
 #   deploy/local/kafka.sh stop [DATA_DIR]       stop it
 #   deploy/local/kafka.sh bootstrap [DATA_DIR]  print its bootstrap address
+#   deploy/local/kafka.sh start DATA_DIR --secure  also SSL (mTLS) and SASL_SSL listeners
 #
 # See deploy/local/README.md and `kafka.sh --help`.
 set -euo pipefail
@@ -65,6 +66,18 @@ Commands:
   bootstrap [DATA_DIR]
                       Print the bootstrap address of the running broker of
                       DATA_DIR; exit 1 if none is running.
+  start DATA_DIR --secure
+                      As start, with two more listeners on 127.0.0.1: SSL, which
+                      requires a client certificate signed by the CA (mTLS), and
+                      SASL_SSL with SCRAM-SHA-512. The caller provides, in
+                      DATA_DIR/secure/: ca.pem (the CA that signed the broker's
+                      and the clients' certificates), broker.pem (the broker's
+                      unencrypted private key and certificate chain, PEM) and
+                      scram (one credential per line, as kafka-storage format
+                      --add-scram takes it, e.g. SCRAM-SHA-512=[name=alice,
+                      iterations=8192,salt="...",saltedpassword="..."]; added
+                      when the storage is formatted, on the first start only).
+                      Writes DATA_DIR/bootstrap.ssl and DATA_DIR/bootstrap.sasl_ssl.
   -h, --help          Show this help.
 
 DATA_DIR defaults to ${DEFAULT_DATA_DIR}
@@ -240,6 +253,18 @@ previous_ports() {
   fi
 }
 
+# Read "SSL_PORT SASL_SSL_PORT" from an existing server.properties (empty if none).
+previous_secure_ports() {
+  local config="$1" line sport aport
+  [[ -f "${config}" ]] || return 0
+  line="$(grep -E '^listeners=' "${config}" || true)"
+  sport="$(sed -nE 's#.*[=,]SSL://127\.0\.0\.1:([0-9]+).*#\1#p' <<<"${line}")"
+  aport="$(sed -nE 's#.*SASL_SSL://127\.0\.0\.1:([0-9]+).*#\1#p' <<<"${line}")"
+  if [[ -n "${sport}" && -n "${aport}" ]]; then
+    printf '%s %s\n' "${sport}" "${aport}"
+  fi
+}
+
 # PORT from DATA_DIR/server.properties
 configured_port() {
   local ports
@@ -386,6 +411,31 @@ log.retention.hours=24
 EOF
 }
 
+# --secure: the SSL (client certificate required) and SASL_SSL (SCRAM-SHA-512) listeners, on
+# the PEM files the caller put in DATA_DIR/secure. PLAINTEXT stays for the controller, the
+# inter-broker traffic and the readiness probe, on 127.0.0.1 like the others.
+write_secure_config() {
+  local file="$1" secure="$2" port="$3" cport="$4" sport="$5" aport="$6"
+  sed -i -E \
+    -e "s#^listeners=.*#listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${cport},SSL://127.0.0.1:${sport},SASL_SSL://127.0.0.1:${aport}#" \
+    -e "s#^advertised.listeners=.*#advertised.listeners=PLAINTEXT://127.0.0.1:${port},SSL://127.0.0.1:${sport},SASL_SSL://127.0.0.1:${aport}#" \
+    -e "s#^listener.security.protocol.map=.*#listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL#" \
+    "${file}"
+  cat >>"${file}" <<EOF
+# --secure
+ssl.keystore.type=PEM
+ssl.keystore.location=${secure}/broker.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=${secure}/ca.pem
+ssl.endpoint.identification.algorithm=https
+listener.name.ssl.ssl.client.auth=required
+listener.name.sasl_ssl.ssl.client.auth=none
+sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_ssl.sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+EOF
+}
+
 java_cmd() {
   # Common JVM options for the broker and the storage tool.
   printf '%s\0' java -Djava.awt.headless=true \
@@ -413,8 +463,18 @@ wait_ready() {
 }
 
 cmd_start() {
-  local data_dir
+  local data_dir secure="" scram_args=()
   data_dir="$(resolve_data_dir "${1:-}")"
+  if [[ "${2:-}" == "--secure" ]]; then
+    secure="${data_dir}/secure"
+    local f
+    for f in ca.pem broker.pem scram; do
+      [[ -s "${secure}/${f}" ]] || die "--secure needs ${secure}/${f} (see --help)"
+    done
+    while IFS= read -r f; do
+      [[ -n "${f}" ]] && scram_args+=(--add-scram "${f}")
+    done <"${secure}/scram"
+  fi
   cmd_fetch
   ensure_tools
   ensure_python
@@ -440,6 +500,7 @@ cmd_start() {
     die "broker ${pid} is not answering; run '${PROG} stop ${data_dir}' and start again"
   fi
   rm -f "${data_dir}/broker.pid" "${data_dir}/bootstrap"
+  [[ -z "${secure}" ]] || rm -f "${data_dir}/bootstrap.ssl" "${data_dir}/bootstrap.sasl_ssl"
 
   # Ports: keep the previous ones if still free (stable address across
   # restarts), otherwise pick new free ones.
@@ -450,9 +511,24 @@ cmd_start() {
   else
     read -r port cport <<<"$(pick_two_ports)"
   fi
+  local sport="" aport=""
+  if [[ -n "${secure}" ]]; then
+    ports="$(previous_secure_ports "${config}")"
+    if [[ -n "${ports}" ]] && port_free "${ports%% *}" && port_free "${ports##* }"; then
+      read -r sport aport <<<"${ports}"
+    else
+      # Two at a time: a pair never repeats itself, but may repeat the first pair.
+      while :; do
+        read -r sport aport <<<"$(pick_two_ports)"
+        [[ "${sport}" != "${port}" && "${sport}" != "${cport}" &&
+          "${aport}" != "${port}" && "${aport}" != "${cport}" ]] && break
+      done
+    fi
+  fi
 
   write_log4j_config "${data_dir}/log4j.properties"
   write_server_config "${config}" "${data_dir}" "${port}" "${cport}"
+  [[ -z "${secure}" ]] || write_secure_config "${config}" "${secure}" "${port}" "${cport}" "${sport}" "${aport}"
   mkdir -p "${data_dir}/data"
 
   local java=()
@@ -467,7 +543,7 @@ cmd_start() {
       { tail_log "${data_dir}/format.log"; die "kafka.tools.StorageTool random-uuid failed"; }
     cluster_id="$(tail -n 1 <<<"${cluster_id}")"
     if ! "${java[@]}" -Xmx128m kafka.tools.StorageTool format -t "${cluster_id}" -c "${config}" \
-      >>"${data_dir}/format.log" 2>&1; then
+      "${scram_args[@]}" >>"${data_dir}/format.log" 2>&1; then
       tail_log "${data_dir}/format.log"
       die "kafka.tools.StorageTool format failed"
     fi
@@ -516,6 +592,11 @@ cmd_start() {
     die "Kafka broker failed to start (data dir ${data_dir})"
   fi
   log "broker ready after $((SECONDS - t0))s (pid ${pid}); stop it with: ${SCRIPT_DIR}/${PROG} stop ${data_dir}"
+  if [[ -n "${secure}" ]]; then
+    printf '127.0.0.1:%s\n' "${sport}" >"${data_dir}/bootstrap.ssl"
+    printf '127.0.0.1:%s\n' "${aport}" >"${data_dir}/bootstrap.sasl_ssl"
+    log "SSL (mTLS) on 127.0.0.1:${sport}, SASL_SSL (SCRAM-SHA-512) on 127.0.0.1:${aport}"
+  fi
   printf '127.0.0.1:%s\n' "${port}"
 }
 
@@ -553,7 +634,8 @@ cmd_stop() {
   if running "${pid}"; then
     die "broker ${pid} is still alive after SIGKILL"
   fi
-  rm -f "${data_dir}/broker.pid" "${data_dir}/bootstrap"
+  rm -f "${data_dir}/broker.pid" "${data_dir}/bootstrap" "${data_dir}/bootstrap.ssl" \
+    "${data_dir}/bootstrap.sasl_ssl"
   log "broker stopped in $((SECONDS - t0))s"
 }
 
@@ -578,7 +660,7 @@ cmd_bootstrap() {
 main() {
   local cmd="${1:-}"
   (($# > 0)) && shift
-  if (($# > 1)); then
+  if (($# > 1)) && ! [[ "${cmd}" == start && $# == 2 && "$2" == --secure ]]; then
     log "error: too many arguments"
     usage >&2
     exit 2

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "core/kafka/producer.h"
 #include "core/log.h"
+#include "core/strings.h"
 
 namespace faultline {
 
@@ -40,7 +41,8 @@ const settings::Schema<KafkaSourceConfig>& KafkaSourceConfig::Schema() {
                     "The pre-fetch queue per partition; 0: chosen by the librdkafka version "
                     "(64 MiB before 2.3, 16 MiB from 2.3).")
            .StringMap("properties", &C::properties,
-                      "librdkafka properties applied last (security.protocol, sasl.*, ssl.*).")
+                      "librdkafka properties applied last (security.protocol, sasl.*, ssl.*).",
+                      settings::MapValues::kInlineFileOrEnv)
            .Integer("workers", &C::workers, 0, C::kMaxWorkers,
                     "Worker threads of `run`: each is a member of the group with its own "
                     "consumer, parser and detectors, and holds its share of the partitions (as "
@@ -90,13 +92,32 @@ int64_t TimestampMetadata(const rd_kafka_topic_partition_t& p) {
   return ms;
 }
 
-// librdkafka's own error callback: connection trouble arrives here, not as messages.
-void ErrorCallback(rd_kafka_t*, int err, const char* reason, void*) {
-  LogWarning(absl::StrCat("kafka: ", rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)), ": ",
-                          reason));
+}  // namespace
+
+bool IsAuthenticationFailure(rd_kafka_resp_err_t err, std::string_view reason) {
+  switch (err) {
+    case RD_KAFKA_RESP_ERR__AUTHENTICATION:
+    case RD_KAFKA_RESP_ERR__SSL:
+      return true;
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+      // "Receive failed: error:0A000416:SSL routines::sslv3 alert certificate unknown: SSL alert
+      // number 46": the broker refused the client certificate after the handshake.
+      return absl::StrContains(ToAbsl(reason), "SSL alert number");
+    default:
+      return false;
+  }
 }
 
-}  // namespace
+// librdkafka's own error callback: connection trouble arrives here, not as messages.
+void KafkaSource::ErrorCallback(rd_kafka_t*, int err, const char* reason, void* opaque) {
+  const auto code = static_cast<rd_kafka_resp_err_t>(err);
+  LogWarning(absl::StrCat("kafka: ", rd_kafka_err2name(code), ": ", reason));
+  auto* source = static_cast<KafkaSource*>(opaque);
+  if (source != nullptr && source->auth_failure_.empty() && !source->stats_.joined.load() &&
+      IsAuthenticationFailure(code, reason)) {
+    source->auth_failure_ = reason;
+  }
+}
 
 ConsumerDefaults ConsumerDefaults::For(int version) {
   constexpr int kFetchQueueBackoff = 0x020300ff;  // librdkafka 2.3.0 (rd_kafka_version() format)
@@ -618,6 +639,15 @@ absl::Status KafkaSource::Run(MessageHandler& handler, const std::atomic<bool>& 
   while (!stop.load(std::memory_order_relaxed)) {
     if (handler.Saturated() != paused_) SetPaused(!paused_);
     KafkaMessage message(rd_kafka_consumer_poll(rk_.get(), poll_ms));
+    if (!auth_failure_.empty()) {
+      // A member that never joined: its credentials or certificates are wrong, and retrying
+      // (librdkafka's way) would wait for ever. One that has joined rides it out instead.
+      status = absl::UnauthenticatedError(
+          absl::StrCat("kafka: authentication failed (check sasl.username, sasl.password, the "
+                       "client certificate and ssl.ca.location): ",
+                       auth_failure_));
+      break;
+    }
     if (const rd_kafka_message_t* m = message.get(); m != nullptr) {
       const char* topic = rd_kafka_topic_name(m->rkt);
       if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {

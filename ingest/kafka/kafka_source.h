@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -123,6 +124,13 @@ class SharedEnd {
   std::atomic<bool> done_{false};
 };
 
+// Whether an error librdkafka reports (its error callback) means the broker refused this
+// client's credentials or the client refused the broker's certificate: a SASL authentication
+// failure, a TLS handshake failure, or (TLS 1.3, where the client's handshake ends before the
+// broker checks the client certificate) a TLS alert received on the first request. librdkafka
+// retries these forever; a member that never joined its group stops on one (KafkaSource::Run).
+bool IsAuthenticationFailure(rd_kafka_resp_err_t err, std::string_view reason);
+
 class KafkaSource final : public Source {
  public:
   // Written by the consumer thread, read by others (metrics, progress).
@@ -173,6 +181,8 @@ class KafkaSource final : public Source {
   static KafkaConf BuildConf(const KafkaSourceConfig& config, std::vector<std::string>* errors);
   static void RebalanceCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                                 rd_kafka_topic_partition_list_t* parts, void* opaque);
+  // librdkafka's error callback (on the consumer thread, inside rd_kafka_consumer_poll).
+  static void ErrorCallback(rd_kafka_t* rk, int err, const char* reason, void* opaque);
   void OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts);
   // Commits what the tracker says changed; `sync` blocks until the broker answered.
   void CommitProcessed(bool sync);
@@ -235,6 +245,9 @@ class KafkaSource final : public Source {
   size_t member_ = 0;
   bool said_ready_ = false;   // the last thing told together_: at the end and settled
   bool rebalancing_ = false;  // revoked, and the assignment that follows not yet here
+  // The first refusal of this client's credentials (IsAuthenticationFailure) before the group
+  // gave it an assignment: Run ends with it.
+  std::string auth_failure_;
   mutable std::mutex partitions_mu_;
   std::vector<PartitionStats> partitions_;  // guarded by partitions_mu_
 };

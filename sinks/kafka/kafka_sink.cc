@@ -44,7 +44,8 @@ const settings::Schema<KafkaSink::Config>& KafkaSink::Config::Schema() {
            .Integer("batch_size", &Config::batch_size, 1, 100000, "Alerts per delivery.")
            .StringMap("properties", &Config::properties,
                       "librdkafka producer properties, after kafka.properties "
-                      "(security.protocol, sasl.*, ...).")
+                      "(security.protocol, sasl.*, ...).",
+                      settings::MapValues::kInlineFileOrEnv)
            .Check([](const Config& c, settings::Checker& check) {
              if (absl::Status s = ValidateProducerConfig("", c.properties); !s.ok()) {
                check.Error("properties", std::string(s.message()));
