@@ -104,7 +104,15 @@ const settings::Schema<MetricsConfig>& MetricsSchema() {
                  return "";
                },
                "Serves /metrics, /healthz and /readyz, e.g. 127.0.0.1:9464 (port 0: any free "
-               "port); empty: no endpoint.");
+               "port); empty: no endpoint. Keep it on loopback unless Prometheus scrapes from "
+               "another host, and then protect it with web_config_file.")
+           .String("web_config_file", &MetricsConfig::web_config_file,
+                   "A Prometheus exporter-toolkit web configuration file (node_exporter's "
+                   "--web.config.file): tls_server_config (cert_file, key_file, "
+                   "client_auth_type, client_ca_file, min_version, max_version) serves HTTPS "
+                   "only; basic_auth_users (user: bcrypt hash) asks every path, /healthz and "
+                   "/readyz included, for a user. Relative paths in it are relative to it. "
+                   "Empty: plain HTTP, no authentication.");
   return *schema;
 }
 

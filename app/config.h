@@ -50,6 +50,8 @@ struct DeliveryConfig {
 // metrics: the Prometheus endpoint (/metrics, /healthz, /readyz) of `run`.
 struct MetricsConfig {
   std::string listen;  // host:port; empty: no endpoint
+  // exporter-toolkit's web configuration (TLS, basic auth): app/web_config.h; empty: plain HTTP.
+  std::string web_config_file;
 };
 
 // Alerts on stdout, as JSON lines or (`text`) readable lines: the sinks when the file names none,

@@ -3,7 +3,13 @@
 // consumer group). prometheus-cpp's pull Exposer (civetweb) serves all three; the two health
 // paths are answered in civetweb's begin_request callback, on civetweb's threads.
 //
-// What /metrics shows comes from one Collectable (app/metrics.h), read at scrape time.
+// What /metrics shows comes from one Collectable (app/metrics.h), read at scrape time, plus the
+// endpoint's own faultline_metrics_auth_failures_total.
+//
+// With a web configuration (app/web_config.h) the listener speaks HTTPS only (app/tls_front.h:
+// faultline's OpenSSL in front of civetweb, which then listens on loopback and answers only the
+// front) and every path asks for a basic-auth user, as exporter-toolkit does; a failure is
+// answered 401 with `WWW-Authenticate: Basic`, counted, and never logged.
 #pragma once
 
 #include <functional>
@@ -12,6 +18,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "app/tls_front.h"
+#include "app/web_config.h"
 #include "prometheus/collectable.h"
 #include "prometheus/metric_family.h"
 
@@ -28,22 +36,32 @@ class MetricsEndpoint {
   using Check = std::function<bool(std::string* why)>;
 
   // Listens on `listen` ("host:port"; port 0 picks a free one). kUnavailable when the address
-  // cannot be bound (taken, or not this machine's): a runtime failure, not a configuration
-  // error, since the same file works elsewhere. One endpoint per process at a time.
+  // cannot be bound (taken, or not this machine's), or when TLS cannot start (a certificate
+  // that does not load): a runtime failure, not a configuration error, since
+  // the same file works elsewhere. One endpoint per process at a time.
   static absl::StatusOr<std::unique_ptr<MetricsEndpoint>> Start(
       const std::string& listen, std::shared_ptr<prometheus::Collectable> metrics, Check live,
-      Check ready);
+      Check ready, WebConfig web = {});
   ~MetricsEndpoint();
 
   int port() const { return port_; }
+  // "https" with tls_server_config, else "http".
+  const char* scheme() const { return web_.tls ? "https" : "http"; }
 
  private:
+  class AuthFailures;
+
   MetricsEndpoint() = default;
   static int OnRequest(mg_connection* conn);
+  // False (and the 401 sent) when basic auth is on and `conn` lacks a valid user.
+  bool Authorized(mg_connection* conn);
 
   std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<TlsFront> tls_front_;  // with tls_server_config
   std::shared_ptr<prometheus::Collectable> metrics_;
+  std::shared_ptr<AuthFailures> auth_failures_;
   Check live_, ready_;
+  WebConfig web_;
   int port_ = 0;
 };
 

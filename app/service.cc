@@ -43,6 +43,16 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config,
       if (absl::Status s = KafkaSource::Validate(kafka); !s.ok()) errors.emplace_back(s.message());
     }
   }
+  // The endpoint's web configuration is part of the configuration: check-config reads it too.
+  const std::string& web_file = config.metrics.web_config_file;
+  if (!web_file.empty() && service->options_.input != ServiceOptions::Input::kFiles) {
+    absl::StatusOr<WebConfig> web = LoadWebConfigFile(web_file);
+    if (web.ok()) {
+      service->metrics_web_ = std::move(*web);
+    } else {
+      errors.emplace_back(web.status().message());
+    }
+  }
   if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
   if (absl::Status s = service->BuildSources(); !s.ok()) return s;
 
@@ -403,12 +413,14 @@ absl::Status Service::StartMetrics() {
     }
     return true;
   };
-  absl::StatusOr<std::unique_ptr<MetricsEndpoint>> endpoint =
-      MetricsEndpoint::Start(listen, std::make_shared<FaultlineMetrics>(all, sources), live, ready);
+  absl::StatusOr<std::unique_ptr<MetricsEndpoint>> endpoint = MetricsEndpoint::Start(
+      listen, std::make_shared<FaultlineMetrics>(all, sources), live, ready, metrics_web_);
   if (!endpoint.ok()) return endpoint.status();
   metrics_ = std::move(*endpoint);
-  LogInfo(absl::StrCat("metrics on http://", listen.substr(0, listen.rfind(':')), ":",
-                       metrics_->port(), "/metrics (and /healthz, /readyz)"));
+  LogInfo(absl::StrCat("metrics on ", metrics_->scheme(), "://",
+                       listen.substr(0, listen.rfind(':')), ":", metrics_->port(),
+                       "/metrics (and /healthz, /readyz)",
+                       metrics_web_.basic_auth_users.empty() ? "" : ", basic auth"));
   return absl::OkStatus();
 }
 

@@ -33,6 +33,7 @@
 #include "absl/status/statusor.h"
 #include "app/config.h"
 #include "app/pipeline.h"
+#include "app/web_config.h"
 #include "core/clock.h"
 
 namespace faultline {
@@ -125,6 +126,7 @@ class Service {
   std::vector<Worker> workers_;
   std::string workers_why_;  // why kafka.workers: 0 (one per core) gave one worker
   std::unique_ptr<MetricsEndpoint> metrics_;
+  WebConfig metrics_web_;  // metrics.web_config_file, read by Create
   std::unique_ptr<ProgressReporter> progress_;
   std::vector<Stage> stages_;
   bool ran_ = false;

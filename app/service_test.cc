@@ -229,6 +229,19 @@ TEST(ServiceTest, APoolTopicNeedsASingleInputTopic) {
               HasSubstr("ingest.pool_topic: needs a single topic in kafka.topics (2 given)"));
 }
 
+TEST(ServiceTest, CheckingAConfigurationReadsTheMetricsWebConfigFile) {
+  const std::string web = ::testing::TempDir() + "/faultline-service-web.yml";
+  std::ofstream(web) << "tls_server_config:\n  cert_file: absent.crt\n  key_file: absent.key\n";
+  auto config = ParseConfig("metrics:\n  listen: 127.0.0.1:0\n  web_config_file: " + web + "\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  auto service = Service::Create(*config, {.input = ServiceOptions::Input::kNone});
+  ASSERT_FALSE(service.ok());
+  EXPECT_EQ(ExitCode(service.status()), 2);
+  EXPECT_THAT(std::string(service.status().message()),
+              HasSubstr("metrics.web_config_file: " + web +
+                        ":2:14: tls_server_config.cert_file: cannot read "));
+}
+
 TEST(ServiceTest, AReplayLeavesTheServicesMetricsPortAlone) {
   // faultline run holds the port; a backtest with the same file runs beside it.
   std::unique_ptr<MetricsEndpoint> taken = HoldAPort();
