@@ -22,6 +22,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using testing::HttpGet;
+using testing::PrometheusQuery;
 
 class OneCounter final : public prometheus::Collectable {
  public:
@@ -136,12 +137,18 @@ Response Get(const std::string& url, const std::string& ca_file,
   return r;
 }
 
-WebConfig TlsAndUser(const TestCertificate& c, const std::string& user,
-                     const std::string& password) {
+// TLS with `c` as the server's certificate and key.
+WebConfig Tls(const TestCertificate& c) {
   WebConfig web;
   web.tls = true;
   web.tls_server_config.cert_file = c.cert;
   web.tls_server_config.key_file = c.key;
+  return web;
+}
+
+WebConfig TlsAndUser(const TestCertificate& c, const std::string& user,
+                     const std::string& password) {
+  WebConfig web = Tls(c);
   web.basic_auth_users.emplace_back(user, Bcrypt(password));
   return web;
 }
@@ -154,10 +161,7 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> StartWith(WebConfig web) {
 
 TEST(MetricsEndpointTest, ServesHttpsOnlyWithTlsServerConfig) {
   const TestCertificate c = MakeCertificate("https");
-  WebConfig web;
-  web.tls = true;
-  web.tls_server_config.cert_file = c.cert;
-  web.tls_server_config.key_file = c.key;
+  WebConfig web = Tls(c);
   auto endpoint = StartWith(web);
   ASSERT_TRUE(endpoint.ok()) << endpoint.status();
   EXPECT_STREQ((*endpoint)->scheme(), "https");
@@ -201,10 +205,7 @@ std::vector<int> OwnLoopbackListeners(int except) {
 
 TEST(MetricsEndpointTest, TheLoopbackListenerBehindTlsAnswersOnlyTheTlsFront) {
   const TestCertificate c = MakeCertificate("bypass");
-  WebConfig web;
-  web.tls = true;
-  web.tls_server_config.cert_file = c.cert;
-  web.tls_server_config.key_file = c.key;
+  WebConfig web = Tls(c);
   auto endpoint = StartWith(web);
   ASSERT_TRUE(endpoint.ok()) << endpoint.status();
   const std::vector<int> behind = OwnLoopbackListeners((*endpoint)->port());
@@ -218,10 +219,7 @@ TEST(MetricsEndpointTest, TheLoopbackListenerBehindTlsAnswersOnlyTheTlsFront) {
 
 TEST(MetricsEndpointTest, HonoursMinVersion) {
   const TestCertificate c = MakeCertificate("tls13");
-  WebConfig web;
-  web.tls = true;
-  web.tls_server_config.cert_file = c.cert;
-  web.tls_server_config.key_file = c.key;
+  WebConfig web = Tls(c);
   web.tls_server_config.min_version = 0x0304;
   auto endpoint = StartWith(web);
   ASSERT_TRUE(endpoint.ok()) << endpoint.status();
@@ -278,9 +276,7 @@ TEST(MetricsEndpointTest, BasicAuthWorksOverPlainHttpToo) {
 TEST(MetricsEndpointTest, RefusesToStartWithAKeyThatDoesNotLoad) {
   const TestCertificate c = MakeCertificate("badkey");
   std::ofstream(c.dir + "/garbage.key") << "not a key\n";
-  WebConfig web;
-  web.tls = true;
-  web.tls_server_config.cert_file = c.cert;
+  WebConfig web = Tls(c);
   web.tls_server_config.key_file = c.dir + "/garbage.key";
   auto endpoint = StartWith(web);
   ASSERT_FALSE(endpoint.ok());
@@ -293,10 +289,7 @@ TEST(MetricsEndpointTest, RequireAndVerifyClientCertRefusesClientsWithoutOne) {
   const TestCertificate server = MakeCertificate("mtls-server");
   const TestCertificate client = MakeCertificate("mtls-client");
   const TestCertificate stranger = MakeCertificate("mtls-stranger");
-  WebConfig web;
-  web.tls = true;
-  web.tls_server_config.cert_file = server.cert;
-  web.tls_server_config.key_file = server.key;
+  WebConfig web = Tls(server);
   web.tls_server_config.client_auth_type = ClientAuth::kRequireAndVerifyClientCert;
   web.tls_server_config.client_ca_file = client.cert;  // self-signed: its own CA
   auto endpoint = StartWith(web);
@@ -325,23 +318,6 @@ TEST(MetricsEndpointTest, RequireAndVerifyClientCertRefusesClientsWithoutOne) {
   EXPECT_EQ(get_with(&stranger), 0) << "a certificate client_ca_file did not sign";
 }
 
-// The value of the first sample of an instant query, or "" if there is none yet.
-std::string QueryValue(const std::string& prometheus, const std::string& query) {
-  const auto [status, body] = testing::HttpGet(prometheus + "/api/v1/query?query=" + query);
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (status != 200 || parser.parse(body).get(doc) != simdjson::SUCCESS) return "";
-  simdjson::dom::array result;
-  if (doc["data"]["result"].get_array().get(result) != simdjson::SUCCESS) return "";
-  for (simdjson::dom::element sample : result) {
-    std::string_view value;
-    if (sample["value"].at(1).get_string().get(value) == simdjson::SUCCESS) {
-      return std::string(value);
-    }
-  }
-  return "";
-}
-
 TEST(MetricsEndpointTest, TheRealPrometheusScrapesOverTlsWithBasicAuth) {
   FAULTLINE_REQUIRE_BINARY(testing::kPrometheusBinary);
   const TestCertificate c = MakeCertificate("prometheus");
@@ -367,13 +343,14 @@ TEST(MetricsEndpointTest, TheRealPrometheusScrapesOverTlsWithBasicAuth) {
   ASSERT_NE(prometheus, nullptr) << "Prometheus did not become ready; see " << dir
                                  << "/prometheus.log";
   const absl::Time deadline = RealClock::Get().TimeNow() + absl::Seconds(30);
-  while (QueryValue(url, "faultline_test_total") != "42" && RealClock::Get().TimeNow() < deadline) {
+  while (PrometheusQuery(url, "faultline_test_total") != "42" &&
+         RealClock::Get().TimeNow() < deadline) {
     RealClock::Get().SleepFor(absl::Milliseconds(200));
   }
-  EXPECT_EQ(QueryValue(url, "faultline_test_total"), "42")
+  EXPECT_EQ(PrometheusQuery(url, "faultline_test_total"), "42")
       << "Prometheus did not scrape over TLS with basic auth; see " << dir << "/prometheus.log";
-  EXPECT_EQ(QueryValue(url, "up%7Bjob%3D%22faultline%22%7D"), "1");
-  EXPECT_EQ(QueryValue(url, "faultline_metrics_auth_failures_total%7Breason%3D%22wrong%22%7D"),
+  EXPECT_EQ(PrometheusQuery(url, "up%7Bjob%3D%22faultline%22%7D"), "1");
+  EXPECT_EQ(PrometheusQuery(url, "faultline_metrics_auth_failures_total%7Breason%3D%22wrong%22%7D"),
             "0");
 }
 

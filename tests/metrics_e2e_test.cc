@@ -19,23 +19,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using testing::HttpGet;
-
-// The value of the first sample of an instant query, or "" if there is none yet.
-std::string QueryValue(const std::string& prometheus, const std::string& query) {
-  const auto [status, body] = HttpGet(prometheus + "/api/v1/query?query=" + query);
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (status != 200 || parser.parse(body).get(doc) != simdjson::SUCCESS) return "";
-  simdjson::dom::array result;
-  if (doc["data"]["result"].get_array().get(result) != simdjson::SUCCESS) return "";
-  for (simdjson::dom::element sample : result) {
-    std::string_view value;
-    if (sample["value"].at(1).get_string().get(value) == simdjson::SUCCESS) {
-      return std::string(value);
-    }
-  }
-  return "";
-}
+using testing::PrometheusQuery;
 
 TEST(MetricsEndToEndTest, ALiveFaultlineIsCheckedByPromtoolAndScrapedByPrometheus) {
   FAULTLINE_REQUIRE_KAFKA(brokers);
@@ -100,12 +84,12 @@ TEST(MetricsEndToEndTest, ALiveFaultlineIsCheckedByPromtoolAndScrapedByPrometheu
   testing::Prometheus prometheus = testing::StartPrometheus(topic, listen);
   ASSERT_NE(prometheus.process, nullptr) << "Prometheus did not become ready";
   EXPECT_TRUE(testing::Eventually(
-      [&] { return QueryValue(prometheus.url, "faultline_events_consumed_total") == "8"; },
+      [&] { return PrometheusQuery(prometheus.url, "faultline_events_consumed_total") == "8"; },
       absl::Seconds(30), absl::Milliseconds(200)))
       << "Prometheus did not scrape the events counter";
-  EXPECT_EQ(QueryValue(prometheus.url, "up%7Bjob%3D%22faultline%22%7D"), "1");
-  EXPECT_EQ(QueryValue(prometheus.url,
-                       "sum(faultline_alerts_total%7Brule%3D%22iis_app_pool_disabled%22%7D)"),
+  EXPECT_EQ(PrometheusQuery(prometheus.url, "up%7Bjob%3D%22faultline%22%7D"), "1");
+  EXPECT_EQ(PrometheusQuery(prometheus.url,
+                            "sum(faultline_alerts_total%7Brule%3D%22iis_app_pool_disabled%22%7D)"),
             "1");
 
   EXPECT_EQ(run.SignalAndWait(SIGTERM, absl::Seconds(30)), 0);

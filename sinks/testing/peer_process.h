@@ -6,10 +6,12 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "core/testing/child_process.h"
+#include "simdjson.h"
 #include "sinks/testing/http_receiver.h"
 
 namespace faultline::testing {
@@ -100,6 +102,24 @@ inline Prometheus StartPrometheus(const std::string& name, const std::string& ta
        absl::StrCat("--web.listen-address=127.0.0.1:", port), "--log.level=warn"},
       p.url + "/-/ready", dir + "/prometheus.log", absl::Seconds(60));
   return p;
+}
+
+// The value of the first sample of an instant query to the Prometheus at `prometheus`, or "" if
+// there is none yet.
+inline std::string PrometheusQuery(const std::string& prometheus, const std::string& query) {
+  const auto [status, body] = HttpGet(prometheus + "/api/v1/query?query=" + query);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (status != 200 || parser.parse(body).get(doc) != simdjson::SUCCESS) return "";
+  simdjson::dom::array result;
+  if (doc["data"]["result"].get_array().get(result) != simdjson::SUCCESS) return "";
+  for (simdjson::dom::element sample : result) {
+    std::string_view value;
+    if (sample["value"].at(1).get_string().get(value) == simdjson::SUCCESS) {
+      return std::string(value);
+    }
+  }
+  return "";
 }
 
 }  // namespace faultline::testing
