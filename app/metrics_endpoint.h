@@ -14,9 +14,11 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "app/tls_front.h"
 #include "app/web_config.h"
@@ -60,6 +62,9 @@ class MetricsEndpoint {
   std::unique_ptr<TlsFront> tls_front_;  // with tls_server_config
   std::shared_ptr<prometheus::Collectable> metrics_;
   std::shared_ptr<AuthFailures> auth_failures_;
+  // SHA-256 of "user:password" of the credentials bcrypt accepted (at most a few dozen).
+  std::mutex auth_cache_mu_;
+  absl::flat_hash_set<std::string> auth_cache_;  // guarded by auth_cache_mu_
   Check live_, ready_;
   WebConfig web_;
   int port_ = 0;

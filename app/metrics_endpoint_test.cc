@@ -1,7 +1,12 @@
 #include "app/metrics_endpoint.h"
 
+#include <arpa/inet.h>
 #include <crypt.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -215,6 +220,34 @@ TEST(MetricsEndpointTest, TheLoopbackListenerBehindTlsAnswersOnlyTheTlsFront) {
   EXPECT_THAT(direct.body, ::testing::Not(HasSubstr("faultline_test_total")));
   EXPECT_EQ(Get(absl::StrCat("https://127.0.0.1:", (*endpoint)->port(), "/metrics"), c.cert).status,
             200);
+}
+
+TEST(MetricsEndpointTest, AHandshakeTricklingInIsCutOffAtItsDeadline) {
+  // A byte of a ClientHello every second: each read is quick, the handshake never ends. The
+  // front closes it after 10 s; without a deadline 16 of these would hold every slot for ever.
+  const TestCertificate c = MakeCertificate("trickle");
+  auto endpoint = StartWith(Tls(c));
+  ASSERT_TRUE(endpoint.ok()) << endpoint.status();
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>((*endpoint)->port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  const char hello[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03";
+  bool closed = false;
+  for (size_t i = 0; i < 30 && !closed; ++i) {
+    if (send(fd, hello + (i % (sizeof(hello) - 1)), 1, MSG_NOSIGNAL) != 1) {
+      closed = true;
+      break;
+    }
+    pollfd p{.fd = fd, .events = POLLIN, .revents = 0};
+    char byte;
+    if (poll(&p, 1, 1000) == 1 && recv(fd, &byte, 1, 0) <= 0) closed = true;
+  }
+  close(fd);
+  EXPECT_TRUE(closed) << "still open after 30 s of a handshake that never ends";
 }
 
 TEST(MetricsEndpointTest, HonoursMinVersion) {

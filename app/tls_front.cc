@@ -1,6 +1,7 @@
 #include "app/tls_front.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
@@ -14,12 +15,21 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "core/clock.h"
 
 namespace faultline {
 namespace {
 
-// Bounds a handshake or a stalled peer; a scrape is far quicker.
+// Bounds a stalled peer's read or write; a scrape is far quicker.
 constexpr int kIoTimeoutSeconds = 10;
+// The whole TLS handshake, however the peer trickles its bytes in.
+constexpr absl::Duration kHandshakeDeadline = absl::Seconds(10);
+// A connection with no byte either way for this long is closed (Prometheus reconnects): neither
+// an idle keep-alive nor a silent peer holds one of the kMaxConnections slots for ever.
+constexpr int kIdleMillis = 60'000;
+// And any connection after this long, however busy: a peer trickling bytes holds a slot no
+// longer.
+constexpr absl::Duration kMaxLifetime = absl::Minutes(5);
 // How often the relay and accept loops look at stop_.
 constexpr int kPollMillis = 200;
 
@@ -59,6 +69,32 @@ int LocalPort(int fd) {
   return 0;
 }
 
+// The TLS handshake of `ssl` on `fd`, within kHandshakeDeadline of the clock's now and given up
+// once `stop` is set: the socket is non-blocking meanwhile, blocking again afterwards.
+bool Handshake(SSL* ssl, int fd, const std::atomic<bool>& stop) {
+  const int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) return false;
+  const absl::Time deadline = RealClock::Get().TimeNow() + kHandshakeDeadline;
+  bool done = false;
+  while (!stop.load()) {
+    const int r = SSL_accept(ssl);
+    if (r == 1) {
+      done = true;
+      break;
+    }
+    const int error = SSL_get_error(ssl, r);
+    if (error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE) break;
+    const absl::Duration left = deadline - RealClock::Get().TimeNow();
+    if (left <= absl::ZeroDuration()) break;
+    pollfd p{.fd = fd,
+             .events = static_cast<int16_t>(error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT),
+             .revents = 0};
+    const int64_t wait = std::min<int64_t>(kPollMillis, absl::ToInt64Milliseconds(left) + 1);
+    if (poll(&p, 1, static_cast<int>(wait)) < 0 && errno != EINTR) break;
+  }
+  return fcntl(fd, F_SETFL, flags) == 0 && done;
+}
+
 // Go's RequestClientCert and RequireAnyClientCert take any certificate, unverified.
 int AcceptAnyCertificate(int /*preverified*/, X509_STORE_CTX* /*store*/) { return 1; }
 
@@ -75,6 +111,9 @@ std::string ConfigureTls(SSL_CTX* ctx, const WebTlsConfig& tls) {
   }
   SSL_CTX_set_options(
       ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  // A client resuming a session (curl does) needs a context id once certificates are verified.
+  static constexpr unsigned char kSessionContext[] = "faultline-metrics";
+  SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof(kSessionContext) - 1);
   if (SSL_CTX_use_certificate_chain_file(ctx, tls.cert_file.c_str()) != 1) {
     return fail(absl::StrCat("tls_server_config.cert_file: cannot load ", tls.cert_file));
   }
@@ -183,7 +222,11 @@ void TlsFront::AcceptLoop() {
     pollfd p{.fd = listen_fd_, .events = POLLIN, .revents = 0};
     if (poll(&p, 1, kPollMillis) <= 0) continue;
     const int client = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (client < 0) continue;
+    if (client < 0) {
+      // Out of descriptors: the pending connection stays readable; wait instead of spinning.
+      if (errno == EMFILE || errno == ENFILE) poll(nullptr, 0, kPollMillis);
+      continue;
+    }
     if (active_.load() >= kMaxConnections) {
       close(client);
       continue;
@@ -205,7 +248,7 @@ void TlsFront::Relay(int client) {
   SSL* ssl = SSL_new(ctx_);
   int backend = -1;
   int relay_port = 0;
-  if (ssl != nullptr && SSL_set_fd(ssl, client) == 1 && SSL_accept(ssl) == 1) {
+  if (ssl != nullptr && SSL_set_fd(ssl, client) == 1 && Handshake(ssl, client, stop_)) {
     backend = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -230,14 +273,21 @@ void TlsFront::Relay(int client) {
     }
   }
   char buf[16384];
-  while (backend >= 0 && !stop_.load()) {
+  int idle_millis = 0;  // polls that saw nothing, in milliseconds
+  const absl::Time end = RealClock::Get().TimeNow() + kMaxLifetime;
+  while (backend >= 0 && !stop_.load() && idle_millis < kIdleMillis &&
+         RealClock::Get().TimeNow() < end) {
     pollfd p[2] = {{.fd = client, .events = POLLIN, .revents = 0},
                    {.fd = backend, .events = POLLIN, .revents = 0}};
     if (SSL_pending(ssl) == 0) {
       const int n = poll(p, 2, kPollMillis);
       if (n < 0 && errno != EINTR) break;
-      if (n <= 0) continue;
+      if (n <= 0) {
+        idle_millis += kPollMillis;
+        continue;
+      }
     }
+    idle_millis = 0;
     if (SSL_pending(ssl) > 0 || p[0].revents != 0) {
       const int n = SSL_read(ssl, buf, sizeof(buf));
       if (n <= 0) {
@@ -256,11 +306,11 @@ void TlsFront::Relay(int client) {
     if (backend >= 0) SSL_shutdown(ssl);
     SSL_free(ssl);
   }
-  if (backend >= 0) close(backend);
-  if (relay_port != 0) {
+  if (relay_port != 0) {  // before the port is closed, and free for another socket to take
     std::lock_guard<std::mutex> lock(mu_);
     relay_ports_.erase(relay_port);
   }
+  if (backend >= 0) close(backend);
   close(client);
 }
 

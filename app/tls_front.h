@@ -6,8 +6,9 @@
 // SSL_get_peer_certificate, which OpenSSL 3 has only as a macro; the pointer stays null and
 // every accepted HTTPS connection crashes the process (it also needs libssl-dev's unversioned
 // libssl.so at run time). Owned by MetricsEndpoint; one accept thread and one thread per
-// connection (at most kMaxConnections, each waiting at most 10 s on a silent peer); the
-// destructor waits for them all.
+// connection (at most kMaxConnections): a handshake must end within 10 s, a connection with no
+// byte either way for 60 s or older than 5 minutes is closed, and the destructor waits for them all
+// (each notices the stop within 200 ms).
 #pragma once
 
 #include <openssl/types.h>

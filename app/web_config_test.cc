@@ -36,6 +36,8 @@ TEST(BcryptMatchesTest, AcceptsTheRightPasswordOnly) {
   EXPECT_TRUE(BcryptMatches("s3cret", hash));
   EXPECT_FALSE(BcryptMatches("s3cret ", hash));
   EXPECT_FALSE(BcryptMatches("", hash));
+  EXPECT_FALSE(BcryptMatches(std::string("s3cret\0more", 11), hash))
+      << "crypt() would stop at the NUL";
   EXPECT_FALSE(BcryptMatches("s3cret", "not a hash"));
 }
 
