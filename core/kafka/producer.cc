@@ -1,5 +1,8 @@
 #include "core/kafka/producer.h"
 
+#include <algorithm>
+
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 
@@ -46,8 +49,15 @@ std::string SetKafkaProperty(rd_kafka_conf_t* conf, const std::string& name,
       RD_KAFKA_CONF_OK) {
     return "";
   }
+  // The value may be a secret (sasl.password, a PEM key): never shown. librdkafka's message is
+  // cut at 512 bytes, so a long value may be there only in part.
   std::string why = errstr;
-  if (!value.empty()) why = absl::StrReplaceAll(why, {{value, "<the value given>"}});
+  if (!value.empty()) {
+    why = absl::StrReplaceAll(why, {{value, "<the value given>"}});
+    if (absl::StrContains(why, value.substr(0, std::min<size_t>(value.size(), 8)))) {
+      why = "the value given is refused (not shown: it may be a secret)";
+    }
+  }
   return absl::StrCat(name, ": ", why);
 }
 

@@ -97,12 +97,15 @@ int64_t TimestampMetadata(const rd_kafka_topic_partition_t& p) {
 bool IsAuthenticationFailure(rd_kafka_resp_err_t err, std::string_view reason) {
   switch (err) {
     case RD_KAFKA_RESP_ERR__AUTHENTICATION:
-    case RD_KAFKA_RESP_ERR__SSL:
       return true;
+    case RD_KAFKA_RESP_ERR__SSL:
     case RD_KAFKA_RESP_ERR__TRANSPORT:
-      // "Receive failed: error:0A000416:SSL routines::sslv3 alert certificate unknown: SSL alert
-      // number 46": the broker refused the client certificate after the handshake.
-      return absl::StrContains(ToAbsl(reason), "SSL alert number");
+      // Only what says that a certificate was refused, either way: "certificate verify failed"
+      // (the broker's, by this client), "SSL alert number 46" (this client's, by the broker,
+      // after a TLS 1.3 handshake). Not every __SSL: a broker restarting mid-handshake gives
+      // "unexpected eof" or a transport error, which the retries ride out.
+      return absl::StrContains(ToAbsl(reason), "certificate verify failed") ||
+             absl::StrContains(ToAbsl(reason), "SSL alert number");
     default:
       return false;
   }

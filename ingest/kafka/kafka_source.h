@@ -126,8 +126,9 @@ class SharedEnd {
 
 // Whether an error librdkafka reports (its error callback) means the broker refused this
 // client's credentials or the client refused the broker's certificate: a SASL authentication
-// failure, a TLS handshake failure, or (TLS 1.3, where the client's handshake ends before the
-// broker checks the client certificate) a TLS alert received on the first request. librdkafka
+// failure, a failed certificate verification, or (TLS 1.3, where the client's handshake ends
+// before the broker checks the client certificate) a TLS alert received on the first request;
+// not a handshake cut short by a broker restarting. librdkafka
 // retries these forever; a member that never joined its group stops on one (KafkaSource::Run).
 bool IsAuthenticationFailure(rd_kafka_resp_err_t err, std::string_view reason);
 

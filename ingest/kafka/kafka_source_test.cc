@@ -28,6 +28,13 @@ TEST(IsAuthenticationFailureTest, LeavesABrokerThatIsDownOrUnreachableToTheRetri
       "127.0.0.1:9092/bootstrap: Connect to ipv4#127.0.0.1:9092 failed: Connection refused"));
   EXPECT_FALSE(
       IsAuthenticationFailure(RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN, "1/1 brokers are down"));
+  EXPECT_FALSE(IsAuthenticationFailure(
+      RD_KAFKA_RESP_ERR__SSL,
+      "ssl://127.0.0.1:55983/bootstrap: SSL handshake failed: error:0A000126:SSL "
+      "routines::unexpected eof while reading (after 3ms in state SSL_HANDSHAKE)"))
+      << "a broker restarting mid-handshake";
+  EXPECT_FALSE(IsAuthenticationFailure(
+      RD_KAFKA_RESP_ERR__SSL, "ssl://127.0.0.1:55983/bootstrap: SSL transport error: Broken pipe"));
   EXPECT_FALSE(IsAuthenticationFailure(RD_KAFKA_RESP_ERR__RESOLVE,
                                        "kafka-1:9092/bootstrap: Failed to resolve 'kafka-1:9092'"));
 }

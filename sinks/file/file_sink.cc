@@ -78,8 +78,12 @@ absl::Status FileSink::Open() {
 }
 
 absl::Status FileSink::Rotate() {
-  std::fclose(out_);
+  // What this batch wrote so far must reach the file before it is renamed: a failure here is
+  // the current file's, which CutBack can still cut.
+  if (std::fflush(out_) != 0) return Unavailable("flush failed:", path_);
+  const int closed = std::fclose(out_);
   out_ = nullptr;
+  if (closed != 0) return Unavailable("close failed:", path_);
   for (int i = rotation_.max_files - 1; i >= 1; --i) {
     const std::string from = absl::StrCat(path_, ".", i), to = absl::StrCat(path_, ".", i + 1);
     if (std::rename(from.c_str(), to.c_str()) != 0 && errno != ENOENT) {
@@ -102,7 +106,9 @@ absl::Status FileSink::Deliver(absl::Span<const Alert* const> alerts) {
     buffer_ = format_ == Format::kJson ? AlertToJson(*alert) + "\n" : FormatAlertText(*alert);
     if (!path_.empty() && rotation_.max_bytes > 0 && size_ > 0 &&
         size_ + buffer_.size() > rotation_.max_bytes) {
-      if (s = Rotate(); !s.ok()) return s;
+      // The alerts of this batch before the rotation stay in F.1: a retry writes them again
+      // (the same fingerprints), whole.
+      if (s = Rotate(); !s.ok()) break;
       batch_start = 0;
     }
     if (std::fwrite(buffer_.data(), 1, buffer_.size(), out_) != buffer_.size()) {
@@ -120,9 +126,15 @@ absl::Status FileSink::Deliver(absl::Span<const Alert* const> alerts) {
 }
 
 void FileSink::CutBack(uint64_t size) {
-  __fpurge(out_);  // what stdio still holds of the batch would reach the file later
+  if (out_ == nullptr) return;  // closed by a failed rotation: Deliver opens it again
+  __fpurge(out_);               // what stdio still holds of the batch would reach the file later
   std::clearerr(out_);
   if (path_.empty()) return;  // standard output cannot be cut
+  // Never longer than the file is: something else (logrotate's copytruncate) may have cut it.
+  struct stat now;
+  if (::fstat(::fileno(out_), &now) == 0 && static_cast<uint64_t>(now.st_size) < size) {
+    size = static_cast<uint64_t>(now.st_size);
+  }
   if (::ftruncate(::fileno(out_), static_cast<off_t>(size)) == 0) {
     size_ = size;
     return;

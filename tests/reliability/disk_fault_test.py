@@ -91,6 +91,8 @@ def full_disk_case(args, work, disk, name, brokers, topic, truth):
     """A run held on the full disk, killed, then a run on the freed disk to the end."""
     group = f"{topic}-{name}"
     sink = os.path.join(disk if name == "file" else work, f"alerts-{name}.jsonl")
+    if os.path.exists(sink):  # an earlier run's
+        os.remove(sink)
     port = free_port()
     config = os.path.join(work, f"{name}.yaml")
     with open(config, "w") as f:
@@ -101,6 +103,17 @@ def full_disk_case(args, work, disk, name, brokers, topic, truth):
                 + f"sinks:\n  - type: file\n    name: alerts\n    path: {sink}\n")
     fill_disk(disk)
     first = Member(args.faultline, config, work, f"{name}-run1")
+    try:
+        return held_then_freed(args, work, disk, name, config, sink, port, truth, first)
+    finally:
+        if first.proc.poll() is None:
+            first.proc.kill()
+            first.proc.wait()
+
+
+def held_then_freed(args, work, disk, name, config, sink, port, truth, first):
+    """The first run held FULL_SECONDS on the full disk and killed, then a second on the freed
+    disk to the end; the figures."""
     time.sleep(FULL_SECONDS)
     alive = first.poll() is None
     check(alive, f"{name}: faultline exited on the full disk: {first.log()[-2000:]}")

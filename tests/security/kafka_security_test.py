@@ -144,7 +144,7 @@ def kafka(*args):
     """deploy/local/kafka.sh ARGS on this test's own broker (its own timeouts bound it: 90 s to
     start once the jars are cached, 30 s to stop)."""
     return subprocess.run([KAFKA_SH, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True)
+                          text=True, timeout=180)
 
 
 def shifted_incident():
