@@ -173,7 +173,7 @@ absl::StatusOr<WebConfig> LoadWebConfigFile(const std::string& path) {
 
 bool BcryptMatches(const std::string& password, const std::string& hash) {
   // crypt() stops at a NUL: "secret\0anything" would pass for "secret".
-  if (password.find('\0') != std::string::npos) return false;
+  if (absl::StrContains(ToAbsl(password), absl::string_view("\0", 1))) return false;
   // crypt_data is 32 KiB: too much for a civetweb thread's stack.
   auto data = std::make_unique<crypt_data>();
   const char* out = crypt_rn(password.c_str(), hash.c_str(), data.get(), sizeof(crypt_data));
