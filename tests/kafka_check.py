@@ -3,6 +3,7 @@ reported, then the exit status says whether any failed), the broker's address, a
 bench/loadgen fills (or only creates) with its ground truth."""
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -22,6 +23,13 @@ def finish():
         print(f"{len(failures)} check(s) failed", file=sys.stderr)
         sys.exit(1)
     print("all checks passed", file=sys.stderr)
+
+
+def free_port():
+    """A loopback port nobody listens on now (for a receiver the test starts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def brokers(bootstrap_file):

@@ -24,7 +24,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -36,18 +35,12 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import score  # noqa: E402
-from kafka_check import check, finish, lines  # noqa: E402
+from kafka_check import free_port, check, finish, lines  # noqa: E402
 import kafka_check  # noqa: E402
 from stream_fault_test import Member  # noqa: E402
 
 HOSTS, PARTITIONS, EVENTS, EVERY = 200, 12, 100_000, 5_000
 FULL_SECONDS = 10  # how long each run is held on the full disk
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def metric(port, name):

@@ -24,7 +24,6 @@ import http.server
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -37,7 +36,7 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import score  # noqa: E402
-from kafka_check import brokers, check, finish, lines  # noqa: E402
+from kafka_check import free_port, brokers, check, finish, lines  # noqa: E402
 import kafka_check  # noqa: E402
 from stream_fault_test import Member  # noqa: E402
 
@@ -49,12 +48,6 @@ INCIDENT_EVERY = 4_000
 SLOW_SECONDS, QUEUE, SLOW_EVENTS, SLOW_EVERY = 5, 10, 100_000, 5_000
 RSS_LIMIT_MIB = 1024
 ALERTMANAGER = "/usr/bin/prometheus-alertmanager"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Receiver:
