@@ -230,7 +230,12 @@ void KafkaSource::RebalanceCallback(rd_kafka_t*, rd_kafka_resp_err_t err,
 void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts) {
   stats_.rebalances.fetch_add(1, std::memory_order_relaxed);
   rd_kafka_t* rk = rk_.get();
-  const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+  // librdkafka answers NULL once the consumer is closing (seen under UBSan at a close in CI):
+  // the protocol of the last rebalance still holds then.
+  if (const char* protocol = rd_kafka_rebalance_protocol(rk); protocol != nullptr) {
+    cooperative_ = std::strcmp(protocol, "COOPERATIVE") == 0;
+  }
+  const bool cooperative = cooperative_;
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS && closing_) {
     // An assignment served by the close (it was queued before the loop ended): librdkafka turns
     // it into an unassign. Nothing is restored (asking the group for its committed positions

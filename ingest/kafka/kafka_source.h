@@ -238,6 +238,7 @@ class KafkaSource final : public Source {
   // (not restored, its state in memory), the rest is revoked for the handler then.
   std::vector<std::pair<std::string, int32_t>> kept_;
   Stats stats_;
+  bool cooperative_ = false;  // the group's protocol at the last rebalance that named one
   bool closing_ = false;  // rd_kafka_consumer_close runs: an assignment is not ours any more
   bool closed_ = false;
   bool paused_ = false;
