@@ -15,7 +15,7 @@ PACKAGES=(
   cmake ninja-build g++ pkg-config python3
   librdkafka-dev libsimdjson-dev libprotobuf-dev protobuf-compiler libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev libssl-dev zlib1g-dev
-  prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev libcrypt-dev
+  prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev libcrypt-dev libpcre2-dev
 )
 # The real peers of the tests: Kafka's JVM and Maven, Prometheus (with promtool) and
 # Alertmanager; openssl (the TLS tests' certificates); clang for the fuzzer and clang-tidy for

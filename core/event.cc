@@ -20,6 +20,7 @@ void Event::Clear() {
   faulting_app.clear();
   faulting_module.clear();
   detail.clear();
+  data.Clear();
   origin = Origin{};
   arrival = absl::InfinitePast();
   host_clock = 0;

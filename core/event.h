@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "core/event_data.h"
 #include "core/windows_events.h"
 
 namespace faultline {
@@ -48,6 +49,8 @@ struct Event {
   std::string faulting_module;
   // Companion events only (IsCompanion): the failing module DLL, else the message's first line.
   std::string detail;
+  // Every event data item by name, when the parser was asked for them (Sigma rules); else empty.
+  EventData data;
 
   Origin origin;
   // When the message reached faultline on the engine's arrival clock (broker time, or the stream

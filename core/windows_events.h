@@ -21,6 +21,8 @@ enum class Provider : uint8_t {
   kIisWorkerProcess,  // Microsoft-Windows-IIS-W3SVC-WP 2280/2282 (module DLL failed to load)
   kImap4,             // IMAP4SVC 1036 (Exchange IMAP4 instance failed to start)
 };
+// How many Provider values there are (kImap4 is the last).
+inline constexpr int kProviderCount = static_cast<int>(Provider::kImap4) + 1;
 
 // Maps a provider or legacy source name to a Provider; unknown names are kOther.
 Provider ClassifyProvider(std::string_view name);

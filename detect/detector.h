@@ -31,6 +31,13 @@ class AlertOutput {
 struct EventKey {
   Provider provider;
   uint32_t event_id;
+  // Any provider's event of this id (Sigma routes by channel and id, not by provider).
+  bool any_provider = false;
+  // Every event whatever its provider and id (a Sigma rule that names no event id).
+  bool every_event = false;
+
+  static EventKey AnyProvider(uint32_t id) { return {Provider::kOther, id, true, false}; }
+  static EventKey Every() { return {Provider::kOther, 0, true, true}; }
 };
 
 // What a detector's state is keyed by. By host (most): a host's events are on one partition of a
@@ -62,6 +69,8 @@ class Detector {
   // a partition read again from this far before its committed position rebuilds its state.
   virtual absl::Duration horizon() const = 0;
   virtual StateKey state_key() const { return StateKey::kHost; }
+  // Whether it reads Event::data (every event data item by name): the parser fills it only then.
+  virtual bool needs_all_fields() const { return false; }
   // The partition these keys (of its state_key(): hosts, or pools) were read from was revoked
   // from this member: the next owner rebuilds their state from Kafka and owns their incidents
   // (it resolves what is open). Drop what is kept of them, unresolved, so that if the partition

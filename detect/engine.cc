@@ -1,5 +1,6 @@
 #include "detect/engine.h"
 
+#include <algorithm>
 #include <tuple>
 
 #include "absl/hash/hash.h"
@@ -54,9 +55,22 @@ Engine::Engine(std::vector<std::unique_ptr<Detector>> detectors, EngineOptions o
       max_clock_skew_ns_(Nanos(options.max_clock_skew)),
       max_event_age_ns_(Nanos(options.max_event_age)) {
   for (const auto& d : detectors_) {
-    for (const EventKey& key : d->Subscriptions()) {
-      routes_[RouteKey(key.provider, key.event_id)].push_back(d.get());
-      if (key.event_id < routed_ids_.size()) routed_ids_[key.event_id] = true;
+    const std::vector<EventKey> keys = d->Subscriptions();
+    if (std::any_of(keys.begin(), keys.end(), [](const EventKey& k) { return k.every_event; })) {
+      every_.push_back(d.get());  // and in no route: it sees each event once
+      continue;
+    }
+    auto route = [&](Provider provider, uint32_t id) {
+      std::vector<Detector*>& list = routes_[RouteKey(provider, id)];
+      if (list.empty() || list.back() != d.get()) list.push_back(d.get());
+      if (id < routed_ids_.size()) routed_ids_[id] = true;
+    };
+    for (const EventKey& key : keys) {
+      if (!key.any_provider) {
+        route(key.provider, key.event_id);
+        continue;
+      }
+      for (int p = 0; p < kProviderCount; ++p) route(static_cast<Provider>(p), key.event_id);
     }
   }
 }
@@ -85,7 +99,9 @@ void Engine::Process(Event& event, AlertOutput& out) {
   const bool maybe_routed = event.event_id >= routed_ids_.size() || routed_ids_[event.event_id];
   const auto it =
       maybe_routed ? routes_.find(RouteKey(event.provider, event.event_id)) : routes_.end();
-  if (it == routes_.end()) {
+  static const std::vector<Detector*> kNone;
+  const std::vector<Detector*>& routed = it == routes_.end() ? kNone : it->second;
+  if (routed.empty() && every_.empty()) {
     // No detector wants it (most events): it costs the arrival clock and this lookup, no more.
     if (ahead) Count(stats_.clock_ahead);
     return MaybeTick(stamped);
@@ -97,7 +113,8 @@ void Engine::Process(Event& event, AlertOutput& out) {
   }
   if (!options_.judge_hosts) {
     // Judged by the engine that read it (corrected and on time), and reordered since.
-    for (Detector* d : it->second) d->OnEvent(event, stamped);
+    for (Detector* d : routed) d->OnEvent(event, stamped);
+    for (Detector* d : every_) d->OnEvent(event, stamped);
     return MaybeTick(stamped);
   }
   if (ahead) Count(stats_.clock_ahead);
@@ -106,10 +123,12 @@ void Engine::Process(Event& event, AlertOutput& out) {
   event.time = seen.time;
   event.host_clock = seen.host.value;
   if (!seen.late) {
-    for (Detector* d : it->second) d->OnEvent(event, stamped);
+    for (Detector* d : routed) d->OnEvent(event, stamped);
+    for (Detector* d : every_) d->OnEvent(event, stamped);
   } else {
     bool used = false;
-    for (Detector* d : it->second) used |= d->OnLateEvent(event, stamped);
+    for (Detector* d : routed) used |= d->OnLateEvent(event, stamped);
+    for (Detector* d : every_) used |= d->OnLateEvent(event, stamped);
     if (!used) Count(stats_.too_late);
   }
   MaybeTick(stamped);

@@ -1,0 +1,77 @@
+// Runs a compiled RuleSet over events. Rules are indexed by channel (case-insensitive) and event
+// id once, so an event meets only the rules of its channel and id (and those that name no id);
+// most events meet none and cost one lookup. For an event that meets rules, its fields are put
+// in a table by field number once (a value's lowercase made only when a rule reads it), and each
+// rule's condition is evaluated lazily over its search identifiers. Nothing is allocated per
+// event once the scratch buffers have grown. One Matcher per thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "core/event.h"
+#include "detect/sigma/rules.h"
+
+namespace faultline::sigma {
+
+class Matcher {
+ public:
+  explicit Matcher(const RuleSet& rules);
+
+  // The indices (into RuleSet::rules) of the rules `event` matches, in rule order; valid until
+  // the next call.
+  const std::vector<uint32_t>& Match(const Event& event);
+
+  // The event ids some rule needs, and whether some rule takes any id of its channels: what to
+  // subscribe to (Detector::Subscriptions).
+  std::vector<uint32_t> RoutedIds() const;
+  bool RoutesEveryId() const;
+
+  // Events that met at least one rule (their fields were read), and rule evaluations.
+  uint64_t examined() const { return examined_; }
+  uint64_t evaluations() const { return evaluations_; }
+
+ private:
+  struct Routes {
+    absl::flat_hash_map<uint32_t, std::vector<uint32_t>> by_id;
+    std::vector<uint32_t> any_id;
+  };
+  const Routes* ChannelRoutes(std::string_view channel);
+  void Prepare(const Event& event);
+  // The field's value, or null if the event lacks it.
+  const FieldValue* Value(int64_t field);
+  // The field number of a data item's name without its spaces ("Source Name": SourceName), or -1.
+  int64_t FindWithoutSpaces(std::string_view name);
+  bool SelectionMatches(const Rule& rule, int selection);
+  bool ItemMatches(const FieldItem& item);
+  bool KeywordMatches(const Pattern& p);
+
+  const RuleSet& rules_;
+  absl::flat_hash_map<std::string, Routes> channels_;  // lowercase channel
+  Routes any_channel_;
+  // Each channel spelling seen, to its routes (null: no rule reads that channel); bounded.
+  absl::flat_hash_map<std::string, const Routes*> seen_channels_;
+  std::string lower_channel_;
+  std::string spaceless_;
+
+  // Per event: values by field number, valid where stamp_ == generation_.
+  std::vector<FieldValue> values_;
+  std::vector<uint32_t> stamp_;
+  std::vector<uint32_t> lower_stamp_;
+  uint32_t generation_ = 0;
+  std::string lower_;                       // lowercased values, appended as read
+  std::vector<FieldValue> keyword_values_;  // every data value, for keyword searches
+  uint32_t keywords_stamp_ = 0;             // keyword_values_ is this event's
+  char event_id_text_[16] = {};
+  int64_t event_id_field_ = -1, channel_field_ = -1, provider_field_ = -1, computer_field_ = -1;
+  const Event* event_ = nullptr;
+  std::vector<int8_t> memo_;  // per selection of the rule being evaluated: -1 unknown, 0, 1
+  std::vector<uint32_t> matched_;
+  uint64_t examined_ = 0;
+  uint64_t evaluations_ = 0;
+};
+
+}  // namespace faultline::sigma
