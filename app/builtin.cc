@@ -3,6 +3,7 @@
 #include "detect/fleet/fleet_app_pool_detector.h"
 #include "detect/iis/rapid_fail_detector.h"
 #include "detect/service/service_crash_loop_detector.h"
+#include "detect/sigma/sigma_detector.h"
 #include "sinks/alertmanager/alertmanager_sink.h"
 #include "sinks/file/file_sink.h"
 #include "sinks/kafka/kafka_sink.h"
@@ -18,6 +19,7 @@ void RegisterBuiltinDetectors(DetectorRegistry& registry) {
                     &ServiceCrashLoopDetector::Create);
   registry.Register("fleet_app_pool_failures", FleetConfig::Schema(),
                     &FleetAppPoolDetector::Create);
+  registry.Register("sigma", SigmaConfig::Schema(), &SigmaDetector::Create);
 }
 
 void RegisterBuiltinSinks(SinkRegistry& registry) {

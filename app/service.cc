@@ -306,8 +306,11 @@ std::unique_ptr<Pipeline> Service::BuildPipeline(std::vector<std::unique_ptr<Det
     forward = f.get();
     by_host.push_back(std::move(f));
   }
+  // Every event data item by name only for a detector that reads them (Sigma): it costs.
+  EnvelopeOptions envelope = config.ingest.envelope;
+  for (const auto& d : by_host) envelope.all_fields = envelope.all_fields || d->needs_all_fields();
   auto pipeline =
-      std::make_unique<Pipeline>(std::make_unique<EnvelopeParser>(config.ingest.envelope),
+      std::make_unique<Pipeline>(std::make_unique<EnvelopeParser>(envelope),
                                  std::make_unique<Engine>(std::move(by_host), engine), dispatcher_,
                                  config.ingest.max_message_bytes, std::move(dead_letters),
                                  *options_.clock, config.delivery.shutdown_timeout);

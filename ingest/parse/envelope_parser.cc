@@ -23,6 +23,7 @@ enum SeenBit : uint32_t {
   kSawWinevtlog = 1 << 4,     // ProviderName, Computer, TimeCreated
   kSawWinlogLegacy = 1 << 5,  // ComputerName, TimeGenerated
   kSawUpperEventId = 1 << 6,  // EventID / EventId
+  kSawEvtx = 1 << 7,          // Event {...}: evtx_dump's JSON
 };
 
 enum class Key : uint8_t {
@@ -40,6 +41,7 @@ enum class Key : uint8_t {
   kRecordWb6,
   kLevelWb6,
   kEventDataWb6,
+  kUserDataWb6,
   kEventId,
   kSourceName,
   kProviderName,
@@ -61,6 +63,7 @@ enum class Key : uint8_t {
   kEventDataMap,
   kData,
   kSourceModuleType,
+  kEvtxEvent,
 };
 
 struct KeyName {
@@ -69,7 +72,7 @@ struct KeyName {
 };
 
 // Top-level keys of every JSON envelope. Checked by length first, so a miss is cheap.
-constexpr std::array<KeyName, 37> kRootKeys = {{
+constexpr std::array<KeyName, 39> kRootKeys = {{
     {"@timestamp", Key::kTimestamp},
     {"winlog", Key::kWinlog},
     {"event", Key::kEventObject},
@@ -84,6 +87,7 @@ constexpr std::array<KeyName, 37> kRootKeys = {{
     {"record_number", Key::kRecordWb6},
     {"level", Key::kLevelWb6},
     {"event_data", Key::kEventDataWb6},
+    {"user_data", Key::kUserDataWb6},
     {"EventID", Key::kEventId},
     {"EventId", Key::kEventId},
     {"SourceName", Key::kSourceName},
@@ -106,11 +110,12 @@ constexpr std::array<KeyName, 37> kRootKeys = {{
     {"EventData", Key::kEventDataMap},
     {"Data", Key::kData},
     {"SourceModuleType", Key::kSourceModuleType},
+    {"Event", Key::kEvtxEvent},
     {"date", Key::kOther},  // Fluent Bit's read time: never the event time
 }};
 
 // Keys indexed by their first byte: a lookup compares against one to seven candidates instead
-// of all 36 (measured: the linear scan cost ~25% of a Winlogbeat parse).
+// of all 39 (measured: the linear scan cost ~25% of a Winlogbeat parse).
 class RootKeyIndex {
  public:
   RootKeyIndex() {
@@ -135,13 +140,14 @@ Key LookupRootKey(std::string_view name) {
   return kIndex.Lookup(name);
 }
 
-constexpr std::array<std::pair<Envelope, std::string_view>, 8> kEnvelopeNames = {{
+constexpr std::array<std::pair<Envelope, std::string_view>, 9> kEnvelopeNames = {{
     {Envelope::kAuto, "auto"},
     {Envelope::kWinlogbeat, "winlogbeat"},
     {Envelope::kWinlogbeat6, "winlogbeat6"},
     {Envelope::kNxlog, "nxlog"},
     {Envelope::kFluentBitWinevtlog, "fluentbit_winevtlog"},
     {Envelope::kFluentBitWinlog, "fluentbit_winlog"},
+    {Envelope::kEvtxJson, "evtx_json"},
     {Envelope::kXml, "xml"},
     {Envelope::kFaultlineEvent, "faultline_event"},
 }};
@@ -204,6 +210,58 @@ simdjson::error_code FindText(value v, std::string_view wanted, std::string_view
   return simdjson::SUCCESS;
 }
 
+// The text of an element of evtx_dump's JSON: the value itself, or its "#text" when the element
+// has attributes too ({"#attributes": {"Qualifiers": 16384}, "#text": 7036}).
+simdjson::error_code ElementText(value v, std::string_view* out) {
+  object obj;
+  if (v.get_object().get(obj) != simdjson::SUCCESS) return ValueText(v, out);
+  for (auto field : obj) {
+    std::string_view key;
+    if (auto err = field.unescaped_key().get(key)) return err;
+    if (key != "#text") continue;
+    value text;
+    if (auto err = field.value().get(text)) return err;
+    return ValueText(text, out);
+  }
+  *out = {};
+  return simdjson::SUCCESS;
+}
+
+// Attribute `name` of an element of evtx_dump's JSON ({"#attributes": {"Name": ...}}).
+simdjson::error_code AttributeText(value v, std::string_view name, std::string_view* out) {
+  object obj;
+  if (v.get_object().get(obj) != simdjson::SUCCESS) return simdjson::SUCCESS;
+  for (auto field : obj) {
+    std::string_view key;
+    if (auto err = field.unescaped_key().get(key)) return err;
+    if (key != "#attributes") continue;
+    value attributes;
+    if (auto err = field.value().get(attributes)) return err;
+    return FindText(attributes, name, out);
+  }
+  return simdjson::SUCCESS;
+}
+
+// A scalar's text (a string unescaped, a number or boolean as written) and *present true; null,
+// objects and arrays give "" (as ValueText does) and *present false.
+simdjson::error_code ItemText(value v, std::string_view* out, bool* present) {
+  *present = false;
+  const simdjson::error_code as_string = v.get_string().get(*out);
+  if (as_string != simdjson::INCORRECT_TYPE) {
+    *present = as_string == simdjson::SUCCESS;
+    return as_string;
+  }
+  simdjson::ondemand::json_type type;
+  if (auto err = v.type().get(type)) return err;
+  *out = {};
+  if (type == simdjson::ondemand::json_type::number ||
+      type == simdjson::ondemand::json_type::boolean) {
+    *out = StripWhitespace(v.raw_json_token());
+    *present = true;
+  }
+  return simdjson::SUCCESS;
+}
+
 }  // namespace
 
 std::string_view EnvelopeName(Envelope envelope) {
@@ -228,6 +286,7 @@ bool ParseEnvelopeName(std::string_view name, Envelope* out) {
 ParseError EnvelopeParser::Parse(std::string_view message, Event* out) {
   out->Clear();
   raw_.Clear();
+  data_ = options_.all_fields ? &out->data : nullptr;
   if (options_.format == Envelope::kFaultlineEvent) return ParseEventProto(message, out);
   // A UTF-8 byte-order mark (a file saved by a Windows editor, PowerShell's Out-File) is no text.
   constexpr std::string_view kBom = "\xEF\xBB\xBF";
@@ -262,6 +321,7 @@ ParseError EnvelopeParser::ParseEventProto(std::string_view bytes, Event* out) {
 
 ParseError EnvelopeParser::ParseJson(std::string_view message, Event* out, bool may_unwrap) {
   slots_ = Slots{};
+  top_level_.clear();
   simdjson::ondemand::document doc;
   // simdjson says "ended early" of an object followed by more (`{...} 42`): one whose brackets
   // all close is whole, with something after it.
@@ -289,6 +349,8 @@ ParseError EnvelopeParser::ParseJson(std::string_view message, Event* out, bool 
     // The first and the last branch say Winlogbeat for different reasons.
     if (seen & kSawWinlog) {  // NOLINT(bugprone-branch-clone)
       envelope = Envelope::kWinlogbeat;
+    } else if (seen & kSawEvtx) {
+      envelope = Envelope::kEvtxJson;
     } else if (seen & kSawWinlogbeat6) {
       envelope = Envelope::kWinlogbeat6;
     } else if (seen & kSawUpperEventId) {
@@ -337,6 +399,11 @@ ParseError EnvelopeParser::Finish(Envelope envelope, Event* out) {
   if (envelope == Envelope::kNxlog && (s.seen & kSawNxlogEe) && raw_.pid.empty()) {
     raw_.pid = s.process_id;
   }
+  // NXLog's event data items are its top-level keys besides its own (and EE's ProcessID).
+  if (envelope == Envelope::kNxlog && data_ != nullptr) {
+    for (const auto& [name, text] : top_level_) data_->Add(name, text);
+    if ((s.seen & kSawNxlogEe) && !s.process_id.empty()) data_->Add("ProcessID", s.process_id);
+  }
   if (!s.record.empty() && !ParseUint64(s.record, &out->record_id)) return ParseError::kWrongType;
   out->provider_name.assign(s.provider);
   out->provider = Classify(s.provider);
@@ -368,6 +435,8 @@ TimeSources TimeSourcesFor(Envelope envelope) {
       return {{&S::time_created, nullptr}, {&S::timestamp, nullptr}};
     case Envelope::kFluentBitWinlog:
       return {{&S::time_generated, nullptr}, {&S::timestamp, nullptr}};
+    case Envelope::kEvtxJson:  // System.TimeCreated's SystemTime
+      return {{&S::time_created, nullptr}, {nullptr, nullptr}};
     default:  // Winlogbeat sets @timestamp to the event's own time
       return {{&S::timestamp, nullptr}, {nullptr, nullptr}};
   }
@@ -479,6 +548,43 @@ ParseError EnvelopeParser::Walk(object root) {
       case Key::kEventType:
         err = ValueText(v, &s.level);
         break;
+      case Key::kUserDataWb6: {
+        // Read for all_fields only: no field the detectors use lives there.
+        object data;
+        if (data_ == nullptr || v.get_object().get(data) != simdjson::SUCCESS) break;
+        for (auto f : data) {
+          std::string_view k;
+          if ((err = f.unescaped_key().get(k))) break;
+          if (k == "xml_name") continue;  // Winlogbeat's name of the UserData element
+          value fv;
+          if ((err = f.value().get(fv))) break;
+          if (ParseError pe = AddItem(k, fv, nullptr); pe != ParseError::kOk) return pe;
+        }
+        break;
+      }
+      case Key::kEvtxEvent: {
+        object event;
+        if (v.get_object().get(event) == simdjson::SUCCESS) {
+          s.seen |= kSawEvtx;
+          if (ParseError pe = WalkEvtxEvent(event); pe != ParseError::kOk) return pe;
+          break;
+        }
+        [[fallthrough]];  // some other "Event": maybe an NXLog event data item
+      }
+      case Key::kOther: {
+        // NXLog writes each named event data item as a top-level key.
+        std::string_view* slot = raw_.SlotFor(name);
+        if (data_ != nullptr) {
+          std::string_view text;
+          bool present = false;
+          if ((err = ItemText(v, &text, &present))) break;
+          if (slot != nullptr) *slot = text;
+          if (present) top_level_.emplace_back(name, text);
+        } else if (slot != nullptr) {
+          err = ValueText(v, slot);
+        }
+        break;
+      }
       case Key::kEventDataWb6:
       case Key::kEventDataMap: {
         object data;
@@ -543,10 +649,6 @@ ParseError EnvelopeParser::Walk(object root) {
       case Key::kData:
         err = ValueText(v, &raw_.binary);
         break;
-      case Key::kOther:
-        // NXLog writes each named event data item as a top-level key.
-        if (std::string_view* slot = raw_.SlotFor(name)) err = ValueText(v, slot);
-        break;
     }
     if (err) return FromSimdjson(err);
   }
@@ -564,7 +666,9 @@ ParseError EnvelopeParser::WalkWinlog(object winlog) {
     if (key == "event_data" || key == "user_data") {
       object data;
       if (v.get_object().get(data) == simdjson::SUCCESS) {
-        if (ParseError pe = WalkNamedData(data); pe != ParseError::kOk) return pe;
+        if (ParseError pe = WalkNamedData(data, key == "user_data"); pe != ParseError::kOk) {
+          return pe;
+        }
       }
     } else if (key == "provider_name") {
       err = ValueText(v, &s.provider);
@@ -582,15 +686,23 @@ ParseError EnvelopeParser::WalkWinlog(object winlog) {
   return ParseError::kOk;
 }
 
-ParseError EnvelopeParser::WalkNamedData(object data) {
+ParseError EnvelopeParser::WalkNamedData(object data, bool user_data) {
   for (auto field : data) {
     std::string_view key;
     if (auto err = field.unescaped_key().get(key)) return FromSimdjson(err);
     std::string_view* slot = raw_.SlotFor(key);
-    if (slot == nullptr) continue;  // never unescape a value nobody reads
+    if (data_ == nullptr) {
+      if (slot == nullptr) continue;  // never unescape a value nobody reads
+      value v;
+      if (auto err = field.value().get(v)) return FromSimdjson(err);
+      if (auto err = ValueText(v, slot)) return FromSimdjson(err);
+      continue;
+    }
+    // Winlogbeat names the UserData element xml_name; evtx_dump's attributes are no items.
+    if ((user_data && key == "xml_name") || key == "#attributes") continue;
     value v;
     if (auto err = field.value().get(v)) return FromSimdjson(err);
-    if (auto err = ValueText(v, slot)) return FromSimdjson(err);
+    if (ParseError pe = AddItem(key, v, slot); pe != ParseError::kOk) return pe;
   }
   return ParseError::kOk;
 }
@@ -601,10 +713,149 @@ ParseError EnvelopeParser::WalkInserts(array inserts) {
     value v;
     if (auto err = element.get(v)) return FromSimdjson(err);
     std::string_view text;
-    if (auto err = ValueText(v, &text)) return FromSimdjson(err);  // strings or numbers
+    bool present = false;
+    if (auto err = ItemText(v, &text, &present)) return FromSimdjson(err);  // strings or numbers
     if (i < RawFields::kMaxParams) raw_.params[i] = text;
     ++i;
+    if (data_ != nullptr && present) AddParam(i, text);
   }
+  return ParseError::kOk;
+}
+
+ParseError EnvelopeParser::AddItem(std::string_view name, value v, std::string_view* slot,
+                                   bool element) {
+  std::string_view text;
+  bool present = false;
+  if (auto err = ItemText(v, &text, &present)) return FromSimdjson(err);
+  if (slot != nullptr) *slot = text;
+  if (present) {
+    data_->Add(name, text);
+    return ParseError::kOk;
+  }
+  object obj;
+  if (v.get_object().get(obj) == simdjson::SUCCESS) {
+    for (auto field : obj) {
+      std::string_view key;
+      if (auto err = field.unescaped_key().get(key)) return FromSimdjson(err);
+      if (key == "#attributes") continue;
+      value child;
+      if (auto err = field.value().get(child)) return FromSimdjson(err);
+      // {"#attributes": ..., "#text": v}: an element with attributes, its text under its name;
+      // the first is the slot's, as ElementText reads it without all_fields.
+      const bool own_text = key == "#text";
+      std::string_view* child_slot = own_text && element ? slot : nullptr;
+      if (child_slot != nullptr) element = false;
+      if (ParseError pe = AddItem(own_text ? name : key, child, child_slot);
+          pe != ParseError::kOk) {
+        return pe;
+      }
+    }
+    return ParseError::kOk;
+  }
+  array elements;
+  if (v.get_array().get(elements) == simdjson::SUCCESS) {
+    for (auto element : elements) {
+      value child;
+      if (auto err = element.get(child)) return FromSimdjson(err);
+      if (ParseError pe = AddItem(name, child, nullptr); pe != ParseError::kOk) return pe;
+    }
+  }
+  return ParseError::kOk;  // null: no item
+}
+
+void EnvelopeParser::AddParam(size_t position, std::string_view text) {
+  std::array<char, 32> name;
+  data_->Add(ParamName(position, &name), text);
+}
+
+ParseError EnvelopeParser::WalkEvtxEvent(object event) {
+  for (auto field : event) {
+    std::string_view key;
+    if (auto err = field.unescaped_key().get(key)) return FromSimdjson(err);
+    if (key != "System" && key != "EventData" && key != "UserData") continue;
+    value v;
+    if (auto err = field.value().get(v)) return FromSimdjson(err);
+    object obj;
+    if (v.get_object().get(obj) != simdjson::SUCCESS) continue;  // "EventData": null
+    ParseError pe = key == "System"      ? WalkEvtxSystem(obj)
+                    : key == "EventData" ? WalkEvtxEventData(obj)
+                                         : WalkNamedData(obj, /*user_data=*/true);
+    if (pe != ParseError::kOk) return pe;
+  }
+  return ParseError::kOk;
+}
+
+ParseError EnvelopeParser::WalkEvtxSystem(object system) {
+  Slots& s = slots_;
+  for (auto field : system) {
+    std::string_view key;
+    if (auto err = field.unescaped_key().get(key)) return FromSimdjson(err);
+    std::string_view* slot = key == "EventID"         ? &s.event_id
+                             : key == "Level"         ? &s.level
+                             : key == "EventRecordID" ? &s.record
+                             : key == "Channel"       ? &s.channel
+                             : key == "Computer"      ? &s.host
+                                                      : nullptr;
+    if (slot == nullptr && key != "Provider" && key != "TimeCreated") continue;
+    value v;
+    if (auto err = field.value().get(v)) return FromSimdjson(err);
+    simdjson::error_code err = simdjson::SUCCESS;
+    if (key == "Provider") {
+      err = AttributeText(v, "Name", &s.provider);
+    } else if (key == "TimeCreated") {
+      err = AttributeText(v, "SystemTime", &s.time_created);
+    } else {
+      err = ElementText(v, slot);
+    }
+    if (err) return FromSimdjson(err);
+  }
+  return ParseError::kOk;
+}
+
+ParseError EnvelopeParser::WalkEvtxEventData(object data) {
+  for (auto field : data) {
+    std::string_view key;
+    if (auto err = field.unescaped_key().get(key)) return FromSimdjson(err);
+    if (key == "#attributes") continue;
+    if (key == "Data") {  // unnamed: "Data": "x", ["a", "b"] or {"#text": ["a", "b"]}
+      value v;
+      if (auto err = field.value().get(v)) return FromSimdjson(err);
+      if (ParseError pe = WalkEvtxParams(v); pe != ParseError::kOk) return pe;
+      continue;
+    }
+    std::string_view* slot = raw_.SlotFor(key);         // Binary included
+    if (data_ == nullptr && slot == nullptr) continue;  // never unescape a value nobody reads
+    value v;
+    if (auto err = field.value().get(v)) return FromSimdjson(err);
+    if (data_ == nullptr) {
+      if (auto err = ElementText(v, slot)) return FromSimdjson(err);
+    } else if (ParseError pe = AddItem(key, v, slot, /*element=*/true); pe != ParseError::kOk) {
+      return pe;
+    }
+  }
+  return ParseError::kOk;
+}
+
+ParseError EnvelopeParser::WalkEvtxParams(value data) {
+  object obj;
+  if (data.get_object().get(obj) == simdjson::SUCCESS) {
+    for (auto field : obj) {
+      std::string_view key;
+      if (auto err = field.unescaped_key().get(key)) return FromSimdjson(err);
+      if (key != "#text") continue;
+      value text;
+      if (auto err = field.value().get(text)) return FromSimdjson(err);
+      return WalkEvtxParams(text);
+    }
+    return ParseError::kOk;
+  }
+  array inserts;
+  if (data.get_array().get(inserts) == simdjson::SUCCESS) return WalkInserts(inserts);
+  std::string_view text;
+  bool present = false;
+  if (auto err = ItemText(data, &text, &present)) return FromSimdjson(err);
+  raw_.params[0] = text;
+  if (data_ != nullptr && present) AddParam(1, text);
   return ParseError::kOk;
 }
 

@@ -224,6 +224,70 @@ TEST(RealFixturesTest, EveryDocumentReadsTheSameThroughTheRekeyedForm) {
   EXPECT_EQ(events, 860);  // every document of the 15 files
 }
 
+// EnvelopeOptions::all_fields adds Event::data and changes nothing else: every real document
+// reads the same with it, and yields items only with it.
+TEST(RealFixturesTest, EveryDocumentReadsTheSameWithAllFields) {
+  FAULTLINE_SKIP_WITHOUT_SHARED();
+  EnvelopeParser off;
+  EnvelopeParser on({.all_fields = true});
+  int events = 0, with_items = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(SharedPath("fixtures/real"))) {
+    if (entry.path().filename() == "SOURCES.md") continue;
+    for (const std::string& m : FixtureMessages(entry.path())) {
+      Event a, b;
+      ASSERT_EQ(off.Parse(m, &a), ParseError::kOk) << entry.path();
+      ASSERT_EQ(on.Parse(m, &b), ParseError::kOk) << entry.path();
+      const auto fields = [](const Event& e) {
+        return std::make_tuple(e.time, e.host, e.provider_name, e.provider, e.channel, e.event_id,
+                               e.level, e.record_id, e.app_pool, e.pid, e.exit_code,
+                               e.exception_code, e.service, e.occurrences, e.faulting_app,
+                               e.faulting_module, e.detail);
+      };
+      EXPECT_TRUE(fields(a) == fields(b)) << entry.path() << ": " << m.substr(0, 300);
+      EXPECT_EQ(a.data.size(), 0u);
+      if (b.data.size() > 0) ++with_items;
+      ++events;
+    }
+  }
+  EXPECT_EQ(events, 860);
+  EXPECT_GT(with_items, 800);
+}
+
+// Winlogbeat 7.2 from Kafka: every key of winlog.event_data and winlog.user_data (but Winlogbeat's
+// xml_name) is an item, with its unescaped value.
+TEST(WinlogbeatEnvelopeTest, AllFieldsHoldsEveryEventDataKeyOfTheRealCorpus) {
+  FAULTLINE_SKIP_WITHOUT_SHARED();
+  std::istringstream in(
+      ReadFile(SharedPath("fixtures/real/logprep__winlogbeat-7.2.0_kafka_wineventlog_raw.jsonl")));
+  EnvelopeParser parser({.all_fields = true});
+  simdjson::dom::parser dom;
+  Event e;
+  size_t items = 0;
+  for (std::string line; std::getline(in, line);) {
+    ASSERT_EQ(parser.Parse(line, &e), ParseError::kOk);
+    std::vector<std::pair<std::string_view, std::string_view>> expected;
+    simdjson::dom::object winlog;
+    ASSERT_EQ(dom.parse(line)["winlog"].get(winlog), simdjson::SUCCESS);
+    for (const char* section : {"event_data", "user_data"}) {
+      simdjson::dom::object data;
+      if (winlog[section].get(data) != simdjson::SUCCESS) continue;
+      for (auto [key, value] : data) {
+        if (key == "xml_name") continue;
+        std::string_view text;
+        ASSERT_EQ(value.get(text), simdjson::SUCCESS) << "Winlogbeat writes strings";
+        expected.emplace_back(key, text);
+      }
+    }
+    ASSERT_EQ(e.data.size(), expected.size()) << line;
+    for (size_t i = 0; i < expected.size(); ++i) {
+      EXPECT_EQ(e.data.name(i), expected[i].first);
+      EXPECT_EQ(e.data.value(i), expected[i].second);
+    }
+    items += e.data.size();
+  }
+  EXPECT_GT(items, 1000u);
+}
+
 TEST(FaultlineEventFormatTest, RejectsWhatTheRekeyStageDidNotWrite) {
   EnvelopeParser parser({.format = Envelope::kFaultlineEvent});
   Event e;

@@ -1,7 +1,9 @@
 #include "ingest/parse/event_fields.h"
 
 #include <array>
+#include <charconv>
 #include <cstdint>
+#include <cstring>
 
 #include "core/strings.h"
 
@@ -271,6 +273,14 @@ bool DecodeUtf16LeBinary(std::string_view binary, std::string* out) {
           : (bytes.size = 0, FromBase64(binary, &bytes)) && Utf16LeToUtf8(bytes.view(), out);
   if (!decoded) out->clear();
   return decoded;
+}
+
+std::string_view ParamName(size_t position, std::array<char, 32>* buffer) {
+  constexpr std::string_view kPrefix = "param";
+  std::memcpy(buffer->data(), kPrefix.data(), kPrefix.size());
+  char* const end =
+      std::to_chars(buffer->data() + kPrefix.size(), buffer->data() + buffer->size(), position).ptr;
+  return std::string_view(buffer->data(), end - buffer->data());
 }
 
 std::string_view* RawFields::SlotFor(std::string_view name) {

@@ -40,6 +40,10 @@ struct RawFields {
   void Clear() { *this = RawFields{}; }
 };
 
+// The name of unnamed event data item `position` (1-based) in Event::data: "param1", "param2", ...
+// as Winlogbeat names them. Written into `buffer`; no allocation.
+std::string_view ParamName(size_t position, std::array<char, 32>* buffer);
+
 // Fills app_pool, pid, exit_code, exception_code, faulting_app, faulting_module, service and
 // occurrences of `event` (whose provider and event_id are already set) from `raw`.
 void ResolveEventFields(const RawFields& raw, Event* event);

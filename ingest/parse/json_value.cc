@@ -88,4 +88,32 @@ simdjson::error_code IteratePadded(simdjson::ondemand::parser& parser, std::stri
   return parser.iterate(buffer.data(), message.size(), buffer.size()).get(*doc);
 }
 
+std::vector<std::string_view> SplitJsonDocuments(std::string_view text) {
+  std::vector<std::string_view> docs;
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  size_t start = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"' && depth > 0) {
+      in_string = true;
+    } else if (c == '{') {
+      if (depth++ == 0) start = i;
+    } else if (c == '}' && depth > 0 && --depth == 0) {
+      docs.push_back(text.substr(start, i - start + 1));
+    }
+  }
+  return docs;
+}
+
 }  // namespace faultline

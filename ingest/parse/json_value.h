@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string_view>
+#include <vector>
 
 #include "ingest/parse/parse_error.h"
 #include "simdjson.h"
@@ -23,5 +24,10 @@ ParseError RootNotObject(simdjson::ondemand::document& doc);
 // and starts iterating it.
 simdjson::error_code IteratePadded(simdjson::ondemand::parser& parser, std::string_view message,
                                    std::string& buffer, simdjson::ondemand::document* doc);
+
+// The JSON documents of a text that holds them one after another, pretty-printed or not
+// (evtx_dump's output, SigmaHQ's regression data): each top-level {...} as a view into `text`.
+// Text outside the objects is ignored.
+std::vector<std::string_view> SplitJsonDocuments(std::string_view text);
 
 }  // namespace faultline

@@ -1,5 +1,7 @@
 #include "ingest/parse/windows_xml.h"
 
+#include <array>
+
 #include "absl/strings/match.h"
 #include "core/strings.h"
 #include "ingest/parse/time_parse.h"
@@ -113,9 +115,11 @@ bool AppendCodePoint(uint32_t cp, std::string* out) {
 }  // namespace
 
 ParseError WindowsXmlParser::Parse(std::string_view xml, Event* out, RawFields* raw) {
-  // Decoded text never outgrows its source, so one reservation keeps every view valid.
+  // Decoded text never outgrows its source, so one reservation keeps every view valid. With
+  // all_fields a text may be decoded twice (a <UserData> leaf that is also read below).
   scratch_.clear();
-  if (scratch_.capacity() < xml.size()) scratch_.reserve(xml.size());
+  const size_t most = all_fields_ ? 2 * xml.size() : xml.size();
+  if (scratch_.capacity() < most) scratch_.reserve(most);
 
   // Text up to the next '<', trimmed, with entities decoded (into scratch_ only when needed).
   auto text_at = [&](size_t pos) -> std::string_view {
@@ -169,10 +173,35 @@ ParseError WindowsXmlParser::Parse(std::string_view xml, Event* out, RawFields* 
   bool saw_time = false;
   int data_index = 0;
   std::string_view time_text;
+  // all_fields in <UserData>: the element opened last, a leaf if it closes before another opens.
+  bool in_user_data = false;
+  std::string_view leaf_name;
+  size_t leaf_text = 0;
+  std::array<char, 32> param_name;
   while (NextTag(xml, &pos, &tag)) {
     if (!in_event) {
       if (tag.name == "Event" && !tag.closing) in_event = !tag.empty;
       continue;
+    }
+    // all_fields: the leaves of <UserData>, beside (never instead of) what is read below.
+    if (all_fields_) [[unlikely]] {
+      if (in_user_data) {
+        if (tag.closing && tag.name == "UserData") {
+          in_user_data = false;
+        } else if (tag.closing) {
+          if (tag.name == leaf_name) out->data.Add(leaf_name, text_at(leaf_text));
+          leaf_name = {};
+        } else if (tag.empty) {
+          out->data.Add(tag.name, {});
+          leaf_name = {};
+        } else {
+          leaf_name = tag.name;
+          leaf_text = pos;
+        }
+      } else if (tag.name == "UserData" && !tag.closing && !tag.empty && !in_system &&
+                 !in_event_data) {
+        in_user_data = true;
+      }
     }
     if (tag.closing) {
       if (tag.name == "Event") break;
@@ -216,8 +245,12 @@ ParseError WindowsXmlParser::Parse(std::string_view xml, Event* out, RawFields* 
         } else if (data_index <= RawFields::kMaxParams) {
           raw->params[data_index - 1] = value;
         }
+        if (all_fields_) {
+          out->data.Add(name.empty() ? ParamName(data_index, &param_name) : name, value);
+        }
       } else if (tag.name == "Binary" && !tag.empty) {
         raw->binary = text_at(pos);
+        if (all_fields_) out->data.Add("Binary", raw->binary);
       }
     } else if (tag.name == "Message" && !tag.empty) {  // RenderingInfo/Message
       raw->message = text_at(pos);

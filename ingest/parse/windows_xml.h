@@ -16,12 +16,18 @@ namespace faultline {
 
 class WindowsXmlParser {
  public:
+  // all_fields: Parse also fills Event::data with every event data item (EnvelopeOptions).
+  explicit WindowsXmlParser(bool all_fields = false) : all_fields_(all_fields) {}
+
   // Fills the event header of `out` and the event data of `raw` from the first <Event> element
   // of `xml`. `raw` views point into `xml` or into this parser's scratch buffer: valid until the
-  // next call. Time comes from TimeCreated/@SystemTime.
+  // next call. Time comes from TimeCreated/@SystemTime. With all_fields, out->data gets every
+  // <Data Name="X"> as X, unnamed <Data> as param1..N, <Binary> as Binary, and the leaf elements
+  // of <UserData> by their names (values decoded; empty ones kept).
   ParseError Parse(std::string_view xml, Event* out, RawFields* raw);
 
  private:
+  bool all_fields_;
   std::string scratch_;  // decoded entities; reserved to the input size so views stay valid
 };
 

@@ -1,9 +1,13 @@
 #include "ingest/parse/windows_xml.h"
 
+#include "core/testing/shared_fixtures.h"
 #include "gtest/gtest.h"
 
 namespace faultline {
 namespace {
+
+using testing::ReadFile;
+using testing::SharedPath;
 
 constexpr char kWas5011[] = R"(<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event">
   <System>
@@ -67,6 +71,51 @@ TEST(WindowsXmlParserTest, SkipsCommentsDeclarationsAndQuotedAngleBrackets) {
             ParseError::kOk);
   EXPECT_EQ(e.provider_name, "a>b");
   EXPECT_EQ(e.event_id, 7u);
+}
+
+TEST(WindowsXmlParserTest, AllFieldsAddsEveryDataItemDecoded) {
+  WindowsXmlParser parser(/*all_fields=*/true);
+  Event e;
+  RawFields raw;
+  ASSERT_EQ(parser.Parse(kWas5011, &e, &raw), ParseError::kOk);
+  ASSERT_EQ(e.data.size(), 3u);
+  EXPECT_EQ(e.data.name(0), "AppPoolID");
+  EXPECT_EQ(e.data.value(0), "Pool & <Friends> \xE2\x98\xBA");
+  EXPECT_EQ(e.data.name(1), "ProcessID");
+  EXPECT_EQ(e.data.value(1), "28828");
+  EXPECT_EQ(e.data.name(2), "Binary");
+  EXPECT_EQ(e.data.value(2), "6D000780");
+  EXPECT_EQ(raw.app_pool, "Pool & <Friends> \xE2\x98\xBA") << "the detectors' view unchanged";
+  std::string_view pid;
+  EXPECT_TRUE(e.data.Find("ProcessID", &pid));
+  EXPECT_EQ(pid, "28828");
+
+  WindowsXmlParser without;
+  Event plain;
+  RawFields plain_raw;
+  ASSERT_EQ(without.Parse(kWas5011, &plain, &plain_raw), ParseError::kOk);
+  EXPECT_EQ(plain.data.size(), 0u);
+}
+
+TEST(WindowsXmlParserTest, AllFieldsReadsTheRealLegacyUnnamedDataAsParams) {
+  FAULTLINE_SKIP_WITHOUT_SHARED();
+  // Application Error 1000 then WAS 5011, both with unnamed <Data>.
+  const std::string xml = ReadFile(SharedPath(
+      "fixtures/real/"
+      "was5011_and_apperror1000_w3wp_legacy-unnamed__blog_2017-06-18_diagnosing-process-crashes."
+      "xml"));
+  WindowsXmlParser parser(/*all_fields=*/true);
+  Event e;
+  RawFields raw;
+  ASSERT_EQ(parser.Parse(xml, &e, &raw), ParseError::kOk);
+  ASSERT_GE(e.data.size(), 9u);
+  for (size_t i = 0; i < e.data.size(); ++i) {
+    EXPECT_EQ(e.data.name(i), "param" + std::to_string(i + 1));
+    if (i < RawFields::kMaxParams) {
+      EXPECT_EQ(e.data.value(i), raw.params[i]);
+    }
+  }
+  EXPECT_EQ(e.data.value(0), "w3wp.exe");
 }
 
 TEST(WindowsXmlParserTest, RejectsWhatIsNotAWindowsEvent) {
