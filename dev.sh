@@ -19,9 +19,10 @@ PACKAGES=(
 )
 # The real peers of the tests: Kafka's JVM and Maven, Prometheus (with promtool) and
 # Alertmanager; openssl (the TLS tests' certificates); clang for the fuzzer and clang-tidy for
-# the checks; Podman (runc) and debootstrap for the Debian 13 image.
+# the checks; Podman (runc) and debootstrap for the Debian 13 image; python3-venv for the venvs
+# of deploy/tools/setup.sh and tests/sigma/setup.sh (pySigma, the Sigma reference).
 TEST_PACKAGES=(default-jre-headless maven prometheus prometheus-alertmanager openssl clang clang-tidy
-               libclang-rt-14-dev podman runc debootstrap debian-archive-keyring)
+               libclang-rt-14-dev podman runc debootstrap debian-archive-keyring python3-venv)
 
 install_missing() {
   local missing=() p
@@ -55,6 +56,7 @@ case "${1:-}" in
     install_missing "${PACKAGES[@]}" "${TEST_PACKAGES[@]}"
     deploy/local/kafka.sh fetch >&2
     deploy/tools/setup.sh >&2
+    tests/sigma/setup.sh >&2
     # Debian 13, the reference platform: the image (on a base debootstrap makes) is built before
     # the suites, since the dev suite tests it; only where Podman cannot run at all is it skipped.
     podman_ok=0

@@ -15,27 +15,78 @@ void AddRoute(std::vector<uint32_t>* list, uint32_t rule) {
   if (list->empty() || list->back() != rule) list->push_back(rule);
 }
 
+// "param1", "param2", ...: how the parsers name event data items that have no name.
+bool IsUnnamed(std::string_view name) {
+  if (name.size() <= 5 || name.substr(0, 5) != "param") return false;
+  for (char c : name.substr(5)) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+uint32_t Key3(std::string_view s) {
+  return static_cast<uint32_t>(static_cast<unsigned char>(s[0])) |
+         static_cast<uint32_t>(static_cast<unsigned char>(s[1])) << 8 |
+         static_cast<uint32_t>(static_cast<unsigned char>(s[2])) << 16;
+}
+
+// The items every match of the rule needs: those of a single-alternative search identifier on
+// an `and` path from the root.
+void RequiredItems(const Rule& rule, int node, std::vector<const FieldItem*>* out) {
+  const ConditionNode& n = rule.condition.nodes[static_cast<size_t>(node)];
+  if (n.kind == ConditionNode::Kind::kAnd) {
+    for (int c : n.children) RequiredItems(rule, c, out);
+  } else if (n.kind == ConditionNode::Kind::kSelection) {
+    const Selection& s = rule.selections[static_cast<size_t>(n.selection)];
+    if (s.alternatives.size() == 1) {
+      for (const FieldItem& item : s.alternatives[0]) out->push_back(&item);
+    }
+  }
+}
+
+// Whether an item can gate: a field, case-insensitive literals of 3 bytes or more (any of them).
+bool Indexable(const FieldItem& item) {
+  if (item.field < 0 || item.all || item.values.empty()) return false;
+  for (const Pattern& p : item.values) {
+    const bool literal = p.kind == MatchKind::kEquals || p.kind == MatchKind::kStartsWith ||
+                         p.kind == MatchKind::kEndsWith || p.kind == MatchKind::kContains;
+    if (!literal || p.cased || p.text.size() < 3) return false;
+  }
+  return true;
+}
+
+// Lower is better: contains probes every position of a value.
+int Cost(const FieldItem& item) {
+  int cost = 0;
+  for (const Pattern& p : item.values) cost += p.kind == MatchKind::kContains ? 4 : 1;
+  return cost;
+}
+
 }  // namespace
 
 Matcher::Matcher(const RuleSet& rules) : rules_(rules) {
   for (uint32_t i = 0; i < rules.rules.size(); ++i) {
     const Rule& rule = rules.rules[i];
-    std::vector<Routes*> targets;
-    if (rule.channels.empty()) {
-      targets.push_back(&any_channel_);
-    } else {
-      for (const std::string& c : rule.channels) targets.push_back(&channels_[c]);
-    }
-    for (Routes* r : targets) {
+    // One channel at a time: a pointer into channels_ would not survive the next insertion.
+    auto route = [&](Routes& r) {
       if (rule.event_ids.empty()) {
-        AddRoute(&r->any_id, i);
+        AddRoute(&r.any_id.rules, i);
       } else {
-        for (uint32_t id : rule.event_ids) AddRoute(&r->by_id[id], i);
+        for (uint32_t id : rule.event_ids) AddRoute(&r.by_id[id].rules, i);
       }
-    }
+    };
+    if (rule.channels.empty()) route(any_channel_);
+    for (const std::string& c : rule.channels) route(channels_[c]);
   }
   event_id_field_ = rules.fields.Find("EventID");
   channel_field_ = rules.fields.Find("Channel");
+  data_field_ = rules.fields.Find("Data");
+  auto build = [&](Routes& r) {
+    BuildPrefilter(&r.any_id);
+    for (auto& [id, list] : r.by_id) BuildPrefilter(&list);
+  };
+  build(any_channel_);
+  for (auto& [name, r] : channels_) build(r);
   provider_field_ = rules.fields.Find("Provider_Name");
   computer_field_ = rules.fields.Find("Computer");
   values_.resize(rules.fields.size());
@@ -44,6 +95,85 @@ Matcher::Matcher(const RuleSet& rules) : rules_(rules) {
   size_t most = 0;
   for (const Rule& rule : rules.rules) most = std::max(most, rule.selections.size());
   memo_.resize(most);
+}
+
+void Matcher::BuildPrefilter(RouteList* list) const {
+  Prefilter& p = list->prefilter;
+  std::vector<const FieldItem*> gates;
+  for (uint32_t index : list->rules) {
+    const Rule& rule = rules_.rules[index];
+    std::vector<const FieldItem*> required;
+    RequiredItems(rule, rule.condition.root, &required);
+    const FieldItem* best = nullptr;
+    for (const FieldItem* item : required) {
+      // EventID and Channel hold for every event of the list: no use as a gate.
+      // (Data may stand for the unnamed items, which the probe does not read.)
+      if (item->field == event_id_field_ || item->field == channel_field_ ||
+          item->field == data_field_ || !Indexable(*item)) {
+        continue;
+      }
+      if (best == nullptr || Cost(*item) < Cost(*best)) best = item;
+    }
+    p.gate_of.push_back(best == nullptr ? -1 : static_cast<int32_t>(gates.size()));
+    if (best != nullptr) gates.push_back(best);
+  }
+  p.stamp.assign(gates.size(), 0);
+  for (uint32_t g = 0; g < gates.size(); ++g) {
+    const FieldItem& item = *gates[g];
+    auto field = std::find_if(p.fields.begin(), p.fields.end(),
+                              [&](const Prefilter::Field& f) { return f.field == item.field; });
+    if (field == p.fields.end()) {
+      p.fields.push_back({.field = item.field});
+      field = p.fields.end() - 1;
+    }
+    for (const Pattern& pattern : item.values) {
+      const std::string& t = pattern.text;
+      switch (pattern.kind) {
+        case MatchKind::kEquals:
+          field->exact[t].push_back(g);
+          break;
+        case MatchKind::kStartsWith:
+          field->prefix[Key3(t)].push_back({g, &pattern});
+          break;
+        case MatchKind::kEndsWith:
+          field->suffix[Key3(std::string_view(t).substr(t.size() - 3))].push_back({g, &pattern});
+          break;
+        default:  // kContains: found where its first three bytes are
+          field->gram[Key3(t)].push_back({g, &pattern});
+          break;
+      }
+    }
+  }
+}
+
+void Matcher::Probe(Prefilter& p) {
+  for (Prefilter::Field& f : p.fields) {
+    const FieldValue* value = Value(f.field);
+    if (value == nullptr) continue;  // absent: none of its gates hold
+    const std::string_view v = value->lower;
+    if (const auto it = f.exact.find(ToAbsl(v)); it != f.exact.end()) {
+      for (uint32_t g : it->second) p.stamp[g] = generation_;
+    }
+    if (v.size() < 3) continue;
+    if (const auto it = f.prefix.find(Key3(v)); it != f.prefix.end()) {
+      for (const Prefilter::Probe& probe : it->second) {
+        if (v.starts_with(probe.pattern->text)) p.stamp[probe.gate] = generation_;
+      }
+    }
+    if (const auto it = f.suffix.find(Key3(v.substr(v.size() - 3))); it != f.suffix.end()) {
+      for (const Prefilter::Probe& probe : it->second) {
+        if (v.ends_with(probe.pattern->text)) p.stamp[probe.gate] = generation_;
+      }
+    }
+    if (f.gram.empty()) continue;
+    for (size_t i = 0; i + 3 <= v.size(); ++i) {
+      const auto it = f.gram.find(Key3(v.substr(i)));
+      if (it == f.gram.end()) continue;
+      for (const Prefilter::Probe& probe : it->second) {
+        if (v.substr(i).starts_with(probe.pattern->text)) p.stamp[probe.gate] = generation_;
+      }
+    }
+  }
 }
 
 std::vector<uint32_t> Matcher::RoutedIds() const {
@@ -59,21 +189,21 @@ std::vector<uint32_t> Matcher::RoutedIds() const {
 }
 
 bool Matcher::RoutesEveryId() const {
-  if (!any_channel_.any_id.empty()) return true;
+  if (!any_channel_.any_id.rules.empty()) return true;
   for (const auto& [name, r] : channels_) {
-    if (!r.any_id.empty()) return true;
+    if (!r.any_id.rules.empty()) return true;
   }
   return false;
 }
 
-const Matcher::Routes* Matcher::ChannelRoutes(std::string_view channel) {
+Matcher::Routes* Matcher::ChannelRoutes(std::string_view channel) {
   if (const auto it = seen_channels_.find(ToAbsl(channel)); it != seen_channels_.end()) {
     return it->second;
   }
   lower_channel_.assign(channel);
   for (char& c : lower_channel_) c = absl::ascii_tolower(c);
   const auto it = channels_.find(lower_channel_);
-  const Routes* routes = it == channels_.end() ? nullptr : &it->second;
+  Routes* routes = it == channels_.end() ? nullptr : &it->second;
   // A few spellings per channel in practice; beyond the bound, looked up each time.
   if (seen_channels_.size() < kMaxChannelSpellings) seen_channels_.emplace(channel, routes);
   return routes;
@@ -81,20 +211,29 @@ const Matcher::Routes* Matcher::ChannelRoutes(std::string_view channel) {
 
 const std::vector<uint32_t>& Matcher::Match(const Event& event) {
   matched_.clear();
-  const Routes* routes = ChannelRoutes(event.channel);
-  const std::vector<uint32_t>* lists[4] = {};
+  Routes* routes = ChannelRoutes(event.channel);
+  RouteList* lists[4] = {};
   size_t n = 0;
-  for (const Routes* r : {routes, static_cast<const Routes*>(&any_channel_)}) {
+  for (Routes* r : {routes, &any_channel_}) {
     if (r == nullptr) continue;
     if (const auto it = r->by_id.find(event.event_id); it != r->by_id.end()) {
       lists[n++] = &it->second;
     }
-    if (!r->any_id.empty()) lists[n++] = &r->any_id;
+    if (!r->any_id.rules.empty()) lists[n++] = &r->any_id;
   }
   if (n == 0) return matched_;
   Prepare(event);
   for (size_t l = 0; l < n; ++l) {
-    for (uint32_t index : *lists[l]) {
+    Prefilter& prefilter = lists[l]->prefilter;
+    Probe(prefilter);
+    const std::vector<uint32_t>& list = lists[l]->rules;
+    for (size_t at = 0; at < list.size(); ++at) {
+      const int32_t gate = prefilter.gate_of[at];
+      if (gate >= 0 && prefilter.stamp[static_cast<size_t>(gate)] != generation_) {
+        ++spared_;  // a literal every match needs is not in the event
+        continue;
+      }
+      const uint32_t index = list[at];
       const Rule& rule = rules_.rules[index];
       ++evaluations_;
       std::fill(memo_.begin(), memo_.begin() + static_cast<ptrdiff_t>(rule.selections.size()), -1);
@@ -117,6 +256,14 @@ void Matcher::Prepare(const Event& event) {
   if (++generation_ == 0) {  // wrapped: forget every stamp
     std::fill(stamp_.begin(), stamp_.end(), 0);
     std::fill(lower_stamp_.begin(), lower_stamp_.end(), 0);
+    auto reset = [](Routes& r) {
+      std::fill(r.any_id.prefilter.stamp.begin(), r.any_id.prefilter.stamp.end(), 0);
+      for (auto& [id, list] : r.by_id) {
+        std::fill(list.prefilter.stamp.begin(), list.prefilter.stamp.end(), 0);
+      }
+    };
+    reset(any_channel_);
+    for (auto& [name, r] : channels_) reset(r);
     generation_ = 1;
   }
   size_t total = event.channel.size() + event.provider_name.size() + event.host.size() + 16;
@@ -131,9 +278,12 @@ void Matcher::Prepare(const Event& event) {
   set(channel_field_, event.channel);
   set(provider_field_, event.provider_name);
   set(computer_field_, event.host);
+  params_.clear();
   for (size_t i = 0; i < event.data.size(); ++i) {
     const std::string_view value = event.data.value(i);
     total += value.size();
+    if (data_field_ >= 0 && IsUnnamed(event.data.name(i)))
+      params_.push_back(static_cast<uint32_t>(i));
     int64_t field = rules_.fields.Find(event.data.name(i));
     if (field < 0) field = FindWithoutSpaces(event.data.name(i));
     // The first item of a name wins (as EventData::Find).
@@ -168,7 +318,7 @@ const FieldValue* Matcher::Value(int64_t field) {
   return &v;
 }
 
-bool Matcher::KeywordMatches(const Pattern& p) {
+const std::vector<FieldValue>& Matcher::AllValues() {
   if (keywords_stamp_ != generation_) {
     // Every value of the event, lowercased once for all the keyword searches of this event.
     keyword_values_.clear();
@@ -180,10 +330,32 @@ bool Matcher::KeywordMatches(const Pattern& p) {
     }
     keywords_stamp_ = generation_;
   }
-  for (const FieldValue& v : keyword_values_) {
+  return keyword_values_;
+}
+
+bool Matcher::KeywordMatches(const Pattern& p) {
+  for (const FieldValue& v : AllValues()) {
     if (Matches(p, v)) return true;
   }
   return false;
+}
+
+bool Matcher::UnnamedDataMatches(const FieldItem& item) {
+  // Sigma's `Data` is the event data of an event whose items have no names (classic
+  // PowerShell 400/600/800, MSSQL, ESENT, ...): an item holds if one of them does.
+  const std::vector<FieldValue>& values = AllValues();
+  auto one = [&](const Pattern& p) {
+    if (p.kind == MatchKind::kExists) return !params_.empty() == p.exists;
+    if (p.kind == MatchKind::kNull) return params_.empty();
+    for (uint32_t i : params_) {
+      if (Matches(p, values[i])) return true;
+    }
+    return false;
+  };
+  for (const Pattern& p : item.values) {
+    if (one(p) != item.all) return !item.all;
+  }
+  return item.all;
 }
 
 bool Matcher::ItemMatches(const FieldItem& item) {
@@ -194,6 +366,7 @@ bool Matcher::ItemMatches(const FieldItem& item) {
     return item.all;
   }
   const FieldValue* value = Value(item.field);
+  if (value == nullptr && item.field == data_field_) return UnnamedDataMatches(item);
   auto one = [&](const Pattern& p) {
     switch (p.kind) {
       case MatchKind::kExists:

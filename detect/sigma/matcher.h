@@ -30,16 +30,43 @@ class Matcher {
   std::vector<uint32_t> RoutedIds() const;
   bool RoutesEveryId() const;
 
-  // Events that met at least one rule (their fields were read), and rule evaluations.
+  // Events that met at least one rule (their fields were read), rule evaluations, and rules
+  // the prefilter spared.
   uint64_t examined() const { return examined_; }
   uint64_t evaluations() const { return evaluations_; }
+  uint64_t spared() const { return spared_; }
 
  private:
-  struct Routes {
-    absl::flat_hash_map<uint32_t, std::vector<uint32_t>> by_id;
-    std::vector<uint32_t> any_id;
+  // A literal item every match of a rule needs (its gate), indexed by field and by the first,
+  // last or any three bytes of the literal: one pass over an event's values tells which gates
+  // hold, and a rule whose gate does not is not evaluated. Built per route list, so an event
+  // probes only for the rules of its channel and id.
+  struct Prefilter {
+    struct Probe {
+      uint32_t gate;
+      const Pattern* pattern;
+    };
+    struct Field {
+      int64_t field = -1;
+      absl::flat_hash_map<std::string, std::vector<uint32_t>> exact;
+      absl::flat_hash_map<uint32_t, std::vector<Probe>> prefix, suffix, gram;
+    };
+    std::vector<Field> fields;
+    std::vector<int32_t> gate_of;  // per rule of the list: its gate, or -1 (always evaluated)
+    std::vector<uint32_t> stamp;   // per gate: held for the event of this generation
   };
-  const Routes* ChannelRoutes(std::string_view channel);
+  struct RouteList {
+    std::vector<uint32_t> rules;
+    Prefilter prefilter;
+  };
+  struct Routes {
+    absl::flat_hash_map<uint32_t, RouteList> by_id;
+    RouteList any_id;
+  };
+  void BuildPrefilter(RouteList* list) const;
+  // Marks the gates of `p` the event's values hold.
+  void Probe(Prefilter& p);
+  Routes* ChannelRoutes(std::string_view channel);
   void Prepare(const Event& event);
   // The field's value, or null if the event lacks it.
   const FieldValue* Value(int64_t field);
@@ -48,12 +75,15 @@ class Matcher {
   bool SelectionMatches(const Rule& rule, int selection);
   bool ItemMatches(const FieldItem& item);
   bool KeywordMatches(const Pattern& p);
+  bool UnnamedDataMatches(const FieldItem& item);
+  // Every data value of the event with its lowercase, made once per event when first asked.
+  const std::vector<FieldValue>& AllValues();
 
   const RuleSet& rules_;
   absl::flat_hash_map<std::string, Routes> channels_;  // lowercase channel
   Routes any_channel_;
   // Each channel spelling seen, to its routes (null: no rule reads that channel); bounded.
-  absl::flat_hash_map<std::string, const Routes*> seen_channels_;
+  absl::flat_hash_map<std::string, Routes*> seen_channels_;
   std::string lower_channel_;
   std::string spaceless_;
 
@@ -67,11 +97,14 @@ class Matcher {
   uint32_t keywords_stamp_ = 0;             // keyword_values_ is this event's
   char event_id_text_[16] = {};
   int64_t event_id_field_ = -1, channel_field_ = -1, provider_field_ = -1, computer_field_ = -1;
+  int64_t data_field_ = -1;       // "Data": the unnamed items (params_) when none is named so
+  std::vector<uint32_t> params_;  // the event's unnamed items (data indices)
   const Event* event_ = nullptr;
   std::vector<int8_t> memo_;  // per selection of the rule being evaluated: -1 unknown, 0, 1
   std::vector<uint32_t> matched_;
   uint64_t examined_ = 0;
   uint64_t evaluations_ = 0;
+  uint64_t spared_ = 0;
 };
 
 }  // namespace faultline::sigma

@@ -246,6 +246,7 @@ class Compiler {
     FieldItem item;
     item.all = m.all;
     item.field = field.empty() ? -1 : static_cast<int64_t>(fields_->Intern(field));
+    keyword_ = field.empty();
     std::vector<const YAML::Node*> list;
     std::vector<YAML::Node> storage;
     if (values.IsSequence()) {
@@ -327,9 +328,12 @@ class Compiler {
     }
     const bool encoded = m.base64 || m.base64offset || !m.utf16.empty();
     if (!encoded) {
+      // A keyword is searched for anywhere in the event (every backend does a full-text
+      // substring search): unless a modifier says otherwise, it is contained.
+      const bool keyword = keyword_ && !m.startswith && !m.endswith;
       for (const std::string& t : texts) {
-        item->values.push_back(
-            PlainPattern(t, m.contains || m.endswith, m.contains || m.startswith, m.cased));
+        item->values.push_back(PlainPattern(t, m.contains || m.endswith || keyword,
+                                            m.contains || m.startswith || keyword, m.cased));
       }
       return;
     }
@@ -353,6 +357,7 @@ class Compiler {
 
   const LoadOptions& options_;
   FieldIndex* fields_;
+  bool keyword_ = false;  // the item being compiled is a keyword search
 };
 
 std::string ScalarOr(const YAML::Node& node, std::string_view key) {
@@ -825,7 +830,7 @@ Correlation CompileCorrelation(
   if (needs_field && c.value_field.empty()) Refuse("this correlation type needs condition.field");
   const bool counts =
       c.type == CorrelationType::kEventCount || c.type == CorrelationType::kValueCount || temporal;
-  if (counts && c.has_condition && c.condition.Holds(1)) {
+  if (counts && c.has_condition && (c.condition.lt || c.condition.lte) && c.condition.Holds(1)) {
     // "Fewer than N" is a matter of absence at a window's end; a stream would fire on the
     // first event.
     Refuse("a count condition one event meets (lt, lte): absence is not evaluated");

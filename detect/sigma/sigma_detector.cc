@@ -164,6 +164,7 @@ void SigmaDetector::Emit(std::string_view host, const Incident& incident, AlertO
                incident.start, quiet_, labels_);
   alert.set_host(std::string(host));
   (*alert.mutable_labels())["sigma_title"] = rule.title;
+  if (!rule.name.empty()) (*alert.mutable_labels())["sigma_name"] = rule.name;
   if (!rule.level.empty()) (*alert.mutable_labels())["sigma_level"] = rule.level;
   if (!rule.tags.empty()) (*alert.mutable_labels())["sigma_tags"] = absl::StrJoin(rule.tags, ",");
   for (const Hit& h : incident.recent) {
@@ -265,6 +266,7 @@ void SigmaDetector::EmitGroup(std::string_view host, const Group& g, AlertOutput
                g.start, corr.timespan, labels_);
   alert.set_host(std::string(host));
   (*alert.mutable_labels())["sigma_title"] = corr.title;
+  if (!corr.name.empty()) (*alert.mutable_labels())["sigma_name"] = corr.name;
   (*alert.mutable_labels())["sigma_correlation"] = std::string(type);
   if (!g.group.empty()) (*alert.mutable_labels())["sigma_group"] = g.group;
   if (!corr.level.empty()) (*alert.mutable_labels())["sigma_level"] = corr.level;

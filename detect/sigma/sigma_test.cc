@@ -202,6 +202,42 @@ TEST(SigmaMatchTest, ConditionsAndKeywords) {
   EXPECT_FALSE(Hits(ProcessRule("  keywords:\n    - 'mimikatz'\n  condition: keywords\n"), kCmd));
 }
 
+TEST(SigmaMatchTest, KeywordsAreSearchedInsideValuesAndDataStandsForUnnamedItems) {
+  // A keyword is found anywhere in a value, as every backend's full-text search finds it.
+  EXPECT_TRUE(
+      Hits(ProcessRule("  keywords:\n    - 'WHOAMI /PRIV'\n  condition: keywords\n"), kCmd));
+  EXPECT_TRUE(Hits(ProcessRule("  keywords:\n    '|all':\n      - whoami\n      - explorer\n"
+                               "  condition: keywords\n"),
+                   kCmd));
+  // Classic PowerShell 400: its items have no names (param1..N); rules read them as Data.
+  const std::string classic =
+      "title: downgrade\nlogsource:\n  product: windows\n  category: ps_classic_start\n"
+      "detection:\n  sel:\n    Data|contains: 'EngineVersion=2.'\n  condition: sel\n";
+  Event ps =
+      Process({{"param1", "Available"},
+               {"param2", "None"},
+               {"param3", "NewEngineState=Available\n\tHostVersion=5.1\n\tEngineVersion=2.0"}},
+              400, "Windows PowerShell");
+  EXPECT_TRUE(Hits(classic, ps));
+  ps.data.Clear();
+  ps.data.Add("param1", "EngineVersion=5.1");
+  EXPECT_FALSE(Hits(classic, ps));
+}
+
+TEST(SigmaLoadTest, ARuleOnSeveralChannelsIsRoutedToEach) {
+  // AppLocker's four channels (a rule's channels were once held as pointers into a map that
+  // grew: ASan caught it).
+  RuleSet set = Load(
+      "title: applocker\nlogsource:\n  product: windows\n  service: applocker\ndetection:\n"
+      "  sel:\n    EventID: 8004\n  condition: sel\n");
+  ASSERT_EQ(set.rules.size(), 1u);
+  ASSERT_EQ(set.rules[0].channels.size(), 4u);
+  Matcher m(set);
+  for (const std::string& channel : set.rules[0].channels) {
+    EXPECT_EQ(m.Match(Process({}, 8004, channel)).size(), 1u) << channel;
+  }
+}
+
 TEST(SigmaLoadTest, WhatCannotBeEvaluatedIsSkippedWithTheReason) {
   EXPECT_NE(Skip(ProcessRule("  sel:\n    Image|frobnicate: x\n  condition: sel\n"))
                 .find("modifier 'frobnicate'"),
