@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 
 #include "absl/strings/ascii.h"
 #include "core/strings.h"
@@ -30,20 +31,6 @@ uint32_t Key3(std::string_view s) {
          static_cast<uint32_t>(static_cast<unsigned char>(s[2])) << 16;
 }
 
-// The items every match of the rule needs: those of a single-alternative search identifier on
-// an `and` path from the root.
-void RequiredItems(const Rule& rule, int node, std::vector<const FieldItem*>* out) {
-  const ConditionNode& n = rule.condition.nodes[static_cast<size_t>(node)];
-  if (n.kind == ConditionNode::Kind::kAnd) {
-    for (int c : n.children) RequiredItems(rule, c, out);
-  } else if (n.kind == ConditionNode::Kind::kSelection) {
-    const Selection& s = rule.selections[static_cast<size_t>(n.selection)];
-    if (s.alternatives.size() == 1) {
-      for (const FieldItem& item : s.alternatives[0]) out->push_back(&item);
-    }
-  }
-}
-
 // Whether an item can gate: a field, case-insensitive literals of 3 bytes or more (any of them).
 bool Indexable(const FieldItem& item) {
   if (item.field < 0 || item.all || item.values.empty()) return false;
@@ -60,6 +47,60 @@ int Cost(const FieldItem& item) {
   int cost = 0;
   for (const Pattern& p : item.values) cost += p.kind == MatchKind::kContains ? 4 : 1;
   return cost;
+}
+
+int Cost(const std::vector<const FieldItem*>& any) {
+  int cost = 0;
+  for (const FieldItem* item : any) cost += Cost(*item);
+  return cost;
+}
+
+// Items of which every match of the subtree needs one to hold (a disjunction), or nullopt when
+// there are none to tell (a `not`, a regex, an alternative without a usable literal). `usable`
+// says which items may gate.
+template <typename Usable>
+std::optional<std::vector<const FieldItem*>> Necessary(const Rule& rule, int node,
+                                                       const Usable& usable) {
+  const ConditionNode& n = rule.condition.nodes[static_cast<size_t>(node)];
+  switch (n.kind) {
+    case ConditionNode::Kind::kSelection: {
+      // One item of each alternative (the cheapest usable): a match holds one alternative whole.
+      std::vector<const FieldItem*> any;
+      for (const auto& alternative :
+           rule.selections[static_cast<size_t>(n.selection)].alternatives) {
+        const FieldItem* best = nullptr;
+        for (const FieldItem& item : alternative) {
+          if (usable(item) && (best == nullptr || Cost(item) < Cost(*best))) best = &item;
+        }
+        if (best == nullptr) return std::nullopt;
+        any.push_back(best);
+      }
+      return any;
+    }
+    case ConditionNode::Kind::kAnd: {
+      // Any one child's disjunction will do: the cheapest.
+      std::optional<std::vector<const FieldItem*>> best;
+      for (int c : n.children) {
+        auto any = Necessary(rule, c, usable);
+        if (any && (!best || Cost(*any) < Cost(*best))) best = std::move(any);
+      }
+      return best;
+    }
+    case ConditionNode::Kind::kOr:
+    case ConditionNode::Kind::kAtLeast: {
+      // A match holds at least one child: the union of theirs, if each has one.
+      std::vector<const FieldItem*> any;
+      for (int c : n.children) {
+        auto part = Necessary(rule, c, usable);
+        if (!part) return std::nullopt;
+        any.insert(any.end(), part->begin(), part->end());
+      }
+      return any;
+    }
+    case ConditionNode::Kind::kNot:
+      return std::nullopt;
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -100,23 +141,25 @@ Matcher::Matcher(const RuleSet& rules) : rules_(rules) {
 void Matcher::BuildPrefilter(RouteList* list) const {
   Prefilter& p = list->prefilter;
   std::vector<const FieldItem*> gates;
+  auto usable = [&](const FieldItem& item) {
+    // EventID and Channel hold for every event of the list: no use as a gate. (Data may stand
+    // for the unnamed items, which the probe does not read.)
+    return item.field != event_id_field_ && item.field != channel_field_ &&
+           item.field != data_field_ && Indexable(item);
+  };
   for (uint32_t index : list->rules) {
     const Rule& rule = rules_.rules[index];
-    std::vector<const FieldItem*> required;
-    RequiredItems(rule, rule.condition.root, &required);
-    const FieldItem* best = nullptr;
-    for (const FieldItem* item : required) {
-      // EventID and Channel hold for every event of the list: no use as a gate.
-      // (Data may stand for the unnamed items, which the probe does not read.)
-      if (item->field == event_id_field_ || item->field == channel_field_ ||
-          item->field == data_field_ || !Indexable(*item)) {
-        continue;
+    const auto any = Necessary(rule, rule.condition.root, usable);
+    p.rule_gates.push_back(static_cast<uint32_t>(p.gate_lists.size()));
+    if (any) {
+      for (const FieldItem* item : *any) {
+        auto found = std::find(gates.begin(), gates.end(), item);
+        if (found == gates.end()) found = gates.insert(gates.end(), item);
+        p.gate_lists.push_back(static_cast<uint32_t>(found - gates.begin()));
       }
-      if (best == nullptr || Cost(*item) < Cost(*best)) best = item;
     }
-    p.gate_of.push_back(best == nullptr ? -1 : static_cast<int32_t>(gates.size()));
-    if (best != nullptr) gates.push_back(best);
   }
+  p.rule_gates.push_back(static_cast<uint32_t>(p.gate_lists.size()));
   p.stamp.assign(gates.size(), 0);
   for (uint32_t g = 0; g < gates.size(); ++g) {
     const FieldItem& item = *gates[g];
@@ -228,9 +271,8 @@ const std::vector<uint32_t>& Matcher::Match(const Event& event) {
     Probe(prefilter);
     const std::vector<uint32_t>& list = lists[l]->rules;
     for (size_t at = 0; at < list.size(); ++at) {
-      const int32_t gate = prefilter.gate_of[at];
-      if (gate >= 0 && prefilter.stamp[static_cast<size_t>(gate)] != generation_) {
-        ++spared_;  // a literal every match needs is not in the event
+      if (!prefilter.MayMatch(at, generation_)) {
+        ++spared_;  // none of the literals one of which every match needs is in the event
         continue;
       }
       const uint32_t index = list[at];

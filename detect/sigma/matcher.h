@@ -37,10 +37,11 @@ class Matcher {
   uint64_t spared() const { return spared_; }
 
  private:
-  // A literal item every match of a rule needs (its gate), indexed by field and by the first,
-  // last or any three bytes of the literal: one pass over an event's values tells which gates
-  // hold, and a rule whose gate does not is not evaluated. Built per route list, so an event
-  // probes only for the rules of its channel and id.
+  // Literal items one of which every match of a rule needs (its gates: one item of a selection
+  // the condition requires, or one per alternative of `1 of ...`), indexed by field and by the
+  // first, last or any three bytes of the literal: one pass over an event's values tells which
+  // gates hold, and a rule none of whose gates does is not evaluated. Built per route list, so
+  // an event probes only for the rules of its channel and id.
   struct Prefilter {
     struct Probe {
       uint32_t gate;
@@ -52,8 +53,20 @@ class Matcher {
       absl::flat_hash_map<uint32_t, std::vector<Probe>> prefix, suffix, gram;
     };
     std::vector<Field> fields;
-    std::vector<int32_t> gate_of;  // per rule of the list: its gate, or -1 (always evaluated)
-    std::vector<uint32_t> stamp;   // per gate: held for the event of this generation
+    // Rule i of the list (in list order) may match only if one of its gates holds:
+    // gate_lists[rule_gates[i] .. rule_gates[i + 1]); none listed: always evaluated.
+    std::vector<uint32_t> rule_gates;
+    std::vector<uint32_t> gate_lists;
+    std::vector<uint32_t> stamp;  // per gate: held for the event of this generation
+
+    bool MayMatch(size_t rule, uint32_t generation) const {
+      const uint32_t begin = rule_gates[rule], end = rule_gates[rule + 1];
+      if (begin == end) return true;
+      for (uint32_t i = begin; i < end; ++i) {
+        if (stamp[gate_lists[i]] == generation) return true;
+      }
+      return false;
+    }
   };
   struct RouteList {
     std::vector<uint32_t> rules;
