@@ -387,6 +387,7 @@ Exit status: 0 (whatever was skipped), 2 if a PATH does not exist or the configu
                     set->correlations.size(), " correlation(s) loaded, ", set->skipped.size(),
                     " skipped, ", set->filters, " filter(s)\n");
     std::vector<std::pair<size_t, std::string>> by_count;
+    by_count.reserve(reasons.size());
     for (const auto& [reason, n] : reasons) by_count.emplace_back(n, reason);
     std::sort(by_count.begin(), by_count.end(), std::greater<>());
     for (const auto& [n, reason] : by_count) {

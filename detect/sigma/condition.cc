@@ -1,11 +1,13 @@
 #include "detect/sigma/condition.h"
 
 #include <cctype>
+#include <string>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/strings.h"
+#include "detect/sigma/pattern.h"
 
 namespace faultline::sigma {
 namespace {
@@ -178,25 +180,13 @@ class Parser {
         absl::StrCat("the condition names '", ToAbsl(t.text), "', which the detection lacks"));
   }
 
-  // Identifier patterns: '*' any run, case-sensitive as identifiers are.
-  static bool GlobMatchCased(std::string_view p, std::string_view s) {
-    size_t pi = 0, si = 0, star = std::string_view::npos, mark = 0;
-    while (si < s.size()) {
-      if (pi < p.size() && p[pi] == '*') {
-        star = pi++;
-        mark = si;
-      } else if (pi < p.size() && (p[pi] == '?' || p[pi] == s[si])) {
-        ++pi;
-        ++si;
-      } else if (star != std::string_view::npos) {
-        pi = star + 1;
-        si = ++mark;
-      } else {
-        return false;
-      }
+  // Identifier patterns: '*' any run, '?' one character, case-sensitive as identifiers are.
+  static bool GlobMatchCased(std::string_view pattern, std::string_view name) {
+    std::string wild(pattern.size(), '\0');
+    for (size_t i = 0; i < pattern.size(); ++i) {
+      if (pattern[i] == '*' || pattern[i] == '?') wild[i] = pattern[i];
     }
-    while (pi < p.size() && p[pi] == '*') ++pi;
-    return pi == p.size();
+    return GlobMatch(pattern, wild, name);
   }
 
   std::string_view text_;

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "core/strings.h"
 
 namespace faultline::sigma {
@@ -324,8 +325,9 @@ void Matcher::Prepare(const Event& event) {
   for (size_t i = 0; i < event.data.size(); ++i) {
     const std::string_view value = event.data.value(i);
     total += value.size();
-    if (data_field_ >= 0 && IsUnnamed(event.data.name(i)))
+    if (data_field_ >= 0 && IsUnnamed(event.data.name(i))) {
       params_.push_back(static_cast<uint32_t>(i));
+    }
     int64_t field = rules_.fields.Find(event.data.name(i));
     if (field < 0) field = FindWithoutSpaces(event.data.name(i));
     // The first item of a name wins (as EventData::Find).
@@ -339,7 +341,7 @@ void Matcher::Prepare(const Event& event) {
 int64_t Matcher::FindWithoutSpaces(std::string_view name) {
   // Windows Defender names its data "Source Name", "Threat Name"; Sigma rules (and every Sigma
   // backend's Windows mapping) write them without the spaces.
-  if (name.find(' ') == std::string_view::npos) return -1;
+  if (!absl::StrContains(ToAbsl(name), ' ')) return -1;
   spaceless_.clear();
   for (char c : name) {
     if (c != ' ') spaceless_.push_back(c);

@@ -8,6 +8,7 @@
 #include <pcre2.h>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/strings.h"
@@ -42,15 +43,13 @@ void AppendLower(std::string_view text, std::string* out) {
   // Branch-free ASCII folding the compiler vectorizes (bytes >= 0x80 are left alone).
   for (size_t i = 0; i < text.size(); ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
-    dst[i] = static_cast<char>(c | (static_cast<unsigned char>(c - 'A') < 26u ? 0x20 : 0));
+    const auto folded =
+        static_cast<unsigned char>(c | (static_cast<unsigned char>(c - 'A') < 26u ? 0x20u : 0u));
+    dst[i] = static_cast<char>(folded);
   }
 }
 
-namespace {
-
-bool IsWild(char c) { return c == '*' || c == '?'; }
-
-// Glob over (text, wild): '*' any run, '?' one byte. Iterative with one backtrack point.
+// Iterative, with one backtrack point.
 bool GlobMatch(std::string_view pattern, std::string_view wild, std::string_view s) {
   size_t p = 0, i = 0, star = std::string_view::npos, mark = 0;
   while (i < s.size()) {
@@ -70,6 +69,10 @@ bool GlobMatch(std::string_view pattern, std::string_view wild, std::string_view
   while (p < pattern.size() && wild[p] == '*') ++p;
   return p == pattern.size();
 }
+
+namespace {
+
+bool IsWild(char c) { return c == '*' || c == '?'; }
 
 bool ParseIp(std::string_view text, std::array<uint8_t, 16>* out, bool* v6) {
   char buf[INET6_ADDRSTRLEN + 1];
@@ -102,7 +105,7 @@ bool CompareLiteral(MatchKind kind, std::string_view want, std::string_view have
     case MatchKind::kEquals:
       return have == want;
     case MatchKind::kContains:
-      return have.find(want) != std::string_view::npos;
+      return absl::StrContains(ToAbsl(have), ToAbsl(want));
     case MatchKind::kStartsWith:
       return have.substr(0, want.size()) == want;
     case MatchKind::kEndsWith:
@@ -126,10 +129,10 @@ Pattern PlainPattern(std::string_view value, bool wildcard_before, bool wildcard
     const char c = value[i];
     if (c == '\\' && i + 1 < value.size() && (IsWild(value[i + 1]) || value[i + 1] == '\\')) {
       p.text.push_back(value[++i]);
-      p.wild.push_back(0);
+      p.wild.push_back('\0');
     } else {
       p.text.push_back(c);
-      p.wild.push_back(IsWild(c) ? c : 0);
+      p.wild.push_back(IsWild(c) ? c : '\0');
     }
   }
   if (wildcard_after) {

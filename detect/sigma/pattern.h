@@ -73,6 +73,10 @@ struct FieldValue {
 // kFieldRef gets the other field's value in `ref`).
 bool Matches(const Pattern& p, const FieldValue& value, const FieldValue* ref = nullptr);
 
+// Glob over (pattern, wild): where `wild` holds '*' the pattern matches any run, '?' any one
+// byte, 0 the pattern's byte itself (Pattern::text and Pattern::wild of a kGlob).
+bool GlobMatch(std::string_view pattern, std::string_view wild, std::string_view s);
+
 // ASCII lowercase of `text` appended to `out`.
 void AppendLower(std::string_view text, std::string* out);
 

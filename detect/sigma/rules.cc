@@ -118,8 +118,9 @@ std::vector<std::string> WindashVariants(std::string_view value) {
     std::vector<std::string> next;
     const std::string_view between = value.substr(from, pos - from);
     for (const std::string& prefix : out) {
-      for (const std::string& dash : kDashes)
+      for (const std::string& dash : kDashes) {
         next.push_back(absl::StrCat(prefix, ToAbsl(between), dash));
+      }
     }
     out = std::move(next);
     from = pos + 1;
@@ -171,45 +172,45 @@ struct Modifiers {
 Modifiers ParseModifiers(const std::vector<std::string_view>& names) {
   Modifiers m;
   for (std::string_view n : names) {
-    if (n == "contains")
+    if (n == "contains") {
       m.contains = true;
-    else if (n == "startswith")
+    } else if (n == "startswith") {
       m.startswith = true;
-    else if (n == "endswith")
+    } else if (n == "endswith") {
       m.endswith = true;
-    else if (n == "all")
+    } else if (n == "all") {
       m.all = true;
-    else if (n == "cased")
+    } else if (n == "cased") {
       m.cased = true;
-    else if (n == "re")
+    } else if (n == "re") {
       m.re = true;
-    else if (n == "i" && m.re)
+    } else if (n == "i" && m.re) {
       m.re_i = true;
-    else if (n == "m" && m.re)
+    } else if (n == "m" && m.re) {
       m.re_m = true;
-    else if (n == "s" && m.re)
+    } else if (n == "s" && m.re) {
       m.re_s = true;
-    else if (n == "cidr")
+    } else if (n == "cidr") {
       m.cidr = true;
-    else if (n == "exists")
+    } else if (n == "exists") {
       m.exists = true;
-    else if (n == "fieldref")
+    } else if (n == "fieldref") {
       m.fieldref = true;
-    else if (n == "expand")
+    } else if (n == "expand") {
       m.expand = true;
-    else if (n == "windash")
+    } else if (n == "windash") {
       m.windash = true;
-    else if (n == "base64")
+    } else if (n == "base64") {
       m.base64 = true;
-    else if (n == "base64offset")
+    } else if (n == "base64offset") {
       m.base64offset = true;
-    else if (n == "utf16le" || n == "wide")
+    } else if (n == "utf16le" || n == "wide") {
       m.utf16 = "le";
-    else if (n == "utf16be")
+    } else if (n == "utf16be") {
       m.utf16 = "be";
-    else if (n == "utf16")
+    } else if (n == "utf16") {
       m.utf16 = "bom";
-    else if (n == "gt" || n == "gte" || n == "lt" || n == "lte") {
+    } else if (n == "gt" || n == "gte" || n == "lt" || n == "lte") {
       m.numeric = true;
       m.op = n == "gt"    ? NumericOp::kGt
              : n == "gte" ? NumericOp::kGte
@@ -694,9 +695,9 @@ absl::Duration ParseTimespan(const std::string& text) {
     case 'h':
       return absl::Hours(n);
     case 'd':
-      return absl::Hours(24 * n);
+      return absl::Hours(int64_t{24} * n);
     case 'w':
-      return absl::Hours(24 * 7 * n);
+      return absl::Hours(int64_t{168} * n);  // a week
     default:
       break;
   }
@@ -796,8 +797,9 @@ Correlation CompileCorrelation(
     for (const auto& e : cond) {
       const std::string key = e.first.Scalar();
       if (key == "field") {
-        for (size_t r = 0; r < refs.size(); ++r)
+        for (size_t r = 0; r < refs.size(); ++r) {
           c.value_field.push_back(field_for(e.second.Scalar(), r));
+        }
         continue;
       }
       double v = 0;
@@ -807,19 +809,20 @@ Correlation CompileCorrelation(
       if (key == "percentile") {
         if (v <= 0 || v > 100) Refuse("condition percentile: not in (0, 100]");
         c.percentile = v;
-      } else if (key == "gt")
+      } else if (key == "gt") {
         c.condition.gt = v;
-      else if (key == "gte")
+      } else if (key == "gte") {
         c.condition.gte = v;
-      else if (key == "lt")
+      } else if (key == "lt") {
         c.condition.lt = v;
-      else if (key == "lte")
+      } else if (key == "lte") {
         c.condition.lte = v;
-      else if (key == "eq")
+      } else if (key == "eq") {
         c.condition.eq = v;
-      else
+      } else {
         Refuse(
             absl::StrCat("condition '", key, "' is not gt, gte, lt, lte, eq, field or percentile"));
+      }
       c.has_condition = true;
     }
   }

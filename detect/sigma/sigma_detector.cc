@@ -192,14 +192,15 @@ bool SigmaDetector::FieldText(const Event& event, std::string_view name, std::st
     *out = std::string_view(number_, static_cast<size_t>(end - number_));
     return true;
   }
-  if (name == "Computer")
+  if (name == "Computer") {
     *out = event.host;
-  else if (name == "Channel")
+  } else if (name == "Channel") {
     *out = event.channel;
-  else if (name == "Provider_Name")
+  } else if (name == "Provider_Name") {
     *out = event.provider_name;
-  else
+  } else {
     return event.data.Find(name, out);
+  }
   return true;
 }
 

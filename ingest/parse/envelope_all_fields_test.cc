@@ -10,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ingest/parse/envelope_parser.h"
+#include "ingest/parse/json_value.h"
 
 namespace faultline {
 namespace {
@@ -327,32 +328,6 @@ TEST(EvtxJsonEnvelopeTest, RejectsAnEventWithoutItsHeader) {
   EXPECT_EQ(ParseErrorName(parser.Parse(R"({"Event":"text"})", &e)), "unknown_envelope");
 }
 
-// The JSON documents of a file holding several, pretty-printed and concatenated: split by brace
-// depth outside strings.
-std::vector<std::string> ConcatenatedDocuments(const std::string& text) {
-  std::vector<std::string> out;
-  int depth = 0;
-  bool in_string = false;
-  size_t start = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{') {
-      if (depth++ == 0) start = i;
-    } else if (c == '}' && --depth == 0) {
-      out.push_back(text.substr(start, i + 1 - start));
-    }
-  }
-  return out;
-}
-
 // The text Event::data should hold for a scalar: strings as they are, numbers as written.
 std::string ScalarText(simdjson::dom::element v) {
   std::string_view s;
@@ -390,7 +365,8 @@ TEST(EvtxJsonEnvelopeTest, ParsesEveryDocumentOfSigmaHqRegressionDataWithEveryIt
   for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
     if (entry.path().extension() != ".json") continue;
     ++files;
-    for (const std::string& doc : ConcatenatedDocuments(ReadFile(entry.path().string()))) {
+    const std::string text = ReadFile(entry.path().string());
+    for (std::string_view doc : SplitJsonDocuments(text)) {
       ++documents;
       SCOPED_TRACE(entry.path().string() + " document " + std::to_string(documents));
       Event e;
