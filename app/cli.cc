@@ -369,11 +369,13 @@ Exit status: 0 (whatever was skipped), 2 if a PATH does not exist or the configu
           refs.push_back(r.correlation ? set->correlations[r.index].title
                                        : set->rules[r.index].title);
         }
-        absl::StrAppend(
-            &out, "loaded   ", Printable(c.file), ":", c.line, "  ", Printable(c.title),
-            "  [correlation over ", Printable(absl::StrJoin(refs, ", ")), " within ",
-            absl::FormatDuration(c.timespan),
-            c.group_by.empty() ? "" : absl::StrCat(" by ", absl::StrJoin(c.group_by, ", ")), "]\n");
+        absl::StrAppend(&out, "loaded   ", Printable(c.file), ":", c.line, "  ", Printable(c.title),
+                        "  [correlation over ", Printable(absl::StrJoin(refs, ", ")), " within ",
+                        absl::FormatDuration(c.timespan),
+                        c.group_by.empty()
+                            ? ""
+                            : absl::StrCat(" by ", Printable(absl::StrJoin(c.group_by, ", "))),
+                        "]\n");
       }
     }
     std::map<std::string, size_t> reasons;
@@ -449,13 +451,15 @@ Exit status: 0, 1 if some document did not parse, 2 for a bad PATH or FILE.
         std::vector<std::string> ids;
         for (uint32_t r : matcher.Match(event)) {
           const sigma::Rule& rule = set->rules[r];
-          ids.push_back(JsonQuoted(rule.id.empty() ? rule.title : rule.id));
+          // Printable first: JSON escapes only C0 controls, and this goes to a terminal.
+          ids.push_back(JsonQuoted(Printable(rule.id.empty() ? rule.title : rule.id)));
         }
         std::printf(
             "{\"file\":%s,\"event\":%zu,\"host\":%s,\"event_id\":%u,\"record_id\":%llu,"
             "\"rules\":[%s]}\n",
-            JsonQuoted(file).c_str(), index, JsonQuoted(event.host).c_str(), event.event_id,
-            static_cast<unsigned long long>(event.record_id), absl::StrJoin(ids, ",").c_str());
+            JsonQuoted(Printable(file)).c_str(), index, JsonQuoted(Printable(event.host)).c_str(),
+            event.event_id, static_cast<unsigned long long>(event.record_id),
+            absl::StrJoin(ids, ",").c_str());
         ++index;
       }
     }

@@ -110,6 +110,18 @@ class Parser {
   }
 
   absl::StatusOr<int> Not() {
+    // Every level of nesting passes here: bounded, so no rule file can exhaust the stack (the
+    // evaluation and the prefilter recurse over the same tree).
+    if (++depth_ > kMaxDepth) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the condition nests deeper than ", kMaxDepth, " levels"));
+    }
+    absl::StatusOr<int> result = NotBody();
+    --depth_;
+    return result;
+  }
+
+  absl::StatusOr<int> NotBody() {
     if (!PeekWord("not")) return Primary();
     ++pos_;
     absl::StatusOr<int> inner = Not();
@@ -191,8 +203,10 @@ class Parser {
 
   std::string_view text_;
   const std::vector<std::string>& names_;
+  static constexpr int kMaxDepth = 200;
   std::vector<Token> tokens_;
   size_t pos_ = 0;
+  int depth_ = 0;
   Condition out_;
 };
 

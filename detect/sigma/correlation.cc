@@ -46,7 +46,7 @@ double Measure(const Correlation& c, const std::vector<CorrelationWindow::Entry>
       for (size_t i = begin; i < end; ++i) v.push_back(e[i].value.number);
       // Nearest rank.
       const auto rank = static_cast<size_t>(
-          std::max(1.0, std::ceil(c.percentile / 100.0 * static_cast<double>(n))));
+          std::max(1.0, std::ceil(c.percentile * static_cast<double>(n) / 100.0)));
       std::nth_element(v.begin(), v.begin() + static_cast<ptrdiff_t>(rank - 1), v.end());
       return v[rank - 1];
     }

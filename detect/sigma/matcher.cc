@@ -307,6 +307,7 @@ void Matcher::Prepare(const Event& event) {
     };
     reset(any_channel_);
     for (auto& [name, r] : channels_) reset(r);
+    keywords_stamp_ = 0;
     generation_ = 1;
   }
   size_t total = event.channel.size() + event.provider_name.size() + event.host.size() + 16;

@@ -578,8 +578,12 @@ void LoadDocument(std::string_view file, const YAML::Node& doc, const LoadOption
       for (const auto& entry : filter) {
         if (entry.first.Scalar() == "rules") {
           if (entry.second.IsSequence()) {
-            for (const YAML::Node& r : entry.second) f.rules.push_back(r.Scalar());
-          } else if (entry.second.IsScalar()) {
+            for (const YAML::Node& r : entry.second) {
+              if (!r.IsScalar() || r.Scalar().empty())
+                Refuse("filter.rules: an entry is not a rule id or name");
+              f.rules.push_back(r.Scalar());
+            }
+          } else if (entry.second.IsScalar() && !entry.second.Scalar().empty()) {
             f.rules.push_back(entry.second.Scalar());
           }
         } else {
@@ -639,15 +643,18 @@ void LoadRuleText(std::string_view name, std::string_view text, const LoadOption
 
 namespace {
 
-void ApplyFilters(RuleSet* out) {
+void ApplyFilters(const LoadOptions& options, RuleSet* out) {
   std::vector<std::shared_ptr<PendingFilter>> filters = std::move(out->pending_filters);
   out->pending_filters.clear();
   for (const auto& pending : filters) {
     const PendingFilter& f = *pending;
     size_t applied = 0;
     for (Rule& rule : out->rules) {
-      const bool named = std::find(f.rules.begin(), f.rules.end(), rule.id) != f.rules.end() ||
-                         std::find(f.rules.begin(), f.rules.end(), rule.title) != f.rules.end();
+      // By id or name, as pySigma resolves them (and by title); never by an empty one.
+      auto names = [&](const std::string& key) {
+        return !key.empty() && std::find(f.rules.begin(), f.rules.end(), key) != f.rules.end();
+      };
+      const bool named = names(rule.id) || names(rule.name) || names(rule.title);
       if (!named) continue;
       const Logsource& a = f.logsource;
       const Logsource& b = rule.logsource;
@@ -659,7 +666,7 @@ void ApplyFilters(RuleSet* out) {
       }
       try {
         Rule changed = rule;
-        Compiler compiler(LoadOptions{}, &out->fields);
+        Compiler compiler(options, &out->fields);
         std::vector<std::string> conditions, names;
         const size_t first = changed.selections.size();
         CompileDetection(f.detection, absl::StrCat(f.title, ": "), compiler, &changed, &conditions,
@@ -758,7 +765,7 @@ Correlation CompileCorrelation(
     if (!found) Refuse(absl::StrCat("refers to '", r, "', which is not loaded"));
     c.refs.push_back(*found);
   }
-  if (c.type == CorrelationType::kTemporalOrdered && c.refs.size() > 64) {
+  if (c.type == CorrelationType::kTemporal && c.refs.size() > 64) {
     Refuse("more than 64 rules in one temporal correlation");
   }
   c.group_by = StringList(body["group-by"]);
@@ -925,8 +932,8 @@ void ResolveCorrelations(RuleSet* out) {
 
 }  // namespace
 
-void FinishLoading(RuleSet* out) {
-  ApplyFilters(out);
+void FinishLoading(const LoadOptions& options, RuleSet* out) {
+  ApplyFilters(options, out);
   ResolveCorrelations(out);
 }
 
@@ -962,7 +969,7 @@ absl::StatusOr<RuleSet> LoadRules(const std::vector<std::string>& paths,
     ++set.files;
     LoadRuleText(file.string(), text.str(), options, &set);
   }
-  FinishLoading(&set);
+  FinishLoading(options, &set);
   return set;
 }
 

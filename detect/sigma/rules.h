@@ -148,6 +148,6 @@ void LoadRuleText(std::string_view name, std::string_view text, const LoadOption
                   RuleSet* out);
 // Applies the filter documents LoadRuleText kept aside and resolves the correlations' references
 // (rules may come in any file and order); LoadRules calls it.
-void FinishLoading(RuleSet* out);
+void FinishLoading(const LoadOptions& options, RuleSet* out);
 
 }  // namespace faultline::sigma

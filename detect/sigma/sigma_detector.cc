@@ -19,6 +19,14 @@ constexpr size_t kEvidence = 5;       // matches kept per incident for the alert
 constexpr size_t kDetailFields = 4;   // fields shown per match
 constexpr size_t kDetailValue = 200;  // bytes of each value shown
 
+// A correlation's measure as an alert count: sums and averages may be fractional, negative or
+// huge; the count is what grows between updates, clamped (the summary has the measure itself).
+uint32_t CountOf(double measure) {
+  if (!(measure > 0)) return 0;  // and NaN
+  if (measure >= 4294967295.0) return UINT32_MAX;
+  return static_cast<uint32_t>(measure);
+}
+
 std::string_view Severity(std::string_view level) {
   if (level == "critical" || level == "high") return "critical";
   if (level == "medium") return "warning";
@@ -236,8 +244,7 @@ void SigmaDetector::Feed(uint32_t c, uint32_t which, const Event& event, AlertOu
   if (!sigma::WindowHolds(corr, g->window, event.time, &metric, &scratch_)) return;
   g->metric = metric;
   if (corr.alerts) {
-    const AlertState::Action action =
-        g->alert.Observe(static_cast<uint32_t>(metric), event.time, renotify_);
+    const AlertState::Action action = g->alert.Observe(CountOf(metric), event.time, renotify_);
     if (action == AlertState::Action::kFire) {
       g->start = event.time;
       g->group = group_text_;
@@ -277,7 +284,7 @@ void SigmaDetector::EmitGroup(std::string_view host, const Group& g, AlertOutput
     e->set_provider(h.provider);
   }
   const auto& entries = g.window.entries();
-  alert.set_count(static_cast<uint32_t>(g.metric));
+  alert.set_count(CountOf(g.metric));
   *alert.mutable_first_event_time() = ToProtoTime(entries.empty() ? g.start : entries.front().time);
   *alert.mutable_last_event_time() = ToProtoTime(g.last_seen);
   const std::string group = g.group.empty() ? "" : absl::StrCat(" (", g.group, ")");

@@ -30,7 +30,7 @@ std::string ProcessRule(const std::string& detection, const std::string& title =
 RuleSet Load(const std::string& yaml, const LoadOptions& options = {}) {
   RuleSet set;
   LoadRuleText("test.yml", yaml, options, &set);
-  FinishLoading(&set);
+  FinishLoading(options, &set);
   return set;
 }
 
@@ -256,6 +256,11 @@ TEST(SigmaLoadTest, WhatCannotBeEvaluatedIsSkippedWithTheReason) {
   EXPECT_NE(Skip("title: x\nlogsource:\n  product: windows\n  category: file_access\ndetection:\n"
                  "  s:\n    a: b\n  condition: s\n")
                 .find("file_access"),
+            std::string::npos);
+  // Nesting that would exhaust the stack is refused, not followed.
+  EXPECT_NE(Skip(ProcessRule("  sel:\n    Image: x\n  condition: " + std::string(20000, '(') +
+                             "sel" + std::string(20000, ')') + "\n"))
+                .find("nests deeper than"),
             std::string::npos);
   RuleSet broken = Load("title: [unclosed\n");
   ASSERT_EQ(broken.skipped.size(), 1u);
