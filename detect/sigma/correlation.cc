@@ -71,21 +71,87 @@ bool Satisfied(const Correlation& c, double measure) {
 bool WindowHolds(const Correlation& c, const CorrelationWindow& window, absl::Time t,
                  double* metric, CorrelationScratch* scratch) {
   const auto& e = window.entries();
+  auto first_at_or_after = [&](absl::Time x) {
+    return static_cast<size_t>(std::lower_bound(e.begin(), e.end(), x,
+                                                [](const CorrelationWindow::Entry& y,
+                                                   absl::Time v) { return y.time < v; }) -
+                               e.begin());
+  };
+  auto first_after = [&](absl::Time x) {
+    return static_cast<size_t>(
+        std::upper_bound(
+            e.begin(), e.end(), x,
+            [](absl::Time v, const CorrelationWindow::Entry& y) { return v < y.time; }) -
+        e.begin());
+  };
+  // The windows an in-order stream would have measured on each arrival: [x - timespan, x] for
+  // every entry x from `t` to `t + timespan` (the ones that contain t). Their starts only move
+  // on as their ends do, so the measures that add up are kept running: O(entries) per call.
+  size_t end = first_at_or_after(t);
+  const size_t last = first_after(t + c.timespan);
+  if (end >= last) return false;
+  size_t start = first_at_or_after(e[end].time - c.timespan);
+  const size_t refs = c.refs.size();
+  auto& values = scratch->value_counts;
+  auto& per_ref = scratch->ref_counts;
+  values.clear();
+  per_ref.assign(refs, 0);
+  size_t distinct = 0;
+  double sum = 0;
+  auto add = [&](size_t i) {
+    const CorrelationEntry& v = e[i].value;
+    sum += v.number;
+    if (c.type == CorrelationType::kValueCount && values[v.value]++ == 0) ++distinct;
+    if (c.type == CorrelationType::kTemporal && v.which < refs && per_ref[v.which]++ == 0) {
+      ++distinct;
+    }
+  };
+  auto remove = [&](size_t i) {
+    const CorrelationEntry& v = e[i].value;
+    sum -= v.number;
+    if (c.type == CorrelationType::kValueCount && --values[v.value] == 0) --distinct;
+    if (c.type == CorrelationType::kTemporal && v.which < refs && --per_ref[v.which] == 0) {
+      --distinct;
+    }
+  };
+  for (size_t i = start; i <= end; ++i) add(i);
   bool holds = false;
-  // Every window [start, start + timespan] with start an entry's time in [t - timespan, t].
-  auto first =
-      std::lower_bound(e.begin(), e.end(), t - c.timespan,
-                       [](const CorrelationWindow::Entry& x, absl::Time v) { return x.time < v; });
-  for (auto s = first; s != e.end() && s->time <= t; ++s) {
-    const auto end = std::upper_bound(
-        s, e.end(), s->time + c.timespan,
-        [](absl::Time v, const CorrelationWindow::Entry& x) { return v < x.time; });
-    const double m = Measure(c, e, static_cast<size_t>(s - e.begin()),
-                             static_cast<size_t>(end - e.begin()), scratch);
-    if (Satisfied(c, m)) {
+  while (true) {
+    const size_t n = end + 1 - start;
+    double m = 0;
+    bool measured = true;
+    switch (c.type) {
+      case CorrelationType::kEventCount:
+        m = static_cast<double>(n);
+        break;
+      case CorrelationType::kValueCount:
+      case CorrelationType::kTemporal:
+        m = static_cast<double>(distinct);
+        break;
+      case CorrelationType::kValueSum:
+        m = sum;
+        break;
+      case CorrelationType::kValueAvg:
+        m = sum / static_cast<double>(n);
+        break;
+      case CorrelationType::kTemporalOrdered:
+        // A window holding the sequence holds it ending at its last rule's entry: only those
+        // windows are measured.
+        measured = e[end].value.which + 1 == refs;
+        if (measured) m = Measure(c, e, start, end + 1, scratch);
+        break;
+      case CorrelationType::kValuePercentile:
+        m = Measure(c, e, start, end + 1, scratch);
+        break;
+    }
+    if (measured && Satisfied(c, m)) {
       *metric = holds ? std::max(*metric, m) : m;
       holds = true;
     }
+    if (++end >= last) break;
+    add(end);
+    const size_t new_start = first_at_or_after(e[end].time - c.timespan);
+    while (start < new_start) remove(start++);
   }
   return holds;
 }

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "detect/sigma/rules.h"
 #include "detect/window/event_time_window.h"
 
@@ -26,11 +27,13 @@ using CorrelationWindow = EventTimeWindow<CorrelationEntry>;
 struct CorrelationScratch {
   std::vector<double> numbers;
   std::vector<uint64_t> hashes;
+  absl::flat_hash_map<uint64_t, uint32_t> value_counts;  // value_count: entries per value
+  std::vector<uint32_t> ref_counts;                      // temporal: entries per reference
 };
 
-// Whether a window of c.timespan containing time `t` satisfies the correlation; `metric` gets the
-// largest measure among the windows that do (event count, distinct values, distinct rules, sum,
-// average or percentile).
+// Whether a window of c.timespan ending at an entry and containing time `t` satisfies the
+// correlation; `metric` gets the largest measure among the windows that do (event count,
+// distinct values, distinct rules, sum, average or percentile).
 bool WindowHolds(const Correlation& c, const CorrelationWindow& window, absl::Time t,
                  double* metric, CorrelationScratch* scratch);
 

@@ -212,6 +212,43 @@ correlation:
                                                  "Sum DC01 IpAddress=10.0.0.1"}));
 }
 
+TEST(SigmaCorrelationTest, AveragesDoNotDependOnArrivalOrder) {
+  // value_avg is not monotone in the window: the windows measured are those an in-order
+  // stream measures on each arrival, whatever order the events came in.
+  const std::string rules = std::string(kBase) + R"(---
+title: Average
+correlation:
+  type: value_avg
+  rules: [successful_logon]
+  group-by: [IpAddress]
+  timespan: 10m
+  condition:
+    field: LogonType
+    gt: 15
+)";
+  auto fired = [&](bool reversed) {
+    DetectorHarness h(Build(rules));
+    Event high = Logon(4624, kT0, "alice");
+    high.data.Clear();
+    high.data.Add("IpAddress", "10.0.0.9");
+    high.data.Add("LogonType", "20");
+    Event low = Logon(4624, kT0 + absl::Minutes(5), "alice");
+    low.data.Clear();
+    low.data.Add("IpAddress", "10.0.0.9");
+    low.data.Add("LogonType", "0");
+    if (reversed) std::swap(high, low);
+    for (Event e : {high, low}) {
+      e.origin.broker_time = kT0 + absl::Minutes(6);
+      h.Feed(e);
+    }
+    return Firing(h).size();
+  };
+  // In order: the window ending at the first event averages 20 (fires); the one ending at the
+  // second averages 10.
+  EXPECT_EQ(fired(false), 1u);
+  EXPECT_EQ(fired(true), 1u);
+}
+
 TEST(SigmaCorrelationTest, WhatCannotBeEvaluatedIsSkippedWithTheReason) {
   SigmaConfig config;
   const std::string dir = ::testing::TempDir() + "/sigma_correlation_bad";
