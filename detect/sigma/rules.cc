@@ -579,8 +579,9 @@ void LoadDocument(std::string_view file, const YAML::Node& doc, const LoadOption
         if (entry.first.Scalar() == "rules") {
           if (entry.second.IsSequence()) {
             for (const YAML::Node& r : entry.second) {
-              if (!r.IsScalar() || r.Scalar().empty())
+              if (!r.IsScalar() || r.Scalar().empty()) {
                 Refuse("filter.rules: an entry is not a rule id or name");
+              }
               f.rules.push_back(r.Scalar());
             }
           } else if (entry.second.IsScalar() && !entry.second.Scalar().empty()) {
