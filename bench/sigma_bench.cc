@@ -153,6 +153,8 @@ void BM_Match(benchmark::State& state, const Corpus* corpus) {
       static_cast<double>(bench::g_allocations.load() - before) / static_cast<double>(processed);
   state.counters["rules/event"] = static_cast<double>(matcher.evaluations()) /
                                   static_cast<double>(events.size() * (state.iterations() + 1));
+  state.counters["spared/event"] = static_cast<double>(matcher.spared()) /
+                                   static_cast<double>(events.size() * (state.iterations() + 1));
   state.counters["matches/event"] =
       static_cast<double>(matches) / static_cast<double>(events.size() * (state.iterations() + 1));
 }

@@ -46,8 +46,10 @@ struct EngineOptions {
 
 // What the engine counted. Single writer (the detect thread), readable from any thread.
 struct EngineStats {
-  std::atomic<uint64_t> duplicates{0};   // routed, but a redelivery of a record already seen
-  std::atomic<uint64_t> too_late{0};     // routed, late beyond the allowance, used by no detector
+  std::atomic<uint64_t> duplicates{0};  // routed, but a redelivery of a record already seen
+  // Routed, late beyond the allowance, used by no detector (with a detector on every event,
+  // as the sigma detector is when a rule names no id, any late event no rule matched).
+  std::atomic<uint64_t> too_late{0};
   std::atomic<uint64_t> too_old{0};      // logged more than max_event_age before its broker time
   std::atomic<uint64_t> clock_ahead{0};  // logged more than max_clock_skew ahead of its arrival
   SkewHistogram skew;                    // event time minus arrival, every event
@@ -109,7 +111,7 @@ class Engine {
 
   std::vector<std::unique_ptr<Detector>> detectors_;
   absl::flat_hash_map<uint64_t, std::vector<Detector*>> routes_;
-  std::vector<Detector*> every_;  // subscribed to every event (EventKey::Every)
+  std::vector<Detector*> every_;   // subscribed to every event (EventKey::Every)
   std::bitset<65536> routed_ids_;  // event ids (all 16-bit on Windows) with a route
   bool sweeping_ = false;
   bool counting_ = true;  // the event being processed is counted (not replayed)

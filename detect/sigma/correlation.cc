@@ -7,51 +7,25 @@ namespace faultline::sigma {
 
 namespace {
 
-// The measure of entries [begin, end) for the correlation.
-double Measure(const Correlation& c, const std::vector<CorrelationWindow::Entry>& e, size_t begin,
-               size_t end, CorrelationScratch* scratch) {
-  const size_t n = end - begin;
-  switch (c.type) {
-    case CorrelationType::kEventCount:
-      return static_cast<double>(n);
-    case CorrelationType::kValueCount: {
-      std::vector<uint64_t>& h = scratch->hashes;
-      h.clear();
-      for (size_t i = begin; i < end; ++i) h.push_back(e[i].value.value);
-      std::sort(h.begin(), h.end());
-      return static_cast<double>(std::unique(h.begin(), h.end()) - h.begin());
-    }
-    case CorrelationType::kTemporal: {
-      uint64_t seen = 0;
-      for (size_t i = begin; i < end; ++i) seen |= uint64_t{1} << (e[i].value.which % 64);
-      return static_cast<double>(__builtin_popcountll(seen));
-    }
-    case CorrelationType::kTemporalOrdered: {
-      // The longest prefix of the references seen in order (greedy from the window's start).
-      uint32_t next = 0;
-      for (size_t i = begin; i < end && next < c.refs.size(); ++i) {
-        if (e[i].value.which == next) ++next;
-      }
-      return next;
-    }
-    case CorrelationType::kValueSum:
-    case CorrelationType::kValueAvg: {
-      double sum = 0;
-      for (size_t i = begin; i < end; ++i) sum += e[i].value.number;
-      return c.type == CorrelationType::kValueSum ? sum : sum / static_cast<double>(n);
-    }
-    case CorrelationType::kValuePercentile: {
-      std::vector<double>& v = scratch->numbers;
-      v.clear();
-      for (size_t i = begin; i < end; ++i) v.push_back(e[i].value.number);
-      // Nearest rank.
-      const auto rank = static_cast<size_t>(
-          std::max(1.0, std::ceil(c.percentile * static_cast<double>(n) / 100.0)));
-      std::nth_element(v.begin(), v.begin() + static_cast<ptrdiff_t>(rank - 1), v.end());
-      return v[rank - 1];
-    }
+// How many of the references appear in order in entries [begin, end) (greedy from the start).
+double OrderedPrefix(const Correlation& c, const std::vector<CorrelationWindow::Entry>& e,
+                     size_t begin, size_t end) {
+  uint32_t next = 0;
+  for (size_t i = begin; i < end && next < c.refs.size(); ++i) {
+    if (e[i].value.which == next) ++next;
   }
-  return 0;
+  return next;
+}
+
+// The nearest-rank percentile of the values of entries [begin, end).
+double Percentile(const Correlation& c, const std::vector<CorrelationWindow::Entry>& e,
+                  size_t begin, size_t end, std::vector<double>* v) {
+  v->clear();
+  for (size_t i = begin; i < end; ++i) v->push_back(e[i].value.number);
+  const auto rank = static_cast<size_t>(
+      std::max(1.0, std::ceil(c.percentile * static_cast<double>(end - begin) / 100.0)));
+  std::nth_element(v->begin(), v->begin() + static_cast<ptrdiff_t>(rank - 1), v->end());
+  return (*v)[rank - 1];
 }
 
 bool Satisfied(const Correlation& c, double measure) {
@@ -138,10 +112,10 @@ bool WindowHolds(const Correlation& c, const CorrelationWindow& window, absl::Ti
         // A window holding the sequence holds it ending at its last rule's entry: only those
         // windows are measured.
         measured = e[end].value.which + 1 == refs;
-        if (measured) m = Measure(c, e, start, end + 1, scratch);
+        if (measured) m = OrderedPrefix(c, e, start, end + 1);
         break;
       case CorrelationType::kValuePercentile:
-        m = Measure(c, e, start, end + 1, scratch);
+        m = Percentile(c, e, start, end + 1, &scratch->numbers);
         break;
     }
     if (measured && Satisfied(c, m)) {

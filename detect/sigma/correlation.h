@@ -25,8 +25,7 @@ using CorrelationWindow = EventTimeWindow<CorrelationEntry>;
 
 // Reused between measurements: no allocation once grown.
 struct CorrelationScratch {
-  std::vector<double> numbers;
-  std::vector<uint64_t> hashes;
+  std::vector<double> numbers;                           // value_percentile: one window's values
   absl::flat_hash_map<uint64_t, uint32_t> value_counts;  // value_count: entries per value
   std::vector<uint32_t> ref_counts;                      // temporal: entries per reference
 };

@@ -294,7 +294,6 @@ const std::vector<uint32_t>& Matcher::Match(const Event& event) {
 }
 
 void Matcher::Prepare(const Event& event) {
-  ++examined_;
   event_ = &event;
   if (++generation_ == 0) {  // wrapped: forget every stamp
     std::fill(stamp_.begin(), stamp_.end(), 0);

@@ -30,9 +30,7 @@ class Matcher {
   std::vector<uint32_t> RoutedIds() const;
   bool RoutesEveryId() const;
 
-  // Events that met at least one rule (their fields were read), rule evaluations, and rules
-  // the prefilter spared.
-  uint64_t examined() const { return examined_; }
+  // Rule evaluations, and rules the prefilter spared.
   uint64_t evaluations() const { return evaluations_; }
   uint64_t spared() const { return spared_; }
 
@@ -115,7 +113,6 @@ class Matcher {
   const Event* event_ = nullptr;
   std::vector<int8_t> memo_;  // per selection of the rule being evaluated: -1 unknown, 0, 1
   std::vector<uint32_t> matched_;
-  uint64_t examined_ = 0;
   uint64_t evaluations_ = 0;
   uint64_t spared_ = 0;
 };

@@ -105,7 +105,9 @@ bool CompareLiteral(MatchKind kind, std::string_view want, std::string_view have
     case MatchKind::kEquals:
       return have == want;
     case MatchKind::kContains:
-      return absl::StrContains(ToAbsl(have), ToAbsl(want));
+      // Not absl::StrContains: Debian 12's is a byte-by-byte memmatch; with it the matcher ran
+      // 477k events/s on the real Winlogbeat corpus, with find's memchr-driven search 583k.
+      return have.find(want) != std::string_view::npos;  // NOLINT(abseil-string-find-str-contains)
     case MatchKind::kStartsWith:
       return have.substr(0, want.size()) == want;
     case MatchKind::kEndsWith:

@@ -766,9 +766,6 @@ Correlation CompileCorrelation(
     if (!found) Refuse(absl::StrCat("refers to '", r, "', which is not loaded"));
     c.refs.push_back(*found);
   }
-  if (c.type == CorrelationType::kTemporal && c.refs.size() > 64) {
-    Refuse("more than 64 rules in one temporal correlation");
-  }
   c.group_by = StringList(body["group-by"]);
   c.timespan = ParseTimespan(ScalarOr(body, "timespan"));
   const YAML::Node generate = body["generate"] ? body["generate"] : doc["generate"];
