@@ -421,12 +421,31 @@ bool KafkaSource::AllAssignedAtEnd() const {
   return true;
 }
 
+bool KafkaSource::ConfirmEnds() {
+  bool all = true;
+  for (PartitionState& p : assigned_) {
+    if (p.end_confirmed) continue;
+    int64_t low = -1, high = -1;
+    if (rd_kafka_query_watermark_offsets(rk_.get(), p.topic.c_str(), p.partition, &low, &high,
+                                         5000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return false;  // asked again at the next check
+    }
+    if (high > std::max(p.next_offset, low)) {
+      p.at_end = false;  // more to read: the next message or end event tells
+      all = false;
+      continue;
+    }
+    p.end_confirmed = true;
+  }
+  return all;
+}
+
 bool KafkaSource::AtEnd(MessageHandler& handler) {
   if (together_ && together_->done()) return true;  // another worker found them all at the end
   // A worker holding nothing (more workers than partitions) has read all of its share, unless a
   // rebalance is under way.
-  const bool mine =
-      assigned_.empty() ? together_ && stats_.joined.load() && !rebalancing_ : AllAssignedAtEnd();
+  const bool mine = assigned_.empty() ? together_ && stats_.joined.load() && !rebalancing_
+                                      : AllAssignedAtEnd() && ConfirmEnds();
   const bool ready = mine && handler.Settled();
   if (together_ && ready != said_ready_) {
     together_->Set(member_, ready);
@@ -672,21 +691,27 @@ absl::Status KafkaSource::Run(MessageHandler& handler, const std::atomic<bool>& 
         stats_.messages.store(stats_.messages.load(std::memory_order_relaxed) + 1,
                               std::memory_order_relaxed);  // single writer: no locked add
         PartitionState* p = (config_.stop_at_end || merging) ? Find(topic, m->partition) : nullptr;
-        if (p != nullptr) p->at_end = false;
+        if (p != nullptr) {
+          p->at_end = p->end_confirmed = false;
+          p->next_offset = m->offset + 1;
+        }
         if (said_ready_) {  // more to read: the other workers must not stop on its word
           together_->Set(member_, false);
           said_ready_ = false;
         }
         if (merging && p != nullptr) {
           p->last_fetch = last_check;
-          p->next_offset = m->offset + 1;
           p->buffered.push_back(std::move(message));
           ++buffered_;
         } else {
           Deliver(handler, m, p);
         }
       } else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-        if (PartitionState* p = Find(topic, m->partition)) p->at_end = true;
+        if (PartitionState* p = Find(topic, m->partition)) {
+          p->at_end = true;
+          p->end_confirmed = false;
+          p->next_offset = m->offset;  // the end when it was fetched
+        }
         handler.OnPartitionEnd({topic, m->partition, m->offset});
       } else {
         stats_.consumer_errors.fetch_add(1, std::memory_order_relaxed);
