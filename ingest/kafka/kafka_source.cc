@@ -422,20 +422,34 @@ bool KafkaSource::AllAssignedAtEnd() const {
 }
 
 bool KafkaSource::ConfirmEnds() {
-  bool all = true;
+  KafkaPartitions ends = NewKafkaPartitions(8);
+  std::vector<PartitionState*> asked;
   for (PartitionState& p : assigned_) {
     if (p.end_confirmed) continue;
-    int64_t low = -1, high = -1;
-    if (rd_kafka_query_watermark_offsets(rk_.get(), p.topic.c_str(), p.partition, &low, &high,
-                                         5000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return false;  // asked again at the next check
-    }
-    if (high > std::max(p.next_offset, low)) {
-      p.at_end = false;  // more to read: the next message or end event tells
+    rd_kafka_topic_partition_list_add(ends.get(), p.topic.c_str(), p.partition)->offset =
+        RD_KAFKA_OFFSET_END;
+    asked.push_back(&p);
+  }
+  if (asked.empty()) return true;
+  // One ListOffsets round for all of them (by time: -1 asks for the end), at most once a second:
+  // a query per partition waits behind this consumer's fetches (see GroupEndTopicsDone).
+  const absl::Time now = clock_.TimeNow();
+  if (now - ends_asked_ < absl::Seconds(1)) return false;
+  ends_asked_ = now;
+  if (rd_kafka_offsets_for_times(rk_.get(), ends.get(), 5000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return false;  // asked again at a later check
+  }
+  bool all = true;
+  for (int i = 0; i < ends->cnt; ++i) {
+    const rd_kafka_topic_partition_t& e = ends->elems[i];
+    if (e.err != RD_KAFKA_RESP_ERR_NO_ERROR || e.offset < 0) {
       all = false;
-      continue;
+    } else if (e.offset > asked[static_cast<size_t>(i)]->next_offset) {
+      asked[static_cast<size_t>(i)]->at_end = false;  // more to read: its next end event tells
+      all = false;
+    } else {
+      asked[static_cast<size_t>(i)]->end_confirmed = true;
     }
-    p.end_confirmed = true;
   }
   return all;
 }

@@ -191,7 +191,7 @@ class KafkaSource final : public Source {
   // stop_at_end: asks the broker for the end of each assigned partition not yet confirmed and
   // clears at_end where more is there than was read (an end event can be stale: librdkafka's
   // fetcher queues it and the partition may have grown since). False when the broker did not
-  // answer or a partition is not at its end.
+  // answer, was asked less than a second ago, or a partition is not at its end.
   bool ConfirmEnds();
   // Whether the group has committed every partition of group_end_topics to its end (asks the
   // broker: at most once a second).
@@ -236,6 +236,7 @@ class KafkaSource final : public Source {
   int64_t now_ms_ = 0;    // the clock at the loop's last reading (not read per message)
   size_t restoring_ = 0;  // partitions whose replay has not reached their committed position
   absl::Time group_done_asked_ = absl::InfinitePast();
+  absl::Time ends_asked_ = absl::InfinitePast();  // ConfirmEnds: when it last asked the broker
   absl::Time group_wait_logged_ = absl::InfinitePast();
   // GroupEndTopicsDone: the partition count of each of group_end_topics, and when it was asked.
   std::vector<int> partition_counts_;
