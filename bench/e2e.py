@@ -12,6 +12,8 @@ topic of one local Kafka broker, in one run.
                 Debian 13 (the image's test stage, librdkafka 2.8.0);
    - faultline: `faultline run --exit-at-end`, every built-in detector, alerts to a file, on
                 both platforms;
+   - faultline with Sigma: the same with the sigma detector holding every rule of SigmaHQ's
+                tree that loads (--sigma DIR), on both platforms (built-in rules scored);
    - rekey:     `faultline rekey` of the same topic to one keyed by host (protobuf events), then
                 `faultline run` with ingest.format faultline_event on it, on both platforms;
    - workers and instances: one `faultline run` of 1, 2 and 4 workers (kafka.workers), then 2
@@ -65,6 +67,7 @@ IMAGE = "localhost/faultline-test:latest"
 PODMAN = ["podman", "--runtime", "runc", "run", "--rm", "--network=host",
           "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"]
 PEER_RULES = "iis_worker_failure_burst,iis_rapid_fail_imminent"
+SIGMA_RULES = os.path.join(os.path.dirname(ROOT), "shared", "fixtures", "sigma", "rules")
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 import score  # noqa: E402  (bench/score.py)
 
@@ -88,13 +91,15 @@ def measure(command):
             "restored_seconds": restored}
 
 
-def run_measured(platform_, command):
-    """Runs command on the platform through --measure, so every system is timed the same way."""
+def run_measured(platform_, command, mounts=()):
+    """Runs command on the platform through --measure, so every system is timed the same way
+    (`mounts`: host directories the command reads, at the same path in the container)."""
     if platform_ == "debian12":
         wrapped = [sys.executable, os.path.abspath(__file__), "--measure", "--"] + command
     else:
-        wrapped = PODMAN + ["-v", f"{ROOT}/bench:/bench:ro", "-v", f"{WORK}:{WORK}", IMAGE,
-                            "python3", "/bench/e2e.py", "--measure", "--"] + command
+        volumes = [a for m in mounts for a in ("-v", f"{m}:{m}:ro")]
+        wrapped = PODMAN + ["-v", f"{ROOT}/bench:/bench:ro", "-v", f"{WORK}:{WORK}"] + volumes + [
+            IMAGE, "python3", "/bench/e2e.py", "--measure", "--"] + command
     out = subprocess.run(wrapped, stdout=subprocess.PIPE, check=True).stdout.decode()
     return json.loads(out.strip().splitlines()[-1])
 
@@ -118,12 +123,14 @@ def last_line(text):
     return (text.strip().splitlines() or [""])[-1]
 
 
-def faultline_config(path, brokers, topic, group, alerts, metrics="", ingest="", workers=None):
+def faultline_config(path, brokers, topic, group, alerts, metrics="", ingest="", workers=None,
+                     detect=""):
     with open(path, "w") as f:
         f.write(f"kafka:\n  brokers: {brokers}\n  topics: [{topic}]\n  group_id: {group}\n"
                 + (f"  workers: {workers}\n" if workers else "")
                 + (f"metrics:\n  listen: {metrics}\n" if metrics else "")
-                + (f"ingest:\n{ingest}" if ingest else "") +
+                + (f"ingest:\n{ingest}" if ingest else "")
+                + (f"detect:\n{detect}" if detect else "") +
                 f"sinks:\n  - type: file\n    path: {alerts}\n")
 
 
@@ -181,7 +188,10 @@ def main():
     parser.add_argument("--incident-every", type=int, default=10_000)
     parser.add_argument("--live-seconds", type=int, default=20)
     parser.add_argument("--skip", default="", help="systems to leave out: streams, python, "
-                        "debian13, live, rekey, instances")
+                        "debian13, live, rekey, instances, sigma")
+    parser.add_argument("--sigma", default=SIGMA_RULES,
+                        help="the Sigma rules of the 'faultline with Sigma' run (default: "
+                        "SigmaHQ's tree in ../shared/fixtures/sigma/rules)")
     parser.add_argument("--results", default=os.path.join(ROOT, "bench", "results"))
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -275,6 +285,25 @@ def main():
                extra={"alerts": summary["alerts"], "duplicates_dropped": summary["duplicates"],
                       "too_late": summary["too_late"], "clock_ahead": summary["clock_ahead"],
                       "state_keys": summary["state_keys"]})
+
+        if "sigma" not in skip and os.path.isdir(args.sigma):
+            # The same run with every Sigma rule of args.sigma loaded besides the built-in
+            # detectors (the rules' own alerts are not scored: the ground truth knows the
+            # built-in rules only).
+            sigma_group = f"{topic}-sigma-{p}"
+            sigma_config = os.path.join(WORK, sigma_group + ".yaml")
+            sigma_alerts = os.path.join(WORK, sigma_group + ".alerts.jsonl")
+            rules = os.path.abspath(args.sigma)
+            faultline_config(sigma_config, brokers, topic, sigma_group, sigma_alerts,
+                             detect=f"  sigma:\n    rules: [{rules}]\n")
+            r = run_measured(p, [f"{binaries}/faultline", "run", "--config", sigma_config,
+                                 "--exit-at-end", "--quiet", "--progress-every", "0"],
+                             mounts=[rules])
+            summary = json.loads(r["stderr_last"])
+            builtin = sorted({rule for line in truth_lines for rule in json.loads(line)["rules"]})
+            record("faultline with Sigma", p, r, summary["events"], summary["seconds"],
+                   sigma_alerts, ",".join(builtin),
+                   extra={"alerts": summary["alerts"], "sigma_rules": rules})
 
         # A restart of the same group with nothing new to read: every partition is read again
         # from restore_span before its commit (or before an incident still open there).

@@ -32,23 +32,96 @@ uint32_t Key3(std::string_view s) {
          static_cast<uint32_t>(static_cast<unsigned char>(s[2])) << 16;
 }
 
-// Whether an item can gate: a field, case-insensitive literals of 3 bytes or more (any of them).
-bool Indexable(const FieldItem& item) {
-  if (item.field < 0 || item.all || item.values.empty()) return false;
-  for (const Pattern& p : item.values) {
-    const bool literal = p.kind == MatchKind::kEquals || p.kind == MatchKind::kStartsWith ||
-                         p.kind == MatchKind::kEndsWith || p.kind == MatchKind::kContains;
-    if (!literal || p.cased || p.text.size() < 3) return false;
+// The longest run of a glob without a wildcard: every match holds it somewhere.
+std::string_view LongestRun(const Pattern& p) {
+  std::string_view best;
+  size_t start = 0;
+  for (size_t i = 0; i <= p.text.size(); ++i) {
+    if (i == p.text.size() || p.wild[i] != 0) {
+      if (i - start > best.size()) best = std::string_view(p.text).substr(start, i - start);
+      start = i + 1;
+    }
   }
-  return true;
+  return best;
 }
 
-// Lower is better: contains probes every position of a value.
+// What a value must hold for `p` to match, at least 3 bytes: the literal (a glob's longest run),
+// or empty when `p` cannot gate (a regex, a number, too short). A |cased literal gates by its
+// lowercase: a value that holds it holds that in its lowercase.
+std::string_view Needle(const Pattern& p) {
+  std::string_view needle;
+  switch (p.kind) {
+    case MatchKind::kEquals:
+    case MatchKind::kStartsWith:
+    case MatchKind::kEndsWith:
+    case MatchKind::kContains:
+      needle = p.text;
+      break;
+    case MatchKind::kGlob:
+      needle = LongestRun(p);
+      break;
+    default:
+      return {};
+  }
+  return needle.size() >= 3 ? needle : std::string_view();
+}
+
+// The patterns of an item one of which a match needs: any of its values, or with |all the one
+// with the longest needle (all must hold); empty when the item cannot gate.
+std::vector<const Pattern*> Needed(const FieldItem& item) {
+  std::vector<const Pattern*> needed;
+  for (const Pattern& p : item.values) {
+    const size_t size = Needle(p).size();
+    if (!item.all && size == 0) return {};
+    if (size == 0) continue;
+    if (!item.all || needed.empty()) {
+      needed.push_back(&p);
+    } else if (size > Needle(*needed[0]).size()) {
+      needed[0] = &p;
+    }
+  }
+  return needed;
+}
+
+bool Indexable(const FieldItem& item) { return !Needed(item).empty(); }
+
+// Lower is better: contains probes every position of a value, keywords every value.
 int Cost(const FieldItem& item) {
   int cost = 0;
-  for (const Pattern& p : item.values) cost += p.kind == MatchKind::kContains ? 4 : 1;
-  return cost;
+  for (const Pattern* p : Needed(item)) {
+    cost += p->kind == MatchKind::kContains || p->kind == MatchKind::kGlob ? 4 : 1;
+  }
+  return item.field < 0 ? 4 * cost : cost;
 }
+
+// How common a byte is in event values (paths, command lines, names): the gram probe is keyed on
+// a needle's rarest three bytes, so few positions of a value reach the map.
+int Commonness(unsigned char c) {
+  constexpr std::string_view kCommonLetters = "etaoinsrhldcu";
+  if (c >= 'a' && c <= 'z') {
+    return kCommonLetters.find(static_cast<char>(c)) != kCommonLetters.npos ? 8 : 5;
+  }
+  if (c >= '0' && c <= '9') return 6;
+  if (c == ' ' || c == '\\' || c == '.' || c == '-' || c == '/' || c == '_') return 7;
+  return 2;
+}
+
+size_t RarestGram(std::string_view needle) {
+  size_t best = 0;
+  int best_score = 1 << 30;
+  for (size_t i = 0; i + 3 <= needle.size(); ++i) {
+    const int score = Commonness(static_cast<unsigned char>(needle[i])) +
+                      Commonness(static_cast<unsigned char>(needle[i + 1])) +
+                      Commonness(static_cast<unsigned char>(needle[i + 2]));
+    if (score < best_score) {
+      best = i;
+      best_score = score;
+    }
+  }
+  return best;
+}
+
+uint32_t GramHash(uint32_t key, int shift) { return (key * 2654435761u) >> shift; }
 
 int Cost(const std::vector<const FieldItem*>& any) {
   int cost = 0;
@@ -145,8 +218,11 @@ void Matcher::BuildPrefilter(RouteList* list) const {
   auto usable = [&](const FieldItem& item) {
     // EventID and Channel hold for every event of the list: no use as a gate. (Data may stand
     // for the unnamed items, which the probe does not read.)
-    return item.field != event_id_field_ && item.field != channel_field_ &&
-           item.field != data_field_ && Indexable(item);
+    if (item.field >= 0 && (item.field == event_id_field_ || item.field == channel_field_ ||
+                            item.field == data_field_)) {
+      return false;
+    }
+    return Indexable(item);
   };
   for (uint32_t index : list->rules) {
     const Rule& rule = rules_.rules[index];
@@ -170,51 +246,82 @@ void Matcher::BuildPrefilter(RouteList* list) const {
       p.fields.push_back({.field = item.field});
       field = p.fields.end() - 1;
     }
-    for (const Pattern& pattern : item.values) {
-      const std::string& t = pattern.text;
-      switch (pattern.kind) {
+    for (const Pattern* pattern : Needed(item)) {
+      std::string_view t = Needle(*pattern);
+      if (pattern->cased) {  // gated by its lowercase, kept here
+        std::string& lower = p.lowercase.emplace_back(t);
+        for (char& c : lower) c = absl::ascii_tolower(c);
+        t = lower;
+      }
+      switch (pattern->kind) {
         case MatchKind::kEquals:
-          field->exact[t].push_back(g);
+          field->exact[std::string(t)].push_back(g);
           break;
         case MatchKind::kStartsWith:
-          field->prefix[Key3(t)].push_back({g, &pattern});
+          field->prefix[Key3(t)].push_back({g, t});
           break;
         case MatchKind::kEndsWith:
-          field->suffix[Key3(std::string_view(t).substr(t.size() - 3))].push_back({g, &pattern});
+          field->suffix[Key3(t.substr(t.size() - 3))].push_back({g, t});
           break;
-        default:  // kContains: found where its first three bytes are
-          field->gram[Key3(t)].push_back({g, &pattern});
+        default: {  // kContains, a glob's run: found where its rarest three bytes are
+          const size_t at = RarestGram(t);
+          field->gram[Key3(t.substr(at))].push_back({g, t, static_cast<uint32_t>(at)});
           break;
+        }
       }
+    }
+  }
+  for (Prefilter::Field& f : p.fields) {
+    if (f.gram.empty()) continue;
+    // About 64 bits per key: few false hits, and small enough to stay in cache.
+    int bits = 9;
+    while (bits < 16 && (size_t{1} << bits) < 64 * f.gram.size()) ++bits;
+    f.gram_shift = 32 - bits;
+    f.gram_bits.assign((size_t{1} << bits) / 64, 0);
+    for (const auto& [key, probes] : f.gram) {
+      const uint32_t h = GramHash(key, f.gram_shift);
+      f.gram_bits[h / 64] |= uint64_t{1} << (h % 64);
     }
   }
 }
 
 void Matcher::Probe(Prefilter& p) {
-  for (Prefilter::Field& f : p.fields) {
+  for (const Prefilter::Field& f : p.fields) {
+    if (f.field < 0) {
+      for (const FieldValue& v : AllValues()) ProbeValue(p, f, v.lower);
+      continue;
+    }
     const FieldValue* value = Value(f.field);
     if (value == nullptr) continue;  // absent: none of its gates hold
-    const std::string_view v = value->lower;
-    if (const auto it = f.exact.find(ToAbsl(v)); it != f.exact.end()) {
-      for (uint32_t g : it->second) p.stamp[g] = generation_;
+    ProbeValue(p, f, value->lower);
+  }
+}
+
+void Matcher::ProbeValue(Prefilter& p, const Prefilter::Field& f, std::string_view v) const {
+  if (const auto it = f.exact.find(ToAbsl(v)); it != f.exact.end()) {
+    for (uint32_t g : it->second) p.stamp[g] = generation_;
+  }
+  if (v.size() < 3) return;
+  if (const auto it = f.prefix.find(Key3(v)); it != f.prefix.end()) {
+    for (const Prefilter::Probe& probe : it->second) {
+      if (v.starts_with(probe.needle)) p.stamp[probe.gate] = generation_;
     }
-    if (v.size() < 3) continue;
-    if (const auto it = f.prefix.find(Key3(v)); it != f.prefix.end()) {
-      for (const Prefilter::Probe& probe : it->second) {
-        if (v.starts_with(probe.pattern->text)) p.stamp[probe.gate] = generation_;
-      }
+  }
+  if (const auto it = f.suffix.find(Key3(v.substr(v.size() - 3))); it != f.suffix.end()) {
+    for (const Prefilter::Probe& probe : it->second) {
+      if (v.ends_with(probe.needle)) p.stamp[probe.gate] = generation_;
     }
-    if (const auto it = f.suffix.find(Key3(v.substr(v.size() - 3))); it != f.suffix.end()) {
-      for (const Prefilter::Probe& probe : it->second) {
-        if (v.ends_with(probe.pattern->text)) p.stamp[probe.gate] = generation_;
-      }
-    }
-    if (f.gram.empty()) continue;
-    for (size_t i = 0; i + 3 <= v.size(); ++i) {
-      const auto it = f.gram.find(Key3(v.substr(i)));
-      if (it == f.gram.end()) continue;
-      for (const Prefilter::Probe& probe : it->second) {
-        if (v.substr(i).starts_with(probe.pattern->text)) p.stamp[probe.gate] = generation_;
+  }
+  if (f.gram.empty()) return;
+  for (size_t i = 0; i + 3 <= v.size(); ++i) {
+    const uint32_t key = Key3(v.substr(i));
+    const uint32_t h = GramHash(key, f.gram_shift);
+    if ((f.gram_bits[h / 64] >> (h % 64) & 1) == 0) continue;
+    const auto it = f.gram.find(key);
+    if (it == f.gram.end()) continue;
+    for (const Prefilter::Probe& probe : it->second) {
+      if (i >= probe.offset && v.substr(i - probe.offset).starts_with(probe.needle)) {
+        p.stamp[probe.gate] = generation_;
       }
     }
   }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,26 +37,33 @@ class Matcher {
 
  private:
   // Literal items one of which every match of a rule needs (its gates: one item of a selection
-  // the condition requires, or one per alternative of `1 of ...`), indexed by field and by the
-  // first, last or any three bytes of the literal: one pass over an event's values tells which
-  // gates hold, and a rule none of whose gates does is not evaluated. Built per route list, so
-  // an event probes only for the rules of its channel and id.
+  // the condition requires, or one per alternative of `1 of ...`; a field's or a keyword's),
+  // indexed by field (keywords: every value) and by the first, last or rarest three bytes of the
+  // literal: one pass over an event's values tells which gates hold, and a rule none of whose
+  // gates does is not evaluated. Built per route list, so an event probes only for the rules of
+  // its channel and id.
   struct Prefilter {
     struct Probe {
       uint32_t gate;
-      const Pattern* pattern;
+      std::string_view needle;  // what the value holds from `at` (a literal, or a glob's run)
+      uint32_t offset = 0;      // gram probes: where in the needle its key's three bytes are
     };
     struct Field {
-      int64_t field = -1;
+      int64_t field = -1;  // -1: a keyword's, every value of the event
       absl::flat_hash_map<std::string, std::vector<uint32_t>> exact;
       absl::flat_hash_map<uint32_t, std::vector<Probe>> prefix, suffix, gram;
+      // A bit per hash of the gram keys: most positions of a value are passed over on one test
+      // instead of a map lookup.
+      std::vector<uint64_t> gram_bits;
+      int gram_shift = 32;
     };
     std::vector<Field> fields;
     // Rule i of the list (in list order) may match only if one of its gates holds:
     // gate_lists[rule_gates[i] .. rule_gates[i + 1]); none listed: always evaluated.
     std::vector<uint32_t> rule_gates;
     std::vector<uint32_t> gate_lists;
-    std::vector<uint32_t> stamp;  // per gate: held for the event of this generation
+    std::vector<uint32_t> stamp;        // per gate: held for the event of this generation
+    std::deque<std::string> lowercase;  // the needles of |cased literals, lowercased
 
     bool MayMatch(size_t rule, uint32_t generation) const {
       const uint32_t begin = rule_gates[rule], end = rule_gates[rule + 1];
@@ -77,6 +85,7 @@ class Matcher {
   void BuildPrefilter(RouteList* list) const;
   // Marks the gates of `p` the event's values hold.
   void Probe(Prefilter& p);
+  void ProbeValue(Prefilter& p, const Prefilter::Field& f, std::string_view v) const;
   Routes* ChannelRoutes(std::string_view channel);
   void Prepare(const Event& event);
   // The field's value, or null if the event lacks it.

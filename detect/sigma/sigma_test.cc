@@ -224,6 +224,53 @@ TEST(SigmaMatchTest, KeywordsAreSearchedInsideValuesAndDataStandsForUnnamedItems
   EXPECT_FALSE(Hits(classic, ps));
 }
 
+TEST(SigmaMatchTest, ThePrefilterSparesRulesWhoseLiteralsAreAbsentAndHidesNoMatch) {
+  // Keywords, a glob's longest run and a contains literal gate their rules: each rule is evaluated
+  // only for an event holding one of its needles (anywhere in a value, at any case; the gram it
+  // is keyed on is its rarest, not its first three bytes).
+  RuleSet set =
+      Load(ProcessRule("  keywords:\n    - 'sekurlsa::'\n    - 'gentilkiwi.com'\n"
+                       "  condition: keywords\n") +
+           "---\n" + ProcessRule("  sel:\n    CommandLine: '*whoami*/priv*'\n  condition: sel\n") +
+           "---\n" +
+           ProcessRule("  sel:\n    ParentImage|contains: '\\explorer.exe'\n"
+                       "  condition: sel\n"));
+  ASSERT_EQ(set.rules.size(), 3u);
+  Matcher m(set);
+  EXPECT_EQ(m.Match(kCmd), (std::vector<uint32_t>{1, 2}));
+  EXPECT_EQ(m.evaluations(), 2u);
+  EXPECT_EQ(m.spared(), 1u) << "no value holds a keyword";
+  const Event mimikatz = Process({{"CommandLine", "mimikatz.exe \"SEKURLSA::LogonPasswords\""},
+                                  {"ParentImage", "C:\\Tools\\x.exe"}});
+  EXPECT_EQ(m.Match(mimikatz), (std::vector<uint32_t>{0}));
+  EXPECT_EQ(m.evaluations(), 3u);
+  EXPECT_EQ(m.spared(), 3u);
+  // A needle at the very start and at the very end of a value.
+  EXPECT_EQ(m.Match(Process({{"User", "gentilkiwi.com"}})), (std::vector<uint32_t>{0}));
+  EXPECT_EQ(m.Match(Process({{"Image", "x sekurlsa::"}})), (std::vector<uint32_t>{0}));
+  EXPECT_EQ(m.Match(Process({{"ParentImage", "\\EXPLORER.EXE"}})), (std::vector<uint32_t>{2}));
+  EXPECT_TRUE(m.Match(Process({{"User", "gentilkiwi.co"}})).empty());
+}
+
+TEST(SigmaMatchTest, CasedAndAllItemsGateToo) {
+  // |cased gates by its lowercase (spared when the lowercase is absent, evaluated on the case);
+  // |all by its longest needle, every one of its values still checked.
+  RuleSet set = Load(ProcessRule("  sel:\n    CommandLine|contains|cased: 'WhoAmI'\n"
+                                 "  condition: sel\n") +
+                     "---\n" +
+                     ProcessRule("  sel:\n    CommandLine|contains|all:\n      - 'cmd.exe'\n"
+                                 "      - 'whoami /priv'\n  condition: sel\n"));
+  ASSERT_EQ(set.rules.size(), 2u);
+  Matcher m(set);
+  EXPECT_EQ(m.Match(kCmd), (std::vector<uint32_t>{1}));
+  EXPECT_EQ(m.evaluations(), 2u) << "both needles are in the value: both evaluated";
+  EXPECT_EQ(m.Match(Process({{"CommandLine", "x.exe WhoAmI /priv"}})), (std::vector<uint32_t>{0}));
+  EXPECT_EQ(m.evaluations(), 4u);
+  EXPECT_TRUE(m.Match(Process({{"CommandLine", "cmd.exe /c dir"}})).empty());
+  EXPECT_EQ(m.evaluations(), 4u) << "neither whoami nor 'whoami /priv': both spared";
+  EXPECT_EQ(m.spared(), 2u);
+}
+
 TEST(SigmaLoadTest, ARuleOnSeveralChannelsIsRoutedToEach) {
   // AppLocker's four channels (a rule's channels were once held as pointers into a map that
   // grew: ASan caught it).
