@@ -632,8 +632,10 @@ def write_results(args, filled, systems, latency, topic, restores):
                                                                  "debian12")
         ratio = s["events_per_second"] / b["events_per_second"]
         rp = (f"{s['recall']:.4f} | {s['precision']:.4f}" if "recall" in s else "n/a | n/a")
-        if "recall" in s and s["scored_rules"] != "all":
+        if "recall" in s and s["scored_rules"] == PEER_RULES:
             rp = rp.replace(" | ", " (burst, imminent) | ")
+        elif "recall" in s and s["scored_rules"] != "all":
+            rp = rp.replace(" | ", " (built-in rules) | ")
         print(f"| {s['system']} | {s['platform'].replace('debian', 'Debian ')} "
               f"| {s['events_per_second'] / 1000:,.0f} k | {s['mb_per_second']:,.0f} "
               f"| {ratio:.2f}x | {s['cpu_seconds_per_million']:.2f} | {s['peak_rss_mib']:.0f} MiB "

@@ -221,7 +221,7 @@ class KafkaSource final : public Source {
     bool end_confirmed = false;  // stop_at_end: the broker's end, asked, is where at_end says
     absl::Time last_fetch;       // merge_wait: when it last delivered (or was assigned)
     int64_t next_offset = -1;    // after the last message fetched, or where an end was reported
-    int64_t replay_until = -1;  // restore_span: messages before it are read again
+    int64_t replay_until = -1;   // restore_span: messages before it are read again
     absl::Time restore_started;
     std::deque<KafkaMessage> buffered;  // merge_wait: fetched, not yet handed over
   };
@@ -246,7 +246,7 @@ class KafkaSource final : public Source {
   std::vector<std::pair<std::string, int32_t>> kept_;
   Stats stats_;
   bool cooperative_ = false;  // the group's protocol at the last rebalance that named one
-  bool closing_ = false;  // rd_kafka_consumer_close runs: an assignment is not ours any more
+  bool closing_ = false;      // rd_kafka_consumer_close runs: an assignment is not ours any more
   bool closed_ = false;
   bool paused_ = false;
   MessageHandler* handler_ = nullptr;    // while Run runs: told of assignments and ends
