@@ -21,6 +21,9 @@ namespace faultline::sigma {
 class Matcher {
  public:
   explicit Matcher(const RuleSet& rules);
+  // Not copied: its prefilters and channel memo point into itself.
+  Matcher(const Matcher&) = delete;
+  Matcher& operator=(const Matcher&) = delete;
 
   // The indices (into RuleSet::rules) of the rules `event` matches, in rule order; valid until
   // the next call.

@@ -422,10 +422,13 @@ bool KafkaSource::AllAssignedAtEnd() const {
 }
 
 bool KafkaSource::ConfirmEnds() {
+  // Real time, not clock_: this paces requests to the broker (a test's clock may stand still),
+  // and a confirmation goes stale (a paused partition hears of no growth).
+  const absl::Time now = RealClock::Get().TimeNow();
   KafkaPartitions ends = NewKafkaPartitions(8);
   std::vector<PartitionState*> asked;
   for (PartitionState& p : assigned_) {
-    if (p.end_confirmed) continue;
+    if (now - p.end_confirmed < kEndConfirmedFor) continue;
     rd_kafka_topic_partition_list_add(ends.get(), p.topic.c_str(), p.partition)->offset =
         RD_KAFKA_OFFSET_END;
     asked.push_back(&p);
@@ -433,22 +436,22 @@ bool KafkaSource::ConfirmEnds() {
   if (asked.empty()) return true;
   // One ListOffsets round for all of them (by time: -1 asks for the end), at most once a second:
   // a query per partition waits behind this consumer's fetches (see GroupEndTopicsDone).
-  const absl::Time now = clock_.TimeNow();
-  if (now - ends_asked_ < absl::Seconds(1)) return false;
+  if (now - ends_asked_ < kEndConfirmedFor) return false;
   ends_asked_ = now;
   if (rd_kafka_offsets_for_times(rk_.get(), ends.get(), 5000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return false;  // asked again at a later check
   }
   bool all = true;
-  for (int i = 0; i < ends->cnt; ++i) {
+  for (int i = 0; i < ends->cnt; ++i) {  // librdkafka keeps the list's order
     const rd_kafka_topic_partition_t& e = ends->elems[i];
+    PartitionState& p = *asked[static_cast<size_t>(i)];
     if (e.err != RD_KAFKA_RESP_ERR_NO_ERROR || e.offset < 0) {
       all = false;
-    } else if (e.offset > asked[static_cast<size_t>(i)]->next_offset) {
-      asked[static_cast<size_t>(i)]->at_end = false;  // more to read: its next end event tells
+    } else if (e.offset > p.next_offset) {
+      p.at_end = false;  // more to read: its next end event tells
       all = false;
     } else {
-      asked[static_cast<size_t>(i)]->end_confirmed = true;
+      p.end_confirmed = now;
     }
   }
   return all;
@@ -458,9 +461,9 @@ bool KafkaSource::AtEnd(MessageHandler& handler) {
   if (together_ && together_->done()) return true;  // another worker found them all at the end
   // A worker holding nothing (more workers than partitions) has read all of its share, unless a
   // rebalance is under way.
-  const bool mine = assigned_.empty() ? together_ && stats_.joined.load() && !rebalancing_
-                                      : AllAssignedAtEnd() && ConfirmEnds();
-  const bool ready = mine && handler.Settled();
+  const bool mine =
+      assigned_.empty() ? together_ && stats_.joined.load() && !rebalancing_ : AllAssignedAtEnd();
+  const bool ready = mine && handler.Settled() && ConfirmEnds();
   if (together_ && ready != said_ready_) {
     together_->Set(member_, ready);
     said_ready_ = ready;
@@ -706,7 +709,8 @@ absl::Status KafkaSource::Run(MessageHandler& handler, const std::atomic<bool>& 
                               std::memory_order_relaxed);  // single writer: no locked add
         PartitionState* p = (config_.stop_at_end || merging) ? Find(topic, m->partition) : nullptr;
         if (p != nullptr) {
-          p->at_end = p->end_confirmed = false;
+          p->at_end = false;
+          p->end_confirmed = absl::InfinitePast();
           p->next_offset = m->offset + 1;
         }
         if (said_ready_) {  // more to read: the other workers must not stop on its word
@@ -723,7 +727,7 @@ absl::Status KafkaSource::Run(MessageHandler& handler, const std::atomic<bool>& 
       } else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         if (PartitionState* p = Find(topic, m->partition)) {
           p->at_end = true;
-          p->end_confirmed = false;
+          p->end_confirmed = absl::InfinitePast();
           p->next_offset = m->offset;  // the end when it was fetched
         }
         handler.OnPartitionEnd({topic, m->partition, m->offset});

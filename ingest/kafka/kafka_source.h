@@ -191,7 +191,9 @@ class KafkaSource final : public Source {
   // stop_at_end: asks the broker for the end of each assigned partition not yet confirmed and
   // clears at_end where more is there than was read (an end event can be stale: librdkafka's
   // fetcher queues it and the partition may have grown since). False when the broker did not
-  // answer, was asked less than a second ago, or a partition is not at its end.
+  // answer, was asked less than a second ago, or a partition is not at its end. A confirmation
+  // holds for kEndConfirmedFor.
+  static constexpr absl::Duration kEndConfirmedFor = absl::Seconds(1);
   bool ConfirmEnds();
   // Whether the group has committed every partition of group_end_topics to its end (asks the
   // broker: at most once a second).
@@ -218,10 +220,11 @@ class KafkaSource final : public Source {
     std::string topic;
     int32_t partition;
     bool at_end;
-    bool end_confirmed = false;  // stop_at_end: the broker's end, asked, is where at_end says
-    absl::Time last_fetch;       // merge_wait: when it last delivered (or was assigned)
-    int64_t next_offset = -1;    // after the last message fetched, or where an end was reported
-    int64_t replay_until = -1;   // restore_span: messages before it are read again
+    // stop_at_end: when the broker, asked, said its end is where at_end says (real time).
+    absl::Time end_confirmed = absl::InfinitePast();
+    absl::Time last_fetch;      // merge_wait: when it last delivered (or was assigned)
+    int64_t next_offset = -1;   // after the last message fetched, or where an end was reported
+    int64_t replay_until = -1;  // restore_span: messages before it are read again
     absl::Time restore_started;
     std::deque<KafkaMessage> buffered;  // merge_wait: fetched, not yet handed over
   };
