@@ -298,16 +298,23 @@ void Matcher::Probe(Prefilter& p) {
 }
 
 void Matcher::ProbeValue(Prefilter& p, const Prefilter::Field& f, std::string_view v) const {
-  if (const auto it = f.exact.find(ToAbsl(v)); it != f.exact.end()) {
-    for (uint32_t g : it->second) p.stamp[g] = generation_;
+  // A kind of probe the field has none of costs nothing: a keyword field has only grams, and
+  // hashing every value of the event for its empty exact map was measurable.
+  if (!f.exact.empty()) {
+    if (const auto it = f.exact.find(ToAbsl(v)); it != f.exact.end()) {
+      for (uint32_t g : it->second) p.stamp[g] = generation_;
+    }
   }
   if (v.size() < 3) return;
-  if (const auto it = f.prefix.find(Key3(v)); it != f.prefix.end()) {
+  if (const auto it = f.prefix.empty() ? f.prefix.end() : f.prefix.find(Key3(v));
+      it != f.prefix.end()) {
     for (const Prefilter::Probe& probe : it->second) {
       if (v.starts_with(probe.needle)) p.stamp[probe.gate] = generation_;
     }
   }
-  if (const auto it = f.suffix.find(Key3(v.substr(v.size() - 3))); it != f.suffix.end()) {
+  if (const auto it =
+          f.suffix.empty() ? f.suffix.end() : f.suffix.find(Key3(v.substr(v.size() - 3)));
+      it != f.suffix.end()) {
     for (const Prefilter::Probe& probe : it->second) {
       if (v.ends_with(probe.needle)) p.stamp[probe.gate] = generation_;
     }
