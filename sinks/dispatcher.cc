@@ -64,8 +64,12 @@ absl::StatusOr<std::unique_ptr<Dispatcher>> Dispatcher::Create(std::vector<Route
       journaled.push_back(routes[i].queue.name);
     }
     absl::StatusOr<std::unique_ptr<Spool>> spool = Spool::Open(spool_dir, journaled);
-    // A spool that cannot be opened is a matter of configuration (delivery.spool_dir).
-    if (!spool.ok()) return absl::InvalidArgumentError(spool.status().message());
+    // The spool's own code: an I/O failure (a read-only disk) is a run-time fault (exit 1), not
+    // a bad configuration (exit 2); the message names the setting either way.
+    if (!spool.ok()) {
+      return absl::Status(spool.status().code(),
+                          absl::StrCat("delivery.spool_dir: ", spool.status().message()));
+    }
     d->spool_ = std::move(*spool);
   }
   Dispatcher* self = d.get();

@@ -2,6 +2,7 @@
 
 #include <condition_variable>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -367,6 +368,19 @@ TEST_F(DispatcherSpoolTest, WantsANameForEachSinkOfOneTypeItJournals) {
   ASSERT_FALSE(d.ok());
   EXPECT_THAT(std::string(d.status().message()),
               HasSubstr("with delivery.spool_dir, give each webhook sink a name"));
+}
+
+TEST_F(DispatcherSpoolTest, ASpoolDirThatCannotBeOpenedIsARunTimeFaultNamingTheSetting) {
+  FakeClock clock;
+  std::ofstream(dir_) << "a regular file, not a directory";
+  std::vector<Dispatcher::Route> routes;
+  routes.push_back(RouteTo(std::make_unique<FakeSink>(), {.name = "hook"}, "webhook"));
+  auto d = Dispatcher::Create(std::move(routes), dir_, clock);
+  ASSERT_FALSE(d.ok());
+  // InvalidArgument would be exit 2 (bad configuration); an I/O failure is exit 1.
+  EXPECT_EQ(d.status().code(), absl::StatusCode::kUnavailable) << d.status();
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("delivery.spool_dir: "));
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr(dir_));
 }
 
 TEST_F(DispatcherSpoolTest, DoesNotJournalBestEffortSinks) {

@@ -100,10 +100,9 @@ absl::StatusOr<std::unique_ptr<Spool>> Spool::Open(const std::string& dir,
           absl::StrCat("spool: sink name \"", name, "\" must be letters, digits, '.', '_' or '-'"));
     }
   }
-  if (::mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("delivery.spool_dir: cannot create ", dir, ": ", std::strerror(errno)));
-  }
+  // Unavailable like every other I/O failure here: a directory that cannot be created (read-only,
+  // permission denied, a file in the way) is a fault of the host at run time, not a bad setting.
+  if (::mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) return Errno("cannot create", dir);
   std::unique_ptr<Spool> spool(new Spool(dir, segment_bytes));
   for (const std::string& name : sinks) {
     spool->cursors_.push_back(std::make_unique<Cursor>());

@@ -1,5 +1,7 @@
 #include "sinks/spool/spool.h"
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -10,6 +12,7 @@ namespace faultline {
 namespace {
 
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 class SpoolTest : public ::testing::Test {
  protected:
@@ -153,6 +156,15 @@ TEST_F(SpoolTest, DeletesSegmentsEverySinkHasPassed) {
   ASSERT_TRUE((*spool)->Checkpoint().ok());
   EXPECT_EQ(Segments().size(), 1u) << "only the segment being written is left";
   EXPECT_EQ((*spool)->stats().segments.load(), 1u);
+}
+
+TEST_F(SpoolTest, ADirectoryItCannotCreateIsAnIOFailureNotABadArgument) {
+  std::ofstream(dir_) << "a regular file where the spool's parent should be";
+  auto spool = Spool::Open(dir_ + "/spool", {"hook"});
+  ASSERT_FALSE(spool.ok());
+  EXPECT_EQ(spool.status().code(), absl::StatusCode::kUnavailable) << spool.status();
+  EXPECT_THAT(std::string(spool.status().message()),
+              HasSubstr(dir_ + "/spool: " + std::strerror(ENOTDIR)));
 }
 
 TEST_F(SpoolTest, RefusesASinkNameThatIsNoFileName) {

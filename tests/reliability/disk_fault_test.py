@@ -15,8 +15,9 @@ Then the run is killed (SIGKILL: nothing drained), the disk freed, and a second 
 group reads from the committed position to the end: every incident of the truth must be in the
 sink (recall = precision = 1.0: had the first run committed past an alert it had not written,
 the second would never see it), every line of it whole JSON (no torn line from the failed
-writes). Last, a read-only path: `run` with the spool or the file there stops at start, exit 2,
-naming the path. Prints the figures, writes them to WORK_DIR/result.json (RELIABILITY.md).
+writes). Last, a read-only path: `run` with the spool or the file there stops at start, naming
+the path: exit 1 for the spool (an I/O failure at run time), exit 2 for the file sink (its path
+is checked as configuration). Prints the figures, writes them to WORK_DIR/result.json (RELIABILITY.md).
 
   disk_fault_test.py LOADGEN FAULTLINE BOOTSTRAP_FILE WORK_DIR
 """
@@ -135,7 +136,7 @@ def held_then_freed(args, work, disk, name, config, sink, port, truth, first):
 
 
 def read_only_case(args, work, disk, name, brokers, topic):
-    """`run` with the spool or the file on a read-only path: exit 2, the path named."""
+    """`run` with the spool or the file on a read-only path: exit 1 or 2, the path named."""
     config = os.path.join(work, f"ro-{name}.yaml")
     with open(config, "w") as f:
         f.write(f"kafka:\n  brokers: {brokers}\n  topics: [{topic}]\n  group_id: {topic}-ro\n"
@@ -145,7 +146,8 @@ def read_only_case(args, work, disk, name, brokers, topic):
     proc = subprocess.run([args.faultline, "run", "--config", config, "--exit-at-end"],
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                           timeout=60)
-    check(proc.returncode == 2, f"read-only {name}: exit {proc.returncode}: {proc.stderr}")
+    expected = 1 if name == "spool" else 2
+    check(proc.returncode == expected, f"read-only {name}: exit {proc.returncode}: {proc.stderr}")
     check(disk in proc.stderr and "Read-only file system" in proc.stderr,
           f"read-only {name}: the path and the reason not named: {proc.stderr}")
     return proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else ""
