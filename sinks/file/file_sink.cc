@@ -25,6 +25,27 @@ absl::Status Unavailable(std::string_view what, const std::string& path) {
       absl::StrCat(ToAbsl(what), " ", path.empty() ? "stdout" : path, ": ", std::strerror(errno)));
 }
 
+// check-config creates and truncates nothing, so it asks whether Open() would succeed: an
+// existing file must be writable, a new one needs a directory it can be created in.
+absl::Status CheckWritable(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) {
+      errno = EISDIR;
+      return Unavailable("cannot open", path);
+    }
+    if (::access(path.c_str(), W_OK) != 0) return Unavailable("cannot open", path);
+    return absl::OkStatus();
+  }
+  if (errno != ENOENT) return Unavailable("cannot open", path);
+  const size_t slash = path.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "."
+                          : slash == 0               ? "/"
+                                                     : path.substr(0, slash);
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) return Unavailable("cannot open", path);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 const settings::Schema<FileSink::StdoutConfig>& FileSink::StdoutConfig::Schema() {
@@ -57,10 +78,8 @@ absl::StatusOr<std::unique_ptr<Sink>> FileSink::CreateFile(const FileConfig& con
   const Rotation rotation{.max_bytes = static_cast<uint64_t>(config.max_bytes),
                           .max_files = config.max_files};
   std::unique_ptr<FileSink> sink(new FileSink(config.format, config.path, rotation, config.fsync));
-  if (!ctx.dry_run) {
-    if (absl::Status s = sink->Open(); !s.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("path: ", s.message()));
-    }
+  if (absl::Status s = ctx.dry_run ? CheckWritable(config.path) : sink->Open(); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("path: ", s.message()));
   }
   return std::unique_ptr<Sink>(std::move(sink));
 }

@@ -3,9 +3,11 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -48,10 +50,10 @@ struct Spec {
   std::map<std::string, testing::OptionValue> options;
 };
 
-absl::StatusOr<std::unique_ptr<Sink>> Make(const Spec& spec) {
+absl::StatusOr<std::unique_ptr<Sink>> Make(const Spec& spec, const SinkContext& ctx = {}) {
   if (spec.type == "file") {
     return testing::MakeSink(spec.type, FileSink::FileConfig::Schema(), &FileSink::CreateFile,
-                             spec.options);
+                             spec.options, ctx);
   }
   return testing::MakeSink(spec.type, FileSink::StdoutConfig::Schema(), &FileSink::CreateStdout,
                            spec.options);
@@ -192,6 +194,38 @@ TEST(FileSinkTest, ContinuesAnExistingFile) {
   const Alert* batch[] = {&alert};
   ASSERT_TRUE((*sink)->Deliver(batch).ok());
   EXPECT_EQ(ReadAll(path), "{\"earlier\":true}\n" + AlertToJson(alert) + "\n");
+}
+
+TEST(FileSinkTest, CheckConfigRefusesAPathThatCannotBeOpenedNamingItAndWhy) {
+  const std::string path = ::testing::TempDir() + "/file_sink_no_such_dir/alerts.jsonl";
+  std::filesystem::remove_all(::testing::TempDir() + "/file_sink_no_such_dir");
+  auto sink = Make({.type = "file", .options = {{"path", path}}}, {.dry_run = true});
+  ASSERT_FALSE(sink.ok());
+  EXPECT_EQ(sink.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(sink.status().message()),
+              HasSubstr("path: cannot open " + path + ": " + std::strerror(ENOENT)));
+
+  const std::string dir = ::testing::TempDir() + "/file_sink_a_directory";
+  std::filesystem::create_directories(dir);
+  auto directory = Make({.type = "file", .options = {{"path", dir}}}, {.dry_run = true});
+  ASSERT_FALSE(directory.ok());
+  EXPECT_THAT(std::string(directory.status().message()),
+              HasSubstr("cannot open " + dir + ": " + std::strerror(EISDIR)));
+}
+
+TEST(FileSinkTest, CheckConfigNeitherCreatesNorTruncatesTheFile) {
+  const std::string dir = ::testing::TempDir() + "/file_sink_check_config";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string fresh = dir + "/new.jsonl";
+  auto created = Make({.type = "file", .options = {{"path", fresh}}}, {.dry_run = true});
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_FALSE(std::filesystem::exists(fresh));
+  const std::string existing = dir + "/existing.jsonl";
+  std::ofstream(existing) << "{\"earlier\":true}\n";
+  auto kept = Make({.type = "file", .options = {{"path", existing}}}, {.dry_run = true});
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(ReadAll(existing), "{\"earlier\":true}\n");
 }
 
 }  // namespace
