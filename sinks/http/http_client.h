@@ -67,7 +67,7 @@ absl::Status ValidateHttpUrl(const std::string& url);
 // list of them; for a secret also KEY_file or KEY_env) is given, it holds http(s) URLs, each
 // problem reported at `key` without the URL's path or query. An empty URL given is refused: it
 // would fail every delivery for good. An absent one is left to the sink's default or to the rule
-// that requires it.
+// that requires it, a KEY_file or KEY_env that could not be read to the reader's problem.
 template <typename Config, typename Urls>
 std::function<void(const Config&, settings::Checker&)> CheckHttpUrls(std::string key,
                                                                      Urls Config::*urls) {
@@ -79,6 +79,9 @@ std::function<void(const Config&, settings::Checker&)> CheckHttpUrls(std::string
       }
     };
     if constexpr (std::is_same_v<Urls, std::string>) {
+      // From KEY_file or KEY_env an empty URL is one that could not be read (the reader refuses
+      // an empty file or variable) and has its problem already: one cause, one message.
+      if (!check.has(key) && (c.*urls).empty()) return;
       one(c.*urls);
     } else {
       for (const std::string& url : c.*urls) one(url);

@@ -1,6 +1,8 @@
 // The Teams card (golden) and its delivery against a real HTTP server.
 #include "sinks/teams/teams_sink.h"
 
+#include <cstdio>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sinks/alert_text.h"
@@ -54,6 +56,17 @@ TEST(TeamsSinkTest, NeedsAUrlAndNeverEchoesIt) {
                                {{"url", "example.webhook.office.com/webhookb2/s3cr3t"}});
   ASSERT_FALSE(bad.ok());
   EXPECT_THAT(std::string(bad.status().message()), Not(HasSubstr("s3cr3t")));
+}
+
+TEST(TeamsSinkTest, AUrlFileThatCannotBeReadIsOneProblem) {
+  const std::string missing = ::testing::TempDir() + "/teams_no_such_url_file";
+  std::remove(missing.c_str());
+  auto sink = testing::MakeSink("teams", TeamsSink::Config::Schema(), &TeamsSink::Create,
+                                {{"url_file", missing}});
+  ASSERT_FALSE(sink.ok());
+  EXPECT_THAT(std::string(sink.status().message()), HasSubstr("url_file: cannot read " + missing));
+  EXPECT_THAT(std::string(sink.status().message()), Not(HasSubstr("sinks[0].url:")))
+      << "not a second problem about the URL that was not read";
 }
 
 }  // namespace

@@ -1,6 +1,10 @@
 // The webhook transport against a real HTTP/1.1 server (sinks/testing/webhook_receiver.py).
 #include "sinks/webhook/webhook_sink.h"
 
+#include <cstdio>
+#include <string>
+#include <vector>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sinks/alert_text.h"
@@ -13,6 +17,7 @@ namespace {
 
 using testing::OptionValue;
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using testing::SampleAlert;
 using testing::SampleResolvedAlert;
@@ -167,6 +172,40 @@ TEST(WebhookSinkOptionsTest, ReportsEveryBadOption) {
   EXPECT_THAT(m, HasSubstr("sinks[0].template: unknown placeholder {{nope}}"));
   EXPECT_THAT(m, HasSubstr("sinks[0].timeout: must be a duration more than 0"));
   EXPECT_THAT(m, Not(HasSubstr("hooks.example.com"))) << "a URL is never echoed";
+}
+
+// The problems the configuration reader finds in a `sinks:` list written in YAML, each as
+// "path: message".
+std::vector<std::string> ProblemsIn(const std::string& yaml) {
+  using Config = WebhookSink::Config;
+  SinkRegistry registry;
+  registry.Register("webhook", Config::WebhookSchema(), &WebhookSink::Create);
+  registry.Register("pagerduty", Config::PagerDutySchema(), &WebhookSink::CreatePagerDuty);
+  registry.Register("slack", Config::SlackSchema(), &WebhookSink::CreateSlack);
+  std::vector<SinkSpec> specs;
+  settings::Problems problems;
+  registry.ReadList(YAML::Load(yaml), "sinks", &specs, problems);
+  std::vector<std::string> out;
+  for (const settings::Problem& p : problems.list()) out.push_back(p.path + ": " + p.message);
+  return out;
+}
+
+TEST(WebhookSinkOptionsTest, AUrlFileThatCannotBeReadIsOneProblem) {
+  const std::string missing = ::testing::TempDir() + "/webhook_no_such_url_file";
+  std::remove(missing.c_str());
+  const std::string problem = "sinks[0].url_file: cannot read " + missing + ", or it is empty";
+  EXPECT_THAT(ProblemsIn("- type: webhook\n  url_file: " + missing), ElementsAre(problem));
+  EXPECT_THAT(ProblemsIn("- type: slack\n  url_file: " + missing), ElementsAre(problem));
+  EXPECT_THAT(ProblemsIn("- type: pagerduty\n  routing_key: RK\n  url_file: " + missing),
+              ElementsAre(problem));
+  EXPECT_THAT(ProblemsIn("- type: webhook\n  url_env: FAULTLINE_TEST_NO_SUCH_VARIABLE"),
+              ElementsAre("sinks[0].url_env: environment variable "
+                          "FAULTLINE_TEST_NO_SUCH_VARIABLE is not set"));
+}
+
+TEST(WebhookSinkOptionsTest, AnEmptyUrlGivenInlineIsStillRefused) {
+  EXPECT_THAT(ProblemsIn("- type: webhook\n  url: ''"),
+              ElementsAre(::testing::StartsWith("sinks[0].url: ")));
 }
 
 }  // namespace
