@@ -264,24 +264,7 @@ simdjson::error_code ItemText(value v, std::string_view* out, bool* present) {
 
 }  // namespace
 
-std::string_view EnvelopeName(Envelope envelope) {
-  for (const auto& [e, name] : kEnvelopeNames) {
-    if (e == envelope) return name;
-  }
-  return "unknown";
-}
-
 std::span<const std::pair<Envelope, std::string_view>> EnvelopeNames() { return kEnvelopeNames; }
-
-bool ParseEnvelopeName(std::string_view name, Envelope* out) {
-  for (const auto& [e, n] : kEnvelopeNames) {
-    if (n == name) {
-      *out = e;
-      return true;
-    }
-  }
-  return false;
-}
 
 ParseError EnvelopeParser::Parse(std::string_view message, Event* out) {
   out->Clear();

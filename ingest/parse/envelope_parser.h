@@ -49,11 +49,8 @@ enum class Envelope : uint8_t {
   kFaultlineEvent,
 };
 
-std::string_view EnvelopeName(Envelope envelope);
 // Every envelope with its name, "auto" first: the values of ingest.format.
 std::span<const std::pair<Envelope, std::string_view>> EnvelopeNames();
-// "auto", "winlogbeat", ...; false for an unknown name.
-bool ParseEnvelopeName(std::string_view name, Envelope* out);
 
 struct EnvelopeOptions {
   Envelope format = Envelope::kAuto;  // forced envelope, or detect per message
