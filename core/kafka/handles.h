@@ -28,6 +28,7 @@ struct KafkaFree {
   void operator()(rd_kafka_event_t* p) const { rd_kafka_event_destroy(p); }
   void operator()(rd_kafka_NewTopic_t* p) const { rd_kafka_NewTopic_destroy(p); }
   void operator()(rd_kafka_topic_t* p) const { rd_kafka_topic_destroy(p); }
+  void operator()(const rd_kafka_metadata_t* p) const { rd_kafka_metadata_destroy(p); }
 };
 
 template <typename T>
@@ -37,10 +38,21 @@ using KafkaClient = KafkaPtr<rd_kafka_t>;  // a producer or a consumer
 using KafkaConf = KafkaPtr<rd_kafka_conf_t>;
 using KafkaPartitions = KafkaPtr<rd_kafka_topic_partition_list_t>;
 using KafkaMessage = KafkaPtr<rd_kafka_message_t>;
+using KafkaMetadata = KafkaPtr<const rd_kafka_metadata_t>;  // what rd_kafka_metadata returns
 
 inline KafkaConf NewKafkaConf() { return KafkaConf(rd_kafka_conf_new()); }
 inline KafkaPartitions NewKafkaPartitions(int capacity) {
   return KafkaPartitions(rd_kafka_topic_partition_list_new(capacity));
+}
+
+// rd_kafka_metadata of one topic, waiting up to `timeout_ms`; null when the cluster did not
+// answer (the topic's own error, such as not existing, is in the metadata).
+inline KafkaMetadata FetchTopicMetadata(rd_kafka_t* rk, rd_kafka_topic_t* topic, int timeout_ms) {
+  const rd_kafka_metadata_t* metadata = nullptr;
+  if (rd_kafka_metadata(rk, 0, topic, &metadata, timeout_ms) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return nullptr;
+  }
+  return KafkaMetadata(metadata);
 }
 
 // rd_kafka_new with `conf` (taken on success, freed on failure). kInvalidArgument with

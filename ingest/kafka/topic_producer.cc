@@ -168,19 +168,16 @@ int TopicProducer::Partitions(absl::Time now) {
   }
   partitions_asked_ = now;
   KafkaPtr<rd_kafka_topic_t> topic(rd_kafka_topic_new(rk_.get(), topic_.c_str(), nullptr));
-  const rd_kafka_metadata_t* metadata = nullptr;
-  if (rd_kafka_metadata(rk_.get(), 0, topic.get(), &metadata, 1000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    if (metadata->topic_cnt == 1) {
-      const rd_kafka_metadata_topic_t& t = metadata->topics[0];
-      if (t.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        partitions_ = t.partition_cnt;
-      } else if (t.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART && !missing_logged_) {
-        missing_logged_ = true;
-        LogError(absl::StrCat(what_, ": the topic ", topic_,
-                              " does not exist: create it (records wait for it meanwhile)"));
-      }
+  const KafkaMetadata metadata = FetchTopicMetadata(rk_.get(), topic.get(), 1000);
+  if (metadata != nullptr && metadata->topic_cnt == 1) {
+    const rd_kafka_metadata_topic_t& t = metadata->topics[0];
+    if (t.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      partitions_ = t.partition_cnt;
+    } else if (t.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART && !missing_logged_) {
+      missing_logged_ = true;
+      LogError(absl::StrCat(what_, ": the topic ", topic_,
+                            " does not exist: create it (records wait for it meanwhile)"));
     }
-    rd_kafka_metadata_destroy(metadata);
   }
   return partitions_;
 }

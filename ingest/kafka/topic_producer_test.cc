@@ -1,7 +1,12 @@
 #include "ingest/kafka/topic_producer.h"
 
+#include <utility>
+
 #include "core/clock.h"
+#include "core/kafka/handles.h"
+#include "core/kafka/producer.h"
 #include "gtest/gtest.h"
+#include "librdkafka/rdkafka_mock.h"
 
 namespace faultline {
 namespace {
@@ -44,6 +49,25 @@ TEST(TopicProducerTest, AFullLocalQueueKeepsTheRecordsAndTheirTickets) {
   EXPECT_EQ((*producer)->stats().dropped.load(), 0u);
   EXPECT_GE((*producer)->stats().retried.load(), 2u);
   EXPECT_FALSE((*producer)->Flush(absl::Milliseconds(200)).ok());
+}
+
+TEST(TopicProducerTest, LearnsThePartitionCountFromTheCluster) {
+  // librdkafka's in-process mock cluster stands for the brokers; it lives on a client of its own.
+  KafkaConf conf = NewKafkaConf();
+  ASSERT_EQ(SetKafkaProperty(conf.get(), "log_level", "0"), "");
+  absl::StatusOr<KafkaClient> host = NewKafkaClient(RD_KAFKA_PRODUCER, std::move(conf));
+  ASSERT_TRUE(host.ok()) << host.status();
+  rd_kafka_mock_cluster_t* cluster = rd_kafka_mock_cluster_new(host->get(), 1);
+  ASSERT_NE(cluster, nullptr);
+  ASSERT_EQ(rd_kafka_mock_topic_create(cluster, "by-host", 3, 1), RD_KAFKA_RESP_ERR_NO_ERROR);
+  {
+    auto producer =
+        TopicProducer::Create("rekeyed events", rd_kafka_mock_cluster_bootstraps(cluster),
+                              "by-host", {{"log_level", "0"}});
+    ASSERT_TRUE(producer.ok()) << producer.status();
+    EXPECT_EQ((*producer)->Partitions(absl::UnixEpoch()), 3);
+  }
+  rd_kafka_mock_cluster_destroy(cluster);
 }
 
 TEST(TopicProducerTest, ADeadLetterCarriesTheMessageAndWhereItCameFrom) {
