@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "app/build_info.h"
+#include "app/builtin.h"
 #include "app/config.h"
 #include "app/demo/demo.h"
 #include "app/flags.h"
@@ -22,6 +23,7 @@
 #include "core/log.h"
 #include "core/printable.h"
 #include "core/settings_doc.h"
+#include "core/strings.h"
 #include "core/version.h"
 #include "detect/sigma/sigma_detector.h"
 #include "ingest/parse/envelope_parser.h"
@@ -342,6 +344,7 @@ Exit status: 0 (whatever was skipped), 2 if a PATH does not exist or the configu
     if (!config_file.empty()) {
       absl::StatusOr<Config> config = LoadConfigFile(config_file);
       if (!config.ok()) return config.status();
+      if (absl::Status s = config->problems.ToStatus(config_file); !s.ok()) return s;
       if (const auto it = config->detect.detectors.find("sigma");
           it != config->detect.detectors.end()) {
         if (const SigmaConfig* read = it->second.As(SigmaConfig::Schema())) sigma = *read;
@@ -516,14 +519,21 @@ std::string Help() {
   for (const Command& c : kCommands) {
     absl::StrAppendFormat(&out, "  %-18s %s\n", c.name, c.summary);
   }
-  absl::StrAppend(
-      &out,
-      "\nDetectors: iis_worker_failure_burst, iis_rapid_fail_imminent (the warning before IIS "
-      "rapid-fail\nprotection disables an application pool), iis_app_pool_disabled (with the "
-      "failures as evidence),\nservice_crash_loop, fleet_app_pool_failures. Input: Winlogbeat "
-      "6/7/8, NXLog, Fluent Bit, Logstash\nor raw Windows event XML, detected per message. Sigma "
-      "rules: "
-      "detect.sigma (faultline sigma check).\n");
+  // The registries' own: a detector or sink added is listed without an edit here.
+  absl::StrAppend(&out,
+                  "\nDetectors (detect.NAME; faultline config-reference for every setting):\n");
+  for (const auto& entry : BuiltinDetectors().entries()) {
+    std::string_view about = entry.schema->description();
+    about = about.substr(0, std::min(about.find(": "), about.find(". ")));
+    if (about.size() > 60) about = about.substr(0, about.find(" ("));  // one line each
+    if (!about.empty() && about.back() == '.') about.remove_suffix(1);
+    absl::StrAppendFormat(&out, "  %-24s %s\n", entry.name, ToAbsl(about));
+  }
+  std::vector<std::string> formats;
+  for (const auto& [envelope, name] : EnvelopeNames()) formats.emplace_back(name);
+  absl::StrAppend(&out, "\nSinks: ", absl::StrJoin(BuiltinSinks().names(), ", "),
+                  "\nInput formats (ingest.format; auto detects them per message): ",
+                  absl::StrJoin(formats, ", "), "\n");
   return out;
 }
 

@@ -197,19 +197,31 @@ absl::Status ValidateListenAddress(const std::string& listen) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<Config> ParseConfig(std::string_view yaml, std::string_view file) {
-  settings::Problems problems;
-  YAML::Node root = settings::LoadYaml(yaml, problems);
+namespace {
+
+// The YAML's syntax errors are the status; the settings' problems stay in the config.
+absl::StatusOr<Config> ReadConfig(std::string_view yaml, std::string_view file) {
   Config config;
-  if (problems.empty()) {
-    try {  // the reader guards every node it reads; a yaml-cpp exception is still only a problem
-      settings::ReadMapping(root, "", {{&ConfigSchema(), &config}}, problems);
-    } catch (const YAML::Exception& e) {
-      problems.Add(settings::Problem{
-          .line = e.mark.line + 1, .column = e.mark.column + 1, .message = e.what()});
-    }
+  config.file = std::string(file);
+  settings::Problems& problems = config.problems;
+  YAML::Node root = settings::LoadYaml(yaml, problems);
+  if (!problems.empty()) return problems.ToStatus(file);
+  try {  // the reader guards every node it reads; a yaml-cpp exception is still only a problem
+    settings::ReadMapping(root, "", {{&ConfigSchema(), &config}}, problems);
+  } catch (const YAML::Exception& e) {
+    problems.Add(settings::Problem{
+        .line = e.mark.line + 1, .column = e.mark.column + 1, .message = e.what()});
   }
-  if (absl::Status s = problems.ToStatus(file); !s.ok()) return s;
+  return config;
+}
+
+}  // namespace
+
+absl::StatusOr<Config> ParseConfig(std::string_view yaml, std::string_view file) {
+  absl::StatusOr<Config> config = ReadConfig(yaml, file);
+  if (config.ok()) {
+    if (absl::Status s = config->problems.ToStatus(file); !s.ok()) return s;
+  }
   return config;
 }
 
@@ -225,7 +237,7 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read config file ", path));
-  return ParseConfig(text.str(), path);
+  return ReadConfig(text.str(), path);
 }
 
 }  // namespace faultline

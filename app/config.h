@@ -65,6 +65,12 @@ struct Config {
   DeliveryConfig delivery;
   MetricsConfig metrics;
   std::vector<SinkSpec> sinks = StdoutSinks();
+
+  // The file it was read from, and the problems its reading found, with the place of each key:
+  // Service::Create adds those it finds building the detectors, sinks and topics, placed at the
+  // keys they are about, and reports them all at once.
+  std::string file;
+  settings::Problems problems;
 };
 
 // The schema of the whole file (the built-in detectors and sinks included): for the reader,
@@ -77,6 +83,9 @@ std::string ConfigReference();
 absl::StatusOr<Config> ParseConfig(std::string_view yaml, std::string_view file = "");
 // metrics.listen and --metrics-listen: "host:port" (port 0: any free port); empty is fine.
 absl::Status ValidateListenAddress(const std::string& listen);
+// A file that cannot be read or is not YAML is an error; the problems of its settings stay in
+// Config::problems (defaults in place of the wrong values) for Service::Create to report with
+// its own, in one round.
 absl::StatusOr<Config> LoadConfigFile(const std::string& path);
 
 }  // namespace faultline

@@ -34,13 +34,13 @@ Service::~Service() = default;
 absl::StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config,
                                                          ServiceOptions options) {
   std::unique_ptr<Service> service(new Service(config, std::move(options)));
-  std::vector<std::string> errors;  // every problem of every plugin, reported together
-  if (absl::Status s = service->BuildPipelines(&errors); !s.ok()) return s;
+  // The file's problems, then those found building from it: reported together, in file order.
+  settings::Problems problems = config.problems;
+  if (absl::Status s = service->BuildPipelines(problems); !s.ok()) return s;
   if (service->options_.input == ServiceOptions::Input::kNone) {
-    // check-config: Kafka as `run` would use it, when the file says where it is.
-    const KafkaSourceConfig& kafka = config.kafka;
-    if (!kafka.brokers.empty() || !kafka.topics.empty()) {
-      if (absl::Status s = KafkaSource::Validate(kafka); !s.ok()) errors.emplace_back(s.message());
+    // check-config: Kafka as `run` would use it, when the file has a kafka section.
+    if (problems.Saw("kafka") || !config.kafka.brokers.empty()) {
+      KafkaSource::Validate(config.kafka, problems);
     }
   }
   // The endpoint's web configuration is part of the configuration: check-config reads it too.
@@ -50,10 +50,10 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config,
     if (web.ok()) {
       service->metrics_web_ = std::move(*web);
     } else {
-      errors.emplace_back(web.status().message());
+      problems.AddLater("metrics.web_config_file", std::string(web.status().message()));
     }
   }
-  if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
+  if (absl::Status s = problems.ToStatus(config.file); !s.ok()) return s;
   if (absl::Status s = service->BuildSources(); !s.ok()) return s;
 
   Service* self = service.get();
@@ -131,7 +131,8 @@ int CgroupCpuLimit(const std::string& root) {
   return static_cast<int>((quota + period - 1) / period);  // 1.5 CPUs: 2 workers
 }
 
-absl::StatusOr<int> Service::WorkerCount(bool pool_keyed_detectors, bool split_pools) {
+int Service::WorkerCount(bool pool_keyed_detectors, bool split_pools,
+                         settings::Problems& problems) {
   const ServiceOptions::Input input = options_.input;
   const int asked = config_.kafka.workers;
   if (input == ServiceOptions::Input::kFiles) return 1;  // one stream, in its order
@@ -139,10 +140,10 @@ absl::StatusOr<int> Service::WorkerCount(bool pool_keyed_detectors, bool split_p
     // It merges its partitions in Kafka-timestamp order so that a host's events, spread over
     // them, come out in their order: split over workers, each would merge only its share.
     if (asked > 1) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "kafka.workers: ", asked,
-          ": rekey runs one worker (it merges all of its partitions in time order); run more "
-          "instances of it instead"));
+      problems.AddLater("kafka.workers",
+                        absl::StrCat(asked,
+                                     ": rekey runs one worker (it merges all of its partitions "
+                                     "in time order); run more instances of it instead"));
     }
     return 1;
   }
@@ -150,10 +151,13 @@ absl::StatusOr<int> Service::WorkerCount(bool pool_keyed_detectors, bool split_p
   // across them only through the pool topic.
   const bool split_would_lose = pool_keyed_detectors && !split_pools;
   if (asked > 1 && split_would_lose) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "kafka.workers: ", asked,
-        " workers each see only the hosts of their own partitions: with fleet_app_pool_failures "
-        "on, more than one needs ingest.pool_topic (or the detector off)"));
+    problems.AddLater(
+        "kafka.workers",
+        absl::StrCat(asked,
+                     " workers each see only the hosts of their own partitions: with "
+                     "fleet_app_pool_failures on, more than one needs ingest.pool_topic (or the "
+                     "detector off)"));
+    return 1;
   }
   if (asked > 0) return asked;
   if (split_would_lose) {
@@ -177,7 +181,7 @@ absl::StatusOr<int> Service::WorkerCount(bool pool_keyed_detectors, bool split_p
   return std::clamp(cores, 1, KafkaSourceConfig::kMaxWorkers);
 }
 
-absl::Status Service::BuildPipelines(std::vector<std::string>* errors) {
+absl::Status Service::BuildPipelines(settings::Problems& problems) {
   const Config& config = config_;
   const bool dry_run = options_.input == ServiceOptions::Input::kNone;
   const bool durable = options_.durable && !dry_run;
@@ -186,20 +190,15 @@ absl::Status Service::BuildPipelines(std::vector<std::string>* errors) {
   const bool split_pools = !rekey && options_.input == ServiceOptions::Input::kKafka &&
                            !config.ingest.pool_topic.empty();
   // The rekey role parses and forwards: no detector, no sink.
-  auto create_detectors = [&]() -> absl::StatusOr<std::vector<std::unique_ptr<Detector>>> {
+  auto create_detectors = [&](settings::Problems& found) {
     if (rekey) return std::vector<std::unique_ptr<Detector>>{};
-    return BuiltinDetectors().CreateAll(config.detect);
+    return BuiltinDetectors().CreateAll(config.detect, found);
   };
-  absl::StatusOr<std::vector<std::unique_ptr<Detector>>> detectors = create_detectors();
-  if (!detectors.ok()) errors->emplace_back(detectors.status().message());
+  std::vector<std::unique_ptr<Detector>> detectors = create_detectors(problems);
   bool pool_keyed = false;
-  if (detectors.ok()) {
-    for (const auto& d : *detectors) {
-      pool_keyed = pool_keyed || d->state_key() == StateKey::kAppPool;
-    }
-  }
-  absl::StatusOr<int> workers = WorkerCount(pool_keyed, !config.ingest.pool_topic.empty());
-  if (!workers.ok()) errors->emplace_back(workers.status().message());
+  for (const auto& d : detectors) pool_keyed = pool_keyed || d->state_key() == StateKey::kAppPool;
+  const int workers = WorkerCount(pool_keyed, !config.ingest.pool_topic.empty(), problems);
+  CheckTopics(problems);
   const SinkContext context{.stdout_stream = options_.stdout_stream,
                             .clock = options_.clock,
                             .kafka_brokers = config.kafka.brokers,
@@ -210,7 +209,8 @@ absl::Status Service::BuildPipelines(std::vector<std::string>* errors) {
   for (const SinkSpec& spec : rekey ? no_sinks : config.sinks) {
     absl::StatusOr<std::unique_ptr<Sink>> sink = BuiltinSinks().Create(spec, context);
     if (!sink.ok()) {
-      errors->emplace_back(sink.status().message());
+      problems.AddLater(spec.path.empty() ? "sinks" : spec.path,
+                        std::string(sink.status().message()), spec.settings.schema());
       continue;
     }
     const SinkEntry& e = spec.entry;
@@ -225,28 +225,51 @@ absl::Status Service::BuildPipelines(std::vector<std::string>* errors) {
          .type = e.type,
          .sink = std::move(*sink)});
   }
-  if (!errors->empty()) return absl::OkStatus();  // reported with the rest by Create
+  if (!problems.empty()) return absl::OkStatus();  // reported with the rest by Create
   absl::StatusOr<std::unique_ptr<Dispatcher>> dispatcher = Dispatcher::Create(
       std::move(routes), durable ? config.delivery.spool_dir : "", *options_.clock);
+  if (dispatcher.status().code() == absl::StatusCode::kInvalidArgument) {
+    problems.AddLater("sinks", std::string(dispatcher.status().message()));  // their names
+    return absl::OkStatus();
+  }
   if (!dispatcher.ok()) return dispatcher.status();
   dispatcher_ = std::move(*dispatcher);
   // check-config builds one: every worker's is the same.
-  const int count = options_.input == ServiceOptions::Input::kKafka ? *workers : 1;
-  for (int i = 0; i < count; ++i) {
-    if (i > 0) {
-      detectors = create_detectors();  // the first's were validated: these build
-      if (!detectors.ok()) return detectors.status();
-    }
-    std::unique_ptr<Pipeline> pipeline = BuildPipeline(std::move(*detectors), split_pools, errors);
-    if (!errors->empty()) return absl::OkStatus();
+  const int count = options_.input == ServiceOptions::Input::kKafka ? workers : 1;
+  std::vector<std::vector<std::unique_ptr<Detector>>> sets;
+  sets.push_back(std::move(detectors));
+  while (static_cast<int>(sets.size()) < count) sets.push_back(create_detectors(problems));
+  for (auto& set : sets) {
+    std::unique_ptr<Pipeline> pipeline = BuildPipeline(std::move(set), split_pools, problems);
+    if (!problems.empty()) return absl::OkStatus();
     workers_.push_back({.pipeline = std::move(pipeline)});
   }
   return absl::OkStatus();
 }
 
+void Service::CheckTopics(settings::Problems& problems) const {
+  const Config& config = config_;
+  const bool rekey = options_.role == ServiceOptions::Role::kRekey;
+  const std::string& pool_topic = config.ingest.pool_topic;
+  if (!pool_topic.empty() &&
+      std::count(config.kafka.topics.begin(), config.kafka.topics.end(), pool_topic) > 0) {
+    problems.AddLater("ingest.pool_topic",
+                      "must not be one of kafka.topics (it is faultline's own, read besides "
+                      "them)");
+  }
+  if (!pool_topic.empty() && !rekey && options_.input != ServiceOptions::Input::kFiles &&
+      config.kafka.topics.size() > 1) {
+    // Its heartbeats and lanes name an input partition by its number alone.
+    problems.AddLater("ingest.pool_topic", absl::StrCat("needs a single topic in kafka.topics (",
+                                                        config.kafka.topics.size(), " given)"));
+  }
+  if (rekey && config.ingest.rekey_topic.empty()) {
+    problems.AddLater("ingest.rekey_topic", "must name the topic `faultline rekey` writes to");
+  }
+}
+
 std::unique_ptr<Pipeline> Service::BuildPipeline(std::vector<std::unique_ptr<Detector>> detectors,
-                                                 bool split_pools,
-                                                 std::vector<std::string>* errors) {
+                                                 bool split_pools, settings::Problems& problems) {
   const Config& config = config_;
   const bool dry_run = options_.input == ServiceOptions::Input::kNone;
   const bool durable = options_.durable && !dry_run;
@@ -259,7 +282,7 @@ std::unique_ptr<Pipeline> Service::BuildPipeline(std::vector<std::unique_ptr<Det
     auto p = TopicProducer::Create(std::move(what), config.kafka.brokers, topic,
                                    config.kafka.properties);
     if (p.ok()) return *std::move(p);
-    errors->push_back(absl::StrCat(key, ": ", p.status().message()));
+    problems.AddLater(key, std::string(p.status().message()));
     return nullptr;
   };
   std::unique_ptr<RecordOutput> dead_letters, rekeyed;
@@ -271,24 +294,10 @@ std::unique_ptr<Pipeline> Service::BuildPipeline(std::vector<std::unique_ptr<Det
   if (split_pools) {
     pool_records = producer("pool topic records", "ingest.pool_topic", pool_topic);
   }
-  if (!pool_topic.empty() &&
-      std::count(config.kafka.topics.begin(), config.kafka.topics.end(), pool_topic) > 0) {
-    errors->emplace_back(
-        "ingest.pool_topic: must not be one of kafka.topics (it is faultline's "
-        "own, read besides them)");
-  }
-  if (!pool_topic.empty() && !rekey && options_.input != ServiceOptions::Input::kFiles &&
-      config.kafka.topics.size() > 1) {
-    // Its heartbeats and lanes name an input partition by its number alone.
-    errors->emplace_back(absl::StrCat("ingest.pool_topic: needs a single topic in kafka.topics (",
-                                      config.kafka.topics.size(), " given)"));
-  }
-  if (rekey && config.ingest.rekey_topic.empty()) {
-    errors->emplace_back("ingest.rekey_topic: must name the topic `faultline rekey` writes to");
-  } else if (rekey && !dry_run) {
+  if (rekey && !dry_run && !config.ingest.rekey_topic.empty()) {
     rekeyed = producer("rekeyed events", "ingest.rekey_topic", config.ingest.rekey_topic);
   }
-  if (!errors->empty()) return nullptr;
+  if (!problems.empty()) return nullptr;
   const EngineOptions engine{
       .dedupe_window = config.detect.dedupe_window,
       .allowed_lateness = config.detect.context.allowed_lateness,

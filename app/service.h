@@ -110,11 +110,15 @@ class Service {
   // How many workers the configuration asks for (kafka.workers; 1 for files); an error when more
   // than one would split what a detector must see whole.
   // Sets workers_why_ when it gives fewer than kafka.workers: 0 asked for.
-  absl::StatusOr<int> WorkerCount(bool pool_keyed_detectors, bool split_pools);
-  absl::Status BuildPipelines(std::vector<std::string>* errors);
+  int WorkerCount(bool pool_keyed_detectors, bool split_pools, settings::Problems& problems);
+  // The detectors, the sinks and every worker's pipeline; what cannot be built from the
+  // configuration is added to `problems` (an error only for what the configuration cannot cause).
+  absl::Status BuildPipelines(settings::Problems& problems);
+  // The topics faultline reads and writes besides the input, against each other and the role.
+  void CheckTopics(settings::Problems& problems) const;
   // One worker's pipeline around `detectors` and the shared dispatcher.
   std::unique_ptr<Pipeline> BuildPipeline(std::vector<std::unique_ptr<Detector>> detectors,
-                                          bool split_pools, std::vector<std::string>* errors);
+                                          bool split_pools, settings::Problems& problems);
   absl::Status BuildSources();
   absl::Status StartMetrics();
   // Runs every worker's source on a thread of its own until all have returned; the first error.

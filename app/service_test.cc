@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "app/config.h"
 #include "app/flags.h"
 #include "app/metrics_endpoint.h"
@@ -20,6 +21,7 @@ namespace faultline {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::string Scratch(const std::string& name) {
   const std::string path =
@@ -40,6 +42,15 @@ std::unique_ptr<MetricsEndpoint> HoldAPort() {
       [](std::string*) { return true; });
   EXPECT_TRUE(endpoint.ok()) << endpoint.status();
   return endpoint.ok() ? *std::move(endpoint) : nullptr;
+}
+
+// `yaml` read as `run` reads its file: the settings' problems kept for Service::Create.
+Config LoadConfigText(const std::string& yaml) {
+  const std::string file = Scratch("config.yaml");
+  std::ofstream(file) << yaml;
+  absl::StatusOr<Config> config = LoadConfigFile(file);
+  EXPECT_TRUE(config.ok()) << config.status();
+  return config.ok() ? *std::move(config) : Config{};
 }
 
 std::string DemoIncident() { return testing::SourcePath("app/demo/exchange_owa_incident.jsonl"); }
@@ -85,10 +96,59 @@ TEST(ServiceTest, ReportsEverySinkThatCannotBeBuiltWithItsPathAndLine) {
   ASSERT_FALSE(service.ok());
   EXPECT_EQ(ExitCode(service.status()), 2);
   const std::string m(service.status().message());
-  EXPECT_THAT(
-      m, HasSubstr("line 2: sinks[0] (file): path: cannot open /nonexistent/dir/alerts.jsonl"));
-  EXPECT_THAT(
-      m, HasSubstr("line 4: sinks[1] (kafka): brokers: required when kafka.brokers is not set"));
+  // Each at its key when the file has it (path:), else at its entry (brokers).
+  EXPECT_THAT(m, HasSubstr("3:5: sinks[0].path: cannot open /nonexistent/dir/alerts.jsonl"));
+  EXPECT_THAT(m, HasSubstr("4:5: sinks[1].brokers: required when kafka.brokers is not set"));
+}
+
+TEST(ServiceTest, ReportsTheFilesProblemsAndThoseOfBuildingFromItInOneRoundInFileOrder) {
+  // A wrong value the reader finds, and problems only building finds (the Sigma rules, Kafka for
+  // run, the topics against each other, a sink): one report, each at its line and column.
+  const std::string file = ::testing::TempDir() + "/one_round.yaml";
+  std::ofstream(file) << R"(kafka:
+  brokers: 127.0.0.1:1
+  topics: [events, more]
+  workers: 3
+ingest:
+  pool_topic: events
+detect:
+  max_clock_skew: soon
+  sigma:
+    rules: [/nonexistent/rules]
+sinks:
+  - type: file
+    path: /nonexistent/dir/alerts.jsonl
+)";
+  absl::StatusOr<Config> config = LoadConfigFile(file);
+  ASSERT_TRUE(config.ok()) << config.status();
+  auto service = Service::Create(*config, {.input = ServiceOptions::Input::kKafka});
+  ASSERT_FALSE(service.ok());
+  EXPECT_EQ(ExitCode(service.status()), 2);
+  const std::vector<std::string> lines =
+      absl::StrSplit(service.status().message(), '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 5u) << service.status();
+  EXPECT_THAT(lines[0],
+              HasSubstr(file + ":6:3: ingest.pool_topic: must not be one of kafka.topics"));
+  EXPECT_THAT(lines[1], HasSubstr(file + ":6:3: ingest.pool_topic: needs a single topic"));
+  EXPECT_THAT(lines[2], HasSubstr(file + ":8:19: detect.max_clock_skew: "));
+  EXPECT_THAT(lines[3], HasSubstr(file + ":10:5: detect.sigma.rules: "));
+  EXPECT_THAT(lines[4], HasSubstr(file + ":13:5: sinks[0].path: cannot open"));
+}
+
+TEST(ServiceTest, APluginsProblemAboutAWrongValueTheReaderReportedIsNotSaidTwice) {
+  // topics: 5 is the reader's; "must name at least one topic" would be the same cause again.
+  auto config = LoadConfigText("kafka:\n  brokers: 127.0.0.1:1\n  topics: {a: 1}\n");
+  auto service = Service::Create(config, {.input = ServiceOptions::Input::kNone});
+  ASSERT_FALSE(service.ok());
+  EXPECT_THAT(std::string(service.status().message()), HasSubstr("3:11: kafka.topics: "));
+  EXPECT_THAT(std::string(service.status().message()), Not(HasSubstr("at least one topic")));
+}
+
+TEST(ServiceTest, AnEmptyTopicListIsRefusedByCheckConfig) {
+  auto config = LoadConfigText("kafka:\n  topics: []\n");
+  auto service = Service::Create(config, {.input = ServiceOptions::Input::kNone});
+  ASSERT_FALSE(service.ok());
+  EXPECT_THAT(std::string(service.status().message()), HasSubstr("2:11: kafka.topics: "));
 }
 
 TEST(ServiceTest, RunsFilesThroughEveryStageToTheSinks) {

@@ -42,6 +42,50 @@ void Problems::Add(const YAML::Node& at, std::string path, std::string message) 
   list_.push_back(std::move(p));
 }
 
+void Problems::Saw(std::string path, const YAML::Node& key) {
+  if (key.IsDefined() && key.Mark().line >= 0) {
+    keys_.emplace(std::move(path), std::make_pair(key.Mark().line + 1, key.Mark().column + 1));
+  }
+}
+
+namespace {
+
+// Whether `inner` is `outer` or a setting inside it ("a.b" in "a", "a[2].c" in "a").
+bool Within(std::string_view inner, std::string_view outer) {
+  if (outer.empty()) return true;
+  if (inner.substr(0, outer.size()) != outer) return false;
+  return inner.size() == outer.size() || inner[outer.size()] == '.' || inner[outer.size()] == '[';
+}
+
+}  // namespace
+
+void Problems::AddLater(std::string_view path, std::string message, const SchemaBase* of) {
+  std::string at_key;
+  if (const size_t colon = message.find(": "); of != nullptr && colon != std::string::npos) {
+    if (const std::string_view key = of->KeyOf(std::string_view(message).substr(0, colon));
+        !key.empty()) {
+      at_key = Join(path, key);
+      message.erase(0, colon + 2);
+      path = at_key;
+    }
+  }
+  for (const Problem& p : list_) {
+    if (!p.later && !p.path.empty() && (Within(p.path, path) || Within(path, p.path))) return;
+  }
+  Problem problem{.path = std::string(path), .message = std::move(message), .later = true};
+  // The key itself, else the nearest around it: "a.b[2].c", "a.b[2]", "a.b", "a".
+  for (std::string_view at = path; !at.empty();) {
+    if (auto it = keys_.find(at); it != keys_.end()) {
+      problem.line = it->second.first;
+      problem.column = it->second.second;
+      break;
+    }
+    const size_t cut = at.find_last_of(".[");
+    at = at.substr(0, cut == std::string_view::npos ? 0 : cut);
+  }
+  list_.push_back(std::move(problem));
+}
+
 absl::Status Problems::ToStatus(std::string_view file) const {
   if (list_.empty()) return absl::OkStatus();
   std::vector<Problem> sorted = list_;
@@ -114,6 +158,7 @@ void ReadMapping(const YAML::Node& node, const std::string& path, const std::vec
       continue;
     }
     seen.Mark(key, kv.second);
+    problems.Saw(Join(path, key), kv.first);
     bool known = false;
     for (const Part& part : parts) {
       if (part.schema->ReadKey(part.target, key, kv.second, path, seen, problems)) {

@@ -35,25 +35,42 @@
 
 namespace faultline::settings {
 
+class SchemaBase;
+
 // One problem in a configuration, at the node it is about.
 struct Problem {
   int line = 0;  // 1-based; 0: not in the file
   int column = 0;
   std::string path;  // detect.iis_rapid_fail.overrides[0].interval
   std::string message;
+  bool later = false;  // found after the reading (Problems::AddLater)
 };
 
+// The problems of one configuration, and where each of its keys stands: a problem found after the
+// reading (when the service builds a detector or a sink from its settings) is placed at the key
+// it is about, and all of them are reported together, in file order.
 class Problems {
  public:
   void Add(const YAML::Node& at, std::string path, std::string message);
   void Add(Problem problem) { list_.push_back(std::move(problem)); }
+  // A problem found after the reading, about the setting at `path`: placed at that key, or at the
+  // nearest key around it that the file has. Left out when the reading reported a problem at,
+  // inside or around `path`: one cause, one message. A message that begins with
+  // one of `of`'s keys ("template: ...", as plugin factories write them) is about that key.
+  void AddLater(std::string_view path, std::string message, const SchemaBase* of = nullptr);
   bool empty() const { return list_.empty(); }
   const std::vector<Problem>& list() const { return list_; }
   // kInvalidArgument with one "file:line:column: path: message" per line, in file order.
   absl::Status ToStatus(std::string_view file) const;
 
+  // The reader records each key it meets (ReadMapping; a list's entries by their index path).
+  void Saw(std::string path, const YAML::Node& key);
+  // Whether the file has the key `path`.
+  bool Saw(std::string_view path) const { return keys_.count(path) > 0; }
+
  private:
   std::vector<Problem> list_;
+  std::map<std::string, std::pair<int, int>, std::less<>> keys_;  // line, column
 };
 
 // "a.b", "a[3]": the key paths problems name.
@@ -76,8 +93,6 @@ enum class Kind {
   kSectionList,
   kVariantList,  // a list of mappings whose `type` picks the schema (variants)
 };
-
-class SchemaBase;
 
 // What the reference and the JSON Schema know of one setting.
 struct FieldInfo {

@@ -1,25 +1,32 @@
 #include "detect/registry.h"
 
-#include "absl/strings/str_join.h"
+#include "absl/strings/str_cat.h"
 
 namespace faultline {
 
-absl::StatusOr<std::vector<std::unique_ptr<Detector>>> DetectorRegistry::CreateAll(
-    const DetectConfig& config) const {
+std::vector<std::unique_ptr<Detector>> DetectorRegistry::CreateAll(
+    const DetectConfig& config, settings::Problems& problems) const {
   std::vector<std::unique_ptr<Detector>> detectors;
-  std::vector<std::string> errors;
   for (const Entry& entry : entries()) {
     auto it = config.detectors.find(entry.name);
     absl::StatusOr<std::unique_ptr<Detector>> d = entry.create(
         it == config.detectors.end() ? settings::AnySettings(*entry.schema) : it->second,
         config.context);
     if (!d.ok()) {
-      errors.push_back(absl::StrCat("detect.", entry.name, ": ", d.status().message()));
+      problems.AddLater(absl::StrCat("detect.", entry.name), std::string(d.status().message()),
+                        entry.schema);
     } else if (*d != nullptr) {
       detectors.push_back(std::move(*d));
     }
   }
-  if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
+  return detectors;
+}
+
+absl::StatusOr<std::vector<std::unique_ptr<Detector>>> DetectorRegistry::CreateAll(
+    const DetectConfig& config) const {
+  settings::Problems problems;
+  std::vector<std::unique_ptr<Detector>> detectors = CreateAll(config, problems);
+  if (absl::Status s = problems.ToStatus(""); !s.ok()) return s;
   return detectors;
 }
 

@@ -19,7 +19,11 @@ namespace faultline {
 class DetectorRegistry final : public PluginRegistry<Detector, DetectorContext> {
  public:
   // Builds every registered detector in registration order, each with its settings from
-  // `config` (its defaults when absent). Errors of all detectors are reported at once.
+  // `config` (its defaults when absent). What a factory refuses is added to `problems` at its
+  // section (detect.NAME), and that detector left out.
+  std::vector<std::unique_ptr<Detector>> CreateAll(const DetectConfig& config,
+                                                   settings::Problems& problems) const;
+  // The same, every refusal in one error.
   absl::StatusOr<std::vector<std::unique_ptr<Detector>>> CreateAll(
       const DetectConfig& config) const;
 

@@ -35,16 +35,9 @@ absl::StatusOr<std::unique_ptr<Sink>> SinkRegistry::Create(const SinkSpec& spec,
     return absl::NotFoundError(absl::StrCat("unknown sink type \"", spec.entry.type,
                                             "\"; known: ", absl::StrJoin(names(), ", ")));
   }
-  absl::StatusOr<std::unique_ptr<Sink>> sink = entry->create(
+  return entry->create(
       spec.settings.schema() == nullptr ? settings::AnySettings(*entry->schema) : spec.settings,
       ctx);
-  if (!sink.ok()) {
-    const std::string where = spec.path.empty() ? spec.entry.type : spec.path;
-    return absl::Status(sink.status().code(),
-                        absl::StrCat(spec.line > 0 ? absl::StrCat("line ", spec.line, ": ") : "",
-                                     where, " (", spec.entry.type, "): ", sink.status().message()));
-  }
-  return sink;
 }
 
 void SinkRegistry::ReadList(const YAML::Node& node, const std::string& path,
@@ -55,6 +48,7 @@ void SinkRegistry::ReadList(const YAML::Node& node, const std::string& path,
     const YAML::Node item = node[i];
     SinkSpec spec{.path = settings::Index(path, i)};
     if (item.IsDefined() && item.Mark().line >= 0) spec.line = item.Mark().line + 1;
+    problems.Saw(spec.path, item);
     const YAML::Node type = item.IsMap() ? item["type"] : YAML::Node();
     const Entry* entry = type.IsDefined() && type.IsScalar() ? Find(type.Scalar()) : nullptr;
     if (item.IsMap() && type.IsDefined() && type.IsScalar() && entry == nullptr) {

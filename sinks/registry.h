@@ -58,7 +58,8 @@ struct SinkSpec {
 // about ("template: ...").
 class SinkRegistry final : public PluginRegistry<Sink, SinkContext> {
  public:
-  // Builds the sink `spec` describes; errors name its path (sinks[2] (webhook): ...).
+  // Builds the sink `spec` describes; an error begins with the key it is about, the caller
+  // places it (settings::Problems::AddLater).
   absl::StatusOr<std::unique_ptr<Sink>> Create(const SinkSpec& spec, const SinkContext& ctx) const;
 
   // Reads the list under `sinks:`: each entry's common keys and its type's own, every problem

@@ -11,9 +11,11 @@
 #include <vector>
 
 #include "absl/strings/str_split.h"
+#include "app/builtin.h"
 #include "core/testing/shared_fixtures.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "ingest/parse/envelope_parser.h"
 
 namespace faultline {
 namespace {
@@ -227,6 +229,17 @@ TEST(CliTest, EverySubcommandExplainsItselfWithHelp) {
     EXPECT_THAT(r.out, HasSubstr("faultline")) << cmd;
   }
   EXPECT_THAT(RunFaultline("run --help").out, StartsWith("Usage: faultline run --config FILE"));
+}
+
+TEST(CliTest, TheHelpListsEveryRegisteredDetectorSinkAndInputFormat) {
+  const std::string help = RunFaultline("--help").out;
+  for (const auto& entry : BuiltinDetectors().entries()) {
+    EXPECT_THAT(help, HasSubstr("\n  " + entry.name + " ")) << help;
+  }
+  for (const std::string& sink : BuiltinSinks().names()) EXPECT_THAT(help, HasSubstr(sink));
+  for (const auto& [envelope, name] : EnvelopeNames()) {
+    EXPECT_THAT(help, HasSubstr(std::string(name))) << help;
+  }
 }
 
 }  // namespace

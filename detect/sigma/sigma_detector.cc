@@ -73,8 +73,7 @@ absl::StatusOr<std::unique_ptr<Detector>> SigmaDetector::Create(const SigmaConfi
   if (!config.enabled || config.rules.empty()) return nullptr;
   absl::StatusOr<sigma::RuleSet> rules = Load(config);
   if (!rules.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("detect.sigma.rules: ", rules.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat("rules: ", rules.status().message()));
   }
   LogInfo(absl::StrCat("sigma: ", rules->rules.size(), " rule(s) loaded from ", rules->files,
                        " file(s), ", rules->skipped.size(),

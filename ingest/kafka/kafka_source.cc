@@ -19,7 +19,8 @@ const settings::Schema<KafkaSourceConfig>& KafkaSourceConfig::Schema() {
       &(*new settings::Schema<C>(
             "The topics to read (run); replay and check-config need no broker."))
            .String("brokers", &C::brokers, "bootstrap.servers, e.g. kafka-1:9092,kafka-2:9092.")
-           .StringList("topics", &C::topics, "The topics to consume (a name or a list).")
+           .StringList("topics", &C::topics, "The topics to consume (a name or a list).",
+                       /*min_items=*/1)
            .String("group_id", &C::group_id,
                    "The consumer group: instances with the same id share the partitions.")
            .String("group_instance_id", &C::group_instance_id,
@@ -158,13 +159,10 @@ KafkaSource::~KafkaSource() {
 
 KafkaConf KafkaSource::BuildConf(const KafkaSourceConfig& config,
                                  std::vector<std::string>* errors) {
-  if (config.brokers.empty()) errors->push_back("kafka.brokers: must not be empty");
-  if (config.topics.empty()) errors->push_back("kafka.topics: must name at least one topic");
-  if (config.group_id.empty()) errors->push_back("kafka.group_id: must not be empty");
   KafkaConf conf = NewKafkaConf();
   auto set = [&](const std::string& name, const std::string& value) {
     if (std::string why = SetKafkaProperty(conf.get(), name, value); !why.empty()) {
-      errors->push_back(absl::StrCat("kafka property ", why));
+      errors->push_back(why);
     }
   };
   set("bootstrap.servers", config.brokers);
@@ -186,16 +184,25 @@ KafkaConf KafkaSource::BuildConf(const KafkaSourceConfig& config,
   return conf;
 }
 
-absl::Status KafkaSource::Validate(const KafkaSourceConfig& config) {
+void KafkaSource::Validate(const KafkaSourceConfig& config, settings::Problems& problems) {
+  // The group id's emptiness and the properties are the schema's: only what `run` needs more.
+  if (config.brokers.empty()) problems.AddLater("kafka.brokers", "must not be empty");
+  if (config.topics.empty()) problems.AddLater("kafka.topics", "must name at least one topic");
   std::vector<std::string> errors;
   if (BuildConf(config, &errors) == nullptr) {
-    return absl::InvalidArgumentError(absl::StrJoin(errors, "; "));
+    for (std::string& e : errors) problems.AddLater("kafka.properties", std::move(e));
   }
-  return absl::OkStatus();
+}
+
+absl::Status KafkaSource::Validate(const KafkaSourceConfig& config) {
+  settings::Problems problems;
+  Validate(config, problems);
+  return problems.ToStatus("");
 }
 
 absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Create(const KafkaSourceConfig& config,
                                                                  Clock& clock) {
+  if (absl::Status s = Validate(config); !s.ok()) return s;
   std::vector<std::string> errors;
   KafkaConf conf = BuildConf(config, &errors);
   if (conf == nullptr) return absl::InvalidArgumentError(absl::StrJoin(errors, "; "));
@@ -488,14 +495,10 @@ bool KafkaSource::GroupEndTopicsDone() {
     partition_counts_.clear();
     for (const std::string& topic : config_.group_end_topics) {
       KafkaPtr<rd_kafka_topic_t> t(rd_kafka_topic_new(rk_.get(), topic.c_str(), nullptr));
-      const rd_kafka_metadata_t* metadata = nullptr;
-      if (rd_kafka_metadata(rk_.get(), 0, t.get(), &metadata, kTimeoutMs) !=
-          RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return false;
-      }
+      const KafkaMetadata metadata = FetchTopicMetadata(rk_.get(), t.get(), kTimeoutMs);
+      if (metadata == nullptr) return false;
       const bool known = metadata->topic_cnt == 1 && metadata->topics[0].err == 0;
       partition_counts_.push_back(known ? metadata->topics[0].partition_cnt : -1);
-      rd_kafka_metadata_destroy(metadata);
       if (!known) return false;  // not there (yet): asked again next time
     }
     partition_counts_asked_ = now;

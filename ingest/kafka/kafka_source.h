@@ -161,7 +161,9 @@ class KafkaSource final : public Source {
   // Connects lazily: an unreachable broker is not an error here.
   static absl::StatusOr<std::unique_ptr<KafkaSource>> Create(const KafkaSourceConfig& config,
                                                              Clock& clock);
-  // The same validation as Create, creating nothing (faultline check-config).
+  // The same validation as Create, creating nothing (faultline check-config): each problem added
+  // to `problems` at its key (kafka.brokers, kafka.topics, kafka.properties).
+  static void Validate(const KafkaSourceConfig& config, settings::Problems& problems);
   static absl::Status Validate(const KafkaSourceConfig& config);
   ~KafkaSource() override;
 
@@ -178,7 +180,8 @@ class KafkaSource final : public Source {
  private:
   struct PartitionState;
   KafkaSource(KafkaSourceConfig config, Clock& clock);
-  // A librdkafka configuration from `config`, or every problem found (the conf is then null).
+  // A librdkafka configuration from `config`, or every property librdkafka refused (the conf is
+  // then null). What `run` needs besides (brokers, topics) is Validate's.
   static KafkaConf BuildConf(const KafkaSourceConfig& config, std::vector<std::string>* errors);
   static void RebalanceCallback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                                 rd_kafka_topic_partition_list_t* parts, void* opaque);
