@@ -64,17 +64,7 @@ const settings::Schema<DeliveryConfig>& DeliverySchema() {
       &(*new settings::Schema<DeliveryConfig>(
             "The dispatcher between detection and the sinks; queue and retry settings are "
             "defaults each sink may override."))
-           .Integer("queue_capacity", &DeliveryConfig::queue_capacity, 1, 10'000'000,
-                    "Alerts each sink's queue holds.")
-           .Choice(
-               "on_full", &DeliveryConfig::drop_when_full,
-               std::vector<std::pair<std::string, bool>>{{"backpressure", false}, {"drop", true}},
-               "When a queue is full: pause the Kafka partitions until it drained to half "
-               "(nothing lost), or drop new alerts (counted).")
-           .Duration("retry_backoff", &DeliveryConfig::retry_backoff, Bound::kPositive,
-                     "The first wait after a retryable failure; doubled each time, with jitter.")
-           .Duration("retry_backoff_max", &DeliveryConfig::retry_backoff_max, Bound::kPositive,
-                     "The longest wait between retries.")
+           .Inline(&DeliveryConfig::queue, QueueOptions::Schema())
            .Duration("shutdown_timeout", &DeliveryConfig::shutdown_timeout, Bound::kPositive,
                      "The deadline of a stop (SIGTERM): run stops fetching, and within it delivers "
                      "what is queued (records to Kafka topics, then alerts), then commits what "
@@ -82,12 +72,7 @@ const settings::Schema<DeliveryConfig>& DeliverySchema() {
                      "start.")
            .String("spool_dir", &DeliveryConfig::spool_dir,
                    "Alerts are journaled here before their offsets are committed, and sent "
-                   "after a restart if they were not delivered.")
-           .Check([](const DeliveryConfig& d, settings::Checker& check) {
-             if (d.retry_backoff_max < d.retry_backoff) {
-               check.Error("retry_backoff_max", "must not be shorter than retry_backoff");
-             }
-           });
+                   "after a restart if they were not delivered.");
   return *schema;
 }
 
@@ -120,9 +105,8 @@ const settings::Schema<MetricsConfig>& MetricsSchema() {
 // checked once the whole file is read.
 void CheckSinkQueues(const Config& c, settings::Checker& check) {
   for (const SinkSpec& spec : c.sinks) {
-    const absl::Duration backoff = spec.entry.retry_backoff.value_or(c.delivery.retry_backoff);
-    const absl::Duration max = spec.entry.retry_backoff_max.value_or(c.delivery.retry_backoff_max);
-    if (max < backoff) {
+    const QueueOptions q = spec.entry.QueueOver(c.delivery.queue);
+    if (q.retry_backoff_max < q.retry_backoff) {
       check.Add({.line = spec.line,
                  .path = spec.path + ".retry_backoff_max",
                  .message = "must not be shorter than retry_backoff (delivery's, where unset)"});

@@ -37,10 +37,7 @@ struct IngestConfig {
 // delivery: the dispatcher between detection and the sinks (sinks/dispatcher.h). queue_capacity,
 // on_full and the retry settings are defaults every sink may override in its own entry.
 struct DeliveryConfig {
-  size_t queue_capacity = 10000;
-  bool drop_when_full = false;  // on_full: backpressure (false) | drop
-  absl::Duration retry_backoff = absl::Seconds(1);
-  absl::Duration retry_backoff_max = absl::Minutes(1);
+  QueueOptions queue;  // queue_capacity, on_full, retry_backoff, retry_backoff_max
   // How long `run` waits for the sinks at a stop before it commits what was delivered.
   absl::Duration shutdown_timeout = absl::Seconds(10);
   // When set, alerts are journaled here before their offsets are committed (sinks/spool/).

@@ -94,10 +94,10 @@ sinks:
     resend_interval: 30s
 )");
   ASSERT_TRUE(c.ok()) << c.status();
-  EXPECT_EQ(c->delivery.queue_capacity, 500u);
-  EXPECT_TRUE(c->delivery.drop_when_full);
-  EXPECT_EQ(c->delivery.retry_backoff, absl::Seconds(2));
-  EXPECT_EQ(c->delivery.retry_backoff_max, absl::Seconds(30));
+  EXPECT_EQ(c->delivery.queue.capacity, 500u);
+  EXPECT_TRUE(c->delivery.queue.drop_when_full);
+  EXPECT_EQ(c->delivery.queue.retry_backoff, absl::Seconds(2));
+  EXPECT_EQ(c->delivery.queue.retry_backoff_max, absl::Seconds(30));
   EXPECT_EQ(c->delivery.shutdown_timeout, absl::Seconds(20));
   EXPECT_EQ(c->delivery.spool_dir, "/var/lib/faultline/spool");
   EXPECT_EQ(c->metrics.listen, "0.0.0.0:9464");
@@ -306,6 +306,24 @@ TEST(ParseConfigTest, NamesTheSinkWhoseRetryBoundsCrossWithItsLine) {
   EXPECT_THAT(std::string(c.status().message()),
               HasSubstr("f.yaml:5: sinks[1].retry_backoff_max: must not be shorter than "
                         "retry_backoff"));
+}
+
+TEST(ParseConfigTest, ASinksQueueSettingsReplaceDeliverysOneByOne) {
+  auto c = ParseConfig(
+      "delivery:\n  queue_capacity: 500\n  on_full: drop\nsinks:\n"
+      "  - {type: stdout, name: one, retry_backoff: 3s, on_full: backpressure}\n"
+      "  - {type: stdout, name: two}\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  const QueueOptions one = c->sinks[0].entry.QueueOver(c->delivery.queue);
+  EXPECT_EQ(one.name, "one");
+  EXPECT_EQ(one.capacity, 500u);  // delivery's
+  EXPECT_FALSE(one.drop_when_full);
+  EXPECT_EQ(one.retry_backoff, absl::Seconds(3));
+  EXPECT_EQ(one.retry_backoff_max, absl::Minutes(1));  // the default, through delivery
+  const QueueOptions two = c->sinks[1].entry.QueueOver(c->delivery.queue);
+  EXPECT_EQ(two.capacity, 500u);
+  EXPECT_TRUE(two.drop_when_full);
+  EXPECT_EQ(two.retry_backoff, absl::Seconds(1));
 }
 
 TEST(ParseConfigTest, AKafkaPropertyErrorNamesThePropertyNotItsValue) {

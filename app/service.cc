@@ -214,16 +214,8 @@ absl::Status Service::BuildPipelines(settings::Problems& problems) {
       continue;
     }
     const SinkEntry& e = spec.entry;
-    const DeliveryConfig& d = config.delivery;
     routes.push_back(
-        {.queue = {.name = e.name,
-                   .capacity = static_cast<size_t>(
-                       e.queue_capacity.value_or(static_cast<int64_t>(d.queue_capacity))),
-                   .drop_when_full = e.drop_when_full.value_or(d.drop_when_full),
-                   .retry_backoff = e.retry_backoff.value_or(d.retry_backoff),
-                   .retry_backoff_max = e.retry_backoff_max.value_or(d.retry_backoff_max)},
-         .type = e.type,
-         .sink = std::move(*sink)});
+        {.queue = e.QueueOver(config.delivery.queue), .type = e.type, .sink = std::move(*sink)});
   }
   if (!problems.empty()) return absl::OkStatus();  // reported with the rest by Create
   absl::StatusOr<std::unique_ptr<Dispatcher>> dispatcher = Dispatcher::Create(

@@ -564,6 +564,28 @@ class Schema final : public SchemaBase {
     return *this;
   }
 
+  // The settings of `schema` written in this mapping, each one given replacing the section
+  // `over`'s (a sink's queue settings over delivery's): read into `m`, their keys listed in
+  // `given` for schema.CopyKeys; the schema's checks are the caller's, on the resolved values.
+  template <typename U>
+  Schema& Overriding(U T::*m, std::vector<std::string> T::*given, const Schema<U>& schema,
+                     const std::string& over) {
+    for (size_t i = 0; i < schema.fields_.size(); ++i) {
+      const auto& field = schema.fields_[i];
+      fields_.push_back(
+          {field.keys, [m, given, key = field.keys.front(), read = field.read](
+                           T& t, const YAML::Node& n, const std::string& p, Seen& s, Problems& pr) {
+             read(t.*m, n, p, s, pr);
+             (t.*given).push_back(key);
+           }});
+      FieldInfo info = schema.infos_[i];
+      info.default_text = "";  // the section's
+      info.description += " Default: " + Join(over, info.key) + ".";
+      infos_.push_back(std::move(info));
+    }
+    return *this;
+  }
+
   // Settings per name pattern (a detector's `overrides:`): a list of mappings, each with the glob
   // patterns `patterns` names ({key, description}; "*" when absent) and any of the settings of
   // `values`, at least one. Resolved by whoever uses the list (detect/overrides.h): the first

@@ -6,7 +6,6 @@
 namespace faultline {
 
 const settings::Schema<SinkEntry>& SinkEntry::Schema() {
-  using settings::Bound;
   static const auto* schema =
       &(*new settings::Schema<SinkEntry>("The keys every sink has."))
            .String("type", &SinkEntry::type, "The sink type (the sections below).",
@@ -14,18 +13,16 @@ const settings::Schema<SinkEntry>& SinkEntry::Schema() {
            .String("name", &SinkEntry::name,
                    "Unique among the sinks: the log prefix, the metrics label and the spool "
                    "cursor. Default: the type (type-2, type-3 for more of one type).")
-           .Integer("queue_capacity", &SinkEntry::queue_capacity, 1, 10'000'000,
-                    "Alerts this sink's queue holds. Default: delivery.queue_capacity.")
-           .Choice("on_full", &SinkEntry::drop_when_full,
-                   std::vector<std::pair<std::string, std::optional<bool>>>{{"backpressure", false},
-                                                                            {"drop", true}},
-                   "When the queue is full: pause the Kafka partitions (nothing lost) or drop "
-                   "new alerts (counted). Default: delivery.on_full.")
-           .Duration("retry_backoff", &SinkEntry::retry_backoff, Bound::kPositive,
-                     "The first wait after a retryable failure. Default: delivery.retry_backoff.")
-           .Duration("retry_backoff_max", &SinkEntry::retry_backoff_max, Bound::kPositive,
-                     "The longest wait between retries. Default: delivery.retry_backoff_max.");
+           .Overriding(&SinkEntry::queue, &SinkEntry::queue_given, QueueOptions::Schema(),
+                       "delivery");
   return *schema;
+}
+
+QueueOptions SinkEntry::QueueOver(const QueueOptions& delivery) const {
+  QueueOptions q = delivery;
+  QueueOptions::Schema().CopyKeys(queue, q, queue_given);
+  q.name = name;
+  return q;
 }
 
 absl::StatusOr<std::unique_ptr<Sink>> SinkRegistry::Create(const SinkSpec& spec,

@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -16,6 +15,7 @@
 #include "core/plugin_registry.h"
 #include "core/settings.h"
 #include "sinks/sink.h"
+#include "sinks/sink_worker.h"
 
 namespace faultline {
 
@@ -35,13 +35,13 @@ struct SinkContext {
 // settings, each defaulting to the `delivery:` section's.
 struct SinkEntry {
   std::string type;
-  std::string name;  // default: the type (type-2, type-3 for more of one type)
-  std::optional<int64_t> queue_capacity;
-  std::optional<bool> drop_when_full;  // on_full: backpressure | drop
-  std::optional<absl::Duration> retry_backoff;
-  std::optional<absl::Duration> retry_backoff_max;
+  std::string name;                      // default: the type (type-2, type-3 for more of one type)
+  QueueOptions queue;                    // read with QueueOptions::Schema()
+  std::vector<std::string> queue_given;  // the keys of `queue` the entry gives
 
   static const settings::Schema<SinkEntry>& Schema();
+  // `delivery`'s queue settings with those the entry gives in their place, named.
+  QueueOptions QueueOver(const QueueOptions& delivery) const;
 };
 
 // One configured sink: its common keys and its type's settings (the struct its schema reads).

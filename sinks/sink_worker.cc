@@ -7,6 +7,29 @@
 
 namespace faultline {
 
+const settings::Schema<QueueOptions>& QueueOptions::Schema() {
+  using settings::Bound;
+  static const auto* schema =
+      &(*new settings::Schema<QueueOptions>("A sink's queue and its retries."))
+           .Integer("queue_capacity", &QueueOptions::capacity, 1, 10'000'000,
+                    "Alerts each sink's queue holds.")
+           .Choice(
+               "on_full", &QueueOptions::drop_when_full,
+               std::vector<std::pair<std::string, bool>>{{"backpressure", false}, {"drop", true}},
+               "When a queue is full: pause the Kafka partitions until it drained to half "
+               "(nothing lost), or drop new alerts (counted).")
+           .Duration("retry_backoff", &QueueOptions::retry_backoff, Bound::kPositive,
+                     "The first wait after a retryable failure; doubled each time, with jitter.")
+           .Duration("retry_backoff_max", &QueueOptions::retry_backoff_max, Bound::kPositive,
+                     "The longest wait between retries.")
+           .Check([](const QueueOptions& q, settings::Checker& check) {
+             if (q.retry_backoff_max < q.retry_backoff) {
+               check.Error("retry_backoff_max", "must not be shorter than retry_backoff");
+             }
+           });
+  return *schema;
+}
+
 SinkWorker::SinkWorker(QueueOptions options, std::string type, std::unique_ptr<Sink> sink,
                        Clock& clock, OnDone on_done)
     : options_(std::move(options)),

@@ -23,6 +23,7 @@
 #include "core/clock.h"
 #include "core/delivery.h"
 #include "core/histogram.h"
+#include "core/settings.h"
 #include "sinks/retry.h"
 #include "sinks/sink.h"
 
@@ -37,6 +38,11 @@ struct QueueOptions {
   absl::Duration retry_backoff_max = absl::Minutes(1);
   // A peer's Retry-After is honoured up to this long.
   absl::Duration retry_after_max = absl::Minutes(10);
+
+  // The settings a configuration gives (queue_capacity, on_full, retry_backoff,
+  // retry_backoff_max): declared once, read in `delivery:` and, each overriding it, in every
+  // sink's entry (sinks/registry.h SinkEntry).
+  static const settings::Schema<QueueOptions>& Schema();
 };
 
 struct SinkStats {
