@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "core/alert.h"
+#include "detect/alert_builder.h"
 #include "detect/sigma/sigma_detector.h"
 #include "detect/testing/harness.h"
 #include "gtest/gtest.h"
@@ -109,6 +111,15 @@ level: high
   EXPECT_EQ(h.alerts()[0].count(), 5u);
   EXPECT_EQ(h.alerts()[0].severity(), "critical");
   EXPECT_EQ(h.alerts()[0].labels().at("sigma_correlation"), "event_count");
+  // Receivers deduplicate on the fingerprint, also across an upgrade: its input (host, then the
+  // correlation's id and title, unseparated, then the group) stays these bytes.
+  const std::string key =
+      "DC01\x1f"
+      "10000000-0000-0000-0000-000000000001Brute force\x1fTargetUserName=alice";
+  const std::string start = TimeText(kT0 + absl::Seconds(200));
+  EXPECT_EQ(h.alerts()[0].fingerprint(),
+            StableId({"sigma/10000000-0000-0000-0000-000000000001", key, start}));
+  EXPECT_EQ(h.alerts()[0].incident_id(), StableId({key, start}));
   // The failed logon rule is referenced (generate: false): it raises nothing of its own.
   for (const Alert& a : h.alerts()) EXPECT_EQ(a.labels().at("sigma_title"), "Brute force");
   // Quiet for the timespan on the host's own time: resolved.

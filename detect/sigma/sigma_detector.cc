@@ -167,7 +167,7 @@ void SigmaDetector::Emit(std::string_view host, const Incident& incident, AlertO
   const sigma::Rule& rule = rules_->rules[incident.rule];
   Alert alert =
       NewAlert(absl::StrCat("sigma/", rule.id.empty() ? rule.title : rule.id), Severity(rule.level),
-               incident.alert, absl::StrCat(ToAbsl(host), "\x1f", rule.id, rule.title),
+               incident.alert, CompositeKey::Join({host, absl::StrCat(rule.id, rule.title)}),
                incident.start, quiet_, labels_);
   alert.set_host(std::string(host));
   (*alert.mutable_labels())["sigma_title"] = rule.title;
@@ -225,16 +225,16 @@ void SigmaDetector::Feed(uint32_t c, uint32_t which, const Event& event, AlertOu
       return;
     }
   }
-  group_key_.clear();
   group_text_.clear();
-  absl::StrAppend(&group_key_, ToAbsl(event.host), "\x1f", c, "\x1f");
+  group_key_.Of(event.host, ToStd(absl::AlphaNum(c).Piece()));
+  group_key_.Then("");  // the group-by values, one item each
   for (size_t i = 0; i < corr.group_fields[which].size(); ++i) {
     std::string_view value;
     FieldText(event, corr.group_fields[which][i], &value);  // absent: grouped as empty
-    absl::StrAppend(&group_key_, ToAbsl(value), "\x1e");
+    group_key_.AddItem(value);
     absl::StrAppend(&group_text_, i == 0 ? "" : ", ", corr.group_by[i], "=", ToAbsl(value));
   }
-  Group* g = groups_.FindOrCreate(group_key_, corr.timespan + lateness_).first;
+  Group* g = groups_.FindOrCreate(group_key_.last(), corr.timespan + lateness_).first;
   g->correlation = c;
   g->host_clock = HostRef{event.host_clock};
   if (g->window.Add(event.time, entry) == nullptr) return;  // older than any window it could be in
@@ -269,7 +269,7 @@ void SigmaDetector::EmitGroup(std::string_view host, const Group& g, AlertOutput
   const std::string_view type = kTypes[static_cast<size_t>(corr.type)];
   Alert alert =
       NewAlert(absl::StrCat("sigma/", corr.id.empty() ? corr.title : corr.id), Severity(corr.level),
-               g.alert, absl::StrCat(ToAbsl(host), "\x1f", corr.id, corr.title, "\x1f", g.group),
+               g.alert, CompositeKey::Join({host, absl::StrCat(corr.id, corr.title), g.group}),
                g.start, corr.timespan, labels_);
   alert.set_host(std::string(host));
   (*alert.mutable_labels())["sigma_title"] = corr.title;

@@ -129,7 +129,8 @@ class SigmaDetector final : public Detector {
   // By rule, and by correlation: the (correlation, reference) pairs that refer to it.
   std::vector<std::vector<std::pair<uint32_t, uint32_t>>> rule_refs_, correlation_refs_;
   KeyedState<Group> groups_;  // "host \x1f correlation \x1f value \x1e value ..."
-  std::string group_key_, group_text_;
+  CompositeKey group_key_;
+  std::string group_text_;
   sigma::CorrelationScratch scratch_;
   char number_[16] = {};
 };

@@ -7,6 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/alert.h"
+#include "detect/alert_builder.h"
 #include "detect/sigma/matcher.h"
 #include "detect/sigma/rules.h"
 #include "detect/sigma/sigma_detector.h"
@@ -402,6 +404,14 @@ TEST(SigmaDetectorTest, FiresOncePerHostAndRuleUpdatesAndResolvesOnTheHostsTime)
   EXPECT_EQ(h.alerts()[1].host(), "WS02");
   EXPECT_EQ(h.alerts()[2].count(), 3u);
   EXPECT_EQ(h.alerts()[0].fingerprint(), h.alerts()[2].fingerprint());
+  // Receivers deduplicate on the fingerprint, also across an upgrade: its input (host, then the
+  // rule's id and title, unseparated) stays these bytes.
+  const std::string key =
+      "WS01\x1f"
+      "11111111-1111-1111-1111-111111111111Cmd shell";
+  EXPECT_EQ(h.alerts()[0].fingerprint(),
+            StableId({"sigma/11111111-1111-1111-1111-111111111111", key, TimeText(t0)}));
+  EXPECT_EQ(h.alerts()[0].incident_id(), StableId({key, TimeText(t0)}));
   EXPECT_EQ(h.alerts()[0].severity(), "critical");
   EXPECT_EQ(h.alerts()[0].labels().at("sigma_title"), "Cmd shell");
   ASSERT_GE(h.alerts()[0].evidence_size(), 1);

@@ -1,5 +1,6 @@
 #include "detect/window/event_time_window.h"
 
+#include "detect/window/composite_key.h"
 #include "gtest/gtest.h"
 
 namespace faultline {
@@ -57,6 +58,32 @@ TEST(EventTimeWindowTest, AdvanceToExpiresWithoutAdding) {
   w.Add(kT0, 1);
   EXPECT_EQ(w.AdvanceTo(kT0 + absl::Minutes(6)), 1u);
   EXPECT_TRUE(w.empty());
+}
+
+TEST(CompositeKeyTest, JoinBuildsWhatOfAndThenBuild) {
+  CompositeKey key;
+  key.Of("WS01", "rule");
+  EXPECT_EQ(key.Then("user"), CompositeKey::Join({"WS01", "rule", "user"}));
+  EXPECT_EQ(CompositeKey::Join({"WS01", "rule", "user"}), "WS01\x1frule\x1fuser");
+  EXPECT_EQ(CompositeKey::Join({"WS01", ""}), key.Of("WS01", ""));
+  EXPECT_EQ(CompositeKey::First(key.Of("WS01", "W3SVC")), "WS01");
+  EXPECT_EQ(CompositeKey::Second(key.last()), "W3SVC");
+}
+
+TEST(CompositeKeyTest, ItemsOfAListNameNeverRunIntoEachOther) {
+  CompositeKey key;
+  key.Of("WS01", "rule");
+  key.Then("");
+  key.AddItem("x");
+  const std::string two = key.AddItem("y");
+  EXPECT_EQ(two, "WS01\x1frule\x1fx\x1ey\x1e");
+  EXPECT_EQ(CompositeKey::First(two), "WS01");
+  key.Of("WS01", "rule");
+  key.Then("");
+  EXPECT_NE(key.AddItem("xy"), two);
+  key.Of("WS01", "rule");
+  const std::string none = key.Then("");
+  EXPECT_NE(key.AddItem(""), none);  // an empty value is still a value
 }
 
 }  // namespace
