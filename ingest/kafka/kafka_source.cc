@@ -224,7 +224,7 @@ absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Create(const KafkaSour
   }
   const rd_kafka_resp_err_t err = rd_kafka_subscribe(source->rk_.get(), topics.get());
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return absl::InvalidArgumentError(absl::StrCat("kafka subscribe: ", ErrorName(err)));
+    return absl::UnavailableError(absl::StrCat("kafka subscribe: ", ErrorName(err)));
   }
   return source;
 }
