@@ -19,9 +19,14 @@ MSExchangeOWAAppPool disabled after rapid-fail) over SASL_SSL, and runs `faultli
       that did not sign the broker's certificate: each must exit non-zero, saying that
       authentication failed, within FAIL_SECONDS (and with a wrong key password: non-zero,
       saying so);
-  (d) every line any of them wrote (stdout and stderr, check-config's too) is searched for
-      every secret (the passwords, the key password, each line of the private keys' bodies):
-      one found fails the test.
+  (d) the SCRAM run also delivers to sinks whose credentials are secrets: a webhook whose URL
+      path is its token (url_env) and that signs with an HMAC secret (secret_env), PagerDuty's
+      routing key (routing_key_file), a Slack URL with its token (url_file), all to a local
+      HTTP receiver that must get them; a run with the same webhook pointed at a closed port
+      logs its delivery failures and exits 1 (alerts not delivered);
+  (e) every line any of them wrote (stdout and stderr, check-config's too) is searched for
+      every secret (the passwords, the key password, each line of the private keys' bodies,
+      the sinks' tokens, HMAC secret and routing key): one found fails the test.
 
 Secrets reach faultline only through files and its environment, never through its command
 line or its YAML. Everything listens on 127.0.0.1; the broker is stopped at the end whatever
@@ -33,6 +38,7 @@ import argparse
 import base64
 import datetime
 import hashlib
+import http.server
 import json
 import os
 import re
@@ -187,6 +193,34 @@ def produce(work, bootstrap, topic, ca, password):
     return out.stdout, len(events.splitlines()), time.monotonic() - started
 
 
+class Receiver:
+    """An HTTP server on 127.0.0.1 that answers every POST 202 and keeps (path, headers, body)."""
+
+    def __init__(self):
+        got = self.got = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's name)
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                got.append((self.path, str(self.headers), body.decode(errors="replace")))
+                self.send_response(202)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+        return list(self.got)
+
+
 class Run:
     """One faultline command, its output (stdout and stderr) kept with when each line came,
     bounded in time."""
@@ -274,16 +308,38 @@ def scenarios(faultline, work, own_broker, pki, password, secret_values):
         client_key = f.read()
     wrong_password = secrets.token_urlsafe(18)
     secret_values["wrong password"] = wrong_password
+    # The sinks' credentials: tokens in URL paths, an HMAC secret, a routing key.
+    sink_secrets = {"webhook URL token": secrets.token_hex(16),
+                    "webhook HMAC secret": secrets.token_urlsafe(24),
+                    "PagerDuty routing key": secrets.token_hex(16),
+                    "Slack URL token": secrets.token_hex(16)}
+    secret_values.update(sink_secrets)
+    receiver = Receiver()
+    hook = f"http://127.0.0.1:{receiver.port}/hooks/{sink_secrets['webhook URL token']}"
+    private(os.path.join(work, "routing-key"), sink_secrets["PagerDuty routing key"] + "\n")
+    private(os.path.join(work, "slack-url"),
+            f"http://127.0.0.1:{receiver.port}/services/{sink_secrets['Slack URL token']}\n")
     env = dict(os.environ, FAULTLINE_TEST_SASL_PASSWORD=password,
                FAULTLINE_TEST_WRONG_PASSWORD=wrong_password,
-               FAULTLINE_TEST_CLIENT_KEY=client_key)
+               FAULTLINE_TEST_CLIENT_KEY=client_key,
+               FAULTLINE_TEST_HOOK_URL=hook,
+               FAULTLINE_TEST_HMAC=sink_secrets["webhook HMAC secret"],
+               FAULTLINE_TEST_DEAD_HOOK_URL=f"http://127.0.0.1:1/hooks/"
+                                            f"{sink_secrets['webhook URL token']}")
+    secret_sinks = (
+        "  - type: webhook\n    url_env: FAULTLINE_TEST_HOOK_URL\n"
+        "    secret_env: FAULTLINE_TEST_HMAC\n"
+        f"  - type: pagerduty\n    url: http://127.0.0.1:{receiver.port}/pagerduty\n"
+        f"    routing_key_file: {os.path.join(work, 'routing-key')}\n"
+        f"  - type: slack\n    url_file: {os.path.join(work, 'slack-url')}\n")
 
-    def config(name, brokers, properties):
+    def config(name, brokers, properties, sinks=""):
         path = os.path.join(work, f"{name}.yaml")
         lines = [f"kafka:\n  brokers: {brokers}\n  topics: [{topic}]\n  group_id: {name}\n"
                  "  auto_offset_reset: earliest\n  properties:\n"]
         lines += [f"    {k}: '{v}'\n" for k, v in properties]
         lines.append(f"sinks:\n  - type: file\n    path: {os.path.join(work, name)}.alerts\n")
+        lines.append(sinks)
         with open(path, "w") as f:
             f.write("".join(lines))
         return path
@@ -297,7 +353,8 @@ def scenarios(faultline, work, own_broker, pki, password, secret_values):
     good = {
         "mtls": config("mtls", ssl_bootstrap, mtls + [("debug", "all")]),
         "scram": config("scram", sasl_bootstrap,
-                        scram + [("sasl.password_env", "FAULTLINE_TEST_SASL_PASSWORD")]),
+                        scram + [("sasl.password_env", "FAULTLINE_TEST_SASL_PASSWORD")],
+                        secret_sinks),
     }
     # Each refused run, and what it must say.
     bad = {
@@ -375,7 +432,33 @@ def scenarios(faultline, work, own_broker, pki, password, secret_values):
         print(f"{name}: exit {run.code} after {run.seconds:.2f} s: "
               f"{said[-1][:300] if said else '-'}", file=sys.stderr)
 
-    # (d) every line of every output, each secret; first on a planted line, so that a search
+    # (d) the secret sinks got the SCRAM run's alerts (3), each with its credential; a replay
+    # to the webhook on a closed port logs its failures and exits 1 (alerts not delivered).
+    got = receiver.stop()
+    for path_part, what in ((f"/hooks/{sink_secrets['webhook URL token']}", "webhook"),
+                            (f"/services/{sink_secrets['Slack URL token']}", "slack")):
+        n = sum(1 for path, _, _ in got if path == path_part)
+        check(n >= 3, f"the {what} sink delivered {n} requests to its secret URL, not 3")
+    signed = [h for path, h, _ in got if path.startswith("/hooks/")]
+    check(signed and all("X-Faultline-Signature" in h for h in signed),
+          "the webhook's requests are not signed")
+    paged = [body for path, _, body in got if path == "/pagerduty"]
+    check(len(paged) >= 3 and all(sink_secrets["PagerDuty routing key"] in b for b in paged),
+          f"PagerDuty got {len(paged)} events with the routing key, not 3")
+    figures["secret_sink_requests"] = len(got)
+    dead = config("dead_hook", sasl_bootstrap,
+                  scram + [("sasl.password_env", "FAULTLINE_TEST_SASL_PASSWORD")],
+                  "  - type: webhook\n    url_env: FAULTLINE_TEST_DEAD_HOOK_URL\n"
+                  "    secret_env: FAULTLINE_TEST_HMAC\n"
+                  "delivery:\n  shutdown_timeout: 2s\n  retry_backoff: 100ms\n")
+    runs.append(Run("dead_hook", [faultline, "run", "--config", dead, "--exit-at-end",
+                                  "--progress-every", "0"], env, RUN_SECONDS, work))
+    check(runs[-1].code == 1 and "not delivered" in runs[-1].output,
+          f"a run to a dead webhook exited {runs[-1].code}: {runs[-1].output[-1500:]}")
+    check("127.0.0.1:1" in runs[-1].output,
+          "the dead webhook's failures are not logged with its host: the search would be idle")
+
+    # (e) every line of every output, each secret; first on a planted line, so that a search
     # that finds nothing cannot pass unnoticed.
     def shown(text):
         return [(number, what) for number, line in enumerate(text.splitlines(), 1)
