@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -105,6 +106,12 @@ const settings::Schema<MetricsConfig>& MetricsSchema() {
 // checked once the whole file is read.
 void CheckSinkQueues(const Config& c, settings::Checker& check) {
   for (const SinkSpec& spec : c.sinks) {
+    // A sink that gives neither has delivery's, checked there.
+    const std::vector<std::string>& given = spec.entry.queue_given;
+    if (std::find(given.begin(), given.end(), "retry_backoff") == given.end() &&
+        std::find(given.begin(), given.end(), "retry_backoff_max") == given.end()) {
+      continue;
+    }
     const QueueOptions q = spec.entry.QueueOver(c.delivery.queue);
     if (q.retry_backoff_max < q.retry_backoff) {
       check.Add({.line = spec.line,

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "core/settings_doc.h"
 #include "detect/fleet/fleet_app_pool_detector.h"
 #include "detect/iis/rapid_fail_detector.h"
@@ -308,6 +309,16 @@ TEST(ParseConfigTest, NamesTheSinkWhoseRetryBoundsCrossWithItsLine) {
                         "retry_backoff"));
 }
 
+TEST(ParseConfigTest, DeliverysCrossedRetryBoundsAreSaidOnceNotOncePerSink) {
+  auto c = ParseConfig(
+      "delivery:\n  retry_backoff: 2m\nsinks:\n  - type: stdout\n  - {type: stdout, name: b}\n");
+  ASSERT_FALSE(c.ok());
+  const std::vector<std::string> lines =
+      absl::StrSplit(c.status().message(), '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 1u) << c.status();
+  EXPECT_THAT(lines[0], HasSubstr("delivery.retry_backoff_max: must not be shorter"));
+}
+
 TEST(ParseConfigTest, ASinksQueueSettingsReplaceDeliverysOneByOne) {
   auto c = ParseConfig(
       "delivery:\n  queue_capacity: 500\n  on_full: drop\nsinks:\n"
@@ -353,6 +364,7 @@ TEST(LoadConfigFileTest, AcceptsEveryShippedExampleConfiguration) {
   for (const char* path : {"/deploy/faultline.example.yaml", "/deploy/examples/exchange.yaml"}) {
     auto c = LoadConfigFile(std::string(FAULTLINE_SOURCE_DIR) + path);
     ASSERT_TRUE(c.ok()) << path << ": " << c.status();
+    EXPECT_TRUE(c->problems.empty()) << c->problems.ToStatus(path);
     EXPECT_FALSE(c->kafka.topics.empty());
   }
 }

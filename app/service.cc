@@ -37,11 +37,13 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config,
   // The file's problems, then those found building from it: reported together, in file order.
   settings::Problems problems = config.problems;
   if (absl::Status s = service->BuildPipelines(problems); !s.ok()) return s;
-  if (service->options_.input == ServiceOptions::Input::kNone) {
-    // check-config: Kafka as `run` would use it, when the file has a kafka section.
-    if (problems.Saw("kafka") || !config.kafka.brokers.empty()) {
-      KafkaSource::Validate(config.kafka, problems);
-    }
+  // Kafka as `run` will use it (its flags included); check-config checks it when the file says
+  // where Kafka is (the rest may come from flags).
+  const ServiceOptions::Input input = service->options_.input;
+  if (input == ServiceOptions::Input::kKafka ||
+      (input == ServiceOptions::Input::kNone &&
+       (!config.kafka.brokers.empty() || !config.kafka.topics.empty()))) {
+    KafkaSource::Validate(config.kafka, problems);
   }
   // The endpoint's web configuration is part of the configuration: check-config reads it too.
   const std::string& web_file = config.metrics.web_config_file;
@@ -199,25 +201,31 @@ absl::Status Service::BuildPipelines(settings::Problems& problems) {
   for (const auto& d : detectors) pool_keyed = pool_keyed || d->state_key() == StateKey::kAppPool;
   const int workers = WorkerCount(pool_keyed, !config.ingest.pool_topic.empty(), problems);
   CheckTopics(problems);
-  const SinkContext context{.stdout_stream = options_.stdout_stream,
-                            .clock = options_.clock,
-                            .kafka_brokers = config.kafka.brokers,
-                            .kafka_properties = config.kafka.properties,
-                            .dry_run = dry_run};
+  // The sinks are checked first as check-config checks them (opening and creating nothing), so
+  // a refused configuration leaves no file behind; then built.
   std::vector<Dispatcher::Route> routes;
   const std::vector<SinkSpec> no_sinks;
-  for (const SinkSpec& spec : rekey ? no_sinks : config.sinks) {
-    absl::StatusOr<std::unique_ptr<Sink>> sink = BuiltinSinks().Create(spec, context);
-    if (!sink.ok()) {
-      problems.AddLater(spec.path.empty() ? "sinks" : spec.path,
-                        std::string(sink.status().message()), spec.settings.schema());
-      continue;
+  for (const bool check : {true, false}) {
+    if (check && dry_run) continue;  // check-config's build is its check
+    const SinkContext context{.stdout_stream = options_.stdout_stream,
+                              .clock = options_.clock,
+                              .kafka_brokers = config.kafka.brokers,
+                              .kafka_properties = config.kafka.properties,
+                              .dry_run = dry_run || check};
+    for (const SinkSpec& spec : rekey ? no_sinks : config.sinks) {
+      if (!spec.path.empty() && problems.Has(spec.path)) continue;  // said by the reader
+      absl::StatusOr<std::unique_ptr<Sink>> sink = BuiltinSinks().Create(spec, context);
+      if (!sink.ok()) {
+        problems.AddLater(spec.path.empty() ? "sinks" : spec.path,
+                          std::string(sink.status().message()), spec.settings.schema());
+      } else if (!check) {
+        routes.push_back({.queue = spec.entry.QueueOver(config.delivery.queue),
+                          .type = spec.entry.type,
+                          .sink = std::move(*sink)});
+      }
     }
-    const SinkEntry& e = spec.entry;
-    routes.push_back(
-        {.queue = e.QueueOver(config.delivery.queue), .type = e.type, .sink = std::move(*sink)});
+    if (!problems.empty()) return absl::OkStatus();  // reported with the rest by Create
   }
-  if (!problems.empty()) return absl::OkStatus();  // reported with the rest by Create
   absl::StatusOr<std::unique_ptr<Dispatcher>> dispatcher = Dispatcher::Create(
       std::move(routes), durable ? config.delivery.spool_dir : "", *options_.clock);
   if (dispatcher.status().code() == absl::StatusCode::kInvalidArgument) {

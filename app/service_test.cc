@@ -104,7 +104,7 @@ TEST(ServiceTest, ReportsEverySinkThatCannotBeBuiltWithItsPathAndLine) {
 TEST(ServiceTest, ReportsTheFilesProblemsAndThoseOfBuildingFromItInOneRoundInFileOrder) {
   // A wrong value the reader finds, and problems only building finds (the Sigma rules, Kafka for
   // run, the topics against each other, a sink): one report, each at its line and column.
-  const std::string file = ::testing::TempDir() + "/one_round.yaml";
+  const std::string file = Scratch("one_round.yaml");
   std::ofstream(file) << R"(kafka:
   brokers: 127.0.0.1:1
   topics: [events, more]
@@ -136,12 +136,38 @@ sinks:
 }
 
 TEST(ServiceTest, APluginsProblemAboutAWrongValueTheReaderReportedIsNotSaidTwice) {
-  // topics: 5 is the reader's; "must name at least one topic" would be the same cause again.
+  // topics: {a: 1} is the reader's; "must name at least one topic" would be the same cause again.
   auto config = LoadConfigText("kafka:\n  brokers: 127.0.0.1:1\n  topics: {a: 1}\n");
   auto service = Service::Create(config, {.input = ServiceOptions::Input::kNone});
   ASSERT_FALSE(service.ok());
   EXPECT_THAT(std::string(service.status().message()), HasSubstr("3:11: kafka.topics: "));
   EXPECT_THAT(std::string(service.status().message()), Not(HasSubstr("at least one topic")));
+}
+
+TEST(ServiceTest, ARunRefusedForItsConfigurationLeavesNoFileBehindAndNamesKafkaInTheSameRound) {
+  const std::string alerts = Scratch("refused.jsonl");
+  Config config = LoadConfigText(
+      "kafka:\n  workers: 1\ndetect:\n  max_clock_skew: soon\n"
+      "sinks:\n  - type: file\n    path: " +
+      alerts + "\n");
+  auto service = Service::Create(config, {.input = ServiceOptions::Input::kKafka});
+  ASSERT_FALSE(service.ok());
+  EXPECT_EQ(ExitCode(service.status()), 2);
+  const std::string m(service.status().message());
+  EXPECT_THAT(m, HasSubstr(":4:19: detect.max_clock_skew: "));
+  EXPECT_THAT(m, HasSubstr(":1:1: kafka.brokers: must not be empty"));  // at its section
+  EXPECT_THAT(m, HasSubstr(":1:1: kafka.topics: must name at least one topic"));
+  EXPECT_FALSE(std::filesystem::exists(alerts)) << "the file sink was opened";
+}
+
+TEST(ServiceTest, ATopicLibrdkafkaRefusesIsAConfigurationErrorNotARunTimeFault) {
+  // Exit 2: systemd's RestartPreventExitStatus=2 keeps it from restarting for ever.
+  Config config;
+  config.kafka.brokers = "127.0.0.1:1";  // never asked: subscribing is local
+  config.kafka.topics = {"^bad["};
+  auto service = Service::Create(config, {.input = ServiceOptions::Input::kKafka});
+  ASSERT_FALSE(service.ok());
+  EXPECT_EQ(ExitCode(service.status()), 2) << service.status();
 }
 
 TEST(ServiceTest, AnEmptyTopicListIsRefusedByCheckConfig) {

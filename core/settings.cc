@@ -59,6 +59,14 @@ bool Within(std::string_view inner, std::string_view outer) {
 
 }  // namespace
 
+bool Problems::Has(std::string_view path, bool around) const {
+  for (const Problem& p : list_) {
+    if (p.later || p.path.empty()) continue;
+    if (around ? Within(path, p.path) : Within(p.path, path)) return true;
+  }
+  return false;
+}
+
 void Problems::AddLater(std::string_view path, std::string message, const SchemaBase* of) {
   std::string at_key;
   if (const size_t colon = message.find(": "); of != nullptr && colon != std::string::npos) {
@@ -69,9 +77,7 @@ void Problems::AddLater(std::string_view path, std::string message, const Schema
       path = at_key;
     }
   }
-  for (const Problem& p : list_) {
-    if (!p.later && !p.path.empty() && (Within(p.path, path) || Within(path, p.path))) return;
-  }
+  if (Has(path, /*around=*/true)) return;
   Problem problem{.path = std::string(path), .message = std::move(message), .later = true};
   // The key itself, else the nearest around it: "a.b[2].c", "a.b[2]", "a.b", "a".
   for (std::string_view at = path; !at.empty();) {

@@ -54,10 +54,14 @@ class Problems {
   void Add(const YAML::Node& at, std::string path, std::string message);
   void Add(Problem problem) { list_.push_back(std::move(problem)); }
   // A problem found after the reading, about the setting at `path`: placed at that key, or at the
-  // nearest key around it that the file has. Left out when the reading reported a problem at,
-  // inside or around `path`: one cause, one message. A message that begins with
-  // one of `of`'s keys ("template: ...", as plugin factories write them) is about that key.
+  // nearest key around it that the file has. Left out when the reading reported a problem at
+  // `path` or around it (a section that is not a mapping): one cause, one message. A message
+  // that begins with one of `of`'s keys ("template: ...", as plugin factories write them) is
+  // about that key.
   void AddLater(std::string_view path, std::string message, const SchemaBase* of = nullptr);
+  // Whether the reading reported a problem at `path` or inside it (`around`: at it or around
+  // it): a plugin whose settings have one is not built, its factory would only say it again.
+  bool Has(std::string_view path, bool around = false) const;
   bool empty() const { return list_.empty(); }
   const std::vector<Problem>& list() const { return list_; }
   // kInvalidArgument with one "file:line:column: path: message" per line, in file order.

@@ -8,13 +8,14 @@ std::vector<std::unique_ptr<Detector>> DetectorRegistry::CreateAll(
     const DetectConfig& config, settings::Problems& problems) const {
   std::vector<std::unique_ptr<Detector>> detectors;
   for (const Entry& entry : entries()) {
+    const std::string path = absl::StrCat("detect.", entry.name);
+    if (problems.Has(path)) continue;  // said by the reader
     auto it = config.detectors.find(entry.name);
     absl::StatusOr<std::unique_ptr<Detector>> d = entry.create(
         it == config.detectors.end() ? settings::AnySettings(*entry.schema) : it->second,
         config.context);
     if (!d.ok()) {
-      problems.AddLater(absl::StrCat("detect.", entry.name), std::string(d.status().message()),
-                        entry.schema);
+      problems.AddLater(path, std::string(d.status().message()), entry.schema);
     } else if (*d != nullptr) {
       detectors.push_back(std::move(*d));
     }

@@ -20,7 +20,8 @@ class DetectorRegistry final : public PluginRegistry<Detector, DetectorContext> 
  public:
   // Builds every registered detector in registration order, each with its settings from
   // `config` (its defaults when absent). What a factory refuses is added to `problems` at its
-  // section (detect.NAME), and that detector left out.
+  // section (detect.NAME), and that detector left out, as is one whose section the reader
+  // found a problem in.
   std::vector<std::unique_ptr<Detector>> CreateAll(const DetectConfig& config,
                                                    settings::Problems& problems) const;
   // The same, every refusal in one error.

@@ -173,7 +173,9 @@ std::vector<std::string> FaultlineTopics() {
   absl::StatusOr<Config> config =
       LoadConfigFile(std::string(FAULTLINE_SOURCE_DIR) + "/deploy/faultline.example.yaml");
   EXPECT_TRUE(config.ok()) << config.status();
-  return config.ok() ? config->kafka.topics : std::vector<std::string>{};
+  if (!config.ok()) return {};
+  EXPECT_TRUE(config->problems.empty()) << config->problems.ToStatus("");
+  return config->kafka.topics;
 }
 
 // The first non-null node of the given spellings (Beats accepts "a.b: x" and "a: {b: x}").

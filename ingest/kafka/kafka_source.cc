@@ -55,6 +55,9 @@ const settings::Schema<KafkaSourceConfig>& KafkaSourceConfig::Schema() {
              if (check.has("group_id") && c.group_id.empty()) {
                check.Error("group_id", "must not be empty");
              }
+             if (std::count(c.topics.begin(), c.topics.end(), "") > 0) {
+               check.Error("topics", "a topic name must not be empty");
+             }
              // librdkafka knows its properties: asked here, a typo is reported with the rest.
              KafkaConf conf = NewKafkaConf();
              for (const auto& [name, value] : c.properties) {
@@ -224,7 +227,10 @@ absl::StatusOr<std::unique_ptr<KafkaSource>> KafkaSource::Create(const KafkaSour
   }
   const rd_kafka_resp_err_t err = rd_kafka_subscribe(source->rk_.get(), topics.get());
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return absl::UnavailableError(absl::StrCat("kafka subscribe: ", ErrorName(err)));
+    // Refused here, before any broker is asked: a topic name or pattern librdkafka cannot use.
+    const std::string what = absl::StrCat("kafka subscribe: ", ErrorName(err));
+    return err == RD_KAFKA_RESP_ERR__INVALID_ARG ? absl::InvalidArgumentError(what)
+                                                 : absl::UnavailableError(what);
   }
   return source;
 }
