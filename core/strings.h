@@ -37,27 +37,38 @@ inline std::string_view StripWhitespace(std::string_view s) {
   return s;
 }
 
-// Glob match with `*` (any run) and `?` (any one character), ASCII case-insensitive: the
-// host and pool patterns of configuration overrides.
-inline bool GlobMatch(std::string_view pattern, std::string_view text) {
-  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-  size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
+// The glob matcher every glob shares: a pattern of `n` positions, `star(p)` and `any(p)` saying
+// whether position p is a `*` (any run) or a `?` (any one byte), `same(p, t)` whether it
+// matches byte t of `text` literally. Iterative, with one backtrack point (the last star).
+template <typename Star, typename Any, typename Same>
+bool GlobMatchWith(size_t n, std::string_view text, Star star, Any any, Same same) {
+  size_t p = 0, t = 0, back = std::string_view::npos, mark = 0;
   while (t < text.size()) {
-    if (p < pattern.size() && (pattern[p] == '?' || lower(pattern[p]) == lower(text[t]))) {
+    if (p < n && star(p)) {
+      back = p++;
+      mark = t;
+    } else if (p < n && (any(p) || same(p, t))) {
       ++p;
       ++t;
-    } else if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = t;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
+    } else if (back != std::string_view::npos) {
+      p = back + 1;
       t = ++mark;
     } else {
       return false;
     }
   }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
+  while (p < n && star(p)) ++p;
+  return p == n;
+}
+
+// Glob match with `*` and `?`, ASCII case-insensitive: the host and pool patterns of
+// configuration overrides.
+inline bool GlobMatch(std::string_view pattern, std::string_view text) {
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+  return GlobMatchWith(
+      pattern.size(), text, [pattern](size_t p) { return pattern[p] == '*'; },
+      [pattern](size_t p) { return pattern[p] == '?'; },
+      [pattern, text, lower](size_t p, size_t t) { return lower(pattern[p]) == lower(text[t]); });
 }
 
 }  // namespace faultline

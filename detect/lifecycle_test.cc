@@ -62,6 +62,10 @@ TEST(GlobMatchTest, MatchesStarsAndQuestionMarksIgnoringCase) {
   EXPECT_FALSE(GlobMatch("EXCH0?", "EXCH1"));
   EXPECT_FALSE(GlobMatch("MSExchange*", "DefaultAppPool"));
   EXPECT_FALSE(GlobMatch("a*b*c", "aXXbYY"));
+  // A star is a wildcard even where the text holds a star (it once matched it literally and
+  // then had nothing left to match "b" with).
+  EXPECT_TRUE(GlobMatch("a*", "a*b"));
+  EXPECT_TRUE(GlobMatch("*?", "*x"));
 }
 
 }  // namespace

@@ -49,25 +49,13 @@ void AppendLower(std::string_view text, std::string* out) {
   }
 }
 
-// Iterative, with one backtrack point.
+// core/strings.h's matcher, with the wildcards where `wild` marks them (an escaped \* is a
+// literal star) and bytes compared as they are (the caller folded case where it applies).
 bool GlobMatch(std::string_view pattern, std::string_view wild, std::string_view s) {
-  size_t p = 0, i = 0, star = std::string_view::npos, mark = 0;
-  while (i < s.size()) {
-    if (p < pattern.size() && wild[p] == '*') {
-      star = p++;
-      mark = i;
-    } else if (p < pattern.size() && (wild[p] == '?' || pattern[p] == s[i])) {
-      ++p;
-      ++i;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      i = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && wild[p] == '*') ++p;
-  return p == pattern.size();
+  return GlobMatchWith(
+      pattern.size(), s, [wild](size_t p) { return wild[p] == '*'; },
+      [wild](size_t p) { return wild[p] == '?'; },
+      [pattern, s](size_t p, size_t i) { return pattern[p] == s[i]; });
 }
 
 namespace {
