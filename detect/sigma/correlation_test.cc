@@ -1,3 +1,5 @@
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -46,8 +48,10 @@ level: low
 
 std::unique_ptr<Detector> Build(const std::string& yaml,
                                 absl::Duration lateness = absl::Minutes(2)) {
+  // Each test is a process of its own under ctest, several at once: the pid keeps them apart.
   static int n = 0;
-  const std::string dir = absl::StrCat(::testing::TempDir(), "/sigma_correlation_", ++n);
+  const std::string dir =
+      absl::StrCat(::testing::TempDir(), "/sigma_correlation_", getpid(), "_", ++n);
   std::filesystem::create_directories(dir);
   std::ofstream(dir + "/rules.yml") << yaml;
   SigmaConfig config;
@@ -262,7 +266,7 @@ correlation:
 
 TEST(SigmaCorrelationTest, WhatCannotBeEvaluatedIsSkippedWithTheReason) {
   SigmaConfig config;
-  const std::string dir = ::testing::TempDir() + "/sigma_correlation_bad";
+  const std::string dir = absl::StrCat(::testing::TempDir(), "/sigma_correlation_bad_", getpid());
   std::filesystem::create_directories(dir);
   std::ofstream(dir + "/rules.yml") << std::string(kBase) << R"(---
 title: Unknown reference

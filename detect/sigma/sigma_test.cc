@@ -1,3 +1,5 @@
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -365,7 +367,8 @@ TEST(SigmaLoadTest, FiltersTuneARuleWithoutEditingIt) {
 }
 
 TEST(SigmaDetectorTest, FiresOncePerHostAndRuleUpdatesAndResolvesOnTheHostsTime) {
-  const std::string dir = ::testing::TempDir() + "/sigma_detector_rules";
+  const std::string dir =
+      ::testing::TempDir() + "/sigma_detector_rules_" + std::to_string(getpid());
   std::filesystem::create_directories(dir);
   {
     std::ofstream(dir + "/cmd.yml")
