@@ -282,11 +282,14 @@ sinks:
 )");
   ASSERT_FALSE(c.ok());
   const std::string m(c.status().message());
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < 3; ++i) {
     EXPECT_THAT(m,
                 HasSubstr(absl::StrCat("sinks[", i, "].url: must be an http:// or https:// URL")))
         << m;
   }
+  // Teams' url is required: the reader refuses it empty, and the URL check says nothing more.
+  EXPECT_THAT(m, HasSubstr("sinks[3].url: must not be empty")) << m;
+  EXPECT_THAT(m, Not(HasSubstr("sinks[3].url: must be an http"))) << m;
 }
 
 TEST(ParseConfigTest, AWebhookInPagerDutyFormatNeedsNoUrlButOthersDo) {

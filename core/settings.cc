@@ -133,7 +133,16 @@ YAML::Node Seen::At(std::string_view key) const {
 }
 
 void Checker::Error(std::string_view key, std::string message) {
-  problems_.Add(seen_.At(key), Join(seen_.path(), key), std::move(message));
+  // A key whose value the reader refused (given as KEY, or a secret's KEY_file or KEY_env that
+  // could not be read) has its problem already: a check across keys says nothing more of it.
+  const std::string path = Join(seen_.path(), key);
+  for (size_t i = 0; i < read_; ++i) {
+    const std::string& refused = problems_.list()[i].path;
+    for (const char* alias : {"", "_file", "_env"}) {
+      if (Within(refused, path + alias)) return;
+    }
+  }
+  problems_.Add(seen_.At(key), path, std::move(message));
 }
 
 void ReadMapping(const YAML::Node& node, const std::string& path, const std::vector<Part>& parts,

@@ -69,8 +69,6 @@ class Problems {
 
   // The reader records each key it meets (ReadMapping; a list's entries by their index path).
   void Saw(std::string path, const YAML::Node& key);
-  // Whether the file has the key `path`.
-  bool Saw(std::string_view path) const { return keys_.count(path) > 0; }
 
  private:
   std::vector<Problem> list_;
@@ -134,7 +132,8 @@ class Seen {
 // Reports a problem about one key of the mapping a check runs on.
 class Checker {
  public:
-  Checker(const Seen& seen, Problems& problems) : seen_(seen), problems_(problems) {}
+  Checker(const Seen& seen, Problems& problems)
+      : seen_(seen), problems_(problems), read_(problems.list().size()) {}
   void Error(std::string_view key, std::string message);
   // A problem about something else than one key of this mapping (an entry of a list).
   void Add(Problem problem) { problems_.Add(std::move(problem)); }
@@ -143,6 +142,7 @@ class Checker {
  private:
   const Seen& seen_;
   Problems& problems_;
+  size_t read_;  // the problems found before the checks: the reader's
 };
 
 class SchemaBase {

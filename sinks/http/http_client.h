@@ -79,9 +79,6 @@ std::function<void(const Config&, settings::Checker&)> CheckHttpUrls(std::string
       }
     };
     if constexpr (std::is_same_v<Urls, std::string>) {
-      // From KEY_file or KEY_env an empty URL is one that could not be read (the reader refuses
-      // an empty file or variable) and has its problem already: one cause, one message.
-      if (!check.has(key) && (c.*urls).empty()) return;
       one(c.*urls);
     } else {
       for (const std::string& url : c.*urls) one(url);
