@@ -297,16 +297,21 @@ std::vector<prometheus::MetricFamily> FaultlineMetrics::Collect() const {
     }
     out.push_back(std::move(f));
   }
-  if (const Spool* spool = dispatcher.spool()) {
+  if (dispatcher.spooled()) {
+    // Zeros while the spool has not opened (its write errors say why).
+    const Spool* spool = dispatcher.spool();
+    auto stat = [spool](std::atomic<uint64_t> Spool::Stats::*s) {
+      return spool != nullptr ? Load(spool->stats().*s) : 0.0;
+    };
     gauge("faultline_spool_bytes", "Bytes on disk in the delivery spool.",
-          Load(spool->stats().bytes));
+          stat(&Spool::Stats::bytes));
     gauge("faultline_spool_segments", "Segment files in the delivery spool.",
-          Load(spool->stats().segments));
+          stat(&Spool::Stats::segments));
     counter("faultline_spool_recovered_total",
             "Undelivered alerts found in the spool at start (redelivered).",
-            Load(spool->stats().recovered));
+            stat(&Spool::Stats::recovered));
     counter("faultline_spool_write_errors_total",
-            "Failed spool appends (retried; commits wait meanwhile).",
+            "Failed spool opens and appends (retried; commits wait meanwhile).",
             static_cast<double>(dispatcher.spool_write_errors()));
   }
 

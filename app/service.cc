@@ -86,6 +86,12 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config,
                    ? "; they stay in the spool for the next start"
                    : "; their events stay uncommitted and are read again at the next start"));
          }
+         if (const size_t unjournaled = self->dispatcher_->unjournaled(); unjournaled > 0) {
+           problems.push_back(absl::StrCat(
+               unjournaled,
+               " alert(s) not written to the spool (it failed); their events stay uncommitted and "
+               "are read again at the next start"));
+         }
          if (lost > 0) {
            problems.push_back(absl::StrCat(
                lost, " alert(s) refused for good or dropped by a sink (see the sinks' counters)"));
@@ -211,7 +217,10 @@ absl::Status Service::BuildPipelines(settings::Problems& problems) {
                               .clock = options_.clock,
                               .kafka_brokers = config.kafka.brokers,
                               .kafka_properties = config.kafka.properties,
-                              .dry_run = dry_run || check};
+                              .dry_run = dry_run || check,
+                              // A service waits out what the host refuses now; check-config and
+                              // a replay (a job that ends) say so at once.
+                              .check_paths = options_.input != ServiceOptions::Input::kKafka};
     for (const SinkSpec& spec : rekey ? no_sinks : config.sinks) {
       if (!spec.path.empty() && problems.Has(spec.path)) continue;  // said by the reader
       absl::StatusOr<std::unique_ptr<Sink>> sink = BuiltinSinks().Create(spec, context);

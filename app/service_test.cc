@@ -103,7 +103,7 @@ TEST(ServiceTest, ReportsEverySinkThatCannotBeBuiltWithItsPathAndLine) {
 
 TEST(ServiceTest, ReportsTheFilesProblemsAndThoseOfBuildingFromItInOneRoundInFileOrder) {
   // A wrong value the reader finds, and problems only building finds (the Sigma rules, Kafka for
-  // run, the topics against each other, a sink): one report, each at its line and column.
+  // run, the topics against each other): one report, each at its line and column.
   const std::string file = Scratch("one_round.yaml");
   std::ofstream(file) << R"(kafka:
   brokers: 127.0.0.1:1
@@ -126,13 +126,14 @@ sinks:
   EXPECT_EQ(ExitCode(service.status()), 2);
   const std::vector<std::string> lines =
       absl::StrSplit(service.status().message(), '\n', absl::SkipEmpty());
-  ASSERT_EQ(lines.size(), 5u) << service.status();
+  // The sink's path is not among them: the host may let a service write there later (it
+  // retries, see FileSinkTest); check-config and replay report it (the test above).
+  ASSERT_EQ(lines.size(), 4u) << service.status();
   EXPECT_THAT(lines[0],
               HasSubstr(file + ":6:3: ingest.pool_topic: must not be one of kafka.topics"));
   EXPECT_THAT(lines[1], HasSubstr(file + ":6:3: ingest.pool_topic: needs a single topic"));
   EXPECT_THAT(lines[2], HasSubstr(file + ":8:19: detect.max_clock_skew: "));
   EXPECT_THAT(lines[3], HasSubstr(file + ":10:5: detect.sigma.rules: "));
-  EXPECT_THAT(lines[4], HasSubstr(file + ":13:5: sinks[0].path: cannot open"));
 }
 
 TEST(ServiceTest, APluginsProblemAboutAWrongValueTheReaderReportedIsNotSaidTwice) {

@@ -54,52 +54,43 @@ absl::StatusOr<std::unique_ptr<Dispatcher>> Dispatcher::Create(std::vector<Route
                                                                Clock& clock) {
   if (absl::Status s = NameRoutes(routes, !spool_dir.empty()); !s.ok()) return s;
   std::unique_ptr<Dispatcher> d(new Dispatcher(clock));
+  d->spool_dir_ = spool_dir;
   // Each journaled sink's cursor in the spool; -1: not journaled.
-  std::vector<int> cursor(routes.size(), -1);
+  d->cursor_.assign(routes.size(), -1);
   if (!spool_dir.empty()) {
-    std::vector<std::string> journaled;
     for (size_t i = 0; i < routes.size(); ++i) {
       if (routes[i].queue.drop_when_full) continue;
-      cursor[i] = static_cast<int>(journaled.size());
-      journaled.push_back(routes[i].queue.name);
+      d->cursor_[i] = static_cast<int>(d->journaled_.size());
+      d->journaled_.push_back(routes[i].queue.name);
     }
-    absl::StatusOr<std::unique_ptr<Spool>> spool = Spool::Open(spool_dir, journaled);
-    // The spool's own code: an I/O failure (a read-only disk) is a run-time fault (exit 1), not
-    // a bad configuration (exit 2); the message names the setting either way.
-    if (!spool.ok()) {
-      return absl::Status(spool.status().code(),
-                          absl::StrCat("delivery.spool_dir: ", spool.status().message()));
-    }
-    d->spool_ = std::move(*spool);
   }
   Dispatcher* self = d.get();
   for (size_t i = 0; i < routes.size(); ++i) {
-    const int index = cursor[i];
+    const int index = d->cursor_[i];
     d->workers_.push_back(std::make_unique<SinkWorker>(
         std::move(routes[i].queue), std::move(routes[i].type), std::move(routes[i].sink), clock,
         [self, index](uint64_t last_seq) {
+          // A sequence number comes from the spool, so it is open.
           if (index >= 0 && last_seq != 0) {
-            self->spool_->Delivered(static_cast<size_t>(index), last_seq);
+            self->open_spool_.load(std::memory_order_acquire)
+                ->Delivered(static_cast<size_t>(index), last_seq);
           }
           self->OnProgress();
         }));
   }
-  if (d->spool_ == nullptr) return d;
+  if (spool_dir.empty()) return d;
 
-  const absl::Time now = clock.TimeNow();
-  uint64_t recovered = 0;
-  for (size_t i = 0; i < d->workers_.size(); ++i) {
-    if (cursor[i] < 0) continue;
-    for (Spool::Record& r : d->spool_->Pending(static_cast<size_t>(cursor[i]))) {
-      d->workers_[i]->Push({.alert = std::move(r.alert), .queued_at = now, .seq = r.seq});
-      ++recovered;
-    }
-  }
-  if (recovered > 0) {
-    LogInfo(absl::StrCat("spool: ", recovered, " undelivered alert(s) from the last run queued"));
+  absl::StatusOr<Spool*> spool = d->OpenSpool();
+  if (spool.status().code() == absl::StatusCode::kInvalidArgument) return spool.status();
+  if (!spool.ok()) {
+    // An I/O failure (a read-only or missing disk) is a fault of the host that may pass: the
+    // service starts, acknowledges nothing (so commits wait and the source pauses), and the
+    // journal tries again every second, counting each failure.
+    LogError(absl::StrCat(spool.status().message(),
+                          "; nothing is acknowledged until it opens, retrying every second"));
   }
   d->journal_ = std::make_unique<Journal>(
-      *d->spool_, clock,
+      spool.ok() ? *spool : nullptr, [self] { return self->OpenSpool(); }, clock,
       [self](const std::shared_ptr<const Alert>& alert, absl::Time queued_at, uint64_t seq) {
         for (auto& w : self->workers_) {
           w->Push({.alert = alert, .queued_at = queued_at, .seq = seq});
@@ -107,6 +98,30 @@ absl::StatusOr<std::unique_ptr<Dispatcher>> Dispatcher::Create(std::vector<Route
       },
       [self] { self->OnProgress(); });
   return d;
+}
+
+absl::StatusOr<Spool*> Dispatcher::OpenSpool() {
+  absl::StatusOr<std::unique_ptr<Spool>> spool = Spool::Open(spool_dir_, journaled_);
+  if (!spool.ok()) {
+    return absl::Status(spool.status().code(),
+                        absl::StrCat("delivery.spool_dir: ", spool.status().message()));
+  }
+  spool_ = std::move(*spool);
+  // Before anything of it is queued: a worker tells it what it delivered.
+  open_spool_.store(spool_.get(), std::memory_order_release);
+  const absl::Time now = clock_.TimeNow();
+  uint64_t recovered = 0;
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    if (cursor_[i] < 0) continue;
+    for (Spool::Record& r : spool_->Pending(static_cast<size_t>(cursor_[i]))) {
+      workers_[i]->Push({.alert = std::move(r.alert), .queued_at = now, .seq = r.seq});
+      ++recovered;
+    }
+  }
+  if (recovered > 0) {
+    LogInfo(absl::StrCat("spool: ", recovered, " undelivered alert(s) from the last run queued"));
+  }
+  return spool_.get();
 }
 
 Dispatcher::~Dispatcher() { Stop(absl::ZeroDuration()); }
@@ -168,7 +183,7 @@ void Dispatcher::Stop(absl::Duration timeout) {
   // others need not wait for it in turn.
   for (auto& w : workers_) w->RequestStop();
   for (auto& w : workers_) w->Join();
-  if (spool_) {
+  if (spool_) {  // the journal's thread, which may have opened it, is stopped
     if (absl::Status s = spool_->Checkpoint(); !s.ok()) LogError(s.message());
   }
 }
@@ -182,5 +197,7 @@ std::vector<Dispatcher::SinkInfo> Dispatcher::sinks() const {
 }
 
 uint64_t Dispatcher::spool_write_errors() const { return journal_ ? journal_->write_errors() : 0; }
+
+size_t Dispatcher::unjournaled() const { return journal_ ? journal_->waiting() : 0; }
 
 }  // namespace faultline

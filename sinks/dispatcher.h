@@ -15,6 +15,7 @@
 // the journal thread. Stats are atomics, read by the metrics endpoint.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -41,9 +42,10 @@ class Dispatcher {
   };
 
   // Names unnamed routes by their type (webhook, webhook-2, ...). With `spool_dir`, opens the
-  // spool and queues what each sink had not delivered when faultline last stopped. Starts no
-  // thread. kInvalidArgument: duplicate sink names, two unnamed journaled sinks of one type, an
-  // unusable spool.
+  // spool and queues what each sink had not delivered when faultline last stopped; a spool the
+  // host does not let it open (read-only, missing, full) is logged and opened later by the
+  // journal, nothing acknowledged meanwhile. Starts no thread. kInvalidArgument: duplicate sink
+  // names, two unnamed journaled sinks of one type, a sink name the spool cannot keep.
   static absl::StatusOr<std::unique_ptr<Dispatcher>> Create(std::vector<Route> routes,
                                                             const std::string& spool_dir,
                                                             Clock& clock);
@@ -76,9 +78,14 @@ class Dispatcher {
     const SinkStats& stats;
   };
   std::vector<SinkInfo> sinks() const;
-  // Null without a spool.
-  const Spool* spool() const { return spool_.get(); }
+  // Whether alerts are journaled (delivery.spool_dir), open or not yet.
+  bool spooled() const { return journal_ != nullptr; }
+  // Null without a spool, or before it opened.
+  const Spool* spool() const { return open_spool_.load(std::memory_order_acquire); }
+  // Failed spool opens and appends.
   uint64_t spool_write_errors() const;
+  // Alerts waiting to be journaled (with a spool that fails, none is acknowledged).
+  size_t unjournaled() const;
 
  private:
   explicit Dispatcher(Clock& clock);
@@ -86,9 +93,15 @@ class Dispatcher {
   bool Idle() const;
   // A worker or the journal took a batch off: wakes a Stop() waiting for Idle().
   void OnProgress();
+  // Opens the spool and queues what each sink had not delivered; Create, else the journal.
+  absl::StatusOr<Spool*> OpenSpool();
 
   Clock& clock_;
-  std::unique_ptr<Spool> spool_;
+  std::string spool_dir_;
+  std::vector<std::string> journaled_;  // the journaled sinks' names, in their cursors' order
+  std::vector<int> cursor_;             // per worker, its cursor in the spool; -1: not journaled
+  std::unique_ptr<Spool> spool_;        // set once, by Create or the journal thread
+  std::atomic<Spool*> open_spool_{nullptr};  // spool_, for other threads once it is set
   std::vector<std::unique_ptr<SinkWorker>> workers_;
   std::unique_ptr<Journal> journal_;  // with a spool; stopped before the workers
   std::mutex progress_mu_;

@@ -370,17 +370,63 @@ TEST_F(DispatcherSpoolTest, WantsANameForEachSinkOfOneTypeItJournals) {
               HasSubstr("with delivery.spool_dir, give each webhook sink a name"));
 }
 
-TEST_F(DispatcherSpoolTest, ASpoolDirThatCannotBeOpenedIsARunTimeFaultNamingTheSetting) {
+// A spool the host does not let faultline open (here a file in the way; a read-only disk in
+// tests/reliability/disk_fault_test.py) is a fault that may pass: the dispatcher starts,
+// acknowledges nothing (so no commit passes the alert) and opens the spool once it can.
+TEST_F(DispatcherSpoolTest, ASpoolThatCannotBeOpenedAcknowledgesNothingUntilItOpens) {
   FakeClock clock;
   std::ofstream(dir_) << "a regular file, not a directory";
-  std::vector<Dispatcher::Route> routes;
-  routes.push_back(RouteTo(std::make_unique<FakeSink>(), {.name = "hook"}, "webhook"));
-  auto d = Dispatcher::Create(std::move(routes), dir_, clock);
-  ASSERT_FALSE(d.ok());
-  // InvalidArgument would be exit 2 (bad configuration); an I/O failure is exit 1.
-  EXPECT_EQ(d.status().code(), absl::StatusCode::kUnavailable) << d.status();
-  EXPECT_THAT(std::string(d.status().message()), HasSubstr("delivery.spool_dir: "));
-  EXPECT_THAT(std::string(d.status().message()), HasSubstr(dir_));
+  FakeSink* sink = nullptr;
+  auto d = Start({.name = "hook"}, clock, &sink);
+  ASSERT_NE(d, nullptr) << "the service stays up";
+  EXPECT_TRUE(d->spooled());
+  EXPECT_EQ(d->spool(), nullptr);
+  EXPECT_TRUE(d->Saturated()) << "the source pauses: nothing could be made durable";
+  auto ticket = std::make_shared<DeliveryTicket>();
+  d->Submit(AlertNumber(1), ticket);
+  ASSERT_TRUE(Eventually([&] { return d->spool_write_errors() >= 2; })) << "retried, counted";
+  EXPECT_FALSE(ticket->done()) << "acknowledged without being durable";
+  EXPECT_TRUE(sink->alerts().empty()) << "delivered before it was journaled";
+  EXPECT_TRUE(Eventually([&] { return d->unjournaled() == 1; }))
+      << "waiting, unacknowledged (between attempts)";
+
+  std::filesystem::remove(dir_);  // the disk is back
+  ASSERT_TRUE(Eventually([&] { return ticket->done(); }));
+  ASSERT_TRUE(Eventually([&] { return sink->alerts().size() == 1; }));
+  EXPECT_NE(d->spool(), nullptr);
+  EXPECT_FALSE(d->Saturated());
+  EXPECT_EQ(d->unjournaled(), 0U);
+  d->Stop(absl::Seconds(5));
+}
+
+// What the last run left undelivered in a spool that cannot be opened at this start is
+// delivered once it opens.
+TEST_F(DispatcherSpoolTest, WhatALateSpoolHoldsIsDeliveredOnceItOpens) {
+  FakeClock clock;
+  const QueueOptions hook{.name = "hook"};
+  {
+    FakeSink* down = nullptr;
+    auto d = Start(hook, clock, &down);
+    down->set_status(absl::UnavailableError("receiver down"));
+    auto ticket = std::make_shared<DeliveryTicket>();
+    for (uint32_t i = 1; i <= 2; ++i) d->Submit(AlertNumber(i), ticket);
+    ASSERT_TRUE(Eventually([&] { return ticket->done(); }));
+    d->Stop(absl::Milliseconds(100));
+  }
+  const std::string away = dir_ + ".away";
+  std::filesystem::remove_all(away);
+  std::filesystem::rename(dir_, away);  // the disk with the spool is not mounted yet
+  std::ofstream(dir_) << "in the way";
+  FakeSink* up = nullptr;
+  auto d = Start(hook, clock, &up);
+  ASSERT_TRUE(Eventually([&] { return d->spool_write_errors() >= 1; }));
+  EXPECT_TRUE(up->alerts().empty());
+  std::filesystem::remove(dir_);
+  std::filesystem::rename(away, dir_);  // mounted
+  ASSERT_TRUE(Eventually([&] { return up->alerts().size() == 2; }));
+  EXPECT_EQ(up->alerts()[0].sequence(), 1U);
+  EXPECT_EQ(up->alerts()[1].sequence(), 2U);
+  d->Stop(absl::Seconds(5));
 }
 
 TEST_F(DispatcherSpoolTest, DoesNotJournalBestEffortSinks) {

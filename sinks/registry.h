@@ -29,6 +29,11 @@ struct SinkContext {
   std::vector<std::pair<std::string, std::string>> kafka_properties;
   // check-config: validate everything, create nothing that connects or writes.
   bool dry_run = false;
+  // With dry_run: also ask whether the host allows what the settings ask (a file sink's path is
+  // writable), as check-config and replay do. run from Kafka does not refuse to start for it:
+  // what the host refuses now (a read-only or missing disk) it may allow later, so the sink
+  // starts and retries, each failure counted, nothing acknowledged meanwhile.
+  bool check_paths = false;
 };
 
 // The keys every entry under `sinks:` has besides its type's own: its name and its queue's

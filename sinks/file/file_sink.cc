@@ -78,8 +78,14 @@ absl::StatusOr<std::unique_ptr<Sink>> FileSink::CreateFile(const FileConfig& con
   const Rotation rotation{.max_bytes = static_cast<uint64_t>(config.max_bytes),
                           .max_files = config.max_files};
   std::unique_ptr<FileSink> sink(new FileSink(config.format, config.path, rotation, config.fsync));
-  if (absl::Status s = ctx.dry_run ? CheckWritable(config.path) : sink->Open(); !s.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("path: ", s.message()));
+  if (ctx.dry_run) {
+    if (absl::Status s = ctx.check_paths ? CheckWritable(config.path) : absl::OkStatus(); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("path: ", s.message()));
+    }
+  } else if (absl::Status s = sink->Open(); !s.ok()) {
+    // Deliver() opens it: each failure until then is a retry of the sink's queue (counted), and
+    // nothing is acknowledged.
+    LogWarning(absl::StrCat("file sink: ", s.message(), "; its alerts wait and are retried"));
   }
   return std::unique_ptr<Sink>(std::move(sink));
 }

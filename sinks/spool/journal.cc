@@ -12,11 +12,14 @@ constexpr size_t kMaxUnjournaled = 10000;
 
 }  // namespace
 
-Journal::Journal(Spool& spool, Clock& clock, Forward forward, OnProgress on_progress)
+Journal::Journal(Spool* spool, OpenSpool open, Clock& clock, Forward forward,
+                 OnProgress on_progress)
     : spool_(spool),
+      open_(std::move(open)),
       clock_(clock),
       forward_(std::move(forward)),
-      on_progress_(std::move(on_progress)) {}
+      on_progress_(std::move(on_progress)),
+      failing_(spool == nullptr) {}
 
 Journal::~Journal() { Stop(); }
 
@@ -56,7 +59,7 @@ void Journal::Stop() {
 
 void Journal::Run() {
   absl::Time next_checkpoint = clock_.TimeNow();
-  bool failing = false;
+  bool failing = spool_ == nullptr;  // the dispatcher said so when it could not open it
   std::vector<Pending> batch;
   while (true) {
     {
@@ -67,8 +70,9 @@ void Journal::Run() {
       count_.store(0, std::memory_order_relaxed);
       writing_ = !batch.empty();
     }
+    const bool open = EnsureOpen(&failing);
     if (!batch.empty()) {
-      const bool written = Write(batch, &failing);
+      const bool written = open && Write(batch, &failing);
       {
         std::lock_guard<std::mutex> lock(mu_);
         if (!written) {  // back at the head, in order, for the next attempt
@@ -85,25 +89,44 @@ void Journal::Run() {
         continue;
       }
     }
-    if (clock_.TimeNow() >= next_checkpoint) {
-      if (absl::Status s = spool_.Checkpoint(); !s.ok()) LogError(s.message());
+    if (open && clock_.TimeNow() >= next_checkpoint) {
+      if (absl::Status s = spool_->Checkpoint(); !s.ok()) LogError(s.message());
       next_checkpoint = clock_.TimeNow() + absl::Seconds(1);
     }
   }
+}
+
+bool Journal::EnsureOpen(bool* failing) {
+  if (spool_ != nullptr) return true;
+  absl::StatusOr<Spool*> spool = open_();
+  if (!spool.ok()) {
+    Failed(spool.status(), failing);
+    return false;
+  }
+  spool_ = *spool;
+  LogInfo("spool: opened, appending");
+  // Acknowledging again: the source resumes (it may be paused, with no alert on its way).
+  *failing = false;
+  failing_.store(false, std::memory_order_relaxed);
+  return true;
+}
+
+void Journal::Failed(const absl::Status& status, bool* failing) {
+  write_errors_.fetch_add(1, std::memory_order_relaxed);
+  if (!*failing) LogError(absl::StrCat(status.message(), "; retrying every second"));
+  *failing = true;
+  // Nothing is acknowledged meanwhile, so commits stop, and the source pauses.
+  failing_.store(true, std::memory_order_relaxed);
 }
 
 bool Journal::Write(std::vector<Pending>& batch, bool* failing) {
   std::vector<Spool::Record> records;
   records.reserve(batch.size());
   for (const Pending& p : batch) records.push_back({.alert = p.alert});
-  if (absl::Status s = spool_.Append(records); !s.ok()) {
-    write_errors_.fetch_add(1, std::memory_order_relaxed);
-    if (!*failing) LogError(absl::StrCat(s.message(), "; retrying every second"));
-    *failing = true;
-    // Nothing is acknowledged meanwhile, so commits stop, and the source pauses.
-    failing_.store(true, std::memory_order_relaxed);
+  if (absl::Status s = spool_->Append(records); !s.ok()) {
+    Failed(s, failing);
     // Delivered segments may be what fills the disk: free them.
-    if (absl::Status c = spool_.Checkpoint(); !c.ok()) LogError(c.message());
+    if (absl::Status c = spool_->Checkpoint(); !c.ok()) LogError(c.message());
     return false;
   }
   if (*failing) LogInfo("spool: appending again");

@@ -3,21 +3,21 @@
 
 A small tmpfs of this test's own stands for the disk (so it needs root: it exits 77, skipped,
 otherwise). bench/loadgen fills a topic with a fleet (200 hosts, an incident every EVERY events,
-a ground truth). For each case, `faultline run` starts with the disk already full:
+a ground truth). For each case, `faultline run` starts with the disk already full, or mounted
+read-only:
 
-  spool  delivery.spool_dir on the full disk, the file sink elsewhere: no alert can be made
-         durable, so none may be acknowledged: nothing delivered, commits held
-         (faultline_spool_write_errors_total counts the failed appends), the service up;
-  file   the file sink's file on the full disk, no spool: deliveries fail and are retried
+  spool  delivery.spool_dir on that disk, the file sink elsewhere: no alert can be made
+         durable (on a read-only disk the spool cannot even be created), so none may be
+         acknowledged: nothing delivered, commits held (faultline_spool_write_errors_total
+         counts the failed opens and appends), the service up;
+  file   the file sink's file on that disk, no spool: deliveries fail and are retried
          (faultline_sink_retries_total), the service up.
 
-Then the run is killed (SIGKILL: nothing drained), the disk freed, and a second run of the same
-group reads from the committed position to the end: every incident of the truth must be in the
-sink (recall = precision = 1.0: had the first run committed past an alert it had not written,
-the second would never see it), every line of it whole JSON (no torn line from the failed
-writes). Last, a read-only path: `run` with the spool or the file there stops at start, naming
-the path: exit 1 for the spool (an I/O failure at run time), exit 2 for the file sink (its path
-is checked as configuration). Prints the figures, writes them to WORK_DIR/result.json (RELIABILITY.md).
+Then the run is killed (SIGKILL: nothing drained), the disk freed (or mounted read-write), and a
+second run of the same group reads from the committed position to the end: every incident of the
+truth must be in the sink (recall = precision = 1.0: had the first run committed past an alert it
+had not written, the second would never see it), every line of it whole JSON (no torn line from
+the failed writes). Prints the figures, writes them to WORK_DIR/result.json (RELIABILITY.md).
 
   disk_fault_test.py LOADGEN FAULTLINE BOOTSTRAP_FILE WORK_DIR
 """
@@ -81,76 +81,84 @@ def whole_lines(path):
     return True
 
 
-def full_disk_case(args, work, disk, name, brokers, topic, truth):
-    """A run held on the full disk, killed, then a run on the freed disk to the end."""
-    group = f"{topic}-{name}"
-    sink = os.path.join(disk if name == "file" else work, f"alerts-{name}.jsonl")
+def break_disk(disk, fault):
+    """The fault before the first run: the disk full, or mounted read-only."""
+    if fault == "full":
+        fill_disk(disk)
+    else:
+        subprocess.run(["mount", "-o", "remount,ro", disk], check=True)
+
+
+def mend_disk(disk, fault):
+    """The disk back: freed, or mounted read-write."""
+    if fault == "full":
+        os.remove(os.path.join(disk, "filler"))
+    else:
+        subprocess.run(["mount", "-o", "remount,rw", disk], check=True)
+
+
+def disk_case(args, work, disk, name, fault, brokers, topic, truth):
+    """A run held on the broken disk, killed, then a run on the mended disk to the end."""
+    case = f"{name}-{fault}"
+    group = f"{topic}-{case}"
+    sink = os.path.join(disk if name == "file" else work, f"alerts-{case}.jsonl")
     if os.path.exists(sink):  # an earlier run's
         os.remove(sink)
     port = free_port()
-    config = os.path.join(work, f"{name}.yaml")
+    config = os.path.join(work, f"{case}.yaml")
     with open(config, "w") as f:
         f.write(f"kafka:\n  brokers: {brokers}\n  topics: [{topic}]\n  group_id: {group}\n"
                 f"  commit_interval: 200ms\n  properties:\n    session.timeout.ms: '6000'\n"
                 f"metrics:\n  listen: 127.0.0.1:{port}\n"
-                + (f"delivery:\n  spool_dir: {disk}/spool\n" if name == "spool" else "")
+                + (f"delivery:\n  spool_dir: {disk}/spool-{fault}\n" if name == "spool" else "")
                 + f"sinks:\n  - type: file\n    name: alerts\n    path: {sink}\n")
-    fill_disk(disk)
-    first = Member(args.faultline, config, work, f"{name}-run1")
+    break_disk(disk, fault)
+    first = Member(args.faultline, config, work, f"{case}-run1")
     try:
-        return held_then_freed(args, work, disk, name, config, sink, port, truth, first)
+        return held_then_mended(args, work, disk, case, fault, config, sink, port, truth, first)
     finally:
         if first.proc.poll() is None:
             first.proc.kill()
             first.proc.wait()
 
 
-def held_then_freed(args, work, disk, name, config, sink, port, truth, first):
-    """The first run held FULL_SECONDS on the full disk and killed, then a second on the freed
-    disk to the end; the figures."""
+def held_then_mended(args, work, disk, case, fault, config, sink, port, truth, first):
+    """The first run held FULL_SECONDS on the broken disk and killed, then a second on the
+    mended disk to the end; the figures."""
     time.sleep(FULL_SECONDS)
     alive = first.poll() is None
-    check(alive, f"{name}: faultline exited on the full disk: {first.log()[-2000:]}")
-    errors = metric(port, "faultline_spool_write_errors_total" if name == "spool"
+    check(alive, f"{case}: faultline exited on the broken disk: {first.log()[-2000:]}")
+    spool = case.startswith("spool")
+    errors = metric(port, "faultline_spool_write_errors_total" if spool
                     else "faultline_sink_retries_total")
     delivered = metric(port, "faultline_sink_delivered_total")
-    check(errors > 0, f"{name}: no write error counted ({errors})")
-    if name == "spool":
-        check(delivered == 0 and not lines(sink), f"{name}: delivered {delivered} unjournaled")
+    check(errors > 0, f"{case}: no write error counted ({errors})")
+    if spool or fault == "read-only":
+        check(delivered == 0 and not lines(sink),
+              f"{case}: delivered {delivered} while nothing could be written")
+    reason = "No space left on device" if fault == "full" else "Read-only file system"
+    said = [line for line in first.log().splitlines() if reason in line and disk in line]
+    check(said, f"{case}: the path and the reason not logged: {first.log()[-2000:]}")
     first.proc.send_signal(signal.SIGKILL)
-    first.wait(30, f"{name}: the killed run")
-    os.remove(os.path.join(disk, "filler"))
-    second = Member(args.faultline, config, work, f"{name}-run2", "--exit-at-end")
-    code = second.wait(300, f"{name}: the run after the disk was freed")
-    check(code == 0, f"{name}: the second run exited {code}: {second.log()[-2000:]}")
+    first.wait(30, f"{case}: the killed run")
+    mend_disk(disk, fault)
+    mended = time.monotonic()
+    second = Member(args.faultline, config, work, f"{case}-run2", "--exit-at-end")
+    code = second.wait(300, f"{case}: the run after the disk was mended")
+    recovery = time.monotonic() - mended  # to every alert written and the topic's end read
+    check(code == 0, f"{case}: the second run exited {code}: {second.log()[-2000:]}")
     with open(truth) as f:
         s = score.score(f, lines(sink))
-    check(s["recall"] == 1.0, f"{name}: missed {s['missed']}")
-    check(s["precision"] == 1.0, f"{name}: unexpected {s['unexpected']}")
+    check(s["recall"] == 1.0, f"{case}: missed {s['missed']}")
+    check(s["precision"] == 1.0, f"{case}: unexpected {s['unexpected']}")
     whole = whole_lines(sink)
-    check(whole, f"{name}: a torn line in {sink}")
-    return {"write_errors_while_full": errors, "delivered_while_full": delivered,
+    check(whole, f"{case}: a torn line in {sink}")
+    return {"write_errors_while_broken": errors, "delivered_while_broken": delivered,
+            "logged": said[0][:300] if said else "",
             "alerted": round(s["recall"] * incidents(truth)),
             "duplicated": s["duplicates"], "whole_lines": whole,
+            "recovery_seconds": round(recovery, 1),
             "peak_rss_mib": round(max(first.peak_kib, second.peak_kib) / 1024)}
-
-
-def read_only_case(args, work, disk, name, brokers, topic):
-    """`run` with the spool or the file on a read-only path: exit 1 or 2, the path named."""
-    config = os.path.join(work, f"ro-{name}.yaml")
-    with open(config, "w") as f:
-        f.write(f"kafka:\n  brokers: {brokers}\n  topics: [{topic}]\n  group_id: {topic}-ro\n"
-                + (f"delivery:\n  spool_dir: {disk}/spool-ro\n" if name == "spool" else "")
-                + "sinks:\n  - type: file\n    path: "
-                + (f"{disk}/ro.jsonl\n" if name == "file" else f"{work}/ro.jsonl\n"))
-    proc = subprocess.run([args.faultline, "run", "--config", config, "--exit-at-end"],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                          timeout=60)
-    expected = 1 if name == "spool" else 2
-    check(proc.returncode == expected, f"read-only {name}: exit {proc.returncode}: {proc.stderr}")
-    check(disk in proc.stderr and "Read-only file system" in proc.stderr,
-          f"read-only {name}: the path and the reason not named: {proc.stderr}")
-    return proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else ""
 
 
 def main():
@@ -170,11 +178,10 @@ def main():
         brokers, topic, truth = kafka_check.fleet_topic("disk", loadgen, bootstrap_file, work,
                                                         PARTITIONS, EVENTS, HOSTS, EVERY)
         figures["incidents"] = incidents(truth)
-        for name in ("spool", "file"):
-            figures[name] = full_disk_case(args, work, disk, name, brokers, topic, truth)
-        subprocess.run(["mount", "-o", "remount,ro", disk], check=True)
-        for name in ("spool", "file"):
-            figures[f"read_only_{name}"] = read_only_case(args, work, disk, name, brokers, topic)
+        for fault in ("full", "read-only"):
+            for name in ("spool", "file"):
+                figures[f"{name}-{fault}"] = disk_case(args, work, disk, name, fault, brokers,
+                                                       topic, truth)
     finally:
         subprocess.run(["umount", "-l", disk], stderr=subprocess.DEVNULL)
     with open(os.path.join(work, "result.json"), "w") as f:
