@@ -267,10 +267,18 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_
     rebalancing_ = false;
     if (config_.restore_span > absl::ZeroDuration() && parts->cnt > 0) PlanRestore(parts);
     // The eager protocol's revoke came first: what it took and did not give back is gone now.
+    // What it gives back is read on from where it was processed to, not from its commit (held
+    // back by deliveries still in flight): its events are in the detectors' state already, and
+    // one read twice would be taken for a late event (its first reading forgotten by then).
     std::vector<TopicPartition> gone;
-    for (const auto& [topic, partition] : kept_) {
-      if (rd_kafka_topic_partition_list_find(parts, topic.c_str(), partition) == nullptr) {
-        gone.push_back({topic, partition});
+    for (const Kept& k : kept_) {
+      rd_kafka_topic_partition_t* back =
+          rd_kafka_topic_partition_list_find(parts, k.topic.c_str(), k.partition);
+      if (back == nullptr) {
+        gone.push_back({k.topic, k.partition});
+        offsets_.Forget(k.topic, k.partition);
+      } else if (k.next >= 0) {
+        back->offset = k.next;
       }
     }
     if (handler_ != nullptr && !gone.empty()) handler_->OnPartitionsRevoked(gone);
@@ -326,12 +334,21 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_
       half_restored.push_back({parts->elems[i].topic, parts->elems[i].partition});
       continue;
     }
-    kept_.emplace_back(parts->elems[i].topic, parts->elems[i].partition);
+    kept_.push_back({.topic = parts->elems[i].topic, .partition = parts->elems[i].partition});
+  }
+  for (const OffsetTracker::Position& p : offsets_.Positions()) {
+    for (Kept& k : kept_) {
+      if (k.partition == p.partition && k.topic == p.topic) k.next = p.processed;
+    }
   }
   if (handler_ != nullptr && !half_restored.empty()) handler_->OnPartitionsRevoked(half_restored);
   std::vector<TopicPartition> partitions;
   for (int i = 0; i < parts->cnt; ++i) {
-    offsets_.Forget(parts->elems[i].topic, parts->elems[i].partition);
+    // A kept partition's deliveries in flight still hold its commit (the assignment forgets
+    // it if it does not come back).
+    if (FindKept(parts->elems[i].topic, parts->elems[i].partition) == nullptr) {
+      offsets_.Forget(parts->elems[i].topic, parts->elems[i].partition);
+    }
     // Buffered messages of the partition were not processed: its next owner reads them.
     std::erase_if(assigned_, [&](const PartitionState& p) {
       const bool gone =
@@ -355,6 +372,15 @@ void KafkaSource::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_
 
 void KafkaSource::CommitProcessed(bool sync) {
   std::vector<OffsetTracker::Commit> dirty = offsets_.TakeDirty();
+  // A kept partition is not this member's between the revocation and the assignment (another
+  // may be given it): its commit waits for the assignment to give it back, or forget it.
+  std::vector<OffsetTracker::Commit> waiting;
+  std::erase_if(dirty, [&](const OffsetTracker::Commit& c) {
+    if (FindKept(c.topic, c.partition) == nullptr) return false;
+    waiting.push_back(c);
+    return true;
+  });
+  if (!waiting.empty()) offsets_.Restore(waiting);
   if (dirty.empty()) return;
   KafkaPartitions list = NewKafkaPartitions(static_cast<int>(dirty.size()));
   for (const OffsetTracker::Commit& c : dirty) {
@@ -558,6 +584,13 @@ bool KafkaSource::GroupEndTopicsDone() {
   return true;
 }
 
+const KafkaSource::Kept* KafkaSource::FindKept(std::string_view topic, int32_t partition) const {
+  for (const Kept& k : kept_) {
+    if (k.partition == partition && k.topic == topic) return &k;
+  }
+  return nullptr;
+}
+
 KafkaSource::PartitionState* KafkaSource::Find(const char* topic, int32_t partition) {
   for (PartitionState& p : assigned_) {
     if (p.partition == partition && p.topic == topic) return &p;
@@ -579,8 +612,7 @@ void KafkaSource::PlanRestore(rd_kafka_topic_partition_list_t* parts) {
   for (int i = 0; i < committed->cnt; ++i) {
     const rd_kafka_topic_partition_t& c = committed->elems[i];
     const int64_t ms = TimestampMetadata(c);
-    const bool kept = std::find(kept_.begin(), kept_.end(),
-                                std::make_pair(std::string(c.topic), c.partition)) != kept_.end();
+    const bool kept = FindKept(c.topic, c.partition) != nullptr;
     if (c.offset < 0 || ms < 0 || kept) continue;
     rd_kafka_topic_partition_list_add(times.get(), c.topic, c.partition)->offset =
         std::max<int64_t>(0, ms - absl::ToInt64Milliseconds(config_.restore_span));

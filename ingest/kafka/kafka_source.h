@@ -248,8 +248,15 @@ class KafkaSource final : public Source {
   std::vector<int> partition_counts_;
   absl::Time partition_counts_asked_ = absl::InfinitePast();
   // What the last eager (not lost) revocation took: what the next assignment gives back is kept
-  // (not restored, its state in memory), the rest is revoked for the handler then.
-  std::vector<std::pair<std::string, int32_t>> kept_;
+  // (not restored, its state and its offsets' deliveries in memory) and read on from where it
+  // was processed to (`next`; -1: from the commit); the rest is revoked for the handler then.
+  struct Kept {
+    std::string topic;
+    int32_t partition = 0;
+    int64_t next = -1;
+  };
+  std::vector<Kept> kept_;
+  const Kept* FindKept(std::string_view topic, int32_t partition) const;
   Stats stats_;
   bool cooperative_ = false;  // the group's protocol at the last rebalance that named one
   bool closing_ = false;      // rd_kafka_consumer_close runs: an assignment is not ours any more
