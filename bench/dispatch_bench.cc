@@ -5,6 +5,8 @@
 // sync per batch the journal thread picks up).
 //
 //   build-release/bench/dispatch_bench --benchmark_min_time=2
+//
+// Also what printing an alert as JSON costs, by hand and by protobuf's printer (BM_AlertToJson*).
 #include <filesystem>
 #include <thread>
 
@@ -108,6 +110,31 @@ BENCHMARK(BM_Dispatcher)
     ->Args({1, 1})
     ->Args({64, 1})
     ->UseRealTime();
+
+// An alert printed as the stable JSON shape (file sink, webhook json, Kafka json), by hand and,
+// for reference, by protobuf's printer: the sample with its three evidence items, timed.
+Alert TimedSample() {
+  Alert a = SampleAlert();
+  *a.mutable_first_event_time() = ToProtoTime(absl::FromUnixSeconds(1796560835));
+  *a.mutable_last_event_time() = ToProtoTime(absl::FromUnixMillis(1796560863340));
+  for (Evidence& e : *a.mutable_evidence()) *e.mutable_time() = a.last_event_time();
+  a.set_detection_delay_seconds(1.34);
+  return a;
+}
+
+void BM_AlertToJson(benchmark::State& state) {
+  const Alert a = TimedSample();
+  for (auto _ : state) benchmark::DoNotOptimize(AlertToJson(a));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_AlertToJson);
+
+void BM_AlertToJsonByProtobuf(benchmark::State& state) {
+  const Alert a = TimedSample();
+  for (auto _ : state) benchmark::DoNotOptimize(AlertToJsonByProtobuf(a));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_AlertToJsonByProtobuf);
 
 }  // namespace
 }  // namespace faultline
