@@ -54,6 +54,12 @@ class Detector {
   virtual std::string_view name() const = 0;
   // The events this detector wants; the engine sends it nothing else.
   virtual std::vector<EventKey> Subscriptions() const = 0;
+  // For a detector subscribed to every event (EventKey::Every): whether it has a use for this
+  // one, from what the event says alone (not time, not state). The engine asks before its
+  // per-host work (dropping repeats, the host's clock), which an event no detector wants is
+  // spared, as one no detector subscribes to is; it asks before each OnEvent or OnLateEvent it
+  // calls, so a detector may keep what it found (a Sigma rule's match) for that call.
+  virtual bool Wants(const Event& /*event*/) { return true; }
   // An event inside its host's allowance: windows insert it in time order.
   virtual void OnEvent(const Event& event, AlertOutput& out) = 0;
   // An event older than its host and channel's newest by more than the allowed lateness: windows

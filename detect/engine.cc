@@ -58,6 +58,7 @@ Engine::Engine(std::vector<std::unique_ptr<Detector>> detectors, EngineOptions o
     const std::vector<EventKey> keys = d->Subscriptions();
     if (std::any_of(keys.begin(), keys.end(), [](const EventKey& k) { return k.every_event; })) {
       every_.push_back(d.get());  // and in no route: it sees each event once
+      wanting_.reserve(every_.size());
       continue;
     }
     auto route = [&](Provider provider, uint32_t id) {
@@ -101,7 +102,11 @@ void Engine::Process(Event& event, AlertOutput& out) {
       maybe_routed ? routes_.find(RouteKey(event.provider, event.event_id)) : routes_.end();
   static const std::vector<Detector*> kNone;
   const std::vector<Detector*>& routed = it == routes_.end() ? kNone : it->second;
-  if (routed.empty() && every_.empty()) {
+  wanting_.clear();
+  for (Detector* d : every_) {
+    if (d->Wants(event)) wanting_.push_back(d);
+  }
+  if (routed.empty() && wanting_.empty()) {
     // No detector wants it (most events): it costs the arrival clock and this lookup, no more.
     if (ahead) Count(stats_.clock_ahead);
     return MaybeTick(stamped);
@@ -114,7 +119,7 @@ void Engine::Process(Event& event, AlertOutput& out) {
   if (!options_.judge_hosts) {
     // Judged by the engine that read it (corrected and on time), and reordered since.
     for (Detector* d : routed) d->OnEvent(event, stamped);
-    for (Detector* d : every_) d->OnEvent(event, stamped);
+    for (Detector* d : wanting_) d->OnEvent(event, stamped);
     return MaybeTick(stamped);
   }
   if (ahead) Count(stats_.clock_ahead);
@@ -124,11 +129,11 @@ void Engine::Process(Event& event, AlertOutput& out) {
   event.host_clock = seen.host.value;
   if (!seen.late) {
     for (Detector* d : routed) d->OnEvent(event, stamped);
-    for (Detector* d : every_) d->OnEvent(event, stamped);
+    for (Detector* d : wanting_) d->OnEvent(event, stamped);
   } else {
     bool used = false;
     for (Detector* d : routed) used |= d->OnLateEvent(event, stamped);
-    for (Detector* d : every_) used |= d->OnLateEvent(event, stamped);
+    for (Detector* d : wanting_) used |= d->OnLateEvent(event, stamped);
     if (!used) Count(stats_.too_late);
   }
   MaybeTick(stamped);

@@ -112,8 +112,17 @@ std::vector<EventKey> SigmaDetector::Subscriptions() const {
   return keys;
 }
 
+bool SigmaDetector::Wants(const Event& event) {
+  wanted_matches_ = &matcher_.Match(event);
+  wanted_ = wanted_matches_->empty() ? nullptr : &event;
+  return wanted_ != nullptr;
+}
+
 bool SigmaDetector::Check(const Event& event, AlertOutput& out) {
-  const std::vector<uint32_t>& matched = matcher_.Match(event);
+  // The engine asked Wants for this event just before (the match is the same: it reads what
+  // the event says, not its time); a caller that did not is matched now.
+  const std::vector<uint32_t>& matched = wanted_ == &event ? *wanted_matches_ : matcher_.Match(event);
+  wanted_ = nullptr;
   for (uint32_t index : matched) {
     for (const auto& [c, which] : rule_refs_[index]) Feed(c, which, event, out, 0);
     if (!rules_->rules[index].alerts) continue;  // only its correlations speak for it

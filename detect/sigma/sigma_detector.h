@@ -55,6 +55,8 @@ class SigmaDetector final : public Detector {
 
   std::string_view name() const override { return "sigma"; }
   std::vector<EventKey> Subscriptions() const override;
+  // Matches it: the engine spares an event no rule matches its per-host work.
+  bool Wants(const Event& event) override;
   void OnEvent(const Event& event, AlertOutput& out) override { Check(event, out); }
   bool OnLateEvent(const Event& event, AlertOutput& out) override { return Check(event, out); }
   void OnWatermark(const Watermarks& watermarks, AlertOutput& out) override;
@@ -102,6 +104,11 @@ class SigmaDetector final : public Detector {
     bool open() const { return alert.firing(); }
   };
   static constexpr size_t kMaxGroupEntries = 4096;
+
+  // What Wants matched, for the OnEvent or OnLateEvent of that event (the engine calls one next,
+  // or none): null when it did not ask.
+  const Event* wanted_ = nullptr;
+  const std::vector<uint32_t>* wanted_matches_ = nullptr;
 
   SigmaDetector(std::unique_ptr<sigma::RuleSet> rules, const SigmaConfig& config,
                 const DetectorContext& context);
