@@ -89,8 +89,8 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Create(const Config& config,
          if (const size_t unjournaled = self->dispatcher_->unjournaled(); unjournaled > 0) {
            problems.push_back(absl::StrCat(
                unjournaled,
-               " alert(s) not written to the spool (it failed); their events stay uncommitted and "
-               "are read again at the next start"));
+               " alert(s) not yet written to the spool; their events stay uncommitted and are "
+               "read again at the next start"));
          }
          if (lost > 0) {
            problems.push_back(absl::StrCat(

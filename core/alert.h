@@ -21,7 +21,8 @@ absl::Time FromProtoTime(const google::protobuf::Timestamp& t);
 // One line of JSON with every field present (empty strings and zero counts included), field
 // names as in alert.proto, times as RFC 3339 UTC: protobuf's JSON printing of the message
 // (proto field names, primitives always printed), written by hand where it can be (protobuf's
-// printer costs tens of microseconds an alert), labels sorted by key.
+// printer costs tens of microseconds an alert), labels sorted by key there (an alert with text
+// to escape is printed by protobuf, its labels in protobuf's map order).
 std::string AlertToJson(const Alert& alert);
 // The same by protobuf's printer: the reference, and what AlertToJson falls back on.
 std::string AlertToJsonByProtobuf(const Alert& alert);

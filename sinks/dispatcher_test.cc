@@ -421,6 +421,10 @@ TEST_F(DispatcherSpoolTest, WhatALateSpoolHoldsIsDeliveredOnceItOpens) {
   auto d = Start(hook, clock, &up);
   ASSERT_TRUE(Eventually([&] { return d->spool_write_errors() >= 1; }));
   EXPECT_TRUE(up->alerts().empty());
+  // Just after a failed attempt (the next is a second away), so that the journal does not
+  // create an empty spool between the two steps.
+  const uint64_t failed = d->spool_write_errors();
+  ASSERT_TRUE(Eventually([&] { return d->spool_write_errors() > failed; }));
   std::filesystem::remove(dir_);
   std::filesystem::rename(away, dir_);  // mounted
   ASSERT_TRUE(Eventually([&] { return up->alerts().size() == 2; }));

@@ -163,6 +163,34 @@ TEST(KafkaEndToEndTest, DeadLettersRejectsWithTheReasonAndTheirOrigin) {
   EXPECT_EQ(letters[1].headers.at("faultline.source.offset"), "5");
 }
 
+// A dead letter the broker refuses for good (here larger than its topic's max.message.bytes)
+// is counted and its message committed past: a refusing dead-letter topic must not stop the
+// stream, nor cost the incident around it. (A smaller dead letter in the same produce batch is
+// refused with it on librdkafka 2.0.2: RELIABILITY.md, "What is left".)
+TEST(KafkaEndToEndTest, ADeadLetterTheBrokerRefusesIsCountedAndTheStreamGoesOn) {
+  FAULTLINE_REQUIRE_KAFKA(brokers);
+  const std::string topic = testing::UniqueName("with-rejects");
+  const std::string dlq = testing::UniqueName("small-dead-letters");
+  std::vector<KafkaRecord> records = IncidentRecords();
+  records.insert(records.begin() + 2, KafkaRecord{"EXCH01", "not json " + std::string(20000, 'x')});
+  ASSERT_TRUE(testing::Publish(brokers, topic, records).ok());
+  absl::StatusOr<KafkaClient> admin = NewPublisher(brokers);
+  ASSERT_TRUE(admin.ok()) << admin.status();
+  ASSERT_TRUE(CreateKafkaTopic(admin->get(), dlq, 1, {{"max.message.bytes", "4096"}}).ok());
+  auto dead_letters = TopicProducer::Create("dead letters", brokers, dlq);
+  ASSERT_TRUE(dead_letters.ok()) << dead_letters.status();
+  const RecordOutput* letters_out = dead_letters->get();
+
+  const std::string group = testing::UniqueName("faultline-e2e");
+  ConsumerRun run = ConsumeToEnd(brokers, topic, group, std::move(*dead_letters));
+  ASSERT_TRUE(run.status.ok()) << run.status;
+  EXPECT_EQ(run.sink->alerts().size(), 3u) << "the incident around the refused dead letter";
+  EXPECT_EQ(letters_out->stats().failed.load(), 1u) << "refused for good, counted";
+  EXPECT_EQ(letters_out->stats().delivered.load(), 0u);
+  EXPECT_EQ(testing::CommittedOffset(brokers, group, topic), static_cast<int64_t>(records.size()))
+      << "committed to the end, past the refused one";
+}
+
 // What an alert says, without what differs between two runs (ids of the run, times of delivery).
 std::vector<std::string> Incidents(const std::vector<Alert>& alerts) {
   std::vector<std::string> out;
