@@ -93,7 +93,9 @@ class Printer {
     }
     char buffer[32];
     std::snprintf(buffer, sizeof(buffer), "%.15g", value);
-    if (std::strtod(buffer, nullptr) != value) std::snprintf(buffer, sizeof(buffer), "%.17g", value);
+    if (std::strtod(buffer, nullptr) != value) {
+      std::snprintf(buffer, sizeof(buffer), "%.17g", value);
+    }
     out_.append(buffer);
   }
   // RFC 3339 in UTC, the fraction in 3, 6 or 9 digits when there is one, as protobuf's
@@ -179,7 +181,7 @@ std::string AlertToJson(const Alert& alert) {
   p.Open('{');
   // Sorted: protobuf prints a map in its hash order, which is no order at all.
   std::vector<std::pair<std::string_view, std::string_view>> labels(alert.labels().begin(),
-                                                                     alert.labels().end());
+                                                                    alert.labels().end());
   std::sort(labels.begin(), labels.end());
   for (const auto& [key, value] : labels) p.Entry(key, value);
   p.Close('}');

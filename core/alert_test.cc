@@ -49,14 +49,16 @@ TEST(AlertToJsonTest, WritesWhatProtobufsPrinterWritesOnEveryShapeOfAlert) {
       "<b>&amp;</b> a=b",
       "line\nbreak\ttab",
       "\x1b[2J",
-      "Gr\xc3\xb6\xc3\x9f" "e \xe6\x9c\x8d\xe5\x8a\xa1",
-      "\xe2\x80\xae" "gnp.exe",
+      "Gr\xc3\xb6\xc3\x9f"
+      "e \xe6\x9c\x8d\xe5\x8a\xa1",
+      "\xe2\x80\xae"
+      "gnp.exe",
       "\x7f",
       "~!@#$%^*()_+`-[]{}|;:,./?"};
-  const std::vector<double> doubles = {0, 1.34, 1420.39, 0.1, 1e-7, 123456789.123, 1e21, 3e300,
-                                       2.5e-300, 1.0 / 3, 86400, 600.000001, -3600, -0.25};
-  const std::vector<int64_t> seconds = {0, 1773134043, -1, -62135596800, 253402300799,
-                                        1796560863};
+  const std::vector<double> doubles = {0,     1.34,  1420.39,  0.1,     1e-7,  123456789.123,
+                                       1e21,  3e300, 2.5e-300, 1.0 / 3, 86400, 600.000001,
+                                       -3600, -0.25};
+  const std::vector<int64_t> seconds = {0, 1773134043, -1, -62135596800, 253402300799, 1796560863};
   const std::vector<int32_t> nanos = {0, 472000000, 1000, 123456789, 999999999, 5000000};
   auto pick = [&rng](const auto& v) { return v[rng() % v.size()]; };
   // Mostly text written by hand (the first three, and ASCII protobuf does not escape), else any.
@@ -110,11 +112,13 @@ TEST(AlertToJsonTest, WritesWhatProtobufsPrinterWritesOnEveryShapeOfAlert) {
           std::mismatch(by_us.begin(), by_us.end(), reference.begin(), reference.end()).first -
           by_us.begin());
       const size_t from = at < 60 ? 0 : at - 60;
-      FAIL() << "alert " << i << " differs at " << at << ":\n  ours:     "
-             << by_us.substr(from, 160) << "\n  protobuf: " << reference.substr(from, 160);
+      FAIL() << "alert " << i << " differs at " << at
+             << ":\n  ours:     " << by_us.substr(from, 160)
+             << "\n  protobuf: " << reference.substr(from, 160);
     }
-    by_hand += std::none_of(reference.begin(), reference.end(),
-                            [](char c) { return c == '\\' || static_cast<unsigned char>(c) > 0x7e; });
+    by_hand += std::none_of(reference.begin(), reference.end(), [](char c) {
+      return c == '\\' || static_cast<unsigned char>(c) > 0x7e;
+    });
   }
   EXPECT_GT(by_hand, 300) << "the comparison covers the hand-written path";
 }

@@ -111,9 +111,9 @@ class Engine {
 
   std::vector<std::unique_ptr<Detector>> detectors_;
   absl::flat_hash_map<uint64_t, std::vector<Detector*>> routes_;
-  std::vector<Detector*> every_;   // subscribed to every event (EventKey::Every)
+  std::vector<Detector*> every_;    // subscribed to every event (EventKey::Every)
   std::vector<Detector*> wanting_;  // those of every_ that want the event in hand (Wants)
-  std::bitset<65536> routed_ids_;  // event ids (all 16-bit on Windows) with a route
+  std::bitset<65536> routed_ids_;   // event ids (all 16-bit on Windows) with a route
   bool sweeping_ = false;
   bool counting_ = true;  // the event being processed is counted (not replayed)
   EngineOptions options_;

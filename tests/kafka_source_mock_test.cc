@@ -273,8 +273,9 @@ TEST_F(KafkaSourceTest, APartitionGivenBackAtARebalanceIsReadOnFromWhereItWasPro
   for (const auto& m : first_seen.seen()) ++times[m];
   // The first member was given a partition back and read on in it (offsets 5 to 7 came after
   // the rebalance), else there would be nothing to test.
-  ASSERT_TRUE(std::any_of(times.begin(), times.end(), [](const auto& t) { return t.first.second >= 5; }))
-      << "the first member read nothing after the rebalance";
+  ASSERT_TRUE(std::any_of(times.begin(), times.end(), [](const auto& t) {
+    return t.first.second >= 5;
+  })) << "the first member read nothing after the rebalance";
   for (const auto& [message, n] : times) {
     EXPECT_EQ(n, 1) << "the first member was handed partition " << message.first << "'s offset "
                     << message.second << " " << n << " times";

@@ -121,7 +121,8 @@ bool SigmaDetector::Wants(const Event& event) {
 bool SigmaDetector::Check(const Event& event, AlertOutput& out) {
   // The engine asked Wants for this event just before (the match is the same: it reads what
   // the event says, not its time); a caller that did not is matched now.
-  const std::vector<uint32_t>& matched = wanted_ == &event ? *wanted_matches_ : matcher_.Match(event);
+  const std::vector<uint32_t>& matched =
+      wanted_ == &event ? *wanted_matches_ : matcher_.Match(event);
   wanted_ = nullptr;
   for (uint32_t index : matched) {
     for (const auto& [c, which] : rule_refs_[index]) Feed(c, which, event, out, 0);
