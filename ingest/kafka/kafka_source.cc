@@ -618,18 +618,42 @@ void KafkaSource::PlanRestore(rd_kafka_topic_partition_list_t* parts) {
         std::max<int64_t>(0, ms - absl::ToInt64Milliseconds(config_.restore_span));
   }
   if (times->cnt == 0) return;
-  if (rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(rk_.get(), times.get(), kTimeoutMs)) {
-    LogWarning(absl::StrCat("kafka: no restore, offsets for times failed: ", ErrorName(err)));
-    return;
+  // A consumer just assigned may not know a partition's leader yet: when a partition's lookup
+  // fails, the lookup is asked again (three times in all), then the partition is named (its
+  // restore skipped: its windows rebuilt from the commit on only). It used to be skipped without
+  // a word: a test once saw a due restore not happen, with nothing logged to say why.
+  KafkaPartitions asked(rd_kafka_topic_partition_list_copy(times.get()));
+  for (int attempt = 1;; ++attempt) {
+    const rd_kafka_resp_err_t err =
+        rd_kafka_offsets_for_times(rk_.get(), times.get(), kTimeoutMs);
+    bool failed = err != RD_KAFKA_RESP_ERR_NO_ERROR;
+    for (int i = 0; i < times->cnt; ++i) {
+      failed = failed || times->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR;
+    }
+    // A failure of the whole request (a timeout) is not asked again: the callback would hold
+    // the consumer for as long again.
+    if (!failed || attempt == 3 || err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        LogWarning(absl::StrCat("kafka: no restore, offsets for times failed: ", ErrorName(err)));
+        return;
+      }
+      break;
+    }
+    times.reset(rd_kafka_topic_partition_list_copy(asked.get()));  // all of it, again
+    clock_.SleepFor(absl::Milliseconds(200));
   }
   for (int i = 0; i < times->cnt; ++i) {
     const rd_kafka_topic_partition_t& t = times->elems[i];
     rd_kafka_topic_partition_t* c =
         rd_kafka_topic_partition_list_find(committed.get(), t.topic, t.partition);
     rd_kafka_topic_partition_t* p = rd_kafka_topic_partition_list_find(parts, t.topic, t.partition);
-    if (t.err != RD_KAFKA_RESP_ERR_NO_ERROR || t.offset < 0 || c == nullptr || p == nullptr ||
-        t.offset >= c->offset) {
-      continue;  // nothing before the commit within the span (or unknown): start at the commit
+    if (t.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      LogWarning(absl::StrCat("kafka: no restore of ", t.topic, "[", t.partition,
+                              "]: its offset by time is unknown: ", ErrorName(t.err)));
+      continue;
+    }
+    if (t.offset < 0 || c == nullptr || p == nullptr || t.offset >= c->offset) {
+      continue;  // nothing before the commit within the span: start at the commit
     }
     p->offset = t.offset;                // read from here ...
     p->opaque = new int64_t(c->offset);  // ... as replays until the committed position
