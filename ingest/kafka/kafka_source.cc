@@ -624,8 +624,7 @@ void KafkaSource::PlanRestore(rd_kafka_topic_partition_list_t* parts) {
   // a word: a test once saw a due restore not happen, with nothing logged to say why.
   KafkaPartitions asked(rd_kafka_topic_partition_list_copy(times.get()));
   for (int attempt = 1;; ++attempt) {
-    const rd_kafka_resp_err_t err =
-        rd_kafka_offsets_for_times(rk_.get(), times.get(), kTimeoutMs);
+    const rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(rk_.get(), times.get(), kTimeoutMs);
     bool failed = err != RD_KAFKA_RESP_ERR_NO_ERROR;
     for (int i = 0; i < times->cnt; ++i) {
       failed = failed || times->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR;
