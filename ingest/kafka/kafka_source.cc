@@ -613,6 +613,10 @@ void KafkaSource::PlanRestore(rd_kafka_topic_partition_list_t* parts) {
     const rd_kafka_topic_partition_t& c = committed->elems[i];
     const int64_t ms = TimestampMetadata(c);
     const bool kept = FindKept(c.topic, c.partition) != nullptr;
+    if (c.offset >= 0 && ms < 0 && !kept) {
+      LogWarning(absl::StrCat("kafka: no restore of ", c.topic, "[", c.partition,
+                              "]: its commit carries no restore time (not faultline's)"));
+    }
     if (c.offset < 0 || ms < 0 || kept) continue;
     rd_kafka_topic_partition_list_add(times.get(), c.topic, c.partition)->offset =
         std::max<int64_t>(0, ms - absl::ToInt64Milliseconds(config_.restore_span));
