@@ -602,15 +602,35 @@ void KafkaSource::PlanRestore(rd_kafka_topic_partition_list_t* parts) {
   // Where each partition was committed, and at what Kafka time (the commit's metadata)...
   constexpr int kTimeoutMs = 10000;
   KafkaPartitions committed(rd_kafka_topic_partition_list_copy(parts));
-  if (rd_kafka_resp_err_t err = rd_kafka_committed(rk_.get(), committed.get(), kTimeoutMs)) {
-    LogWarning(
-        absl::StrCat("kafka: no restore, the committed positions are unknown: ", ErrorName(err)));
-    return;
+  // A partition's own error (the group's coordinator not found yet) is asked again, as below.
+  for (int attempt = 1;; ++attempt) {
+    if (rd_kafka_resp_err_t err = rd_kafka_committed(rk_.get(), committed.get(), kTimeoutMs)) {
+      LogWarning(
+          absl::StrCat("kafka: no restore, the committed positions are unknown: ", ErrorName(err)));
+      return;
+    }
+    bool failed = false;
+    for (int i = 0; i < committed->cnt; ++i) {
+      failed = failed || committed->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR;
+    }
+    if (!failed) break;
+    if (attempt == 3) {
+      for (int i = 0; i < committed->cnt; ++i) {
+        const rd_kafka_topic_partition_t& c = committed->elems[i];
+        if (c.err == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+        LogWarning(absl::StrCat("kafka: no restore of ", c.topic, "[", c.partition,
+                                "]: its committed position is unknown: ", ErrorName(c.err)));
+      }
+      break;
+    }
+    committed.reset(rd_kafka_topic_partition_list_copy(parts));
+    clock_.SleepFor(absl::Milliseconds(200));
   }
   // ... and the first offset restore_span before that time.
   KafkaPartitions times = NewKafkaPartitions(committed->cnt);
   for (int i = 0; i < committed->cnt; ++i) {
     const rd_kafka_topic_partition_t& c = committed->elems[i];
+    if (c.err != RD_KAFKA_RESP_ERR_NO_ERROR) continue;  // named above
     const int64_t ms = TimestampMetadata(c);
     const bool kept = FindKept(c.topic, c.partition) != nullptr;
     if (c.offset >= 0 && ms < 0 && !kept) {
