@@ -58,7 +58,6 @@ Engine::Engine(std::vector<std::unique_ptr<Detector>> detectors, EngineOptions o
     const std::vector<EventKey> keys = d->Subscriptions();
     if (std::any_of(keys.begin(), keys.end(), [](const EventKey& k) { return k.every_event; })) {
       every_.push_back(d.get());  // and in no route: it sees each event once
-      wanting_.reserve(every_.size());
       continue;
     }
     auto route = [&](Provider provider, uint32_t id) {
@@ -74,6 +73,7 @@ Engine::Engine(std::vector<std::unique_ptr<Detector>> detectors, EngineOptions o
       for (int p = 0; p < kProviderCount; ++p) route(static_cast<Provider>(p), key.event_id);
     }
   }
+  wanting_.reserve(every_.size());  // filled per event, never grown
 }
 
 void Engine::Process(Event& event, AlertOutput& out) {

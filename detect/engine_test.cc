@@ -1,6 +1,7 @@
 #include "detect/engine.h"
 
 #include <algorithm>
+#include <functional>
 
 #include "detect/testing/collecting_output.h"
 #include "gmock/gmock.h"
@@ -20,6 +21,10 @@ class CountingDetector final : public Detector {
   std::string_view name() const override { return "counting"; }
   std::vector<EventKey> Subscriptions() const override { return keys_; }
   absl::Duration horizon() const override { return absl::ZeroDuration(); }
+  bool Wants(const Event& event) override {
+    ++asked;
+    return !wants || wants(event);
+  }
   void OnEvent(const Event& event, AlertOutput& out) override {
     seen.push_back(event.event_id);
     times.push_back(event.time);
@@ -54,6 +59,8 @@ class CountingDetector final : public Detector {
   std::map<std::string, std::vector<absl::Time>> host_watermarks;
   bool use_late = false;
   bool alert_on_event = false;
+  std::function<bool(const Event&)> wants;  // Wants(); none: every event
+  int asked = 0;
 
  private:
   std::vector<EventKey> keys_;
@@ -109,6 +116,26 @@ Event Record(uint64_t record, absl::Duration at, std::string host = "h",
 
 // Feeds a copy (the engine writes the corrected time and arrival into what it is given).
 void Feed(Engine& engine, Event e, AlertOutput& out) { engine.Process(e, out); }
+
+// A detector subscribed to every event is asked first; what it does not want takes the short
+// path (no repeat check, no host clock), as an event no detector subscribes to does.
+TEST(EngineTest, AnEveryEventDetectorDeclinesEventsBeforeTheEnginesPerHostWork) {
+  auto owned = std::make_unique<CountingDetector>(std::vector<EventKey>{EventKey::Every()});
+  CountingDetector* d = owned.get();
+  d->wants = [](const Event& e) { return e.record_id % 2 == 1; };
+  std::vector<std::unique_ptr<Detector>> detectors;
+  detectors.push_back(std::move(owned));
+  Engine engine(std::move(detectors));
+  CollectingOutput out;
+  Feed(engine, Record(1, absl::Seconds(0)), out);
+  Feed(engine, Record(1, absl::Seconds(0)), out);  // a repeat of a wanted record: dropped
+  Feed(engine, Record(2, absl::Seconds(1)), out);  // not wanted
+  Feed(engine, Record(2, absl::Seconds(1)), out);  // not wanted, so not even a repeat
+  Feed(engine, Record(3, absl::Seconds(2)), out);
+  EXPECT_EQ(d->asked, 5);
+  EXPECT_EQ(d->seen.size(), 2u);
+  EXPECT_EQ(engine.stats().duplicates.load(), 1u);
+}
 
 TEST(EngineDedupeTest, DropsARecordSeenAgainWithinTheWindow) {
   CountingDetector* d;

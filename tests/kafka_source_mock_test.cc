@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "app/kafka_publish.h"
+#include "core/testing/eventually.h"
 #include "core/testing/fake_clock.h"
 #include "core/testing/kafka_env.h"
 #include "gtest/gtest.h"
@@ -244,9 +245,9 @@ TEST_F(KafkaSourceTest, APartitionGivenBackAtARebalanceIsReadOnFromWhereItWasPro
   HoldingHandler first_seen;
   std::atomic<bool> stop{false};
   std::thread first_run([&] { EXPECT_TRUE((*first)->Run(first_seen, stop).ok()); });
+  // The mock cluster's rebalance takes seconds: up to 30 s each.
   auto wait_for = [](const std::function<bool()>& done) {
-    for (int i = 0; i < 1500 && !done(); ++i) absl::SleepFor(absl::Milliseconds(20));
-    return done();
+    return testing::Eventually(done, absl::Seconds(30));
   };
   ASSERT_TRUE(wait_for([&] { return first_seen.seen().size() == 10; }));
 
