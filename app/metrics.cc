@@ -337,6 +337,10 @@ std::vector<prometheus::MetricFamily> FaultlineMetrics::Collect() const {
             "Assigned partitions read again from before their commit to rebuild the detectors' "
             "windows.",
             kafka(&KafkaSource::Stats::restores));
+    counter("faultline_kafka_restores_cut_total",
+            "Restores that may lack records: the partition's log started within their span "
+            "(deleted by retention, which goes by the records' own times, or by hand).",
+            kafka(&KafkaSource::Stats::restores_cut));
     counter("faultline_kafka_replayed_messages_total",
             "Messages read again by restores (state rebuilt, nothing sent).",
             kafka(&KafkaSource::Stats::replayed));

@@ -665,6 +665,16 @@ void KafkaSource::PlanRestore(rd_kafka_topic_partition_list_t* parts) {
     times.reset(rd_kafka_topic_partition_list_copy(asked.get()));  // all of it, again
     clock_.SleepFor(absl::Milliseconds(200));
   }
+  // Where each partition's log starts now: the records a restore needs may be gone. Kafka's time
+  // retention goes by the records' own times, so a backfill of months-old events is deleted
+  // minutes after its segment rolls; records can also be deleted by hand (DeleteRecords). One
+  // ListOffsets round (-2 asks for the start).
+  KafkaPartitions starts(rd_kafka_topic_partition_list_copy(asked.get()));
+  for (int i = 0; i < starts->cnt; ++i) starts->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+  if (rd_kafka_offsets_for_times(rk_.get(), starts.get(), kTimeoutMs) !=
+      RD_KAFKA_RESP_ERR_NO_ERROR) {
+    starts = NewKafkaPartitions(0);  // unknown: no partition is said to be cut
+  }
   for (int i = 0; i < times->cnt; ++i) {
     const rd_kafka_topic_partition_t& t = times->elems[i];
     rd_kafka_topic_partition_t* c =
@@ -675,10 +685,24 @@ void KafkaSource::PlanRestore(rd_kafka_topic_partition_list_t* parts) {
                               "]: its offset by time is unknown: ", ErrorName(t.err)));
       continue;
     }
-    if (t.offset < 0 || c == nullptr || p == nullptr || t.offset >= c->offset) {
-      continue;  // nothing before the commit within the span: start at the commit
+    if (c == nullptr || p == nullptr) continue;  // asked for exactly these: not expected
+    const rd_kafka_topic_partition_t* s =
+        rd_kafka_topic_partition_list_find(starts.get(), t.topic, t.partition);
+    const int64_t log_start = s != nullptr && s->err == RD_KAFKA_RESP_ERR_NO_ERROR ? s->offset : -1;
+    // The first record within the span is the log's first: the span may reach into what was
+    // deleted (by then windows open before it are rebuilt in part, an incident under new
+    // fingerprints).
+    if (t.offset >= 0 && log_start > 0 && t.offset <= log_start) {
+      stats_.restores_cut.fetch_add(1, std::memory_order_relaxed);
+      LogWarning(absl::StrCat(
+          "kafka: ", t.topic, "[", t.partition, "]: the restore may lack records: the log now ",
+          "starts at ", log_start, " (deleted before it by retention, which goes by the records' ",
+          "own times, or by hand), ", c->offset - std::min(log_start, c->offset),
+          " message(s) before the commit at ", c->offset,
+          " are left to rebuild the detectors' windows from"));
     }
-    p->offset = t.offset;                // read from here ...
+    if (t.offset < 0 || t.offset >= c->offset) continue;  // nothing before the commit to read
+    p->offset = t.offset;                                 // read from here ...
     p->opaque = new int64_t(c->offset);  // ... as replays until the committed position
     stats_.restores.fetch_add(1, std::memory_order_relaxed);
     LogInfo(absl::StrCat("kafka: restoring ", t.topic, "[", t.partition, "]: reading ",
@@ -861,7 +885,11 @@ absl::Status KafkaSource::Run(MessageHandler& handler, const std::atomic<bool>& 
       PublishPartitionStats();
       next_tick = now + absl::Seconds(1);
     }
-    if (config_.stop_at_end && AtEnd(handler)) break;
+    if (config_.stop_at_end && AtEnd(handler)) {
+      LogInfo(absl::StrCat("kafka: at the end of ", assigned_.size(), " partition(s), ",
+                           stats_.messages.load(), " message(s) read"));
+      break;
+    }
   }
   // Deliver what is queued (within the handler's deadline), then commit what was delivered.
   handler.Drain();
