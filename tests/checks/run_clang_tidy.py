@@ -9,9 +9,10 @@ only tests include, are not checked. Exits 1 listing every warning (the config m
 error), 0 when there are none, 77 (skipped) when clang-tidy is not installed.
 
 A file found clean is not checked again while nothing it may depend on changed: the verdict is
-kept in BUILD_DIR/clang-tidy/, keyed by the file, its compile command, every project header and
-.proto, .clang-tidy, the clang-tidy version and the installed packages (system headers), so a
-second run checks only what changed (a header change checks everything again).
+kept in $FAULTLINE_CACHE/clang-tidy/ (default ~/.cache/faultline), keyed by the file, its compile
+command, every project header and .proto, .clang-tidy, the clang-tidy version and the installed
+packages (system headers), so a second run checks only what changed (a header change checks
+everything again). Paths are keyed relative to the checkout: every clone shares the verdicts.
 """
 import concurrent.futures
 import hashlib
@@ -33,7 +34,7 @@ def project_headers_digest(source_dir):
             for name in sorted(files):
                 if name.endswith((".h", ".proto")):
                     path = os.path.join(folder, name)
-                    digest.update(path.encode())
+                    digest.update(os.path.relpath(path, source_dir).encode())
                     with open(path, "rb") as f:
                         digest.update(f.read())
     return digest.hexdigest()
@@ -102,13 +103,21 @@ def main():
     context = hashlib.sha256(version.encode() + config + project_headers_digest(source_dir).encode()
                              + installed_packages().encode()).hexdigest()
     commands = compile_commands(build_dir)
-    cache_dir = os.path.join(build_dir, "clang-tidy")
+    cache_dir = os.path.join(os.environ.get("FAULTLINE_CACHE")
+                             or os.path.expanduser("~/.cache/faultline"), "clang-tidy")
     os.makedirs(cache_dir, exist_ok=True)
+    roots = sorted({os.path.realpath(source_dir), os.path.abspath(source_dir)}, key=len,
+                   reverse=True)
+
+    def relative(text):  # the checkout's own path out of a key: clones share the verdicts
+        for root in roots:
+            text = re.sub(re.escape(root) + r'(?=[/=\s"]|$)', "<checkout>", text)
+        return text
 
     def key(path):
-        command = commands.get(os.path.realpath(path), "")
+        command = relative(commands.get(os.path.realpath(path), ""))
         with open(path, "rb") as f:
-            return hashlib.sha256(context.encode() + path.encode() + command.encode()
+            return hashlib.sha256(context.encode() + relative(path).encode() + command.encode()
                                   + f.read()).hexdigest()
 
     todo, cached = [], 0
