@@ -46,8 +46,8 @@ inline absl::Status CreateTopic(const std::string& brokers, const std::string& t
 }
 
 // A topic for records stamped long ago (a backfill): the broker's time retention goes by the
-// records' own times, and deletes a segment of them as soon as a later record rolls it (its
-// first record older than segment.ms), under the consumer. The local broker keeps 24 hours: a
+// records' own times, and deletes them minutes after they are written (once their segment
+// rolls), under the consumer. The local broker keeps 24 hours: a
 // restore test publishing last March's incident in two parts found its first part gone in about
 // one run in twenty. A backfill topic keeps its records, as a user backfilling would.
 inline absl::Status CreateBackfillTopic(const std::string& brokers, const std::string& topic,

@@ -667,13 +667,14 @@ void KafkaSource::PlanRestore(rd_kafka_topic_partition_list_t* parts) {
   }
   // Where each partition's log starts now: the records a restore needs may be gone. Kafka's time
   // retention goes by the records' own times, so a backfill of months-old events is deleted
-  // minutes after its segment rolls; records can also be deleted by hand (DeleteRecords). One
+  // minutes after it is written; records can also be deleted by hand (DeleteRecords). One
   // ListOffsets round (-2 asks for the start).
   KafkaPartitions starts(rd_kafka_topic_partition_list_copy(asked.get()));
   for (int i = 0; i < starts->cnt; ++i) starts->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
-  if (rd_kafka_offsets_for_times(rk_.get(), starts.get(), kTimeoutMs) !=
-      RD_KAFKA_RESP_ERR_NO_ERROR) {
-    starts = NewKafkaPartitions(0);  // unknown: no partition is said to be cut
+  if (rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(rk_.get(), starts.get(), kTimeoutMs)) {
+    LogWarning(absl::StrCat("kafka: where the partitions' logs start is unknown (", ErrorName(err),
+                            "): a restore that lacks deleted records is not told"));
+    starts = NewKafkaPartitions(0);
   }
   for (int i = 0; i < times->cnt; ++i) {
     const rd_kafka_topic_partition_t& t = times->elems[i];
@@ -689,17 +690,21 @@ void KafkaSource::PlanRestore(rd_kafka_topic_partition_list_t* parts) {
     const rd_kafka_topic_partition_t* s =
         rd_kafka_topic_partition_list_find(starts.get(), t.topic, t.partition);
     const int64_t log_start = s != nullptr && s->err == RD_KAFKA_RESP_ERR_NO_ERROR ? s->offset : -1;
-    // The first record within the span is the log's first: the span may reach into what was
-    // deleted (by then windows open before it are rebuilt in part, an incident under new
-    // fingerprints).
-    if (t.offset >= 0 && log_start > 0 && t.offset <= log_start) {
+    // The first record within the span is the log's first, or there is none (the record before
+    // the commit, within the span by its metadata, is gone with the rest): the span may reach
+    // into what was deleted, and windows open before the log's start are rebuilt in part (an
+    // incident under new fingerprints).
+    if (log_start > 0 && (t.offset < 0 || t.offset <= log_start)) {
       stats_.restores_cut.fetch_add(1, std::memory_order_relaxed);
+      const int64_t left = c->offset - std::min(log_start, c->offset);
       LogWarning(absl::StrCat(
           "kafka: ", t.topic, "[", t.partition, "]: the restore may lack records: the log now ",
           "starts at ", log_start, " (deleted before it by retention, which goes by the records' ",
-          "own times, or by hand), ", c->offset - std::min(log_start, c->offset),
-          " message(s) before the commit at ", c->offset,
-          " are left to rebuild the detectors' windows from"));
+          "own times, or by hand); ", left, " message(s) before the commit at ", c->offset,
+          " are left to rebuild the detectors' windows from",
+          log_start > c->offset ? absl::StrCat(", and ", log_start - c->offset,
+                                               " after it were deleted before they were read")
+                                : ""));
     }
     if (t.offset < 0 || t.offset >= c->offset) continue;  // nothing before the commit to read
     p->offset = t.offset;                                 // read from here ...

@@ -10,8 +10,8 @@ error), 0 when there are none, 77 (skipped) when clang-tidy is not installed.
 
 A file found clean is not checked again while nothing it may depend on changed: the verdict is
 kept in $FAULTLINE_CACHE/clang-tidy/ (default ~/.cache/faultline), keyed by the file, its compile
-command, every project header and .proto, .clang-tidy, the clang-tidy version and the installed
-packages (system headers), so a second run checks only what changed (a header change checks
+command, every project header and .proto, .clang-tidy, this script, the clang-tidy version and the
+installed packages (system headers), so a second run checks only what changed (a header change checks
 everything again). Paths are keyed relative to the checkout: every clone shares the verdicts.
 """
 import concurrent.futures
@@ -100,7 +100,10 @@ def main():
     version = subprocess.run([tidy, "--version"], stdout=subprocess.PIPE, text=True).stdout
     with open(os.path.join(source_dir, ".clang-tidy"), "rb") as f:
         config = f.read()
-    context = hashlib.sha256(version.encode() + config + project_headers_digest(source_dir).encode()
+    with open(__file__, "rb") as f:  # how this script checks (its filter, its arguments)
+        script = f.read()
+    context = hashlib.sha256(version.encode() + config + script
+                             + project_headers_digest(source_dir).encode()
                              + installed_packages().encode()).hexdigest()
     commands = compile_commands(build_dir)
     cache_dir = os.path.join(os.environ.get("FAULTLINE_CACHE")
@@ -125,8 +128,10 @@ def main():
     if not files:  # a check that checks nothing must not pass
         print(f"clang-tidy {folder}/: no sources found under {source_dir}")
         return 1
+    keys = {}  # taken before the check: a file edited meanwhile is not called clean
     for path in files:
-        if os.path.exists(os.path.join(cache_dir, key(path))):
+        keys[path] = key(path)
+        if os.path.exists(os.path.join(cache_dir, keys[path])):
             cached += 1
         else:
             todo.append(path)
@@ -137,7 +142,7 @@ def main():
             if found:
                 findings.extend(found)
             else:
-                with open(os.path.join(cache_dir, key(path)), "w") as f:
+                with open(os.path.join(cache_dir, keys[path]), "w") as f:
                     json.dump({"file": path, "clean": True}, f)
     # A header's warning is reported by every file that includes it: once is enough.
     unique = sorted(set(f.replace(os.path.realpath(source_dir) + "/", "")
