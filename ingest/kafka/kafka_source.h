@@ -144,7 +144,8 @@ class KafkaSource final : public Source {
     std::atomic<uint64_t> pauses{0};    // times back-pressure paused consumption
     std::atomic<uint64_t> restores{0};  // partitions read again from before their commit
     std::atomic<uint64_t> replayed{0};  // messages read again for that
-    // Restores that may lack records: the partition's log starts within their span (deleted).
+    // Assignments whose restore may lack records: the partition's log starts within the span
+    // (deleted), up to its whole log (then no restore is made, and this alone counts it).
     std::atomic<uint64_t> restores_cut{0};
     std::atomic<bool> paused{false};
     std::atomic<bool> joined{false};  // a first assignment arrived (possibly empty)
